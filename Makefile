@@ -1,0 +1,43 @@
+# stmon: `make run` sets up and starts the monitor; `make test` sets up and runs every check.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CONFIG ?= config/monitor.yaml
+
+.PHONY: all setup run test lint format typecheck pytest bench demo clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/stmon --config $(CONFIG) check
+	$(BIN)/stmon --config $(CONFIG) db upgrade
+	$(BIN)/stmon --config $(CONFIG) run
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check monitor tests bench
+	$(BIN)/ruff check monitor tests bench
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format monitor tests bench
+	$(BIN)/ruff check --fix monitor tests bench
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+test: lint pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,104 @@
+"""Commands about the installation itself: check, version, schema, db."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from monitor import __version__
+from monitor.cli.common import EXIT_CONFIG, EXIT_OK, add_db_option, database_url, report_error
+from monitor.config.load import check_config, config_path
+from monitor.config.schema import Config
+from monitor.errors import ConfigErrors
+from monitor.store import migrate
+from monitor.store.db import make_engine
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = sub.add_parser("check", help="validate the config and its rules files")
+    check.add_argument("path", nargs="?", help="config file (default: --config)")
+    check.set_defaults(func=cmd_check)
+
+    version = sub.add_parser("version", help="print the version")
+    version.set_defaults(func=lambda _args: print(f"stmon {__version__}") or EXIT_OK)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of the config or rules files")
+    schema.add_argument("which", choices=["config", "rules"], nargs="?", default="config")
+    schema.add_argument("--write", metavar="DIR", help="write both schemas as files into DIR")
+    schema.set_defaults(func=cmd_schema)
+
+    db = sub.add_parser("db", help="database schema management")
+    db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply pending migrations (safe to repeat)")
+    add_db_option(upgrade)
+    upgrade.set_defaults(func=cmd_db_upgrade)
+    current = db_sub.add_parser("current", help="show the schema revision of the database")
+    add_db_option(current)
+    current.set_defaults(func=cmd_db_current)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path = config_path(args.path or args.config)
+    config, problems = check_config(path)
+    if problems:
+        report_error(ConfigErrors(problems))
+        return EXIT_CONFIG
+    feeds = sum(1 for f in config.feeds if f.enabled)
+    print(
+        f"ok: {path}: {feeds} feeds, {len(config.watches)} watches, "
+        f"{len(config.channels)} channels"
+    )
+    for watch in config.watches:
+        print(f"ok: {watch.rules}: rules of watch '{watch.name}'")
+    return EXIT_OK
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    from monitor.classify import rules_json_schema
+
+    config_schema = Config.model_json_schema(mode="validation")
+    config_schema["title"] = "stmon config (monitor.yaml)"
+    return {"config": config_schema, "rules": rules_json_schema()}
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    all_schemas = schemas()
+    if args.write:
+        folder = Path(args.write)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, schema in all_schemas.items():
+            target = folder / f"{name}.schema.json"
+            target.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
+            print(f"wrote {target}")
+        return EXIT_OK
+    json.dump(all_schemas[args.which], sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return EXIT_OK
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    engine = make_engine(database_url(args))
+    try:
+        before, after = migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        print(f"database is up to date (revision {after})")
+    else:
+        print(f"database upgraded from {before or 'empty'} to {after}")
+    return EXIT_OK
+
+
+def cmd_db_current(args: argparse.Namespace) -> int:
+    engine = make_engine(database_url(args))
+    try:
+        current = migrate.current_revision(engine)
+    finally:
+        engine.dispose()
+    head = migrate.head_revision()
+    state = "up to date" if current == head else f"needs `stmon db upgrade` (to {head})"
+    print(f"revision {current or 'none'}: {state}")
+    return EXIT_OK

@@ -1,0 +1,84 @@
+"""Load monitor.yaml into a validated :class:`Config`.
+
+The path comes from ``--config``, else ``STMON_CONFIG``, else ``config/monitor.yaml``.
+Relative rules paths are resolved against the config file's folder. Every problem is
+a :class:`ConfigError` naming the file, the line and the key path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from monitor.config.schema import Config
+from monitor.config.yamlload import Document, load_yaml, validation_errors
+from monitor.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config/monitor.yaml")
+
+
+def config_path(explicit: str | Path | None = None) -> Path:
+    """The config file to use: explicit, else $STMON_CONFIG, else config/monitor.yaml."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get("STMON_CONFIG")
+    return Path(from_env) if from_env else DEFAULT_CONFIG
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read, substitute ``${VAR}``, validate. Raises ConfigError(s) with file:line."""
+    file = config_path(path)
+    doc = load_yaml(file, env)
+    if not isinstance(doc.data, dict):
+        raise doc.error((), "the config must be a mapping of sections (feeds:, watches:, …)")
+    _resolve_rule_paths(doc, file.parent)
+    try:
+        return Config.model_validate(doc.data)
+    except ValidationError as exc:
+        raise validation_errors(doc, exc) from None
+
+
+def _resolve_rule_paths(doc: Document, base: Path) -> None:
+    watches: Any = doc.data.get("watches")
+    if not isinstance(watches, list):
+        return
+    for watch in watches:
+        if isinstance(watch, dict) and isinstance(watch.get("rules"), str):
+            rules = Path(watch["rules"])
+            watch["rules"] = str(rules if rules.is_absolute() else (base / rules).resolve())
+
+
+def check_config(path: str | Path | None = None) -> tuple[Config, list[ConfigError]]:
+    """Validate the config and every rules file it names; collect all problems.
+
+    Returns the config (when the file itself is valid) and the list of problems in the
+    rules files and in routes that name event types the rules do not define.
+    """
+    from monitor.classify import load_rules  # the classifier owns the rules schema
+
+    config = load_config(path)
+    doc: Document | None = None
+    problems: list[ConfigError] = []
+    for w, watch in enumerate(config.watches):
+        try:
+            rules = load_rules(watch.rules)
+        except ConfigError as exc:
+            problems.extend(getattr(exc, "errors", [exc]))
+            continue
+        known = set(rules.event_types)
+        for r, route in enumerate(watch.routes):
+            for t, event_type in enumerate(route.types):
+                if event_type != "*" and event_type not in known:
+                    doc = doc or load_yaml(config_path(path))
+                    problems.append(
+                        doc.error(
+                            ("watches", w, "routes", r, "types", t),
+                            f"unknown event type '{event_type}' (rules define: "
+                            f"{', '.join(sorted(known))})",
+                        )
+                    )
+    return config, problems

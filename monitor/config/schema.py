@@ -1,0 +1,173 @@
+"""The configuration schema: one declarative pydantic model per section.
+
+Unknown keys are errors everywhere (``extra="forbid"``); defaults live here, grouped
+by pipeline stage, with a comment per key. Cross-field rules (feed names unique,
+routes naming known channels and feeds) sit in ``Config``'s model validator.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+from monitor.config.channels import ChannelConfig
+from monitor.config.types import ByteSize, Duration
+
+_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageSettings(Strict):
+    # Any SQLAlchemy URL. A relative SQLite path is relative to the working directory.
+    url: str = "sqlite:///var/stmon.db"
+
+
+class LoggingSettings(Strict):
+    # debug | info | warning | error
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    # auto: key=value on a terminal, JSON lines otherwise
+    format: Literal["auto", "json", "text"] = "auto"
+
+
+class FetchSettings(Strict):
+    # How often a feed is polled unless the feed sets its own interval.
+    interval: Duration = timedelta(minutes=10)
+    # Random spread added to each feed's schedule so feeds do not fire together (fraction).
+    jitter: float = Field(default=0.1, ge=0, le=0.5)
+    connect_timeout: Duration = timedelta(seconds=10)
+    read_timeout: Duration = timedelta(seconds=30)
+    # A response body larger than this is cut and recorded as an error.
+    max_body: ByteSize = 5 * 1024 * 1024
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    # Fetches in flight at once, in total and per host.
+    concurrency: int = Field(default=32, ge=1, le=1024)
+    per_host: int = Field(default=2, ge=1, le=64)
+    # After this many failures in a row a feed is shown as failing (it is still retried).
+    failing_after: int = Field(default=5, ge=1)
+    # Exponential backoff after failures never waits longer than this.
+    max_backoff: Duration = timedelta(hours=6)
+
+
+class FeedConfig(Strict):
+    name: str = Field(pattern=_NAME_PATTERN, max_length=80)
+    url: HttpUrl
+    interval: Duration | None = None
+    tags: tuple[str, ...] = ()
+    enabled: bool = True
+
+    @field_validator("interval")
+    @classmethod
+    def _interval_floor(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(seconds=30):
+            raise ValueError("interval must be at least 30s (be polite to publishers)")
+        return value
+
+
+class Route(Strict):
+    # Event type ids (see docs/rules.md); "*" means every type the rules define.
+    types: tuple[str, ...] = Field(min_length=1)
+    channels: tuple[str, ...] = Field(min_length=1)
+    # immediate: one alert per new event; digest: collected into the channel's digest.
+    delivery: Literal["immediate", "digest"] = "immediate"
+    # Events whose best score is below this are not routed.
+    min_score: float = Field(default=0.0, ge=0, le=1)
+
+
+class WatchConfig(Strict):
+    name: str = Field(pattern=_NAME_PATTERN, max_length=80)
+    # The rules file, relative to the config file.
+    rules: Path
+    # "all", or feed names and "tag:NAME" selectors.
+    feeds: Literal["all"] | tuple[str, ...] = "all"
+    routes: tuple[Route, ...] = ()
+
+
+class NoveltySettings(Strict):
+    # Near-duplicates and event coverage are looked for within this window.
+    window: Duration = timedelta(days=7)
+    # Jaccard similarity (MinHash estimate) at which two texts are the same story.
+    threshold: float = Field(default=0.6, gt=0, le=1)
+    # Items published longer ago than this are stored and classified but open no alert.
+    backlog_age: Duration = timedelta(hours=48)
+    # Also alert when a known event gains a new type (off by default).
+    alert_updates: bool = False
+
+
+class AlertSettings(Strict):
+    # Delivery attempts before an alert is marked dead (re-send with `stmon alerts retry`).
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    # First retry delay; doubles each attempt (with jitter) up to max_delay.
+    retry_delay: Duration = timedelta(seconds=30)
+    max_delay: Duration = timedelta(hours=1)
+
+
+class Config(Strict):
+    """The whole of monitor.yaml, validated and with paths resolved."""
+
+    storage: StorageSettings = StorageSettings()
+    logging: LoggingSettings = LoggingSettings()
+    fetch: FetchSettings = FetchSettings()
+    feeds: tuple[FeedConfig, ...] = ()
+    watches: tuple[WatchConfig, ...] = ()
+    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+    novelty: NoveltySettings = NoveltySettings()
+    alerts: AlertSettings = AlertSettings()
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Config:
+        seen: set[str] = set()
+        for index, feed in enumerate(self.feeds):
+            if feed.name in seen:
+                raise _located(f"duplicate feed name '{feed.name}'", "feeds", index, "name")
+            seen.add(feed.name)
+        tags = {tag for feed in self.feeds for tag in feed.tags}
+        watch_names: set[str] = set()
+        for w, watch in enumerate(self.watches):
+            if watch.name in watch_names:
+                raise _located(f"duplicate watch name '{watch.name}'", "watches", w, "name")
+            watch_names.add(watch.name)
+            if watch.feeds != "all":
+                for f, selector in enumerate(watch.feeds):
+                    if selector.startswith("tag:"):
+                        if selector[4:] not in tags:
+                            raise _located(f"no feed has tag '{selector[4:]}'", "watches", w,
+                                           "feeds", f)
+                    elif selector not in seen:
+                        raise _located(f"unknown feed '{selector}'", "watches", w, "feeds", f)
+            for r, route in enumerate(watch.routes):
+                for c, channel in enumerate(route.channels):
+                    if channel not in self.channels:
+                        raise _located(
+                            f"unknown channel '{channel}'", "watches", w, "routes", r,
+                            "channels", c,
+                        )
+        return self
+
+    def feeds_of(self, watch: WatchConfig) -> tuple[FeedConfig, ...]:
+        """The enabled feeds a watch covers."""
+        if watch.feeds == "all":
+            return tuple(f for f in self.feeds if f.enabled)
+        names = {s for s in watch.feeds if not s.startswith("tag:")}
+        tags = {s[4:] for s in watch.feeds if s.startswith("tag:")}
+        return tuple(
+            f for f in self.feeds if f.enabled and (f.name in names or tags & set(f.tags))
+        )
+
+
+class LocatedError(ValueError):
+    """A validation error that knows the key path it belongs to (for file:line)."""
+
+    def __init__(self, reason: str, path: tuple[str | int, ...]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path = path
+
+
+def _located(reason: str, *path: str | int) -> LocatedError:
+    return LocatedError(reason, path)

@@ -1,0 +1,192 @@
+"""YAML with line marks: every value remembers the line it came from.
+
+``load_yaml(path)`` returns a :class:`Document`: plain Python data (dicts, lists,
+scalars) plus a map from key path to line number, so any later validation error
+can be reported as ``file:line: key.path: reason``. ``${VAR}`` references in
+string values are replaced from the environment (``${VAR:-default}`` gives a
+default); a missing variable is a :class:`ConfigError` naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from monitor.errors import ConfigError, ConfigErrors
+
+KeyPath = tuple[str | int, ...]
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """Render ``("feeds", 2, "interval")`` as ``feeds[2].interval``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@dataclass
+class Document:
+    """Parsed YAML data and the line of every key path in it."""
+
+    file: str
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+
+    def line_of(self, path: Sequence[str | int]) -> int | None:
+        """The line of ``path``, or of its nearest ancestor that has one."""
+        key = tuple(path)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return self.lines.get((), None)
+
+    def error(self, path: Sequence[str | int], reason: str) -> ConfigError:
+        return ConfigError(
+            reason, file=self.file, line=self.line_of(path), key=format_path(path) or None
+        )
+
+
+class _Builder:
+    def __init__(self, file: str, env: Mapping[str, str]) -> None:
+        self.file = file
+        self.env = env
+        self.lines: dict[KeyPath, int] = {}
+        self.errors: list[ConfigError] = []
+        self._loader = yaml.SafeLoader("")
+
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        scalar = self._loader.construct_object(node)
+        if isinstance(scalar, str):
+            scalar = self._substitute(scalar, path, node.start_mark.line + 1)
+        return scalar
+
+    def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.errors.append(
+                    ConfigError(
+                        "YAML merge keys (<<) are not supported",
+                        file=self.file,
+                        line=key_node.start_mark.line + 1,
+                        key=format_path(path) or None,
+                    )
+                )
+                continue
+            key = str(self._loader.construct_object(key_node))
+            child = (*path, key)
+            if key in out:
+                self.errors.append(
+                    ConfigError(
+                        f"duplicate key '{key}'",
+                        file=self.file,
+                        line=key_node.start_mark.line + 1,
+                        key=format_path(child),
+                    )
+                )
+            out[key] = self.build(value_node, child)
+            self.lines[child] = key_node.start_mark.line + 1
+        return out
+
+    def _substitute(self, text: str, path: KeyPath, line: int) -> str:
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in self.env:
+                return self.env[name]
+            if default is not None:
+                return default
+            self.errors.append(
+                ConfigError(
+                    f"environment variable '{name}' is not set",
+                    file=self.file,
+                    line=line,
+                    key=format_path(path) or None,
+                    hint=f"export {name}=… (under systemd: put it in the EnvironmentFile)",
+                )
+            )
+            return ""
+
+        return _ENV_REF.sub(replace, text)
+
+
+def parse_yaml(text: str, file: str, env: Mapping[str, str] | None = None) -> Document:
+    """Parse YAML text into a :class:`Document`; syntax errors name the line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        reason = "YAML syntax error: " + " ".join(
+            p for p in (exc.context, exc.problem) if p
+        ).strip()
+        raise ConfigError(reason, file=file, line=mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"YAML error: {exc}", file=file) from None
+    if node is None:
+        return Document(file=file, data={}, lines={(): 1})
+    builder = _Builder(file, os.environ if env is None else env)
+    data = builder.build(node, ())
+    if builder.errors:
+        raise ConfigErrors(builder.errors)
+    return Document(file=file, data=data, lines=builder.lines)
+
+
+def load_yaml(path: str | Path, env: Mapping[str, str] | None = None) -> Document:
+    """Read and parse a YAML file; an unreadable file is a ConfigError naming it."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=name) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text ({exc.reason})", file=name) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read file: {exc.strerror}", file=name) from None
+    return parse_yaml(text, name, env)
+
+
+def validation_errors(doc: Document, exc: Any) -> ConfigErrors:
+    """Turn a pydantic ValidationError into ConfigErrors with file:line per problem."""
+    errors: list[ConfigError] = []
+    for err in exc.errors(include_url=False):
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and "[" in p and p.endswith("]"))]
+        path: list[str | int] = [p for p in loc if isinstance(p, str | int)]
+        reason = _reason(err)
+        located = (err.get("ctx") or {}).get("error")
+        if located is not None and hasattr(located, "path"):
+            # a model validator that knows which key its error belongs to
+            path = [*path, *located.path]
+            reason = str(located)
+        errors.append(doc.error(path, reason))
+    return ConfigErrors(errors)
+
+
+def _reason(err: Mapping[str, Any]) -> str:
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    msg = str(err.get("msg", "invalid value"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix) :]
+    return msg

@@ -1,0 +1,128 @@
+"""Plain records passed between pipeline stages.
+
+Nothing here imports from the rest of the project, and nothing here talks to the
+database: ORM classes stay in ``monitor.store``. Stages take and return these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the fetcher needs to know about a feed from earlier polls."""
+
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """The outcome of one conditional GET that did not fail.
+
+    ``body`` is None when the server answered 304 Not Modified.
+    ``permanent_url`` is set when a permanent redirect (301/308) moved the feed.
+    ``max_age`` is the larger of Cache-Control max-age and Retry-After, in seconds.
+    """
+
+    url: str
+    status: int
+    body: bytes | None
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    permanent_url: str | None = None
+    max_age: float | None = None
+    elapsed: float = 0.0
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One entry as the feed gave it, before normalisation (HTML still in it)."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str = ""
+    content: str = ""
+    author: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A parsed feed document: its entries and what the parser noticed."""
+
+    format: str
+    title: str
+    entries: tuple[Entry, ...]
+    language: str | None = None
+    ttl_minutes: int | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A normalised item: the one shape every later stage works with."""
+
+    source: str
+    url: str
+    guid: str
+    title: str
+    summary: str
+    content: str
+    author: str | None
+    published: datetime
+    fetched: datetime
+    language: str
+    content_hash: str
+
+    @property
+    def text(self) -> str:
+        """The body used for classification: the fuller of content and summary."""
+        return self.content if len(self.content) >= len(self.summary) else self.summary
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One reason a rule fired: which term matched, where, and what it added."""
+
+    rule: str
+    term: str
+    where: str  # "title" | "body"
+    weight: float
+    snippet: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """One event type assigned to an item, with its score and evidence."""
+
+    event_type: str
+    score: float
+    evidence: tuple[Evidence, ...] = ()
+    tense: str | None = None  # "future" | "past" | None when the text gives no cue
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The classifier's verdict on one item."""
+
+    relevant: bool
+    labels: tuple[Label, ...] = ()
+    scores: dict[str, float] = field(default_factory=dict)
+    gate_evidence: tuple[Evidence, ...] = ()
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        return tuple(label.event_type for label in self.labels)
