@@ -126,3 +126,25 @@ class Classification:
     @property
     def types(self) -> tuple[str, ...]:
         return tuple(label.event_type for label in self.labels)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """An item the store has just inserted: its row id and the feed that brought it."""
+
+    id: int
+    feed: str
+    item: Item
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """What one poll of one feed did, for logs, status and benchmarks."""
+
+    feed: str
+    status: str  # "new" | "unchanged" | "not_modified" | "error" | "skipped"
+    fetched: int = 0  # entries in the document
+    new: int = 0  # items stored for the first time
+    error: str | None = None
+    warning: str | None = None
+    next_due: datetime | None = None

@@ -1,0 +1,133 @@
+"""Composition root: config → store → fetcher → poller → scheduler. No logic of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+from monitor.config.schema import Config, FeedConfig
+from monitor.fetch import Fetcher, FetchSettings, make_client
+from monitor.log import log_event
+from monitor.model import PollOutcome
+from monitor.poll import FeedSpec, Poller, PollSettings
+from monitor.process import Pipeline, WatchRules
+from monitor.schedule import FeedScheduler
+from monitor.store import migrate, repo
+from monitor.store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def fetch_settings(config: Config) -> FetchSettings:
+    f = config.fetch
+    return FetchSettings(
+        connect_timeout=f.connect_timeout.total_seconds(),
+        read_timeout=f.read_timeout.total_seconds(),
+        total_timeout=max(60.0, 2 * f.read_timeout.total_seconds()),
+        max_body_bytes=f.max_body,
+        max_redirects=f.max_redirects,
+        max_connections=f.concurrency,
+        per_host=f.per_host,
+    )
+
+
+def feed_specs(config: Config) -> list[FeedSpec]:
+    default = config.fetch.interval.total_seconds()
+    return [
+        FeedSpec(f.name, str(f.url), (f.interval.total_seconds() if f.interval else default))
+        for f in config.feeds
+        if f.enabled
+    ]
+
+
+def build_pipeline(config: Config) -> Pipeline:
+    """Compile every watch's rules (a ConfigError names the rules file and line)."""
+    from monitor.classify import load_rules
+
+    watches = [
+        WatchRules(w.name, load_rules(w.rules), frozenset(f.name for f in config.feeds_of(w)))
+        for w in config.watches
+    ]
+    return Pipeline(watches)
+
+
+def open_database(url: str) -> Database:
+    """Open the store and refuse an outdated schema (SchemaOutdated says what to run)."""
+    db = Database(url)
+    try:
+        migrate.ensure_current(db.engine)
+    except BaseException:
+        db.dispose()
+        raise
+    return db
+
+
+def sync_feeds(db: Database, feeds: Sequence[FeedConfig | FeedSpec]) -> None:
+    with db.session() as session:
+        repo.sync_feeds(session, [(f.name, str(f.url)) for f in feeds], datetime.now(UTC))
+
+
+@dataclass
+class Service:
+    """The parts of a running monitor, wired together."""
+
+    config: Config
+    db: Database
+    client: httpx.AsyncClient
+    poller: Poller
+    specs: list[FeedSpec] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, config: Config, db: Database, pipeline: Pipeline | None) -> Service:
+        settings = fetch_settings(config)
+        client = make_client(settings)
+        fetcher = Fetcher(client, settings)
+        poller = Poller(
+            db, fetcher, processor=pipeline,
+            settings=PollSettings(
+                failing_after=config.fetch.failing_after,
+                max_backoff=config.fetch.max_backoff.total_seconds(),
+            ),
+        )
+        specs = feed_specs(config)
+        sync_feeds(db, config.feeds)
+        return cls(config, db, client, poller, specs)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        self.poller.close()
+
+    async def poll_once(self, *, force: bool = False) -> list[PollOutcome]:
+        """Poll every feed that is due (all of them with ``force``), concurrently."""
+        specs = self.specs if force else self._due(self.specs)
+        return list(await asyncio.gather(*(self.poller.poll(s) for s in specs)))
+
+    def _due(self, specs: list[FeedSpec]) -> list[FeedSpec]:
+        now = datetime.now(UTC)
+        with self.db.session() as session:
+            due = {f.name for f in repo.active_feeds(session) if not f.next_due or f.next_due <= now}
+        return [s for s in specs if s.name in due]
+
+    async def run(self) -> None:
+        """Run until SIGTERM or SIGINT; then stop taking work and finish in-flight polls."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        scheduler = FeedScheduler(self.poller, self.db, jitter=self.config.fetch.jitter)
+        scheduler.start(self.specs)
+        log_event(log, logging.INFO, "started", feeds=len(self.specs), db=self.db.engine.url.render_as_string())
+        try:
+            await stop.wait()
+        finally:
+            log_event(log, logging.INFO, "stopping")
+            await scheduler.shutdown(grace=10.0)
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        log_event(log, logging.INFO, "stopped")

@@ -1,0 +1,158 @@
+"""Commands that poll: run (the daemon), poll --once, status."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from monitor.app import Service, build_pipeline, open_database
+from monitor.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    add_db_option,
+    add_json_option,
+    config_of,
+    print_json_lines,
+    print_table,
+)
+from monitor.config.schema import Config, FeedConfig
+from monitor.log import setup_logging
+from monitor.model import PollOutcome
+from monitor.store import migrate, repo
+from monitor.store.db import Database
+
+DEFAULT_DB = "sqlite:///var/stmon.db"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser("run", help="run the monitor until stopped (SIGTERM/SIGINT)")
+    run.set_defaults(func=cmd_run)
+
+    poll = sub.add_parser("poll", help="poll feeds once and exit (for cron, scripts, tests)")
+    poll.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
+    poll.add_argument(
+        "--feed", metavar="URL", action="append", default=[],
+        help="poll this feed URL with default settings, no config file needed (repeatable)",
+    )
+    poll.add_argument("--force", action="store_true", help="poll every feed, due or not")
+    add_db_option(poll)
+    add_json_option(poll)
+    poll.set_defaults(func=cmd_poll)
+
+    status = sub.add_parser("status", help="show each feed's health and schedule")
+    add_db_option(status)
+    add_json_option(status)
+    status.set_defaults(func=cmd_status)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = config_of(args)
+    setup_logging(config.logging.level, config.logging.format)
+    pipeline = build_pipeline(config)
+    db = open_database(config.storage.url)
+    try:
+        asyncio.run(_serve(Service.build(config, db, pipeline)))
+    finally:
+        db.dispose()
+    return EXIT_OK
+
+
+async def _serve(service: Service) -> None:
+    try:
+        await service.run()
+    finally:
+        await service.close()
+
+
+def adhoc_config(urls: list[str]) -> Config:
+    """A config with default settings and the given feeds, named after their hosts."""
+    feeds = []
+    for url in urls:
+        host = urlsplit(url).hostname or "feed"
+        digest = hashlib.sha256(url.encode()).hexdigest()[:8]
+        feeds.append(FeedConfig.model_validate({"name": f"{host}-{digest}", "url": url}))
+    return Config(feeds=tuple(feeds))
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    if args.feed:
+        config = adhoc_config(args.feed)
+        db = Database(args.db or DEFAULT_DB)
+        if migrate.current_revision(db.engine) is None:
+            migrate.upgrade(db.engine)  # a new database: creating it is safe
+        migrate.ensure_current(db.engine)
+        pipeline = None
+    else:
+        config = config_of(args)
+        pipeline = build_pipeline(config)
+        db = open_database(args.db or config.storage.url)
+    setup_logging(config.logging.level, config.logging.format)
+    try:
+        service = Service.build(config, db, pipeline)
+        outcomes = asyncio.run(_poll(service, bool(args.force or args.feed)))
+    finally:
+        db.dispose()
+    if args.json:
+        print_json_lines(
+            {"feed": o.feed, "status": o.status, "entries": o.fetched, "new": o.new,
+             "error": o.error, "warning": o.warning}
+            for o in outcomes
+        )
+    else:
+        new = sum(o.new for o in outcomes)
+        failed = [o for o in outcomes if o.status == "error"]
+        print(f"polled {len(outcomes)} feeds: {new} new items, {len(failed)} failed")
+        for o in failed:
+            print(f"  {o.feed}: {o.error}")
+    if args.feed and outcomes and all(o.status == "error" for o in outcomes):
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+async def _poll(service: Service, force: bool) -> list[PollOutcome]:
+    try:
+        return await service.poll_once(force=force)
+    finally:
+        await service.close()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    url = args.db or config_of(args).storage.url
+    db = open_database(url)
+    try:
+        with db.session() as session:
+            feeds = repo.active_feeds(session)
+            counts = repo.item_counts(session)
+    finally:
+        db.dispose()
+    rows = [
+        {
+            "feed": f.name,
+            "state": "failing" if f.failing else ("error" if f.consecutive_errors else "ok"),
+            "last_success": f.last_success,
+            "items": counts.get(f.id, 0),
+            "errors": f.consecutive_errors,
+            "next_run": f.next_due,
+            "last_error": f.last_error,
+            "url": f.fetch_url,
+        }
+        for f in feeds
+    ]
+    if args.json:
+        print_json_lines(rows)
+        return EXIT_OK
+    if not rows:
+        print("no feeds yet: run `stmon poll --once` or `stmon run`")
+        return EXIT_OK
+    print_table(
+        ["feed", "state", "last success", "items", "errors", "next run", "last error"],
+        [[r["feed"], r["state"], r["last_success"], r["items"], r["errors"], r["next_run"],
+          (r["last_error"] or "")[:60]] for r in rows],
+    )
+    failing = sum(1 for r in rows if r["state"] == "failing")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
+    print(f"\n{len(rows)} feeds, {failing} failing (times UTC, now {now})")
+    return EXIT_OK

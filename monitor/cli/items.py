@@ -1,0 +1,65 @@
+"""`stmon items`: what has been stored."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.app import open_database
+from monitor.cli.common import EXIT_OK, add_db_option, add_json_option, config_of, print_json_lines
+from monitor.cli.common import print_table
+from monitor.config.types import parse_duration
+from monitor.store import repo
+from monitor.store.tables import Item
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    items = sub.add_parser("items", help="list stored items, newest first")
+    items.add_argument("--feed", metavar="NAME", help="only items first stored from this feed")
+    items.add_argument("--since", metavar="DURATION", help="only items published within, e.g. 24h")
+    items.add_argument("--relevant", action="store_true", help="only relevant items")
+    items.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    add_db_option(items)
+    add_json_option(items)
+    items.set_defaults(func=cmd_items)
+
+
+def item_record(row: Item) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "source": row.source,
+        "url": row.url,
+        "guid": row.guid,
+        "title": row.title,
+        "summary": row.summary,
+        "author": row.author,
+        "published": row.published,
+        "fetched": row.fetched,
+        "language": row.language,
+        "content_hash": row.content_hash,
+        "relevant": row.relevant,
+        "types": sorted(c.event_type for c in row.classifications),
+    }
+
+
+def cmd_items(args: argparse.Namespace) -> int:
+    since = datetime.now(UTC) - parse_duration(args.since) if args.since else None
+    db = open_database(args.db or config_of(args).storage.url)
+    try:
+        with db.session() as session:
+            query = repo.items_query(
+                feed=args.feed, since=since, relevant=True if args.relevant else None
+            ).limit(max(args.limit, 0))
+            records = [item_record(row) for row in session.scalars(query)]
+    finally:
+        db.dispose()
+    if args.json:
+        print_json_lines(records)
+        return EXIT_OK
+    print_table(
+        ["id", "published", "source", "lang", "types", "title"],
+        [[r["id"], r["published"], r["source"], r["language"], ",".join(r["types"]) or "-",
+          r["title"][:70]] for r in records],
+    )
+    return EXIT_OK

@@ -1,0 +1,205 @@
+"""One poll of one feed, top to bottom: fetch → parse → normalise → store → process.
+
+Like miniflux's RefreshFeed: the feed row says what we knew (ETag, errors); the fetch
+is conditional; only items stored for the first time go on to ``Processor.process``
+(classification, novelty, alerts), inside the same transaction as their insert; the
+feed row then records success or failure and when to look again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, TypeVar
+
+from sqlalchemy.orm import Session
+
+from monitor.errors import FetchError, HTTPStatusError, ParseError
+from monitor.fetch import Fetcher, backoff_delay, next_check_delay
+from monitor.log import log_event
+from monitor.model import FeedState, FetchResult, Item, ParsedFeed, PollOutcome, StoredItem
+from monitor.normalise import normalise
+from monitor.parse import parse
+from monitor.store import repo
+from monitor.store.db import Database
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Processor(Protocol):
+    """The next stage: gets the items stored for the first time, in the same session."""
+
+    def process(self, session: Session, items: list[StoredItem], now: datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """What the poller needs from the config about one feed."""
+
+    name: str
+    url: str
+    interval: float  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class PollSettings:
+    failing_after: int = 5
+    max_backoff: float = 6 * 3600.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Poller:
+    """Polls feeds; owns no state beyond what the store holds."""
+
+    def __init__(
+        self,
+        db: Database,
+        fetcher: Fetcher,
+        *,
+        settings: PollSettings | None = None,
+        processor: Processor | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.fetcher = fetcher
+        self.settings = settings or PollSettings()
+        self.processor = processor
+        self.clock = clock
+        self.rng = rng or random.Random()
+        # One writer thread: SQLite allows one writer, and the event loop never blocks on I/O.
+        self._store = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stmon-store")
+
+    def close(self) -> None:
+        self._store.shutdown(wait=True)
+
+    async def _in_store(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._store, fn)
+
+    async def poll(self, spec: FeedSpec) -> PollOutcome:
+        state = await self._in_store(lambda: self._state(spec.name))
+        if state is None:
+            return PollOutcome(spec.name, "skipped", error="feed is not in the store")
+        try:
+            result = await self.fetcher.fetch(state)
+        except FetchError as exc:
+            return await self._in_store(lambda: self._failed(spec, exc))
+        if result.not_modified:
+            delay = next_check_delay(
+                spec.interval, ttl_minutes=None, max_age=result.max_age, retry_after=None
+            )
+            return await self._in_store(lambda: self._succeeded(spec, result, None, delay, []))
+        try:
+            parsed = parse(result.body or b"", result.content_type, result.url)
+        except ParseError as exc:
+            return await self._in_store(lambda: self._failed(spec, exc))
+        items = self._normalise(spec, parsed, result.url)
+        delay = next_check_delay(
+            spec.interval, ttl_minutes=parsed.ttl_minutes, max_age=result.max_age, retry_after=None
+        )
+        return await self._in_store(lambda: self._succeeded(spec, result, parsed, delay, items))
+
+    def _state(self, name: str) -> FeedState | None:
+        with self.db.session() as session:
+            row = repo.feed_by_name(session, name)
+            if row is None:
+                return None
+            return FeedState(row.name, row.fetch_url, row.etag, row.last_modified)
+
+    def _normalise(self, spec: FeedSpec, parsed: ParsedFeed, url: str) -> list[Item]:
+        now = self.clock()
+        items: list[Item] = []
+        for entry in parsed.entries:
+            try:
+                items.append(
+                    normalise(
+                        entry, source=spec.name, feed_url=url, fetched=now,
+                        feed_language=parsed.language,
+                    )
+                )
+            except (ValueError, TypeError, OverflowError) as exc:  # one odd entry, not the feed
+                log_event(log, logging.WARNING, "entry_skipped", feed=spec.name, reason=str(exc))
+        return items
+
+    def _succeeded(
+        self,
+        spec: FeedSpec,
+        result: FetchResult,
+        parsed: ParsedFeed | None,
+        delay: float,
+        items: list[Item],
+    ) -> PollOutcome:
+        now = self.clock()
+        warning = "; ".join(parsed.warnings)[:2000] if parsed and parsed.warnings else None
+        with self.db.session() as session:
+            feed = repo.feed_by_name(session, spec.name)
+            assert feed is not None
+            new = repo.add_items(session, feed, items, now)
+            if new and self.processor is not None:
+                self._process(session, new, now)
+            repo.record_success(
+                session, feed, now=now, next_due=now + timedelta(seconds=delay),
+                etag=result.etag, last_modified=result.last_modified,
+                fetch_url=result.permanent_url, warning=warning, new_items=len(new),
+            )
+        if result.permanent_url:
+            log_event(log, logging.INFO, "feed_moved", feed=spec.name, url=result.permanent_url)
+        status = "not_modified" if parsed is None else ("new" if new else "unchanged")
+        log_event(
+            log, logging.INFO, "feed_polled", feed=spec.name, status=status,
+            entries=len(items), new=len(new), next_in=round(delay),
+        )
+        if warning:
+            log_event(log, logging.WARNING, "feed_salvaged", feed=spec.name, warning=warning)
+        return PollOutcome(
+            spec.name, status, len(items), len(new), warning=warning,
+            next_due=now + timedelta(seconds=delay),
+        )
+
+    def _process(self, session: Session, new: list[StoredItem], now: datetime) -> None:
+        assert self.processor is not None
+        try:
+            with session.begin_nested():
+                self.processor.process(session, new, now)
+        except Exception:  # the items are stored either way; processing is retried later
+            log.exception("process_failed items=%d", len(new))
+
+    def _failed(self, spec: FeedSpec, exc: FetchError | ParseError) -> PollOutcome:
+        now = self.clock()
+        with self.db.session() as session:
+            feed = repo.feed_by_name(session, spec.name)
+            assert feed is not None
+            delay = backoff_delay(
+                spec.interval, feed.consecutive_errors + 1,
+                cap=self.settings.max_backoff, rng=self.rng,
+            )
+            retry_after = getattr(exc, "retry_after", None)
+            if retry_after:
+                delay = max(delay, min(retry_after, 24 * 3600.0))
+            repo.record_failure(
+                session, feed, now=now, next_due=now + timedelta(seconds=delay),
+                error=_describe(exc), failing_after=self.settings.failing_after,
+            )
+            errors, failing = feed.consecutive_errors, feed.failing
+        log_event(
+            log, logging.WARNING, "feed_failed", feed=spec.name, error=_describe(exc),
+            errors=errors, failing=failing, retry_in=round(delay),
+        )
+        return PollOutcome(
+            spec.name, "error", error=_describe(exc), next_due=now + timedelta(seconds=delay)
+        )
+
+
+def _describe(exc: FetchError | ParseError) -> str:
+    if isinstance(exc, HTTPStatusError) and str(exc.status) not in exc.message:
+        return f"HTTP {exc.status}: {exc.message}"
+    return exc.message

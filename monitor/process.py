@@ -1,0 +1,92 @@
+"""What happens to items stored for the first time: classify, then hand on.
+
+``Pipeline.process`` runs inside the transaction that inserted the items, so an item,
+its classifications (and, later stages: its story, event and alert rows) are committed
+together or not at all. Each watch classifies the items of the feeds it covers with
+its own rules; an item is relevant when any watch finds it so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from monitor.classify import RuleSet
+from monitor.log import log_event
+from monitor.model import Classification, StoredItem
+from monitor.store import repo
+from monitor.store.tables import Classification as ClassificationRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRules:
+    """A watch's compiled rules and the feeds it covers."""
+
+    name: str
+    rules: RuleSet
+    feeds: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    """A new item and what each watch made of it."""
+
+    stored: StoredItem
+    verdicts: Mapping[str, Classification]  # watch name -> verdict
+
+
+class NextStage(Protocol):
+    """Novelty and alerting plug in here."""
+
+    def handle(self, session: Session, items: Sequence[Classified], now: datetime) -> None: ...
+
+
+class Pipeline:
+    def __init__(self, watches: Sequence[WatchRules], next_stage: NextStage | None = None) -> None:
+        self.watches = tuple(watches)
+        self.next_stage = next_stage
+
+    def process(self, session: Session, items: list[StoredItem], now: datetime) -> None:
+        classified = [self._classify(session, stored, now) for stored in items]
+        if self.next_stage is not None:
+            self.next_stage.handle(session, classified, now)
+
+    def _classify(self, session: Session, stored: StoredItem, now: datetime) -> Classified:
+        verdicts: dict[str, Classification] = {}
+        best: dict[str, ClassificationRow] = {}
+        for watch in self.watches:
+            if stored.feed not in watch.feeds:
+                continue
+            verdict = watch.rules.classify(stored.item.title, stored.item.text)
+            verdicts[watch.name] = verdict
+            for label in verdict.labels:
+                row = best.get(label.event_type)
+                if row is None or label.score > row.score:
+                    best[label.event_type] = ClassificationRow(
+                        item_id=stored.id,
+                        event_type=label.event_type,
+                        score=label.score,
+                        tense=label.tense,
+                        evidence=[
+                            {"rule": e.rule, "term": e.term, "where": e.where,
+                             "weight": e.weight, "snippet": e.snippet}
+                            for e in label.evidence
+                        ],
+                    )
+        session.add_all(best.values())
+        relevant = any(v.relevant for v in verdicts.values())
+        repo.mark_classified(session, stored.id, relevant, now)
+        if relevant:
+            log_event(
+                log, logging.INFO, "item_classified", item=stored.id, feed=stored.feed,
+                types=",".join(sorted(best)), title=stored.item.title[:120],
+            )
+        return Classified(stored, verdicts)

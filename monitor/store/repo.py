@@ -1,0 +1,242 @@
+"""Named queries and commands on the store: the only place stages touch SQL.
+
+Reads are questions (``feed_by_name``, ``due_feeds``), writes are commands
+(``sync_feeds``, ``record_success``, ``add_items``). ``add_items`` returns only the
+rows inserted now, and only those go on to classification and novelty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from monitor.model import Item, StoredItem
+from monitor.store.tables import Feed, ItemSource
+from monitor.store.tables import Item as ItemRow
+
+GUID_MAX = 500
+
+
+def url_key(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+def item_key(item: Item) -> str:
+    """The identity of an article: its canonical URL, or its GUID when it has no link."""
+    return url_key(item.url if item.url else "guid:" + item.guid)
+
+
+def guid_key(guid: str) -> str:
+    """GUIDs are stored as given unless they are very long; then as a hash."""
+    if len(guid) <= GUID_MAX:
+        return guid
+    return "sha256:" + hashlib.sha256(guid.encode("utf-8")).hexdigest()
+
+
+# --- feeds -------------------------------------------------------------------------------
+
+
+def sync_feeds(session: Session, feeds: Sequence[tuple[str, str]], now: datetime) -> None:
+    """Make the feed rows match the config: (name, url) pairs; others become inactive.
+
+    A feed whose configured URL changed starts over with that URL (no stale ETag).
+    """
+    rows = {row.name: row for row in session.scalars(select(Feed))}
+    wanted = dict(feeds)
+    for name, url in feeds:
+        row = rows.get(name)
+        if row is None:
+            session.add(Feed(name=name, url=url, fetch_url=url, created=now, next_due=now))
+        elif row.url != url:
+            row.url, row.fetch_url = url, url
+            row.etag = row.last_modified = None
+            row.next_due, row.active = now, True
+        elif not row.active:
+            row.active = True
+    for name, row in rows.items():
+        if name not in wanted and row.active:
+            row.active = False
+    session.flush()
+
+
+def feed_by_name(session: Session, name: str) -> Feed | None:
+    return session.scalar(select(Feed).where(Feed.name == name))
+
+
+def active_feeds(session: Session) -> list[Feed]:
+    return list(session.scalars(select(Feed).where(Feed.active).order_by(Feed.name)))
+
+
+def record_success(
+    session: Session,
+    feed: Feed,
+    *,
+    now: datetime,
+    next_due: datetime,
+    etag: str | None,
+    last_modified: str | None,
+    fetch_url: str | None = None,
+    warning: str | None = None,
+    new_items: int = 0,
+) -> None:
+    feed.last_fetch = feed.last_success = now
+    feed.next_due = next_due
+    feed.consecutive_errors = 0
+    feed.failing = False
+    feed.last_error = None
+    feed.last_warning = warning
+    if etag is not None or last_modified is not None:
+        feed.etag, feed.last_modified = etag, last_modified
+    if fetch_url:
+        feed.fetch_url = fetch_url
+    if new_items:
+        feed.last_new_item = now
+
+
+def record_failure(
+    session: Session,
+    feed: Feed,
+    *,
+    now: datetime,
+    next_due: datetime,
+    error: str,
+    failing_after: int,
+) -> None:
+    feed.last_fetch = now
+    feed.next_due = next_due
+    feed.consecutive_errors += 1
+    feed.last_error = error[:2000]
+    feed.failing = feed.consecutive_errors >= failing_after
+
+
+# --- items -------------------------------------------------------------------------------
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def add_items(
+    session: Session, feed: Feed, items: Sequence[Item], now: datetime
+) -> list[StoredItem]:
+    """Store a feed's items; returns only those stored for the first time.
+
+    An item this feed gave before (same GUID) is skipped. An item another feed already
+    brought (same canonical URL, or same content hash) is not stored again, but this
+    feed is recorded as one of its sources. Race-free: inserts use ON CONFLICT DO NOTHING.
+    """
+    if not items:
+        return []
+    guids = {guid_key(item.guid) for item in items}
+    seen = set(
+        session.scalars(
+            select(ItemSource.guid).where(ItemSource.feed_id == feed.id, ItemSource.guid.in_(guids))
+        )
+    )
+    fresh: dict[str, Item] = {}
+    for item in items:
+        if guid_key(item.guid) not in seen:
+            fresh.setdefault(item_key(item), item)
+    if not fresh:
+        return []
+    hashes = {item.content_hash for item in fresh.values()}
+    known: dict[str, int] = {}  # url_key or "hash:<content hash>" -> item id
+    for row_id, key, content_hash in session.execute(
+        select(ItemRow.id, ItemRow.url_key, ItemRow.content_hash).where(
+            ItemRow.url_key.in_(fresh.keys()) | ItemRow.content_hash.in_(hashes)
+        )
+    ):
+        known[key] = row_id
+        known.setdefault("hash:" + content_hash, row_id)
+    same_text: dict[str, str] = {}  # content hash -> url_key of its first copy in this batch
+    candidates: dict[str, Item] = {}
+    for key, item in fresh.items():
+        if key in known or "hash:" + item.content_hash in known:
+            continue
+        if same_text.setdefault(item.content_hash, key) == key:
+            candidates[key] = item
+    stored: list[StoredItem] = []
+    insert = _insert(session)
+    if candidates:
+        rows = session.execute(
+            insert(ItemRow)
+            .on_conflict_do_nothing(index_elements=["url_key"])
+            .returning(ItemRow.id, ItemRow.url_key),
+            [_item_values(item, feed.id, key) for key, item in candidates.items()],
+        )
+        for row_id, key in rows:
+            item = candidates[key]
+            known[key] = known["hash:" + item.content_hash] = row_id
+            stored.append(StoredItem(id=row_id, feed=feed.name, item=item))
+        lost = [key for key in candidates if key not in known]  # another writer was first
+        if lost:
+            known.update(
+                session.execute(
+                    select(ItemRow.url_key, ItemRow.id).where(ItemRow.url_key.in_(lost))
+                ).tuples()
+            )
+    sources = [
+        {
+            "item_id": known.get(key) or known["hash:" + item.content_hash],
+            "feed_id": feed.id,
+            "guid": guid_key(item.guid),
+            "seen": now,
+        }
+        for key, item in fresh.items()
+    ]
+    session.execute(
+        insert(ItemSource).on_conflict_do_nothing(index_elements=["feed_id", "guid"]), sources
+    )
+    stored.sort(key=lambda s: s.id)
+    return stored
+
+
+def _item_values(item: Item, feed_id: int, key: str) -> dict[str, Any]:
+    return {
+        "feed_id": feed_id,
+        "source": item.source,
+        "url": item.url,
+        "url_key": key,
+        "guid": item.guid,
+        "title": item.title,
+        "summary": item.summary,
+        "content": item.content,
+        "author": item.author,
+        "published": item.published,
+        "fetched": item.fetched,
+        "language": item.language,
+        "content_hash": item.content_hash,
+    }
+
+
+def items_query(
+    *, feed: str | None = None, since: datetime | None = None, relevant: bool | None = None
+) -> Select[tuple[ItemRow]]:
+    query = select(ItemRow).order_by(ItemRow.published.desc(), ItemRow.id.desc())
+    if feed is not None:
+        query = query.join(Feed, Feed.id == ItemRow.feed_id).where(Feed.name == feed)
+    if since is not None:
+        query = query.where(ItemRow.published >= since)
+    if relevant is not None:
+        query = query.where(ItemRow.relevant.is_(relevant))
+    return query
+
+
+def item_counts(session: Session) -> dict[int, int]:
+    """Items per feed id (each feed that carried an item counts it)."""
+    rows = session.execute(
+        select(ItemSource.feed_id, func.count()).group_by(ItemSource.feed_id)
+    )
+    return {feed_id: count for feed_id, count in rows}
+
+
+def mark_classified(session: Session, item_id: int, relevant: bool, now: datetime) -> None:
+    session.execute(
+        update(ItemRow).where(ItemRow.id == item_id).values(relevant=relevant, classified=now)
+    )

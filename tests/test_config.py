@@ -1,0 +1,128 @@
+"""Config loading: valid files load; every kind of mistake names file, line and key."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.config.load import load_config
+from monitor.config.types import parse_duration
+from monitor.errors import ConfigError
+
+BASE = """\
+storage:
+  url: sqlite:///var/test.db
+feeds:
+  - name: one
+    url: https://example.org/one.xml
+    interval: 5m
+  - name: two
+    url: https://example.org/two.xml
+    tags: [korea]
+channels:
+  console:
+    type: log
+watches:
+  - name: seoul-tokyo
+    rules: rules/seoul-tokyo.yaml
+    feeds: [one, "tag:korea"]
+    routes:
+      - types: [summit_announced]
+        channels: [console]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "monitor.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(path: Path, env: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env=env or {})
+    return str(info.value)
+
+
+def test_valid_config_loads_with_types_and_resolved_paths(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, BASE), env={})
+    assert [f.name for f in config.feeds] == ["one", "two"]
+    assert config.feeds[0].interval == timedelta(minutes=5)
+    assert config.feeds[1].interval is None
+    assert config.watches[0].rules == (tmp_path / "rules" / "seoul-tokyo.yaml").resolve()
+    assert [f.name for f in config.feeds_of(config.watches[0])] == ["one", "two"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("interval: 5m", "interval: 5 mins", ":6: feeds[0].interval: invalid duration '5 mins'"),
+        ("    tags: [korea]", "    tags: [korea]\n    colour: red", ":10: feeds[1].colour: unknown key"),
+        ("  - name: two", "  - name: one", ":7: feeds[1].name: duplicate feed name 'one'"),
+        ("        channels: [console]", "        channels: [pager]",
+         ":19: watches[0].routes[0].channels[0]: unknown channel 'pager'"),
+        ('feeds: [one, "tag:korea"]', "feeds: [one, three]",
+         ":16: watches[0].feeds[1]: unknown feed 'three'"),
+        ("  url: sqlite:///var/test.db", "  url: ${STMON_TEST_DB}",
+         ":2: storage.url: environment variable 'STMON_TEST_DB' is not set"),
+        ("    type: log", "    type: log\n   bad: [", ":13: YAML syntax error"),
+        ("https://example.org/one.xml", "not a url", ":5: feeds[0].url: "),
+    ],
+    ids=["bad-duration", "unknown-key", "duplicate-feed", "unknown-channel", "unknown-feed",
+         "missing-env", "yaml-syntax", "bad-url"],
+)
+def test_mistakes_name_file_line_and_key(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    assert old in BASE
+    path = write(tmp_path, BASE.replace(old, new, 1))
+    message = error_of(path)
+    assert message.startswith(str(path) + ":")
+    assert expected in message
+
+
+def test_env_reference_is_substituted_and_default_used(tmp_path: Path) -> None:
+    text = BASE.replace("sqlite:///var/test.db", "${STMON_TEST_DB}", 1)
+    config = load_config(write(tmp_path, text), env={"STMON_TEST_DB": "sqlite:///x.db"})
+    assert config.storage.url == "sqlite:///x.db"
+    text = BASE.replace("sqlite:///var/test.db", "${STMON_TEST_DB:-sqlite:///d.db}", 1)
+    assert load_config(write(tmp_path, text), env={}).storage.url == "sqlite:///d.db"
+
+
+def test_several_problems_are_all_reported(tmp_path: Path) -> None:
+    text = BASE.replace("interval: 5m", "interval: soon").replace("tags: [korea]", "tagz: []")
+    lines = error_of(write(tmp_path, text)).splitlines()
+    assert len(lines) == 2
+    assert "feeds[0].interval" in lines[0] and "feeds[1].tagz: unknown key" in lines[1]
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    assert error_of(tmp_path / "nope.yaml").endswith("nope.yaml: file not found")
+
+
+def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, BASE)
+    monkeypatch.setenv("STMON_CONFIG", str(path))
+    assert load_config(None, env={}).feeds[0].name == "one"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("10m", 600), ("1h", 3600), ("1h30m", 5400), ("7d", 604800), (45, 45)],
+)
+def test_durations(text: str | int, seconds: int) -> None:
+    assert parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["5 mins", "", "m", "-3", "1x", True])
+def test_bad_durations(text: str | bool) -> None:
+    with pytest.raises(ValueError, match="invalid duration"):
+        parse_duration(text)
+
+
+def test_shipped_config_is_valid(repo_dir: Path) -> None:
+    config = load_config(repo_dir / "config" / "monitor.yaml", env={})
+    assert len(config.feeds) >= 10
+    assert all(watch.rules.is_file() for watch in config.watches)

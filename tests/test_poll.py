@@ -1,0 +1,204 @@
+"""Polling end to end against a real HTTP server: store, conditional GET, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from monitor.app import Service
+from monitor.config.schema import Config
+from monitor.model import PollOutcome
+from monitor.store import migrate
+from monitor.store.db import Database
+from monitor.store.tables import Feed, Item, ItemSource
+from tests.support.feedserver import FeedServer, feed_server  # noqa: F401
+
+FIXTURES = Path(__file__).parent / "data" / "feeds"
+FORMATS = ["rss20.xml", "rss10.rdf", "atom.xml", "jsonfeed.json",
+           "rss20_euc-kr.xml", "rss20_shift_jis.xml"]  # fmt: skip
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    migrate.upgrade(database.engine)
+    yield database
+    database.dispose()
+
+
+def make_config(feeds: dict[str, str], **fetch: object) -> Config:
+    return Config.model_validate(
+        {"feeds": [{"name": n, "url": u} for n, u in feeds.items()], "fetch": fetch}
+    )
+
+
+def poll(db: Database, config: Config) -> dict[str, PollOutcome]:
+    async def cycle() -> list[PollOutcome]:
+        service = Service.build(config, db, None)
+        try:
+            return await service.poll_once(force=True)
+        finally:
+            await service.close()
+
+    return {o.feed: o for o in asyncio.run(cycle())}
+
+
+def feed_row(db: Database, name: str) -> Feed:
+    with db.session() as session:
+        row = session.scalar(select(Feed).where(Feed.name == name))
+        assert row is not None
+        return row
+
+
+def stored_items(db: Database) -> list[Item]:
+    with db.session() as session:
+        return list(session.scalars(select(Item).order_by(Item.id)))
+
+
+@pytest.fixture
+def fixture_server() -> Iterator[FeedServer]:
+    with FeedServer(FIXTURES) as server:
+        yield server
+
+
+@pytest.mark.parametrize("fixture", FORMATS)
+def test_each_format_is_fetched_and_stored_with_its_fields(
+    db: Database, fixture_server: FeedServer, fixture: str
+) -> None:
+    expected = json.loads((FIXTURES / f"{fixture}.expected.json").read_text())
+    outcome = poll(db, make_config({"f": fixture_server.url("/" + fixture)}))["f"]
+    assert outcome.status == "new" and outcome.error is None
+    rows = {row.guid: row for row in stored_items(db)}
+    assert len(rows) == len(expected["items"])
+    for want in expected["items"]:
+        row = rows[want["guid"]]
+        assert row.url == want["url"]
+        assert row.title == want["title"]
+        assert row.language == want["language"]
+        assert row.content_hash == want["content_hash"]
+        if want["published"] != expected["fetched"]:  # else: no date, fetch time stands in
+            assert row.published == datetime.fromisoformat(want["published"])
+        assert row.source == "f"
+
+
+def test_second_poll_is_conditional_and_only_new_items_are_stored(
+    db: Database, feed_server: FeedServer
+) -> None:
+    feed_server.put("/news.xml", (FIXTURES / "rss20.xml").read_bytes())
+    config = make_config({"news": feed_server.url("/news.xml")})
+    first = poll(db, config)["news"]
+    assert first.new == first.fetched > 2
+
+    again = poll(db, config)["news"]
+    last = feed_server.requests_to("/news.xml")[-1]
+    assert "if-none-match" in last.headers or "if-modified-since" in last.headers
+    assert again.status == "not_modified" and again.new == 0
+    assert len(stored_items(db)) == first.new
+
+    text = (FIXTURES / "rss20.xml").read_text(encoding="utf-8")
+    extra = "".join(
+        f"<item><title>New story {n}</title><link>https://news.example.org/new-{n}</link>"
+        f"<guid isPermaLink=\"false\">new-{n}</guid><description>Fresh text number {n} about Seoul and Tokyo."
+        f"</description></item>"
+        for n in (1, 2)
+    )
+    feed_server.put("/news.xml", text.replace("</channel>", extra + "</channel>"))
+    third = poll(db, config)["news"]
+    assert third.new == 2
+    assert {r.guid for r in stored_items(db)} >= {"new-1", "new-2"}
+    assert len(stored_items(db)) == first.new + 2
+
+
+def test_same_article_in_two_feeds_is_stored_once_with_both_sources(
+    db: Database, fixture_server: FeedServer
+) -> None:
+    url = fixture_server.url("/rss20.xml")
+    outcomes = poll(db, make_config({"a": url, "b": url + "?copy=1"}))
+    assert outcomes["a"].new + outcomes["b"].new == outcomes["a"].fetched
+    with db.session() as session:
+        sources = session.execute(select(ItemSource.item_id, ItemSource.feed_id)).all()
+    assert len(sources) == 2 * outcomes["a"].fetched
+    assert len({item for item, _ in sources}) == outcomes["a"].fetched
+
+
+FAULTS = {
+    "server-error": ("/status/500", "500"),
+    "not-found": ("/status/404", "404"),
+    "rate-limited": ("/status/429?retry-after=3600", "429"),
+    "timeout": ("/slow?delay=3", "timeout"),
+    "redirect-loop": ("/redirect-loop", "redirect"),
+    "oversized": ("/huge", "cap"),
+    "html-page": ("/html", "HTML"),
+    "empty-body": ("/empty", "empty"),
+    "not-xml": ("/garbage.xml", "well-formed"),
+}
+
+
+def test_faults_are_recorded_and_do_not_stop_the_cycle(
+    db: Database, feed_server: FeedServer
+) -> None:
+    feed_server.put("/good.xml", (FIXTURES / "rss20.xml").read_bytes())
+    feed_server.put("/garbage.xml", b"<?xml version='1.0'?><rss><channel><<<>>> nothing here")
+    feeds = {name: feed_server.url(path) for name, (path, _) in FAULTS.items()}
+    feeds["refused"] = "http://127.0.0.1:9/feed.xml"
+    feeds["good"] = feed_server.url("/good.xml")
+    config = make_config(feeds, read_timeout="1s", max_body="64KiB")
+    before = datetime.now(UTC)
+    outcomes = poll(db, config)
+
+    assert outcomes["good"].status == "new"
+    for name, (_, reason) in {**FAULTS, "refused": ("", "refused")}.items():
+        assert outcomes[name].status == "error", name
+        row = feed_row(db, name)
+        assert row.consecutive_errors == 1, name
+        assert row.last_error and reason.lower() in row.last_error.lower(), (name, row.last_error)
+        assert row.next_due is not None and row.next_due > before
+    rate_limited = feed_row(db, "rate-limited")
+    assert rate_limited.next_due is not None
+    assert rate_limited.next_due >= before + timedelta(seconds=3600)
+
+
+def test_permanent_redirect_updates_the_stored_url(
+    db: Database, feed_server: FeedServer
+) -> None:
+    feed_server.put("/new-home.xml", (FIXTURES / "rss20.xml").read_bytes())
+    poll(db, make_config({"moved": feed_server.url("/moved/new-home.xml")}))
+    assert feed_row(db, "moved").fetch_url == feed_server.url("/new-home.xml")
+    poll(db, make_config({"temp": feed_server.url("/temp/new-home.xml")}))
+    assert feed_row(db, "temp").fetch_url == feed_server.url("/temp/new-home.xml")
+
+
+def test_repeated_failures_mark_a_feed_failing_and_success_resets(
+    db: Database, feed_server: FeedServer
+) -> None:
+    config = make_config({"flaky": feed_server.url("/flaky.xml")}, failing_after=2)
+    for _ in range(2):
+        poll(db, config)
+    row = feed_row(db, "flaky")
+    assert row.failing and row.consecutive_errors == 2
+    feed_server.put("/flaky.xml", (FIXTURES / "atom.xml").read_bytes())
+    poll(db, config)
+    row = feed_row(db, "flaky")
+    assert not row.failing and row.consecutive_errors == 0 and row.last_success is not None
+
+
+def test_malformed_feed_is_salvaged_with_a_recorded_warning(
+    db: Database, feed_server: FeedServer
+) -> None:
+    feed_server.put(
+        "/broken.xml",
+        b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>"
+        b"<item><title>Seoul &amp; Tokyo talk</title><link>https://e.test/1</link></item>"
+        b"<item><title>Half an item & broken</title></channel>",
+    )
+    outcome = poll(db, make_config({"broken": feed_server.url("/broken.xml")}))["broken"]
+    assert outcome.status == "new" and outcome.new >= 1
+    row = feed_row(db, "broken")
+    assert row.last_warning and row.consecutive_errors == 0
+    assert "Seoul & Tokyo talk" in {item.title for item in stored_items(db)}

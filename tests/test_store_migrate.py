@@ -1,0 +1,56 @@
+"""Migrations: `stmon db upgrade` creates the schema, is repeatable, and is enforced."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect
+
+from monitor.cli import main
+from monitor.errors import SchemaOutdated
+from monitor.store import migrate
+from monitor.store.db import make_engine
+
+
+def test_upgrade_creates_schema_and_is_idempotent(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        with pytest.raises(SchemaOutdated, match="no stmon schema"):
+            migrate.ensure_current(engine)
+        before, after = migrate.upgrade(engine)
+        assert before is None and after == migrate.head_revision()
+        tables = set(inspect(engine).get_table_names())
+        assert {"feeds", "items", "classifications", "events", "alerts"} <= tables
+        assert migrate.upgrade(engine) == (after, after)
+        migrate.ensure_current(engine)
+    finally:
+        engine.dispose()
+
+
+def test_cli_db_upgrade_twice(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade", "--db", db_url]) == 0
+    assert "upgraded from empty" in capsys.readouterr().out
+    assert main(["db", "upgrade", "--db", db_url]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_outdated_schema_is_refused_with_the_command_to_run(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    try:
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num='0000'")
+        with pytest.raises(SchemaOutdated) as info:
+            migrate.ensure_current(engine)
+        assert "newer than this stmon" in str(info.value)
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
