@@ -48,6 +48,8 @@ def feed_specs(config: Config) -> list[FeedSpec]:
 
 def build_pipeline(config: Config) -> Pipeline:
     """Compile every watch's rules (a ConfigError names the rules file and line)."""
+    if not config.watches:
+        return Pipeline([])
     from monitor.classify import load_rules
 
     watches = [

@@ -167,8 +167,7 @@ def validation_errors(doc: Document, exc: Any) -> ConfigErrors:
     """Turn a pydantic ValidationError into ConfigErrors with file:line per problem."""
     errors: list[ConfigError] = []
     for err in exc.errors(include_url=False):
-        loc = [p for p in err["loc"] if not (isinstance(p, str) and "[" in p and p.endswith("]"))]
-        path: list[str | int] = [p for p in loc if isinstance(p, str | int)]
+        path = _data_path(doc.data, err["loc"])
         reason = _reason(err)
         located = (err.get("ctx") or {}).get("error")
         if located is not None and hasattr(located, "path"):
@@ -177,6 +176,32 @@ def validation_errors(doc: Document, exc: Any) -> ConfigErrors:
             reason = str(located)
         errors.append(doc.error(path, reason))
     return ConfigErrors(errors)
+
+
+def _data_path(data: Any, loc: Sequence[Any]) -> list[str | int]:
+    """The key path of a pydantic error location in the data, without the tags pydantic
+    adds for unions (``function-after[...]``, a discriminator value such as ``webhook``)."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif _is_union_tag(node, part):
+            continue  # a union tag or discriminator value, not a key of the document
+        else:
+            node = None  # a key the document lacks (a missing required key)
+        path.append(part)
+    return path
+
+
+def _is_union_tag(node: Any, part: Any) -> bool:
+    if not isinstance(part, str | int):
+        return True
+    if isinstance(part, str) and ("[" in part or (isinstance(node, dict) and node.get("type") == part)):
+        return True
+    return isinstance(node, list)
 
 
 def _reason(err: Mapping[str, Any]) -> str:

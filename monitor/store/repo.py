@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from monitor.model import Item, StoredItem
+from monitor.store.tables import Alert as AlertRow
 from monitor.store.tables import Feed, ItemSource
 from monitor.store.tables import Item as ItemRow
 
@@ -240,3 +241,39 @@ def mark_classified(session: Session, item_id: int, relevant: bool, now: datetim
     session.execute(
         update(ItemRow).where(ItemRow.id == item_id).values(relevant=relevant, classified=now)
     )
+
+
+# --- alerts (the outbox) ---------------------------------------------------------------
+
+
+def add_alert(
+    session: Session,
+    *,
+    key: str,
+    channel: str,
+    kind: str,
+    delivery: str,
+    payload: dict[str, Any],
+    event_id: int | None,
+    next_attempt: datetime,
+    now: datetime,
+    status: str | None = None,
+) -> int:
+    """Insert one outbox row unless its idempotency key exists; returns 1 if inserted."""
+    result = session.execute(
+        _insert(session)(AlertRow)
+        .values(
+            idempotency_key=key,
+            event_id=event_id,
+            channel=channel,
+            kind=kind,
+            delivery=delivery,
+            payload=payload,
+            status=status or ("pending" if delivery == "immediate" else "digest"),
+            attempts=0,
+            next_attempt=next_attempt,
+            created=now,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    return int(result.rowcount or 0)

@@ -1,0 +1,112 @@
+"""Poll benchmark: `stmon poll --once` against a local farm of N feeds × M items.
+
+Measures a cold cycle (all items new), a warm cycle (every feed answers 304) and a
+cycle with 2 new items per feed, each as a whole `stmon` process: wall time, feeds/s,
+items/s and peak RSS. The floor is a bare httpx + feedparser script over the same farm
+at the same concurrency, storing nothing (bench/floor.py), also timed as a process.
+
+    .venv/bin/python bench/bench_poll.py [--feeds 500] [--items 50] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Run ``cmd``; return (wall seconds, peak RSS in MB, stdout)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{cmd} failed: {out}")
+    return elapsed, usage.ru_maxrss / 1024, out
+
+
+def write_config(folder: Path, port: int, feeds: int, concurrency: int, classify: bool) -> Path:
+    rules = REPO / "config" / "rules" / "seoul-tokyo.yaml"
+    watch = f"watches:\n  - name: seoul-tokyo\n    rules: {rules}\n    feeds: all"
+    lines = [
+        f"storage:\n  url: sqlite:///{folder / 'bench.db'}",
+        "logging:\n  level: warning",
+        f"fetch:\n  concurrency: {concurrency}\n  per_host: {concurrency}",
+        "channels:\n  console:\n    type: log",
+        watch if classify else "watches: []",
+        "feeds:",
+    ]
+    lines += [
+        f"  - name: farm-{i}\n    url: http://127.0.0.1:{port}/feed/{i}.xml" for i in range(feeds)
+    ]
+    path = folder / "bench.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def report(label: str, seconds: float, rss: float, feeds: int, items: int) -> None:
+    print(
+        f"{label:<22} {seconds:7.2f} s  {feeds / seconds:8.1f} feeds/s  "
+        f"{items / seconds:9.1f} items/s  peak RSS {rss:6.1f} MB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--feeds", type=int, default=500)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--no-classify", action="store_true", help="no watch: measure polling alone"
+    )
+    args = parser.parse_args()
+    farm = subprocess.Popen(
+        [sys.executable, str(REPO / "bench" / "farm.py"), "--feeds", str(args.feeds),
+         "--items", str(args.items)],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert farm.stdout is not None
+        port = int(farm.stdout.readline().decode().strip().partition("=")[2])
+        with tempfile.TemporaryDirectory() as tmp:
+            config = write_config(
+                Path(tmp), port, args.feeds, args.concurrency, not args.no_classify
+            )
+            stmon = [str(BIN / "stmon"), "--config", str(config)]
+            subprocess.run([*stmon, "db", "upgrade"], check=True, capture_output=True)
+            n, m = args.feeds, args.feeds * args.items
+            print(f"farm: {n} feeds x {args.items} items, concurrency {args.concurrency}, "
+                  f"{os.cpu_count()} cores")  # fmt: skip
+            template = f"http://127.0.0.1:{port}/feed/{{}}.xml"
+            floor = timed([sys.executable, str(REPO / "bench" / "floor.py"), template, str(n),
+                           str(args.concurrency)])  # fmt: skip
+            report("floor (httpx+feedparser)", floor[0], floor[1], n, m)
+            cold = timed([*stmon, "poll", "--once", "--force"])
+            report("cold cycle", cold[0], cold[1], n, m)
+            warm = timed([*stmon, "poll", "--once", "--force"])
+            report("warm cycle (304)", warm[0], warm[1], n, 0 or n)
+            urllib.request.urlopen(
+                urllib.request.Request(f"http://127.0.0.1:{port}/advance?n=2", method="POST")
+            ).read()
+            new = timed([*stmon, "poll", "--once", "--force"])
+            report("2 new items per feed", new[0], new[1], n, 2 * n)
+            print(f"cold / floor = {cold[0] / floor[0]:.2f}  (target <= 1.5)")
+            print(f"cold: {cold[2].strip()}\nnew: {new[2].strip()}")
+    finally:
+        farm.terminate()
+        farm.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Alerts: the record handed to channels, its rendering, and the channels that send it."""

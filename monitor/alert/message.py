@@ -1,0 +1,102 @@
+"""The alert record handed to rendering and channels, and the words for event types."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+AlertKind = Literal["event", "update", "digest", "storm", "test", "health"]
+
+# one entry per event-type id of event-types.md; the ids are the contract
+EVENT_TYPE_LABELS: dict[str, str] = {
+    "summit_announced": "Summit announced",
+    "summit_held": "Summit held",
+    "leaders_call": "Leaders' call",
+    "ministerial_talks": "Ministerial talks",
+    "official_exchange": "Official exchange",
+    "trilateral": "Trilateral cooperation",
+    "security_defense": "Security and defence",
+    "economy_trade": "Economy and trade",
+    "historical_issue": "Historical issue",
+    "territorial_dispute": "Territorial dispute",
+    "people_exchange": "People-to-people exchange",
+    "anniversary": "Anniversary",
+    "political_change": "Political change",
+    "commentary": "Commentary",
+}
+
+
+def label_for(event_type: str) -> str:
+    """The event type in words; unknown ids read as their id with spaces."""
+    return EVENT_TYPE_LABELS.get(event_type) or event_type.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLink:
+    """One article behind an event: the feed's name, the article title and its link."""
+
+    name: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertMessage:
+    """Everything a channel needs to say about one alert.
+
+    ``kind`` is ``event`` (a new event), ``update`` (news on a known one),
+    ``digest`` / ``storm`` (a summary whose ``items`` are the folded alerts),
+    ``test`` (``stmon alerts test``) or ``health`` (alerting itself is failing).
+    ``first_seen`` is stored in UTC; channels show it in their own timezone.
+    ``event_type_label`` defaults to the words of :data:`EVENT_TYPE_LABELS` (pass
+    ``event_type_label=""`` to ``dataclasses.replace`` when changing ``event_type``).
+    """
+
+    alert_id: str
+    idempotency_key: str
+    kind: AlertKind
+    event_id: str
+    event_type: str
+    headline: str
+    first_seen: datetime
+    summary: str = ""
+    state: str = "announced"
+    event_type_label: str = ""
+    evidence: Sequence[str] = ()
+    sources: Sequence[SourceLink] = ()
+    score: float = 0.0
+    items: Sequence[AlertMessage] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.first_seen.tzinfo is None:
+            raise ValueError("first_seen must be timezone-aware")
+        object.__setattr__(self, "first_seen", self.first_seen.astimezone(UTC))
+        if not self.event_type_label:
+            object.__setattr__(self, "event_type_label", label_for(self.event_type))
+        object.__setattr__(self, "evidence", tuple(self.evidence))
+        object.__setattr__(self, "sources", tuple(self.sources))
+        object.__setattr__(self, "items", tuple(self.items))
+
+
+def sample_message(now: datetime) -> AlertMessage:
+    """A harmless sample alert for ``stmon alerts test CHANNEL``."""
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return AlertMessage(
+        alert_id=f"test-{stamp}",
+        idempotency_key=f"stmon-test-{stamp}",
+        kind="test",
+        event_id="test",
+        event_type="summit_announced",
+        state="test",
+        headline="Test alert from stmon: this channel works",
+        summary=(
+            "This is a sample alert sent by `stmon alerts test`. Real alerts look like this: "
+            "the event type, a headline, a short summary, why it matched and the sources."
+        ),
+        evidence=["sent on request to check the channel"],
+        sources=[SourceLink("stmon", "stmon documentation", "https://github.com/stmon/stmon")],
+        first_seen=now,
+        score=1.0,
+    )

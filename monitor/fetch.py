@@ -1,0 +1,320 @@
+"""Fetch stage: one polite conditional GET per feed, giving a FetchResult or a FetchError.
+
+Politeness: one shared ``httpx.AsyncClient`` (see ``make_client``), a global and a per-host
+concurrency limit, a descriptive User-Agent, a conditional GET from the stored ETag and
+Last-Modified (an unchanged feed costs a 304 and no body), and the server's cache hints
+(Cache-Control max-age, Retry-After) handed on in ``FetchResult.max_age``.
+
+Safety: connect and read timeouts plus an overall budget per fetch (time spent waiting for
+a concurrency slot does not count against it); the body is streamed and cut as soon as it
+passes ``max_body_bytes``; redirects are followed here, by hand, with a limit and loop
+detection, so that a chain made only of permanent redirects (301/308) can move the feed.
+
+httpx exceptions are translated into ``monitor.errors`` in this module and nowhere else.
+A ``Fetcher`` and its client belong to one event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+
+from monitor import __version__
+from monitor.errors import (
+    BodyTooLarge,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    TooManyRedirects,
+)
+from monitor.http_headers import (
+    backoff_delay,
+    cache_control_max_age,
+    next_check_delay,
+    retry_after_seconds,
+)
+from monitor.model import FeedState, FetchResult
+
+__all__ = [
+    "FetchSettings",
+    "Fetcher",
+    "backoff_delay",
+    "make_client",
+    "next_check_delay",
+]
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"stmon/{__version__} (+https://github.com/stmon/stmon)"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9,"
+    " application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+PERMANENT_REDIRECTS = frozenset({301, 308})
+THROTTLE_STATUSES = frozenset({429, 503})
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    """Every fetch default, in one place."""
+
+    connect_timeout: float = 10.0  # seconds to open a connection (TCP + TLS)
+    read_timeout: float = 30.0  # seconds of silence allowed while reading
+    total_timeout: float = 60.0  # seconds for a whole fetch, redirects included
+    max_body_bytes: int = 5 * 1024 * 1024  # decoded body size cap
+    max_redirects: int = 5
+    max_connections: int = 32  # fetches in flight at once, all hosts together
+    per_host: int = 2  # fetches in flight at once to one host
+    user_agent: str = USER_AGENT
+
+
+def make_client(settings: FetchSettings | None = None) -> httpx.AsyncClient:
+    """The one shared client: timeouts, pool size and headers from ``settings``."""
+    settings = settings or FetchSettings()
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(
+            settings.read_timeout, connect=settings.connect_timeout, pool=settings.total_timeout
+        ),
+        limits=httpx.Limits(
+            max_connections=settings.max_connections,
+            max_keepalive_connections=settings.max_connections,
+        ),
+        headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
+        follow_redirects=False,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """One HTTP exchange: a hop of a fetch. ``body`` is read only for a 2xx answer."""
+
+    url: httpx.URL
+    status: int
+    reason: str
+    headers: httpx.Headers
+    body: bytes | None
+
+
+class _Budget:
+    """The time a fetch may still spend on the network."""
+
+    def __init__(self, total: float) -> None:
+        self.total = total
+        self.spent = 0.0
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.total - self.spent)
+
+
+class Fetcher:
+    """Fetches feeds through one shared client, within the concurrency limits."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: FetchSettings | None = None) -> None:
+        self._client = client
+        self._settings = settings or FetchSettings()
+        self._slots = asyncio.Semaphore(self._settings.max_connections)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    async def fetch(self, state: FeedState) -> FetchResult:
+        """Conditional GET of ``state.url``; raises a ``FetchError`` subclass on failure."""
+        async with self._slots:
+            return await self._follow(state)
+
+    async def _follow(self, state: FeedState) -> FetchResult:
+        url = _parse_url(state.url)
+        seen = {url}
+        permanent = True
+        budget = _Budget(self._settings.total_timeout)
+        for _hop in range(self._settings.max_redirects + 1):
+            answer = await self._get(url, state, budget)
+            if answer.status not in REDIRECT_STATUSES:
+                moved = str(url) if permanent and len(seen) > 1 else None
+                result = _result(answer, state, moved, budget.spent)
+                log.debug(
+                    "fetch_done feed=%s status=%d bytes=%d elapsed=%.3f",
+                    state.name,
+                    result.status,
+                    len(result.body or b""),
+                    result.elapsed,
+                )
+                return result
+            permanent = permanent and answer.status in PERMANENT_REDIRECTS
+            url = _redirect_target(answer)
+            if url in seen:
+                raise TooManyRedirects(f"redirect loop back to {url}", url=state.url)
+            seen.add(url)
+            log.debug("fetch_redirect feed=%s status=%d to=%s", state.name, answer.status, url)
+        limit = self._settings.max_redirects
+        raise TooManyRedirects(f"more than {limit} redirects", url=state.url)
+
+    async def _get(self, url: httpx.URL, state: FeedState, budget: _Budget) -> _Answer:
+        request = self._client.build_request("GET", url, headers=self._headers(state))
+        async with self._host_slot(url.host):
+            started = time.monotonic()
+            try:
+                async with asyncio.timeout(budget.remaining):
+                    return await self._send(request)
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                raise _translate(exc, str(url), self._settings) from exc
+            except TimeoutError:
+                total = self._settings.total_timeout
+                raise FetchTimeout(f"no complete answer within {total:g}s", url=str(url)) from None
+            finally:
+                budget.spent += time.monotonic() - started
+
+    async def _send(self, request: httpx.Request) -> _Answer:
+        response = await self._client.send(request, stream=True, follow_redirects=False)
+        try:
+            body = await self._read_body(response) if response.is_success else None
+        finally:
+            await response.aclose()
+        return _Answer(
+            response.url, response.status_code, response.reason_phrase, response.headers, body
+        )
+
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        cap = self._settings.max_body_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise BodyTooLarge(
+                f"body of {declared} bytes is over the {cap} byte cap", url=str(response.url)
+            )
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise BodyTooLarge(f"body passed the {cap} byte cap; cut", url=str(response.url))
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _headers(self, state: FeedState) -> dict[str, str]:
+        headers = {"User-Agent": self._settings.user_agent}
+        if state.etag:
+            headers["If-None-Match"] = state.etag
+        if state.last_modified:
+            headers["If-Modified-Since"] = state.last_modified
+        return headers
+
+    def _host_slot(self, host: str) -> asyncio.Semaphore:
+        slot = self._hosts.get(host)
+        if slot is None:
+            slot = self._hosts[host] = asyncio.Semaphore(self._settings.per_host)
+        return slot
+
+
+def _parse_url(raw: str) -> httpx.URL:
+    try:
+        url = httpx.URL(raw)
+    except httpx.InvalidURL as exc:
+        raise FetchError(f"invalid URL: {exc}", url=raw) from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise FetchError("invalid URL: only absolute http(s) URLs can be fetched", url=raw)
+    return url
+
+
+def _redirect_target(answer: _Answer) -> httpx.URL:
+    location = answer.headers.get("location")
+    if not location:
+        raise FetchError(f"HTTP {answer.status} redirect without a Location", url=str(answer.url))
+    try:
+        target = answer.url.join(location)
+    except httpx.InvalidURL as exc:
+        raise FetchError(f"redirect to an invalid URL: {exc}", url=str(answer.url)) from None
+    if target.scheme not in ("http", "https"):
+        raise FetchError(f"redirect to a non-HTTP URL: {target}", url=str(answer.url))
+    return target.copy_with(fragment=None)
+
+
+def _result(answer: _Answer, state: FeedState, moved: str | None, elapsed: float) -> FetchResult:
+    headers, status = answer.headers, answer.status
+    retry_after = retry_after_seconds(headers.get("retry-after"))
+    if status >= 400:
+        raise HTTPStatusError(
+            f"HTTP {status} {answer.reason}".rstrip(),
+            url=str(answer.url),
+            status=status,
+            retry_after=retry_after if status in THROTTLE_STATUSES else None,
+        )
+    if status != 304 and not 200 <= status < 300:
+        raise FetchError(f"unexpected HTTP {status} {answer.reason}".rstrip(), url=str(answer.url))
+    hints = [h for h in (cache_control_max_age(headers.get("cache-control")), retry_after) if h]
+    not_modified = status == 304
+    return FetchResult(
+        url=str(answer.url),
+        status=status,
+        body=None if not_modified else answer.body,
+        content_type=headers.get("content-type", ""),
+        etag=headers.get("etag") or (state.etag if not_modified else None),
+        last_modified=headers.get("last-modified")
+        or (state.last_modified if not_modified else None),
+        permanent_url=moved,
+        max_age=max(hints, default=None),
+        elapsed=elapsed,
+    )
+
+
+def _translate(exc: Exception, url: str, settings: FetchSettings) -> FetchError:
+    """One httpx exception as the FetchError a user can act on."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return FetchTimeout(f"connect timeout after {settings.connect_timeout:g}s", url=url)
+    if isinstance(exc, httpx.ReadTimeout):
+        return FetchTimeout(f"read timeout after {settings.read_timeout:g}s", url=url)
+    if isinstance(exc, httpx.TimeoutException):
+        return FetchTimeout(f"timeout ({type(exc).__name__})", url=url)
+    if isinstance(exc, httpx.ConnectError):
+        return FetchError(_connect_reason(exc), url=url)
+    if isinstance(exc, httpx.DecodingError):
+        return FetchError(f"could not decode the body: {exc}", url=url)
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return FetchError(f"invalid URL: {exc}", url=url)
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return FetchError(f"the server broke the HTTP protocol: {exc}", url=url)
+    if isinstance(exc, httpx.NetworkError):
+        return FetchError(f"connection lost: {_root_reason(exc)}", url=url)
+    return FetchError(f"HTTP failure: {type(exc).__name__}: {exc}", url=url)
+
+
+def _connect_reason(exc: BaseException) -> str:
+    """A short reason for a failed connection: TLS, DNS, refused, or the OS's words."""
+    causes = list(_causes(exc))
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS error: certificate verify failed: {cause.verify_message}"
+        if isinstance(cause, ssl.SSLError):
+            reason = (cause.reason or str(cause)).replace("_", " ").lower()
+            return f"TLS error: {reason}"
+    for cause in causes:
+        if isinstance(cause, socket.gaierror):
+            return f"DNS lookup failed: {cause.strerror or cause}"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+    return f"connection failed: {_root_reason(exc)}"
+
+
+def _root_reason(exc: BaseException) -> str:
+    causes = [c for c in _causes(exc) if isinstance(c, OSError) and c.strerror]
+    return str(causes[-1].strerror) if causes else str(exc) or type(exc).__name__
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and everything it was raised from, exception groups opened."""
+    stack, seen = [exc], set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, BaseExceptionGroup):
+            stack.extend(current.exceptions)
+        stack.extend(e for e in (current.__context__, current.__cause__) if e is not None)

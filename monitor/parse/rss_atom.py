@@ -1,0 +1,203 @@
+"""RSS 0.9x/1.0/2.0 and Atom through feedparser, adapted to our records.
+
+feedparser decodes the document (XML declaration, BOM, or the HTTP charset when one
+was sent) and is lenient: a document it could only partly read comes back with
+``bozo`` set. Entries found despite that are kept and the problem becomes a warning;
+a document that gives no entries is a :class:`ParseError` unless it is a well-formed
+feed that simply has none (a valid empty feed).
+
+HTML sanitising and relative-URI rewriting are switched off: every field is turned
+into plain text later, and links are resolved against the feed URL by normalisation.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import io
+import re
+from calendar import timegm
+from datetime import UTC, datetime
+from typing import Any
+from xml.sax import SAXParseException
+
+import feedparser
+
+from monitor.errors import ParseError
+from monitor.model import Entry, ParsedFeed
+
+_PLAIN = "text/plain"
+_DOCTYPE_HTML = re.compile(rb"<!doctype\s+html\b", re.I)
+_COMMENT = re.compile(rb"<!--.*?-->", re.S)
+_ROOT = re.compile(rb"<([A-Za-z_][\w:.\-]*)")
+_SNIFF = 8192
+_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._\-]+)[\"']")
+# Codecs that real servers declare for documents written in a wider Windows codepage.
+_SUPERSETS = {
+    "euc_kr": "cp949",
+    "shift_jis": "cp932",
+    "euc_jp": "euc_jis_2004",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "big5": "big5hkscs",
+}
+
+
+def parse_xml(body: bytes, content_type: str = "", url: str = "") -> ParsedFeed:
+    """Parse an XML feed document; see the module docstring."""
+    charset, widened = _effective_charset(body, _charset(content_type))
+    doc = feedparser.parse(
+        io.BytesIO(body),
+        response_headers=_headers(charset, url),
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    entries = tuple(_entry(raw) for raw in doc.entries)
+    problem = _describe(doc.get("bozo_exception")) if doc.bozo else None
+    if not entries:
+        _reject_empty(body, doc, problem)
+    warnings = [w for w in (widened, problem and f"salvaged: {problem}") if w]
+    feed = doc.feed
+    return ParsedFeed(
+        format=doc.version or "unknown",
+        title=_text(feed, "title"),
+        entries=entries,
+        language=dict.get(feed, "language") or None,
+        ttl_minutes=_ttl(dict.get(feed, "ttl")),
+        warnings=tuple(warnings),
+    )
+
+
+def _headers(charset: str, url: str) -> dict[str, str]:
+    """HTTP headers for feedparser: the charset, if any, under a neutral media type.
+
+    feedparser follows RFC 3023, which reads ``text/xml`` without a charset as ASCII
+    and ignores the XML declaration; real servers send that for UTF-8 and EUC-KR
+    feeds alike. ``application/xml`` lets the declaration speak when no charset came.
+    """
+    media = f"application/xml; charset={charset}" if charset else "application/xml"
+    headers = {"content-type": media}
+    if url:
+        headers["content-location"] = url
+    return headers
+
+
+def _effective_charset(body: bytes, http_charset: str) -> tuple[str, str | None]:
+    """The charset to decode with, widened to the Windows superset when needed.
+
+    A feed declared EUC-KR but written in CP949 (or Shift_JIS but CP932) fails to
+    decode strictly; read it in the superset instead of falling back to Latin-1.
+    """
+    match = _XML_ENCODING.match(body[:_SNIFF])
+    declared = http_charset or (match.group(1).decode("ascii") if match else "")
+    try:
+        codec = codecs.lookup(declared).name if declared else ""
+    except LookupError:
+        return http_charset, None
+    wider = _SUPERSETS.get(codec)
+    if wider is None or _decodes(body, codec) or not _decodes(body, wider):
+        return http_charset, None
+    return wider, f"declared {declared} but decoded as {wider}"
+
+
+def _decodes(body: bytes, codec: str) -> bool:
+    try:
+        body.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _charset(content_type: str) -> str:
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip().strip("\"'")
+    return ""
+
+
+def _reject_empty(body: bytes, doc: Any, problem: str | None) -> None:
+    if not doc.version:
+        head = _COMMENT.sub(b"", body[:_SNIFF])
+        root = _ROOT.search(head)
+        name = root.group(1).decode("ascii", "replace") if root else "unknown"
+        if name.lower() == "html" or _DOCTYPE_HTML.search(head):
+            raise ParseError("HTML page, not a feed")
+        if name.lower() == "opml":
+            raise ParseError("OPML subscription list, not a feed")
+        if not problem:
+            raise ParseError(f"XML document is not a feed (root element <{name}>)")
+    if problem:
+        raise ParseError(f"no entries could be read: {problem}")
+
+
+def _describe(exc: object) -> str:
+    if isinstance(exc, SAXParseException):
+        return f"not well-formed XML at line {exc.getLineNumber()}: {exc.getMessage()}"
+    if isinstance(exc, BaseException):
+        return f"{type(exc).__name__}: {exc}"
+    return "unknown problem"
+
+
+def _entry(raw: Any) -> Entry:
+    return Entry(
+        guid=dict.get(raw, "id") or None,
+        link=dict.get(raw, "link") or None,
+        title=_text(raw, "title"),
+        summary=_text(raw, "summary"),
+        content=_content(raw),
+        author=dict.get(raw, "author") or None,
+        published=_when(dict.get(raw, "published_parsed")),
+        updated=_when(dict.get(raw, "updated_parsed")),
+        language=_language(raw),
+    )
+
+
+def _text(raw: Any, key: str) -> str:
+    """The field as HTML: plain-text values are escaped so every field is markup."""
+    value = dict.get(raw, key) or ""
+    detail = dict.get(raw, f"{key}_detail")
+    if detail and dict.get(detail, "type") == _PLAIN:
+        return html.escape(value, quote=False)
+    return str(value)
+
+
+def _content(raw: Any) -> str:
+    parts = dict.get(raw, "content") or ()
+    best = ""
+    for part in parts:
+        value = dict.get(part, "value") or ""
+        if dict.get(part, "type") == _PLAIN:
+            value = html.escape(value, quote=False)
+        if len(value) > len(best):
+            best = value
+    return best
+
+
+def _language(raw: Any) -> str | None:
+    for key in ("content", "summary_detail", "title_detail"):
+        detail = dict.get(raw, key)
+        if isinstance(detail, list):
+            detail = detail[0] if detail else None
+        lang = dict.get(detail, "language") if detail else None
+        if lang:
+            return str(lang)
+    return None
+
+
+def _when(parsed: Any) -> datetime | None:
+    """feedparser's UTC struct_time as an aware datetime; None when absent or absurd."""
+    if not parsed:
+        return None
+    try:
+        return datetime.fromtimestamp(timegm(parsed), tz=UTC)
+    except (OverflowError, ValueError, OSError, TypeError):
+        return None
+
+
+def _ttl(value: Any) -> int | None:
+    try:
+        minutes = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return minutes if minutes > 0 else None

@@ -1,0 +1,1 @@
+"""Helpers shared by the test modules: loopback servers, fixtures, data builders."""

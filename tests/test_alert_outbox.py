@@ -1,0 +1,238 @@
+"""The outbox against real servers: retries, dead alerts, quiet hours, digests, storms."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter
+from sqlalchemy import select
+
+from monitor.alert.channels import make_channel
+from monitor.alert.channels.email import message_id
+from monitor.alert.outbox import DeliverySettings, DeliveryWorker
+from monitor.alert.route import message_to_dict
+from monitor.cli import main
+from monitor.config.channels import ChannelConfig
+from monitor.store import migrate, repo
+from monitor.store.db import Database
+from monitor.store.tables import Alert
+from tests.support.alerts import make_message
+from tests.support.smtp import SMTPServer
+from tests.support.webhook import Reply, WebhookReceiver
+
+START = datetime(2025, 6, 2, 10, 10, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    migrate.upgrade(database.engine)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def hook() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as receiver:
+        yield receiver
+
+
+def channel_configs(raw: dict[str, dict[str, Any]]) -> dict[str, ChannelConfig]:
+    adapter: TypeAdapter[ChannelConfig] = TypeAdapter(ChannelConfig)
+    return {name: adapter.validate_python(data) for name, data in raw.items()}
+
+
+def worker(
+    db: Database, raw: dict[str, dict[str, Any]], clock: Clock, **settings: Any
+) -> DeliveryWorker:
+    configs = channel_configs(raw)
+    channels = {name: make_channel(name, config) for name, config in configs.items()}
+    return DeliveryWorker(
+        db, channels, configs, settings=DeliverySettings(**settings), clock=clock
+    )
+
+
+def enqueue(db: Database, channel: str, n: int, now: datetime, delivery: str = "immediate") -> None:
+    with db.session() as session:
+        for i in range(n):
+            key = f"ev-{i}:new:{channel}:{delivery}"
+            msg = make_message(event_id=f"ev-{i}", headline=f"Event number {i}")
+            repo.add_alert(
+                session, key=key, channel=channel, kind="event", delivery=delivery,
+                payload=message_to_dict(msg, alert_id=key, key=key), event_id=None,
+                next_attempt=now, now=now,
+            )  # fmt: skip
+
+
+def alerts(db: Database) -> list[Alert]:
+    with db.session() as session:
+        return list(session.scalars(select(Alert).order_by(Alert.id)))
+
+
+def deliver(w: DeliveryWorker) -> int:
+    return asyncio.run(w.deliver_due())
+
+
+def test_webhook_500_then_200_arrives_once_with_the_same_key(
+    db: Database, hook: WebhookReceiver
+) -> None:
+    clock = Clock(START)
+    w = worker(db, {"hook": {"type": "webhook", "url": hook.url, "secret": "s3"}}, clock)
+    hook.program(Reply(500))
+    enqueue(db, "hook", 1, clock.now)
+    assert deliver(w) == 0
+    [row] = alerts(db)
+    assert row.status == "pending" and row.attempts == 1 and row.next_attempt > clock.now
+    assert deliver(w) == 0  # not due yet: no second request
+    assert len(hook.requests) == 1
+    clock.advance(hours=1)
+    assert deliver(w) == 1
+    first, second = hook.wait_for(2)
+    assert (first.status, second.status) == (500, 200)
+    assert first.header("Idempotency-Key") == second.header("Idempotency-Key") == row.idempotency_key
+    assert deliver(w) == 0
+    assert len(hook.requests) == 2
+    [row] = alerts(db)
+    assert row.status == "sent" and row.attempts == 2 and "200" in (row.detail or "")
+
+
+def test_smtp_down_then_up_delivers_exactly_once(db: Database) -> None:
+    clock = Clock(START)
+    with SMTPServer() as smtp:
+        raw = {"mail": {"type": "email", "host": "127.0.0.1", "port": smtp.port,
+                        "security": "none", "from": "stmon@example.org",
+                        "to": ["desk@example.org"]}}  # fmt: skip
+        w = worker(db, raw, clock)
+        smtp.stop()
+        enqueue(db, "mail", 1, clock.now)
+        for _ in range(2):
+            assert deliver(w) == 0
+            clock.advance(hours=1)
+        smtp.start()
+        assert deliver(w) == 1
+        assert deliver(w) == 0
+        [mail] = smtp.wait_for(1)
+        assert len(smtp.messages) == 1
+    [row] = alerts(db)
+    assert row.status == "sent" and row.attempts == 3
+    assert mail.message["Message-ID"] == message_id(row.idempotency_key, "stmon@example.org")
+
+
+def test_permanent_refusal_goes_dead_is_listed_and_announced(
+    db: Database, hook: WebhookReceiver, capsys: pytest.CaptureFixture[str], db_url: str
+) -> None:
+    clock = Clock(START)
+    raw = {"hook": {"type": "webhook", "url": hook.url}, "console": {"type": "log"}}
+    w = worker(db, raw, clock)
+    hook.program(then=Reply(400, body=b"bad payload"))
+    enqueue(db, "hook", 1, clock.now)
+    deliver(w)
+    rows = alerts(db)
+    dead = [r for r in rows if r.channel == "hook"]
+    assert [r.status for r in dead] == ["dead"] and dead[0].attempts == 1
+    assert "400" in (dead[0].last_error or "")
+    health = [r for r in rows if r.kind == "health"]
+    assert [r.channel for r in health] == ["console"] and health[0].status == "sent"
+
+    assert main(["alerts", "--status", "dead", "--json", "--db", db_url]) == 0
+    assert f'"id": {dead[0].id}' in capsys.readouterr().out
+    assert main(["alerts", "retry", str(dead[0].id), "--db", db_url]) == 0
+    hook.program(then=Reply(200))
+    clock.now = datetime.now(UTC) + timedelta(seconds=1)  # retry queues it for the real now
+    deliver(w)
+    assert {r.channel: r.status for r in alerts(db) if r.kind == "event"} == {"hook": "sent"}
+
+
+def test_temporary_failures_give_up_after_max_attempts(
+    db: Database, hook: WebhookReceiver
+) -> None:
+    clock = Clock(START)
+    w = worker(db, {"hook": {"type": "webhook", "url": hook.url}}, clock, max_attempts=3)
+    hook.program(then=Reply(503))
+    enqueue(db, "hook", 1, clock.now)
+    for _ in range(5):
+        deliver(w)
+        clock.advance(hours=2)
+    assert len(hook.requests) == 3
+    assert alerts(db)[0].status == "dead"
+
+
+def test_retry_after_is_respected(db: Database, hook: WebhookReceiver) -> None:
+    clock = Clock(START)
+    w = worker(db, {"hook": {"type": "webhook", "url": hook.url}}, clock, retry_delay=1)
+    hook.program(Reply(429, headers={"Retry-After": "600"}))
+    enqueue(db, "hook", 1, clock.now)
+    deliver(w)
+    assert alerts(db)[0].next_attempt >= START + timedelta(seconds=600)
+    clock.advance(seconds=300)
+    deliver(w)
+    assert len(hook.requests) == 1
+
+
+def test_quiet_hours_hold_alerts_until_they_end(db: Database, hook: WebhookReceiver) -> None:
+    clock = Clock(datetime(2025, 6, 2, 22, 30, tzinfo=UTC))
+    raw = {"hook": {"type": "webhook", "url": hook.url, "quiet_hours": "22:00-07:00"}}
+    w = worker(db, raw, clock)
+    enqueue(db, "hook", 1, clock.now)
+    assert deliver(w) == 0
+    clock.advance(hours=8)  # 06:30
+    assert deliver(w) == 0
+    assert alerts(db)[0].next_attempt == datetime(2025, 6, 3, 7, 0, tzinfo=UTC)
+    clock.advance(minutes=31)  # 07:01
+    assert deliver(w) == 1
+    assert len(hook.requests) == 1
+
+
+def test_hourly_digest_groups_what_was_queued_and_skips_empty_periods(
+    db: Database, hook: WebhookReceiver
+) -> None:
+    clock = Clock(START)  # 10:10
+    w = worker(db, {"hook": {"type": "webhook", "url": hook.url, "digest": "hourly"}}, clock)
+    enqueue(db, "hook", 3, clock.now, delivery="digest")
+    assert deliver(w) == 0
+    clock.advance(minutes=49)  # 10:59: the period has not closed
+    assert deliver(w) == 0
+    clock.advance(minutes=2)  # 11:01
+    assert deliver(w) == 1
+    [request] = hook.wait_for(1)
+    body = request.json()
+    assert body["kind"] == "digest" and len(body["items"]) == 3
+    clock.advance(hours=3)
+    assert deliver(w) == 0
+    assert len(hook.requests) == 1
+    assert [r.status for r in alerts(db) if r.kind == "event"] == ["digested"] * 3
+
+
+def test_storm_control_folds_the_excess_into_one_summary(
+    db: Database, hook: WebhookReceiver
+) -> None:
+    clock = Clock(START)
+    raw = {"hook": {"type": "webhook", "url": hook.url, "max_per_window": 2, "window": "1h"}}
+    w = worker(db, raw, clock)
+    enqueue(db, "hook", 5, clock.now)
+    assert deliver(w) == 2
+    enqueue(db, "hook", 7, clock.now)  # the same keys: nothing new
+    clock.advance(minutes=10)
+    assert deliver(w) == 0
+    clock.advance(hours=1)
+    assert deliver(w) == 1
+    bodies = [r.json() for r in hook.wait_for(3)]
+    assert [b["kind"] for b in bodies] == ["event", "event", "storm"]
+    assert len(bodies[2]["items"]) == 5  # three queued at first, two more of the second batch
+    statuses = [r.status for r in alerts(db) if r.kind == "event"]
+    assert statuses.count("sent") == 2 and statuses.count("folded") == 5

@@ -1,0 +1,200 @@
+"""parse(): format detection, golden fixtures, encodings, and what is salvaged or refused."""
+
+from __future__ import annotations
+
+import html
+import json
+
+import pytest
+
+from monitor.errors import ParseError
+from monitor.model import Entry
+from monitor.parse import parse
+from tests.support.parse_golden import FIXTURES, body, expected
+
+EMPTY_RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title>
+<link>https://quiet.example.org/</link><ttl>abc</ttl></channel></rss>"""
+
+
+def rss(items: str, *, decl: str = '<?xml version="1.0" encoding="utf-8"?>') -> str:
+    return f'{decl}<rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+
+
+def test_all_golden_fixtures_are_present():
+    assert {"rss20.xml", "rss10.rdf", "atom.xml", "jsonfeed.json"} <= set(FIXTURES)
+    assert {"rss20_euc-kr.xml", "rss20_shift_jis.xml"} <= set(FIXTURES)
+
+
+@pytest.mark.parametrize("name", FIXTURES, ids=FIXTURES)
+def test_golden_feed_level_fields(name):
+    want = expected(name)
+    feed = parse(body(name), url=f"https://news.example.org/{name}")
+    assert (feed.format, feed.title, feed.language, feed.ttl_minutes) == (
+        want["format"],
+        want["title"],
+        want["language"],
+        want["ttl_minutes"],
+    )
+    assert feed.warnings == ()
+    assert len(feed.entries) == len(want["items"])
+    assert all(type(e) is Entry for e in feed.entries)
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("rss20_euc-kr.xml", "text/xml"),
+        ("rss20_euc-kr.xml", "application/rss+xml; charset=EUC-KR"),
+        ("rss20_euc-kr.xml", 'text/xml; charset="euc-kr"'),
+        ("rss20_shift_jis.xml", "text/xml"),
+        ("rss20_shift_jis.xml", "application/xml; charset=Shift_JIS"),
+        ("jsonfeed.json", "application/feed+json"),
+        ("jsonfeed.json", "application/json; charset=utf-8"),
+        ("rss20.xml", "text/html; charset=utf-8"),
+    ],
+    ids=lambda v: v.replace(" ", ""),
+)
+def test_content_type_does_not_break_decoding(name, content_type):
+    want = expected(name)
+    feed = parse(body(name), content_type)
+    assert feed.warnings == ()
+    assert [" ".join(html.unescape(e.title).split()) for e in feed.entries] == [
+        i["title"] for i in want["items"]
+    ]
+
+
+def test_wrong_http_charset_is_salvaged_from_the_declaration():
+    feed = parse(body("rss20_euc-kr.xml"), "application/rss+xml; charset=utf-8")
+    assert feed.entries[0].title.startswith("이재명 대통령")
+    assert any("euc-kr" in w.lower() for w in feed.warnings)
+
+
+def test_cp949_text_declared_euc_kr_is_read_as_cp949():
+    doc = rss(
+        "<item><title>똠방각하 한일 회담</title><guid>a</guid></item>",
+        decl=('<?xml version="1.0" encoding="euc-kr"?>'),
+    )
+    feed = parse(doc.encode("cp949"))
+    assert feed.entries[0].title == "똠방각하 한일 회담"
+    assert feed.warnings == ("declared euc-kr but decoded as cp949",)
+
+
+def test_utf16_document_with_bom():
+    doc = rss(
+        "<item><title>日韓首脳会談</title></item>", decl='<?xml version="1.0" encoding="utf-16"?>'
+    )
+    feed = parse(doc.encode("utf-16"))
+    assert [e.title for e in feed.entries] == ["日韓首脳会談"]
+
+
+def test_truncated_xml_is_salvaged_with_a_warning():
+    whole = body("rss20.xml")
+    cut = whole[: whole.index(b"</item>", whole.index(b"</item>") + 1) + 7] + b"<item><title>bro"
+    feed = parse(cut)
+    assert len(feed.entries) >= 2
+    assert feed.entries[0].guid == "urn:stmon:seed-001"
+    assert len(feed.warnings) == 1
+    assert feed.warnings[0].startswith("salvaged: not well-formed XML at line")
+
+
+def test_undefined_entity_is_salvaged():
+    feed = parse(rss("<item><title>Seoul &bogus; Tokyo</title><guid>x</guid></item>").encode())
+    assert [e.guid for e in feed.entries] == ["x"]
+    assert "undefined entity" in feed.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"", "empty body"),
+        (b"  \r\n\t ", "empty body"),
+        (b"\xef\xbb\xbf\n", "empty body"),
+        (b"<!DOCTYPE html><html><head><title>News</title></head><body>hi</body></html>",
+         "HTML page, not a feed"),
+        (b"<html><body><p>Not here</p></body></html>", "HTML page, not a feed"),
+        (b"\n<!-- x --><HTML lang=ko><body>\xec\x95\x88\xeb\x85\x95</body></HTML>",
+         "HTML page, not a feed"),
+        (b'<?xml version="1.0"?><opml version="1.0"><head/><body/></opml>',
+         "OPML subscription list, not a feed"),
+        (b"<?xml version='1.0'?><note><to>you</to></note>", "not a feed (root element <note>)"),
+        (b"<rss version='2.0'><channel><title>x</title><link>a&b", "no entries could be read"),
+        (b"Service Unavailable", "no entries could be read"),
+        (b"\x00\x01\x02garbage\xff\xfe", "no entries could be read"),
+        (b'{"status": "ok", "data": []}', "not a JSON Feed"),
+        (b"[1, 2, 3]", "JSON document is a list, not a JSON Feed object"),
+        (b'{"version": "https://jsonfeed.org/version/1.1", "title": "x"', "invalid JSON at line 1"),
+        (b'{"version": "https://jsonfeed.org/version/1.1", "title": "x"}', "has no items list"),
+        (b'{"version": "https://jsonfeed.org/version/1", "items": [1, "x"]}', "hold no objects"),
+    ],
+    ids=[
+        "empty", "whitespace", "bom-only", "html-doctype", "html-bare", "html-after-comment",
+        "opml", "other-xml", "broken-xml-no-items", "plain-text", "binary", "json-not-feed",
+        "json-array", "json-truncated", "jsonfeed-no-items", "jsonfeed-items-not-objects",
+    ],
+)  # fmt: skip
+def test_unusable_documents_raise_parse_error(payload, reason):
+    with pytest.raises(ParseError) as info:
+        parse(payload)
+    assert reason in str(info.value)
+
+
+def test_json_content_type_with_xml_body_goes_to_xml():
+    feed = parse(body("rss20.xml"), "application/json")
+    assert feed.format == "rss20"
+
+
+def test_valid_feed_without_entries_is_an_empty_success():
+    feed = parse(EMPTY_RSS)
+    assert (feed.format, feed.title, feed.entries, feed.warnings) == ("rss20", "Quiet", (), ())
+    assert feed.ttl_minutes is None  # "abc" is no number of minutes
+
+
+def test_json_feed_with_empty_items_is_an_empty_success():
+    feed = parse(b'{"version": "https://jsonfeed.org/version/1.1", "title": "Q", "items": []}')
+    assert (feed.format, feed.entries, feed.warnings) == ("json11", (), ())
+
+
+def test_json_feed_1_0_tolerances():
+    doc = {
+        "version": "https://jsonfeed.org/version/1",
+        "title": "Old",
+        "items": [
+            {"id": 42, "content_text": "a < b", "author": {"name": "Desk"},
+             "date_published": "2025-06-09T18:30:00+09:00", "external_url": "https://x.example/1"},
+            "not an item",
+            {"id": "b", "title": "T", "date_published": "yesterday", "authors": "nobody"},
+        ],
+    }  # fmt: skip
+    feed = parse(json.dumps(doc).encode("utf-8"))
+    first, second = feed.entries
+    assert (first.guid, first.link, first.content, first.author) == (
+        "42",
+        "https://x.example/1",
+        "a &lt; b",
+        "Desk",
+    )
+    assert first.published is not None and first.published.utcoffset().total_seconds() == 9 * 3600
+    assert (second.published, second.author) == (None, None)
+    assert feed.format == "json10"
+    assert feed.warnings == ("item 1 is not an object; skipped",)
+
+
+def test_json_feed_without_version_is_read_with_a_warning():
+    feed = parse(b'\xef\xbb\xbf {"items": [{"id": "1", "title": "x"}]}')
+    assert [e.guid for e in feed.entries] == ["1"]
+    assert feed.format == "json"
+    assert "no JSON Feed version" in feed.warnings[0]
+
+
+def test_plain_text_fields_are_escaped_into_markup():
+    doc = b"""<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+    <entry><id>1</id><title type="text">Seoul &lt;-&gt; Tokyo &amp; more</title>
+    <summary type="text">x &lt;b&gt; y</summary></entry></feed>"""
+    entry = parse(doc).entries[0]
+    assert entry.title == "Seoul &lt;-&gt; Tokyo &amp; more"
+    assert entry.summary == "x &lt;b&gt; y"
+
+
+def test_ttl_and_language_are_read():
+    feed = parse(body("rss20.xml"))
+    assert (feed.ttl_minutes, feed.language) == (30, "en-us")
