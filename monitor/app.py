@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
 
+from monitor.alert.channels import make_channel
+from monitor.alert.outbox import DeliverySettings, DeliveryWorker
 from monitor.config.schema import Config, FeedConfig
 from monitor.fetch import Fetcher, FetchSettings, make_client
 from monitor.log import log_event
@@ -22,6 +27,7 @@ from monitor.store import migrate, repo
 from monitor.store.db import Database
 
 log = logging.getLogger(__name__)
+INSTANCE = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def fetch_settings(config: Config) -> FetchSettings:
@@ -59,6 +65,19 @@ def build_pipeline(config: Config) -> Pipeline:
     return Pipeline(watches)
 
 
+def delivery_worker(config: Config, db: Database, client: httpx.AsyncClient) -> DeliveryWorker:
+    """The outbox worker with one channel object per enabled channel."""
+    enabled = {name: c for name, c in config.channels.items() if c.enabled}
+    channels = {name: make_channel(name, c, client=client) for name, c in enabled.items()}
+    a = config.alerts
+    settings = DeliverySettings(
+        max_attempts=a.max_attempts,
+        retry_delay=a.retry_delay.total_seconds(),
+        max_delay=a.max_delay.total_seconds(),
+    )
+    return DeliveryWorker(db, channels, enabled, settings=settings, instance=INSTANCE)
+
+
 def open_database(url: str) -> Database:
     """Open the store and refuse an outdated schema (SchemaOutdated says what to run)."""
     db = Database(url)
@@ -83,6 +102,7 @@ class Service:
     db: Database
     client: httpx.AsyncClient
     poller: Poller
+    worker: DeliveryWorker
     specs: list[FeedSpec] = field(default_factory=list)
 
     @classmethod
@@ -90,30 +110,36 @@ class Service:
         settings = fetch_settings(config)
         client = make_client(settings)
         fetcher = Fetcher(client, settings)
+        worker = delivery_worker(config, db, client)
         poller = Poller(
             db, fetcher, processor=pipeline,
             settings=PollSettings(
                 failing_after=config.fetch.failing_after,
                 max_backoff=config.fetch.max_backoff.total_seconds(),
             ),
-        )
+            on_new_items=lambda _outcome: worker.wake.set(),
+        )  # fmt: skip
         specs = feed_specs(config)
         sync_feeds(db, config.feeds)
-        return cls(config, db, client, poller, specs)
+        return cls(config, db, client, poller, worker, specs)
 
     async def close(self) -> None:
         await self.client.aclose()
         self.poller.close()
 
     async def poll_once(self, *, force: bool = False) -> list[PollOutcome]:
-        """Poll every feed that is due (all of them with ``force``), concurrently."""
+        """Poll every feed that is due (all of them with ``force``), then send what is due."""
         specs = self.specs if force else self._due(self.specs)
-        return list(await asyncio.gather(*(self.poller.poll(s) for s in specs)))
+        outcomes = list(await asyncio.gather(*(self.poller.poll(s) for s in specs)))
+        await self.worker.deliver_due()
+        return outcomes
 
     def _due(self, specs: list[FeedSpec]) -> list[FeedSpec]:
         now = datetime.now(UTC)
         with self.db.session() as session:
-            due = {f.name for f in repo.active_feeds(session) if not f.next_due or f.next_due <= now}
+            due = {
+                f.name for f in repo.active_feeds(session) if not f.next_due or f.next_due <= now
+            }
         return [s for s in specs if s.name in due]
 
     async def run(self) -> None:
@@ -124,12 +150,20 @@ class Service:
             loop.add_signal_handler(sig, stop.set)
         scheduler = FeedScheduler(self.poller, self.db, jitter=self.config.fetch.jitter)
         scheduler.start(self.specs)
-        log_event(log, logging.INFO, "started", feeds=len(self.specs), db=self.db.engine.url.render_as_string())
+        if self.db.engine.dialect.name == "sqlite":  # one instance per file: old leases are ours
+            self.worker.release_claims()
+        delivery = asyncio.create_task(self.worker.run(stop), name="delivery")
+        log_event(
+            log, logging.INFO, "started", feeds=len(self.specs),
+            channels=len(self.worker.channels), db=self.db.engine.url.render_as_string(),
+        )  # fmt: skip
         try:
             await stop.wait()
         finally:
             log_event(log, logging.INFO, "stopping")
             await scheduler.shutdown(grace=10.0)
+            stop.set()
+            await asyncio.wait([delivery], timeout=10.0)
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
         log_event(log, logging.INFO, "stopped")

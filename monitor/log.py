@@ -17,7 +17,7 @@ from typing import Any, TextIO
 _FIELDS = "stmon_fields"
 
 
-def log_event(logger: logging.Logger, level: int, event: str, **fields: Any) -> None:
+def log_event(logger: logging.Logger, level: int, event: str, /, **fields: Any) -> None:
     """Log ``event`` with ``fields`` as structured data."""
     if logger.isEnabledFor(level):
         logger.log(level, "%s", event, extra={_FIELDS: fields})

@@ -69,8 +69,10 @@ class Poller:
         processor: Processor | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        on_new_items: Callable[[PollOutcome], None] | None = None,
     ) -> None:
         self.db = db
+        self.on_new_items = on_new_items
         self.fetcher = fetcher
         self.settings = settings or PollSettings()
         self.processor = processor
@@ -92,7 +94,8 @@ class Poller:
         try:
             result = await self.fetcher.fetch(state)
         except FetchError as exc:
-            return await self._in_store(lambda: self._failed(spec, exc))
+            fetch_error = exc
+            return await self._in_store(lambda: self._failed(spec, fetch_error))
         if result.not_modified:
             delay = next_check_delay(
                 spec.interval, ttl_minutes=None, max_age=result.max_age, retry_after=None
@@ -101,12 +104,16 @@ class Poller:
         try:
             parsed = parse(result.body or b"", result.content_type, result.url)
         except ParseError as exc:
-            return await self._in_store(lambda: self._failed(spec, exc))
+            parse_error = exc
+            return await self._in_store(lambda: self._failed(spec, parse_error))
         items = self._normalise(spec, parsed, result.url)
         delay = next_check_delay(
             spec.interval, ttl_minutes=parsed.ttl_minutes, max_age=result.max_age, retry_after=None
         )
-        return await self._in_store(lambda: self._succeeded(spec, result, parsed, delay, items))
+        outcome = await self._in_store(lambda: self._succeeded(spec, result, parsed, delay, items))
+        if outcome.new and self.on_new_items is not None:
+            self.on_new_items(outcome)
+        return outcome
 
     def _state(self, name: str) -> FeedState | None:
         with self.db.session() as session:
@@ -122,7 +129,10 @@ class Poller:
             try:
                 items.append(
                     normalise(
-                        entry, source=spec.name, feed_url=url, fetched=now,
+                        entry,
+                        source=spec.name,
+                        feed_url=url,
+                        fetched=now,
                         feed_language=parsed.language,
                     )
                 )
@@ -147,21 +157,37 @@ class Poller:
             if new and self.processor is not None:
                 self._process(session, new, now)
             repo.record_success(
-                session, feed, now=now, next_due=now + timedelta(seconds=delay),
-                etag=result.etag, last_modified=result.last_modified,
-                fetch_url=result.permanent_url, warning=warning, new_items=len(new),
+                session,
+                feed,
+                now=now,
+                next_due=now + timedelta(seconds=delay),
+                etag=result.etag,
+                last_modified=result.last_modified,
+                fetch_url=result.permanent_url,
+                warning=warning,
+                new_items=len(new),
             )
         if result.permanent_url:
             log_event(log, logging.INFO, "feed_moved", feed=spec.name, url=result.permanent_url)
         status = "not_modified" if parsed is None else ("new" if new else "unchanged")
         log_event(
-            log, logging.INFO, "feed_polled", feed=spec.name, status=status,
-            entries=len(items), new=len(new), next_in=round(delay),
+            log,
+            logging.INFO,
+            "feed_polled",
+            feed=spec.name,
+            status=status,
+            entries=len(items),
+            new=len(new),
+            next_in=round(delay),
         )
         if warning:
             log_event(log, logging.WARNING, "feed_salvaged", feed=spec.name, warning=warning)
         return PollOutcome(
-            spec.name, status, len(items), len(new), warning=warning,
+            spec.name,
+            status,
+            len(items),
+            len(new),
+            warning=warning,
             next_due=now + timedelta(seconds=delay),
         )
 
@@ -179,20 +205,32 @@ class Poller:
             feed = repo.feed_by_name(session, spec.name)
             assert feed is not None
             delay = backoff_delay(
-                spec.interval, feed.consecutive_errors + 1,
-                cap=self.settings.max_backoff, rng=self.rng,
+                spec.interval,
+                feed.consecutive_errors + 1,
+                cap=self.settings.max_backoff,
+                rng=self.rng,
             )
             retry_after = getattr(exc, "retry_after", None)
             if retry_after:
                 delay = max(delay, min(retry_after, 24 * 3600.0))
             repo.record_failure(
-                session, feed, now=now, next_due=now + timedelta(seconds=delay),
-                error=_describe(exc), failing_after=self.settings.failing_after,
+                session,
+                feed,
+                now=now,
+                next_due=now + timedelta(seconds=delay),
+                error=_describe(exc),
+                failing_after=self.settings.failing_after,
             )
             errors, failing = feed.consecutive_errors, feed.failing
         log_event(
-            log, logging.WARNING, "feed_failed", feed=spec.name, error=_describe(exc),
-            errors=errors, failing=failing, retry_in=round(delay),
+            log,
+            logging.WARNING,
+            "feed_failed",
+            feed=spec.name,
+            error=_describe(exc),
+            errors=errors,
+            failing=failing,
+            retry_in=round(delay),
         )
         return PollOutcome(
             spec.name, "error", error=_describe(exc), next_due=now + timedelta(seconds=delay)

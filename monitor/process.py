@@ -76,8 +76,13 @@ class Pipeline:
                         score=label.score,
                         tense=label.tense,
                         evidence=[
-                            {"rule": e.rule, "term": e.term, "where": e.where,
-                             "weight": e.weight, "snippet": e.snippet}
+                            {
+                                "rule": e.rule,
+                                "term": e.term,
+                                "where": e.where,
+                                "weight": e.weight,
+                                "snippet": e.snippet,
+                            }
                             for e in label.evidence
                         ],
                     )
@@ -86,7 +91,12 @@ class Pipeline:
         repo.mark_classified(session, stored.id, relevant, now)
         if relevant:
             log_event(
-                log, logging.INFO, "item_classified", item=stored.id, feed=stored.feed,
-                types=",".join(sorted(best)), title=stored.item.title[:120],
+                log,
+                logging.INFO,
+                "item_classified",
+                item=stored.id,
+                feed=stored.feed,
+                types=",".join(sorted(best)),
+                title=stored.item.title[:120],
             )
         return Classified(stored, verdicts)

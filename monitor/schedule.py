@@ -117,12 +117,21 @@ class FeedScheduler:
     def _on_job_event(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_ERROR:
             log_event(
-                log, logging.ERROR, "job_failed", feed=event.job_id,
-                error=repr(event.exception), traceback=event.traceback,
+                log,
+                logging.ERROR,
+                "job_failed",
+                feed=event.job_id,
+                error=repr(event.exception),
+                traceback=event.traceback,
             )
         elif event.code == EVENT_JOB_MISSED:
-            log_event(log, logging.WARNING, "job_missed", feed=event.job_id,
-                      scheduled=str(event.scheduled_run_time))
+            log_event(
+                log,
+                logging.WARNING,
+                "job_missed",
+                feed=event.job_id,
+                scheduled=str(event.scheduled_run_time),
+            )
         else:
             log_event(log, logging.WARNING, "job_still_running", feed=event.job_id)
 

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.feedserver import feed_server
+
+__all__ = ["feed_server"]  # fixtures shared by the whole suite
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("STMON_SHARED", REPO.parent / "shared"))
 POSTGRES_URL = os.environ.get("STMON_TEST_POSTGRES_URL")

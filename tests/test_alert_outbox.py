@@ -62,9 +62,7 @@ def worker(
 ) -> DeliveryWorker:
     configs = channel_configs(raw)
     channels = {name: make_channel(name, config) for name, config in configs.items()}
-    return DeliveryWorker(
-        db, channels, configs, settings=DeliverySettings(**settings), clock=clock
-    )
+    return DeliveryWorker(db, channels, configs, settings=DeliverySettings(**settings), clock=clock)
 
 
 def enqueue(db: Database, channel: str, n: int, now: datetime, delivery: str = "immediate") -> None:
@@ -104,7 +102,9 @@ def test_webhook_500_then_200_arrives_once_with_the_same_key(
     assert deliver(w) == 1
     first, second = hook.wait_for(2)
     assert (first.status, second.status) == (500, 200)
-    assert first.header("Idempotency-Key") == second.header("Idempotency-Key") == row.idempotency_key
+    assert (
+        first.header("Idempotency-Key") == second.header("Idempotency-Key") == row.idempotency_key
+    )
     assert deliver(w) == 0
     assert len(hook.requests) == 2
     [row] = alerts(db)
@@ -158,9 +158,7 @@ def test_permanent_refusal_goes_dead_is_listed_and_announced(
     assert {r.channel: r.status for r in alerts(db) if r.kind == "event"} == {"hook": "sent"}
 
 
-def test_temporary_failures_give_up_after_max_attempts(
-    db: Database, hook: WebhookReceiver
-) -> None:
+def test_temporary_failures_give_up_after_max_attempts(db: Database, hook: WebhookReceiver) -> None:
     clock = Clock(START)
     w = worker(db, {"hook": {"type": "webhook", "url": hook.url}}, clock, max_attempts=3)
     hook.program(then=Reply(503))

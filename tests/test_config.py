@@ -59,23 +59,42 @@ def test_valid_config_loads_with_types_and_resolved_paths(tmp_path: Path) -> Non
     ("old", "new", "expected"),
     [
         ("interval: 5m", "interval: 5 mins", ":6: feeds[0].interval: invalid duration '5 mins'"),
-        ("    tags: [korea]", "    tags: [korea]\n    colour: red", ":10: feeds[1].colour: unknown key"),
+        (
+            "    tags: [korea]",
+            "    tags: [korea]\n    colour: red",
+            ":10: feeds[1].colour: unknown key",
+        ),
         ("  - name: two", "  - name: one", ":7: feeds[1].name: duplicate feed name 'one'"),
-        ("        channels: [console]", "        channels: [pager]",
-         ":19: watches[0].routes[0].channels[0]: unknown channel 'pager'"),
-        ('feeds: [one, "tag:korea"]', "feeds: [one, three]",
-         ":16: watches[0].feeds[1]: unknown feed 'three'"),
-        ("  url: sqlite:///var/test.db", "  url: ${STMON_TEST_DB}",
-         ":2: storage.url: environment variable 'STMON_TEST_DB' is not set"),
+        (
+            "        channels: [console]",
+            "        channels: [pager]",
+            ":19: watches[0].routes[0].channels[0]: unknown channel 'pager'",
+        ),
+        (
+            'feeds: [one, "tag:korea"]',
+            "feeds: [one, three]",
+            ":16: watches[0].feeds[1]: unknown feed 'three'",
+        ),
+        (
+            "  url: sqlite:///var/test.db",
+            "  url: ${STMON_TEST_DB}",
+            ":2: storage.url: environment variable 'STMON_TEST_DB' is not set",
+        ),
         ("    type: log", "    type: log\n   bad: [", ":13: YAML syntax error"),
         ("https://example.org/one.xml", "not a url", ":5: feeds[0].url: "),
     ],
-    ids=["bad-duration", "unknown-key", "duplicate-feed", "unknown-channel", "unknown-feed",
-         "missing-env", "yaml-syntax", "bad-url"],
+    ids=[
+        "bad-duration",
+        "unknown-key",
+        "duplicate-feed",
+        "unknown-channel",
+        "unknown-feed",
+        "missing-env",
+        "yaml-syntax",
+        "bad-url",
+    ],
 )
-def test_mistakes_name_file_line_and_key(
-    tmp_path: Path, old: str, new: str, expected: str
-) -> None:
+def test_mistakes_name_file_line_and_key(tmp_path: Path, old: str, new: str, expected: str) -> None:
     assert old in BASE
     path = write(tmp_path, BASE.replace(old, new, 1))
     message = error_of(path)

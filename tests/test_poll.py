@@ -17,7 +17,7 @@ from monitor.model import PollOutcome
 from monitor.store import migrate
 from monitor.store.db import Database
 from monitor.store.tables import Feed, Item, ItemSource
-from tests.support.feedserver import FeedServer, feed_server  # noqa: F401
+from tests.support.feedserver import FeedServer
 
 FIXTURES = Path(__file__).parent / "data" / "feeds"
 FORMATS = ["rss20.xml", "rss10.rdf", "atom.xml", "jsonfeed.json",
@@ -104,8 +104,8 @@ def test_second_poll_is_conditional_and_only_new_items_are_stored(
     text = (FIXTURES / "rss20.xml").read_text(encoding="utf-8")
     extra = "".join(
         f"<item><title>New story {n}</title><link>https://news.example.org/new-{n}</link>"
-        f"<guid isPermaLink=\"false\">new-{n}</guid><description>Fresh text number {n} about Seoul and Tokyo."
-        f"</description></item>"
+        f'<guid isPermaLink="false">new-{n}</guid>'
+        f"<description>Fresh text number {n} about Seoul and Tokyo.</description></item>"
         for n in (1, 2)
     )
     feed_server.put("/news.xml", text.replace("</channel>", extra + "</channel>"))
@@ -164,9 +164,7 @@ def test_faults_are_recorded_and_do_not_stop_the_cycle(
     assert rate_limited.next_due >= before + timedelta(seconds=3600)
 
 
-def test_permanent_redirect_updates_the_stored_url(
-    db: Database, feed_server: FeedServer
-) -> None:
+def test_permanent_redirect_updates_the_stored_url(db: Database, feed_server: FeedServer) -> None:
     feed_server.put("/new-home.xml", (FIXTURES / "rss20.xml").read_bytes())
     poll(db, make_config({"moved": feed_server.url("/moved/new-home.xml")}))
     assert feed_row(db, "moved").fetch_url == feed_server.url("/new-home.xml")

@@ -37,9 +37,7 @@ def period_end(config: ChannelConfig, now: datetime) -> datetime:
     return closed.astimezone(now.tzinfo)
 
 
-def make_digests(
-    session: Session, configs: Mapping[str, ChannelConfig], now: datetime
-) -> int:
+def make_digests(session: Session, configs: Mapping[str, ChannelConfig], now: datetime) -> int:
     """Fold queued digest rows into one digest alert per channel and closed period."""
     made = 0
     for name, config in configs.items():

@@ -93,12 +93,13 @@ def cmd_retry(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     try:
         with db.session() as session:
-            changed = session.execute(
+            result = session.execute(
                 update(Alert)
                 .where(Alert.id == args.id, Alert.status == "dead")
                 .values(status="pending", attempts=0, next_attempt=now, claimed_by=None,
                         claimed_until=None)
-            ).rowcount  # fmt: skip
+            )  # fmt: skip
+            changed = getattr(result, "rowcount", 0)
     finally:
         db.dispose()
     if not changed:

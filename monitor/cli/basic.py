@@ -48,8 +48,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     feeds = sum(1 for f in config.feeds if f.enabled)
     print(
-        f"ok: {path}: {feeds} feeds, {len(config.watches)} watches, "
-        f"{len(config.channels)} channels"
+        f"ok: {path}: {feeds} feeds, {len(config.watches)} watches, {len(config.channels)} channels"
     )
     for watch in config.watches:
         print(f"ok: {watch.rules}: rules of watch '{watch.name}'")

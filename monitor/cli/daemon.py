@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.app import Service, build_pipeline, open_database
@@ -34,7 +35,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     poll = sub.add_parser("poll", help="poll feeds once and exit (for cron, scripts, tests)")
     poll.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
     poll.add_argument(
-        "--feed", metavar="URL", action="append", default=[],
+        "--feed",
+        metavar="URL",
+        action="append",
+        default=[],
         help="poll this feed URL with default settings, no config file needed (repeatable)",
     )
     poll.add_argument("--force", action="store_true", help="poll every feed, due or not")
@@ -97,8 +101,14 @@ def cmd_poll(args: argparse.Namespace) -> int:
         db.dispose()
     if args.json:
         print_json_lines(
-            {"feed": o.feed, "status": o.status, "entries": o.fetched, "new": o.new,
-             "error": o.error, "warning": o.warning}
+            {
+                "feed": o.feed,
+                "status": o.status,
+                "entries": o.fetched,
+                "new": o.new,
+                "error": o.error,
+                "warning": o.warning,
+            }
             for o in outcomes
         )
     else:
@@ -128,7 +138,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             counts = repo.item_counts(session)
     finally:
         db.dispose()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "feed": f.name,
             "state": "failing" if f.failing else ("error" if f.consecutive_errors else "ok"),
@@ -149,8 +159,18 @@ def cmd_status(args: argparse.Namespace) -> int:
         return EXIT_OK
     print_table(
         ["feed", "state", "last success", "items", "errors", "next run", "last error"],
-        [[r["feed"], r["state"], r["last_success"], r["items"], r["errors"], r["next_run"],
-          (r["last_error"] or "")[:60]] for r in rows],
+        [
+            [
+                r["feed"],
+                r["state"],
+                r["last_success"],
+                r["items"],
+                r["errors"],
+                r["next_run"],
+                (r["last_error"] or "")[:60],
+            ]
+            for r in rows
+        ],
     )
     failing = sum(1 for r in rows if r["state"] == "failing")
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")

@@ -7,8 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.app import open_database
-from monitor.cli.common import EXIT_OK, add_db_option, add_json_option, config_of, print_json_lines
-from monitor.cli.common import print_table
+from monitor.cli.common import (
+    EXIT_OK,
+    add_db_option,
+    add_json_option,
+    config_of,
+    print_json_lines,
+    print_table,
+)
 from monitor.config.types import parse_duration
 from monitor.store import repo
 from monitor.store.tables import Item
@@ -59,7 +65,16 @@ def cmd_items(args: argparse.Namespace) -> int:
         return EXIT_OK
     print_table(
         ["id", "published", "source", "lang", "types", "title"],
-        [[r["id"], r["published"], r["source"], r["language"], ",".join(r["types"]) or "-",
-          r["title"][:70]] for r in records],
+        [
+            [
+                r["id"],
+                r["published"],
+                r["source"],
+                r["language"],
+                ",".join(r["types"]) or "-",
+                r["title"][:70],
+            ]
+            for r in records
+        ],
     )
     return EXIT_OK

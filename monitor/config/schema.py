@@ -136,16 +136,22 @@ class Config(Strict):
                 for f, selector in enumerate(watch.feeds):
                     if selector.startswith("tag:"):
                         if selector[4:] not in tags:
-                            raise _located(f"no feed has tag '{selector[4:]}'", "watches", w,
-                                           "feeds", f)
+                            raise _located(
+                                f"no feed has tag '{selector[4:]}'", "watches", w, "feeds", f
+                            )
                     elif selector not in seen:
                         raise _located(f"unknown feed '{selector}'", "watches", w, "feeds", f)
             for r, route in enumerate(watch.routes):
                 for c, channel in enumerate(route.channels):
                     if channel not in self.channels:
                         raise _located(
-                            f"unknown channel '{channel}'", "watches", w, "routes", r,
-                            "channels", c,
+                            f"unknown channel '{channel}'",
+                            "watches",
+                            w,
+                            "routes",
+                            r,
+                            "channels",
+                            c,
                         )
         return self
 
@@ -155,9 +161,7 @@ class Config(Strict):
             return tuple(f for f in self.feeds if f.enabled)
         names = {s for s in watch.feeds if not s.startswith("tag:")}
         tags = {s[4:] for s in watch.feeds if s.startswith("tag:")}
-        return tuple(
-            f for f in self.feeds if f.enabled and (f.name in names or tags & set(f.tags))
-        )
+        return tuple(f for f in self.feeds if f.enabled and (f.name in names or tags & set(f.tags)))
 
 
 class LocatedError(ValueError):

@@ -134,9 +134,9 @@ def parse_yaml(text: str, file: str, env: Mapping[str, str] | None = None) -> Do
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        reason = "YAML syntax error: " + " ".join(
-            p for p in (exc.context, exc.problem) if p
-        ).strip()
+        reason = (
+            "YAML syntax error: " + " ".join(p for p in (exc.context, exc.problem) if p).strip()
+        )
         raise ConfigError(reason, file=file, line=mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML error: {exc}", file=file) from None
@@ -199,7 +199,9 @@ def _data_path(data: Any, loc: Sequence[Any]) -> list[str | int]:
 def _is_union_tag(node: Any, part: Any) -> bool:
     if not isinstance(part, str | int):
         return True
-    if isinstance(part, str) and ("[" in part or (isinstance(node, dict) and node.get("type") == part)):
+    if isinstance(part, str) and (
+        "[" in part or (isinstance(node, dict) and node.get("type") == part)
+    ):
         return True
     return isinstance(node, list)
 

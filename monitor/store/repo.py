@@ -218,7 +218,7 @@ def _item_values(item: Item, feed_id: int, key: str) -> dict[str, Any]:
 
 def items_query(
     *, feed: str | None = None, since: datetime | None = None, relevant: bool | None = None
-) -> Select[tuple[ItemRow]]:
+) -> Select[ItemRow]:
     query = select(ItemRow).order_by(ItemRow.published.desc(), ItemRow.id.desc())
     if feed is not None:
         query = query.join(Feed, Feed.id == ItemRow.feed_id).where(Feed.name == feed)
@@ -231,9 +231,7 @@ def items_query(
 
 def item_counts(session: Session) -> dict[int, int]:
     """Items per feed id (each feed that carried an item counts it)."""
-    rows = session.execute(
-        select(ItemSource.feed_id, func.count()).group_by(ItemSource.feed_id)
-    )
+    rows = session.execute(select(ItemSource.feed_id, func.count()).group_by(ItemSource.feed_id))
     return {feed_id: count for feed_id, count in rows}
 
 
@@ -276,4 +274,4 @@ def add_alert(
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
     )
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)

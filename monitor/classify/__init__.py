@@ -1,0 +1,58 @@
+"""Classify items against the Seoul–Tokyo event types with YAML rules.
+
+Rule semantics (docs/rules.md has the full language with examples):
+
+- Text: title and body are normalised (NFKC, middle dots dropped, dashes unified,
+  whitespace collapsed) and lower-cased. Latin-script terms match on word boundaries
+  with simple plurals; Korean and Japanese terms match as substrings.
+- ``lists``: named term lists, used anywhere as ``$name`` (lists may include lists).
+- ``topic``: the relevance gate. Every side must be mentioned (in the title, or at
+  least ``min_mentions`` times in the body), some mentions of all sides must lie
+  ``within`` the given distance, and no ``none`` term may match.
+- ``types``: per event type, ``all`` term groups must be present and no ``none`` term
+  may match; then each clue of ``any`` that matches adds its ``weight`` once (times
+  ``defaults.title_weight`` when it matches in the title). The score is that sum,
+  capped at 1; the type is assigned when the score reaches its ``threshold``.
+- ``tense``: cues for announced (future) and held (past) events. A match takes the
+  tense of the nearest cue in its sentence. A type with ``tense: future`` ignores
+  matches with a past cue and needs future-cued clues to outweigh past-cued ones;
+  ``tense: past`` the reverse (uncued matches count for both). Every label carries
+  the tense of its evidence.
+
+Evaluation order, per item:
+
+1. normalise title and body; one automaton pass finds every term hit;
+2. the topic gate; when it fails the item is not relevant and no type is scored;
+3. each type in file order: ``all`` → ``none`` → clues (terms, all, near, regex;
+   the clue's ``in``, ``none`` and tense filters apply to each of its matches);
+4. the item is relevant when at least one type reached its threshold.
+"""
+
+from __future__ import annotations
+
+from monitor.classify.evaluate import EvalReport, evaluate, read_corpus
+from monitor.classify.explain import Change, diff_rulesets, explain, format_changes
+from monitor.classify.rules import RuleSet, load_rules, parse_rules
+from monitor.classify.schema import RulesFile
+
+
+def rules_json_schema() -> dict[str, object]:
+    """The JSON Schema of a rules file (docs/schema/rules.schema.json is generated from it)."""
+    schema = RulesFile.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+__all__ = [
+    "Change",
+    "EvalReport",
+    "RuleSet",
+    "diff_rulesets",
+    "evaluate",
+    "explain",
+    "format_changes",
+    "load_rules",
+    "parse_rules",
+    "read_corpus",
+    "rules_json_schema",
+]

@@ -1,0 +1,154 @@
+"""The pydantic schema of a rules file (see docs/rules.md for the language).
+
+Validation here is about shape: keys, types, ranges. Term lists are plain strings
+here; ``$name`` references are resolved and patterns compiled in ``rules.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+_WITHIN = re.compile(r"^\s*(\d+)\s*(words?|sentences?)?\s*$")
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def parse_within(value: int | str) -> tuple[int, str]:
+    """``8`` or ``"8 words"`` → (8, "words"); ``"2 sentences"`` → (2, "sentences")."""
+    if isinstance(value, bool):
+        raise ValueError("within must be a number of words or 'N sentences'")
+    if isinstance(value, int):
+        count, unit = value, "words"
+    else:
+        match = _WITHIN.match(value)
+        if not match:
+            raise ValueError(f"invalid distance '{value}' (use e.g. 8, '8 words', '1 sentence')")
+        count, unit = int(match.group(1)), (match.group(2) or "words")
+        unit = "sentences" if unit.startswith("sentence") else "words"
+    if count < 1:
+        raise ValueError("within must be at least 1")
+    return count, unit
+
+
+def _check_within(value: int | str) -> int | str:
+    parse_within(value)
+    return value
+
+
+Within = Annotated[int | str, AfterValidator(_check_within)]
+Where = Literal["any", "title", "body"]
+TermList = Annotated[list[str], Field(min_length=1)]
+# One term group inside all/near: a list of terms, or a single term or $list.
+Group = TermList | str
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Filter(Strict):
+    """Terms that must not appear (``in`` the title, the body or anywhere)."""
+
+    terms: TermList
+    in_: Where = Field("any", alias="in")
+
+
+class Clue(Strict):
+    """One piece of evidence for an event type; adds ``weight`` to its score once."""
+
+    name: str | None = Field(None, description="label shown in evidence (default: its kind)")
+    terms: TermList | None = Field(None, description="any of these terms")
+    all: Annotated[list[Group], Field(min_length=2)] | None = Field(
+        None, description="every one of these term groups, anywhere in the item"
+    )
+    near: Annotated[list[Group], Field(min_length=2)] | None = Field(
+        None, description="one term of each group, all within `within` of each other"
+    )
+    regex: str | None = Field(None, description="a regular expression (case-insensitive)")
+    within: Within | None = Field(None, description="for near: 8, '8 words' or '1 sentence'")
+    in_: Where = Field("any", alias="in", description="where the clue must match")
+    weight: float = Field(0.5, gt=0, le=1)
+    none: list[str] = Field(
+        default_factory=list, description="a match in the same sentence as one of these is ignored"
+    )
+    min_sentences: int = Field(
+        1, ge=1, description="the clue must match in at least this many different sentences"
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Clue:
+        kinds = [k for k in ("terms", "all", "near", "regex") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a clue needs exactly one of: terms, all, near, regex")
+        if self.within is not None and self.near is None:
+            raise ValueError("within only applies to near")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ("terms", "all", "near", "regex") if getattr(self, k) is not None)
+
+
+class EventType(Strict):
+    description: str = ""
+    threshold: float | None = Field(None, gt=0, le=1, description="default: defaults.threshold")
+    tense: Literal["future", "past"] | None = Field(
+        None, description="future: needs announced-cues to outweigh held-cues; past: the reverse"
+    )
+    all: list[Group] = Field(
+        default_factory=list, description="term groups that must all be present, else score 0"
+    )
+    none: list[str | Filter] = Field(
+        default_factory=list, description="terms that veto the type (plain strings: anywhere)"
+    )
+    any: Annotated[list[Clue], Field(min_length=1)]
+
+
+class Topic(Strict):
+    sides: dict[str, TermList] = Field(description="every side must be mentioned")
+    min_mentions: int = Field(
+        1, ge=1, description="body mentions a side needs when the title does not name it"
+    )
+    within: Within | None = Field(None, description="some mentions of all sides this close")
+    none: list[str | Filter] = Field(default_factory=list, description="vetoes relevance")
+
+    @model_validator(mode="after")
+    def _two_sides(self) -> Topic:
+        if len(self.sides) < 2:
+            raise ValueError("the topic gate needs at least two sides")
+        return self
+
+
+class Tense(Strict):
+    future: TermList = Field(
+        description="cues that an event lies ahead (will, to hold, 예정, 予定)"
+    )
+    past: TermList = Field(
+        description="cues that an event took place (held, met, 열렸다, 会談した)"
+    )
+    within: Within = Field(12, description="a cue counts this close to a match, same sentence")
+
+
+class Defaults(Strict):
+    threshold: float = Field(0.5, gt=0, le=1, description="score at which a type is assigned")
+    title_weight: float = Field(2.0, ge=1, le=5, description="multiplier for a clue in the title")
+    within: Within = Field(10, description="default distance for near")
+
+
+class RulesFile(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        title="stmon rules file",
+        json_schema_extra={"$comment": "see docs/rules.md"},
+    )
+
+    version: Literal[1] = 1
+    defaults: Defaults = Field(default_factory=Defaults)
+    lists: dict[str, TermList] = Field(default_factory=dict, description="named term lists: $name")
+    tense: Tense | None = None
+    topic: Topic
+    types: Annotated[dict[str, EventType], Field(min_length=1)]

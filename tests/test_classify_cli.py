@@ -1,0 +1,176 @@
+"""`stmon classify`, `stmon eval`, `stmon rules test` through their argparse entry points."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.classify import diff_rulesets, load_rules, parse_rules
+from monitor.cli import classify_cmd
+from tests.support.classify_rules import shared_dir
+from tests.support.feedserver import FeedServer
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "config" / "rules" / "seoul-tokyo.yaml"
+SEED = shared_dir() / "corpus" / "seed-articles.jsonl"
+SUMMIT = {
+    "id": "a1",
+    "title": "Lee, Ishiba to hold summit in Tokyo next week",
+    "text": "President Lee Jae-myung will visit Tokyo to hold a summit with Japanese Prime "
+    "Minister Shigeru Ishiba, Seoul said.",
+}
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    parser = argparse.ArgumentParser(prog="stmon")
+    parser.add_argument("--config")
+    sub = parser.add_subparsers(dest="command", required=True)
+    classify_cmd.register(sub)
+    args = parser.parse_args(argv)
+    code = args.func(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_classify_json_lines_from_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = {"id": "a2", "title": "Skymark flights", "text": "Kobe to Taipei charter flights."}
+    stdin = "\n".join(json.dumps(x) for x in (SUMMIT, other)) + "\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code, out, _ = run(["classify", "--rules", str(SHIPPED), "--json", "-"], capsys)
+    assert code == 0
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert set(first) == {"id", "relevant", "labels", "scores", "evidence"}
+    assert first["id"] == "a1" and first["relevant"] is True
+    assert [x["type"] for x in first["labels"]] == ["summit_announced"]
+    assert first["labels"][0]["tense"] == "future"
+    assert first["evidence"]["summit_announced"][0]["where"] == "title"
+    assert second == {
+        "id": "a2",
+        "relevant": False,
+        "labels": [],
+        "scores": {},
+        "evidence": {"topic": []},
+    }
+
+
+def test_classify_plain_article_file_explains(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    article = tmp_path / "story.txt"
+    article.write_text(SUMMIT["title"] + "\n" + SUMMIT["text"], encoding="utf-8")
+    code, out, _ = run(["classify", "--rules", str(SHIPPED), str(article)], capsys)
+    assert code == 0
+    assert "relevant: yes" in out
+    assert "summit_announced" in out and "title: '" in out
+
+
+def test_classify_url(capsys: pytest.CaptureFixture[str]) -> None:
+    page = f"<html><head><title>{SUMMIT['title']}</title></head><body><p>{SUMMIT['text']}</p>"
+    with FeedServer() as server:
+        server.put("/story.html", page, "text/html; charset=utf-8")
+        code, out, _ = run(
+            ["classify", "--rules", str(SHIPPED), "--json", server.url("/story.html")], capsys
+        )
+    assert code == 0
+    assert [x["type"] for x in json.loads(out)["labels"]] == ["summit_announced"]
+
+
+def test_classify_uses_the_first_watch_of_the_config(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(SUMMIT) + "\n"))
+    config = ROOT / "config" / "monitor.yaml"
+    code, out, err = run(["--config", str(config), "classify", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["relevant"] is True
+
+
+def test_bad_rules_exit_2_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "topic:\n  sides: {a: [x1], b: [y1]}\ntypes:\n  t:\n    any:\n      - terms: [$nope]\n"
+        "      - regex: '(i?)x'\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(["eval", "--rules", str(bad), str(SEED)], capsys)
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"error: {bad}:6: types.t.any[0].terms[0]: unknown list $nope")
+    assert lines[1].startswith(f"error: {bad}:7: types.t.any[1].regex: ")
+
+
+def test_eval_json_report(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["eval", "--rules", str(SHIPPED), "--json", str(SEED)], capsys)
+    assert code == 0
+    report = json.loads(out)
+    assert report["items"] == 18
+    assert report["relevance_accuracy"] == 1.0
+    assert report["micro"]["f1"] >= 0.9
+    assert set(report["per_type"]["summit_announced"]) >= {"precision", "recall", "f1", "support"}
+    for miss in report["misclassified"]:
+        assert (
+            miss["missing"]
+            or miss["extra"]
+            or miss["relevant"]["expected"] != miss["relevant"]["got"]
+        )
+
+
+def test_eval_text_report_lists_misclassified_items(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "c.jsonl"
+    wrong = {**SUMMIT, "labels": ["summit_held"], "relevant": True}
+    corpus.write_text(json.dumps(wrong) + "\n", encoding="utf-8")
+    code, out, _ = run(["eval", "--rules", str(SHIPPED), str(corpus)], capsys)
+    assert code == 0
+    assert "relevance accuracy: 100.0%" in out
+    assert "missing: summit_held; extra: summit_announced" in out
+    assert "summit_announced.leaders meet" in out
+
+
+def _tight(tmp_path: Path) -> Path:
+    """The shipped rules with the leaders' summit clue made stricter (title only)."""
+    text = SHIPPED.read_text(encoding="utf-8").replace(
+        "        within: 15 words\n        none: [$trilateral, $phone]\n",
+        "        within: 15 words\n        in: title\n        none: [$trilateral, $phone]\n",
+        1,
+    )
+    path = tmp_path / "new.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_rules_test_shows_lost_matches(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    new = _tight(tmp_path)
+    code, out, _ = run(
+        ["rules", "test", "--rules", str(new), "--against", str(SHIPPED), "--corpus", str(SEED)],
+        capsys,
+    )
+    assert code == 0
+    assert "(lost match" in out
+    summary = out.splitlines()[-1]
+    assert summary.endswith(
+        f"of 18 items change: 0 new matches, {out.count('(lost match')} lost matches"
+    )
+
+
+def test_diff_rulesets_reports_new_and_lost_matches() -> None:
+    old = load_rules(SHIPPED)
+    new = parse_rules(
+        SHIPPED.read_text(encoding="utf-8").replace("threshold: 0.5", "threshold: 0.3", 1)
+    )
+    items = [("a", "Seoul, Tokyo: Lee and Ishiba", "A summit."), ("b", "Tokyo", "Nothing.")]
+    changes = diff_rulesets(old, new, items)
+    assert [c.id for c in changes] == ["a"]
+    assert changes[0].added and not changes[0].removed
+    assert diff_rulesets(new, old, items)[0].removed == changes[0].added
+    assert diff_rulesets(old, old, items) == []

@@ -1,0 +1,130 @@
+"""Loading rules: schema, $lists, compile errors with file:line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.classify import load_rules, parse_rules, rules_json_schema
+from monitor.errors import ConfigError
+from tests.support.classify_rules import rules_text
+
+SHIPPED = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
+EVENT_TYPES = (
+    "summit_announced summit_held leaders_call ministerial_talks official_exchange trilateral "
+    "security_defense economy_trade historical_issue territorial_dispute people_exchange "
+    "anniversary political_change commentary"
+).split()
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _error_lines(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_rules(_write(tmp_path, text))
+    return str(info.value).splitlines()
+
+
+def test_shipped_rules_define_every_event_type() -> None:
+    rules = load_rules(SHIPPED)
+    assert sorted(rules.event_types) == sorted(EVENT_TYPES)
+    assert rules.path == SHIPPED
+
+
+def test_shipped_rules_point_at_the_schema() -> None:
+    first = SHIPPED.read_text(encoding="utf-8").splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../../docs/schema/rules.schema.json"
+
+
+def test_schema_file_is_generated_from_the_model() -> None:
+    import json
+
+    on_disk = json.loads((SHIPPED.parents[2] / "docs/schema/rules.schema.json").read_text())
+    assert on_disk == json.loads(json.dumps(rules_json_schema()))
+    assert on_disk["additionalProperties"] is False
+
+
+def test_unknown_list_is_an_error_with_file_and_line(tmp_path: Path) -> None:
+    text = rules_text("  t:\n    any:\n      - terms: [summit, $leaders]\n")
+    lines = _error_lines(tmp_path, text)
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{tmp_path / 'rules.yaml'}:14: types.t.any[0].terms[1]: ")
+    assert "unknown list $leaders" in lines[0]
+
+
+def test_list_cycle_is_an_error(tmp_path: Path) -> None:
+    text = rules_text("  t:\n    any:\n      - terms: [$a]\n", "  a: [x1, $b]\n  b: [$a]\n")
+    lines = _error_lines(tmp_path, text)
+    assert any("refers to itself" in line for line in lines)
+
+
+def test_lists_nest(tmp_path: Path) -> None:
+    text = rules_text("  t:\n    any:\n      - terms: [$both]\n", "  both: [$kr, $jp]\n")
+    rules = load_rules(_write(tmp_path, text))
+    verdict = rules.classify("Seoul and Tokyo: Ishiba speaks", "")
+    assert verdict.types == ("t",)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("(i?)summit", "did you mean '(?i)'"),
+        ("summit|", "can match the empty string"),
+        ("(summit)*", "can match the empty string"),
+        ("summit(", "invalid regular expression"),
+    ],
+    ids=["flag-typo", "empty-alternative", "star", "unbalanced"],
+)
+def test_regex_mistakes_are_config_errors(tmp_path: Path, pattern: str, reason: str) -> None:
+    text = rules_text(f"  t:\n    any:\n      - regex: '{pattern}'\n")
+    lines = _error_lines(tmp_path, text)
+    assert len(lines) == 1
+    assert ":14: types.t.any[0].regex: " in lines[0]
+    assert reason in lines[0]
+
+
+def test_good_regex_loads(tmp_path: Path) -> None:
+    text = rules_text("  t:\n    any:\n      - regex: 'summits? in (?:seoul|tokyo)'\n")
+    assert load_rules(_write(tmp_path, text)).event_types == ("t",)
+
+
+def test_unknown_key_and_bad_values_are_reported_together(tmp_path: Path) -> None:
+    text = rules_text(
+        "  t:\n    threshold: 2\n    any:\n      - terms: [summit]\n        wieght: 0.5\n"
+    )
+    lines = _error_lines(tmp_path, text)
+    assert any(":13: types.t.threshold:" in line for line in lines)
+    assert any(":16: types.t.any[0].wieght: unknown key" in line for line in lines)
+
+
+def test_clue_needs_exactly_one_kind(tmp_path: Path) -> None:
+    text = rules_text("  t:\n    any:\n      - terms: [a1]\n        regex: 'b1'\n")
+    lines = _error_lines(tmp_path, text)
+    assert "exactly one of" in lines[0]
+
+
+@pytest.mark.parametrize("within", ["'8 words'", "8", "'1 sentence'", "'2 sentences'"])
+def test_within_forms_are_accepted(within: str) -> None:
+    text = rules_text(f"  t:\n    any:\n      - near: [summit, $kr]\n        within: {within}\n")
+    assert parse_rules(text).event_types == ("t",)
+
+
+def test_bad_within_is_rejected(tmp_path: Path) -> None:
+    text = rules_text("  t:\n    any:\n      - near: [summit, $kr]\n        within: 8 miles\n")
+    lines = _error_lines(tmp_path, text)
+    assert "invalid distance" in lines[0] and ":15: types.t.any[0].within" in lines[0]
+
+
+def test_type_id_must_be_snake_case(tmp_path: Path) -> None:
+    lines = _error_lines(tmp_path, rules_text("  Summit-Held:\n    any:\n      - terms: [a1]\n"))
+    assert "lower_snake_case" in lines[0] and "types.Summit-Held" in lines[0]
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_rules(tmp_path / "nope.yaml")
