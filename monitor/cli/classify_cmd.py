@@ -22,12 +22,12 @@ from monitor.classify import (
     read_corpus,
 )
 from monitor.classify.evaluate import EvalReport
+from monitor.config.load import load_config
 from monitor.errors import ConfigError, MonitorError
 from monitor.model import Classification
 from monitor.normalise import html_to_text
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
-DEFAULT_RULES = Path("rules") / "seoul-tokyo.yaml"
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HEAD_JUNK = re.compile(r"<(script|style)\b.*?</\1>", re.IGNORECASE | re.DOTALL)
 
@@ -53,7 +53,11 @@ def register(sub: Any) -> None:
     t = rules_sub.add_parser("test", help="show what edited rules would change on a corpus")
     t.add_argument("--rules", required=True, metavar="NEW", help="the edited rules file")
     t.add_argument("--against", metavar="OLD", help="the current rules (default: from config)")
-    t.add_argument("--corpus", required=True, metavar="FILE", help="items as JSONL")
+    t.add_argument(
+        "--corpus", metavar="FILE", help="items as JSONL (default: the stored items, newest first)"
+    )
+    t.add_argument("--db", metavar="URL", help="database URL (default: storage.url)")
+    t.add_argument("--limit", type=int, default=5000, help="stored items to re-classify")
     t.set_defaults(func=_guard(cmd_rules_test))
 
 
@@ -82,10 +86,6 @@ def rules_path(args: argparse.Namespace, explicit: str | None) -> Path:
     if explicit:
         return Path(explicit)
     config = getattr(args, "config", None)
-    try:
-        from monitor.config.load import load_config
-    except ImportError:  # pragma: no cover - only while the config module is missing
-        return Path(config or "config/monitor.yaml").parent / DEFAULT_RULES
     cfg = load_config(config)
     if not cfg.watches:
         raise ConfigError("the config has no watches; pass --rules PATH", file=str(config))
@@ -220,6 +220,23 @@ def format_report(report: EvalReport, rules: RuleSet) -> str:
 def cmd_rules_test(args: argparse.Namespace) -> int:
     new = load_rules(args.rules)
     old = load_rules(rules_path(args, args.against))
-    items = [(i.id, i.title, i.text) for i in read_corpus(args.corpus)]
+    if args.corpus:
+        items = [(i.id, i.title, i.text) for i in read_corpus(args.corpus)]
+    else:
+        items = stored_items(args.db or load_config(args.config).storage.url, args.limit)
     print(format_changes(diff_rulesets(old, new, items), total=len(items)))
     return EXIT_OK
+
+
+def stored_items(url: str, limit: int) -> list[tuple[str, str, str]]:
+    """The newest stored items as (id, title, text), for `stmon rules test`."""
+    from monitor.app import open_database
+    from monitor.store import repo
+
+    db = open_database(url)
+    try:
+        with db.session() as session:
+            rows = session.scalars(repo.items_query().limit(max(limit, 0)))
+            return [(str(r.id), r.title, r.content or r.summary) for r in rows]
+    finally:
+        db.dispose()

@@ -1,0 +1,113 @@
+"""The command line as a user meets it: help, check's exit codes, schema, items."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_help_lists_every_command() -> None:
+    done = run("--help")
+    assert done.returncode == 0
+    for command in ("check", "db", "run", "poll", "status", "items", "classify", "eval",
+                    "rules", "alerts", "schema", "version"):  # fmt: skip
+        assert command in done.stdout, command
+
+
+def test_check_shipped_config_exits_zero(repo_dir: Path) -> None:
+    done = run("check", str(repo_dir / "config" / "monitor.yaml"))
+    assert done.returncode == 0, done.stderr
+    assert "ok:" in done.stdout
+
+
+FEED = "feeds:\n  - name: one\n    url: https://e.org/1\n    tags: [x]\n"
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        (FEED + "    interval: 5 mins\n",
+         "monitor.yaml:5: feeds[0].interval: invalid duration '5 mins'"),
+        (FEED + "    colour: red\n", "monitor.yaml:5: feeds[0].colour: unknown key"),
+        (FEED + "  - name: one\n    url: https://e.org/2\n",
+         "monitor.yaml:5: feeds[1].name: duplicate feed name 'one'"),
+        (FEED + "    interval: ${STMON_NOT_SET}\n",
+         "monitor.yaml:5: feeds[0].interval: environment variable 'STMON_NOT_SET' is not set"),
+        (FEED + "    interval: [5m\n", "monitor.yaml:6: YAML syntax error"),
+    ],
+    ids=["bad-duration", "unknown-key", "duplicate-feed", "missing-env", "yaml-syntax"],
+)  # fmt: skip
+def test_check_reports_each_mistake_with_file_line_and_exit_2(
+    tmp_path: Path, document: str, expected: str
+) -> None:
+    path = tmp_path / "monitor.yaml"
+    path.write_text(document, encoding="utf-8")
+    done = run("check", str(path))
+    assert done.returncode == 2, done.stdout
+    assert expected in done.stderr
+
+
+def test_check_reports_a_broken_rules_file(tmp_path: Path, repo_dir: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    shipped = (repo_dir / "config" / "rules" / "seoul-tokyo.yaml").read_text(encoding="utf-8")
+    rules.write_text(shipped.replace("$leaders_kr", "$leaders_kr_typo", 1), encoding="utf-8")
+    config = tmp_path / "monitor.yaml"
+    config.write_text(f"watches:\n  - name: w\n    rules: {rules}\n", encoding="utf-8")
+    done = run("check", str(config))
+    assert done.returncode == 2
+    assert str(rules) in done.stderr and "leaders_kr_typo" in done.stderr
+
+
+def test_schema_prints_json_schema_for_config_and_rules(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["schema", "config"]) == 0
+    config_schema = json.loads(capsys.readouterr().out)
+    assert "feeds" in config_schema["properties"]
+    assert main(["schema", "rules"]) == 0
+    assert json.loads(capsys.readouterr().out)["type"] == "object"
+
+
+def test_shipped_schema_files_are_current(repo_dir: Path, tmp_path: Path) -> None:
+    assert main(["schema", "--write", str(tmp_path)]) == 0
+    for name in ("config.schema.json", "rules.schema.json"):
+        shipped = (repo_dir / "docs" / "schema" / name).read_text(encoding="utf-8")
+        assert shipped == (tmp_path / name).read_text(encoding="utf-8"), (
+            f"docs/schema/{name} is stale: run `stmon schema --write docs/schema`"
+        )
+
+
+def test_adhoc_poll_then_items_json(feed_server: object, tmp_path: Path) -> None:
+    from tests.support.feedserver import FeedServer
+
+    assert isinstance(feed_server, FeedServer)
+    fixtures = Path(__file__).parent / "data" / "feeds"
+    feed_server.put("/atom.xml", (fixtures / "atom.xml").read_bytes())
+    db = f"sqlite:///{tmp_path / 'adhoc.db'}"
+    done = run("poll", "--once", "--feed", feed_server.url("/atom.xml"), "--db", db)
+    assert done.returncode == 0, done.stderr
+    assert "new items" in done.stdout
+    listed = run("items", "--json", "--db", db)
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert rows and all(row["url"].startswith("http") for row in rows)
+    expected = json.loads((fixtures / "atom.xml.expected.json").read_text())
+    assert {row["guid"] for row in rows} == {item["guid"] for item in expected["items"]}
+
+
+def test_adhoc_poll_of_a_dead_feed_exits_1(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'adhoc.db'}"
+    done = run("poll", "--once", "--feed", "http://127.0.0.1:9/none.xml", "--db", db)
+    assert done.returncode == 1
+    assert "refused" in done.stdout
