@@ -72,10 +72,16 @@ def main() -> None:
     )
     args = parser.parse_args()
     farm = subprocess.Popen(
-        [sys.executable, str(REPO / "bench" / "farm.py"), "--feeds", str(args.feeds),
-         "--items", str(args.items)],
+        [
+            sys.executable,
+            str(REPO / "bench" / "farm.py"),
+            "--feeds",
+            str(args.feeds),
+            "--items",
+            str(args.items),
+        ],
         stdout=subprocess.PIPE,
-    )  # fmt: skip
+    )
     try:
         assert farm.stdout is not None
         port = int(farm.stdout.readline().decode().strip().partition("=")[2])
@@ -86,11 +92,20 @@ def main() -> None:
             stmon = [str(BIN / "stmon"), "--config", str(config)]
             subprocess.run([*stmon, "db", "upgrade"], check=True, capture_output=True)
             n, m = args.feeds, args.feeds * args.items
-            print(f"farm: {n} feeds x {args.items} items, concurrency {args.concurrency}, "
-                  f"{os.cpu_count()} cores")  # fmt: skip
+            print(
+                f"farm: {n} feeds x {args.items} items, concurrency {args.concurrency}, "
+                f"{os.cpu_count()} cores"
+            )
             template = f"http://127.0.0.1:{port}/feed/{{}}.xml"
-            floor = timed([sys.executable, str(REPO / "bench" / "floor.py"), template, str(n),
-                           str(args.concurrency)])  # fmt: skip
+            floor = timed(
+                [
+                    sys.executable,
+                    str(REPO / "bench" / "floor.py"),
+                    template,
+                    str(n),
+                    str(args.concurrency),
+                ]
+            )
             report("floor (httpx+feedparser)", floor[0], floor[1], n, m)
             cold = timed([*stmon, "poll", "--once", "--force"])
             report("cold cycle", cold[0], cold[1], n, m)

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
@@ -23,6 +24,7 @@ from monitor.model import PollOutcome
 from monitor.poll import FeedSpec, Poller, PollSettings
 from monitor.process import Pipeline, WatchRules
 from monitor.schedule import FeedScheduler
+from monitor.service.reload import ConfigReloader
 from monitor.store import migrate, repo
 from monitor.store.db import Database
 
@@ -104,6 +106,8 @@ class Service:
     poller: Poller
     worker: DeliveryWorker
     specs: list[FeedSpec] = field(default_factory=list)
+    scheduler: FeedScheduler | None = None
+    config_error: str | None = None
 
     @classmethod
     def build(cls, config: Config, db: Database, pipeline: Pipeline | None) -> Service:
@@ -112,16 +116,52 @@ class Service:
         fetcher = Fetcher(client, settings)
         worker = delivery_worker(config, db, client)
         poller = Poller(
-            db, fetcher, processor=pipeline,
+            db,
+            fetcher,
+            processor=pipeline,
             settings=PollSettings(
                 failing_after=config.fetch.failing_after,
                 max_backoff=config.fetch.max_backoff.total_seconds(),
             ),
             on_new_items=lambda _outcome: worker.wake.set(),
-        )  # fmt: skip
+        )
         specs = feed_specs(config)
         sync_feeds(db, config.feeds)
         return cls(config, db, client, poller, worker, specs)
+
+    def reloader(self, config_path: Path) -> ConfigReloader:
+        return ConfigReloader(
+            config_path,
+            self.config,
+            prepare=build_pipeline,
+            apply=self.apply,
+            report=self.report_config_error,
+        )
+
+    def apply(self, config: Config, pipeline: object) -> None:
+        """Swap in a validated config: feeds, intervals, rules, routes and channels."""
+        assert isinstance(pipeline, Pipeline)
+        if config.fetch != self.config.fetch or config.storage != self.config.storage:
+            log_event(
+                log,
+                logging.WARNING,
+                "restart_needed",
+                reason="fetch: and storage: settings take effect at the next start",
+            )
+        sync_feeds(self.db, config.feeds)
+        self.specs = feed_specs(config)
+        if self.scheduler is not None:
+            self.scheduler.update(self.specs)
+        self.poller.processor = pipeline
+        fresh = delivery_worker(config, self.db, self.client)
+        self.worker.channels, self.worker.configs = fresh.channels, fresh.configs
+        self.worker.settings = fresh.settings
+        self.config = config
+
+    def report_config_error(self, error: str | None) -> None:
+        self.config_error = error
+        with self.db.session() as session:
+            repo.set_instance_state(session, INSTANCE, config_error=error)
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -142,28 +182,39 @@ class Service:
             }
         return [s for s in specs if s.name in due]
 
-    async def run(self) -> None:
-        """Run until SIGTERM or SIGINT; then stop taking work and finish in-flight polls."""
+    async def run(self, config_path: Path | None = None) -> None:
+        """Run until SIGTERM or SIGINT; then stop taking work and finish in-flight polls.
+
+        With ``config_path``, SIGHUP or an edit of the config or a rules file reloads it.
+        """
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        scheduler = FeedScheduler(self.poller, self.db, jitter=self.config.fetch.jitter)
-        scheduler.start(self.specs)
+        self.scheduler = FeedScheduler(self.poller, self.db, jitter=self.config.fetch.jitter)
+        self.scheduler.start(self.specs)
         if self.db.engine.dialect.name == "sqlite":  # one instance per file: old leases are ours
             self.worker.release_claims()
-        delivery = asyncio.create_task(self.worker.run(stop), name="delivery")
+        tasks = [asyncio.create_task(self.worker.run(stop), name="delivery")]
+        if config_path is not None:
+            reloader = self.reloader(config_path)
+            loop.add_signal_handler(signal.SIGHUP, reloader.reload, "SIGHUP")
+            tasks.append(asyncio.create_task(reloader.watch(stop), name="watch-config"))
         log_event(
-            log, logging.INFO, "started", feeds=len(self.specs),
-            channels=len(self.worker.channels), db=self.db.engine.url.render_as_string(),
-        )  # fmt: skip
+            log,
+            logging.INFO,
+            "started",
+            feeds=len(self.specs),
+            channels=len(self.worker.channels),
+            db=self.db.engine.url.render_as_string(),
+        )
         try:
             await stop.wait()
         finally:
             log_event(log, logging.INFO, "stopping")
-            await scheduler.shutdown(grace=10.0)
+            await self.scheduler.shutdown(grace=10.0)
             stop.set()
-            await asyncio.wait([delivery], timeout=10.0)
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            await asyncio.wait(tasks, timeout=10.0)
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
         log_event(log, logging.INFO, "stopped")

@@ -71,10 +71,16 @@ def enqueue(db: Database, channel: str, n: int, now: datetime, delivery: str = "
             key = f"ev-{i}:new:{channel}:{delivery}"
             msg = make_message(event_id=f"ev-{i}", headline=f"Event number {i}")
             repo.add_alert(
-                session, key=key, channel=channel, kind="event", delivery=delivery,
-                payload=message_to_dict(msg, alert_id=key, key=key), event_id=None,
-                next_attempt=now, now=now,
-            )  # fmt: skip
+                session,
+                key=key,
+                channel=channel,
+                kind="event",
+                delivery=delivery,
+                payload=message_to_dict(msg, alert_id=key, key=key),
+                event_id=None,
+                next_attempt=now,
+                now=now,
+            )
 
 
 def alerts(db: Database) -> list[Alert]:
@@ -114,9 +120,16 @@ def test_webhook_500_then_200_arrives_once_with_the_same_key(
 def test_smtp_down_then_up_delivers_exactly_once(db: Database) -> None:
     clock = Clock(START)
     with SMTPServer() as smtp:
-        raw = {"mail": {"type": "email", "host": "127.0.0.1", "port": smtp.port,
-                        "security": "none", "from": "stmon@example.org",
-                        "to": ["desk@example.org"]}}  # fmt: skip
+        raw = {
+            "mail": {
+                "type": "email",
+                "host": "127.0.0.1",
+                "port": smtp.port,
+                "security": "none",
+                "from": "stmon@example.org",
+                "to": ["desk@example.org"],
+            }
+        }
         w = worker(db, raw, clock)
         smtp.stop()
         enqueue(db, "mail", 1, clock.now)

@@ -21,8 +21,20 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_help_lists_every_command() -> None:
     done = run("--help")
     assert done.returncode == 0
-    for command in ("check", "db", "run", "poll", "status", "items", "classify", "eval",
-                    "rules", "alerts", "schema", "version"):  # fmt: skip
+    for command in (
+        "check",
+        "db",
+        "run",
+        "poll",
+        "status",
+        "items",
+        "classify",
+        "eval",
+        "rules",
+        "alerts",
+        "schema",
+        "version",
+    ):
         assert command in done.stdout, command
 
 
@@ -38,17 +50,23 @@ FEED = "feeds:\n  - name: one\n    url: https://e.org/1\n    tags: [x]\n"
 @pytest.mark.parametrize(
     ("document", "expected"),
     [
-        (FEED + "    interval: 5 mins\n",
-         "monitor.yaml:5: feeds[0].interval: invalid duration '5 mins'"),
+        (
+            FEED + "    interval: 5 mins\n",
+            "monitor.yaml:5: feeds[0].interval: invalid duration '5 mins'",
+        ),
         (FEED + "    colour: red\n", "monitor.yaml:5: feeds[0].colour: unknown key"),
-        (FEED + "  - name: one\n    url: https://e.org/2\n",
-         "monitor.yaml:5: feeds[1].name: duplicate feed name 'one'"),
-        (FEED + "    interval: ${STMON_NOT_SET}\n",
-         "monitor.yaml:5: feeds[0].interval: environment variable 'STMON_NOT_SET' is not set"),
+        (
+            FEED + "  - name: one\n    url: https://e.org/2\n",
+            "monitor.yaml:5: feeds[1].name: duplicate feed name 'one'",
+        ),
+        (
+            FEED + "    interval: ${STMON_NOT_SET}\n",
+            "monitor.yaml:5: feeds[0].interval: environment variable 'STMON_NOT_SET' is not set",
+        ),
         (FEED + "    interval: [5m\n", "monitor.yaml:6: YAML syntax error"),
     ],
     ids=["bad-duration", "unknown-key", "duplicate-feed", "missing-env", "yaml-syntax"],
-)  # fmt: skip
+)
 def test_check_reports_each_mistake_with_file_line_and_exit_2(
     tmp_path: Path, document: str, expected: str
 ) -> None:

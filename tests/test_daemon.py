@@ -75,9 +75,11 @@ def test_sigterm_mid_cycle_exits_zero_and_keeps_what_was_fetched(
     subprocess.run(stmon("--config", str(config), "db", "upgrade"), check=True, capture_output=True)
     proc = subprocess.Popen(
         stmon("--config", str(config), "run"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+    )
     try:
         polled = wait_for(
             lambda: count(db, "SELECT count(*) FROM feeds WHERE last_success IS NOT NULL") == 3,

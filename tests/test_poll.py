@@ -20,8 +20,14 @@ from monitor.store.tables import Feed, Item, ItemSource
 from tests.support.feedserver import FeedServer
 
 FIXTURES = Path(__file__).parent / "data" / "feeds"
-FORMATS = ["rss20.xml", "rss10.rdf", "atom.xml", "jsonfeed.json",
-           "rss20_euc-kr.xml", "rss20_shift_jis.xml"]  # fmt: skip
+FORMATS = [
+    "rss20.xml",
+    "rss10.rdf",
+    "atom.xml",
+    "jsonfeed.json",
+    "rss20_euc-kr.xml",
+    "rss20_shift_jis.xml",
+]
 
 
 @pytest.fixture

@@ -57,10 +57,16 @@ def make_digests(session: Session, configs: Mapping[str, ChannelConfig], now: da
         items = [message_from_dict(row.payload) for row in rows]
         msg = digest_message(key, items, config, closed)
         made += repo.add_alert(
-            session, key=key, channel=name, kind="digest", delivery="immediate",
-            payload=message_to_dict(msg, alert_id=key, key=key), event_id=None,
-            next_attempt=config.quiet_until(now) or now, now=now,
-        )  # fmt: skip
+            session,
+            key=key,
+            channel=name,
+            kind="digest",
+            delivery="immediate",
+            payload=message_to_dict(msg, alert_id=key, key=key),
+            event_id=None,
+            next_attempt=config.quiet_until(now) or now,
+            now=now,
+        )
         for row in rows:
             row.status = "digested"
         log_event(log, logging.INFO, "digest_made", channel=name, items=len(rows))
@@ -73,8 +79,14 @@ def digest_message(
     period = "hourly" if config.digest == "hourly" else "daily"
     local = closed.astimezone(config.zone).strftime("%Y-%m-%d %H:%M %Z")
     return AlertMessage(
-        alert_id=key, idempotency_key=key, kind="digest", event_id="", event_type="digest",
+        alert_id=key,
+        idempotency_key=key,
+        kind="digest",
+        event_id="",
+        event_type="digest",
         headline=f"stmon {period} digest: {len(items)} items (to {local})",
         summary=f"Everything routed to this digest in the {period} period ending {local}.",
-        first_seen=closed, items=items, state="",
-    )  # fmt: skip
+        first_seen=closed,
+        items=items,
+        state="",
+    )

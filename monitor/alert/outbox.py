@@ -133,10 +133,11 @@ class DeliveryWorker:
             if until is not None:
                 session.execute(
                     update(Alert)
-                    .where(Alert.channel == name, Alert.status == "pending",
-                           Alert.next_attempt < until)
+                    .where(
+                        Alert.channel == name, Alert.status == "pending", Alert.next_attempt < until
+                    )
                     .values(next_attempt=until)
-                )  # fmt: skip
+                )
                 continue
             self._fold_storm(session, name, config, now)
 
@@ -144,39 +145,55 @@ class DeliveryWorker:
         self, session: Session, name: str, config: ChannelConfig, now: datetime
     ) -> None:
         since = now - config.window
-        recent = session.scalar(
-            select(func.count()).where(
-                Alert.channel == name, Alert.kind.in_(IMMEDIATE_KINDS), Alert.status == "sent",
-                Alert.sent >= since,
+        recent = (
+            session.scalar(
+                select(func.count()).where(
+                    Alert.channel == name,
+                    Alert.kind.in_(IMMEDIATE_KINDS),
+                    Alert.status == "sent",
+                    Alert.sent >= since,
+                )
             )
-        ) or 0  # fmt: skip
+            or 0
+        )
         room = config.max_per_window - recent
         due = list(
             session.scalars(
                 select(Alert)
-                .where(Alert.channel == name, Alert.status == "pending",
-                       Alert.kind.in_(IMMEDIATE_KINDS), Alert.next_attempt <= now,
-                       Alert.claimed_by.is_(None))
+                .where(
+                    Alert.channel == name,
+                    Alert.status == "pending",
+                    Alert.kind.in_(IMMEDIATE_KINDS),
+                    Alert.next_attempt <= now,
+                    Alert.claimed_by.is_(None),
+                )
                 .order_by(Alert.next_attempt, Alert.id)
             )
-        )  # fmt: skip
+        )
         if len(due) <= max(room, 0):
             return
         overflow = due[max(room, 0) :]
         first_free = self._window_frees_at(session, name, config, now)
         summary = session.scalar(
-            select(Alert).where(Alert.channel == name, Alert.kind == "storm",
-                                Alert.status == "pending")
-        )  # fmt: skip
+            select(Alert).where(
+                Alert.channel == name, Alert.kind == "storm", Alert.status == "pending"
+            )
+        )
         items = [dict(row.payload) for row in overflow]
         if summary is None:
             key = f"storm:{name}:{overflow[0].id}"
             msg = storm_message(key, [message_from_dict(i) for i in items], now)
             repo.add_alert(
-                session, key=key, channel=name, kind="storm", delivery="immediate",
-                payload=message_to_dict(msg, alert_id=key, key=key), event_id=None,
-                next_attempt=first_free, now=now,
-            )  # fmt: skip
+                session,
+                key=key,
+                channel=name,
+                kind="storm",
+                delivery="immediate",
+                payload=message_to_dict(msg, alert_id=key, key=key),
+                event_id=None,
+                next_attempt=first_free,
+                now=now,
+            )
         else:
             payload = dict(summary.payload)
             payload["items"] = [*payload.get("items", []), *items]
@@ -184,8 +201,14 @@ class DeliveryWorker:
             summary.payload = payload
         for row in overflow:
             row.status = "folded"
-        log_event(log, logging.WARNING, "alert_storm", channel=name, folded=len(overflow),
-                  cap=config.max_per_window)  # fmt: skip
+        log_event(
+            log,
+            logging.WARNING,
+            "alert_storm",
+            channel=name,
+            folded=len(overflow),
+            cap=config.max_per_window,
+        )
 
     def _window_frees_at(
         self, session: Session, name: str, config: ChannelConfig, now: datetime
@@ -201,9 +224,10 @@ class DeliveryWorker:
         channel = self.channels.get(name)
         if channel is None:
             await asyncio.to_thread(
-                self._failed, alert_id, DeliveryError(f"channel '{name}' is not configured",
-                                                      permanent=True)
-            )  # fmt: skip
+                self._failed,
+                alert_id,
+                DeliveryError(f"channel '{name}' is not configured", permanent=True),
+            )
             return 0
         try:
             receipt = await channel.send(message_from_dict(payload))
@@ -211,8 +235,9 @@ class DeliveryWorker:
             await asyncio.to_thread(self._failed, alert_id, exc)
             return 0
         await asyncio.to_thread(self._sent, alert_id, receipt.detail)
-        log_event(log, logging.INFO, "alert_sent", alert=alert_id, channel=name,
-                  detail=receipt.detail)  # fmt: skip
+        log_event(
+            log, logging.INFO, "alert_sent", alert=alert_id, channel=name, detail=receipt.detail
+        )
         return 1
 
     def _sent(self, alert_id: int, detail: str) -> None:
@@ -236,14 +261,29 @@ class DeliveryWorker:
             row.claimed_by = row.claimed_until = None
             if exc.permanent or row.attempts >= self.settings.max_attempts:
                 row.status = "dead"
-                log_event(log, logging.ERROR, "alert_dead", alert=alert_id, channel=row.channel,
-                          attempts=row.attempts, error=str(exc))  # fmt: skip
+                log_event(
+                    log,
+                    logging.ERROR,
+                    "alert_dead",
+                    alert=alert_id,
+                    channel=row.channel,
+                    attempts=row.attempts,
+                    error=str(exc),
+                )
                 self._announce_dead(session, row, now)
                 return
             delay = self.retry_delay(row.attempts, exc.retry_after)
             row.next_attempt = now + timedelta(seconds=delay)
-            log_event(log, logging.WARNING, "alert_retry", alert=alert_id, channel=row.channel,
-                      attempts=row.attempts, retry_in=round(delay), error=str(exc))  # fmt: skip
+            log_event(
+                log,
+                logging.WARNING,
+                "alert_retry",
+                alert=alert_id,
+                channel=row.channel,
+                attempts=row.attempts,
+                retry_in=round(delay),
+                error=str(exc),
+            )
 
     def retry_delay(self, attempts: int, retry_after: float | None) -> float:
         """``retry_delay × 2^(attempts-1)``, capped, minus up to 20 % jitter; ≥ Retry-After."""
@@ -262,10 +302,16 @@ class DeliveryWorker:
             key = f"health:{dead.channel}:{dead.id}:{name}"
             msg = health_message(key, dead.channel, dead.last_error or "", now)
             repo.add_alert(
-                session, key=key, channel=name, kind="health", delivery="immediate",
-                payload=message_to_dict(msg, alert_id=key, key=key), event_id=None,
-                next_attempt=now, now=now,
-            )  # fmt: skip
+                session,
+                key=key,
+                channel=name,
+                kind="health",
+                delivery="immediate",
+                payload=message_to_dict(msg, alert_id=key, key=key),
+                event_id=None,
+                next_attempt=now,
+                now=now,
+            )
 
 
 def storm_headline(count: int) -> str:
@@ -274,18 +320,29 @@ def storm_headline(count: int) -> str:
 
 def storm_message(key: str, items: list[AlertMessage], now: datetime) -> AlertMessage:
     return AlertMessage(
-        alert_id=key, idempotency_key=key, kind="storm", event_id="", event_type="storm",
+        alert_id=key,
+        idempotency_key=key,
+        kind="storm",
+        event_id="",
+        event_type="storm",
         headline=storm_headline(len(items)),
         summary="More alerts arrived than this channel's limit allows; here they are in one.",
-        first_seen=now, items=items, state="",
-    )  # fmt: skip
+        first_seen=now,
+        items=items,
+        state="",
+    )
 
 
 def health_message(key: str, channel: str, error: str, now: datetime) -> AlertMessage:
     return AlertMessage(
-        alert_id=key, idempotency_key=key, kind="health", event_id="", event_type="health",
+        alert_id=key,
+        idempotency_key=key,
+        kind="health",
+        event_id="",
+        event_type="health",
         headline=f"stmon cannot deliver alerts to channel '{channel}'",
         summary=f"An alert to '{channel}' was given up after repeated failures: {error}. "
         f"See `stmon alerts --status dead`; resend with `stmon alerts retry ID`.",
-        first_seen=now, state="",
-    )  # fmt: skip
+        first_seen=now,
+        state="",
+    )

@@ -81,10 +81,19 @@ def cmd_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     print_table(
         ["id", "created", "channel", "kind", "status", "tries", "headline / last error"],
-        [[r["id"], r["created"], r["channel"], r["kind"], r["status"], r["attempts"],
-          ((r["last_error"] if r["status"] == "dead" else r["headline"]) or "")[:70]]
-         for r in records],
-    )  # fmt: skip
+        [
+            [
+                r["id"],
+                r["created"],
+                r["channel"],
+                r["kind"],
+                r["status"],
+                r["attempts"],
+                ((r["last_error"] if r["status"] == "dead" else r["headline"]) or "")[:70],
+            ]
+            for r in records
+        ],
+    )
     return EXIT_OK
 
 
@@ -96,9 +105,14 @@ def cmd_retry(args: argparse.Namespace) -> int:
             result = session.execute(
                 update(Alert)
                 .where(Alert.id == args.id, Alert.status == "dead")
-                .values(status="pending", attempts=0, next_attempt=now, claimed_by=None,
-                        claimed_until=None)
-            )  # fmt: skip
+                .values(
+                    status="pending",
+                    attempts=0,
+                    next_attempt=now,
+                    claimed_by=None,
+                    claimed_until=None,
+                )
+            )
             changed = getattr(result, "rowcount", 0)
     finally:
         db.dispose()

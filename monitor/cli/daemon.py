@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import hashlib
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from monitor.cli.common import (
     print_json_lines,
     print_table,
 )
+from monitor.config.load import config_path
 from monitor.config.schema import Config, FeedConfig
 from monitor.log import setup_logging
 from monitor.model import PollOutcome
@@ -58,15 +60,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     pipeline = build_pipeline(config)
     db = open_database(config.storage.url)
     try:
-        asyncio.run(_serve(Service.build(config, db, pipeline)))
+        asyncio.run(_serve(Service.build(config, db, pipeline), config_path(args.config)))
     finally:
         db.dispose()
     return EXIT_OK
 
 
-async def _serve(service: Service) -> None:
+async def _serve(service: Service, path: Path) -> None:
     try:
-        await service.run()
+        await service.run(path)
     finally:
         await service.close()
 

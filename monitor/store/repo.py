@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from monitor.model import Item, StoredItem
 from monitor.store.tables import Alert as AlertRow
 from monitor.store.tables import Feed, ItemSource
+from monitor.store.tables import Instance as InstanceRow
 from monitor.store.tables import Item as ItemRow
 
 GUID_MAX = 500
@@ -275,3 +276,13 @@ def add_alert(
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def set_instance_state(
+    session: Session, instance: str, *, status: str | None = None, config_error: str | None
+) -> None:
+    """Record an instance's status line and config error (no-op if it is not registered)."""
+    values: dict[str, Any] = {"config_error": config_error}
+    if status is not None:
+        values["status"] = status
+    session.execute(update(InstanceRow).where(InstanceRow.id == instance).values(**values))

@@ -242,3 +242,7 @@ class Instance(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started: Mapped[datetime] = mapped_column(UTCDateTime)
     heartbeat: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # the one-line status the daemon reports (also sent to systemd as STATUS=)
+    status: Mapped[str | None] = mapped_column(Text)
+    # the last config reload that failed, as "file:line: key: reason" lines; None when fine
+    config_error: Mapped[str | None] = mapped_column(Text)
