@@ -23,21 +23,30 @@ run: $(STAMP)
 	$(BIN)/stmon --config $(CONFIG) run
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check monitor tests bench
-	$(BIN)/ruff check monitor tests bench
+	$(BIN)/ruff format --check monitor tests bench demo
+	$(BIN)/ruff check monitor tests bench demo
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format monitor tests bench
-	$(BIN)/ruff check --fix monitor tests bench
+	$(BIN)/ruff format monitor tests bench demo
+	$(BIN)/ruff check --fix monitor tests bench demo
 
 pytest: $(STAMP)
-	$(BIN)/pytest
+	scripts/test-postgres.sh $(BIN)/pytest
 
 test: lint pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/bench_classify.py
+	$(BIN)/python bench/bench_parse.py
+	$(BIN)/python bench/bench_poll.py
+	$(BIN)/python bench/bench_dedup.py
+	$(BIN)/python bench/bench_alert.py
+	$(BIN)/python bench/bench_latency.py
+	scripts/test-postgres.sh $(BIN)/python bench/bench_instances.py
+
+demo: $(STAMP)
+	$(BIN)/python demo/run.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

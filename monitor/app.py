@@ -14,19 +14,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from sqlalchemy.orm import Session
 
 from monitor.alert.channels import make_channel
 from monitor.alert.outbox import DeliverySettings, DeliveryWorker
+from monitor.alert.route import Router
 from monitor.config.schema import Config, FeedConfig
 from monitor.fetch import Fetcher, FetchSettings, make_client
 from monitor.log import log_event
 from monitor.model import PollOutcome
+from monitor.novelty import EventNews, NoveltyStage
 from monitor.poll import FeedSpec, Poller, PollSettings
 from monitor.process import Pipeline, WatchRules
 from monitor.schedule import FeedScheduler
+from monitor.service.metrics import Metrics
 from monitor.service.reload import ConfigReloader
+from monitor.service.supervise import Supervisor
 from monitor.store import migrate, repo
 from monitor.store.db import Database
+from monitor.store.instances import Membership
 
 log = logging.getLogger(__name__)
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -55,7 +61,10 @@ def feed_specs(config: Config) -> list[FeedSpec]:
 
 
 def build_pipeline(config: Config) -> Pipeline:
-    """Compile every watch's rules (a ConfigError names the rules file and line)."""
+    """classify → novelty → alert routing, for every watch.
+
+    Compiles every watch's rules first (a ConfigError names the rules file and line).
+    """
     if not config.watches:
         return Pipeline([])
     from monitor.classify import load_rules
@@ -64,7 +73,20 @@ def build_pipeline(config: Config) -> Pipeline:
         WatchRules(w.name, load_rules(w.rules), frozenset(f.name for f in config.feeds_of(w)))
         for w in config.watches
     ]
-    return Pipeline(watches)
+    pipeline = Pipeline(watches)
+    router = Router(config.watches, config.channels)
+
+    def on_news(session: Session, news: list[EventNews], now: datetime) -> None:
+        router.enqueue(session, news, now)
+        if pipeline.metrics is not None:
+            for one in news:
+                if one.kind == "new":
+                    pipeline.metrics.record_event(one.event_type)
+
+    pipeline.next_stage = NoveltyStage(
+        settings=config.novelty, watches=config.watches, on_news=on_news
+    )
+    return pipeline
 
 
 def delivery_worker(config: Config, db: Database, client: httpx.AsyncClient) -> DeliveryWorker:
@@ -105,8 +127,10 @@ class Service:
     client: httpx.AsyncClient
     poller: Poller
     worker: DeliveryWorker
+    metrics: Metrics
     specs: list[FeedSpec] = field(default_factory=list)
     scheduler: FeedScheduler | None = None
+    supervisor: Supervisor | None = None
     config_error: str | None = None
 
     @classmethod
@@ -114,7 +138,11 @@ class Service:
         settings = fetch_settings(config)
         client = make_client(settings)
         fetcher = Fetcher(client, settings)
+        metrics = Metrics(db)
         worker = delivery_worker(config, db, client)
+        worker.metrics = metrics
+        if pipeline is not None:
+            pipeline.metrics = metrics
         poller = Poller(
             db,
             fetcher,
@@ -124,10 +152,11 @@ class Service:
                 max_backoff=config.fetch.max_backoff.total_seconds(),
             ),
             on_new_items=lambda _outcome: worker.wake.set(),
+            metrics=metrics,
         )
         specs = feed_specs(config)
         sync_feeds(db, config.feeds)
-        return cls(config, db, client, poller, worker, specs)
+        return cls(config, db, client, poller, worker, metrics, specs)
 
     def reloader(self, config_path: Path) -> ConfigReloader:
         return ConfigReloader(
@@ -141,6 +170,7 @@ class Service:
     def apply(self, config: Config, pipeline: object) -> None:
         """Swap in a validated config: feeds, intervals, rules, routes and channels."""
         assert isinstance(pipeline, Pipeline)
+        pipeline.metrics = self.metrics
         if config.fetch != self.config.fetch or config.storage != self.config.storage:
             log_event(
                 log,
@@ -154,6 +184,8 @@ class Service:
             self.scheduler.update(self.specs)
         self.poller.processor = pipeline
         fresh = delivery_worker(config, self.db, self.client)
+        if self.supervisor is not None:
+            self.supervisor.settings = config.service
         self.worker.channels, self.worker.configs = fresh.channels, fresh.configs
         self.worker.settings = fresh.settings
         self.config = config
@@ -162,6 +194,8 @@ class Service:
         self.config_error = error
         with self.db.session() as session:
             repo.set_instance_state(session, INSTANCE, config_error=error)
+        if self.supervisor is not None:
+            asyncio.get_running_loop().create_task(self.supervisor.reloaded(error is None))
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -187,6 +221,9 @@ class Service:
 
         With ``config_path``, SIGHUP or an edit of the config or a rules file reloads it.
         """
+        membership = Membership(self.db, INSTANCE)
+        await membership.join()  # on SQLite, refuses a second instance on the same file
+        self.poller.owner, self.poller.due_only = INSTANCE, True
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -195,7 +232,14 @@ class Service:
         self.scheduler.start(self.specs)
         if self.db.engine.dialect.name == "sqlite":  # one instance per file: old leases are ours
             self.worker.release_claims()
-        tasks = [asyncio.create_task(self.worker.run(stop), name="delivery")]
+        self.supervisor = Supervisor(
+            self.db, self.config.service, self.metrics, config_error=lambda: self.config_error
+        )
+        await self.supervisor.start()
+        tasks = [
+            asyncio.create_task(self.worker.run(stop), name="delivery"),
+            asyncio.create_task(self.supervisor.run(stop), name="supervise"),
+        ]
         if config_path is not None:
             reloader = self.reloader(config_path)
             loop.add_signal_handler(signal.SIGHUP, reloader.reload, "SIGHUP")
@@ -212,9 +256,11 @@ class Service:
             await stop.wait()
         finally:
             log_event(log, logging.INFO, "stopping")
+            await self.supervisor.close()
             await self.scheduler.shutdown(grace=10.0)
             stop.set()
             await asyncio.wait(tasks, timeout=10.0)
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
+            await membership.leave()
         log_event(log, logging.INFO, "stopped")

@@ -11,22 +11,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from monitor.errors import FetchError, HTTPStatusError, ParseError
+from monitor.errors import FetchError, HTTPStatusError, MonitorError, ParseError
 from monitor.fetch import Fetcher, backoff_delay, next_check_delay
 from monitor.log import log_event
 from monitor.model import FeedState, FetchResult, Item, ParsedFeed, PollOutcome, StoredItem
 from monitor.normalise import normalise
 from monitor.parse import parse
-from monitor.store import repo
+from monitor.store import instances, repo
 from monitor.store.db import Database
+
+if TYPE_CHECKING:
+    from monitor.service.metrics import Metrics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,8 +75,16 @@ class Poller:
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
         on_new_items: Callable[[PollOutcome], None] | None = None,
+        owner: str | None = None,
+        due_only: bool = False,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics
+        # Who holds a feed's lease while polling it; with due_only, a feed another
+        # instance polled recently is skipped (several instances on one database).
+        self.owner = owner or instances.new_instance_id()
+        self.due_only = due_only
         self.on_new_items = on_new_items
         self.fetcher = fetcher
         self.settings = settings or PollSettings()
@@ -88,9 +101,20 @@ class Poller:
         return await asyncio.get_running_loop().run_in_executor(self._store, fn)
 
     async def poll(self, spec: FeedSpec) -> PollOutcome:
-        state = await self._in_store(lambda: self._state(spec.name))
-        if state is None:
-            return PollOutcome(spec.name, "skipped", error="feed is not in the store")
+        """Claim the feed (skipped if another instance holds it), poll it, release it."""
+        state = await self._in_store(lambda: self._claim(spec.name))
+        if isinstance(state, PollOutcome):
+            return state
+        started = time.monotonic()
+        try:
+            outcome = await self._poll(spec, state)
+        finally:
+            await self._in_store(lambda: self._release(spec.name))
+        if self.metrics is not None:
+            self.metrics.record_poll(outcome, time.monotonic() - started)
+        return outcome
+
+    async def _poll(self, spec: FeedSpec, state: FeedState) -> PollOutcome:
         try:
             result = await self.fetcher.fetch(state)
         except FetchError as exc:
@@ -115,12 +139,31 @@ class Poller:
             self.on_new_items(outcome)
         return outcome
 
-    def _state(self, name: str) -> FeedState | None:
+    def _claim(self, name: str) -> FeedState | PollOutcome:
+        now = self.clock()
         with self.db.session() as session:
+            claimed = instances.claim_feed(session, name, self.owner, now, due_only=self.due_only)
             row = repo.feed_by_name(session, name)
-            if row is None:
-                return None
-            return FeedState(row.name, row.fetch_url, row.etag, row.last_modified)
+        if row is None:
+            return PollOutcome(name, "skipped", error="feed is not in the store")
+        if not claimed:
+            log_event(
+                log,
+                logging.DEBUG,
+                "feed_skipped",
+                feed=name,
+                holder=row.lease_owner,
+                next_due=str(row.next_due),
+            )
+            return PollOutcome(name, "skipped", next_due=row.next_due)
+        return FeedState(row.name, row.fetch_url, row.etag, row.last_modified)
+
+    def _release(self, name: str) -> None:
+        try:
+            with self.db.session() as session:
+                instances.release_feed(session, name, self.owner)
+        except (MonitorError, SQLAlchemyError) as exc:  # the lease runs out by itself
+            log_event(log, logging.WARNING, "feed_release_failed", feed=name, error=str(exc))
 
     def _normalise(self, spec: FeedSpec, parsed: ParsedFeed, url: str) -> list[Item]:
         now = self.clock()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from monitor.classify import RuleSet
+    from monitor.service.metrics import Metrics
 from monitor.log import log_event
 from monitor.model import Classification, StoredItem
 from monitor.store import repo
@@ -50,9 +51,15 @@ class NextStage(Protocol):
 
 
 class Pipeline:
-    def __init__(self, watches: Sequence[WatchRules], next_stage: NextStage | None = None) -> None:
+    def __init__(
+        self,
+        watches: Sequence[WatchRules],
+        next_stage: NextStage | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.watches = tuple(watches)
         self.next_stage = next_stage
+        self.metrics = metrics
 
     def process(self, session: Session, items: list[StoredItem], now: datetime) -> None:
         classified = [self._classify(session, stored, now) for stored in items]
@@ -87,6 +94,8 @@ class Pipeline:
                         ],
                     )
         session.add_all(best.values())
+        if self.metrics is not None and best:
+            self.metrics.record_classification(best.keys())
         relevant = any(v.relevant for v in verdicts.values())
         repo.mark_classified(session, stored.id, relevant, now)
         if relevant:

@@ -20,6 +20,7 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -34,6 +35,9 @@ from monitor.log import log_event
 from monitor.store import repo
 from monitor.store.db import Database
 from monitor.store.tables import Alert
+
+if TYPE_CHECKING:
+    from monitor.service.metrics import Metrics
 
 log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=2)
@@ -63,8 +67,10 @@ class DeliveryWorker:
         instance: str = "local",
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics
         self.channels = channels
         self.configs = configs
         self.settings = settings or DeliverySettings()
@@ -247,6 +253,7 @@ class DeliveryWorker:
             if row is None or row.claimed_by != self.instance:
                 return
             row.status, row.sent, row.detail = "sent", now, detail[:2000]
+            self._count(row.channel, "sent")
             row.attempts += 1
             row.claimed_by = row.claimed_until = None
 
@@ -261,6 +268,7 @@ class DeliveryWorker:
             row.claimed_by = row.claimed_until = None
             if exc.permanent or row.attempts >= self.settings.max_attempts:
                 row.status = "dead"
+                self._count(row.channel, "dead")
                 log_event(
                     log,
                     logging.ERROR,
@@ -272,6 +280,7 @@ class DeliveryWorker:
                 )
                 self._announce_dead(session, row, now)
                 return
+            self._count(row.channel, "retry")
             delay = self.retry_delay(row.attempts, exc.retry_after)
             row.next_attempt = now + timedelta(seconds=delay)
             log_event(
@@ -284,6 +293,10 @@ class DeliveryWorker:
                 retry_in=round(delay),
                 error=str(exc),
             )
+
+    def _count(self, channel: str, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.record_alert(channel, outcome)
 
     def retry_delay(self, attempts: int, retry_after: float | None) -> float:
         """``retry_delay × 2^(attempts-1)``, capped, minus up to 20 % jitter; ≥ Retry-After."""

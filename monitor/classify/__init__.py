@@ -21,7 +21,7 @@ Rule semantics (docs/rules.md has the full language with examples):
 
 Evaluation order, per item:
 
-1. normalise title and body; one automaton pass finds every term hit;
+1. normalise title and body; automaton passes find every term hit;
 2. the topic gate; when it fails the item is not relevant and no type is scored;
 3. each type in file order: ``all`` → ``none`` → clues (terms, all, near, regex;
    the clue's ``in``, ``none`` and tense filters apply to each of its matches);

@@ -1,16 +1,18 @@
 """Pure matching and scoring: (title, text, compiled rules) -> Classification.
 
-One automaton pass over the normalised, lower-cased ``title + "\\n" + text`` finds
-every term hit; everything after that is set work on term ids, and proximity,
-sentence and tense checks run only on the few positions that need them.
+Automaton passes over the normalised, lower-cased ``title + "\\n" + text`` find
+every term hit (terms.py); everything after that is set work on term ids, and
+proximity, sentence and tense checks run only on the few positions that need them
+(doc.py keeps what they compute for the item).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from typing import TYPE_CHECKING
 
-from monitor.classify.text import SENTENCE_BREAK, normalize, word_starts
+from monitor.classify.doc import Doc, Hit
+from monitor.classify.regexes import regex_hits
 from monitor.model import Classification, Evidence, Label
 
 if TYPE_CHECKING:
@@ -22,141 +24,29 @@ if TYPE_CHECKING:
         TermFilter,
     )
 
-Hit = tuple[int, str]  # (position, matched term as written in the rules)
-
-_LATIN = frozenset(
-    [chr(c) for c in range(ord("a"), ord("z") + 1)]
-    + [chr(c) for c in range(ord("0"), ord("9") + 1)]
-    + [chr(c) for c in range(0xC0, 0x250)]
-)
-_SNIPPET = 50
-
-
-def scan(automaton: object, low: str) -> dict[int, list[int]]:
-    """Term id -> start positions, word boundaries checked for Latin terms."""
-    hits: dict[int, list[int]] = {}
-    size = len(low)
-    latin = _LATIN
-    for end, (length, check_start, check_end, every, prefixed) in automaton.iter(low):  # type: ignore[attr-defined]
-        start = end - length + 1
-        if check_start and start and low[start - 1] in latin:
-            continue
-        ids = prefixed if check_end and end + 1 < size and low[end + 1] in latin else every
-        for tid in ids:
-            found = hits.get(tid)
-            if found is None:
-                hits[tid] = [start]
-            else:
-                found.append(start)
-    return hits
-
-
-class Doc:
-    """One item being classified: normalised text, hits and lazily computed structure."""
-
-    def __init__(self, rules: RuleSet, title: str, text: str) -> None:
-        head, body = normalize(title), normalize(text)
-        self.norm = head + "\n" + body
-        self.low = self.norm.lower()
-        if len(self.low) != len(self.norm):
-            self.norm = self.low
-        self.title_end = len(head)
-        self.rules = rules
-        self.hits = scan(rules.automaton, self.low)
-        self._breaks: list[int] | None = None
-        self._words: list[int] | None = None
-        self._positions: dict[frozenset[int], tuple[list[int], list[int]]] = {}
-        self._tense: dict[int, str | None] = {}
-
-    def positions(self, group: frozenset[int]) -> tuple[list[int], list[int]]:
-        """Sorted positions of the group's hits and the term id at each."""
-        cached = self._positions.get(group)
-        if cached is None:
-            pairs = sorted((p, t) for t in group.intersection(self.hits) for p in self.hits[t])
-            cached = ([p for p, _ in pairs], [t for _, t in pairs])
-            self._positions[group] = cached
-        return cached
-
-    def present(self, group: frozenset[int], where: str = "any") -> bool:
-        if self.hits.keys().isdisjoint(group):
-            return False
-        return where == "any" or bool(self.hits_in(group, where))
-
-    def hits_in(self, group: frozenset[int], where: str) -> list[Hit]:
-        pos, tids = self.positions(group)
-        text = self.rules.term_text
-        return [(p, text[t]) for p, t in zip(pos, tids, strict=True) if self.inside(p, where)]
-
-    def inside(self, pos: int, where: str) -> bool:
-        if where == "any":
-            return True
-        return (pos < self.title_end) == (where == "title")
-
-    def sentence(self, pos: int) -> int:
-        if self._breaks is None:
-            self._breaks = [m.start() for m in SENTENCE_BREAK.finditer(self.low)]
-        return bisect_right(self._breaks, pos)
-
-    def close(self, a: int, b: int, within: tuple[int, str]) -> bool:
-        count, unit = within
-        if unit == "sentences":
-            return abs(self.sentence(a) - self.sentence(b)) < count
-        lo, hi = (a, b) if a <= b else (b, a)
-        if hi - lo > 25 * count + 30:
-            return False
-        if self._words is None:
-            self._words = word_starts(self.low)
-        return bisect_left(self._words, hi) - bisect_left(self._words, lo) <= count
-
-    def nearest(self, group: frozenset[int], pos: int, within: tuple[int, str]) -> int | None:
-        """The hit of ``group`` nearest to ``pos`` when it is within range, else None."""
-        found, _ = self.positions(group)
-        if not found:
-            return None
-        i = bisect_left(found, pos)
-        best = [found[j] for j in (i - 1, i) if 0 <= j < len(found)]
-        best.sort(key=lambda p: abs(p - pos))
-        for p in best:
-            if self.close(pos, p, within):
-                return p
-        return None
-
-    def tense_at(self, pos: int) -> str | None:
-        """ "future"/"past" from the nearest tense cue in the same sentence, else None."""
-        if pos in self._tense:
-            return self._tense[pos]
-        tense = self.rules.tense
-        result: str | None = None
-        if tense is not None:
-            sentence = self.sentence(pos)
-            candidates = []
-            for name, group in (("future", tense.future), ("past", tense.past)):
-                cue = self.nearest(group, pos, tense.within)
-                if cue is not None and self.sentence(cue) == sentence:
-                    candidates.append((abs(cue - pos), name))
-            result = min(candidates)[1] if candidates else None
-        self._tense[pos] = result
-        return result
-
-    def snippet(self, pos: int) -> str:
-        start = max(0, pos - _SNIPPET)
-        text = self.norm[start : pos + _SNIPPET + 10].replace("\n", " | ")
-        return ("…" if start else "") + text.strip() + "…"
-
-    def where(self, pos: int) -> str:
-        return "title" if pos < self.title_end else "body"
-
 
 def vetoed(doc: Doc, filters: tuple[TermFilter, ...]) -> Hit | None:
     for f in filters:
-        found = doc.hits_in(f.ids, f.where) if not doc.hits.keys().isdisjoint(f.ids) else []
+        found = doc.hits_in(f.ids, f.where) if not doc.found.isdisjoint(f.ids) else []
         if found:
             return found[0]
     return None
 
 
 def clue_hits(doc: Doc, clue: CompiledClue, first: bool = False) -> list[Hit]:
-    """Where ``clue`` matches (before tense filtering), in text order; ``first``: stop at one."""
+    """Where ``clue`` matches (before tense filtering), in text order; ``first``: stop at one.
+
+    Types that share a clue (equal clues are one object after compiling) share the result."""
+    if clue.groups and not all(doc.present(g) for g in clue.groups):
+        return []  # a term group of the clue is not in the text at all: no match
+    key = (id(clue), first)
+    hits = doc.clues.get(key)
+    if hits is None:
+        hits = doc.clues[key] = _clue_hits(doc, clue, first)
+    return hits
+
+
+def _clue_hits(doc: Doc, clue: CompiledClue, first: bool) -> list[Hit]:
     if clue.kind == "regex":
         hits = _regex_hits(doc, clue)
     elif clue.kind == "terms":
@@ -177,7 +67,7 @@ def _regex_hits(doc: Doc, clue: CompiledClue) -> list[Hit]:
     lo, hi = {"any": (0, len(doc.low)), "title": (0, doc.title_end)}.get(
         clue.where, (doc.title_end + 1, len(doc.low))
     )
-    return [(m.start(), m.group()) for m in clue.regex.finditer(doc.low, lo, hi)]
+    return regex_hits(clue.regex, clue.starts, doc.low, lo, hi)
 
 
 def _all_hits(doc: Doc, clue: CompiledClue) -> list[Hit]:
@@ -188,17 +78,15 @@ def _all_hits(doc: Doc, clue: CompiledClue) -> list[Hit]:
 
 
 def _near_hits(doc: Doc, clue: CompiledClue, first: bool) -> list[Hit]:
-    if not all(doc.present(g) for g in clue.groups):
-        return []
+    groups, within, text = clue.groups, clue.within, doc.rules.term_text
+    others = [(g, *doc.positions(g)) for g in groups[1:]]
     out: list[Hit] = []
-    text = doc.rules.term_text
-    for pos, term in doc.hits_in(clue.groups[0], clue.where):
+    for pos, term in doc.hits_in(groups[0], clue.where):
         terms = [term]
-        for group in clue.groups[1:]:
-            other = doc.nearest(group, pos, clue.within)
+        for group, found, tids in others:
+            other = doc.nearest(group, pos, within)
             if other is None:
                 break
-            found, tids = doc.positions(group)
             terms.append(text[tids[bisect_left(found, other)]])
         else:
             out.append((pos, " + ".join(terms)))
@@ -250,7 +138,7 @@ def _sides_close(doc: Doc, topic: CompiledTopic) -> bool:
 
 def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
     """The label for one event type (below threshold included), or None when nothing matched."""
-    if any(doc.hits.keys().isdisjoint(g) for g in ctype.require) or vetoed(doc, ctype.none):
+    if any(doc.found.isdisjoint(g) for g in ctype.require) or vetoed(doc, ctype.none):
         return None
     total, weights = 0.0, {"future": 0.0, "past": 0.0}
     evidence: list[Evidence] = []

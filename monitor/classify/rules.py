@@ -1,6 +1,6 @@
 """Load a rules file: validate its shape, resolve ``$lists``, compile it once.
 
-Every term of every group goes into one Aho-Corasick automaton keyed by its
+Every term of every group goes into Aho-Corasick automata keyed by its
 normalised surface forms (with plural, hyphen and Korean-spacing variants); groups
 become frozensets of term ids, so matching is one pass over the text plus set work.
 Regexes are compiled once and checked for common mistakes. Each problem is a
@@ -13,10 +13,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
+from monitor.classify.regexes import leading_literals
 from monitor.classify.schema import (
     ID_PATTERN,
     Clue,
@@ -47,6 +47,7 @@ class CompiledClue:
     kind: str  # terms | all | near | regex
     groups: tuple[frozenset[int], ...]
     regex: re.Pattern[str] | None
+    starts: tuple[str, ...] | None  # literals every regex match starts with (regexes.py)
     within: Within
     where: str
     weight: float
@@ -96,7 +97,7 @@ class RuleSet:
         self.path = path
         self.spec = spec
         self.term_text: tuple[str, ...] = terms.display
-        self.automaton: Any = terms.automaton
+        self.terms = terms
         self.topic = topic
         self.types = types
         self.tense = tense
@@ -142,6 +143,7 @@ class _Compiler:
         self.errors: list[ConfigError] = []
         self.terms = TermTable()
         self.resolved: dict[str, list[str]] = {}
+        self.clues: dict[CompiledClue, CompiledClue] = {}
 
     def build(self, path: Path) -> RuleSet:
         for section in ("lists", "types"):
@@ -257,17 +259,19 @@ class _Compiler:
             assert clue.regex is not None
             regex = self._regex(clue.regex, (*path, "regex"))
         within = clue.within if clue.within is not None else self.spec.defaults.within
-        return CompiledClue(
+        compiled = CompiledClue(
             name=clue.name or kind,
             kind=kind,
             groups=groups,
             regex=regex,
+            starts=leading_literals(regex.pattern) if regex is not None else None,
             within=parse_within(within),
             where=clue.in_,
             weight=clue.weight,
             none=self._group(clue.none, (*path, "none")),
             min_sentences=clue.min_sentences,
         )
+        return self.clues.setdefault(compiled, compiled)  # equal clues: one object, one result
 
     def _regex(self, pattern: str, path: Path_) -> re.Pattern[str] | None:
         problem = regex_problem(pattern)

@@ -1,4 +1,4 @@
-"""The term table: every distinct term gets an id; its surface forms go into one automaton.
+"""The term table: every distinct term gets an id; its surface forms go into the automata.
 
 Surface forms of a term (all normalised, see ``text.normalize``):
 - Latin-script terms: as written, plus simple plurals of the last word (summit →
@@ -8,13 +8,25 @@ Surface forms of a term (all normalised, see ``text.normalize``):
 - Korean and Japanese terms match as substrings (particles attach: 일본과, 일본은);
   a space in them is optional (``전화 회담`` also matches ``전화회담``).
 
-Automaton values are ``(length, check_start, check_end, ids, prefix_ids)``: after a
-hit, the start boundary is checked when ``check_start``; ``ids`` count when the end
-boundary holds (or ``check_end`` is false), ``prefix_ids`` count regardless.
+Each surface form has ``(length, check_start, check_end, ids, prefix_ids)`` (the
+automata store its index in ``forms``): after a hit, the start boundary is checked
+when ``check_start``; ``ids`` count when the end boundary holds (or ``check_end`` is
+false), ``prefix_ids`` count regardless.
+
+Speed: pyahocorasick looks a character up among a node's children one by one, and the
+root has a child per distinct first character (hundreds, with Korean and Japanese
+terms). So the forms are split: ASCII-only forms go into ``ascii`` (a few dozen root
+children; it runs over every text), the others into ``wide``, which runs only over
+texts with non-ASCII characters and reads them as UTF-16-BE code units seen as
+Latin-1 characters (two per character, so offsets halve back exactly; texts with
+characters beyond U+FFFF or lone surrogates use ``wide_text``, the same forms as
+plain characters).
 """
 
 from __future__ import annotations
 
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import ahocorasick
@@ -22,6 +34,15 @@ import ahocorasick
 from monitor.classify.text import is_cjk_or_hangul, is_latin, normalize
 
 _PLURAL_ES = ("s", "x", "z", "ch", "sh")
+_FORM = itemgetter(1)
+
+# (length, check_start, check_end, ids, prefix_ids) of one surface form
+Form = tuple[int, bool, bool, tuple[int, ...], tuple[int, ...]]
+_LATIN = frozenset(
+    [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    + [chr(c) for c in range(ord("0"), ord("9") + 1)]
+    + [chr(c) for c in range(0xC0, 0x250)]
+)
 
 
 class TermTable:
@@ -29,7 +50,10 @@ class TermTable:
         self._ids: dict[str, int] = {}
         self._display: list[str] = []
         self._surfaces: dict[str, tuple[set[int], set[int]]] = {}
-        self.automaton: Any = None
+        self.forms: list[Form] = []
+        self.ascii: Any = None
+        self.wide: Any = None
+        self.wide_text: Any = None
 
     @property
     def display(self) -> tuple[str, ...]:
@@ -56,21 +80,88 @@ class TermTable:
             (prefixed if prefix else exact).add(tid)
         return tid
 
-    def finish(self) -> Any:
-        """Build the automaton over all surface forms (once, after the last ``add``)."""
-        automaton = ahocorasick.Automaton()
+    def finish(self) -> None:
+        """Build the automata over all surface forms (once, after the last ``add``)."""
+        ascii_forms: list[tuple[str, int]] = []
+        wide_forms: list[tuple[str, int]] = []
         for surface, (exact, prefixed) in self._surfaces.items():
-            check_start = is_latin(surface[0])
-            check_end = is_latin(surface[-1])
             every = tuple(sorted(exact | prefixed))
-            automaton.add_word(
-                surface, (len(surface), check_start, check_end, every, tuple(sorted(prefixed)))
+            self.forms.append(
+                (
+                    len(surface),
+                    is_latin(surface[0]),
+                    is_latin(surface[-1]),
+                    every,
+                    tuple(sorted(prefixed)),
+                )
             )
-        if len(automaton) == 0:
-            automaton.add_word("\x00", (1, False, False, (), ()))
-        automaton.make_automaton()
-        self.automaton = automaton
-        return automaton
+            (ascii_forms if surface.isascii() else wide_forms).append(
+                (surface, len(self.forms) - 1)
+            )
+        self.ascii = _automaton(ascii_forms)
+        self.wide = _automaton([(utf16_view(s), k) for s, k in wide_forms])
+        self.wide_text = _automaton(wide_forms)
+
+
+def utf16_view(text: str) -> str:
+    """``text`` as UTF-16-BE code units, each byte one Latin-1 character."""
+    return text.encode("utf-16-be").decode("latin-1")
+
+
+def _automaton(words: list[tuple[str, int]]) -> Any:
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+    for word, index in words:
+        automaton.add_word(word, index)
+    if len(automaton) == 0:
+        automaton.add_word("\uffff", -1)  # never reported: an empty automaton cannot search
+    automaton.make_automaton()
+    return automaton
+
+
+def scan(table: TermTable, low: str) -> dict[int, list[int]]:
+    """Term id -> start positions in ``low`` (in no particular order), word boundaries
+    checked for Latin terms."""
+    hits: dict[int, list[int]] = {}
+    _collect(table, hits, low, table.ascii.iter(low), 1)
+    if not low.isascii():
+        try:
+            view = utf16_view(low)
+        except UnicodeEncodeError:  # a lone surrogate
+            view = ""
+        if len(view) == 2 * len(low):
+            _collect(table, hits, low, table.wide.iter(view), 2)
+        else:
+            _collect(table, hits, low, table.wide_text.iter(low), 1)
+    return hits
+
+
+def _collect(table: TermTable, hits: dict[int, list[int]], low: str, found: Any, unit: int) -> None:
+    """Add the hits of one automaton pass, handled per surface form rather than per hit."""
+    pairs = sorted(found, key=_FORM)
+    for index, group in groupby(pairs, _FORM):
+        length, check_start, check_end, every, _ = table.forms[index]
+        if unit == 2:  # UTF-16 view: keep matches aligned on characters, halve offsets
+            ends = [end >> 1 for end, _ in group if end & 1]
+        else:
+            ends = [end for end, _ in group]
+        if check_start or check_end:
+            _add_checked(hits, low, ends, table.forms[index])
+            continue
+        starts = [end - length + 1 for end in ends]
+        for tid in every:
+            hits.setdefault(tid, []).extend(starts)
+
+
+def _add_checked(hits: dict[int, list[int]], low: str, ends: list[int], form: Form) -> None:
+    length, check_start, check_end, every, prefixed = form
+    size, latin = len(low), _LATIN
+    for last in ends:
+        start = last - length + 1
+        if check_start and start and low[start - 1] in latin:
+            continue
+        ids = prefixed if check_end and last + 1 < size and low[last + 1] in latin else every
+        for tid in ids:
+            hits.setdefault(tid, []).append(start)
 
 
 def surface_forms(base: str, prefix: bool = False) -> set[str]:

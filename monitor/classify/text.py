@@ -18,7 +18,10 @@ _TABLE.update({ord(c): '"' for c in "“”„"})
 
 # A break between sentences: . ! ? followed by space (not after a single letter, so
 # "S. Korea" and "U.S. officials" stay one sentence), CJK full stops, and line breaks.
-SENTENCE_BREAK = re.compile(r"(?<![\s.][a-z])(?<!^[a-z])[.!?]['\")\]]*(?= )|[。！？]|\n")
+# Written to start with one character class, which lets the regex engine skip ahead.
+SENTENCE_BREAK = re.compile(
+    r"[.!?。！？\n](?:(?<=[.!?])(?<![\s.][a-z].)(?<!^[a-z].)['\")\]]*(?= )|(?<=[。！？\n]))"
+)
 
 # A "word" for proximity: a run of Latin letters/digits, a Hangul word, or two CJK
 # characters (Japanese has no spaces; two characters is a typical word length).
@@ -48,6 +51,11 @@ def is_cjk_or_hangul(char: str) -> bool:
     )
 
 
+# The same words in ASCII text (where \w is [A-Za-z0-9_]), with a cheaper class.
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
 def word_starts(text: str) -> list[int]:
     """Start offsets of the proximity words in ``text`` (see ``_WORD``)."""
-    return [m.start() for m in _WORD.finditer(text)]
+    words = _ASCII_WORD if text.isascii() else _WORD
+    return list(map(re.Match.start, words.finditer(text)))

@@ -11,11 +11,11 @@ import sys
 from collections.abc import Sequence
 
 from monitor import __version__
-from monitor.cli import alerts_cmd, basic, classify_cmd, daemon, items
+from monitor.cli import alerts_cmd, basic, classify_cmd, daemon, data_cmd, events_cmd, items
 from monitor.cli.common import EXIT_CONFIG, EXIT_FAILURE, report_error
 from monitor.errors import ConfigError, MonitorError
 
-COMMAND_MODULES = [basic, daemon, items, classify_cmd, alerts_cmd]
+COMMAND_MODULES = [basic, daemon, items, events_cmd, classify_cmd, alerts_cmd, data_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

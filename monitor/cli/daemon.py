@@ -24,7 +24,7 @@ from monitor.config.load import config_path
 from monitor.config.schema import Config, FeedConfig
 from monitor.log import setup_logging
 from monitor.model import PollOutcome
-from monitor.store import migrate, repo
+from monitor.store import instances, migrate, repo
 from monitor.store.db import Database
 
 DEFAULT_DB = "sqlite:///var/stmon.db"
@@ -138,6 +138,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         with db.session() as session:
             feeds = repo.active_feeds(session)
             counts = repo.item_counts(session)
+            members = instances.list_instances(session, datetime.now(UTC))
     finally:
         db.dispose()
     rows: list[dict[str, Any]] = [
@@ -155,6 +156,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     ]
     if args.json:
         print_json_lines(rows)
+        print_json_lines(_instance_rows(members))
         return EXIT_OK
     if not rows:
         print("no feeds yet: run `stmon poll --once` or `stmon run`")
@@ -177,4 +179,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     failing = sum(1 for r in rows if r["state"] == "failing")
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
     print(f"\n{len(rows)} feeds, {failing} failing (times UTC, now {now})")
+    if members:
+        print()
+        print_table(
+            ["instance", "host", "pid", "last heartbeat", "feeds", "polling", "state"],
+            [[r["instance"], r["host"], r["pid"], r["heartbeat"], r["feeds"], r["polling"],
+              "alive" if r["alive"] else "silent"] for r in _instance_rows(members)],
+        )  # fmt: skip
     return EXIT_OK
+
+
+def _instance_rows(members: list[instances.InstanceInfo]) -> list[dict[str, Any]]:
+    """The running instances (several share one PostgreSQL database) and what each holds."""
+    return [
+        {"instance": m.id, "host": m.host, "pid": m.pid, "started": m.started,
+         "heartbeat": m.heartbeat, "alive": m.alive, "feeds": m.feeds, "polling": m.polling}
+        for m in members
+    ]  # fmt: skip

@@ -15,8 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, mod
 
 from monitor.config.channels import ChannelConfig
 from monitor.config.types import ByteSize, Duration
+from monitor.service.settings import ServiceSettings
 
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+# Publishers rarely update faster; a shorter interval only costs them (and you) traffic.
+MIN_INTERVAL = timedelta(seconds=10)
 
 
 class Strict(BaseModel):
@@ -64,8 +67,8 @@ class FeedConfig(Strict):
     @field_validator("interval")
     @classmethod
     def _interval_floor(cls, value: timedelta | None) -> timedelta | None:
-        if value is not None and value < timedelta(seconds=30):
-            raise ValueError("interval must be at least 30s (be polite to publishers)")
+        if value is not None and value < MIN_INTERVAL:
+            raise ValueError(f"interval must be at least {MIN_INTERVAL.seconds}s")
         return value
 
 
@@ -118,6 +121,7 @@ class Config(Strict):
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     novelty: NoveltySettings = NoveltySettings()
     alerts: AlertSettings = AlertSettings()
+    service: ServiceSettings = ServiceSettings()
 
     @model_validator(mode="after")
     def _cross_check(self) -> Config:
@@ -153,6 +157,11 @@ class Config(Strict):
                             "channels",
                             c,
                         )
+        for c, channel in enumerate(self.service.source_health.alert_channels):
+            if channel not in self.channels:
+                raise _located(
+                    f"unknown channel '{channel}'", "service", "source_health", "alert_channels", c
+                )
         return self
 
     def feeds_of(self, watch: WatchConfig) -> tuple[FeedConfig, ...]:

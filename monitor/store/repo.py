@@ -48,14 +48,23 @@ def sync_feeds(session: Session, feeds: Sequence[tuple[str, str]], now: datetime
     """Make the feed rows match the config: (name, url) pairs; others become inactive.
 
     A feed whose configured URL changed starts over with that URL (no stale ETag).
+    New rows are inserted with ON CONFLICT DO NOTHING: instances starting together
+    on one database may all add the same feeds.
     """
     rows = {row.name: row for row in session.scalars(select(Feed))}
     wanted = dict(feeds)
+    new = [
+        {"name": name, "url": url, "fetch_url": url, "created": now, "next_due": now}
+        for name, url in wanted.items()
+        if name not in rows
+    ]
+    if new:
+        session.execute(_insert(session)(Feed).on_conflict_do_nothing(index_elements=["name"]), new)
     for name, url in feeds:
         row = rows.get(name)
         if row is None:
-            session.add(Feed(name=name, url=url, fetch_url=url, created=now, next_due=now))
-        elif row.url != url:
+            continue
+        if row.url != url:
             row.url, row.fetch_url = url, url
             row.etag = row.last_modified = None
             row.next_due, row.active = now, True
@@ -274,8 +283,9 @@ def add_alert(
             created=now,
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(AlertRow.id)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return len(result.all())
 
 
 def set_instance_state(

@@ -1,0 +1,84 @@
+"""The ``service:`` section of monitor.yaml: metrics endpoint, health thresholds, source health.
+
+```yaml
+service:
+  metrics:
+    enabled: true            # serve /metrics and /healthz
+    listen: 127.0.0.1:9464   # host:port ([::1]:9464 for IPv6); keep it on loopback
+  healthz:
+    no_success_for: 1h       # unhealthy when no feed has succeeded for this long
+    outbox_stuck_after: 15m  # unhealthy when a due alert has waited this long
+    include_sources: false   # also unhealthy when a feed is failing or quiet
+  source_health:
+    quiet_factor: 8          # quiet = silent longer than quiet_factor × the usual gap…
+    quiet_floor: 2h          # …and never less than this
+    alert_channels: [ops]    # send source_health alerts to these channels
+```
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from monitor.config.types import Duration
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """``"127.0.0.1:9464"`` → ``("127.0.0.1", 9464)``; ``"[::1]:9464"`` → ``("::1", 9464)``."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"invalid listen address '{value}' (use host:port, e.g. 127.0.0.1:9464)")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host, int(port)
+
+
+class MetricsSettings(_Strict):
+    # Serve /metrics (Prometheus) and /healthz over HTTP. Off unless asked for.
+    enabled: bool = False
+    # host:port to listen on; loopback by default (the endpoint has no authentication).
+    listen: str = "127.0.0.1:9464"
+
+    @field_validator("listen")
+    @classmethod
+    def _valid_listen(cls, value: str) -> str:
+        split_listen(value)
+        return value
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return split_listen(self.listen)
+
+
+class HealthzSettings(_Strict):
+    # /healthz fails when no feed has been fetched successfully for this long.
+    no_success_for: Duration = timedelta(hours=1)
+    # /healthz fails when an alert due for delivery has waited longer than this.
+    outbox_stuck_after: Duration = timedelta(minutes=15)
+    # Also fail /healthz while any feed is failing or has gone quiet (see source_health).
+    include_sources: bool = False
+
+
+class SourceHealthSettings(_Strict):
+    # A feed is quiet when silent for longer than quiet_factor × its usual gap between items…
+    quiet_factor: float = Field(default=8.0, ge=1.0, le=1000.0)
+    # …but never before it has been silent this long.
+    quiet_floor: Duration = timedelta(hours=2)
+    # The rhythm is learned from this many of a feed's most recent items…
+    history: int = Field(default=30, ge=3, le=1000)
+    # …and only once it has at least this many (until then the feed is "learning").
+    min_items: int = Field(default=5, ge=3, le=1000)
+    # Channels that get a source_health alert when a feed starts failing or goes quiet.
+    alert_channels: tuple[str, ...] = ()
+
+
+class ServiceSettings(_Strict):
+    metrics: MetricsSettings = MetricsSettings()
+    healthz: HealthzSettings = HealthzSettings()
+    source_health: SourceHealthSettings = SourceHealthSettings()

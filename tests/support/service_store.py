@@ -1,0 +1,84 @@
+"""Builders for the service tests: a migrated store with feeds, items, events and alerts."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from monitor.model import Item
+from monitor.store import migrate, repo
+from monitor.store.db import Database
+from monitor.store.tables import Classification, Event, EventItem, Feed
+
+
+def migrated(url: str) -> Database:
+    db = Database(url)
+    migrate.upgrade(db.engine)
+    return db
+
+
+def make_item(n: int, source: str, published: datetime, fetched: datetime, title: str = "") -> Item:
+    text = f"Article number {n} from {source}"
+    return Item(
+        source=source,
+        url=f"https://news.example.org/{source}/{n}",
+        guid=f"{source}-{n}",
+        title=title or f"Headline {n}",
+        summary=text,
+        content="",
+        author=None,
+        published=published,
+        fetched=fetched,
+        language="en",
+        content_hash=hashlib.sha256(f"{source}:{n}:{text}".encode()).hexdigest(),
+    )
+
+
+def add_feed(session: Session, name: str, now: datetime) -> Feed:
+    repo.sync_feeds(
+        session,
+        [(f.name, f.url) for f in repo.active_feeds(session)]
+        + [(name, f"https://news.example.org/{name}.xml")],
+        now,
+    )
+    feed = repo.feed_by_name(session, name)
+    assert feed is not None
+    return feed
+
+
+def publish(session: Session, feed: Feed, times: list[datetime], *, start: int = 0) -> list[int]:
+    """Store one item per time, each seen when published, and record a success then."""
+    ids: list[int] = []
+    for n, when in enumerate(times, start):
+        stored = repo.add_items(session, feed, [make_item(n, feed.name, when, when)], when)
+        ids += [s.id for s in stored]
+        repo.record_success(
+            session, feed, now=when, next_due=when + timedelta(minutes=5), etag=None,
+            last_modified=None, new_items=len(stored),
+        )  # fmt: skip
+    return ids
+
+
+def classify(session: Session, item_id: int, *types: str) -> None:
+    for event_type in types:
+        session.add(Classification(item_id=item_id, event_type=event_type, score=0.9,
+                                   tense="past", evidence=[]))  # fmt: skip
+    session.flush()
+
+
+def add_event(
+    session: Session, uid: str, item_ids: list[int], first_seen: datetime, last_seen: datetime
+) -> Event:
+    event = Event(
+        uid=uid, key=f"key-{uid}", watch="relations", event_type="summit_held", state="held",
+        actors=["KR", "JP"], headline=f"Event {uid}", score=0.9, first_seen=first_seen,
+        last_seen=last_seen,
+    )  # fmt: skip
+    session.add(event)
+    session.flush()
+    for item_id in item_ids:
+        session.add(EventItem(event_id=event.id, item_id=item_id, added=first_seen))
+    session.flush()
+    return event

@@ -1,0 +1,163 @@
+"""The shipped rules give exactly the recorded verdicts on a varied golden set.
+
+tests/data/classify/make_golden.py wrote the items (seed corpus plus generated English,
+Korean, Japanese and mixed articles) and their verdicts; any change to matching or
+scoring that alters a label, a score or a piece of evidence fails here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.classify import RuleSet, load_rules
+from monitor.classify.regexes import leading_literals, regex_hits
+from monitor.classify.terms import scan
+from monitor.classify.text import _WORD, SENTENCE_BREAK, normalize, word_starts
+
+DATA = Path(__file__).resolve().parent / "data" / "classify"
+RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
+
+
+def _lines(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal, with numbers compared to 1e-9."""
+    if isinstance(a, float | int) and isinstance(b, float | int) and not isinstance(a, bool):
+        return math.isclose(a, b, rel_tol=0, abs_tol=1e-9)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b) and type(a) is type(b)
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleSet:
+    return load_rules(RULES)
+
+
+def test_golden_set_is_varied() -> None:
+    items = _lines("golden-items.jsonl")
+    verdicts = _lines("golden-verdicts.jsonl")
+    assert [i["id"] for i in items] == [v["id"] for v in verdicts]
+    relevant = sum(v["relevant"] for v in verdicts)
+    assert 50 < relevant < len(verdicts) - 50
+    for lang in ("en", "ko", "ja", "mix"):
+        assert sum(i["id"].endswith(lang) for i in items) >= 50
+
+
+def test_verdicts_match_the_golden_file(rules: RuleSet) -> None:
+    items = _lines("golden-items.jsonl")
+    expected = {v.pop("id"): v for v in _lines("golden-verdicts.jsonl")}
+    changed = []
+    for item in items:
+        got = json.loads(
+            json.dumps(dataclasses.asdict(rules.classify(item["title"], item["text"])))
+        )
+        if not same(got, expected[item["id"]]):
+            changed.append(item["id"])
+    assert changed == []
+
+
+def test_comparison_sees_a_changed_score() -> None:
+    verdict = _lines("golden-verdicts.jsonl")[0]
+    altered = json.loads(json.dumps(verdict))
+    first = next(iter(altered["scores"]))
+    altered["scores"][first] += 1e-6
+    assert same(verdict, json.loads(json.dumps(verdict)))
+    assert not same(verdict, altered)
+
+
+# The speed-ups below must give exactly what the plain forms give.
+
+_OLD_SENTENCE_BREAK = re.compile(r"(?<![\s.][a-z])(?<!^[a-z])[.!?]['\")\]]*(?= )|[。！？]|\n")
+_PATTERNS = [
+    r"\bnew (?:south |s\. )?(?:korean )?(?:president|leader)\b",
+    r"\bthe (?:writer|author) is (?:a|an|the)\b|\bthe views expressed\b|필자는|筆者は",
+    r"^[\[(]?(?:opinion|analysis)\b",
+    r"\bKOREA|japan\b|일본",
+    r"aa|a",
+    r"a(?=b)|ab",
+    r"lee(?! jae)",
+    r"news?",
+    r"\bis\b",
+    r"\d+ days",
+]
+
+
+def _lows() -> list[str]:
+    return [
+        (normalize(i["title"]) + "\n" + normalize(i["text"])).lower()
+        for i in _lines("golden-items.jsonl")
+    ]
+
+
+def test_regex_clues_find_what_finditer_finds() -> None:
+    texts = [*_lows(), "aaaa ab", "the writer is a the author is an", "new new leader"]
+    for pattern in _PATTERNS:
+        regex = re.compile(pattern, re.IGNORECASE)
+        starts = leading_literals(pattern)
+        for text in texts:
+            cut = text.find("\n")
+            for lo, hi in ((0, len(text)), (0, cut), (cut + 1, len(text))):
+                plain = [(m.start(), m.group()) for m in regex.finditer(text, lo, hi)]
+                assert regex_hits(regex, starts, text, lo, hi) == plain, (pattern, text[:40])
+
+
+def test_only_plain_leading_literals_are_used() -> None:
+    assert leading_literals(r"\bnew (?:south )?leader") == ("new ",)
+    assert leading_literals(r"필자는|筆者は") == ("筆者は", "필자는")
+    assert leading_literals(r"\bsummit") is None  # 's' also matches 'ſ' case-insensitively
+    assert leading_literals(r"[ab]c|d") is None
+    assert leading_literals(r"^\[") == ("[",)
+
+
+def test_word_offsets_and_sentence_breaks_match_the_plain_patterns() -> None:
+    for text in [*_lows(), "a. b", "S. Korea. A. b.c. d", "e.! x", "a_b 日本韓国abc", ""]:
+        assert word_starts(text) == [m.start() for m in _WORD.finditer(text)]
+        assert [m.start() for m in SENTENCE_BREAK.finditer(text)] == [
+            m.start() for m in _OLD_SENTENCE_BREAK.finditer(text)
+        ]
+
+
+def test_utf16_and_plain_automata_find_the_same_hits(rules: RuleSet) -> None:
+    def hits(text: str) -> dict[int, list[int]]:
+        return {tid: sorted(at) for tid, at in scan(rules.terms, text).items()}
+
+    checked = 0
+    for text in _lows():
+        if text.isascii():
+            continue
+        plain = hits(text)
+        assert hits(text + "😀") == plain  # beyond U+FFFF: the plain-character automaton
+        assert hits(text + "\ud800") == plain  # a lone surrogate: the same
+        checked += bool(plain)
+    assert checked > 100
+
+
+def _straddling(term: str) -> str:
+    """Text whose UTF-16 bytes hold ``term``'s bytes one byte off the character grid."""
+    data = b"\x4e" + term.encode("utf-16-be") + b"\x4e"
+    return data.decode("utf-16-be", errors="surrogatepass")
+
+
+def test_matches_straddling_two_characters_do_not_count(rules: RuleSet) -> None:
+    crafted = []
+    for term in rules.term_text:
+        low = normalize(term).lower()
+        if not low.isascii() and len(low) > 1:
+            text = _straddling(low)
+            if not any("\ud800" <= c <= "\udfff" for c in text):
+                crafted.append(text)
+    assert len(crafted) > 100
+    for text in crafted:
+        assert scan(rules.terms, text) == scan(rules.terms, text + "😀"), text

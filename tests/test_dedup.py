@@ -1,0 +1,211 @@
+"""Near-duplicate detection: shingles, MinHash, LSH band keys in the store, stories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from monitor import dedup
+from monitor.store import migrate, repo
+from monitor.store.db import Database
+from monitor.store.tables import Item as ItemRow
+from monitor.store.tables import Story, StoryBand
+from tests.support.novelty_data import T0, ensure_feed, make_item, page_articles
+
+ARTICLE = (
+    "Prime Minister nominee Kim Min-seok on Monday expressed his hope for deepening relations "
+    "between South Korea and Japan during a meeting with a high-ranking Japanese official. He "
+    "made the remarks while meeting in Seoul with Akihisa Nagashima, special adviser to Japanese "
+    "Prime Minister Shigeru Ishiba, emphasizing that Japan is a key cooperation partner. The two "
+    "officials exchanged views on the future direction of bilateral cooperation and ways to "
+    "strengthen it."
+)
+OTHER = (
+    "Japan, the United States and South Korea conducted a joint aerial drill on Wednesday "
+    "involving a US strategic bomber, the Joint Staff said, in a show of force against North "
+    "Korea as Pyongyang continues its missile launches and deepens ties with Russia. Fighter "
+    "jets from the three countries flew over waters south of the Korean Peninsula."
+)
+JA = (
+    "石破茂首相は9日、韓国の李在明大統領と初の電話会談を行い、日韓関係の安定的な発展で一致した。"
+    "両首脳は早期の対面での会談に意欲を示し、シャトル外交の継続を確認した。"
+)
+KO = (
+    "이재명 대통령은 9일 이시바 시게루 일본 총리와 첫 정상 통화를 하고 한일 관계의 안정적 발전에 "
+    "뜻을 모았다. 두 정상은 조속한 대면 회담에 의지를 보이고 셔틀 외교를 이어가기로 했다."
+)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    migrate.upgrade(database.engine)
+    yield database
+    database.dispose()
+
+
+def store(
+    db: Database, title: str, text: str, days: float = 0, *, source: str = "Wire"
+) -> dedup.StoryMatch:
+    near = dedup.NearDuplicates(threshold=0.6, window=timedelta(days=7))
+    at = T0 + timedelta(days=days)
+    with db.session() as session:
+        feed = ensure_feed(session, "wire", at)
+        [stored] = repo.add_items(
+            session, feed, [make_item(title, text, published=at, source=source)], at
+        )
+        return near.assign_story(session, stored.id, f"{title}\n{text}", at, at)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Seoul and Tokyo agree to expand shuttle diplomacy",
+            {
+                "seoul and tokyo",
+                "and tokyo agree",
+                "tokyo agree to",
+                "agree to expand",
+                "to expand shuttle",
+                "expand shuttle diplomacy",
+            },
+        ),
+        ("日韓首脳会談", {"日韓首脳", "韓首脳会", "首脳会談"}),
+        ("한일 정상 회담", {"한일정상", "일정상회", "정상회담"}),
+        ("", set()),
+    ],
+    ids=["latin-words", "japanese-chars", "korean-chars-without-spaces", "empty"],
+)
+def test_shingles_are_words_for_latin_and_characters_for_korean_and_japanese(
+    text: str, expected: set[str]
+) -> None:
+    assert dedup.shingles(text) == expected
+
+
+def test_signature_estimates_jaccard_similarity() -> None:
+    original = dedup.signature(ARTICLE)
+    edited = dedup.signature(ARTICLE.replace("Monday", "Tuesday") + " (Yonhap)")
+    unrelated = dedup.signature(OTHER)
+    assert original is not None and edited is not None and unrelated is not None
+    exact = len(
+        dedup.shingles(ARTICLE) & dedup.shingles(ARTICLE.replace("Monday", "Tuesday") + " (Yonhap)")
+    ) / len(
+        dedup.shingles(ARTICLE) | dedup.shingles(ARTICLE.replace("Monday", "Tuesday") + " (Yonhap)")
+    )
+    assert abs(dedup.similarity(original, edited) - exact) < 0.15
+    assert dedup.similarity(original, unrelated) < 0.1
+    assert dedup.similarity(original, dedup.from_bytes(dedup.to_bytes(original))) == 1.0
+
+
+def test_japanese_and_korean_reprints_are_similar_and_differ_from_each_other() -> None:
+    ja, ko = dedup.signature(JA), dedup.signature(KO)
+    ja2 = dedup.signature("【速報】" + JA.replace("一致した", "合意した"))
+    assert ja is not None and ko is not None and ja2 is not None
+    assert dedup.similarity(ja, ja2) >= 0.6
+    assert dedup.similarity(ja, ko) < 0.1
+
+
+def test_too_short_a_text_has_no_signature() -> None:
+    assert dedup.signature("Seoul Tokyo talks") is None
+    assert dedup.signature("Seoul and Tokyo hold talks on trade and fisheries") is not None
+
+
+@pytest.mark.parametrize(("threshold", "low", "high"), [(0.6, 0.45, 0.7), (0.8, 0.65, 0.9)])
+def test_band_layout_puts_the_lsh_threshold_near_the_configured_one(
+    threshold: float, low: float, high: float
+) -> None:
+    bands, rows = dedup.band_layout(threshold)
+    assert bands * rows <= dedup.NUM_PERM
+    assert low <= (1 / bands) ** (1 / rows) <= high
+
+
+def test_band_keys_are_stable_signed_64_bit_and_differ_per_band() -> None:
+    sig = dedup.signature(ARTICLE)
+    assert sig is not None
+    keys = dedup.band_keys(sig, 18, 7)
+    assert keys == dedup.band_keys(dedup.from_bytes(dedup.to_bytes(sig)), 18, 7)
+    assert len(set(keys)) == 18
+    assert all(-(2**63) <= k < 2**63 for k in keys)
+
+
+def test_reprint_with_new_headline_and_boilerplate_joins_the_first_story(db: Database) -> None:
+    first = store(db, "PM nominee stresses stronger Seoul-Tokyo ties", ARTICLE)
+    reprint = store(
+        db,
+        "Kim Min-seok meets Ishiba adviser Nagashima",
+        "Korea Herald 8 hours ago\n"
+        + ARTICLE
+        + "\nDownload our app today from your preferred app store.",
+        days=0.5,
+        source="Aggregator",
+    )
+    other = store(db, "Japan, U.S., S. Korea Conduct Joint Aerial Drill", OTHER, days=0.6)
+    assert not first.joined
+    assert reprint.joined and reprint.story_id == first.story_id and reprint.similarity >= 0.6
+    assert not other.joined and other.story_id != first.story_id
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Story)) == 2
+        rows = list(session.scalars(select(ItemRow).order_by(ItemRow.id)))
+        assert [r.story_id for r in rows] == [first.story_id, first.story_id, other.story_id]
+        assert all(r.minhash is not None and len(r.minhash) == 4 * dedup.NUM_PERM for r in rows)
+        bands, _ = dedup.band_layout(0.6)
+        assert session.scalar(select(func.count()).select_from(StoryBand)) == 3 * bands
+
+
+def test_a_copy_outside_the_window_starts_a_new_story(db: Database) -> None:
+    first = store(db, "PM nominee stresses stronger Seoul-Tokyo ties", ARTICLE)
+    late = store(db, "PM nominee stresses ties (archive)", ARTICLE + " Archive.", days=8)
+    assert not late.joined and late.story_id != first.story_id
+
+
+def test_an_earlier_copy_stored_later_still_finds_its_twin(db: Database) -> None:
+    """The window is symmetric: a late-arriving older copy joins the newer one."""
+    newer = store(db, "PM nominee stresses stronger Seoul-Tokyo ties", ARTICLE, days=3)
+    older = store(db, "PM nominee meets Japanese adviser", ARTICLE + " (Yonhap)", days=1)
+    assert older.joined and older.story_id == newer.story_id
+
+
+def test_stories_are_found_across_processes_sharing_the_database(db_url: str, db: Database) -> None:
+    first = store(db, "PM nominee stresses stronger Seoul-Tokyo ties", ARTICLE)
+    other_process = Database(db_url)
+    try:
+        second = store(other_process, "PM nominee meets adviser", "Seoul (Yonhap) -- " + ARTICLE)
+    finally:
+        other_process.dispose()
+    assert second.joined and second.story_id == first.story_id
+
+
+def test_the_repeated_korea_herald_story_in_the_seed_pages_is_one_story(
+    db: Database, shared_dir: Path
+) -> None:
+    """The PM nominee story is the lead of two pages and listed under another page's lead."""
+    articles = [a for page in sorted((shared_dir / "seeds").iterdir()) for a in page_articles(page)]
+    matches = {}
+    for n, article in enumerate(articles):
+        matches[(article.page, article.title, n)] = store(
+            db, article.title, article.text, days=n / 100, source=article.page
+        )
+    nominee = {m.story_id for (_, title, _), m in matches.items() if title.startswith("PM nominee")}
+    assert sum(title.startswith("PM nominee") for _, title, _ in matches) == 3
+    assert len(nominee) == 1
+    others = {
+        m.story_id for (_, title, _), m in matches.items() if not title.startswith("PM nominee")
+    }
+    assert not nominee & others
+    # every distinct headline is a distinct story (the other repeat, "Lee calls on", too)
+    titles = {title for _, title, _ in matches}
+    assert len({m.story_id for m in matches.values()}) == len(titles)
+
+
+def test_prune_bands_drops_only_old_band_keys(db: Database) -> None:
+    store(db, "PM nominee stresses stronger Seoul-Tokyo ties", ARTICLE)
+    store(db, "Japan, U.S., S. Korea Conduct Joint Aerial Drill", OTHER, days=10)
+    bands, _ = dedup.band_layout(0.6)
+    with db.session() as session:
+        assert dedup.prune_bands(session, T0 + timedelta(days=5)) == bands
+        assert session.scalar(select(func.count()).select_from(StoryBand)) == bands

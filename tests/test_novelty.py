@@ -1,0 +1,414 @@
+"""Events: coverage joins, different happenings open, lifecycle, backlog, races, news."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.config.schema import NoveltySettings, Route, WatchConfig
+from monitor.novelty import EventNews, NoveltyStage, event_types
+from monitor.store import migrate
+from monitor.store.db import Database
+from monitor.store.tables import Event, EventItem
+from tests.support.novelty_data import T0, WATCH, events_by_url, ingest, make_item, stage, verdict
+
+CALL = (
+    "Foreign Minister Cho Hyun held phone talks with his Japanese counterpart Takeshi Iwaya on "
+    "{day}, discussing North Korea and bilateral ties, the foreign ministry said. Both ministers "
+    "agreed to deepen mutual understanding and work closely together across various sectors."
+)
+CALL_2 = (
+    "Japan's top diplomat Iwaya and South Korea's Cho spoke by telephone, agreeing that the two "
+    "neighbours should keep close communication amid regional security challenges, Tokyo said. "
+    "They also touched on the 60th anniversary of diplomatic ties."
+)
+SUMMIT_PLAN = (
+    "President Lee Jae Myung will visit Tokyo on Aug. 23 to hold talks with Japanese Prime "
+    "Minister Shigeru Ishiba, Lee's office said. The meeting will involve a dinner hosted by "
+    "Ishiba during a two-day working visit. {extra}"
+)
+SUMMIT_HELD = (
+    "Japanese Prime Minister Shigeru Ishiba and South Korean President Lee Jae Myung met for talks "
+    "in Tokyo on Saturday and agreed to deepen shuttle diplomacy and cooperation on trade and "
+    "security, officials said after the meeting."
+)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    migrate.upgrade(database.engine)
+    yield database
+    database.dispose()
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[list[EventNews]] = []
+
+    def __call__(self, session: Session, news: list[EventNews], now: datetime) -> None:
+        assert session.is_active
+        self.calls.append(news)
+
+    @property
+    def news(self) -> list[EventNews]:
+        return [n for call in self.calls for n in call]
+
+
+def at(days: float) -> datetime:
+    return T0 + timedelta(days=days)
+
+
+def events(db: Database) -> list[Event]:
+    return [event for event, _ in events_by_url(db)]
+
+
+def test_first_report_opens_an_event_and_other_outlets_join_it_without_news(db: Database) -> None:
+    recorder = Recorder()
+    novelty = stage(recorder)
+    first = make_item(
+        "Seoul, Tokyo top diplomats hold phone call",
+        CALL.format(day="Thursday"),
+        published=at(0),
+        source="Korea Herald",
+    )
+    second = make_item(
+        "Iwaya, Cho agree on close communication", CALL_2, published=at(0.2), source="Kyodo"
+    )
+    ingest(db, novelty, [(first, verdict("ministerial_talks"))], at(0))
+    ingest(db, novelty, [(second, verdict("ministerial_talks"))], at(0.25))
+    [(event, urls)] = events_by_url(db)
+    assert urls == {first.url, second.url}
+    assert event.event_type == "ministerial_talks" and event.alerting
+    assert event.actors == ["JP:foreign_minister", "KR:foreign_minister"]
+    assert [(n.kind, n.event_uid, n.item_id) for n in recorder.news] == [("new", event.uid, 1)]
+    assert recorder.news[0].watch == WATCH and recorder.news[0].parent_uid is None
+
+
+def test_the_next_call_a_month_later_is_a_new_event(db: Database) -> None:
+    recorder = Recorder()
+    novelty = stage(recorder)
+    ingest(
+        db,
+        novelty,
+        [
+            (
+                make_item("Top diplomats talk", CALL.format(day="Thursday"), published=at(0)),
+                verdict("ministerial_talks"),
+            )
+        ],
+        at(0),
+    )
+    ingest(
+        db,
+        novelty,
+        [
+            (
+                make_item("Top diplomats talk again", CALL_2, published=at(30)),
+                verdict("ministerial_talks"),
+            )
+        ],
+        at(30),
+    )
+    assert len(events(db)) == 2
+    assert [n.kind for n in recorder.news] == ["new", "new"]
+
+
+def test_other_ministers_or_another_date_within_the_window_are_other_events(db: Database) -> None:
+    recorder = Recorder()
+    novelty = stage(recorder)
+    defense = CALL.replace("Foreign Minister Cho Hyun", "Defense Minister Ahn Gyu-back").replace(
+        "Takeshi Iwaya", "Gen Nakatani"
+    )
+    batch = [
+        (
+            make_item("Leaders to meet Aug. 23", SUMMIT_PLAN.format(extra=""), published=at(0)),
+            verdict("summit_announced"),
+        ),
+        (
+            make_item("Defense chiefs talk", defense.format(day="Friday"), published=at(0.1)),
+            verdict("ministerial_talks"),
+        ),
+        (
+            make_item("Top diplomats talk", CALL.format(day="Friday"), published=at(0.2)),
+            verdict("ministerial_talks"),
+        ),
+        (
+            make_item(
+                "Lee, Ishiba to meet on Sept. 30 in Busan",
+                "President Lee and Prime Minister Ishiba will meet in Busan on Sept. 30 for "
+                "their next round of shuttle diplomacy, officials in Seoul said on Sunday.",
+                published=at(2),
+            ),
+            verdict("summit_announced"),
+        ),
+    ]
+    ingest(db, novelty, batch, at(2))
+    found = events(db)
+    assert sorted((e.event_type, tuple(e.actors), e.when_text) for e in found) == [
+        ("ministerial_talks", ("JP:defense_minister", "KR:defense_minister"), None),
+        ("ministerial_talks", ("JP:foreign_minister", "KR:foreign_minister"), None),
+        ("summit_announced", ("KR:president", "JP:prime_minister"), "Aug 23"),
+        ("summit_announced", ("KR:president", "JP:prime_minister"), "Sep 30"),
+    ]
+    assert len({n.event_id for n in recorder.news if n.kind == "new"}) == 4
+    assert {e.place for e in found if e.event_type == "summit_announced"} == {"Tokyo", "Busan"}
+
+
+def test_lifecycle_repeats_are_quiet_and_state_changes_are_news(db: Database) -> None:
+    recorder = Recorder()
+    novelty = stage(recorder)
+    for n in range(10):
+        item = make_item(
+            f"Lee, Ishiba to hold summit ({n})",
+            SUMMIT_PLAN.format(extra=f"Note {n}."),
+            published=at(n * 0.1),
+            source=f"Outlet {n}",
+        )
+        ingest(db, novelty, [(item, verdict("summit_announced"))], at(n * 0.1))
+    assert [n.kind for n in recorder.news] == ["new"]
+    postponed = make_item(
+        "Korea-Japan summit postponed",
+        "The summit planned for Aug. 23 has been postponed, Seoul said.",
+        published=at(1.5),
+    )
+    ingest(db, novelty, [(postponed, verdict("summit_announced"))], at(1.5))
+    held = make_item("Ishiba, Lee meet in Tokyo", SUMMIT_HELD, published=at(3))
+    ingest(db, novelty, [(held, verdict("summit_held"))], at(3))
+
+    announced, held_event = sorted(events(db), key=lambda e: e.id)
+    assert announced.event_type == "summit_announced" and held_event.event_type == "summit_held"
+    assert held_event.parent_id == announced.id
+    assert announced.state == "held" and held_event.state == "held"
+    kinds = [(n.kind, n.event_uid, n.state, n.parent_uid) for n in recorder.news]
+    assert kinds == [
+        ("new", announced.uid, "announced", None),
+        ("state_change", announced.uid, "postponed", None),
+        ("state_change", held_event.uid, "held", announced.uid),
+    ]
+    with Database(db.url).session() as session:
+        count = session.scalar(
+            select(func.count()).select_from(EventItem).where(EventItem.event_id == announced.id)
+        )
+    assert count == 11
+
+
+def test_backlog_items_open_events_that_never_alert(db: Database) -> None:
+    recorder = Recorder()
+    novelty = stage(recorder)
+    now = at(10)
+    old = make_item("Top diplomats talk", CALL.format(day="Thursday"), published=at(7))
+    ingest(db, novelty, [(old, verdict("ministerial_talks"))], now)
+    [event] = events(db)
+    assert not event.alerting and recorder.news == []
+    fresh = make_item("Iwaya, Cho agree on close communication", CALL_2, published=at(9.9))
+    ingest(db, novelty, [(fresh, verdict("ministerial_talks"))], now)
+    assert len(events(db)) == 1 and recorder.news == []
+    # a fresh report from within the backlog age opens an alerting event elsewhere
+    other = make_item("Leaders to meet Aug. 23", SUMMIT_PLAN.format(extra=""), published=at(9))
+    ingest(db, novelty, [(other, verdict("summit_announced"))], now)
+    assert [n.kind for n in recorder.news] == ["new"]
+
+
+def test_future_dated_items_count_at_the_time_they_were_stored(db: Database) -> None:
+    recorder = Recorder()
+    novelty = stage(recorder)
+    item = make_item("Top diplomats talk", CALL.format(day="Thursday"), published=at(40))
+    ingest(db, novelty, [(item, verdict("ministerial_talks"))], at(1))
+    [event] = events(db)
+    assert event.first_seen == at(1) and [n.kind for n in recorder.news] == ["new"]
+
+
+@pytest.mark.parametrize("alert_updates", [False, True], ids=["updates-off", "updates-on"])
+def test_a_reprint_bringing_a_new_type_is_an_update_only_when_enabled(
+    db: Database, alert_updates: bool
+) -> None:
+    recorder = Recorder()
+    novelty = stage(recorder, alert_updates=alert_updates)
+    text = CALL.format(day="Thursday")
+    ingest(
+        db,
+        novelty,
+        [(make_item("Top diplomats talk", text, published=at(0)), verdict("ministerial_talks"))],
+        at(0),
+    )
+    reprint = make_item(
+        "Cho, Iwaya discuss North Korea missiles",
+        text + " (Yonhap)",
+        published=at(0.1),
+        source="Aggregator",
+    )
+    ingest(db, novelty, [(reprint, verdict("ministerial_talks", "security_defense"))], at(0.1))
+    talks, security = sorted(events(db), key=lambda e: e.id)
+    assert security.event_type == "security_defense" and security.parent_id == talks.id
+    assert security.alerting is alert_updates
+    expected = [("new", talks.uid, None)] + (
+        [("update", security.uid, talks.uid)] if alert_updates else []
+    )
+    assert [(n.kind, n.event_uid, n.parent_uid) for n in recorder.news] == expected
+
+
+def test_only_types_the_watch_routes_open_events() -> None:
+    watches = [
+        WatchConfig(
+            name="a", rules="r.yaml", routes=(Route(types=("leaders_call",), channels=("x",)),)
+        ),
+        WatchConfig(name="b", rules="r.yaml", routes=(Route(types=("*",), channels=("x",)),)),
+        WatchConfig(name="c", rules="r.yaml"),
+    ]
+    assert event_types(watches) == {"a": frozenset({"leaders_call"}), "b": None, "c": frozenset()}
+
+
+def test_unrouted_types_and_unknown_watches_open_no_event(db: Database) -> None:
+    recorder = Recorder()
+    novelty = stage(recorder)
+    item = make_item("Editorial on ties", CALL.format(day="Thursday"), published=at(0))
+    ingest(db, novelty, [(item, verdict("commentary"))], at(0))
+    assert events(db) == [] and recorder.calls == []
+
+
+def test_event_creation_is_race_free_through_the_unique_key(db: Database) -> None:
+    """Another writer's row with the same key (invisible to the search) is joined, not doubled."""
+    recorder = Recorder()
+    novelty = stage(recorder)
+    bucket = int(at(0).timestamp() // timedelta(days=7).total_seconds())
+    base = f"{WATCH}|ministerial_talks|JP:foreign_minister+KR:foreign_minister|{bucket}"
+    with db.session() as session:
+        for n, when in enumerate(["Jun 2", None]):
+            session.add(
+                Event(
+                    uid=f"other-{n}",
+                    key=f"{base}|{n}",
+                    watch=WATCH,
+                    event_type="ministerial_talks",
+                    state="held",
+                    actors=["JP:foreign_minister", "KR:foreign_minister"],
+                    when_text=when,
+                    headline="another writer",
+                    score=0.5,
+                    alerting=True,
+                    first_seen=at(-60),
+                    last_seen=at(-60),  # outside the window: not found by search
+                )
+            )
+    item = make_item("Top diplomats talk on June 9", CALL.format(day="June 9"), published=at(0))
+    ingest(db, novelty, [(item, verdict("ministerial_talks"))], at(0))
+    found = {e.uid: urls for e, urls in events_by_url(db)}
+    assert found == {"other-0": set(), "other-1": {item.url}}
+    assert recorder.news == []
+
+
+def test_news_is_handed_on_once_per_batch_in_the_same_transaction(db: Database) -> None:
+    recorder = Recorder()
+    novelty = stage(recorder)
+    batch = [
+        (
+            make_item("Top diplomats talk", CALL.format(day="Thursday"), published=at(0)),
+            verdict("ministerial_talks"),
+        ),
+        (
+            make_item("Leaders to meet Aug. 23", SUMMIT_PLAN.format(extra=""), published=at(0)),
+            verdict("summit_announced", "leaders_call", tense={"leaders_call": "future"}),
+        ),
+    ]
+    _, returned = ingest(db, novelty, batch, at(0.1))
+    assert len(recorder.calls) == 1 and recorder.calls[0] == returned
+    assert sorted(n.event_type for n in returned) == [
+        "leaders_call",
+        "ministerial_talks",
+        "summit_announced",
+    ]
+    leaders_call = next(n for n in returned if n.event_type == "leaders_call")
+    assert leaders_call.state == "announced"
+
+
+def test_handle_is_the_pipeline_hook(db: Database) -> None:
+    recorder = Recorder()
+    every_type = Route(types=("*",), channels=("x",))
+    watch = WatchConfig(name=WATCH, rules="r.yaml", routes=(every_type,))
+    novelty = NoveltyStage(NoveltySettings(), [watch], recorder)
+    from monitor.process import Classified
+    from monitor.store import repo
+    from tests.support.novelty_data import ensure_feed
+
+    item = make_item("Editorial on ties", CALL.format(day="Thursday"), published=at(0))
+    with db.session() as session:
+        stored = repo.add_items(session, ensure_feed(session, "f", at(0)), [item], at(0))
+        novelty.handle(session, [Classified(stored[0], {WATCH: verdict("commentary")})], at(0))
+    assert [n.event_type for n in recorder.news] == ["commentary"]
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    import argparse
+
+    from monitor.cli import events_cmd
+
+    parser = argparse.ArgumentParser(prog="stmon")
+    events_cmd.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    code = args.func(args)
+    return code, capsys.readouterr().out
+
+
+def test_events_command_lists_events_and_shows_a_timeline(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    now = datetime.now(T0.tzinfo) - timedelta(hours=1)
+    novelty = stage()
+    first = make_item(
+        "Seoul, Tokyo top diplomats hold phone call",
+        CALL.format(day="Thursday"),
+        published=now - timedelta(hours=2),
+        source="Korea Herald",
+    )
+    second = make_item(
+        "Iwaya, Cho agree on close communication",
+        CALL_2,
+        published=now - timedelta(hours=1),
+        source="Kyodo",
+    )
+    reprint = make_item(
+        "Top diplomats talk (reprint)", CALL_2 + " Read more.", published=now, source="Kyodo"
+    )
+    ingest(db, novelty, [(first, verdict("ministerial_talks"))], now)
+    ingest(
+        db,
+        novelty,
+        [(second, verdict("ministerial_talks")), (reprint, verdict("ministerial_talks"))],
+        now,
+    )
+    old = make_item(
+        "Leaders to meet Aug. 23", SUMMIT_PLAN.format(extra=""), published=now - timedelta(days=30)
+    )
+    ingest(db, novelty, [(old, verdict("summit_announced"))], now - timedelta(days=30))
+
+    code, out = run_cli(capsys, "events", "--db", db.url, "--json")
+    [record] = [json.loads(line) for line in out.splitlines()]  # the old event is out of --since
+    assert code == 0
+    assert (record["type"], record["state"], record["articles"], record["sources"]) == (
+        "ministerial_talks",
+        "reported",
+        3,
+        2,
+    )
+    code, table = run_cli(capsys, "events", "--db", db.url, "--since", "60d")
+    assert code == 0 and table.splitlines()[0].split()[:3] == ["UID", "FIRST", "SEEN"]
+    assert len(table.splitlines()) == 3 and "summit_announced" in table
+
+    code, out = run_cli(capsys, "events", "show", record["uid"], "--db", db.url, "--json")
+    shown = json.loads(out)
+    assert [c["title"] for c in shown["coverage"]] == [first.title, second.title, reprint.title]
+    assert (
+        shown["coverage"][1]["story"]
+        == shown["coverage"][2]["story"]
+        != shown["coverage"][0]["story"]
+    )
+    code, text = run_cli(capsys, "events", "show", str(record["id"]), "--db", db.url)
+    assert code == 0 and "Kyodo" in text and record["uid"] in text
+    assert run_cli(capsys, "events", "show", "ev-missing", "--db", db.url)[0] == 1
