@@ -32,6 +32,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix monitor tests bench demo
 
 pytest: $(STAMP)
+	scripts/test-tools.sh
 	scripts/test-postgres.sh $(BIN)/pytest
 
 test: lint pytest
