@@ -190,7 +190,7 @@ def test_lifecycle_repeats_are_quiet_and_state_changes_are_news(db: Database) ->
         ("state_change", announced.uid, "postponed", None),
         ("state_change", held_event.uid, "held", announced.uid),
     ]
-    with Database(db.url).session() as session:
+    with db.session() as session:
         count = session.scalar(
             select(func.count()).select_from(EventItem).where(EventItem.event_id == announced.id)
         )
