@@ -129,3 +129,17 @@ def test_adhoc_poll_of_a_dead_feed_exits_1(tmp_path: Path) -> None:
     done = run("poll", "--once", "--feed", "http://127.0.0.1:9/none.xml", "--db", db)
     assert done.returncode == 1
     assert "refused" in done.stdout
+
+
+def test_status_shows_each_feed_with_its_state_and_health(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'adhoc.db'}"
+    run("poll", "--once", "--feed", "http://127.0.0.1:9/none.xml", "--db", db)
+    done = run("status", "--json", "--db", db)
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    feeds = [row for row in rows if "feed" in row]
+    assert len(feeds) == 1
+    assert feeds[0]["state"] == "error" and feeds[0]["errors"] == 1
+    assert feeds[0]["health"] == "error" and "refused" in feeds[0]["last_error"]
+    table = run("status", "--db", db)
+    assert "connection refused" in table.stdout

@@ -24,6 +24,8 @@ from monitor.config.load import config_path
 from monitor.config.schema import Config, FeedConfig
 from monitor.log import setup_logging
 from monitor.model import PollOutcome
+from monitor.service.health import source_health
+from monitor.service.settings import SourceHealthSettings
 from monitor.store import instances, migrate, repo
 from monitor.store.db import Database
 
@@ -132,19 +134,27 @@ async def _poll(service: Service, force: bool) -> list[PollOutcome]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    url = args.db or config_of(args).storage.url
+    config = None if args.db else config_of(args)
+    url = args.db or (config.storage.url if config else DEFAULT_DB)
+    settings = config.service.source_health if config else SourceHealthSettings()
+    now = datetime.now(UTC)
     db = open_database(url)
     try:
         with db.session() as session:
             feeds = repo.active_feeds(session)
             counts = repo.item_counts(session)
-            members = instances.list_instances(session, datetime.now(UTC))
+            members = instances.list_instances(session, now)
+            health = {h.feed: h for h in source_health(session, now, settings)}
+            channels = repo.outbox_by_channel(session)
+            errors = repo.config_errors(session)
     finally:
         db.dispose()
     rows: list[dict[str, Any]] = [
         {
             "feed": f.name,
             "state": "failing" if f.failing else ("error" if f.consecutive_errors else "ok"),
+            "health": health[f.name].state if f.name in health else "unknown",
+            "health_reason": health[f.name].reason if f.name in health else "",
             "last_success": f.last_success,
             "items": counts.get(f.id, 0),
             "errors": f.consecutive_errors,
@@ -156,43 +166,84 @@ def cmd_status(args: argparse.Namespace) -> int:
     ]
     if args.json:
         print_json_lines(rows)
+        print_json_lines({"channel": name, **counts} for name, counts in channels.items())
         print_json_lines(_instance_rows(members))
+        print_json_lines({"config_error": error} for error in errors)
         return EXIT_OK
+    for error in errors:
+        print(f"config error (running on the last good config): {error}\n")
     if not rows:
         print("no feeds yet: run `stmon poll --once` or `stmon run`")
         return EXIT_OK
     print_table(
-        ["feed", "state", "last success", "items", "errors", "next run", "last error"],
+        ["feed", "state", "health", "last success", "items", "errors", "next run", "problem"],
         [
             [
                 r["feed"],
                 r["state"],
+                r["health"],
                 r["last_success"],
                 r["items"],
                 r["errors"],
                 r["next_run"],
-                (r["last_error"] or "")[:60],
+                (r["last_error"] or r["health_reason"] or "")[:60],
             ]
             for r in rows
         ],
     )
     failing = sum(1 for r in rows if r["state"] == "failing")
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
-    print(f"\n{len(rows)} feeds, {failing} failing (times UTC, now {now})")
+    quiet = sum(1 for r in rows if r["health"] == "quiet")
+    print(
+        f"\n{len(rows)} feeds, {failing} failing, {quiet} quiet "
+        f"(times UTC, now {now:%Y-%m-%d %H:%M})"
+    )
+    if channels:
+        print()
+        print_table(
+            ["channel", "pending", "sent", "dead"],
+            [
+                [name, c.get("pending", 0), c.get("sent", 0), c.get("dead", 0)]
+                for name, c in channels.items()
+            ],
+        )
+        dead = sum(c.get("dead", 0) for c in channels.values())
+        if dead:
+            print(
+                f"{dead} dead alert(s): see `stmon alerts --status dead`, resend with "
+                "`stmon alerts retry ID`"
+            )
     if members:
         print()
         print_table(
             ["instance", "host", "pid", "last heartbeat", "feeds", "polling", "state"],
-            [[r["instance"], r["host"], r["pid"], r["heartbeat"], r["feeds"], r["polling"],
-              "alive" if r["alive"] else "silent"] for r in _instance_rows(members)],
-        )  # fmt: skip
+            [
+                [
+                    r["instance"],
+                    r["host"],
+                    r["pid"],
+                    r["heartbeat"],
+                    r["feeds"],
+                    r["polling"],
+                    "alive" if r["alive"] else "silent",
+                ]
+                for r in _instance_rows(members)
+            ],
+        )
     return EXIT_OK
 
 
 def _instance_rows(members: list[instances.InstanceInfo]) -> list[dict[str, Any]]:
     """The running instances (several share one PostgreSQL database) and what each holds."""
     return [
-        {"instance": m.id, "host": m.host, "pid": m.pid, "started": m.started,
-         "heartbeat": m.heartbeat, "alive": m.alive, "feeds": m.feeds, "polling": m.polling}
+        {
+            "instance": m.id,
+            "host": m.host,
+            "pid": m.pid,
+            "started": m.started,
+            "heartbeat": m.heartbeat,
+            "alive": m.alive,
+            "feeds": m.feeds,
+            "polling": m.polling,
+        }
         for m in members
-    ]  # fmt: skip
+    ]

@@ -42,6 +42,9 @@ FeedState = Literal["ok", "learning", "error", "failing", "quiet"]
 KEY_MAX = 120
 
 
+DEAD_ALERT_WINDOW = timedelta(hours=24)
+
+
 @dataclass(frozen=True, slots=True)
 class FeedHealth:
     """One active feed's health. ``flagged`` feeds are failing or quiet."""
@@ -224,6 +227,12 @@ def check_service(
     waited = (now - due.next_attempt).total_seconds() if due else 0.0
     if due and waited > settings.outbox_stuck_after.total_seconds():
         reasons.append(f"outbox stuck: an alert to '{due.channel}' has waited {_human(waited)}")
+    dead = session.execute(
+        select(Alert.channel, func.count())
+        .where(Alert.status == "dead", Alert.created >= now - DEAD_ALERT_WINDOW)
+        .group_by(Alert.channel)
+    ).all()
+    reasons += [f"alerting is failing: {n} alert(s) to '{ch}' gave up in 24h" for ch, n in dead]
     flagged = [s for s in sources if s.flagged]
     if settings.include_sources:
         reasons += [f"feed '{s.feed}' is {s.state}: {s.reason}" for s in flagged]

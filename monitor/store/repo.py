@@ -179,7 +179,9 @@ def add_items(
             insert(ItemRow)
             .on_conflict_do_nothing(index_elements=["url_key"])
             .returning(ItemRow.id, ItemRow.url_key),
-            [_item_values(item, feed.id, key) for key, item in candidates.items()],
+            # in key order: concurrent writers then take the unique-index locks in one
+            # order, so two instances storing the same story cannot deadlock (PostgreSQL)
+            [_item_values(candidates[key], feed.id, key) for key in sorted(candidates)],
         )
         for row_id, key in rows:
             item = candidates[key]
@@ -187,11 +189,10 @@ def add_items(
             stored.append(StoredItem(id=row_id, feed=feed.name, item=item))
         lost = [key for key in candidates if key not in known]  # another writer was first
         if lost:
-            known.update(
-                session.execute(
-                    select(ItemRow.url_key, ItemRow.id).where(ItemRow.url_key.in_(lost))
-                ).tuples()
+            found = session.execute(
+                select(ItemRow.url_key, ItemRow.id).where(ItemRow.url_key.in_(lost))
             )
+            known.update({key: row_id for key, row_id in found})
     sources = [
         {
             "item_id": known.get(key) or known["hash:" + item.content_hash],
@@ -296,3 +297,24 @@ def set_instance_state(
     if status is not None:
         values["status"] = status
     session.execute(update(InstanceRow).where(InstanceRow.id == instance).values(**values))
+
+
+def outbox_by_channel(session: Session) -> dict[str, dict[str, int]]:
+    """Alerts per channel and status (pending, sent, dead, …)."""
+    out: dict[str, dict[str, int]] = {}
+    rows = session.execute(
+        select(AlertRow.channel, AlertRow.status, func.count()).group_by(
+            AlertRow.channel, AlertRow.status
+        )
+    )
+    for channel, status, count in rows:
+        out.setdefault(channel, {})[status] = count
+    return dict(sorted(out.items()))
+
+
+def config_errors(session: Session) -> list[str]:
+    """Config errors that running instances reported after a failed reload."""
+    rows = session.scalars(
+        select(InstanceRow.config_error).where(InstanceRow.config_error.is_not(None))
+    )
+    return [row for row in rows if row]
