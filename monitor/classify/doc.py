@@ -86,6 +86,8 @@ class Doc:
         if unit == "sentences":
             return abs(self.sentence(a) - self.sentence(b)) < count
         lo, hi = (a, b) if a <= b else (b, a)
+        if hi - lo <= count:
+            return True  # at most one word starts at each character
         if hi - lo > 25 * count + 30:
             return False
         words = self._words

@@ -37,8 +37,10 @@ def clue_hits(doc: Doc, clue: CompiledClue, first: bool = False) -> list[Hit]:
     """Where ``clue`` matches (before tense filtering), in text order; ``first``: stop at one.
 
     Types that share a clue (equal clues are one object after compiling) share the result."""
-    if clue.groups and not all(doc.present(g) for g in clue.groups):
-        return []  # a term group of the clue is not in the text at all: no match
+    found = doc.found
+    for group in clue.groups:
+        if found.isdisjoint(group):
+            return []  # a term group of the clue is not in the text at all: no match
     key = (id(clue), first)
     hits = doc.clues.get(key)
     if hits is None:

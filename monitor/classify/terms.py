@@ -16,15 +16,18 @@ false), ``prefix_ids`` count regardless.
 Speed: pyahocorasick looks a character up among a node's children one by one, and the
 root has a child per distinct first character (hundreds, with Korean and Japanese
 terms). So the forms are split: ASCII-only forms go into ``ascii`` (a few dozen root
-children; it runs over every text), the others into ``wide``, which runs only over
-texts with non-ASCII characters and reads them as UTF-16-BE code units seen as
-Latin-1 characters (two per character, so offsets halve back exactly; texts with
-characters beyond U+FFFF or lone surrogates use ``wide_text``, the same forms as
-plain characters).
+children; it runs over every text), the others into ``wide["hangul"]`` (forms with a
+Hangul syllable) and ``wide["other"]``, each run only over texts that have such
+characters. These read the text as UTF-16-BE code units seen as Latin-1 characters
+(two per character, so offsets halve back exactly; a match off that grid is dropped).
+Texts with characters beyond U+FFFF or lone surrogates use ``wide_text``, the same
+forms as plain characters. Hits are grouped per surface form before they are checked
+and added, which keeps the Python work per hit small.
 """
 
 from __future__ import annotations
 
+import re
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -35,6 +38,9 @@ from monitor.classify.text import is_cjk_or_hangul, is_latin, normalize
 
 _PLURAL_ES = ("s", "x", "z", "ch", "sh")
 _FORM = itemgetter(1)
+_NOTHING = (1, False, False, (), ())
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+_OTHER = re.compile("[^\x00-\x7f\uac00-\ud7a3]")
 
 # (length, check_start, check_end, ids, prefix_ids) of one surface form
 Form = tuple[int, bool, bool, tuple[int, ...], tuple[int, ...]]
@@ -52,7 +58,7 @@ class TermTable:
         self._surfaces: dict[str, tuple[set[int], set[int]]] = {}
         self.forms: list[Form] = []
         self.ascii: Any = None
-        self.wide: Any = None
+        self.wide: dict[str, Any] = {}
         self.wide_text: Any = None
 
     @property
@@ -82,25 +88,24 @@ class TermTable:
 
     def finish(self) -> None:
         """Build the automata over all surface forms (once, after the last ``add``)."""
-        ascii_forms: list[tuple[str, int]] = []
-        wide_forms: list[tuple[str, int]] = []
+        kinds: dict[str, list[tuple[str, int]]] = {"ascii": [], "hangul": [], "other": []}
         for surface, (exact, prefixed) in self._surfaces.items():
             every = tuple(sorted(exact | prefixed))
-            self.forms.append(
-                (
-                    len(surface),
-                    is_latin(surface[0]),
-                    is_latin(surface[-1]),
-                    every,
-                    tuple(sorted(prefixed)),
-                )
-            )
-            (ascii_forms if surface.isascii() else wide_forms).append(
-                (surface, len(self.forms) - 1)
-            )
-        self.ascii = _automaton(ascii_forms)
-        self.wide = _automaton([(utf16_view(s), k) for s, k in wide_forms])
-        self.wide_text = _automaton(wide_forms)
+            form = (len(surface), is_latin(surface[0]), is_latin(surface[-1]), every)
+            self.forms.append((*form, tuple(sorted(prefixed))))
+            kinds[_kind(surface)].append((surface, len(self.forms) - 1))
+        self.forms.append(_NOTHING)
+        self.ascii = _automaton(kinds["ascii"], len(self.forms) - 1)
+        for kind in ("hangul", "other"):
+            view = [(utf16_view(surface), index) for surface, index in kinds[kind]]
+            self.wide[kind] = _automaton(view, len(self.forms) - 1)
+        self.wide_text = _automaton(kinds["hangul"] + kinds["other"], len(self.forms) - 1)
+
+
+def _kind(surface: str) -> str:
+    if surface.isascii():
+        return "ascii"
+    return "hangul" if _HANGUL.search(surface) else "other"
 
 
 def utf16_view(text: str) -> str:
@@ -108,12 +113,12 @@ def utf16_view(text: str) -> str:
     return text.encode("utf-16-be").decode("latin-1")
 
 
-def _automaton(words: list[tuple[str, int]]) -> Any:
+def _automaton(words: list[tuple[str, int]], nothing: int) -> Any:
     automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
     for word, index in words:
         automaton.add_word(word, index)
-    if len(automaton) == 0:
-        automaton.add_word("\uffff", -1)  # never reported: an empty automaton cannot search
+    if len(automaton) == 0:  # an empty automaton cannot search: a form with no terms
+        automaton.add_word("\uffff", nothing)
     automaton.make_automaton()
     return automaton
 
@@ -129,7 +134,10 @@ def scan(table: TermTable, low: str) -> dict[int, list[int]]:
         except UnicodeEncodeError:  # a lone surrogate
             view = ""
         if len(view) == 2 * len(low):
-            _collect(table, hits, low, table.wide.iter(view), 2)
+            if _HANGUL.search(low):
+                _collect(table, hits, low, table.wide["hangul"].iter(view), 2)
+            if _OTHER.search(low):
+                _collect(table, hits, low, table.wide["other"].iter(view), 2)
         else:
             _collect(table, hits, low, table.wide_text.iter(low), 1)
     return hits
@@ -144,6 +152,8 @@ def _collect(table: TermTable, hits: dict[int, list[int]], low: str, found: Any,
             ends = [end >> 1 for end, _ in group if end & 1]
         else:
             ends = [end for end, _ in group]
+        if not ends:
+            continue
         if check_start or check_end:
             _add_checked(hits, low, ends, table.forms[index])
             continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import chain
 
 _TABLE: dict[int, int | str | None] = {ord(c): None for c in "·ㆍ・･\u00ad\u200b\u200c\ufeff"}
 _TABLE.update({ord(c): "-" for c in "‐‑‒–—―−"})
@@ -51,11 +52,18 @@ def is_cjk_or_hangul(char: str) -> bool:
     )
 
 
-# The same words in ASCII text (where \w is [A-Za-z0-9_]), with a cheaper class.
+# The same words found faster: in ASCII text \w is [A-Za-z0-9_]; otherwise the runs
+# of non-CJK word characters, and each run of CJK characters cut every two characters
+# from its start (exactly where _WORD's {1,2} matches begin).
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+_NON_CJK_WORD = re.compile(r"[^\W_\u3040-\u30ff\u3400-\u9fff]+")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]+")
 
 
 def word_starts(text: str) -> list[int]:
     """Start offsets of the proximity words in ``text`` (see ``_WORD``)."""
-    words = _ASCII_WORD if text.isascii() else _WORD
-    return list(map(re.Match.start, words.finditer(text)))
+    if text.isascii():
+        return list(map(re.Match.start, _ASCII_WORD.finditer(text)))
+    starts = list(map(re.Match.start, _NON_CJK_WORD.finditer(text)))
+    runs = [range(m.start(), m.end(), 2) for m in _CJK_RUN.finditer(text)]
+    return sorted(chain(starts, *runs)) if runs else starts
