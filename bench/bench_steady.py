@@ -1,0 +1,111 @@
+"""Steady state of the daemon: RSS and CPU of `stmon run` with N feeds at a 5-minute
+interval, served by a local farm (bench/farm.py), every feed gaining one new item every
+5 minutes. After the first full cycle (warm-up), RSS and CPU use are sampled every 10 s
+for the measured period; the medians are printed. Targets: < 150 MB RSS, < 5 % of a core.
+
+    .venv/bin/python bench/bench_steady.py [--feeds 1000] [--minutes 10] [--warmup 360]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def rss_mb(pid: int) -> float:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--items", type=int, default=5)
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--warmup", type=float, default=360, help="seconds before sampling")
+    args = parser.parse_args()
+    farm = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "bench" / "farm.py"),
+            "--feeds",
+            str(args.feeds),
+            "--items",
+            str(args.items),
+        ],
+        stdout=subprocess.PIPE,
+    )
+    assert farm.stdout is not None
+    port = int(farm.stdout.readline().decode().partition("=")[2])
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "steady.yaml"
+        rules = REPO / "config" / "rules" / "seoul-tokyo.yaml"
+        lines = [
+            f"storage:\n  url: sqlite:///{Path(tmp) / 'steady.db'}",
+            "logging:\n  level: warning",
+            "fetch:\n  interval: 5m\n  per_host: 8",
+            "channels:\n  console:\n    type: log",
+            f"watches:\n  - name: w\n    rules: {rules}\n    routes:\n"
+            "      - types: ['*']\n        channels: [console]",
+            "feeds:",
+        ] + [
+            f"  - name: f{i}\n    url: http://127.0.0.1:{port}/feed/{i}.xml"
+            for i in range(args.feeds)
+        ]
+        config.write_text("\n".join(lines) + "\n")
+        stmon = [str(Path(sys.executable).parent / "stmon"), "--config", str(config)]
+        subprocess.run([*stmon, "db", "upgrade"], check=True, capture_output=True)
+        daemon = subprocess.Popen([*stmon, "run"], stderr=subprocess.DEVNULL)
+        try:
+            started = time.monotonic()
+            time.sleep(args.warmup)
+            samples: list[tuple[float, float]] = []  # (rss, cpu% over the last interval)
+            last_cpu, last_t = cpu_seconds(daemon.pid), time.monotonic()
+            next_advance = time.monotonic() + 300
+            end = time.monotonic() + args.minutes * 60
+            while time.monotonic() < end:
+                time.sleep(10)
+                if time.monotonic() >= next_advance:
+                    urllib.request.urlopen(
+                        urllib.request.Request(
+                            f"http://127.0.0.1:{port}/advance?n=1", method="POST"
+                        )
+                    ).read()
+                    next_advance += 300
+                cpu, now = cpu_seconds(daemon.pid), time.monotonic()
+                samples.append((rss_mb(daemon.pid), 100 * (cpu - last_cpu) / (now - last_t)))
+                last_cpu, last_t = cpu, now
+            rss = statistics.median(s[0] for s in samples)
+            cpu_median = statistics.median(s[1] for s in samples)
+            cpu_mean = (cpu_seconds(daemon.pid) - 0) / (time.monotonic() - started)
+            print(
+                f"steady state, {args.feeds} feeds at 5m, {args.minutes:g} min after "
+                f"{args.warmup:g} s warm-up: median RSS {rss:.1f} MB (max "
+                f"{max(s[0] for s in samples):.1f}), median CPU {cpu_median:.2f} % of a core "
+                f"(mean over 10 s samples {statistics.fmean(s[1] for s in samples):.2f} %; "
+                f"incl. warm-up {100 * cpu_mean:.1f} %)"
+            )
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=60)
+            farm.terminate()
+            farm.wait()
+
+
+if __name__ == "__main__":
+    main()
