@@ -136,8 +136,12 @@ class FeedScheduler:
             log_event(log, logging.WARNING, "job_still_running", feed=event.job_id)
 
     async def shutdown(self, grace: float = 10.0) -> None:
-        """Stop taking new work; let in-flight polls finish within ``grace`` s, then cancel."""
-        self.scheduler.shutdown(wait=False)
+        """Stop taking new work; let in-flight polls finish within ``grace`` s, then cancel.
+
+        The scheduler is paused first: its executor cancels running jobs at shutdown, so
+        shutting it down before the wait would cut every poll short.
+        """
+        self.scheduler.pause()
         pending = set(self.in_flight)
         if pending:
             log_event(log, logging.INFO, "shutdown_waiting", in_flight=len(pending))
@@ -147,3 +151,4 @@ class FeedScheduler:
             if late:
                 await asyncio.wait(late, timeout=2)
                 log_event(log, logging.WARNING, "shutdown_cancelled", polls=len(late))
+        self.scheduler.shutdown(wait=False)

@@ -16,15 +16,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from monitor.app import Service
 from monitor.cli import main
 from monitor.config.schema import Config
 from monitor.errors import StoreError
+from monitor.model import Item
 from monitor.store import instances, migrate, repo
 from monitor.store.db import Database
-from monitor.store.tables import Alert, Feed, Instance
+from monitor.store.tables import Alert, Feed, Instance, ItemSource
+from monitor.store.tables import Item as ItemRow
 from tests.support.feedserver import FeedServer
 
 FIXTURES = Path(__file__).parent / "data" / "feeds"
@@ -183,6 +185,65 @@ def test_unregister_frees_everything_the_instance_held(db: Database) -> None:
         assert session.scalars(select(Instance)).all() == []
     row = feed(db, name)
     assert row.lease_owner is None and row.lease_until is None
+
+
+def wire_items(count: int, round_: int) -> list[Item]:
+    return [
+        Item(
+            source="Wire",
+            url=f"https://wire.example/{round_}/{n}",
+            guid=f"w-{round_}-{n}",
+            title=f"Story {n}",
+            summary="",
+            content=f"Text of story {round_}.{n}",
+            author=None,
+            published=NOW,
+            fetched=NOW,
+            language="en",
+            content_hash=f"{round_:04d}{n:060d}",
+        )
+        for n in range(count)
+    ]
+
+
+def store_at_once(db: Database, batches: dict[str, list[Item]]) -> dict[str, int]:
+    """Each feed's batch stored in its own thread and transaction, all at the same moment."""
+    start = threading.Barrier(len(batches))
+    new: dict[str, int] = {}
+    errors: list[BaseException] = []
+
+    def store(name: str, batch: list[Item]) -> None:
+        try:
+            with db.session() as session:
+                row = repo.feed_by_name(session, name)
+                assert row is not None
+                start.wait()
+                new[name] = len(repo.add_items(session, row, batch, NOW))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=store, args=pair) for pair in batches.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return new
+
+
+def test_two_instances_storing_the_same_items_at_once_store_each_once(db: Database) -> None:
+    first, second = add_feeds(db, 2)
+    for round_ in range(5):
+        items = wire_items(150, round_)
+        # the same wire stories from two feeds, listed in opposite orders
+        new = store_at_once(db, {first: items, second: items[::-1]})
+        assert new[first] + new[second] == len(items)
+    with db.session() as session:
+        assert session.scalar(select(func.count(ItemRow.id))) == 5 * 150
+        per_feed = session.execute(
+            select(ItemSource.feed_id, func.count()).group_by(ItemSource.feed_id)
+        )
+        assert sorted(count for _feed, count in per_feed) == [5 * 150, 5 * 150]
 
 
 # --- the poller ----------------------------------------------------------------------------

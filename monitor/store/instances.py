@@ -6,10 +6,11 @@ heartbeat is older than ``EXPIRY`` is dead: ``reclaim``, run by every live insta
 each heartbeat, frees its feed leases and alert claims and deletes its row, so the work
 of a crashed instance moves to the others within ``EXPIRY + HEARTBEAT``.
 
-A feed is polled by the instance that claims it. ``claim_feed`` is one conditional
-UPDATE (the feed is due and its lease is free) and succeeds for exactly one of several
-racing instances: on PostgreSQL the loser's UPDATE waits for the winner's commit and
-re-checks the condition on the new row; SQLite runs one writer at a time.
+A feed is polled by the instance that claims it. ``claim_feed`` is one UPDATE of the
+row a subquery picks when the feed is due and its lease free, and succeeds for exactly
+one of several racing instances: on PostgreSQL the subquery is ``FOR UPDATE SKIP
+LOCKED`` (a row another instance is claiming or recording is skipped, never waited
+for, and a row changed meanwhile is re-checked); SQLite runs one writer at a time.
 ``release_feed`` ends the lease once the outcome is recorded and keeps ``lease_owner``
 naming the instance that polled the feed last (the feeds `stmon status` says it holds).
 
@@ -35,7 +36,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from monitor.errors import MonitorError, StoreError
 from monitor.log import log_event
@@ -78,11 +79,19 @@ def claim_feed(
 
     Commit right after: the lease protects the fetch that follows, outside any transaction.
     """
-    free = or_(Feed.lease_until.is_(None), Feed.lease_until < now)
-    query = update(Feed).where(Feed.name == name, free)
+    row = aliased(Feed)
+    conditions = [row.name == name, or_(row.lease_until.is_(None), row.lease_until < now)]
     if due_only:
-        query = query.where(or_(Feed.next_due.is_(None), Feed.next_due <= now + DUE_SLACK))
-    result = session.execute(query.values(lease_owner=owner, lease_until=now + lease))
+        conditions.append(or_(row.next_due.is_(None), row.next_due <= now + DUE_SLACK))
+    target = select(row.id).where(*conditions)
+    if session.get_bind().dialect.name == "postgresql":
+        # A row another transaction is writing is being polled or claimed: skip, never wait.
+        target = target.with_for_update(skip_locked=True)
+    result = session.execute(
+        update(Feed)
+        .where(Feed.id == target.scalar_subquery())
+        .values(lease_owner=owner, lease_until=now + lease)
+    )
     return _rowcount(result) == 1
 
 
