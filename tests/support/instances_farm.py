@@ -4,6 +4,7 @@
         farm.url(7)                 # http://127.0.0.1:PORT/feed/7.xml
         farm.advance()              # one new item in every feed
         farm.fetches(7)             # [Fetch(start, end, status), ...] (time.monotonic)
+        farm.publish(7, Story(...)) # one more item, only in feed 7 (a reprint of a story)
 
 Each feed document holds its ``keep`` newest items (item numbers 1..top, top grows with
 ``advance``), has an ETag and answers If-None-Match with 304. ``delay`` holds every
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -37,6 +39,25 @@ class Fetch:
     status: int
 
 
+@dataclass(frozen=True, slots=True)
+class Story:
+    """An item published in one feed besides the generated ones (a news report)."""
+
+    guid: str
+    title: str
+    link: str
+    text: str
+    published: datetime
+
+    def render(self) -> str:
+        return (
+            f"<item><title>{escape(self.title)}</title><link>{escape(self.link)}</link>"
+            f"<guid isPermaLink='false'>{escape(self.guid)}</guid>"
+            f"<pubDate>{format_datetime(self.published)}</pubDate>"
+            f"<description>{escape(self.text)}</description></item>"
+        )
+
+
 def item_guid(feed: int, number: int) -> str:
     return f"farm-{feed}-{number}"
 
@@ -48,6 +69,7 @@ class FeedFarm:
         self._lock = threading.Lock()
         self._log: list[Fetch] = []
         self._cache: dict[int, tuple[bytes, str]] = {}
+        self._stories: dict[int, list[Story]] = {}
         self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self._server.request_queue_size = 512
@@ -72,6 +94,12 @@ class FeedFarm:
             self._cache.clear()
             return self.top
 
+    def publish(self, feed: int, story: Story) -> None:
+        """Add ``story`` to feed ``feed`` (on top of its generated items, kept for good)."""
+        with self._lock:
+            self._stories.setdefault(feed, []).append(story)
+            self._cache.pop(feed, None)
+
     def fetches(self, feed: int | None = None) -> list[Fetch]:
         with self._lock:
             return [f for f in self._log if feed is None or f.feed == feed]
@@ -88,7 +116,7 @@ class FeedFarm:
             self._log.append(fetch)
 
     def _render(self, feed: int, top: int) -> tuple[bytes, str]:
-        entries = []
+        entries = [story.render() for story in reversed(self._stories.get(feed, []))]
         for number in range(top, max(0, top - self.keep), -1):
             guid = item_guid(feed, number)
             when = format_datetime(BASE + timedelta(minutes=number))
