@@ -6,8 +6,9 @@ For each size a SQLite file in /tmp is filled in bulk: items (with signatures) a
 their LSH band keys, from synthetic texts. Then ``NearDuplicates.find`` is timed for
 texts that are near-duplicates of stored items (found) and for fresh texts (not found).
 A lookup is one indexed query on ``story_bands.band_key``; its cost must stay flat
-as the store grows tenfold. Last, items are ingested the way a poll does (store,
-story, bands, events) and items per second are printed.
+as the store grows tenfold. Last, items are ingested the way a poll does (store, then
+the novelty stage: stories, bands, events) and items per second are printed, for the
+novelty stage alone and with the store's insert.
 """
 
 from __future__ import annotations
@@ -130,12 +131,14 @@ def lookup_bench(size: int, rng: random.Random) -> None:
           f"db {size_mb:.0f} MB")  # fmt: skip
 
 
-def ingest_bench(count: int, rng: random.Random) -> None:
+def ingest_bench(count: int, rng: random.Random) -> tuple[float, float]:
+    """Items per second for the novelty stage alone and for store + novelty."""
     watch = WatchConfig(name="w", rules=Path("r"), routes=(Route(types=("*",), channels=("c",)),))
     stage = NoveltyStage(NoveltySettings(), [watch])
     originals = [synthetic_text(rng) for _ in range(count // 2)]
     texts = originals + [edited(rng.choice(originals), rng) for _ in range(count - len(originals))]
     label = Classification(True, (Label("ministerial_talks", 0.8),))
+    novelty = 0.0
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
         db = Database(f"sqlite:///{Path(tmp) / 'ingest.db'}")
         migrate.upgrade(db.engine)
@@ -150,12 +153,12 @@ def ingest_bench(count: int, rng: random.Random) -> None:
                     feed = repo.feed_by_name(session, "f")
                 assert feed is not None
                 stored = repo.add_items(session, feed, items, now)
+                began = time.perf_counter()
                 stage.process(session, [Classified(s, {"w": label}) for s in stored], now)
+                novelty += time.perf_counter() - began
         elapsed = time.perf_counter() - started
         db.dispose()
-    sig_ms = _signature_ms(texts[:200])
-    print(f"  ingest with de-duplication and events: {count / elapsed:.0f} items/s "
-          f"({count} items, 50 per transaction); signature alone {sig_ms:.2f} ms/item")  # fmt: skip
+    return count / novelty, count / elapsed
 
 
 def _model_item(body: str, now: datetime) -> Item:
@@ -165,24 +168,39 @@ def _model_item(body: str, now: datetime) -> Item:
                 content_hash=key)  # fmt: skip
 
 
-def _signature_ms(texts: list[str]) -> float:
+def signature_us(texts: list[str]) -> tuple[float, float]:
+    """µs per text for signatures of a poll's 50 texts at once, and of one text at a time."""
+    started = time.perf_counter()
+    for start in range(0, len(texts), 50):
+        dedup.signatures(texts[start : start + 50])
+    batched = time.perf_counter() - started
     started = time.perf_counter()
     for body in texts:
         dedup.signature(body)
-    return (time.perf_counter() - started) / len(texts) * 1000
+    single = time.perf_counter() - started
+    return batched / len(texts) * 1e6, single / len(texts) * 1e6
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--sizes", default="100000,1000000", help="0: skip the lookup part")
     parser.add_argument("--ingest", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3, help="ingest runs (the median is shown)")
     args = parser.parse_args()
     rng = random.Random(5)
     bands, rows = dedup.band_layout(0.6)
+    batched, single = signature_us([synthetic_text(rng) for _ in range(1000)])
+    print(f"signature (120 words, {dedup.NUM_PERM} permutations): {batched:.0f} µs/item "
+          f"in batches of 50, {single:.0f} µs/item one by one")  # fmt: skip
     print(f"near-duplicate lookup (threshold 0.6: {bands} bands x {rows} rows, SQLite)")
-    for size in (int(s) for s in args.sizes.split(",")):
+    for size in (int(s) for s in args.sizes.split(",") if int(s) > 0):
         lookup_bench(size, rng)
-    ingest_bench(args.ingest, rng)
+    runs = [ingest_bench(args.ingest, random.Random(7)) for _ in range(args.repeat)]
+    stage = statistics.median(r[0] for r in runs)
+    total = statistics.median(r[1] for r in runs)
+    print(f"ingest with de-duplication and events ({args.ingest} items, 50 per transaction, "
+          f"median of {args.repeat}): novelty stage {stage:.0f} items/s "
+          f"({1000 / stage:.3f} ms/item); store + novelty {total:.0f} items/s")  # fmt: skip
 
 
 if __name__ == "__main__":

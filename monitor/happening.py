@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 LEAD = 300
 
@@ -77,14 +78,20 @@ def lead_of(title: str, text: str) -> str:
 
 def read(event_type: str, tense: str | None, title: str, text: str) -> Happening:
     """The actors, state, date and place an item gives for one of its types."""
-    lead = lead_of(title, text)
-    whole = unicodedata.normalize("NFKC", f"{title}\n{text}").lower()
+    lead, whole, heading = _texts(title, text)
     return Happening(
         actors=actors_of(event_type, whole),
         state=state_of(event_type, tense, lead.lower()),
-        when_text=date_of(unicodedata.normalize("NFKC", title)),
+        when_text=date_of(heading),
         place=place_of(lead),
     )
+
+
+@lru_cache(maxsize=64)
+def _texts(title: str, text: str) -> tuple[str, str, str]:
+    """An item's lead, its whole text lower-cased and its title (NFKC), read once per item."""
+    whole = unicodedata.normalize("NFKC", f"{title}\n{text}").lower()
+    return lead_of(title, text), whole, unicodedata.normalize("NFKC", title)
 
 
 def _first(text: str, terms: tuple[str, ...]) -> int:

@@ -209,3 +209,77 @@ def test_prune_bands_drops_only_old_band_keys(db: Database) -> None:
     with db.session() as session:
         assert dedup.prune_bands(session, T0 + timedelta(days=5)) == bands
         assert session.scalar(select(func.count()).select_from(StoryBand)) == bands
+
+
+def test_signatures_are_the_values_datasketch_gives() -> None:
+    """Stored signatures stay comparable: same permutations, hash and scheme as datasketch."""
+    import zlib
+
+    import numpy as np
+    from datasketch import MinHash
+
+    texts = [ARTICLE, OTHER, JA, KO, "Seoul and Tokyo hold talks on trade and fisheries"]
+    for text, sig in zip(texts, dedup.signatures(texts), strict=True):
+        minhash = MinHash(
+            num_perm=dedup.NUM_PERM, seed=dedup.SEED, hashfunc=zlib.crc32, scheme=dedup.SCHEME
+        )
+        minhash.update_batch([g.encode("utf-8") for g in dedup.shingles(text)])
+        assert sig is not None and np.array_equal(sig, np.asarray(minhash.hashvalues, "<u4"))
+        assert dedup.signature(text) is not None
+    assert dedup.signatures(["Seoul Tokyo talks", ARTICLE])[0] is None
+
+
+def test_a_batch_gets_the_stories_that_one_item_at_a_time_gets(db: Database) -> None:
+    """Copies within one batch, of stored items and of each other, across the window."""
+    texts = [
+        ("PM nominee stresses stronger Seoul-Tokyo ties", ARTICLE, 0.0),
+        ("Japan, U.S., S. Korea Conduct Joint Aerial Drill", OTHER, 0.1),
+        ("Kim meets Nagashima", "Seoul (Yonhap) -- " + ARTICLE, 0.2),
+        ("Joint drill", OTHER + " Read more on our app.", 0.3),
+        ("PM nominee (archive)", ARTICLE + " Archive.", 9.0),  # outside the window of 0.0
+        ("Ties", ARTICLE.replace("Monday", "Tuesday"), 9.1),
+        ("Short", "Seoul Tokyo talks", 9.2),
+        ("Drill again", "Watch: " + OTHER, 6.0),
+    ]
+    near = dedup.NearDuplicates(threshold=0.6, window=timedelta(days=7))
+
+    def run(together: bool) -> dict[str, tuple[str, str | None]]:
+        """Per title: the title that started its story, and the title it matched."""
+        title: dict[int, str] = {}
+        story_of: dict[int, str] = {}
+        found: dict[str, tuple[str, str | None]] = {}
+        now = T0 + timedelta(days=10)
+        with db.session() as session:
+            for part in (texts[:2], texts[2:]):  # two polls
+                items = [make_item(t, x, published=T0 + timedelta(days=d)) for t, x, d in part]
+                stored = repo.add_items(session, ensure_feed(session, "wire", now), items, now)
+                entries = [
+                    dedup.ItemText(s.id, f"{s.item.title}\n{s.item.text}", s.item.published)
+                    for s in stored
+                ]
+                if together:
+                    matches = near.assign_stories(session, entries, now)
+                else:
+                    matches = [
+                        near.assign_story(session, e.item_id, e.text, e.when, now) for e in entries
+                    ]
+                for s, m in zip(stored, matches, strict=True):
+                    title[s.id] = s.item.title
+                    story_of.setdefault(m.story_id, s.item.title)
+                    joined = None if m.duplicate_of is None else title[m.duplicate_of]
+                    found[s.item.title] = (story_of[m.story_id], joined)
+            session.rollback()  # the same items again for the other run
+        return found
+
+    one_by_one = run(together=False)
+    batched = run(together=True)
+    assert batched == one_by_one
+    stories = {}
+    for name, (first, _) in one_by_one.items():
+        stories.setdefault(first, set()).add(name)
+    assert sorted(map(sorted, stories.values())) == [
+        ["Drill again", "Japan, U.S., S. Korea Conduct Joint Aerial Drill", "Joint drill"],
+        ["Kim meets Nagashima", "PM nominee stresses stronger Seoul-Tokyo ties"],
+        ["PM nominee (archive)", "Ties"],
+        ["Short"],
+    ]
