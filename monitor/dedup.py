@@ -52,7 +52,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash
 from numpy.typing import NDArray
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -125,10 +124,15 @@ def _shingle_list(text: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _permutations() -> tuple[Signature, Signature]:
-    """datasketch's (a, b) for ``NUM_PERM``, ``SEED`` and ``SCHEME``: h -> a·h + b mod 2³²."""
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32, scheme=SCHEME)
-    a, b = minhash.permutations
-    return np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
+    """datasketch's (a, b) for ``NUM_PERM``, ``SEED`` and ``SCHEME``: h -> a·h + b mod 2³².
+
+    Drawn the way ``datasketch.MinHash`` draws its affine32 permutations (odd ``a``), so
+    the values equal that library's without importing it (and SciPy) into the daemon.
+    """
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
 
 def _crc32s(text: str) -> list[int] | None:
