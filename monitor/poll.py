@@ -29,6 +29,7 @@ from monitor.normalise import normalise
 from monitor.parse import parse
 from monitor.store import instances, repo
 from monitor.store.db import Database
+from monitor.store.tables import Feed as FeedRow
 
 if TYPE_CHECKING:
     from monitor.service.metrics import Metrics
@@ -107,9 +108,10 @@ class Poller:
             return state
         started = time.monotonic()
         try:
-            outcome = await self._poll(spec, state)
-        finally:
-            await self._in_store(lambda: self._release(spec.name))
+            outcome = await self._poll(spec, state)  # records the outcome, lease released
+        except BaseException:
+            await asyncio.shield(self._in_store(lambda: self._release(spec.name)))
+            raise
         if self.metrics is not None:
             self.metrics.record_poll(outcome, time.monotonic() - started)
         return outcome
@@ -157,6 +159,11 @@ class Poller:
             )
             return PollOutcome(name, "skipped", next_due=row.next_due)
         return FeedState(row.name, row.fetch_url, row.etag, row.last_modified)
+
+    def _end_lease(self, feed: FeedRow) -> None:
+        """Release the lease in the transaction that records the outcome."""
+        if feed.lease_owner == self.owner:
+            feed.lease_until = None
 
     def _release(self, name: str) -> None:
         try:
@@ -210,6 +217,7 @@ class Poller:
                 warning=warning,
                 new_items=len(new),
             )
+            self._end_lease(feed)
         if result.permanent_url:
             log_event(log, logging.INFO, "feed_moved", feed=spec.name, url=result.permanent_url)
         status = "not_modified" if parsed is None else ("new" if new else "unchanged")
@@ -264,6 +272,7 @@ class Poller:
                 error=_describe(exc),
                 failing_after=self.settings.failing_after,
             )
+            self._end_lease(feed)
             errors, failing = feed.consecutive_errors, feed.failing
         log_event(
             log,

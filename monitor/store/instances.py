@@ -66,6 +66,9 @@ def _rowcount(result: Any) -> int:
 # --- feed leases ---------------------------------------------------------------------
 
 
+_CLAIMED = aliased(Feed)  # one alias for every claim, so the statement is compiled once
+
+
 def claim_feed(
     session: Session,
     name: str,
@@ -79,7 +82,7 @@ def claim_feed(
 
     Commit right after: the lease protects the fetch that follows, outside any transaction.
     """
-    row = aliased(Feed)
+    row = _CLAIMED
     conditions = [row.name == name, or_(row.lease_until.is_(None), row.lease_until < now)]
     if due_only:
         conditions.append(or_(row.next_due.is_(None), row.next_due <= now + DUE_SLACK))
