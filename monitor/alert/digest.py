@@ -15,10 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.alert.message import AlertMessage
-from monitor.alert.route import message_from_dict, message_to_dict
+from monitor.alert.route import message_from_dict, queue_message
 from monitor.config.channels import ChannelConfig
 from monitor.log import log_event
-from monitor.store import repo
 from monitor.store.tables import Alert
 
 log = logging.getLogger(__name__)
@@ -56,14 +55,11 @@ def make_digests(session: Session, configs: Mapping[str, ChannelConfig], now: da
         key = f"digest:{name}:{closed.isoformat()}"
         items = [message_from_dict(row.payload) for row in rows]
         msg = digest_message(key, items, config, closed)
-        made += repo.add_alert(
+        made += queue_message(
             session,
-            key=key,
+            msg,
             channel=name,
             kind="digest",
-            delivery="immediate",
-            payload=message_to_dict(msg, alert_id=key, key=key),
-            event_id=None,
             next_attempt=config.quiet_until(now) or now,
             now=now,
         )

@@ -28,11 +28,10 @@ from sqlalchemy.orm import Session
 from monitor.alert.channels.base import Channel
 from monitor.alert.digest import make_digests
 from monitor.alert.message import AlertMessage
-from monitor.alert.route import message_from_dict, message_to_dict
+from monitor.alert.route import message_from_dict, queue_message
 from monitor.config.channels import ChannelConfig
 from monitor.errors import DeliveryError, MonitorError
 from monitor.log import log_event
-from monitor.store import repo
 from monitor.store.db import Database
 from monitor.store.tables import Alert
 
@@ -189,16 +188,8 @@ class DeliveryWorker:
         if summary is None:
             key = f"storm:{name}:{overflow[0].id}"
             msg = storm_message(key, [message_from_dict(i) for i in items], now)
-            repo.add_alert(
-                session,
-                key=key,
-                channel=name,
-                kind="storm",
-                delivery="immediate",
-                payload=message_to_dict(msg, alert_id=key, key=key),
-                event_id=None,
-                next_attempt=first_free,
-                now=now,
+            queue_message(
+                session, msg, channel=name, kind="storm", next_attempt=first_free, now=now
             )
         else:
             payload = dict(summary.payload)
@@ -314,17 +305,7 @@ class DeliveryWorker:
                 continue
             key = f"health:{dead.channel}:{dead.id}:{name}"
             msg = health_message(key, dead.channel, dead.last_error or "", now)
-            repo.add_alert(
-                session,
-                key=key,
-                channel=name,
-                kind="health",
-                delivery="immediate",
-                payload=message_to_dict(msg, alert_id=key, key=key),
-                event_id=None,
-                next_attempt=now,
-                now=now,
-            )
+            queue_message(session, msg, channel=name, kind="health", next_attempt=now, now=now)
 
 
 def storm_headline(count: int) -> str:

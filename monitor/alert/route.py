@@ -190,6 +190,31 @@ def message_to_dict(msg: AlertMessage, *, alert_id: str, key: str) -> dict[str, 
     }
 
 
+def queue_message(
+    session: Session,
+    msg: AlertMessage,
+    *,
+    channel: str,
+    kind: str,
+    next_attempt: datetime,
+    now: datetime,
+) -> int:
+    """Queue a message stmon made itself (digest, storm summary, health) for immediate
+    delivery, keyed by its idempotency key; returns 1 if it was not queued before."""
+    key = msg.idempotency_key
+    return repo.add_alert(
+        session,
+        key=key,
+        channel=channel,
+        kind=kind,
+        delivery="immediate",
+        payload=message_to_dict(msg, alert_id=key, key=key),
+        event_id=None,
+        next_attempt=next_attempt,
+        now=now,
+    )
+
+
 def message_from_dict(data: Mapping[str, Any]) -> AlertMessage:
     return AlertMessage(
         alert_id=data["alert_id"],
