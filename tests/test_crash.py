@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy import create_engine, text
 
 from tests.support.feedserver import FeedServer
+from tests.support.wait import wait_for
 from tests.support.webhook import WebhookReceiver
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,15 +31,6 @@ def feed() -> str:
         f'<guid isPermaLink="false">s1</guid><pubDate>{format_datetime(datetime.now(UTC))}'
         f"</pubDate><description>{escape(SEED['text'])}</description></item></channel></rss>"
     )
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_alert_survives_sigkill_and_is_delivered_once(

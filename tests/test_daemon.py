@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.support.feedserver import FeedServer
+from tests.support.wait import wait_for
 
 FIXTURES = Path(__file__).parent / "data" / "feeds"
 
@@ -49,15 +49,6 @@ def count(db: Path, sql: str) -> int:
             return int(conn.execute(text(sql)).scalar() or 0)
     finally:
         engine.dispose()
-
-
-def wait_for(predicate: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_run_refuses_a_database_without_schema(tmp_path: Path, server: FeedServer) -> None:

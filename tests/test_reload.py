@@ -7,13 +7,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from tests.support.feedserver import FeedServer
+from tests.support.wait import wait_for
 
 FIXTURES = Path(__file__).parent / "data" / "feeds"
 SHIPPED_RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
@@ -85,15 +86,6 @@ class Daemon:
 
     def logged(self, needle: str) -> bool:
         return needle in self.log.read_text(encoding="utf-8")
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.fixture
