@@ -86,3 +86,75 @@ def regex_hits(
             out.append((at, match.group()))
             done = match.end()
     return out
+
+
+_PREFIX_LIMIT = 256
+# what "i" and "s" also match case-insensitively in lower-cased text (see literal_prefixes)
+FOLDED = ("ı", "ſ")
+
+
+def literal_prefixes(pattern: str) -> tuple[str, ...] | None:
+    """Literal texts (lower-cased) one of which starts every match of ``pattern``, or
+    None when some match can start with anything.
+
+    Optional groups, alternations and small character classes are expanded (up to 256
+    texts): ``\\bnew (?:south )?president`` gives "new president" and "new south
+    president". The compiled kernel looks for them with its automaton and runs the
+    regex only on items that contain one. An "i" or "s" in them also matches "ı" or
+    "ſ" case-insensitively: for a text with one of those (``FOLDED``) the texts say
+    nothing, and the regex runs anyway."""
+    try:
+        parsed = list(_parser.parse(pattern, re.IGNORECASE))
+    except re.error:
+        return None
+    found = _sequence(parsed)
+    if not found or any(not text for text, _ in found):
+        return None
+    return tuple(sorted({text for text, _ in found}))
+
+
+Path = tuple[str, bool]  # (literal text so far, whether the sequence may continue it)
+
+
+def _sequence(items: list[Any]) -> list[Path]:
+    paths: list[Path] = [("", True)]
+    for op, value in items:
+        if not any(open_ for _, open_ in paths):
+            break
+        if op is _parser.AT:
+            continue
+        alternatives = _item(op, value)
+        grown = [
+            (text + more, more_open)
+            for text, open_ in paths
+            for more, more_open in (alternatives if open_ else [("", False)])
+        ]
+        if len(grown) > _PREFIX_LIMIT:
+            return [(text, False) for text, _ in paths]
+        paths = grown
+    return paths
+
+
+def _item(op: Any, value: Any) -> list[Path]:
+    """The literal texts one element of a pattern can start with."""
+    if op is _parser.LITERAL:
+        return _char(chr(value))
+    if op is _parser.IN and all(o is _parser.LITERAL for o, _ in value):
+        paths = [path for _, v in value for path in _char(chr(v))]
+        return paths if all(open_ for _, open_ in paths) else [("", False)]
+    if op is _parser.BRANCH:
+        return [path for branch in value[1] for path in _sequence(list(branch))]
+    if op is _parser.SUBPATTERN:
+        return _sequence(list(value[3]))
+    if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT):
+        low, high, body = value
+        inner = _sequence(list(body))
+        if low == 0:
+            return [("", True), *inner] if high == 1 else [("", False)]
+        return inner if low == high == 1 else [(text, False) for text, _ in inner]
+    return [("", False)]
+
+
+def _char(char: str) -> list[Path]:
+    low = char.lower()
+    return [(low, True)] if _plain(char) or low in "is" else [("", False)]

@@ -9,6 +9,7 @@ ConfigError with ``file:line: key.path: reason``; all problems are reported toge
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from monitor.classify.regexes import leading_literals
+from monitor.classify.kernel import Kernel
+from monitor.classify.regexes import leading_literals, literal_prefixes
 from monitor.classify.schema import (
     ID_PATTERN,
     Clue,
@@ -29,7 +31,10 @@ from monitor.classify.schema import (
 from monitor.classify.terms import TermTable
 from monitor.config.yamlload import Document, load_yaml, parse_yaml, validation_errors
 from monitor.errors import ConfigError, ConfigErrors
+from monitor.log import log_event
 from monitor.model import Classification
+
+_log = logging.getLogger(__name__)
 
 Path_ = tuple[str | int, ...]
 Within = tuple[int, str]
@@ -53,6 +58,7 @@ class CompiledClue:
     weight: float
     none: frozenset[int]
     min_sentences: int
+    candidates: frozenset[int] = frozenset()  # regex: hidden terms, one starts every match
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +108,20 @@ class RuleSet:
         self.types = types
         self.tense = tense
         self.title_weight = spec.defaults.title_weight
+        self.kernel: Kernel | None = None
+        try:
+            self.kernel = Kernel(self)
+        except OverflowError as exc:  # very large rules: the reference implementation
+            log_event(_log, logging.WARNING, "rules.kernel_unavailable", path=path, reason=exc)
 
     @property
     def event_types(self) -> tuple[str, ...]:
         return tuple(t.id for t in self.types)
 
     def classify(self, title: str, text: str) -> Classification:
+        """The verdict on one item, with evidence (the compiled kernel computes it)."""
+        if self.kernel is not None:
+            return self.kernel.classify(title, text)
         from monitor.classify.match import classify
 
         return classify(self, title, text)
@@ -259,6 +273,7 @@ class _Compiler:
             assert clue.regex is not None
             regex = self._regex(clue.regex, (*path, "regex"))
         within = clue.within if clue.within is not None else self.spec.defaults.within
+        prefixes = literal_prefixes(regex.pattern) if regex is not None else None
         compiled = CompiledClue(
             name=clue.name or kind,
             kind=kind,
@@ -270,6 +285,7 @@ class _Compiler:
             weight=clue.weight,
             none=self._group(clue.none, (*path, "none")),
             min_sentences=clue.min_sentences,
+            candidates=frozenset(map(self.terms.add_literal, prefixes or ())),
         )
         return self.clues.setdefault(compiled, compiled)  # equal clues: one object, one result
 

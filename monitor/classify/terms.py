@@ -56,7 +56,10 @@ class TermTable:
         self._ids: dict[str, int] = {}
         self._display: list[str] = []
         self._surfaces: dict[str, tuple[set[int], set[int]]] = {}
+        self._literals: dict[str, int] = {}
+        self.literal_forms = 0  # forms[-literal_forms:] are literals (not in the Python automata)
         self.forms: list[Form] = []
+        self.surfaces: list[str] = []  # the surface of each form (forms[i] is surfaces[i])
         self.ascii: Any = None
         self.wide: dict[str, Any] = {}
         self.wide_text: Any = None
@@ -86,20 +89,39 @@ class TermTable:
             (prefixed if prefix else exact).add(tid)
         return tid
 
+    def add_literal(self, text: str) -> int:
+        """The id of a hidden term that matches ``text`` (lower-cased) exactly, with no
+        word boundaries: the kernel's test for where a regex clue can match."""
+        if text not in self._literals:
+            self._literals[text] = len(self._display)
+            self._display.append(text)
+        return self._literals[text]
+
     def finish(self) -> None:
-        """Build the automata over all surface forms (once, after the last ``add``)."""
-        kinds: dict[str, list[tuple[str, int]]] = {"ascii": [], "hangul": [], "other": []}
+        """Fix the forms (once, after the last ``add``)."""
         for surface, (exact, prefixed) in self._surfaces.items():
             every = tuple(sorted(exact | prefixed))
             form = (len(surface), is_latin(surface[0]), is_latin(surface[-1]), every)
             self.forms.append((*form, tuple(sorted(prefixed))))
-            kinds[_kind(surface)].append((surface, len(self.forms) - 1))
-        self.forms.append(_NOTHING)
-        self.ascii = _automaton(kinds["ascii"], len(self.forms) - 1)
+            self.surfaces.append(surface)
+        for text, tid in self._literals.items():
+            self.forms.append((len(text), False, False, (tid,), (tid,)))
+            self.surfaces.append(text)
+        self.literal_forms = len(self._literals)
+
+    def build_automata(self) -> None:
+        """The pyahocorasick automata of :func:`scan` (built on its first use)."""
+        kinds: dict[str, list[tuple[str, int]]] = {"ascii": [], "hangul": [], "other": []}
+        for index, surface in enumerate(self.surfaces[: len(self.surfaces) - self.literal_forms]):
+            kinds[_kind(surface)].append((surface, index))
+        if len(self.forms) == len(self.surfaces):
+            self.forms.append(_NOTHING)
+        nothing = len(self.forms) - 1
         for kind in ("hangul", "other"):
             view = [(utf16_view(surface), index) for surface, index in kinds[kind]]
-            self.wide[kind] = _automaton(view, len(self.forms) - 1)
-        self.wide_text = _automaton(kinds["hangul"] + kinds["other"], len(self.forms) - 1)
+            self.wide[kind] = _automaton(view, nothing)
+        self.wide_text = _automaton(kinds["hangul"] + kinds["other"], nothing)
+        self.ascii = _automaton(kinds["ascii"], nothing)
 
 
 def _kind(surface: str) -> str:
@@ -127,6 +149,8 @@ def scan(table: TermTable, low: str) -> dict[int, list[int]]:
     """Term id -> start positions in ``low`` (in no particular order), word boundaries
     checked for Latin terms."""
     hits: dict[int, list[int]] = {}
+    if table.ascii is None:
+        table.build_automata()
     _collect(table, hits, low, table.ascii.iter(low), 1)
     if not low.isascii():
         try:

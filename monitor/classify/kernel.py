@@ -1,0 +1,244 @@
+"""The compiled classifier: rules flattened into tables for the C kernel (_kernel.c).
+
+The kernel computes the same verdicts, scores and evidence as the reference
+implementation (match.py, doc.py, terms.py), which stays the executable definition
+of the rule semantics: tests compare the two on corpora and on generated texts. The
+kernel does the per-character work (clean-up, two automata, sentence and word
+structure) and the scoring on arrays; this module turns its answer (positions and
+term ids) into a Classification with evidence and snippets, for the labels only.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from array import array
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any
+
+import monitor.classify._kernel as _kernel
+from monitor.classify.regexes import regex_hits
+from monitor.model import Classification, Evidence, Label
+
+if TYPE_CHECKING:
+    from monitor.classify.rules import CompiledClue, RuleSet, TermFilter
+
+_WHERE = {"any": 0, "title": 1, "body": 2}
+_UNIT = {"words": 0, "sentences": 1}
+_KIND = {"terms": 0, "all": 1, "near": 2, "regex": 3}
+_TENSE = {None: 0, "future": 1, "past": 2}
+_TENSE_NAME = (None, "future", "past")
+_SNIPPET = 50
+
+
+class Kernel:
+    """A RuleSet compiled for the C kernel; raises OverflowError for rules too large."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+        self._groups: dict[frozenset[int], int] = {}
+        terms = rules.terms
+        forms = [(f[0], int(f[1]), int(f[2]), f[3], f[4]) for f in terms.forms]
+        forms = forms[: len(terms.surfaces)]
+        ascii_words = [(s, i) for i, s in enumerate(terms.surfaces) if s.isascii()]
+        wide_words = [(s, i) for i, s in enumerate(terms.surfaces) if not s.isascii()]
+        topic = rules.topic
+        topic_spec = (
+            tuple(self._group(g) for _, g in topic.sides),
+            topic.min_mentions,
+            _within(topic.within) if topic.within is not None else None,
+            self._filters(topic.none),
+        )
+        tense = rules.tense
+        tense_spec = None
+        if tense is not None:
+            tense_spec = (self._group(tense.future), self._group(tense.past), _within(tense.within))
+        self._clues: list[CompiledClue] = []
+        index: dict[int, int] = {}
+        types = []
+        for ctype in rules.types:
+            clue_ids = []
+            for clue in ctype.clues:
+                if id(clue) not in index:
+                    index[id(clue)] = len(self._clues)
+                    self._clues.append(clue)
+                clue_ids.append(index[id(clue)])
+            types.append(
+                (
+                    tuple(self._group(g) for g in ctype.require),
+                    self._filters(ctype.none),
+                    _TENSE[ctype.tense],
+                    tuple(clue_ids),
+                )
+            )
+        clues = tuple(
+            (
+                _KIND[c.kind],
+                _WHERE[c.where],
+                tuple(self._group(g) for g in c.groups),
+                c.weight,
+                self._group(c.none) if c.none else -1,
+                c.min_sentences,
+                _within(c.within),
+                self._group(c.candidates) if c.candidates else -1,
+            )
+            for c in self._clues
+        )
+        term_groups: list[list[int]] = [[] for _ in rules.term_text]
+        for group, gid in self._groups.items():
+            for tid in group:
+                term_groups[tid].append(gid)
+        self._kernel = _kernel.Kernel(
+            forms,
+            ascii_words,
+            wide_words,
+            term_groups,
+            len(self._groups),
+            topic_spec,
+            tense_spec,
+            clues,
+            tuple(types),
+            rules.title_weight,
+        )
+
+    @property
+    def states(self) -> tuple[int, int]:
+        """Automaton states (ASCII forms, other forms)."""
+        return self._kernel.states
+
+    def _group(self, group: frozenset[int]) -> int:
+        return self._groups.setdefault(group, len(self._groups))
+
+    def _filters(self, filters: tuple[TermFilter, ...]) -> tuple[tuple[int, int], ...]:
+        return tuple((self._group(f.ids), _WHERE[f.where]) for f in filters)
+
+    def classify(self, title: str, text: str) -> Classification:
+        """The same Classification as ``match.classify`` (evidence included)."""
+        _tables()
+        title = _nfkc(title)
+        text = _nfkc(text)
+        norm, end, (relevant, sides, veto, types) = self._kernel.classify(title, text, self._regex)
+        rules, text_of = self.rules, self.rules.term_text
+        gate = [
+            _evidence(f"topic.{name}", text_of[side[2]], _where(side[1], end), float(side[0]), "")
+            for (name, _), side in zip(rules.topic.sides, sides, strict=True)
+            if side is not None
+        ]
+        if veto is not None:
+            pos, tid = veto
+            gate.append(
+                _evidence("topic.none", text_of[tid], _where(pos, end), 0.0, _snip(norm, pos))
+            )
+        if not relevant or types is None:
+            return Classification(relevant=False, gate_evidence=tuple(gate))
+        labels: list[Label] = []
+        scores: dict[str, float] = {}
+        for ctype, found in zip(rules.types, types, strict=True):
+            if found is None:
+                continue
+            total, tense, evidence = found
+            score = round(min(1.0, total), 3)
+            scores[ctype.id] = score
+            if score >= ctype.threshold:
+                labels.append(self._label(ctype.id, score, tense, evidence, norm, end))
+        return Classification(
+            relevant=bool(labels), labels=tuple(labels), scores=scores, gate_evidence=tuple(gate)
+        )
+
+    def _label(
+        self, type_id: str, score: float, tense: int, evidence: Any, norm: str, end: int
+    ) -> Label:
+        clues, text_of = self._clues, self.rules.term_text
+        reasons = tuple(
+            _evidence(
+                f"{type_id}.{clues[ci].name}",
+                term if isinstance(term, str) else " + ".join([text_of[t] for t in term]),
+                _where(pos, end),
+                gain,
+                _snip(norm, pos),
+            )
+            for ci, pos, gain, term in evidence
+        )
+        return Label(type_id, score, reasons, _TENSE_NAME[tense])
+
+    def _regex(self, index: int, low: str, end: int) -> list[tuple[int, str]]:
+        clue = self._clues[index]
+        assert clue.regex is not None
+        if clue.where == "title":
+            lo, hi = 0, end
+        else:
+            lo, hi = (0 if clue.where == "any" else end + 1), len(low)
+        return regex_hits(clue.regex, clue.starts, low, lo, hi)
+
+
+def _nfkc(text: str) -> str:
+    fast = _kernel.nfkc(text)
+    return fast if fast is not None else unicodedata.normalize("NFKC", text)
+
+
+@functools.cache
+def _tables() -> None:
+    """Give the kernel its character tables (once per process, on first use).
+
+    NFKC: a BMP character is kept when NFKC keeps it and nothing before it can combine
+    with it (not combining, not the second of a canonical composition, not a Hangul
+    vowel or final jamo); it is mapped when its NFKC text is made of kept characters. A
+    text of only such characters normalises character by character; any other goes to
+    unicodedata. Lower case: the single-character lower case, except for Σ (its lower
+    case depends on context) and characters whose lower case is longer."""
+    seconds = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    for code in range(0x10000):
+        parts = unicodedata.decomposition(chr(code)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            seconds.add(int(parts[1], 16))
+    flags = bytearray(0x10000)
+    lower = array("H", [0xFFFF]) * 0x10000
+    normalised: dict[int, str] = {}
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        low = char.lower()
+        if len(low) == 1 and ord(low) < 0xFFFF and code != 0x3A3:
+            lower[code] = ord(low)
+        if code in seconds or unicodedata.combining(char):
+            continue
+        normalised[code] = unicodedata.normalize("NFKC", char)
+        if normalised[code] == char:
+            flags[code] = 1
+    mapped = {}
+    for code, text in normalised.items():
+        if text != chr(code) and all(ord(c) < 0x10000 and flags[ord(c)] == 1 for c in text):
+            flags[code] = 2
+            mapped[code] = text
+    _kernel.set_tables(bytes(flags), mapped, lower.tobytes())
+
+
+def _where(pos: int, end: int) -> str:
+    return "title" if pos < end else "body"
+
+
+def _snip(norm: str, pos: int) -> str:
+    start = max(0, pos - _SNIPPET)
+    around = norm[start : pos + _SNIPPET + 10].replace("\n", " | ")
+    return ("…" if start else "") + around.strip() + "…"
+
+
+# Evidence is a frozen dataclass; its generated __init__ sets each field through
+# object.__setattr__. Setting the slots directly is the same object, made ~3x faster.
+_EVIDENCE_SLOTS = tuple(getattr(Evidence, f.name).__set__ for f in fields(Evidence))
+
+
+def _evidence(rule: str, term: str, where: str, weight: float, snippet: str) -> Evidence:
+    item = object.__new__(Evidence)
+    rule_, term_, where_, weight_, snippet_ = _EVIDENCE_SLOTS
+    rule_(item, rule)
+    term_(item, term)
+    where_(item, where)
+    weight_(item, weight)
+    snippet_(item, snippet)
+    return item
+
+
+def _within(within: tuple[int, str]) -> tuple[int, int]:
+    return within[0], _UNIT[within[1]]
