@@ -2,8 +2,9 @@
 
 Measures a cold cycle (all items new), a warm cycle (every feed answers 304) and a
 cycle with 2 new items per feed, each as a whole `stmon` process: wall time, feeds/s,
-items/s and peak RSS. The floor is a bare httpx + feedparser script over the same farm
-at the same concurrency, storing nothing (bench/floor.py), also timed as a process.
+items/s and peak RSS (the sum of the peaks of the process and of the parser processes
+it starts). The floor is a bare httpx + feedparser script over the same farm at the
+same concurrency, storing nothing (bench/floor.py), also timed as a process.
 
     .venv/bin/python bench/bench_poll.py [--feeds 500] [--items 50] [--concurrency 16]
 """
@@ -15,6 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -23,17 +25,72 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def _peak_kb(pid: int) -> int | None:
+    """The process's peak RSS so far (VmHWM), in KiB; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class PeakWatch(threading.Thread):
+    """Samples the peak RSS of a process and of every process it starts (parser workers),
+    every 20 ms: the memory a run needs is the sum of those per-process peaks."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peaks: dict[int, int] = {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            stack = [self.pid]
+            while stack:
+                pid = stack.pop()
+                peak = _peak_kb(pid)
+                if peak is not None:
+                    self.peaks[pid] = max(self.peaks.get(pid, 0), peak)
+                stack.extend(_children(pid))
+            self.done.wait(0.02)
+
+
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Run ``cmd``; return (wall seconds, peak RSS in MB, stdout)."""
+    """Run ``cmd``; return (wall seconds, peak RSS in MB, stdout).
+
+    Peak RSS is the sum of the per-process peaks of ``cmd`` and the processes it starts
+    (wait4's ``ru_maxrss`` alone is the largest single one of them). ``cmd``'s own peak
+    is the larger of wait4's figure and the last sample when it has no children.
+    """
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    watch = PeakWatch(proc.pid)
+    watch.start()
     assert proc.stdout is not None
     out = proc.stdout.read().decode()
     _pid, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
+    watch.done.set()
+    watch.join()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{cmd} failed: {out}")
-    return elapsed, usage.ru_maxrss / 1024, out
+    children = sum(kb for pid, kb in watch.peaks.items() if pid != proc.pid)
+    own = watch.peaks.get(proc.pid, 0)
+    if not children:
+        own = max(own, usage.ru_maxrss)
+    return elapsed, (own + children) / 1024, out
 
 
 def write_config(folder: Path, port: int, feeds: int, concurrency: int, classify: bool) -> Path:

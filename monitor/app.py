@@ -12,27 +12,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
-from sqlalchemy.orm import Session
 
-from monitor.alert.channels import make_channel
 from monitor.alert.outbox import DeliverySettings, DeliveryWorker
-from monitor.alert.route import Router
 from monitor.config.schema import Config, FeedConfig
 from monitor.fetch import Fetcher, FetchSettings, make_client
 from monitor.log import log_event
 from monitor.model import PollOutcome
-from monitor.novelty import EventNews, NoveltyStage
 from monitor.poll import FeedSpec, Poller, PollSettings
 from monitor.process import Pipeline, WatchRules
-from monitor.schedule import FeedScheduler
 from monitor.service.metrics import Metrics
-from monitor.service.reload import ConfigReloader
-from monitor.service.supervise import Supervisor
 from monitor.store import migrate, repo
 from monitor.store.db import Database
-from monitor.store.instances import Membership
+
+if TYPE_CHECKING:  # the daemon's parts, imported when it starts (not by `poll --once`)
+    from sqlalchemy.orm import Session
+
+    from monitor.novelty import EventNews
+    from monitor.schedule import FeedScheduler
+    from monitor.service.reload import ConfigReloader
+    from monitor.service.supervise import Supervisor
 
 log = logging.getLogger(__name__)
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -67,7 +68,9 @@ def build_pipeline(config: Config) -> Pipeline:
     """
     if not config.watches:
         return Pipeline([])
+    from monitor.alert.route import Router
     from monitor.classify import load_rules
+    from monitor.novelty import NoveltyStage
 
     watches = [
         WatchRules(w.name, load_rules(w.rules), frozenset(f.name for f in config.feeds_of(w)))
@@ -91,6 +94,8 @@ def build_pipeline(config: Config) -> Pipeline:
 
 def delivery_worker(config: Config, db: Database, client: httpx.AsyncClient) -> DeliveryWorker:
     """The outbox worker with one channel object per enabled channel."""
+    from monitor.alert.channels import make_channel
+
     enabled = {name: c for name, c in config.channels.items() if c.enabled}
     channels = {name: make_channel(name, c, client=client) for name, c in enabled.items()}
     a = config.alerts
@@ -100,6 +105,13 @@ def delivery_worker(config: Config, db: Database, client: httpx.AsyncClient) -> 
         max_delay=a.max_delay.total_seconds(),
     )
     return DeliveryWorker(db, channels, enabled, settings=settings, instance=INSTANCE)
+
+
+def parse_workers() -> int:
+    """Parser processes: one per core beyond the first (the poller's own process needs
+    one core to fetch and store), at most two; none on a single core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(0, min(2, (cores or 1) - 1))
 
 
 def open_database(url: str) -> Database:
@@ -153,12 +165,15 @@ class Service:
             ),
             on_new_items=lambda _outcome: worker.wake.set(),
             metrics=metrics,
+            parse_workers=parse_workers(),
         )
         specs = feed_specs(config)
         sync_feeds(db, config.feeds)
         return cls(config, db, client, poller, worker, metrics, specs)
 
     def reloader(self, config_path: Path) -> ConfigReloader:
+        from monitor.service.reload import ConfigReloader
+
         return ConfigReloader(
             config_path,
             self.config,
@@ -199,12 +214,15 @@ class Service:
 
     async def close(self) -> None:
         await self.client.aclose()
-        self.poller.close()
+        await self.poller.aclose()
 
     async def poll_once(self, *, force: bool = False) -> list[PollOutcome]:
         """Poll every feed that is due (all of them with ``force``), then send what is due."""
         specs = self.specs if force else self._due(self.specs)
-        outcomes = list(await asyncio.gather(*(self.poller.poll(s) for s in specs)))
+        # twice the fetch concurrency: fetches never wait for a slot while others are parsed
+        # and stored, and no more documents than that are held at once
+        in_flight = 2 * self.config.fetch.concurrency
+        outcomes = await self.poller.poll_many(specs, in_flight=in_flight)
         await self.worker.deliver_due()
         return outcomes
 
@@ -221,6 +239,10 @@ class Service:
 
         With ``config_path``, SIGHUP or an edit of the config or a rules file reloads it.
         """
+        from monitor.schedule import FeedScheduler
+        from monitor.service.supervise import Supervisor
+        from monitor.store.instances import Membership
+
         membership = Membership(self.db, INSTANCE)
         await membership.join()  # on SQLite, refuses a second instance on the same file
         self.poller.owner, self.poller.due_only = INSTANCE, True

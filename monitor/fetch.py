@@ -60,6 +60,7 @@ ACCEPT = (
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 THROTTLE_STATUSES = frozenset({429, 503})
+DRAIN_BYTES = 64 * 1024  # read (and drop) at most this much of a non-2xx answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +175,11 @@ class Fetcher:
     async def _send(self, request: httpx.Request) -> _Answer:
         response = await self._client.send(request, stream=True, follow_redirects=False)
         try:
-            body = await self._read_body(response) if response.is_success else None
+            if response.is_success:
+                body: bytes | None = await self._read_body(response)
+            else:
+                body = None
+                await _drain(response)
         finally:
             await response.aclose()
         return _Answer(
@@ -210,6 +215,16 @@ class Fetcher:
         if slot is None:
             slot = self._hosts[host] = asyncio.Semaphore(self._settings.per_host)
         return slot
+
+
+async def _drain(response: httpx.Response, limit: int = DRAIN_BYTES) -> None:
+    """Read a short answer to its end (a 304, a redirect, an error page), so that its
+    connection goes back to the pool instead of being closed; a long one is cut."""
+    size = 0
+    async for chunk in response.aiter_raw():
+        size += len(chunk)
+        if size > limit:
+            return
 
 
 def _parse_url(raw: str) -> httpx.URL:

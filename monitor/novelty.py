@@ -55,7 +55,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from monitor import happening
@@ -65,6 +64,7 @@ from monitor.errors import StoreError
 from monitor.log import log_event
 from monitor.model import Label
 from monitor.process import Classified
+from monitor.store.repo import dialect_insert
 from monitor.store.tables import Event, EventItem, Item
 
 log = logging.getLogger(__name__)
@@ -371,7 +371,8 @@ class _Placer:
 
 def _insert(session: Session) -> Callable[..., Any]:
     """The dialect's INSERT (with ``on_conflict_do_nothing``)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert: Callable[..., Any] = dialect_insert(session)
+    return insert
 
 
 def _same_date(event: Event, r: _Report) -> bool:

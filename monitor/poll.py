@@ -1,9 +1,15 @@
-"""One poll of one feed, top to bottom: fetch → parse → normalise → store → process.
+"""One poll of one feed, top to bottom: claim → fetch → parse → normalise → store → process.
 
 Like miniflux's RefreshFeed: the feed row says what we knew (ETag, errors); the fetch
 is conditional; only items stored for the first time go on to ``Processor.process``
-(classification, novelty, alerts), inside the same transaction as their insert; the
-feed row then records success or failure and when to look again.
+(classification, novelty, alerts), inside the same transaction as their insert and the
+feed's outcome (success or failure, when to look again, the lease released).
+
+Store work runs on one writer thread (``StoreWriter``) that commits the jobs queued
+while it was busy together; parsing runs in parser processes when ``parse_workers`` is
+set (``ParsePool``), so a cycle fetches, parses and stores on more than one core.
+``poll_many`` claims feeds a chunk per statement and keeps a bounded number of polls in
+flight, so the documents held in memory do not grow with the number of feeds.
 """
 
 from __future__ import annotations
@@ -12,11 +18,11 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -24,18 +30,22 @@ from sqlalchemy.orm import Session
 from monitor.errors import FetchError, HTTPStatusError, MonitorError, ParseError
 from monitor.fetch import Fetcher, backoff_delay, next_check_delay
 from monitor.log import log_event
-from monitor.model import FeedState, FetchResult, Item, ParsedFeed, PollOutcome, StoredItem
-from monitor.normalise import normalise
-from monitor.parse import parse
+from monitor.model import FeedState, FetchResult, PollOutcome, StoredItem
+from monitor.parse.items import FeedItems, parse_items
+from monitor.parse.worker import ParsePool
 from monitor.store import instances, repo
 from monitor.store.db import Database
+from monitor.store.leases import Claim, NotClaimed
 from monitor.store.tables import Feed as FeedRow
+from monitor.store.writer import StoreWriter
 
 if TYPE_CHECKING:
     from monitor.service.metrics import Metrics
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
+
+CLAIM_CHUNK = 100  # feeds claimed per statement by poll_many
+ITEMS_PER_UNIT = 5  # a stored item weighs this fraction of a writer batch unit
 
 
 class Processor(Protocol):
@@ -59,6 +69,14 @@ class PollSettings:
     max_backoff: float = 6 * 3600.0
 
 
+@dataclass(frozen=True, slots=True)
+class _Ref:
+    """A claimed feed as ``repo.add_items`` needs it."""
+
+    id: int
+    name: str
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -79,6 +97,7 @@ class Poller:
         owner: str | None = None,
         due_only: bool = False,
         metrics: Metrics | None = None,
+        parse_workers: int = 0,
     ) -> None:
         self.db = db
         self.metrics = metrics
@@ -93,146 +112,194 @@ class Poller:
         self.clock = clock
         self.rng = rng or random.Random()
         # One writer thread: SQLite allows one writer, and the event loop never blocks on I/O.
-        self._store = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stmon-store")
+        self._writer = StoreWriter(db)
+        self._parser = ParsePool(parse_workers) if parse_workers > 0 else None
 
     def close(self) -> None:
-        self._store.shutdown(wait=True)
+        """Stop the writer thread (after the jobs queued); see also ``aclose``."""
+        self._writer.close()
 
-    async def _in_store(self, fn: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._store, fn)
+    async def aclose(self) -> None:
+        """Stop the parser processes, then the writer thread."""
+        if self._parser is not None:
+            await self._parser.close()
+        self.close()
 
     async def poll(self, spec: FeedSpec) -> PollOutcome:
         """Claim the feed (skipped if another instance holds it), poll it, release it."""
-        state = await self._in_store(lambda: self._claim(spec.name))
-        if isinstance(state, PollOutcome):
-            return state
+        claims = await self._writer.run(partial(self._claim, names=[spec.name]))
+        return await self._poll_claimed(spec, claims[spec.name])
+
+    async def poll_many(self, specs: Sequence[FeedSpec], *, in_flight: int) -> list[PollOutcome]:
+        """Poll ``specs`` (outcomes in their order), ``in_flight`` at most at once; feeds are
+        claimed ``CLAIM_CHUNK`` per statement as the polls get to them."""
+        outcomes: dict[str, PollOutcome] = {}
+        slots = asyncio.Semaphore(max(1, in_flight))
+        tasks: list[asyncio.Task[None]] = []
+        waiting: list[str] = []  # claimed, not started
+
+        async def one(spec: FeedSpec, claim: Claim) -> None:
+            try:
+                outcomes[spec.name] = await self._poll_claimed(spec, claim)
+            finally:
+                slots.release()
+
+        try:
+            for start in range(0, len(specs), CLAIM_CHUNK):
+                part = specs[start : start + CLAIM_CHUNK]
+                claims = await self._writer.run(partial(self._claim, names=[s.name for s in part]))
+                waiting = [s.name for s in part if isinstance(claims[s.name], Claim)]
+                for spec in part:
+                    claim = claims[spec.name]
+                    if isinstance(claim, NotClaimed):
+                        outcomes[spec.name] = self._skipped(claim)
+                        continue
+                    await slots.acquire()
+                    waiting.remove(spec.name)
+                    tasks.append(asyncio.create_task(one(spec, claim)))
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            if waiting:
+                await asyncio.shield(self._release(waiting))
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return [outcomes[s.name] for s in specs]
+
+    async def _poll_claimed(self, spec: FeedSpec, claim: Claim | NotClaimed) -> PollOutcome:
+        if isinstance(claim, NotClaimed):
+            return self._skipped(claim)
         started = time.monotonic()
         try:
-            outcome = await self._poll(spec, state)  # records the outcome, lease released
+            outcome = await self._poll(spec, claim)  # records the outcome, lease released
         except BaseException:
-            await asyncio.shield(self._in_store(lambda: self._release(spec.name)))
+            await asyncio.shield(self._release([spec.name]))
             raise
         if self.metrics is not None:
             self.metrics.record_poll(outcome, time.monotonic() - started)
         return outcome
 
-    async def _poll(self, spec: FeedSpec, state: FeedState) -> PollOutcome:
+    async def _poll(self, spec: FeedSpec, claim: Claim) -> PollOutcome:
+        state = FeedState(claim.name, claim.url, claim.etag, claim.last_modified)
         try:
             result = await self.fetcher.fetch(state)
         except FetchError as exc:
-            fetch_error = exc
-            return await self._in_store(lambda: self._failed(spec, fetch_error))
+            return await self._write_failure(spec, claim, exc)
         if result.not_modified:
             delay = next_check_delay(
                 spec.interval, ttl_minutes=None, max_age=result.max_age, retry_after=None
             )
-            return await self._in_store(lambda: self._succeeded(spec, result, None, delay, []))
+            return await self._write_success(spec, claim, result, None, delay)
         try:
-            parsed = parse(result.body or b"", result.content_type, result.url)
+            found = await self._parse(spec, result)
         except ParseError as exc:
-            parse_error = exc
-            return await self._in_store(lambda: self._failed(spec, parse_error))
-        items = self._normalise(spec, parsed, result.url)
+            return await self._write_failure(spec, claim, exc)
+        for reason in found.skipped:  # one odd entry, not the feed
+            log_event(log, logging.WARNING, "entry_skipped", feed=spec.name, reason=reason)
         delay = next_check_delay(
-            spec.interval, ttl_minutes=parsed.ttl_minutes, max_age=result.max_age, retry_after=None
+            spec.interval, ttl_minutes=found.ttl_minutes, max_age=result.max_age, retry_after=None
         )
-        outcome = await self._in_store(lambda: self._succeeded(spec, result, parsed, delay, items))
+        outcome = await self._write_success(spec, claim, result, found, delay)
         if outcome.new and self.on_new_items is not None:
             self.on_new_items(outcome)
         return outcome
 
-    def _claim(self, name: str) -> FeedState | PollOutcome:
-        now = self.clock()
-        with self.db.session() as session:
-            claimed = instances.claim_feed(session, name, self.owner, now, due_only=self.due_only)
-            row = repo.feed_by_name(session, name)
-        if row is None:
-            return PollOutcome(name, "skipped", error="feed is not in the store")
-        if not claimed:
-            log_event(
-                log,
-                logging.DEBUG,
-                "feed_skipped",
-                feed=name,
-                holder=row.lease_owner,
-                next_due=str(row.next_due),
+    async def _parse(self, spec: FeedSpec, result: FetchResult) -> FeedItems:
+        fetched, body = self.clock(), result.body or b""
+        if self._parser is not None:
+            return await self._parser.parse(
+                body, result.content_type, result.url, spec.name, fetched
             )
-            return PollOutcome(name, "skipped", next_due=row.next_due)
-        return FeedState(row.name, row.fetch_url, row.etag, row.last_modified)
+        return parse_items(body, result.content_type, result.url, spec.name, fetched)
 
-    def _end_lease(self, feed: FeedRow) -> None:
-        """Release the lease in the transaction that records the outcome."""
-        if feed.lease_owner == self.owner:
-            feed.lease_until = None
+    # --- store jobs (on the writer thread) -----------------------------------------------
 
-    def _release(self, name: str) -> None:
-        try:
-            with self.db.session() as session:
-                instances.release_feed(session, name, self.owner)
-        except (MonitorError, SQLAlchemyError) as exc:  # the lease runs out by itself
-            log_event(log, logging.WARNING, "feed_release_failed", feed=name, error=str(exc))
-
-    def _normalise(self, spec: FeedSpec, parsed: ParsedFeed, url: str) -> list[Item]:
+    def _claim(self, session: Session, names: list[str]) -> dict[str, Claim | NotClaimed]:
         now = self.clock()
-        items: list[Item] = []
-        for entry in parsed.entries:
-            try:
-                items.append(
-                    normalise(
-                        entry,
-                        source=spec.name,
-                        feed_url=url,
-                        fetched=now,
-                        feed_language=parsed.language,
-                    )
-                )
-            except (ValueError, TypeError, OverflowError) as exc:  # one odd entry, not the feed
-                log_event(log, logging.WARNING, "entry_skipped", feed=spec.name, reason=str(exc))
-        return items
+        return instances.claim_feeds(session, names, self.owner, now, due_only=self.due_only)
 
-    def _succeeded(
+    def _skipped(self, claim: NotClaimed) -> PollOutcome:
+        if not claim.stored:
+            return PollOutcome(claim.name, "skipped", error="feed is not in the store")
+        log_event(
+            log,
+            logging.DEBUG,
+            "feed_skipped",
+            feed=claim.name,
+            holder=claim.holder,
+            next_due=str(claim.next_due),
+        )
+        return PollOutcome(claim.name, "skipped", next_due=claim.next_due)
+
+    async def _release(self, names: list[str]) -> None:
+        def release(session: Session) -> None:
+            for name in names:
+                instances.release_feed(session, name, self.owner)
+
+        try:
+            await self._writer.run(release)
+        except (MonitorError, SQLAlchemyError) as exc:  # the lease runs out by itself
+            log_event(log, logging.WARNING, "feed_release_failed", feeds=names, error=str(exc))
+
+    async def _write_success(
         self,
         spec: FeedSpec,
+        claim: Claim,
         result: FetchResult,
-        parsed: ParsedFeed | None,
+        found: FeedItems | None,
         delay: float,
-        items: list[Item],
     ) -> PollOutcome:
-        now = self.clock()
-        warning = "; ".join(parsed.warnings)[:2000] if parsed and parsed.warnings else None
-        with self.db.session() as session:
-            feed = repo.feed_by_name(session, spec.name)
-            assert feed is not None
-            new = repo.add_items(session, feed, items, now)
-            if new and self.processor is not None:
-                self._process(session, new, now)
-            repo.record_success(
-                session,
-                feed,
-                now=now,
-                next_due=now + timedelta(seconds=delay),
-                etag=result.etag,
-                last_modified=result.last_modified,
-                fetch_url=result.permanent_url,
-                warning=warning,
-                new_items=len(new),
-            )
-            self._end_lease(feed)
+        items = found.items if found is not None else []
+        job = partial(self._succeeded, spec=spec, claim=claim, result=result, found=found,
+                      delay=delay)  # fmt: skip
+        outcome = await self._writer.run(job, weight=1 + len(items) // ITEMS_PER_UNIT)
         if result.permanent_url:
             log_event(log, logging.INFO, "feed_moved", feed=spec.name, url=result.permanent_url)
-        status = "not_modified" if parsed is None else ("new" if new else "unchanged")
         log_event(
             log,
             logging.INFO,
             "feed_polled",
             feed=spec.name,
-            status=status,
-            entries=len(items),
-            new=len(new),
+            status=outcome.status,
+            entries=outcome.fetched,
+            new=outcome.new,
             next_in=round(delay),
         )
-        if warning:
-            log_event(log, logging.WARNING, "feed_salvaged", feed=spec.name, warning=warning)
+        if outcome.warning:
+            log_event(
+                log, logging.WARNING, "feed_salvaged", feed=spec.name, warning=outcome.warning
+            )
+        return outcome
+
+    def _succeeded(
+        self,
+        session: Session,
+        spec: FeedSpec,
+        claim: Claim,
+        result: FetchResult,
+        found: FeedItems | None,
+        delay: float,
+    ) -> PollOutcome:
+        now = self.clock()
+        warning = "; ".join(found.warnings)[:2000] if found and found.warnings else None
+        items = found.items if found is not None else []
+        new = repo.add_items(session, _Ref(claim.id, claim.name), items, now) if items else []
+        if new and self.processor is not None:
+            self._process(session, new, now)
+        repo.record_polled(
+            session,
+            claim.id,
+            self.owner,
+            now=now,
+            next_due=now + timedelta(seconds=delay),
+            etag=result.etag,
+            last_modified=result.last_modified,
+            fetch_url=result.permanent_url,
+            warning=warning,
+            new_items=len(new),
+        )
+        status = "not_modified" if found is None else ("new" if new else "unchanged")
         return PollOutcome(
             spec.name,
             status,
@@ -250,43 +317,51 @@ class Poller:
         except Exception:  # the items are stored either way; processing is retried later
             log.exception("process_failed items=%d", len(new))
 
-    def _failed(self, spec: FeedSpec, exc: FetchError | ParseError) -> PollOutcome:
-        now = self.clock()
-        with self.db.session() as session:
-            feed = repo.feed_by_name(session, spec.name)
-            assert feed is not None
-            delay = backoff_delay(
-                spec.interval,
-                feed.consecutive_errors + 1,
-                cap=self.settings.max_backoff,
-                rng=self.rng,
-            )
-            retry_after = getattr(exc, "retry_after", None)
-            if retry_after:
-                delay = max(delay, min(retry_after, 24 * 3600.0))
-            repo.record_failure(
-                session,
-                feed,
-                now=now,
-                next_due=now + timedelta(seconds=delay),
-                error=_describe(exc),
-                failing_after=self.settings.failing_after,
-            )
-            self._end_lease(feed)
-            errors, failing = feed.consecutive_errors, feed.failing
+    async def _write_failure(
+        self, spec: FeedSpec, claim: Claim, exc: FetchError | ParseError
+    ) -> PollOutcome:
+        job = partial(self._failed, spec=spec, claim=claim, exc=exc)
+        outcome, errors, failing, delay = await self._writer.run(job)
         log_event(
             log,
             logging.WARNING,
             "feed_failed",
             feed=spec.name,
-            error=_describe(exc),
+            error=outcome.error,
             errors=errors,
             failing=failing,
             retry_in=round(delay),
         )
-        return PollOutcome(
-            spec.name, "error", error=_describe(exc), next_due=now + timedelta(seconds=delay)
+        return outcome
+
+    def _failed(
+        self, session: Session, spec: FeedSpec, claim: Claim, exc: FetchError | ParseError
+    ) -> tuple[PollOutcome, int, bool, float]:
+        now = self.clock()
+        feed = session.get(FeedRow, claim.id)
+        assert feed is not None
+        delay = backoff_delay(
+            spec.interval,
+            feed.consecutive_errors + 1,
+            cap=self.settings.max_backoff,
+            rng=self.rng,
         )
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            delay = max(delay, min(retry_after, 24 * 3600.0))
+        repo.record_failure(
+            session,
+            feed,
+            now=now,
+            next_due=now + timedelta(seconds=delay),
+            error=_describe(exc),
+            failing_after=self.settings.failing_after,
+        )
+        if feed.lease_owner == self.owner:  # the lease ends with the outcome recorded
+            feed.lease_until = None
+        next_due = now + timedelta(seconds=delay)
+        outcome = PollOutcome(spec.name, "error", error=_describe(exc), next_due=next_due)
+        return outcome, feed.consecutive_errors, feed.failing, delay
 
 
 def _describe(exc: FetchError | ParseError) -> str:

@@ -3,7 +3,8 @@
 ``Pipeline.process`` runs inside the transaction that inserted the items, so an item,
 its classifications (and, later stages: its story, event and alert rows) are committed
 together or not at all. Each watch classifies the items of the feeds it covers with
-its own rules; an item is relevant when any watch finds it so.
+its own rules; an item is relevant when any watch finds it so. The verdicts of a batch
+are written with one insert of classifications and one (executemany) update of items.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from monitor.classify import RuleSet
     from monitor.service.metrics import Metrics
 from monitor.log import log_event
-from monitor.model import Classification, StoredItem
-from monitor.store import repo
+from monitor.model import Classification, Label, StoredItem
 from monitor.store.tables import Classification as ClassificationRow
+from monitor.store.tables import Item as ItemRow
 
 log = logging.getLogger(__name__)
 
@@ -62,42 +64,37 @@ class Pipeline:
         self.metrics = metrics
 
     def process(self, session: Session, items: list[StoredItem], now: datetime) -> None:
-        classified = [self._classify(session, stored, now) for stored in items]
+        rows: list[dict[str, object]] = []
+        marks: list[dict[str, object]] = []
+        classified = [self._classify(stored, rows, marks) for stored in items]
+        connection = session.connection()
+        if rows:
+            connection.execute(insert(ClassificationRow), rows)
+        if marks:
+            connection.execute(_MARK, [{**mark, "b_now": now} for mark in marks])
         if self.next_stage is not None:
             self.next_stage.handle(session, classified, now)
 
-    def _classify(self, session: Session, stored: StoredItem, now: datetime) -> Classified:
+    def _classify(
+        self, stored: StoredItem, rows: list[dict[str, object]], marks: list[dict[str, object]]
+    ) -> Classified:
+        """Classify one item; its classification rows and relevance go to ``rows``/``marks``."""
         verdicts: dict[str, Classification] = {}
-        best: dict[str, ClassificationRow] = {}
+        best: dict[str, Label] = {}  # event type -> the best label any watch gave
         for watch in self.watches:
             if stored.feed not in watch.feeds:
                 continue
             verdict = watch.rules.classify(stored.item.title, stored.item.text)
             verdicts[watch.name] = verdict
             for label in verdict.labels:
-                row = best.get(label.event_type)
-                if row is None or label.score > row.score:
-                    best[label.event_type] = ClassificationRow(
-                        item_id=stored.id,
-                        event_type=label.event_type,
-                        score=label.score,
-                        tense=label.tense,
-                        evidence=[
-                            {
-                                "rule": e.rule,
-                                "term": e.term,
-                                "where": e.where,
-                                "weight": e.weight,
-                                "snippet": e.snippet,
-                            }
-                            for e in label.evidence
-                        ],
-                    )
-        session.add_all(best.values())
+                kept = best.get(label.event_type)
+                if kept is None or label.score > kept.score:
+                    best[label.event_type] = label
+        rows.extend(_row(stored.id, label) for label in best.values())
         if self.metrics is not None and best:
             self.metrics.record_classification(best.keys())
         relevant = any(v.relevant for v in verdicts.values())
-        repo.mark_classified(session, stored.id, relevant, now)
+        marks.append({"b_id": stored.id, "b_relevant": relevant})
         if relevant:
             log_event(
                 log,
@@ -109,3 +106,24 @@ class Pipeline:
                 title=stored.item.title[:120],
             )
         return Classified(stored, verdicts)
+
+
+def _row(item_id: int, label: Label) -> dict[str, object]:
+    return {
+        "item_id": item_id,
+        "event_type": label.event_type,
+        "score": label.score,
+        "tense": label.tense,
+        "evidence": [
+            {"rule": e.rule, "term": e.term, "where": e.where, "weight": e.weight,
+             "snippet": e.snippet}
+            for e in label.evidence
+        ],
+    }  # fmt: skip
+
+
+_MARK = (
+    update(ItemRow)
+    .where(ItemRow.id == bindparam("b_id"))
+    .values(relevant=bindparam("b_relevant"), classified=bindparam("b_now"))
+)

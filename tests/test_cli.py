@@ -143,3 +143,55 @@ def test_status_shows_each_feed_with_its_state_and_health(tmp_path: Path) -> Non
     assert feeds[0]["health"] == "error" and "refused" in feeds[0]["last_error"]
     table = run("status", "--db", db)
     assert "connection refused" in table.stdout
+
+
+def test_each_command_is_dispatched_to_the_module_that_registers_it() -> None:
+    import argparse
+
+    from monitor.cli import COMMANDS, build_parser
+
+    def commands(parser: argparse.ArgumentParser) -> set[str]:
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        return set(actions[0].choices)
+
+    assert commands(build_parser()) == set(COMMANDS)
+    for command, module in COMMANDS.items():
+        assert command in commands(build_parser(command)), (command, module)
+
+
+def test_find_command_skips_global_options() -> None:
+    from monitor.cli import find_command
+
+    assert find_command(["-c", "poll", "-v", "status", "--json"]) == "status"
+    assert find_command(["--config=x.yaml", "poll", "--once"]) == "poll"
+    assert find_command(["--help"]) is None
+    assert find_command(["nonsense"]) is None
+
+
+def test_poll_once_imports_neither_alembic_nor_the_email_or_template_stack(
+    feed_server: object, tmp_path: Path
+) -> None:
+    """`stmon poll --once` loads what a poll uses: no Alembic, Jinja2, smtplib, scheduler."""
+    from tests.support.feedserver import FeedServer
+
+    assert isinstance(feed_server, FeedServer)
+    fixtures = Path(__file__).parent / "data" / "feeds"
+    feed_server.put("/rss.xml", (fixtures / "rss20.xml").read_bytes())
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    assert run("db", "upgrade", "--db", db).returncode == 0
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        f"storage:\n  url: {db}\nfeeds:\n  - name: one\n    url: {feed_server.url('/rss.xml')}\n"
+    )
+    script = (
+        "import sys\nfrom monitor.cli import main\n"
+        f"code = main(['--config', {str(config)!r}, 'poll', '--once'])\n"
+        "heavy = ['alembic', 'jinja2', 'smtplib', 'apscheduler', 'watchfiles', 'mako']\n"
+        "print('LOADED', [m for m in heavy if m in sys.modules])\nraise SystemExit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "new items" in done.stdout
+    assert "LOADED []" in done.stdout

@@ -386,3 +386,20 @@ def test_a_second_run_on_the_same_sqlite_file_is_refused(
             assert instances.list_instances(session, datetime.now(UTC)) == []
     finally:
         database.dispose()
+
+
+def test_many_feeds_are_claimed_in_one_statement_and_each_name_is_answered(
+    db: Database,
+) -> None:
+    names = add_feeds(db, 5)
+    assert claim(db, names[0], "other", lease=timedelta(hours=1))
+    with db.session() as session:
+        found = instances.claim_feeds(session, [*names, "unknown"], "me", NOW)
+    claimed = {n for n, c in found.items() if isinstance(c, instances.Claim)}
+    assert claimed == set(names[1:])
+    held = found[names[0]]
+    assert isinstance(held, instances.NotClaimed) and held.holder == "other"
+    unknown = found["unknown"]
+    assert isinstance(unknown, instances.NotClaimed) and not unknown.stored
+    for name in names[1:]:
+        assert feed(db, name).lease_owner == "me"

@@ -70,3 +70,23 @@ def test_migrations_match_the_models(sqlite_url: str) -> None:
         assert diff == [], "models changed without a migration: add one in store/migrations"
     finally:
         engine.dispose()
+
+
+def test_the_head_known_at_build_time_is_alembics_head() -> None:
+    assert migrate.HEAD == migrate.head_revision()
+
+
+def test_the_revision_is_read_as_alembic_reads_it(sqlite_url: str) -> None:
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(sqlite_url)
+    try:
+        assert migrate.current_revision(engine) is None
+        migrate.upgrade(engine, "0001")
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert migrate.current_revision(engine) == "0001"
+        with pytest.raises(SchemaOutdated, match="at 0001, this stmon needs"):
+            migrate.ensure_current(engine)
+    finally:
+        engine.dispose()

@@ -1,24 +1,56 @@
 """The `stmon` command line: one subcommand per task, each with --help.
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config.
+
+A command's module is imported only when that command runs (``COMMANDS`` says which
+module registers which command), so `stmon poll --once` does not pay for the imports
+of `stmon classify` or `stmon alerts`. Without a known command (``--help``, a typo) every
+module is registered, and argparse lists or rejects as usual.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from monitor import __version__
-from monitor.cli import alerts_cmd, basic, classify_cmd, daemon, data_cmd, events_cmd, items
-from monitor.cli.common import EXIT_CONFIG, EXIT_FAILURE, report_error
 from monitor.errors import ConfigError, MonitorError
 
-COMMAND_MODULES = [basic, daemon, items, events_cmd, classify_cmd, alerts_cmd, data_cmd]
+EXIT_FAILURE = 1  # (as monitor.cli.common has them: importing this package stays light,
+EXIT_CONFIG = 2  # for it is what a parser process re-imports as the `stmon` script)
+
+# command -> the module (in monitor.cli) whose ``register`` adds it; in --help order
+COMMANDS = {
+    "check": "basic",
+    "version": "basic",
+    "schema": "basic",
+    "db": "basic",
+    "run": "daemon",
+    "poll": "daemon",
+    "status": "daemon",
+    "items": "items",
+    "events": "events_cmd",
+    "classify": "classify_cmd",
+    "eval": "classify_cmd",
+    "rules": "classify_cmd",
+    "alerts": "alerts_cmd",
+    "prune": "data_cmd",
+    "export": "data_cmd",
+    "backup": "data_cmd",
+}
+_VALUED = frozenset({"-c", "--config"})  # global options that take a value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"monitor.cli.{name}")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command, or only those of ``command``'s module."""
     parser = argparse.ArgumentParser(
         prog="stmon",
         description="Monitor news feeds for new events in Seoul–Tokyo relations.",
@@ -33,16 +65,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument("--version", action="version", version=f"stmon {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMAND_MODULES:
-        module.register(sub)
+    modules = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for module in modules:
+        command_module(module).register(sub)
     return parser
 
 
+def find_command(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv`` (the first word that is not a global option)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _VALUED:
+            skip = True
+        elif arg == "--" or not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(find_command(args_list))
+    args = parser.parse_args(args_list)
     if args.verbose:
         logging.getLogger().setLevel(logging.DEBUG)
+    from monitor.cli.common import report_error
+
     try:
         code: int = args.func(args)
     except ConfigError as exc:

@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from monitor.app import Service, build_pipeline, open_database
@@ -24,10 +24,11 @@ from monitor.config.load import config_path
 from monitor.config.schema import Config, FeedConfig
 from monitor.log import setup_logging
 from monitor.model import PollOutcome
-from monitor.service.health import source_health
-from monitor.service.settings import SourceHealthSettings
-from monitor.store import instances, migrate, repo
+from monitor.store import migrate, repo
 from monitor.store.db import Database
+
+if TYPE_CHECKING:
+    from monitor.store.instances import InstanceInfo
 
 DEFAULT_DB = "sqlite:///var/stmon.db"
 
@@ -134,6 +135,10 @@ async def _poll(service: Service, force: bool) -> list[PollOutcome]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from monitor.service.health import source_health
+    from monitor.service.settings import SourceHealthSettings
+    from monitor.store import instances
+
     config = None if args.db else config_of(args)
     url = args.db or (config.storage.url if config else DEFAULT_DB)
     settings = config.service.source_health if config else SourceHealthSettings()
@@ -232,7 +237,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _instance_rows(members: list[instances.InstanceInfo]) -> list[dict[str, Any]]:
+def _instance_rows(members: list[InstanceInfo]) -> list[dict[str, Any]]:
     """The running instances (several share one PostgreSQL database) and what each holds."""
     return [
         {

@@ -1,7 +1,8 @@
 """Engine and sessions; SQLite pragmas; the schema-version check.
 
-SQLite runs in WAL mode with foreign keys on and a busy timeout; a relative SQLite
-path is relative to the working directory, and its folder is created on first use.
+SQLite runs in WAL mode with foreign keys on, a busy timeout and a 16 MiB page cache;
+a relative SQLite path is relative to the working directory, and its folder is created
+on first use.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # 16 MiB of page cache (the default is 2): the index pages a poll's inserts touch
+    # (story bands, items) stay in memory instead of being read back again and again
+    cursor.execute("PRAGMA cache_size=-16384")
     cursor.close()
 
 

@@ -6,13 +6,8 @@ heartbeat is older than ``EXPIRY`` is dead: ``reclaim``, run by every live insta
 each heartbeat, frees its feed leases and alert claims and deletes its row, so the work
 of a crashed instance moves to the others within ``EXPIRY + HEARTBEAT``.
 
-A feed is polled by the instance that claims it. ``claim_feed`` is one UPDATE of the
-row a subquery picks when the feed is due and its lease free, and succeeds for exactly
-one of several racing instances: on PostgreSQL the subquery is ``FOR UPDATE SKIP
-LOCKED`` (a row another instance is claiming or recording is skipped, never waited
-for, and a row changed meanwhile is re-checked); SQLite runs one writer at a time.
-``release_feed`` ends the lease once the outcome is recorded and keeps ``lease_owner``
-naming the instance that polled the feed last (the feeds `stmon status` says it holds).
+A feed is polled by the instance that claims it: ``monitor.store.leases`` (its names
+are re-exported here) takes and releases the feed leases.
 
 SQLite cannot be shared like this: ``lock_sqlite`` holds an fcntl lock on ``<db>.lock``
 for the life of the process, and a second `stmon run` on the same file is refused,
@@ -33,22 +28,40 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, or_, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from monitor.errors import MonitorError, StoreError
 from monitor.log import log_event
 from monitor.store.db import Database
+from monitor.store.leases import (
+    DUE_SLACK,
+    FEED_LEASE,
+    Claim,
+    NotClaimed,
+    claim_feed,
+    claim_feeds,
+    release_feed,
+)
 from monitor.store.tables import Alert, Feed, Instance
+
+__all__ = [
+    "DUE_SLACK",
+    "FEED_LEASE",
+    "Claim",
+    "Membership",
+    "NotClaimed",
+    "claim_feed",
+    "claim_feeds",
+    "release_feed",
+]
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT = timedelta(seconds=10)  # how often a running instance says it is alive
 EXPIRY = timedelta(seconds=30)  # silent this long: dead, its leases are free
-FEED_LEASE = timedelta(minutes=5)  # longest a poll may hold a feed (longer than any fetch)
-DUE_SLACK = timedelta(seconds=1)  # a job may fire a moment before the feed's next_due
 
 
 def new_instance_id() -> str:
@@ -61,48 +74,6 @@ def utcnow() -> datetime:
 
 def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-# --- feed leases ---------------------------------------------------------------------
-
-
-_CLAIMED = aliased(Feed)  # one alias for every claim, so the statement is compiled once
-
-
-def claim_feed(
-    session: Session,
-    name: str,
-    owner: str,
-    now: datetime,
-    lease: timedelta = FEED_LEASE,
-    *,
-    due_only: bool = True,
-) -> bool:
-    """Take the lease on feed ``name`` if it is free (and, with ``due_only``, the feed due).
-
-    Commit right after: the lease protects the fetch that follows, outside any transaction.
-    """
-    row = _CLAIMED
-    conditions = [row.name == name, or_(row.lease_until.is_(None), row.lease_until < now)]
-    if due_only:
-        conditions.append(or_(row.next_due.is_(None), row.next_due <= now + DUE_SLACK))
-    target = select(row.id).where(*conditions)
-    if session.get_bind().dialect.name == "postgresql":
-        # A row another transaction is writing is being polled or claimed: skip, never wait.
-        target = target.with_for_update(skip_locked=True)
-    result = session.execute(
-        update(Feed)
-        .where(Feed.id == target.scalar_subquery())
-        .values(lease_owner=owner, lease_until=now + lease)
-    )
-    return _rowcount(result) == 1
-
-
-def release_feed(session: Session, name: str, owner: str) -> None:
-    """End ``owner``'s lease on the feed; the feed stays listed as last polled by it."""
-    session.execute(
-        update(Feed).where(Feed.name == name, Feed.lease_owner == owner).values(lease_until=None)
-    )
 
 
 # --- membership ------------------------------------------------------------------------

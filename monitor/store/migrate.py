@@ -1,21 +1,31 @@
-"""Alembic, driven from code: ``stmon db upgrade`` and the start-up schema check."""
+"""Alembic, driven from code: ``stmon db upgrade`` and the start-up schema check.
+
+The start-up check (``ensure_current``) reads the ``alembic_version`` table itself and
+compares it with ``HEAD``, the newest revision in ``migrations/versions`` (a test holds
+the two equal), so starting the daemon or a poll does not import Alembic; upgrades and
+the error paths do.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 
 from monitor.errors import SchemaOutdated
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+HEAD = "0002"  # the head revision of migrations/versions: update with each new migration
+VERSION_TABLE = "alembic_version"
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -23,19 +33,29 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def head_revision() -> str:
-    script = ScriptDirectory(str(MIGRATIONS))
-    head = script.get_current_head()
+    """The head revision as Alembic finds it in the migration scripts."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
     assert head is not None
     return head
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's revision (None: no stmon schema), read as Alembic stores it."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return None
+        rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+    if len(rows) > 1:
+        raise SchemaOutdated(f"the database has several schema heads: {sorted(r[0] for r in rows)}")
+    return str(rows[0][0]) if rows else None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Apply pending migrations; returns (revision before, revision after)."""
+    from alembic import command
+
     before = current_revision(engine)
     command.upgrade(alembic_config(engine), revision)
     return before, current_revision(engine) or ""
@@ -43,18 +63,19 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
 
 def ensure_current(engine: Engine) -> None:
     """Refuse to run on a schema that is missing or older than this code."""
-    current, head = current_revision(engine), head_revision()
-    if current == head:
+    current = current_revision(engine)
+    if current == HEAD:
         return
     if current is None:
         raise SchemaOutdated(
             f"the database at {engine.url.render_as_string()} has no stmon schema yet"
         )
-    script = ScriptDirectory(str(MIGRATIONS))
-    known = {rev.revision for rev in script.walk_revisions()}
+    from alembic.script import ScriptDirectory
+
+    known = {rev.revision for rev in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
     if current not in known:
         raise SchemaOutdated(
-            f"the database schema ({current}) is newer than this stmon ({head})",
+            f"the database schema ({current}) is newer than this stmon ({HEAD})",
             hint="upgrade stmon, or point it at another database",
         )
-    raise SchemaOutdated(f"the database schema is at {current}, this stmon needs {head}")
+    raise SchemaOutdated(f"the database schema is at {current}, this stmon needs {HEAD}")

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, Table, bindparam, case, func, null, select, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from monitor.model import Item, StoredItem
@@ -23,6 +24,16 @@ from monitor.store.tables import Instance as InstanceRow
 from monitor.store.tables import Item as ItemRow
 
 GUID_MAX = 500
+
+
+class FeedKey(Protocol):
+    """A feed row, or anything naming one: its id and name."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 def url_key(url: str) -> str:
@@ -59,7 +70,8 @@ def sync_feeds(session: Session, feeds: Sequence[tuple[str, str]], now: datetime
         if name not in rows
     ]
     if new:
-        session.execute(_insert(session)(Feed).on_conflict_do_nothing(index_elements=["name"]), new)
+        insert = dialect_insert(session)(Feed).on_conflict_do_nothing(index_elements=["name"])
+        session.execute(insert, new)
     for name, url in feeds:
         row = rows.get(name)
         if row is None:
@@ -110,6 +122,61 @@ def record_success(
         feed.last_new_item = now
 
 
+def record_polled(
+    session: Session,
+    feed_id: int,
+    owner: str,
+    *,
+    now: datetime,
+    next_due: datetime,
+    etag: str | None,
+    last_modified: str | None,
+    fetch_url: str | None = None,
+    warning: str | None = None,
+    new_items: int = 0,
+) -> None:
+    """``record_success`` as one UPDATE by id, ending ``owner``'s lease on the feed."""
+    validators = etag is not None or last_modified is not None
+    statement = _polled_statement(validators, bool(fetch_url), bool(new_items))
+    params = {
+        "b_id": feed_id,
+        "b_owner": owner,
+        "b_now": now,
+        "b_next_due": next_due,
+        "b_warning": warning,
+        "b_etag": etag,
+        "b_last_modified": last_modified,
+        "b_fetch_url": fetch_url,
+    }
+    session.connection().execute(statement, params)
+
+
+@lru_cache(maxsize=8)
+def _polled_statement(validators: bool, moved: bool, new: bool) -> Any:
+    """The UPDATE of ``record_polled``, built (and compiled) once per set of columns."""
+    table = cast(Table, Feed.__table__)
+    feeds = table.c
+    values: dict[str, Any] = {
+        "last_fetch": bindparam("b_now"),
+        "last_success": bindparam("b_now"),
+        "next_due": bindparam("b_next_due"),
+        "consecutive_errors": 0,
+        "failing": False,
+        "last_error": None,
+        "last_warning": bindparam("b_warning"),
+        "lease_until": case(
+            (feeds.lease_owner == bindparam("b_owner"), null()), else_=feeds.lease_until
+        ),
+    }
+    if validators:
+        values["etag"], values["last_modified"] = bindparam("b_etag"), bindparam("b_last_modified")
+    if moved:
+        values["fetch_url"] = bindparam("b_fetch_url")
+    if new:
+        values["last_new_item"] = bindparam("b_now")
+    return update(table).where(feeds.id == bindparam("b_id")).values(values)
+
+
 def record_failure(
     session: Session,
     feed: Feed,
@@ -129,12 +196,17 @@ def record_failure(
 # --- items -------------------------------------------------------------------------------
 
 
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+def dialect_insert(session: Session) -> Any:
+    """The dialect's INSERT (with ``on_conflict_do_nothing``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql  # (imported already by a PostgreSQL engine)
+
+        return postgresql.insert
+    return sqlite.insert
 
 
 def add_items(
-    session: Session, feed: Feed, items: Sequence[Item], now: datetime
+    session: Session, feed: FeedKey, items: Sequence[Item], now: datetime
 ) -> list[StoredItem]:
     """Store a feed's items; returns only those stored for the first time.
 
@@ -173,12 +245,14 @@ def add_items(
         if same_text.setdefault(item.content_hash, key) == key:
             candidates[key] = item
     stored: list[StoredItem] = []
-    insert = _insert(session)
+    insert = dialect_insert(session)
+    connection = session.connection()  # Core statements: no ORM bulk machinery per row
+    items_table, sources_table = ItemRow.__table__, ItemSource.__table__
     if candidates:
-        rows = session.execute(
-            insert(ItemRow)
+        rows = connection.execute(
+            insert(items_table)
             .on_conflict_do_nothing(index_elements=["url_key"])
-            .returning(ItemRow.id, ItemRow.url_key),
+            .returning(items_table.c.id, items_table.c.url_key),
             # in key order: concurrent writers then take the unique-index locks in one
             # order, so two instances storing the same story cannot deadlock (PostgreSQL)
             [_item_values(candidates[key], feed.id, key) for key in sorted(candidates)],
@@ -202,8 +276,8 @@ def add_items(
         }
         for key, item in fresh.items()
     ]
-    session.execute(
-        insert(ItemSource).on_conflict_do_nothing(index_elements=["feed_id", "guid"]), sources
+    connection.execute(
+        insert(sources_table).on_conflict_do_nothing(index_elements=["feed_id", "guid"]), sources
     )
     stored.sort(key=lambda s: s.id)
     return stored
@@ -270,7 +344,7 @@ def add_alert(
 ) -> int:
     """Insert one outbox row unless its idempotency key exists; returns 1 if inserted."""
     result = session.execute(
-        _insert(session)(AlertRow)
+        dialect_insert(session)(AlertRow)
         .values(
             idempotency_key=key,
             event_id=event_id,

@@ -1,0 +1,127 @@
+"""One writer thread that commits what the event loop hands it, several jobs per commit.
+
+SQLite allows one writer, and a commit costs more than most of what a poll writes (the
+claim of a feed, the outcome of a 304), so jobs queued while the writer was busy are run
+together in one transaction: group commit. A job's awaitable resolves only after the
+transaction holding it committed, so a caller that was told "done" has its rows on disk
+(a poll records its feed's items and outcome in one job: they commit together).
+
+If a job raises, the batch is rolled back and its jobs are run again one transaction
+each, so one bad job fails alone. Jobs are therefore functions of the session and their
+arguments only (running one twice after a rollback is the same as running it once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from monitor.store.db import Database
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_BATCH = 64  # jobs per transaction
+
+
+@dataclass(slots=True)
+class _Job(Generic[T]):
+    fn: Callable[[Session], T]
+    future: asyncio.Future[T]
+    loop: asyncio.AbstractEventLoop
+    weight: int = 1
+    result: Any = field(default=None)
+
+
+class StoreWriter:
+    """Runs ``fn(session)`` jobs on one thread, committing queued jobs together."""
+
+    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="stmon-store", daemon=True)
+                self._thread.start()
+
+    async def run(self, fn: Callable[[Session], T], *, weight: int = 1) -> T:
+        """Run ``fn`` in a transaction (maybe shared with other jobs); its result once committed.
+
+        ``weight`` (say, the number of items a job stores) keeps a batch from growing
+        past ``max_batch`` units of work, so no job waits long behind a large batch.
+        """
+        if self._thread is None:
+            self._start()
+        loop = asyncio.get_running_loop()
+        job: _Job[T] = _Job(fn, loop.create_future(), loop, max(1, weight))
+        self._queue.put(job)
+        return await job.future
+
+    def close(self) -> None:
+        """Finish the queued jobs, then stop the thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            first = self._queue.get()
+            if first is None:
+                break
+            batch, load = [first], first.weight
+            while load < self.max_batch:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                batch.append(job)
+                load += job.weight
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Job[Any]]) -> None:
+        try:
+            with self.db.session() as session:
+                for job in batch:
+                    job.result = job.fn(session)
+        except BaseException as exc:
+            if len(batch) == 1:
+                _settle(batch[0], error=exc)
+                return
+            for job in batch:  # one at a time: only the job at fault fails
+                self._commit([job])
+            return
+        for job in batch:
+            _settle(job, result=job.result)
+
+
+def _settle(job: _Job[Any], *, result: Any = None, error: BaseException | None = None) -> None:
+    def settle() -> None:
+        if job.future.done():  # the caller was cancelled; the work is committed anyway
+            return
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(result)
+
+    try:
+        job.loop.call_soon_threadsafe(settle)
+    except RuntimeError:  # the loop is closed: nobody waits any more
+        log.debug("store job finished after its event loop closed")

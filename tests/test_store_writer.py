@@ -1,0 +1,113 @@
+"""The store's writer thread: jobs queued together commit together; a bad job fails alone."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.store import migrate, repo
+from monitor.store.db import Database
+from monitor.store.tables import Feed
+from monitor.store.writer import StoreWriter
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    migrate.upgrade(database.engine)
+    yield database
+    database.dispose()
+
+
+def add_feed(name: str) -> Callable[[Session], int]:
+    def job(session: Session) -> int:
+        repo.sync_feeds(session, [(name, f"http://127.0.0.1:9/{name}.xml")], NOW)
+        return len(name)
+
+    return job
+
+
+def feed_names(db: Database) -> set[str]:
+    with db.session() as session:
+        return set(session.scalars(select(Feed.name)))
+
+
+def test_jobs_queued_while_the_writer_is_busy_share_one_transaction(db: Database) -> None:
+    writer = StoreWriter(db)
+    release = threading.Event()
+    transactions: list[int] = []
+
+    def blocker(session: Session) -> None:
+        release.wait(10)
+
+    def count(session: Session) -> int:
+        transactions.append(id(session))
+        return session.scalar(select(func.count()).select_from(Feed)) or 0
+
+    async def scenario() -> list[object]:
+        first = asyncio.ensure_future(writer.run(blocker))
+        await asyncio.sleep(0.05)  # the writer is now inside ``blocker``
+        queued = [asyncio.ensure_future(writer.run(count)) for _ in range(5)]
+        await asyncio.sleep(0.05)
+        release.set()
+        await first
+        return list(await asyncio.gather(*queued))
+
+    try:
+        results = asyncio.run(scenario())
+    finally:
+        writer.close()
+    assert results == [0] * 5
+    assert len(set(transactions)) == 1  # the five queued jobs ran in one session
+
+
+def test_a_failing_job_fails_alone_and_the_others_commit(db: Database) -> None:
+    writer = StoreWriter(db)
+    release = threading.Event()
+
+    def blocker(session: Session) -> None:
+        release.wait(10)
+
+    def broken(session: Session) -> None:
+        repo.sync_feeds(session, [("half-done", "http://127.0.0.1:9/x.xml")], NOW)
+        raise ValueError("bad job")
+
+    async def scenario() -> list[object]:
+        first = asyncio.ensure_future(writer.run(blocker))
+        await asyncio.sleep(0.05)
+        jobs = [
+            asyncio.ensure_future(writer.run(add_feed("a"))),
+            asyncio.ensure_future(writer.run(broken)),
+            asyncio.ensure_future(writer.run(add_feed("bb"))),
+        ]
+        await asyncio.sleep(0.05)
+        release.set()
+        await first
+        return list(await asyncio.gather(*jobs, return_exceptions=True))
+
+    try:
+        first, failed, third = asyncio.run(scenario())
+    finally:
+        writer.close()
+    assert (first, third) == (1, 2)
+    assert isinstance(failed, ValueError)
+    assert feed_names(db) == {"a", "bb"}  # nothing of the failed job was kept
+
+
+def test_close_finishes_the_queued_jobs(db: Database) -> None:
+    writer = StoreWriter(db)
+
+    async def scenario() -> object:
+        return await writer.run(add_feed("kept"))
+
+    assert asyncio.run(scenario()) == 4
+    writer.close()
+    assert feed_names(db) == {"kept"}
