@@ -143,6 +143,17 @@ def test_kernel_clean_is_normalize_after_nfkc() -> None:
         assert _kernel.clean(unicodedata.normalize("NFKC", text)) == normalize(text), repr(text)
 
 
+def test_kernel_prepare_is_normalize() -> None:
+    """NFKC from the tables (or unicodedata when they cannot settle a text) and clean()."""
+    _tables()
+    rng = random.Random(5)
+    pool = "가한國韓ｶﾞ（）！１ｗ…‚·ｰが\u3099\u1161\u11a8ᄀ\u0301eé\U0001f600 "
+    pool += "\u3000\u00a0—’“aZ\t\n\u200b"
+    for _ in range(5000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randrange(0, 15)))
+        assert _kernel.prepare(text) == normalize(text), repr(text)
+
+
 def test_kernel_nfkc_tables_agree_with_unicodedata() -> None:
     _tables()
     for code in range(0x10000):
@@ -214,7 +225,8 @@ def test_rules_too_large_for_the_kernel_fall_back_to_the_reference(
         "Korea7 and Japan2025 summit talks; 7Seoul 2Tokyo summit.",
         "South Korea's Lee and Japan's Ishiba hold summits. S. Korea, U.S. and Japan meet!",
         'Koreans, Japanese-Korean ties: Ishiba-Lee summit (talks) "next week." Japan',
-        "한일정상회담을 갖고 일본과 한국은 셔틀외교를 복원하기로 합의했다。日韓首脳会談で一致した。",
+        "한일정상회담을 갖고 일본과 한국은 셔틀외교를 복원하기로 합의했다。"
+        "日韓首脳会談で一致した。",
         "ＧＳＯＭＩＡ 日・韓 한·일 정상 — Tokyo–Seoul talks… Japan’s “summit”",
         "İstanbul ſummit Σ Korea Japan summit will be held",
     ],

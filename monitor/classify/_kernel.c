@@ -4,9 +4,10 @@
  * terms.py computes (tests/test_classify_kernel.py compares the two on corpora and on
  * generated texts), in one pass per automaton and plain array work:
  *
- * - clean(text): text.normalize() without the NFKC step (the caller does that);
+ * - prepare(text): text.normalize() (NFKC from tables where they settle the text,
+ *   unicodedata otherwise; clean(text) is the same without NFKC);
  * - Kernel(...): the compiled rules (kernel.py builds the arguments from a RuleSet);
- * - Kernel.classify(title, text, regex): clean-up, lower-casing, the gate, then every
+ * - Kernel.classify(title, text, regex): prepare(), lower-casing, the gate, then every
  *   type's score and evidence as positions and term ids; `regex(clue, low, title_end)`
  *   is called for a regex clue only when a type reaches it and the text has one of the
  *   literals every match starts with; it returns [(start, matched text), ...].
@@ -702,7 +703,7 @@ typedef struct {
     IVec tids;   /* term ids of evidence (near / all clues) */
     PyObject **regex; /* per clue: the regex callback's answer */
     PyObject *regex_fn;
-    PyObject *low;
+    PyObject *low; /* the text as a str, made for the first regex clue */
     int folded; /* the text has characters that make the regex candidates say nothing */
 } Doc;
 
@@ -1138,6 +1139,11 @@ static int same_sentence_as(Doc *d, int32_t g, int32_t pos) {
 }
 
 static int regex_hits(Doc *d, int32_t ci, HVec *out) {
+    if (d->low == NULL) {
+        d->low = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, d->text, d->n);
+        if (d->low == NULL)
+            return -1;
+    }
     if (d->regex[ci] == NULL) {
         PyObject *found = PyObject_CallFunction(d->regex_fn, "iOi", (int)ci, d->low, (int)d->title_end);
         if (found == NULL)
@@ -1426,9 +1432,9 @@ static int gate(Doc *d, PyObject **sides_out, PyObject **veto_out) {
 }
 
 /* classify(low, title_end, regex) -> (relevant, sides, veto, types | None) */
-static PyObject *classify_low(Kernel *k, PyObject *low, Py_ssize_t title_end, PyObject *regex_fn,
-                              int folded) {
-    Py_ssize_t n = PyUnicode_GET_LENGTH(low);
+/* the gate and the types on the lower-cased text (one code point per element) */
+static PyObject *classify_low(Kernel *k, const Py_UCS4 *text, Py_ssize_t n, Py_ssize_t title_end,
+                              PyObject *regex_fn, int folded) {
     if (n >= INT32_MAX / 2) {
         PyErr_SetString(PyExc_OverflowError, "text too long for the kernel");
         return NULL;
@@ -1436,19 +1442,10 @@ static PyObject *classify_low(Kernel *k, PyObject *low, Py_ssize_t title_end, Py
     Doc d;
     memset(&d, 0, sizeof(d));
     d.k = k;
-    Py_UCS4 *text;
-    text = PyMem_Malloc(((size_t)n + 1) * sizeof(Py_UCS4));
-    if (text == NULL)
-        return PyErr_NoMemory();
-    if (PyUnicode_AsUCS4(low, text, n + 1, 1) == NULL) {
-        PyMem_Free(text);
-        return NULL;
-    }
     d.text = text;
     d.n = (int32_t)n;
     d.title_end = (int32_t)title_end;
     d.regex_fn = regex_fn;
-    d.low = low;
     d.folded = folded;
     IVec hits = {0};
     HVec chits = {0};
@@ -1461,7 +1458,10 @@ static PyObject *classify_low(Kernel *k, PyObject *low, Py_ssize_t title_end, Py
     if (scan_first(k, &k->ascii, &d, &hits) < 0)
         goto done;
     Py_ssize_t split = hits.n;
-    if (!PyUnicode_IS_ASCII(low) && scan(k, &k->wide, &d, &hits) < 0)
+    int wide = 0;
+    for (Py_ssize_t i = 0; i < n && !wide; i++)
+        wide = text[i] >= 128;
+    if (wide && scan(k, &k->wide, &d, &hits) < 0)
         goto done;
     if (doc_groups(&d, &hits, split) < 0)
         goto done;
@@ -1499,11 +1499,13 @@ done:
     free(d.tense);
     free(d.wc);
     free(d.tids.v);
-    PyMem_Free(text);
+    Py_XDECREF(d.low);
     return result;
 }
 
 static PyObject *clean_str(PyObject *text);
+static PyObject *prepare_str(PyObject *text);
+static int prepare_into(PyObject *text, Py_UCS4 **out_p, Py_ssize_t *used, Py_ssize_t *cap_p);
 
 /* Per-character tables for the BMP, set once by set_tables() (kernel.py computes them
  * from unicodedata): how NFKC treats a character on its own when nothing around it can
@@ -1515,6 +1517,10 @@ static int32_t *nf_map_off;   /* their NFKC text: nf_pool[off[i] .. off[i + 1]) 
 static Py_UCS4 *nf_pool;
 static int32_t nf_map_n;
 static uint16_t *lower_table; /* 65536: the lower case, 0xFFFF for "ask str.lower()" */
+/* what prepare() does with a character: NFKC and clean() in one table */
+enum { ACT_KEEP = 0, ACT_SPACE = 1, ACT_DROP = 2, ACT_REPLACE = 3, ACT_MAP = 4, ACT_OTHER = 5 };
+static uint8_t *act_table; /* 65536 */
+static Py_UCS4 clean_action(Py_UCS4 c);
 
 static PyObject *set_tables(PyObject *module, PyObject *args) {
     (void)module;
@@ -1576,7 +1582,25 @@ static PyObject *set_tables(PyObject *module, PyObject *args) {
             pool[at++] = PyUnicode_READ_CHAR(v, j);
     }
     off[m] = at;
+    uint8_t *act = malloc(65536);
+    if (act == NULL) {
+        free(f), free(l), free(cps), free(off), free(pool);
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_UCS4 c = 0; c < 0x10000; c++) {
+        if (f[c] == NF_MAP) {
+            act[c] = ACT_MAP;
+        } else if (f[c] != NF_KEEP) {
+            act[c] = ACT_OTHER;
+        } else {
+            Py_UCS4 a = clean_action(c);
+            act[c] = a == 0 ? ACT_KEEP : a == 1 ? ACT_SPACE : a == 2 ? ACT_DROP : ACT_REPLACE;
+        }
+    }
     free(nf_flags), free(lower_table), free(nf_map_cp), free(nf_map_off), free(nf_pool);
+    free(act_table);
+    act_table = act;
     nf_flags = f;
     lower_table = l;
     nf_map_cp = cps;
@@ -1648,30 +1672,6 @@ static PyObject *nfkc(PyObject *module, PyObject *text) {
     return result;
 }
 
-/* str.lower() of a text from the lower-case table; NULL (no exception) when the text
- * has a character the table leaves to str.lower() (several characters, or context). */
-static PyObject *lower_fast(PyObject *text) {
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    int kind = PyUnicode_KIND(text);
-    if (lower_table == NULL || kind == PyUnicode_4BYTE_KIND)
-        return NULL;
-    Py_UCS4 *out = PyMem_Malloc(((size_t)n + 1) * sizeof(Py_UCS4));
-    if (out == NULL)
-        return PyErr_NoMemory();
-    const void *data = PyUnicode_DATA(text);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        uint16_t l = lower_table[PyUnicode_READ(kind, data, i)];
-        if (l == 0xFFFF) {
-            PyMem_Free(out);
-            return NULL;
-        }
-        out[i] = l;
-    }
-    PyObject *low = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, n);
-    PyMem_Free(out);
-    return low;
-}
-
 /* classify(title, text, regex) -> (norm, title_end, relevant, sides, veto, types | None)
  *
  * title and text are NFKC already (the caller does that for non-ASCII text); norm is
@@ -1680,58 +1680,60 @@ static PyObject *kernel_classify(Kernel *k, PyObject *args) {
     PyObject *title, *text, *regex_fn;
     if (!PyArg_ParseTuple(args, "UUO", &title, &text, &regex_fn))
         return NULL;
-    PyObject *head = NULL, *body = NULL, *norm = NULL, *low = NULL, *found = NULL, *result = NULL;
-    head = clean_str(title);
-    body = head ? clean_str(text) : NULL;
-    if (body == NULL)
+    PyObject *norm = NULL, *found = NULL, *result = NULL, *low_obj = NULL;
+    Py_UCS4 *buf = NULL, *low = NULL;
+    Py_ssize_t n = 0, cap = 0;
+    if (prepare_into(title, &buf, &n, &cap) < 0)
         goto done;
-    Py_ssize_t end = PyUnicode_GET_LENGTH(head), nb = PyUnicode_GET_LENGTH(body);
-    Py_UCS4 maxchar = PyUnicode_MAX_CHAR_VALUE(head) > PyUnicode_MAX_CHAR_VALUE(body)
-                          ? PyUnicode_MAX_CHAR_VALUE(head)
-                          : PyUnicode_MAX_CHAR_VALUE(body);
-    norm = PyUnicode_New(end + 1 + nb, maxchar);
-    if (norm == NULL)
+    Py_ssize_t end = n;
+    buf[n++] = '\n'; /* prepare_into leaves room for one more */
+    if (prepare_into(text, &buf, &n, &cap) < 0)
         goto done;
-    if (PyUnicode_CopyCharacters(norm, 0, head, 0, end) < 0 ||
-        PyUnicode_WriteChar(norm, end, '\n') < 0 ||
-        PyUnicode_CopyCharacters(norm, end + 1, body, 0, nb) < 0)
+    norm = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, n);
+    low = PyMem_Malloc(((size_t)n + 1) * sizeof(Py_UCS4));
+    if (norm == NULL || low == NULL)
         goto done;
-    int folded = 0;
-    if (PyUnicode_IS_ASCII(norm)) {
-        Py_ssize_t n = PyUnicode_GET_LENGTH(norm);
-        low = PyUnicode_New(n, 127);
-        if (low == NULL)
-            goto done;
-        const Py_UCS1 *src = PyUnicode_1BYTE_DATA(norm);
-        Py_UCS1 *dst = PyUnicode_1BYTE_DATA(low);
-        for (Py_ssize_t i = 0; i < n; i++)
-            dst[i] = (src[i] >= 'A' && src[i] <= 'Z') ? (Py_UCS1)(src[i] + 32) : src[i];
-    } else {
-        low = lower_fast(norm);
-        if (low == NULL && !PyErr_Occurred())
-            low = PyObject_CallMethod(norm, "lower", NULL);
-        if (low == NULL)
-            goto done;
-        if (PyUnicode_GET_LENGTH(low) != PyUnicode_GET_LENGTH(norm)) {
-            Py_DECREF(norm);
-            norm = Py_NewRef(low);
+    int folded = 0, fast = lower_table != NULL;
+    for (Py_ssize_t i = 0; fast && i < n; i++) {
+        Py_UCS4 c = buf[i];
+        if (c < 128) {
+            low[i] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+        } else if (c < 0x10000 && lower_table[c] != 0xFFFF) {
+            low[i] = lower_table[c];
+            /* "i" and "s" of a regex also match these: the regex candidates say nothing */
+            folded |= low[i] == 0x131 || low[i] == 0x17F;
+        } else {
+            fast = 0;
         }
-        Py_ssize_t n = PyUnicode_GET_LENGTH(low);
-        /* "i" and "s" of a regex also match these: the regex candidates say nothing */
-        folded = PyUnicode_FindChar(low, 0x131, 0, n, 1) >= 0 ||
-                 PyUnicode_FindChar(low, 0x17F, 0, n, 1) >= 0;
     }
-    found = classify_low(k, low, end, regex_fn, folded);
+    Py_ssize_t nl = n;
+    if (!fast) { /* str.lower() decides: longer lower cases, final sigma, no tables */
+        low_obj = PyObject_CallMethod(norm, "lower", NULL);
+        if (low_obj == NULL)
+            goto done;
+        nl = PyUnicode_GET_LENGTH(low_obj);
+        if (nl != n) {
+            Py_DECREF(norm);
+            norm = Py_NewRef(low_obj);
+        }
+        PyMem_Free(low);
+        low = PyUnicode_AsUCS4Copy(low_obj);
+        if (low == NULL)
+            goto done;
+        folded = PyUnicode_FindChar(low_obj, 0x131, 0, nl, 1) >= 0 ||
+                 PyUnicode_FindChar(low_obj, 0x17F, 0, nl, 1) >= 0;
+    }
+    found = classify_low(k, low, nl, end, regex_fn, folded);
     if (found == NULL)
         goto done;
     result = Py_BuildValue("(On(OOOO))", norm, end, PyTuple_GET_ITEM(found, 0),
                            PyTuple_GET_ITEM(found, 1), PyTuple_GET_ITEM(found, 2),
                            PyTuple_GET_ITEM(found, 3));
 done:
-    Py_XDECREF(head);
-    Py_XDECREF(body);
+    PyMem_Free(buf);
+    PyMem_Free(low);
     Py_XDECREF(norm);
-    Py_XDECREF(low);
+    Py_XDECREF(low_obj);
     Py_XDECREF(found);
     return result;
 }
@@ -1822,6 +1824,149 @@ static PyObject *clean_str(PyObject *text) {
     return result;
 }
 
+/* unicodedata.normalize("NFKC", text) */
+static PyObject *nfkc_slow(PyObject *text) {
+    static PyObject *normalize = NULL;
+    if (normalize == NULL) {
+        PyObject *module = PyImport_ImportModule("unicodedata");
+        if (module == NULL)
+            return NULL;
+        normalize = PyObject_GetAttrString(module, "normalize");
+        Py_DECREF(module);
+        if (normalize == NULL)
+            return NULL;
+    }
+    return PyObject_CallFunction(normalize, "sO", "NFKC", text);
+}
+
+static int grow(Py_UCS4 **out, Py_ssize_t *cap, Py_ssize_t need) {
+    if (need <= *cap)
+        return 0;
+    Py_ssize_t size = need * 2;
+    Py_UCS4 *bigger = PyMem_Realloc(*out, (size_t)size * sizeof(Py_UCS4));
+    if (bigger == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *out = bigger;
+    *cap = size;
+    return 0;
+}
+
+/* one character of NFKC output through clean() */
+#define PREP_PUT(ch)                                                                               \
+    do {                                                                                           \
+        Py_UCS4 _c = (ch), _a = clean_action(_c);                                                  \
+        if (_a == SPACE) {                                                                         \
+            pending_space = m > 0;                                                                 \
+        } else if (_a != DROP) {                                                                   \
+            if (pending_space) {                                                                   \
+                out[m++] = ' ';                                                                    \
+                pending_space = 0;                                                                 \
+            }                                                                                      \
+            out[m++] = _a == KEEP ? _c : _a;                                                       \
+        }                                                                                          \
+    } while (0)
+
+#define PREP_LOOP(T)                                                                               \
+    do {                                                                                           \
+        const T *src = (const T *)PyUnicode_DATA(text);                                            \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                       \
+            Py_UCS4 c = src[i];                                                                    \
+            uint8_t a = act_table[c];                                                              \
+            if (a == ACT_KEEP) {                                                                   \
+                if (pending_space) {                                                               \
+                    out[m++] = ' ';                                                                \
+                    pending_space = 0;                                                             \
+                }                                                                                  \
+                out[m++] = c;                                                                      \
+            } else if (a == ACT_SPACE) {                                                           \
+                pending_space = m > 0;                                                             \
+            } else if (a == ACT_DROP) {                                                            \
+                continue;                                                                          \
+            } else if (a == ACT_REPLACE) {                                                         \
+                PREP_PUT(c);                                                                       \
+            } else if (a == ACT_MAP) {                                                             \
+                int32_t lo = 0, hi = nf_map_n;                                                     \
+                while (lo < hi) {                                                                  \
+                    int32_t mid = lo + (hi - lo) / 2;                                              \
+                    if (nf_map_cp[mid] < c)                                                        \
+                        lo = mid + 1;                                                              \
+                    else                                                                           \
+                        hi = mid;                                                                  \
+                }                                                                                  \
+                if (lo >= nf_map_n || nf_map_cp[lo] != c)                                          \
+                    goto slow;                                                                     \
+                int32_t from = nf_map_off[lo], to = nf_map_off[lo + 1];                            \
+                if (grow(&out, &cap, m + (to - from) * 2 + 2 + (n - i)) < 0) {                     \
+                    *out_p = out;                                                                  \
+                    return -1;                                                                     \
+                }                                                                                  \
+                for (int32_t j = from; j < to; j++)                                                \
+                    PREP_PUT(nf_pool[j]);                                                          \
+            } else {                                                                               \
+                goto slow;                                                                         \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+/* Append clean(NFKC(text)) to out[*used..] (growing it): one pass over the text when
+ * the tables settle every character, else unicodedata normalises and clean() follows. */
+static int prepare_into(PyObject *text, Py_UCS4 **out_p, Py_ssize_t *used, Py_ssize_t *cap_p) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), start = *used;
+    int kind = PyUnicode_KIND(text);
+    if (grow(out_p, cap_p, start + n + 64) < 0)
+        return -1;
+    if (act_table != NULL && kind != PyUnicode_4BYTE_KIND) {
+        Py_UCS4 *out = *out_p;
+        Py_ssize_t m = start, cap = *cap_p;
+        int pending_space = 0;
+        if (kind == PyUnicode_1BYTE_KIND)
+            PREP_LOOP(Py_UCS1);
+        else
+            PREP_LOOP(Py_UCS2);
+        *out_p = out;
+        *cap_p = cap;
+        *used = m;
+        return 0;
+    slow:
+        *out_p = out;
+        *cap_p = cap;
+    }
+    PyObject *normal = PyUnicode_IS_ASCII(text) ? Py_NewRef(text) : nfkc_slow(text);
+    PyObject *clean = normal ? clean_str(normal) : NULL;
+    Py_XDECREF(normal);
+    if (clean == NULL)
+        return -1;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(clean);
+    int ok = grow(out_p, cap_p, start + len + 1) == 0 &&
+             PyUnicode_AsUCS4(clean, *out_p + start, *cap_p - start, 0) != NULL;
+    Py_DECREF(clean);
+    if (!ok)
+        return -1;
+    *used = start + len;
+    return 0;
+}
+
+static PyObject *prepare_str(PyObject *text) {
+    Py_ssize_t used = 0, cap = 0;
+    Py_UCS4 *out = NULL;
+    PyObject *result = NULL;
+    if (prepare_into(text, &out, &used, &cap) == 0)
+        result = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, used);
+    PyMem_Free(out);
+    return result;
+}
+
+static PyObject *prepare(PyObject *module, PyObject *text) {
+    (void)module;
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "prepare() needs a str");
+        return NULL;
+    }
+    return prepare_str(text);
+}
+
 /* ------------------------------------------------------------------ module */
 
 static PyMethodDef kernel_methods[] = {
@@ -1855,6 +2000,7 @@ static PyTypeObject KernelType = {
 static PyMethodDef module_methods[] = {
     {"clean", (PyCFunction)clean, METH_O, "normalize() without NFKC"},
     {"nfkc", (PyCFunction)nfkc, METH_O, "NFKC from the tables, or None"},
+    {"prepare", (PyCFunction)prepare, METH_O, "clean(NFKC(text)): text.normalize()"},
     {"set_tables", (PyCFunction)set_tables, METH_VARARGS, "set_tables(nfkc_flags, mapped, lower)"},
     {NULL, NULL, 0, NULL},
 };

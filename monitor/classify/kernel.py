@@ -115,8 +115,6 @@ class Kernel:
     def classify(self, title: str, text: str) -> Classification:
         """The same Classification as ``match.classify`` (evidence included)."""
         _tables()
-        title = _nfkc(title)
-        text = _nfkc(text)
         norm, end, (relevant, sides, veto, types) = self._kernel.classify(title, text, self._regex)
         rules, text_of = self.rules, self.rules.term_text
         gate = [
@@ -169,11 +167,6 @@ class Kernel:
         else:
             lo, hi = (0 if clue.where == "any" else end + 1), len(low)
         return regex_hits(clue.regex, clue.starts, low, lo, hi)
-
-
-def _nfkc(text: str) -> str:
-    fast = _kernel.nfkc(text)
-    return fast if fast is not None else unicodedata.normalize("NFKC", text)
 
 
 @functools.cache
