@@ -1529,6 +1529,10 @@ static PyObject *set_tables(PyObject *module, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*O!y*", &flags, &PyDict_Type, &mapped, &lower))
         return NULL;
     PyObject *result = NULL;
+    if (act_table != NULL) { /* set once: a classification never sees them change */
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
     if (flags.len != 65536 || lower.len != 65536 * 2) {
         PyErr_SetString(PyExc_ValueError, "tables must cover the BMP");
         goto done;
