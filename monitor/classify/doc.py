@@ -137,9 +137,14 @@ class Doc:
         return result
 
     def snippet(self, pos: int) -> str:
-        start = max(0, pos - _SNIPPET)
-        text = self.norm[start : pos + _SNIPPET + 10].replace("\n", " | ")
-        return ("…" if start else "") + text.strip() + "…"
+        return snippet(self.norm, pos)
 
     def where(self, pos: int) -> str:
         return "title" if pos < self.title_end else "body"
+
+
+def snippet(norm: str, pos: int) -> str:
+    """The normalised text around ``pos`` (title and body joined by " | ")."""
+    start = max(0, pos - _SNIPPET)
+    text = norm[start : pos + _SNIPPET + 10].replace("\n", " | ")
+    return ("…" if start else "") + text.strip() + "…"

@@ -17,6 +17,7 @@ from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 import monitor.classify._kernel as _kernel
+from monitor.classify.doc import snippet
 from monitor.classify.regexes import regex_hits
 from monitor.model import Classification, Evidence, Label
 
@@ -28,7 +29,6 @@ _UNIT = {"words": 0, "sentences": 1}
 _KIND = {"terms": 0, "all": 1, "near": 2, "regex": 3}
 _TENSE = {None: 0, "future": 1, "past": 2}
 _TENSE_NAME = (None, "future", "past")
-_SNIPPET = 50
 
 
 class Kernel:
@@ -125,7 +125,7 @@ class Kernel:
         if veto is not None:
             pos, tid = veto
             gate.append(
-                _evidence("topic.none", text_of[tid], _where(pos, end), 0.0, _snip(norm, pos))
+                _evidence("topic.none", text_of[tid], _where(pos, end), 0.0, snippet(norm, pos))
             )
         if not relevant or types is None:
             return Classification(relevant=False, gate_evidence=tuple(gate))
@@ -153,7 +153,7 @@ class Kernel:
                 term if isinstance(term, str) else " + ".join([text_of[t] for t in term]),
                 _where(pos, end),
                 gain,
-                _snip(norm, pos),
+                snippet(norm, pos),
             )
             for ci, pos, gain, term in evidence
         )
@@ -209,12 +209,6 @@ def _tables() -> None:
 
 def _where(pos: int, end: int) -> str:
     return "title" if pos < end else "body"
-
-
-def _snip(norm: str, pos: int) -> str:
-    start = max(0, pos - _SNIPPET)
-    around = norm[start : pos + _SNIPPET + 10].replace("\n", " | ")
-    return ("…" if start else "") + around.strip() + "…"
 
 
 # Evidence is a frozen dataclass; its generated __init__ sets each field through
