@@ -108,8 +108,10 @@ def delivery_worker(config: Config, db: Database, client: httpx.AsyncClient) -> 
 
 
 def parse_workers() -> int:
-    """Parser processes: one per core beyond the first (the poller's own process needs
-    one core to fetch and store), at most two; none on a single core."""
+    """Parser processes for a one-off cycle (``poll --once``): one per core beyond the
+    first (the poller's own process needs one core to fetch and store), at most two;
+    none on a single core. The daemon parses in its own process: its polls are spread
+    over each feed's interval, and a parser process would hold ~27 MB for good."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(0, min(2, (cores or 1) - 1))
 
@@ -146,7 +148,9 @@ class Service:
     config_error: str | None = None
 
     @classmethod
-    def build(cls, config: Config, db: Database, pipeline: Pipeline | None) -> Service:
+    def build(
+        cls, config: Config, db: Database, pipeline: Pipeline | None, *, parse_workers: int = 0
+    ) -> Service:
         settings = fetch_settings(config)
         client = make_client(settings)
         fetcher = Fetcher(client, settings)
@@ -165,7 +169,7 @@ class Service:
             ),
             on_new_items=lambda _outcome: worker.wake.set(),
             metrics=metrics,
-            parse_workers=parse_workers(),
+            parse_workers=parse_workers,
         )
         specs = feed_specs(config)
         sync_feeds(db, config.feeds)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from monitor.app import Service, build_pipeline, open_database
+from monitor.app import Service, build_pipeline, open_database, parse_workers
 from monitor.cli.common import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -100,7 +100,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
         db = open_database(args.db or config.storage.url)
     setup_logging(config.logging.level, config.logging.format)
     try:
-        service = Service.build(config, db, pipeline)
+        service = Service.build(config, db, pipeline, parse_workers=parse_workers())
         outcomes = asyncio.run(_poll(service, bool(args.force or args.feed)))
     finally:
         db.dispose()
