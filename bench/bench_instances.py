@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from farm import feed_entries, start
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -34,14 +35,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 @contextmanager
 def farm(feeds: int, items: int) -> Iterator[int]:
-    proc = subprocess.Popen(
-        [sys.executable, str(REPO / "bench" / "farm.py"), "--feeds", str(feeds),
-         "--items", str(items)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc, port = start(feeds, items)
     try:
-        assert proc.stdout is not None
-        yield int(proc.stdout.readline().strip().removeprefix("port="))
+        yield port
     finally:
         proc.terminate()
         proc.wait()
@@ -73,9 +69,7 @@ def write_config(folder: Path, url: str, port: int, feeds: int, classify: bool) 
         watch if classify else "watches: []",
         "feeds:",
     ]
-    lines += [
-        f"  - name: farm-{i}\n    url: http://127.0.0.1:{port}/feed/{i}.xml" for i in range(feeds)
-    ]
+    lines += feed_entries(port, feeds)
     path = folder / "bench.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -21,6 +21,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from farm import feed_entries, start
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -104,9 +106,7 @@ def write_config(folder: Path, port: int, feeds: int, concurrency: int, classify
         watch if classify else "watches: []",
         "feeds:",
     ]
-    lines += [
-        f"  - name: farm-{i}\n    url: http://127.0.0.1:{port}/feed/{i}.xml" for i in range(feeds)
-    ]
+    lines += feed_entries(port, feeds)
     path = folder / "bench.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -128,20 +128,8 @@ def main() -> None:
         "--no-classify", action="store_true", help="no watch: measure polling alone"
     )
     args = parser.parse_args()
-    farm = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "bench" / "farm.py"),
-            "--feeds",
-            str(args.feeds),
-            "--items",
-            str(args.items),
-        ],
-        stdout=subprocess.PIPE,
-    )
+    farm, port = start(args.feeds, args.items)
     try:
-        assert farm.stdout is not None
-        port = int(farm.stdout.readline().decode().strip().partition("=")[2])
         with tempfile.TemporaryDirectory() as tmp:
             config = write_config(
                 Path(tmp), port, args.feeds, args.concurrency, not args.no_classify

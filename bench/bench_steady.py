@@ -19,6 +19,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from farm import start
+
 REPO = Path(__file__).resolve().parents[1]
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -59,19 +61,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=360, help="seconds before sampling")
     args = parser.parse_args()
-    farm = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "bench" / "farm.py"),
-            "--feeds",
-            str(args.feeds),
-            "--items",
-            str(args.items),
-        ],
-        stdout=subprocess.PIPE,
-    )
-    assert farm.stdout is not None
-    port = int(farm.stdout.readline().decode().partition("=")[2])
+    farm, port = start(args.feeds, args.items)
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "steady.yaml"
         rules = REPO / "config" / "rules" / "seoul-tokyo.yaml"

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -109,6 +111,23 @@ def make_handler(farm: Farm) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+def start(feeds: int, items: int) -> tuple[subprocess.Popen[bytes], int]:
+    """Run a farm of ``feeds`` × ``items`` in its own process; returns it and its port."""
+    farm = subprocess.Popen(
+        [sys.executable, __file__, "--feeds", str(feeds), "--items", str(items)],
+        stdout=subprocess.PIPE,
+    )
+    assert farm.stdout is not None
+    return farm, int(farm.stdout.readline().decode().strip().partition("=")[2])
+
+
+def feed_entries(port: int, feeds: int) -> list[str]:
+    """The ``feeds:`` entries of a stmon config for the farm's first ``feeds`` feeds."""
+    return [
+        f"  - name: farm-{i}\n    url: http://127.0.0.1:{port}/feed/{i}.xml" for i in range(feeds)
+    ]
 
 
 def main() -> None:
