@@ -233,3 +233,26 @@ def test_rules_too_large_for_the_kernel_fall_back_to_the_reference(
 )
 def test_kernel_agrees_on_edge_texts(rules: RuleSet, text: str) -> None:
     _same(rules, text[:30], text)
+
+
+@pytest.mark.parametrize(
+    ("title", "sentence", "filler"),
+    [
+        ("South Korea and Japan", "Lee and Ishiba will hold a summit in Tokyo.", "word "),
+        ("South Korea and Japan", "Lee and Ishiba will hold a summit in Tokyo.", "말 "),
+        ("한일 정상", "이재명 대통령과 이시바 총리가 정상회담을 갖는다", "말 "),
+        ("日韓首脳", "石破首相と李在明大統領が首脳会談を行う", "あ"),
+    ],
+)
+def test_kernel_finds_terms_at_every_offset_around_the_middle(
+    rules: RuleSet, title: str, sentence: str, filler: str
+) -> None:
+    """The automata run as two chains, over each half of a long text; terms that
+    straddle the middle, end there or start there are all found."""
+    size = 700
+    middle = (len(title) + 1 + size) // 2 - len(title) - 1  # the body offset of the middle
+    without = rules.classify(title, (filler * size)[:size])
+    for start in range(middle - len(sentence) - 3, middle + 4):
+        body = ((filler * size)[:start] + sentence + filler * size)[:size]
+        _same(rules, title, body)
+        assert rules.classify(title, body) != without  # the sentence's terms count

@@ -19,12 +19,16 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #define ABSENT UINT16_MAX
-#define MAX_STATES 65534
+#define MAX_STATES 32767 /* state ids take 15 bits of a transition */
+#define HIT_BIT 0x8000
 
 enum { WHERE_ANY = 0, WHERE_TITLE = 1, WHERE_BODY = 2 };
 enum { UNIT_WORDS = 0, UNIT_SENTENCES = 1 };
@@ -37,6 +41,26 @@ typedef struct {
     int32_t *v;
     Py_ssize_t n, cap;
 } IVec;
+
+static int reserve_slow(IVec *a, Py_ssize_t cap);
+
+/* room for cap elements */
+static inline int reserve(IVec *a, Py_ssize_t cap) {
+    return cap <= a->cap ? 0 : reserve_slow(a, cap);
+}
+
+static int reserve_slow(IVec *a, Py_ssize_t cap) {
+    if (cap < 2 * a->cap)
+        cap = 2 * a->cap;
+    int32_t *v = realloc(a->v, (size_t)cap * sizeof(int32_t));
+    if (v == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    a->v = v;
+    a->cap = cap;
+    return 0;
+}
 
 static int ivec_push(IVec *a, int32_t x) {
     if (a->n == a->cap) {
@@ -55,6 +79,21 @@ static int ivec_push(IVec *a, int32_t x) {
 
 /* ------------------------------------------------------------------ characters */
 
+/* is c in t[0..n) (wmemchr is the C library's vectorised search where wchar_t is UCS4) */
+static inline int has_char(const Py_UCS4 *t, Py_ssize_t n, Py_UCS4 c) {
+#if WCHAR_MAX >= 0x10FFFF
+    _Static_assert(sizeof(wchar_t) == sizeof(Py_UCS4), "wchar_t is UCS4");
+    return wmemchr((const wchar_t *)t, (wchar_t)c, (size_t)n) != NULL;
+#else
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (t[i] == c)
+            return 1;
+    return 0;
+#endif
+}
+
+static uint16_t *lower_table; /* 65536: the lower case, 0xFFFF for "ask str.lower()" */
+
 static inline int is_latin(Py_UCS4 c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 0xC0 && c <= 0x24F);
 }
@@ -64,12 +103,18 @@ static inline int is_cjk(Py_UCS4 c) {
 }
 
 /* a character of a proximity word: what the regex \w matches, minus "_" */
-static inline int is_word(Py_UCS4 c) {
+static uint8_t word_bits[0x10000 / 8]; /* is_word() of the BMP, set at import */
+
+static inline int is_word_slow(Py_UCS4 c) {
     if (c < 128)
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     if (c >= 0xAC00 && c <= 0xD7A3) /* Hangul syllables are letters */
         return 1;
     return Py_UNICODE_ISALNUM(c);
+}
+
+static inline int is_word(Py_UCS4 c) {
+    return c < 0x10000 ? (word_bits[c >> 3] >> (c & 7)) & 1 : is_word_slow(c);
 }
 
 /* ------------------------------------------------------------------ automaton */
@@ -81,6 +126,7 @@ typedef struct {
     Py_UCS4 *astral; /* sorted code points above the BMP used by forms */
     uint16_t *astral_sym;
     int32_t n_astral;
+    int32_t max_len; /* the longest form, in characters */
     int32_t *out_off; /* n_states + 1: the forms that end in a state */
     int32_t *out_form;
     uint16_t *link; /* nearest proper suffix state with forms of its own; 0 for none */
@@ -118,6 +164,67 @@ static int cmp_ucs4(const void *x, const void *y) {
     return (a > b) - (a < b);
 }
 
+/* Number the states in breadth-first order (`order`: every state but the root, in
+ * that order), so the shallow states, where the text keeps the automaton most of the
+ * time, share cache lines; and mark in each transition (HIT_BIT) whether the state it
+ * leads to ends a form, so the scan needs no second load per character. */
+static int renumber(Automaton *a, const int32_t *order, int32_t n_order) {
+    const int32_t n = a->n_states, n_syms = a->n_syms;
+    int32_t *id = malloc((size_t)n * sizeof(int32_t));
+    uint16_t *delta = malloc((size_t)n * n_syms * sizeof(uint16_t));
+    int32_t *out_off = calloc((size_t)n + 1, sizeof(int32_t));
+    int32_t *out_form = malloc(((size_t)a->out_off[n] + 1) * sizeof(int32_t));
+    uint16_t *link = calloc((size_t)n, sizeof(uint16_t));
+    uint8_t *hit = calloc((size_t)n, sizeof(uint8_t));
+    if (!id || !delta || !out_off || !out_form || !link || !hit || n_order != n - 1) {
+        free(id);
+        free(delta);
+        free(out_off);
+        free(out_form);
+        free(link);
+        free(hit);
+        if (n_order != n - 1)
+            PyErr_SetString(PyExc_RuntimeError, "automaton states not all reached");
+        else
+            PyErr_NoMemory();
+        return -1;
+    }
+    id[0] = 0;
+    for (int32_t i = 0; i < n_order; i++)
+        id[order[i]] = i + 1;
+    for (int32_t s = 0; s < n; s++) {
+        int32_t t = id[s];
+        hit[t] = a->hit[s];
+        link[t] = (uint16_t)id[a->link[s]];
+        out_off[t + 1] = a->out_off[s + 1] - a->out_off[s];
+    }
+    for (int32_t t = 0; t < n; t++)
+        out_off[t + 1] += out_off[t];
+    for (int32_t s = 0; s < n; s++) {
+        int32_t t = id[s];
+        memcpy(&out_form[out_off[t]], &a->out_form[a->out_off[s]],
+               (size_t)(a->out_off[s + 1] - a->out_off[s]) * sizeof(int32_t));
+        const uint16_t *row = &a->delta[(size_t)s * n_syms];
+        uint16_t *to = &delta[(size_t)t * n_syms];
+        for (int32_t c = 0; c < n_syms; c++) {
+            int32_t next = id[row[c]];
+            to[c] = (uint16_t)(next | (a->hit[row[c]] ? HIT_BIT : 0));
+        }
+    }
+    free(id);
+    free(a->delta);
+    free(a->out_off);
+    free(a->out_form);
+    free(a->link);
+    free(a->hit);
+    a->delta = delta;
+    a->out_off = out_off;
+    a->out_form = out_form;
+    a->link = link;
+    a->hit = hit;
+    return 0;
+}
+
 /* words: a sequence of (surface, form index). Returns 0, or -1 with an exception. */
 static int automaton_build(Automaton *a, PyObject *words) {
     memset(a, 0, sizeof(*a));
@@ -150,6 +257,8 @@ static int automaton_build(Automaton *a, PyObject *words) {
             goto done;
         }
         total += len;
+        if (len > a->max_len)
+            a->max_len = (int32_t)len;
         for (Py_ssize_t j = 0; j < len; j++) {
             Py_UCS4 c = PyUnicode_READ_CHAR(surface, j);
             if (c < 0x10000) {
@@ -270,11 +379,8 @@ static int automaton_build(Automaton *a, PyObject *words) {
             }
         }
     }
-    {
-        uint16_t *shrunk = realloc(a->delta, (size_t)n_states * n_syms * sizeof(uint16_t));
-        if (shrunk != NULL)
-            a->delta = shrunk;
-    }
+    if (renumber(a, queue, tail) < 0)
+        goto done;
     rc = 0;
 done:
     free(own_state.v);
@@ -334,6 +440,18 @@ typedef struct {
     int32_t n_clues, n_types;
     Clue *clues;
     Type *types;
+    /* the answer's shape: model classes, their slot descriptors and fixed strings */
+    PyTypeObject *cls_result, *cls_label, *cls_evidence;
+    PyObject *f_result[4];   /* relevant, labels, scores, gate_evidence */
+    PyObject *f_label[4];    /* event_type, score, evidence, tense */
+    PyObject *f_evidence[5]; /* rule, term, where, weight, snippet */
+    PyObject *term_text;     /* tuple: term id -> its text */
+    PyObject *side_rules;    /* tuple: "topic.<side>" per side */
+    PyObject *type_ids;      /* tuple: the types' ids */
+    PyObject *rule_names;    /* tuple per type: "<type>.<clue>" per clue of the type */
+    double *thresholds;
+    Py_ssize_t snippet_width;
+    PyObject *s_title, *s_body, *s_future, *s_past, *s_veto, *s_empty, *s_plus, *s_ellipsis;
 } Kernel;
 
 /* ---- reading the arguments */
@@ -471,6 +589,28 @@ static void kernel_clear(Kernel *k) {
             free(k->types[i].clues);
         }
     free(k->types);
+    free(k->thresholds);
+    Py_CLEAR(k->cls_result);
+    Py_CLEAR(k->cls_label);
+    Py_CLEAR(k->cls_evidence);
+    for (int i = 0; i < 4; i++) {
+        Py_CLEAR(k->f_result[i]);
+        Py_CLEAR(k->f_label[i]);
+    }
+    for (int i = 0; i < 5; i++)
+        Py_CLEAR(k->f_evidence[i]);
+    Py_CLEAR(k->term_text);
+    Py_CLEAR(k->side_rules);
+    Py_CLEAR(k->type_ids);
+    Py_CLEAR(k->rule_names);
+    Py_CLEAR(k->s_title);
+    Py_CLEAR(k->s_body);
+    Py_CLEAR(k->s_future);
+    Py_CLEAR(k->s_past);
+    Py_CLEAR(k->s_veto);
+    Py_CLEAR(k->s_empty);
+    Py_CLEAR(k->s_plus);
+    Py_CLEAR(k->s_ellipsis);
 }
 
 static void kernel_dealloc(Kernel *k) {
@@ -486,15 +626,106 @@ static int check_group(Kernel *k, int32_t g) {
     return 0;
 }
 
+/* a slotted class and the member descriptors of its fields, in order */
+static int read_class(PyObject *cls, const char *const *names, int n, PyTypeObject **out,
+                      PyObject **fields) {
+    if (!PyType_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError, "expected a class");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        PyObject *d = PyObject_GetAttrString(cls, names[i]);
+        if (d == NULL)
+            return -1;
+        if (!Py_IS_TYPE(d, &PyMemberDescr_Type)) {
+            Py_DECREF(d);
+            PyErr_Format(PyExc_TypeError, "%s.%s is not a slot", ((PyTypeObject *)cls)->tp_name,
+                         names[i]);
+            return -1;
+        }
+        fields[i] = d;
+    }
+    *out = (PyTypeObject *)Py_NewRef(cls);
+    return 0;
+}
+
+static int read_strings(PyObject *obj, Py_ssize_t n, PyObject **out) {
+    if (!PyTuple_Check(obj) || (n >= 0 && PyTuple_GET_SIZE(obj) != n)) {
+        PyErr_SetString(PyExc_ValueError, "expected a tuple of the right size");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(obj); i++)
+        if (!PyUnicode_Check(PyTuple_GET_ITEM(obj, i))) {
+            PyErr_SetString(PyExc_TypeError, "expected strings");
+            return -1;
+        }
+    *out = Py_NewRef(obj);
+    return 0;
+}
+
+/* output: (Classification, Label, Evidence, term texts, side rule names, type ids,
+ *          thresholds, rule names per type and clue, snippet width) */
+static int read_output(Kernel *k, PyObject *output) {
+    static const char *const result_f[] = {"relevant", "labels", "scores", "gate_evidence"};
+    static const char *const label_f[] = {"event_type", "score", "evidence", "tense"};
+    static const char *const evidence_f[] = {"rule", "term", "where", "weight", "snippet"};
+    PyObject *cr, *cl, *ce, *terms, *sides, *ids, *thresholds, *names;
+    Py_ssize_t width;
+    if (!PyArg_ParseTuple(output, "OOOOOOOOn", &cr, &cl, &ce, &terms, &sides, &ids, &thresholds,
+                          &names, &width))
+        return -1;
+    if (read_class(cr, result_f, 4, &k->cls_result, k->f_result) < 0 ||
+        read_class(cl, label_f, 4, &k->cls_label, k->f_label) < 0 ||
+        read_class(ce, evidence_f, 5, &k->cls_evidence, k->f_evidence) < 0 ||
+        read_strings(terms, k->n_terms, &k->term_text) < 0 ||
+        read_strings(sides, k->n_sides, &k->side_rules) < 0 ||
+        read_strings(ids, k->n_types, &k->type_ids) < 0)
+        return -1;
+    if (!PyTuple_Check(names) || PyTuple_GET_SIZE(names) != k->n_types ||
+        !PyTuple_Check(thresholds) || PyTuple_GET_SIZE(thresholds) != k->n_types) {
+        PyErr_SetString(PyExc_ValueError, "one threshold and one name tuple per type");
+        return -1;
+    }
+    k->thresholds = malloc(((size_t)k->n_types + 1) * sizeof(double));
+    if (k->thresholds == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int32_t i = 0; i < k->n_types; i++) {
+        k->thresholds[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(thresholds, i));
+        if (k->thresholds[i] == -1.0 && PyErr_Occurred())
+            return -1;
+        PyObject *row = PyTuple_GET_ITEM(names, i), *unused;
+        if (read_strings(row, k->types[i].n_clues, &unused) < 0)
+            return -1;
+        Py_DECREF(unused);
+    }
+    k->rule_names = Py_NewRef(names);
+    k->snippet_width = width < 0 ? 0 : width;
+    k->s_title = PyUnicode_InternFromString("title");
+    k->s_body = PyUnicode_InternFromString("body");
+    k->s_future = PyUnicode_InternFromString("future");
+    k->s_past = PyUnicode_InternFromString("past");
+    k->s_veto = PyUnicode_InternFromString("topic.none");
+    k->s_empty = PyUnicode_InternFromString("");
+    k->s_plus = PyUnicode_InternFromString(" + ");
+    k->s_ellipsis = PyUnicode_FromOrdinal(0x2026);
+    if (!k->s_title || !k->s_body || !k->s_future || !k->s_past || !k->s_veto || !k->s_empty ||
+        !k->s_plus || !k->s_ellipsis)
+        return -1;
+    return 0;
+}
+
 /* Kernel(forms, ascii_words, wide_words, term_groups, n_groups, topic, tense, clues,
- *        types, title_weight) -- see kernel.py for the shapes. */
+ *        types, title_weight, output) -- see kernel.py for the shapes. */
 static int kernel_init(Kernel *k, PyObject *args, PyObject *kwds) {
     (void)kwds;
     PyObject *forms, *ascii_words, *wide_words, *term_groups, *topic, *tense, *clues, *types;
+    PyObject *output;
     int n_groups;
     double title_weight;
-    if (!PyArg_ParseTuple(args, "OOOOiOOOOd", &forms, &ascii_words, &wide_words, &term_groups,
-                          &n_groups, &topic, &tense, &clues, &types, &title_weight))
+    if (!PyArg_ParseTuple(args, "OOOOiOOOOdO", &forms, &ascii_words, &wide_words, &term_groups,
+                          &n_groups, &topic, &tense, &clues, &types, &title_weight, &output))
         return -1;
     kernel_clear(k);
     memset((char *)k + sizeof(PyObject), 0, sizeof(Kernel) - sizeof(PyObject));
@@ -687,7 +918,7 @@ static int kernel_init(Kernel *k, PyObject *args, PyObject *kwds) {
         }
     }
     Py_DECREF(tseq);
-    return 0;
+    return read_output(k, output);
 }
 
 /* ------------------------------------------------------------------ one document */
@@ -704,6 +935,8 @@ typedef struct {
     PyObject **regex; /* per clue: the regex callback's answer */
     PyObject *regex_fn;
     PyObject *low; /* the text as a str, made for the first regex clue */
+    const Py_UCS4 *stext; /* the cleaned text before lower-casing, for snippets */
+    Py_ssize_t sn;
     int folded; /* the text has characters that make the regex candidates say nothing */
 } Doc;
 
@@ -720,10 +953,6 @@ static int cmp_pair(const void *x, const void *y) {
     return (a->tid > b->tid) - (a->tid < b->tid);
 }
 
-static int add_hit(IVec *hits, int32_t pos, int32_t tid) {
-    return ivec_push(hits, pos) < 0 || ivec_push(hits, tid) < 0 ? -1 : 0;
-}
-
 enum { C_WORD = 1, C_STOP = 2, C_NEWLINE = 4 };
 
 /* ASCII character classes of the lower-cased text: proximity word characters,
@@ -737,6 +966,9 @@ static void init_classes(void) {
                              : 0;
     ascii_class['.'] = ascii_class['!'] = ascii_class['?'] = C_STOP;
     ascii_class['\n'] = C_NEWLINE;
+    for (Py_UCS4 c = 0; c < 0x10000; c++)
+        if (is_word_slow(c))
+            word_bits[c >> 3] |= (uint8_t)(1 << (c & 7));
 }
 
 /* is the . ! ? at i a sentence break: not after a single letter ("s. korea",
@@ -754,7 +986,7 @@ static inline int stop_breaks(const Py_UCS4 *t, int32_t i, int32_t n) {
 }
 
 /* the forms that end at i in automaton state s: their checked (start, term) hits */
-static inline int emit(const Kernel *k, const Automaton *a, const Doc *d, IVec *hits, uint32_t s,
+static __attribute__((noinline)) int emit(const Kernel *k, const Automaton *a, const Doc *d, IVec *hits, uint32_t s,
                        int32_t i) {
     const int32_t n = d->n;
     for (uint32_t t = s; t != 0; t = a->link[t]) {
@@ -768,9 +1000,15 @@ static inline int emit(const Kernel *k, const Automaton *a, const Doc *d, IVec *
                 off = k->prefix_off;
                 ids = k->prefix;
             }
-            for (int32_t m = off[f]; m < off[f + 1]; m++)
-                if (add_hit(hits, start, ids[m]) < 0)
-                    return -1;
+            int32_t lo = off[f], hi = off[f + 1];
+            if (reserve(hits, hits->n + 2 * (hi - lo)) < 0)
+                return -1;
+            int32_t *out = hits->v + hits->n;
+            for (int32_t m = lo; m < hi; m++) {
+                *out++ = start;
+                *out++ = ids[m];
+            }
+            hits->n += 2 * (Py_ssize_t)(hi - lo);
         }
     }
     return 0;
@@ -781,29 +1019,113 @@ static inline uint16_t step(const Automaton *a, const uint16_t *restrict delta,
     return delta[s * n_syms + (c < 0x10000 ? sym[c] : symbol_of(a, c))];
 }
 
-/* One automaton pass adding (start, term) hits. */
-static int scan(const Kernel *k, const Automaton *a, Doc *d, IVec *hits) {
-    if (a->n_states == 0)
-        return 0;
-    const int32_t n = d->n;
-    const uint32_t n_syms = (uint32_t)a->n_syms;
-    const uint16_t *restrict delta = a->delta;
-    const uint16_t *restrict sym = a->sym;
-    const uint8_t *restrict hit = a->hit;
-    const Py_UCS4 *restrict text = d->text;
-    uint32_t s = 0;
-    for (int32_t i = 0; i < n; i++) {
-        s = step(a, delta, sym, s, n_syms, text[i]);
-        if (hit[s] && emit(k, a, d, hits, s, i) < 0)
+
+static inline uint32_t symbol(const Automaton *a, const uint16_t *restrict sym, Py_UCS4 c) {
+    return c < 0x10000 ? sym[c] : symbol_of(a, c);
+}
+
+static int append(IVec *to, const IVec *from) {
+    for (Py_ssize_t i = 0; i < from->n; i++)
+        if (ivec_push(to, from->v[i]) < 0)
             return -1;
-    }
     return 0;
 }
 
-/* The first automaton pass: hits, and in the same loop (the work overlaps the
- * automaton's) d->sent, the sentence of each position (text.SENTENCE_BREAK), and
- * d->wc, the proximity words starting before each position (text.word_starts). */
-static int scan_first(const Kernel *k, const Automaton *a, Doc *d, IVec *hits) {
+/* Where the second half of a two-chain pass starts: each automaton step waits for the
+ * previous one, so a pass runs two independent chains, over [0, mid) and over
+ * [start, n). The second starts max_len - 1 characters before mid, so it sees every
+ * form that ends at mid or later; it reports only those. 0: one chain. */
+static int32_t second_start(int32_t n, int32_t max_len) {
+    int32_t mid = n / 2, start = mid - (max_len - 1);
+    return n >= 256 && start > 0 ? start : 0;
+}
+
+/* One automaton's hits, in the order of their end positions. */
+static int scan(const Kernel *k, const Automaton *a, Doc *d, IVec *hits, IVec *tail) {
+    const int32_t n = d->n, mid = n / 2, start = second_start(n, a->max_len);
+    const uint32_t ns = (uint32_t)a->n_syms;
+    const uint16_t *restrict delta = a->delta, *restrict sym = a->sym;
+    const Py_UCS4 *restrict text = d->text;
+    uint32_t s1 = 0, s2 = 0;
+    int32_t i = 0, j = start;
+    tail->n = 0;
+    if (start > 0)
+        for (; i < mid; i++, j++) {
+            uint32_t x1 = delta[s1 * ns + symbol(a, sym, text[i])];
+            uint32_t x2 = delta[s2 * ns + symbol(a, sym, text[j])];
+            s1 = x1 & (HIT_BIT - 1);
+            s2 = x2 & (HIT_BIT - 1);
+            if ((x1 | x2) & HIT_BIT) {
+                if ((x1 & HIT_BIT) && emit(k, a, d, hits, s1, i) < 0)
+                    return -1;
+                if ((x2 & HIT_BIT) && j >= mid && emit(k, a, d, tail, s2, j) < 0)
+                    return -1;
+            }
+        }
+    IVec *rest = start > 0 ? tail : hits;
+    for (; j < n; j++) {
+        uint32_t x2 = delta[s2 * ns + symbol(a, sym, text[j])];
+        s2 = x2 & (HIT_BIT - 1);
+        if ((x2 & HIT_BIT) && emit(k, a, d, rest, s2, j) < 0)
+            return -1;
+    }
+    return append(hits, tail);
+}
+
+/* Both automata in one pass (for a text with characters outside ASCII), each as two
+ * chains as in scan(): four chains of dependent loads overlap. */
+static int scan_both(const Kernel *k, Doc *d, IVec *hits_a, IVec *hits_w, IVec *tail_a,
+                     IVec *tail_w) {
+    const Automaton *A = &k->ascii, *W = &k->wide;
+    const int32_t n = d->n, mid = n / 2;
+    const int32_t start = second_start(n, A->max_len > W->max_len ? A->max_len : W->max_len);
+    const uint32_t na = (uint32_t)A->n_syms, nw = (uint32_t)W->n_syms;
+    const uint16_t *restrict da = A->delta, *restrict dw = W->delta;
+    const uint16_t *restrict ya = A->sym, *restrict yw = W->sym;
+    const Py_UCS4 *restrict text = d->text;
+    uint32_t a1 = 0, a2 = 0, w1 = 0, w2 = 0;
+    int32_t i = 0, j = start;
+    tail_a->n = tail_w->n = 0;
+    if (start > 0)
+        for (; i < mid; i++, j++) {
+            Py_UCS4 c1 = text[i], c2 = text[j];
+            uint32_t xa1 = da[a1 * na + symbol(A, ya, c1)], xw1 = dw[w1 * nw + symbol(W, yw, c1)];
+            uint32_t xa2 = da[a2 * na + symbol(A, ya, c2)], xw2 = dw[w2 * nw + symbol(W, yw, c2)];
+            a1 = xa1 & (HIT_BIT - 1);
+            w1 = xw1 & (HIT_BIT - 1);
+            a2 = xa2 & (HIT_BIT - 1);
+            w2 = xw2 & (HIT_BIT - 1);
+            if ((xa1 | xw1 | xa2 | xw2) & HIT_BIT) {
+                if ((xa1 & HIT_BIT) && emit(k, A, d, hits_a, a1, i) < 0)
+                    return -1;
+                if ((xw1 & HIT_BIT) && emit(k, W, d, hits_w, w1, i) < 0)
+                    return -1;
+                if (j >= mid) {
+                    if ((xa2 & HIT_BIT) && emit(k, A, d, tail_a, a2, j) < 0)
+                        return -1;
+                    if ((xw2 & HIT_BIT) && emit(k, W, d, tail_w, w2, j) < 0)
+                        return -1;
+                }
+            }
+        }
+    IVec *rest_a = start > 0 ? tail_a : hits_a, *rest_w = start > 0 ? tail_w : hits_w;
+    for (; j < n; j++) {
+        Py_UCS4 c = text[j];
+        uint32_t xa = da[a2 * na + symbol(A, ya, c)], xw = dw[w2 * nw + symbol(W, yw, c)];
+        a2 = xa & (HIT_BIT - 1);
+        w2 = xw & (HIT_BIT - 1);
+        if ((xa & HIT_BIT) && emit(k, A, d, rest_a, a2, j) < 0)
+            return -1;
+        if ((xw & HIT_BIT) && emit(k, W, d, rest_w, w2, j) < 0)
+            return -1;
+    }
+    return append(hits_a, tail_a) < 0 ? -1 : append(hits_w, tail_w);
+}
+
+/* The text's structure, on first use: d->sent, the sentence of each position
+ * (text.SENTENCE_BREAK), and d->wc, the proximity words starting before each position
+ * (text.word_starts). 0, or -1 with an exception. */
+static int structure(Doc *d) {
     const int32_t n = d->n;
     int32_t *restrict sent = d->sent = malloc(((size_t)n + 1) * sizeof(int32_t));
     int32_t *restrict wc = d->wc = malloc(((size_t)n + 1) * sizeof(int32_t));
@@ -811,35 +1133,26 @@ static int scan_first(const Kernel *k, const Automaton *a, Doc *d, IVec *hits) {
         PyErr_NoMemory();
         return -1;
     }
-    const int has_states = a->n_states != 0;
-    const uint32_t n_syms = (uint32_t)a->n_syms;
-    const uint16_t *restrict delta = a->delta;
-    const uint16_t *restrict sym = a->sym;
-    const uint8_t *restrict hit = a->hit;
     const Py_UCS4 *restrict text = d->text;
     int32_t sentences = 0, words = 0, run = -1;
-    int prev_word = 0;
-    uint32_t s = 0;
+    int prev_word = 0, parity = 0;
     for (int32_t i = 0; i < n; i++) {
         Py_UCS4 c = text[i];
         wc[i] = words;
         if (c < 128) {
-            uint8_t cls = ascii_class[c];
+            int cls = ascii_class[c], w = cls & C_WORD;
+            words += w & (prev_word ^ 1);
+            prev_word = w;
             run = -1;
-            if (cls & C_WORD) {
-                words += !prev_word;
-                prev_word = 1;
-            } else {
-                prev_word = 0;
-                if (cls & C_NEWLINE)
-                    sentences++;
-                else if ((cls & C_STOP) && stop_breaks(text, i, n))
-                    sentences++;
-            }
+            if (cls & (C_STOP | C_NEWLINE))
+                sentences += (cls & C_NEWLINE) || stop_breaks(text, i, n);
         } else if (is_cjk(c)) {
-            if (run < 0)
+            if (run < 0) { /* a run of CJK characters: a word every two characters */
                 run = i;
-            words += (i - run) % 2 == 0;
+                parity = 1;
+            }
+            words += parity;
+            parity ^= 1;
             prev_word = 0;
         } else {
             run = -1;
@@ -852,11 +1165,6 @@ static int scan_first(const Kernel *k, const Automaton *a, Doc *d, IVec *hits) {
             }
         }
         sent[i] = sentences;
-        if (has_states) {
-            s = step(a, delta, sym, s, n_syms, c);
-            if (hit[s] && emit(k, a, d, hits, s, i) < 0)
-                return -1;
-        }
     }
     wc[n] = words;
     return 0;
@@ -974,7 +1282,11 @@ static void range_in(const Doc *d, int32_t g, int32_t where, int32_t *lo, int32_
 }
 
 /* the sentence of a position: the number of breaks at or before it */
-static inline int32_t sentence(Doc *d, int32_t pos) { return d->sent[pos]; }
+static inline int32_t sentence(Doc *d, int32_t pos) {
+    if (d->sent == NULL && structure(d) < 0)
+        return -1;
+    return d->sent[pos];
+}
 
 /* 1 when a and b are within range, 0 when not, -1 on error */
 static int close_to(Doc *d, int32_t a, int32_t b, Within w) {
@@ -989,6 +1301,8 @@ static int close_to(Doc *d, int32_t a, int32_t b, Within w) {
         return 1;
     if ((int64_t)(hi - lo) > 25 * (int64_t)w.count + 30)
         return 0;
+    if (d->wc == NULL && structure(d) < 0)
+        return -1;
     return d->wc[hi] - d->wc[lo] <= w.count;
 }
 
@@ -1273,49 +1587,53 @@ static int clue_hits(Doc *d, int32_t ci, int first, HVec *out) {
     return 0;
 }
 
-static PyObject *payload_of(Doc *d, int32_t ci, CHit h) {
-    const Clue *c = &d->k->clues[ci];
-    if (c->kind == KIND_REGEX) {
-        PyObject *pair = PyList_GET_ITEM(d->regex[ci], h.payload);
-        PyObject *text = PyTuple_GET_ITEM(pair, 1);
-        Py_INCREF(text);
-        return text;
-    }
-    int32_t n = c->kind == KIND_TERMS ? 1 : c->n_groups;
-    PyObject *t = PyTuple_New(n);
-    if (t == NULL)
-        return NULL;
-    for (int32_t j = 0; j < n; j++) {
-        int32_t tid = c->kind == KIND_TERMS ? h.payload : d->tids.v[h.payload + j];
-        PyObject *x = PyLong_FromLong(tid);
-        if (x == NULL) {
-            Py_DECREF(t);
-            return NULL;
+/* ------------------------------------------------------------------ scoring */
+
+/* one piece of a type's evidence: the best hit of one of its clues */
+typedef struct {
+    int32_t slot, ci, pos, payload;
+    double gain;
+} Ev;
+
+typedef struct {
+    Ev *v;
+    Py_ssize_t n, cap;
+} EVec;
+
+static int evec_push(EVec *a, Ev e) {
+    if (a->n == a->cap) {
+        Py_ssize_t cap = a->cap ? a->cap * 2 : 32;
+        Ev *v = realloc(a->v, (size_t)cap * sizeof(Ev));
+        if (v == NULL) {
+            PyErr_NoMemory();
+            return -1;
         }
-        PyTuple_SET_ITEM(t, j, x);
+        a->v = v;
+        a->cap = cap;
     }
-    return t;
+    a->v[a->n++] = e;
+    return 0;
 }
 
-/* None, or (total, tense, ((clue, position, gain, payload), ...)) */
-static PyObject *score_type(Doc *d, const Type *t, HVec *hits) {
+/* A type's score: 1 when it scores (total, tense and its evidence appended to ev),
+ * 0 when it does not, -1 on error. */
+static int score_type(Doc *d, const Type *t, HVec *hits, EVec *ev, double *total_out,
+                      int *tense_out) {
     const Kernel *k = d->k;
     for (int32_t j = 0; j < t->n_require; j++)
         if (!present(d, t->require[j]))
-            Py_RETURN_NONE;
+            return 0;
     if (vetoed(d, t->none, t->n_none) >= 0)
-        Py_RETURN_NONE;
+        return 0;
     double total = 0.0, w_future = 0.0, w_past = 0.0;
-    PyObject *evidence = PyList_New(0);
-    if (evidence == NULL)
-        return NULL;
+    Py_ssize_t first_ev = ev->n;
     int n_future = 0, n_past = 0;
     for (int32_t j = 0; j < t->n_clues; j++) {
         int32_t ci = t->clues[j];
         const Clue *c = &k->clues[ci];
         int first = t->tense == TENSE_NONE && c->min_sentences == 1;
         if (clue_hits(d, ci, first, hits) < 0)
-            goto fail;
+            return -1;
         if (hits->n == 0)
             continue;
         if (t->tense != TENSE_NONE) {
@@ -1323,7 +1641,7 @@ static PyObject *score_type(Doc *d, const Type *t, HVec *hits) {
             for (Py_ssize_t i = 0; i < m; i++) {
                 int mark = tense_at(d, hits->v[i].pos);
                 if (mark < 0)
-                    goto fail;
+                    return -1;
                 if (mark == TENSE_FUTURE)
                     w_future += c->weight / (double)m;
                 else if (mark == TENSE_PAST)
@@ -1346,57 +1664,43 @@ static PyObject *score_type(Doc *d, const Type *t, HVec *hits) {
         if (t->tense == TENSE_NONE) {
             int mark = tense_at(d, best.pos);
             if (mark < 0)
-                goto fail;
+                return -1;
             n_future += mark == TENSE_FUTURE;
             n_past += mark == TENSE_PAST;
         }
-        PyObject *payload = payload_of(d, ci, best);
-        if (payload == NULL)
-            goto fail;
-        PyObject *item = Py_BuildValue("(iidN)", (int)ci, (int)best.pos, gain, payload);
-        if (item == NULL || PyList_Append(evidence, item) < 0) {
-            Py_XDECREF(item);
-            goto fail;
-        }
-        Py_DECREF(item);
+        Ev e = {j, ci, best.pos, best.payload, gain};
+        if (evec_push(ev, e) < 0)
+            return -1;
     }
-    if (PyList_GET_SIZE(evidence) == 0 || (t->tense == TENSE_FUTURE && !(w_future > w_past)) ||
+    if (ev->n == first_ev || (t->tense == TENSE_FUTURE && !(w_future > w_past)) ||
         (t->tense == TENSE_PAST && !(w_past >= w_future))) {
-        Py_DECREF(evidence);
-        Py_RETURN_NONE;
+        ev->n = first_ev;
+        return 0;
     }
     int tense = t->tense;
     if (tense == TENSE_NONE)
         tense = n_future == n_past ? TENSE_NONE : (n_future > n_past ? TENSE_FUTURE : TENSE_PAST);
-    return Py_BuildValue("(diN)", total, tense, evidence);
-fail:
-    Py_DECREF(evidence);
-    return NULL;
+    *total_out = total;
+    *tense_out = tense;
+    return 1;
 }
 
 /* ------------------------------------------------------------------ the gate */
 
-/* 1 relevant so far, 0 not, -1 error; fills sides (a new tuple) */
-static int gate(Doc *d, PyObject **sides_out, PyObject **veto_out) {
+typedef struct {
+    int32_t count, pos, tid; /* per side: its mentions, and the first one */
+} Side;
+
+/* 1 relevant so far, 0 not, -1 error; fills sides[] and *veto (a group-list index or -1) */
+static int gate(Doc *d, Side *sides, int32_t *veto_out) {
     const Kernel *k = d->k;
     int ok = 1;
-    PyObject *sides = PyTuple_New(k->n_sides);
-    if (sides == NULL)
-        return -1;
     for (int32_t s = 0; s < k->n_sides; s++) {
         int32_t g = k->sides[s], lo = g_lo(d, g), hi = g_hi(d, g);
         int32_t in_title = lower_bound(d->gpos, lo, hi, d->title_end) - lo;
-        PyObject *item;
-        if (hi > lo) {
-            item = Py_BuildValue("(iii)", (int)(hi - lo), (int)d->gpos[lo], (int)d->gtid[lo]);
-            if (item == NULL) {
-                Py_DECREF(sides);
-                return -1;
-            }
-        } else {
-            item = Py_NewRef(Py_None);
-        }
-        PyTuple_SET_ITEM(sides, s, item);
+        sides[s].count = hi - lo;
+        sides[s].pos = hi > lo ? d->gpos[lo] : -1;
+        sides[s].tid = hi > lo ? d->gtid[lo] : -1;
         if (in_title == 0 && hi - lo < k->min_mentions)
             ok = 0;
     }
@@ -1406,35 +1710,201 @@ static int gate(Doc *d, PyObject **sides_out, PyObject **veto_out) {
             int all = 1;
             for (int32_t s = 1; all && s < k->n_sides; s++) {
                 int32_t at = nearest(d, k->sides[s], d->gpos[i], k->topic_within);
-                if (at == -2) {
-                    Py_DECREF(sides);
+                if (at == -2)
                     return -1;
-                }
                 all = at >= 0;
             }
             close = all;
         }
         ok = close;
     }
-    int32_t veto = vetoed(d, k->topic_none, k->n_topic_none);
-    if (veto >= 0) {
-        *veto_out = Py_BuildValue("(ii)", (int)d->gpos[veto], (int)d->gtid[veto]);
-        if (*veto_out == NULL) {
-            Py_DECREF(sides);
-            return -1;
-        }
+    *veto_out = vetoed(d, k->topic_none, k->n_topic_none);
+    if (*veto_out >= 0)
         ok = 0;
-    } else {
-        *veto_out = Py_NewRef(Py_None);
-    }
-    *sides_out = sides;
     return ok;
 }
 
-/* classify(low, title_end, regex) -> (relevant, sides, veto, types | None) */
-/* the gate and the types on the lower-cased text (one code point per element) */
-static PyObject *classify_low(Kernel *k, const Py_UCS4 *text, Py_ssize_t n, Py_ssize_t title_end,
-                              PyObject *regex_fn, int folded) {
+/* ------------------------------------------------------------------ the answer */
+
+/* a new instance of a slotted model class with its fields set (values borrowed) */
+static PyObject *make(PyTypeObject *tp, PyObject *const *fields, PyObject *const *values, int n) {
+    PyObject *o = tp->tp_alloc(tp, 0);
+    if (o == NULL)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        if (Py_TYPE(fields[i])->tp_descr_set(fields[i], o, values[i]) < 0) {
+            Py_DECREF(o);
+            return NULL;
+        }
+    return o;
+}
+
+/* round(x, 3) as Python computes it: the correctly rounded decimal, ties to even */
+static double round3(double x) {
+    double y = x * 1000.0, r = nearbyint(y);
+    if (fabs(fabs(y - r) - 0.5) > 1e-6 && fabs(y) < 1e12)
+        return r / 1000.0;
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%.3f", x);
+    return strtod(buf, NULL);
+}
+
+/* doc.snippet(): the text around pos, newlines shown as " | ", stripped, with "…" */
+static PyObject *snippet_of(const Doc *d, int32_t pos) {
+    Py_ssize_t w = d->k->snippet_width, n = d->sn;
+    Py_ssize_t start = pos - w > 0 ? pos - w : 0, stop = pos + w + 10;
+    if (stop > n)
+        stop = n;
+    if (start > stop)
+        start = stop;
+    Py_UCS4 local[512], *out = local;
+    size_t need = 3 * (size_t)(stop - start) + 2;
+    if (need > sizeof(local) / sizeof(local[0])) {
+        out = PyMem_Malloc(need * sizeof(Py_UCS4));
+        if (out == NULL)
+            return PyErr_NoMemory();
+    }
+    Py_ssize_t m = 1;
+    for (Py_ssize_t i = start; i < stop; i++) {
+        Py_UCS4 c = d->stext[i];
+        if (c == '\n') {
+            out[m++] = ' ';
+            out[m++] = '|';
+            out[m++] = ' ';
+        } else {
+            out[m++] = c;
+        }
+    }
+    Py_ssize_t lo = 1, hi = m;
+    while (lo < hi && Py_UNICODE_ISSPACE(out[lo]))
+        lo++;
+    while (hi > lo && Py_UNICODE_ISSPACE(out[hi - 1]))
+        hi--;
+    if (start > 0)
+        out[--lo] = 0x2026;
+    out[hi++] = 0x2026;
+    PyObject *result = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out + lo, hi - lo);
+    if (out != local)
+        PyMem_Free(out);
+    return result;
+}
+
+static PyObject *evidence(const Doc *d, PyObject *rule, PyObject *term, int32_t pos,
+                          double weight, int with_snippet) {
+    const Kernel *k = d->k;
+    PyObject *w = PyFloat_FromDouble(weight);
+    PyObject *snip = with_snippet ? snippet_of(d, pos) : Py_NewRef(k->s_empty);
+    PyObject *result = NULL;
+    if (w != NULL && snip != NULL) {
+        PyObject *values[5] = {rule, term, pos < d->title_end ? k->s_title : k->s_body, w, snip};
+        result = make(k->cls_evidence, k->f_evidence, values, 5);
+    }
+    Py_XDECREF(w);
+    Py_XDECREF(snip);
+    return result;
+}
+
+/* the text an evidence names: the term, the terms joined by " + ", or the regex match */
+static PyObject *evidence_term(Doc *d, const Ev *e) {
+    const Kernel *k = d->k;
+    const Clue *c = &k->clues[e->ci];
+    if (c->kind == KIND_REGEX) {
+        PyObject *pair = PyList_GET_ITEM(d->regex[e->ci], e->payload);
+        return Py_NewRef(PyTuple_GET_ITEM(pair, 1));
+    }
+    if (c->kind == KIND_TERMS || c->n_groups == 1) {
+        int32_t tid = c->kind == KIND_TERMS ? e->payload : d->tids.v[e->payload];
+        return Py_NewRef(PyTuple_GET_ITEM(k->term_text, tid));
+    }
+    PyObject *parts = PyTuple_New(c->n_groups);
+    if (parts == NULL)
+        return NULL;
+    for (int32_t j = 0; j < c->n_groups; j++)
+        PyTuple_SET_ITEM(parts, j,
+                         Py_NewRef(PyTuple_GET_ITEM(k->term_text, d->tids.v[e->payload + j])));
+    PyObject *joined = PyUnicode_Join(k->s_plus, parts);
+    Py_DECREF(parts);
+    return joined;
+}
+
+static PyObject *label(Doc *d, int32_t type, double score, int tense, const Ev *ev,
+                       Py_ssize_t n) {
+    const Kernel *k = d->k;
+    PyObject *names = PyTuple_GET_ITEM(k->rule_names, type);
+    PyObject *reasons = PyTuple_New(n), *score_obj = PyFloat_FromDouble(score), *result = NULL;
+    if (reasons == NULL || score_obj == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *term = evidence_term(d, &ev[i]);
+        if (term == NULL)
+            goto done;
+        PyObject *item = evidence(d, PyTuple_GET_ITEM(names, ev[i].slot), term, ev[i].pos,
+                                  ev[i].gain, 1);
+        Py_DECREF(term);
+        if (item == NULL)
+            goto done;
+        PyTuple_SET_ITEM(reasons, i, item);
+    }
+    PyObject *tense_obj = tense == TENSE_FUTURE ? k->s_future : tense == TENSE_PAST ? k->s_past
+                                                                                    : Py_None;
+    PyObject *values[4] = {PyTuple_GET_ITEM(k->type_ids, type), score_obj, reasons, tense_obj};
+    result = make(k->cls_label, k->f_label, values, 4);
+done:
+    Py_XDECREF(reasons);
+    Py_XDECREF(score_obj);
+    return result;
+}
+
+/* the gate's evidence: each present side, then the veto */
+static PyObject *gate_evidence(Doc *d, const Side *sides, int32_t veto) {
+    const Kernel *k = d->k;
+    PyObject *items[64], *result = NULL;
+    Py_ssize_t n = 0;
+    if (k->n_sides >= 63) {
+        PyErr_SetString(PyExc_OverflowError, "too many topic sides");
+        return NULL;
+    }
+    for (int32_t s = 0; s < k->n_sides; s++) {
+        if (sides[s].count == 0)
+            continue;
+        items[n] = evidence(d, PyTuple_GET_ITEM(k->side_rules, s),
+                            PyTuple_GET_ITEM(k->term_text, sides[s].tid), sides[s].pos,
+                            (double)sides[s].count, 0);
+        if (items[n] == NULL)
+            goto done;
+        n++;
+    }
+    if (veto >= 0) {
+        items[n] = evidence(d, k->s_veto, PyTuple_GET_ITEM(k->term_text, d->gtid[veto]),
+                            d->gpos[veto], 0.0, 1);
+        if (items[n] == NULL)
+            goto done;
+        n++;
+    }
+    result = PyTuple_New(n);
+    if (result == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyTuple_SET_ITEM(result, i, items[i]);
+    return result;
+done:
+    for (Py_ssize_t i = 0; i < n; i++)
+        Py_DECREF(items[i]);
+    return NULL;
+}
+
+/* Classification(relevant, labels, scores, gate_evidence) */
+static PyObject *answer(const Kernel *k, int relevant, PyObject *labels, PyObject *scores,
+                        PyObject *gate) {
+    PyObject *values[4] = {relevant ? Py_True : Py_False, labels, scores, gate};
+    return make(k->cls_result, k->f_result, values, 4);
+}
+
+/* The Classification of buf[0..n) (prepare() of the title, a newline and the text;
+ * buf[n] readable): lower-cased, matched and scored; snippets come from buf, or from
+ * the lower-cased text when str.lower() changed its length. */
+static PyObject *classify_text(Kernel *k, const Py_UCS4 *buf, Py_ssize_t n, Py_ssize_t title_end,
+                               PyObject *regex_fn) {
     if (n >= INT32_MAX / 2) {
         PyErr_SetString(PyExc_OverflowError, "text too long for the kernel");
         return NULL;
@@ -1442,56 +1912,145 @@ static PyObject *classify_low(Kernel *k, const Py_UCS4 *text, Py_ssize_t n, Py_s
     Doc d;
     memset(&d, 0, sizeof(d));
     d.k = k;
-    d.text = text;
     d.n = (int32_t)n;
     d.title_end = (int32_t)title_end;
     d.regex_fn = regex_fn;
-    d.folded = folded;
-    IVec hits = {0};
+    d.stext = buf;
+    d.sn = n;
+    IVec hits = {0}, wide_hits = {0}, tail_a = {0}, tail_w = {0};
     HVec chits = {0};
-    PyObject *result = NULL, *sides = NULL, *veto = NULL, *types = NULL;
+    EVec ev = {0};
+    Side *sides = NULL;
+    Py_UCS4 *low = PyMem_Malloc(((size_t)n + 2) * sizeof(Py_UCS4));
+    PyObject *result = NULL, *gate_ev = NULL, *labels = NULL, *scores = NULL, *list = NULL;
+    PyObject *norm = NULL, *low_obj = NULL;
     d.regex = calloc((size_t)k->n_clues + 1, sizeof(PyObject *));
-    if (d.regex == NULL) {
+    sides = malloc(((size_t)k->n_sides + 1) * sizeof(Side));
+    if (d.regex == NULL || sides == NULL || low == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    if (scan_first(k, &k->ascii, &d, &hits) < 0)
+    d.text = low;
+    /* lower-case from the table; a character it does not settle sends the text to
+     * str.lower() (longer lower cases, final sigma, no tables yet) */
+    int settled = lower_table != NULL;
+    uint32_t all = 0;
+    if (settled) {
+        const uint16_t *restrict lt = lower_table;
+        uint32_t miss = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS4 x = buf[i];
+            uint32_t l = x < 0x10000 ? lt[x] : 0xFFFF;
+            low[i] = l;
+            all |= l;
+            miss |= l + 1; /* 0x10000 for 0xFFFF */
+        }
+        settled = !(miss >> 16);
+    }
+    if (!settled) {
+        norm = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, n);
+        low_obj = norm ? PyObject_CallMethod(norm, "lower", NULL) : NULL;
+        if (low_obj == NULL)
+            goto done;
+        Py_ssize_t nl = PyUnicode_GET_LENGTH(low_obj);
+        if (nl >= INT32_MAX / 2) {
+            PyErr_SetString(PyExc_OverflowError, "text too long for the kernel");
+            goto done;
+        }
+        PyMem_Free(low);
+        low = PyUnicode_AsUCS4Copy(low_obj);
+        if (low == NULL)
+            goto done;
+        d.text = low;
+        d.n = (int32_t)nl;
+        if (nl != n) { /* positions are in the lower-cased text: snippets come from it too */
+            d.stext = low;
+            d.sn = nl;
+        }
+        all = PyUnicode_MAX_CHAR_VALUE(low_obj);
+    }
+    /* "i" and "s" of a regex also match these: the regex candidates say nothing */
+    if (all >= 128)
+        d.folded = has_char(low, d.n, 0x131) || has_char(low, d.n, 0x17F);
+    if (reserve(&hits, d.n / 4 + 64) < 0)
         goto done;
-    Py_ssize_t split = hits.n;
-    int wide = 0;
-    for (Py_ssize_t i = 0; i < n && !wide; i++)
-        wide = text[i] >= 128;
-    if (wide && scan(k, &k->wide, &d, &hits) < 0)
-        goto done;
+    Py_ssize_t split;
+    if (all >= 128) {
+        if (scan_both(k, &d, &hits, &wide_hits, &tail_a, &tail_w) < 0)
+            goto done;
+        split = hits.n;
+        if (append(&hits, &wide_hits) < 0)
+            goto done;
+    } else {
+        if (scan(k, &k->ascii, &d, &hits, &tail_a) < 0)
+            goto done;
+        split = hits.n;
+    }
     if (doc_groups(&d, &hits, split) < 0)
         goto done;
-    int ok = gate(&d, &sides, &veto);
+    int32_t veto = -1;
+    int ok = gate(&d, sides, &veto);
     if (ok < 0)
         goto done;
+    gate_ev = gate_evidence(&d, sides, veto);
+    scores = PyDict_New();
+    if (gate_ev == NULL || scores == NULL)
+        goto done;
     if (!ok) {
-        result = Py_BuildValue("(OOOO)", Py_False, sides, veto, Py_None);
+        labels = PyTuple_New(0);
+        if (labels != NULL)
+            result = answer(k, 0, labels, scores, gate_ev);
         goto done;
     }
-    types = PyTuple_New(k->n_types);
-    if (types == NULL)
+    list = PyList_New(0);
+    if (list == NULL)
         goto done;
     for (int32_t i = 0; i < k->n_types; i++) {
-        PyObject *r = score_type(&d, &k->types[i], &chits);
-        if (r == NULL)
+        double total = 0.0;
+        int tense = TENSE_NONE;
+        Py_ssize_t from = ev.n;
+        int r = score_type(&d, &k->types[i], &chits, &ev, &total, &tense);
+        if (r < 0)
             goto done;
-        PyTuple_SET_ITEM(types, i, r);
+        if (r == 0)
+            continue;
+        double score = round3(total < 1.0 ? total : 1.0);
+        PyObject *score_obj = PyFloat_FromDouble(score);
+        if (score_obj == NULL ||
+            PyDict_SetItem(scores, PyTuple_GET_ITEM(k->type_ids, i), score_obj) < 0) {
+            Py_XDECREF(score_obj);
+            goto done;
+        }
+        Py_DECREF(score_obj);
+        if (score >= k->thresholds[i]) {
+            PyObject *item = label(&d, i, score, tense, ev.v + from, ev.n - from);
+            if (item == NULL || PyList_Append(list, item) < 0) {
+                Py_XDECREF(item);
+                goto done;
+            }
+            Py_DECREF(item);
+        }
     }
-    result = Py_BuildValue("(OOOO)", Py_True, sides, veto, types);
+    labels = PyList_AsTuple(list);
+    if (labels == NULL)
+        goto done;
+    result = answer(k, PyTuple_GET_SIZE(labels) > 0, labels, scores, gate_ev);
 done:
-    Py_XDECREF(sides);
-    Py_XDECREF(veto);
-    Py_XDECREF(types);
+    Py_XDECREF(gate_ev);
+    Py_XDECREF(labels);
+    Py_XDECREF(scores);
+    Py_XDECREF(list);
     if (d.regex != NULL)
         for (int32_t i = 0; i < k->n_clues; i++)
             Py_XDECREF(d.regex[i]);
     free(d.regex);
+    free(sides);
     free(hits.v);
+    free(wide_hits.v);
+    free(tail_a.v);
+    free(tail_w.v);
     free(chits.v);
+    free(ev.v);
     free(d.goff);
     free(d.gpos);
     free(d.gtid);
@@ -1500,8 +2059,12 @@ done:
     free(d.wc);
     free(d.tids.v);
     Py_XDECREF(d.low);
+    Py_XDECREF(norm);
+    Py_XDECREF(low_obj);
+    PyMem_Free(low);
     return result;
 }
+
 
 static PyObject *clean_str(PyObject *text);
 static PyObject *prepare_str(PyObject *text);
@@ -1516,7 +2079,6 @@ static Py_UCS4 *nf_map_cp;    /* sorted code points with NF_MAP */
 static int32_t *nf_map_off;   /* their NFKC text: nf_pool[off[i] .. off[i + 1]) */
 static Py_UCS4 *nf_pool;
 static int32_t nf_map_n;
-static uint16_t *lower_table; /* 65536: the lower case, 0xFFFF for "ask str.lower()" */
 /* what prepare() does with a character: NFKC and clean() in one table */
 enum { ACT_KEEP = 0, ACT_SPACE = 1, ACT_DROP = 2, ACT_REPLACE = 3, ACT_MAP = 4, ACT_OTHER = 5 };
 static uint8_t *act_table; /* 65536 */
@@ -1676,16 +2238,16 @@ static PyObject *nfkc(PyObject *module, PyObject *text) {
     return result;
 }
 
-/* classify(title, text, regex) -> (norm, title_end, relevant, sides, veto, types | None)
+/* classify(title, text, regex) -> Classification
  *
- * title and text are NFKC already (the caller does that for non-ASCII text); norm is
- * the cleaned "title\ntext" (for snippets), matching runs on its lower-cased form. */
+ * prepare() of title and text joined by a newline is the text of the snippets;
+ * matching runs on its lower-cased form. */
 static PyObject *kernel_classify(Kernel *k, PyObject *args) {
     PyObject *title, *text, *regex_fn;
     if (!PyArg_ParseTuple(args, "UUO", &title, &text, &regex_fn))
         return NULL;
-    PyObject *norm = NULL, *found = NULL, *result = NULL, *low_obj = NULL;
-    Py_UCS4 *buf = NULL, *low = NULL;
+    PyObject *result = NULL;
+    Py_UCS4 *buf = NULL;
     Py_ssize_t n = 0, cap = 0;
     if (prepare_into(title, &buf, &n, &cap) < 0)
         goto done;
@@ -1693,52 +2255,10 @@ static PyObject *kernel_classify(Kernel *k, PyObject *args) {
     buf[n++] = '\n'; /* prepare_into leaves room for one more */
     if (prepare_into(text, &buf, &n, &cap) < 0)
         goto done;
-    norm = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, n);
-    low = PyMem_Malloc(((size_t)n + 1) * sizeof(Py_UCS4));
-    if (norm == NULL || low == NULL)
-        goto done;
-    int folded = 0, fast = lower_table != NULL;
-    for (Py_ssize_t i = 0; fast && i < n; i++) {
-        Py_UCS4 c = buf[i];
-        if (c < 128) {
-            low[i] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
-        } else if (c < 0x10000 && lower_table[c] != 0xFFFF) {
-            low[i] = lower_table[c];
-            /* "i" and "s" of a regex also match these: the regex candidates say nothing */
-            folded |= low[i] == 0x131 || low[i] == 0x17F;
-        } else {
-            fast = 0;
-        }
-    }
-    Py_ssize_t nl = n;
-    if (!fast) { /* str.lower() decides: longer lower cases, final sigma, no tables */
-        low_obj = PyObject_CallMethod(norm, "lower", NULL);
-        if (low_obj == NULL)
-            goto done;
-        nl = PyUnicode_GET_LENGTH(low_obj);
-        if (nl != n) {
-            Py_DECREF(norm);
-            norm = Py_NewRef(low_obj);
-        }
-        PyMem_Free(low);
-        low = PyUnicode_AsUCS4Copy(low_obj);
-        if (low == NULL)
-            goto done;
-        folded = PyUnicode_FindChar(low_obj, 0x131, 0, nl, 1) >= 0 ||
-                 PyUnicode_FindChar(low_obj, 0x17F, 0, nl, 1) >= 0;
-    }
-    found = classify_low(k, low, nl, end, regex_fn, folded);
-    if (found == NULL)
-        goto done;
-    result = Py_BuildValue("(On(OOOO))", norm, end, PyTuple_GET_ITEM(found, 0),
-                           PyTuple_GET_ITEM(found, 1), PyTuple_GET_ITEM(found, 2),
-                           PyTuple_GET_ITEM(found, 3));
+    buf[n] = 0; /* and one more */
+    result = classify_text(k, buf, n, end, regex_fn);
 done:
     PyMem_Free(buf);
-    PyMem_Free(low);
-    Py_XDECREF(norm);
-    Py_XDECREF(low_obj);
-    Py_XDECREF(found);
     return result;
 }
 
@@ -1975,7 +2495,7 @@ static PyObject *prepare(PyObject *module, PyObject *text) {
 
 static PyMethodDef kernel_methods[] = {
     {"classify", (PyCFunction)kernel_classify, METH_VARARGS,
-     "classify(title, text, regex) -> (norm, title_end, relevant, sides, veto, types)"},
+     "classify(title, text, regex) -> Classification"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,7 +1,8 @@
 """Types of the compiled kernel (_kernel.c)."""
 
 from collections.abc import Callable, Sequence
-from typing import Any
+
+from monitor.model import Classification, Evidence, Label
 
 Within = tuple[int, int]
 Filter = tuple[int, int]
@@ -20,11 +21,22 @@ class Kernel:
         clues: Sequence[tuple[int, int, tuple[int, ...], float, int, int, Within, int]],
         types: Sequence[tuple[tuple[int, ...], tuple[Filter, ...], int, tuple[int, ...]]],
         title_weight: float,
+        output: tuple[
+            type[Classification],
+            type[Label],
+            type[Evidence],
+            tuple[str, ...],
+            tuple[str, ...],
+            tuple[str, ...],
+            tuple[float, ...],
+            tuple[tuple[str, ...], ...],
+            int,
+        ],
         /,
     ) -> None: ...
     def classify(
         self, title: str, text: str, regex: Callable[[int, str, int], list[tuple[int, str]]], /
-    ) -> tuple[str, int, tuple[bool, tuple[Any, ...], Any, tuple[Any, ...] | None]]: ...
+    ) -> Classification: ...
 
 def clean(text: str, /) -> str: ...
 def nfkc(text: str, /) -> str | None: ...

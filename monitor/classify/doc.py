@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 Hit = tuple[int, str]  # (position, matched term as written in the rules)
 
-_SNIPPET = 50
+SNIPPET = 50  # characters of context on each side of a snippet
 
 
 class Doc:
@@ -145,6 +145,6 @@ class Doc:
 
 def snippet(norm: str, pos: int) -> str:
     """The normalised text around ``pos`` (title and body joined by " | ")."""
-    start = max(0, pos - _SNIPPET)
-    text = norm[start : pos + _SNIPPET + 10].replace("\n", " | ")
+    start = max(0, pos - SNIPPET)
+    text = norm[start : pos + SNIPPET + 10].replace("\n", " | ")
     return ("…" if start else "") + text.strip() + "…"

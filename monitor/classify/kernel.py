@@ -4,8 +4,8 @@ The kernel computes the same verdicts, scores and evidence as the reference
 implementation (match.py, doc.py, terms.py), which stays the executable definition
 of the rule semantics: tests compare the two on corpora and on generated texts. The
 kernel does the per-character work (clean-up, two automata, sentence and word
-structure) and the scoring on arrays; this module turns its answer (positions and
-term ids) into a Classification with evidence and snippets, for the labels only.
+structure), the scoring on arrays, and builds the Classification itself (evidence
+and snippets for the labels only); this module flattens the rules into its tables.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from __future__ import annotations
 import functools
 import unicodedata
 from array import array
-from dataclasses import fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import monitor.classify._kernel as _kernel
-from monitor.classify.doc import snippet
+from monitor.classify.doc import SNIPPET
 from monitor.classify.regexes import regex_hits
 from monitor.model import Classification, Evidence, Label
 
@@ -28,7 +27,6 @@ _WHERE = {"any": 0, "title": 1, "body": 2}
 _UNIT = {"words": 0, "sentences": 1}
 _KIND = {"terms": 0, "all": 1, "near": 2, "regex": 3}
 _TENSE = {None: 0, "future": 1, "past": 2}
-_TENSE_NAME = (None, "future", "past")
 
 
 class Kernel:
@@ -88,6 +86,17 @@ class Kernel:
         for group, gid in self._groups.items():
             for tid in group:
                 term_groups[tid].append(gid)
+        output = (
+            Classification,
+            Label,
+            Evidence,
+            tuple(rules.term_text),
+            tuple(f"topic.{name}" for name, _ in topic.sides),
+            tuple(t.id for t in rules.types),
+            tuple(float(t.threshold) for t in rules.types),
+            tuple(tuple(f"{t.id}.{c.name}" for c in t.clues) for t in rules.types),
+            SNIPPET,
+        )
         self._kernel = _kernel.Kernel(
             forms,
             ascii_words,
@@ -99,6 +108,7 @@ class Kernel:
             clues,
             tuple(types),
             rules.title_weight,
+            output,
         )
 
     @property
@@ -115,49 +125,7 @@ class Kernel:
     def classify(self, title: str, text: str) -> Classification:
         """The same Classification as ``match.classify`` (evidence included)."""
         _tables()
-        norm, end, (relevant, sides, veto, types) = self._kernel.classify(title, text, self._regex)
-        rules, text_of = self.rules, self.rules.term_text
-        gate = [
-            _evidence(f"topic.{name}", text_of[side[2]], _where(side[1], end), float(side[0]), "")
-            for (name, _), side in zip(rules.topic.sides, sides, strict=True)
-            if side is not None
-        ]
-        if veto is not None:
-            pos, tid = veto
-            gate.append(
-                _evidence("topic.none", text_of[tid], _where(pos, end), 0.0, snippet(norm, pos))
-            )
-        if not relevant or types is None:
-            return Classification(relevant=False, gate_evidence=tuple(gate))
-        labels: list[Label] = []
-        scores: dict[str, float] = {}
-        for ctype, found in zip(rules.types, types, strict=True):
-            if found is None:
-                continue
-            total, tense, evidence = found
-            score = round(min(1.0, total), 3)
-            scores[ctype.id] = score
-            if score >= ctype.threshold:
-                labels.append(self._label(ctype.id, score, tense, evidence, norm, end))
-        return Classification(
-            relevant=bool(labels), labels=tuple(labels), scores=scores, gate_evidence=tuple(gate)
-        )
-
-    def _label(
-        self, type_id: str, score: float, tense: int, evidence: Any, norm: str, end: int
-    ) -> Label:
-        clues, text_of = self._clues, self.rules.term_text
-        reasons = tuple(
-            _evidence(
-                f"{type_id}.{clues[ci].name}",
-                term if isinstance(term, str) else " + ".join([text_of[t] for t in term]),
-                _where(pos, end),
-                gain,
-                snippet(norm, pos),
-            )
-            for ci, pos, gain, term in evidence
-        )
-        return Label(type_id, score, reasons, _TENSE_NAME[tense])
+        return self._kernel.classify(title, text, self._regex)
 
     def _regex(self, index: int, low: str, end: int) -> list[tuple[int, str]]:
         clue = self._clues[index]
@@ -205,26 +173,6 @@ def _tables() -> None:
             flags[code] = 2
             mapped[code] = text
     _kernel.set_tables(bytes(flags), mapped, lower.tobytes())
-
-
-def _where(pos: int, end: int) -> str:
-    return "title" if pos < end else "body"
-
-
-# Evidence is a frozen dataclass; its generated __init__ sets each field through
-# object.__setattr__. Setting the slots directly is the same object, made ~3x faster.
-_EVIDENCE_SLOTS = tuple(getattr(Evidence, f.name).__set__ for f in fields(Evidence))
-
-
-def _evidence(rule: str, term: str, where: str, weight: float, snippet: str) -> Evidence:
-    item = object.__new__(Evidence)
-    rule_, term_, where_, weight_, snippet_ = _EVIDENCE_SLOTS
-    rule_(item, rule)
-    term_(item, term)
-    where_(item, where)
-    weight_(item, weight)
-    snippet_(item, snippet)
-    return item
 
 
 def _within(within: tuple[int, str]) -> tuple[int, int]:
