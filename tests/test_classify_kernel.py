@@ -154,6 +154,16 @@ def test_kernel_prepare_is_normalize() -> None:
         assert _kernel.prepare(text) == normalize(text), repr(text)
 
 
+def test_kernel_prepare_is_normalize_on_ascii_text() -> None:
+    """ASCII text that clean() leaves alone is copied; any other goes the long way."""
+    rng = random.Random(3)
+    pool = "aZ  .`'\t\n\r\x00\x1c\x1f\x7f~"
+    texts = ["", " ", "a", " a", "a ", "a  b", "a b", "`", "a\tb", "A.B"]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randrange(0, 12))) for _ in range(5000)]
+    for text in texts:
+        assert _kernel.prepare(text) == normalize(text), repr(text)
+
+
 def test_kernel_nfkc_tables_agree_with_unicodedata() -> None:
     _tables()
     for code in range(0x10000):

@@ -1901,10 +1901,10 @@ static PyObject *answer(const Kernel *k, int relevant, PyObject *labels, PyObjec
 }
 
 /* The Classification of buf[0..n) (prepare() of the title, a newline and the text;
- * buf[n] readable): lower-cased, matched and scored; snippets come from buf, or from
+ * `ascii` when both were ASCII): lower-cased, matched and scored; snippets come from buf, or from
  * the lower-cased text when str.lower() changed its length. */
 static PyObject *classify_text(Kernel *k, const Py_UCS4 *buf, Py_ssize_t n, Py_ssize_t title_end,
-                               PyObject *regex_fn) {
+                               int ascii, PyObject *regex_fn) {
     if (n >= INT32_MAX / 2) {
         PyErr_SetString(PyExc_OverflowError, "text too long for the kernel");
         return NULL;
@@ -1935,7 +1935,13 @@ static PyObject *classify_text(Kernel *k, const Py_UCS4 *buf, Py_ssize_t n, Py_s
      * str.lower() (longer lower cases, final sigma, no tables yet) */
     int settled = lower_table != NULL;
     uint32_t all = 0;
-    if (settled) {
+    if (ascii) { /* (one pass the compiler vectorises) */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS4 c = buf[i];
+            low[i] = c + ((c - 'A' < 26u) << 5);
+        }
+        settled = 1;
+    } else if (settled) {
         const uint16_t *restrict lt = lower_table;
         uint32_t miss = 0;
         for (Py_ssize_t i = 0; i < n; i++) {
@@ -2255,8 +2261,8 @@ static PyObject *kernel_classify(Kernel *k, PyObject *args) {
     buf[n++] = '\n'; /* prepare_into leaves room for one more */
     if (prepare_into(text, &buf, &n, &cap) < 0)
         goto done;
-    buf[n] = 0; /* and one more */
-    result = classify_text(k, buf, n, end, regex_fn);
+    result = classify_text(k, buf, n, end, PyUnicode_IS_ASCII(title) && PyUnicode_IS_ASCII(text),
+                           regex_fn);
 done:
     PyMem_Free(buf);
     return result;
@@ -2436,11 +2442,33 @@ static int grow(Py_UCS4 **out, Py_ssize_t *cap, Py_ssize_t need) {
 
 /* Append clean(NFKC(text)) to out[*used..] (growing it): one pass over the text when
  * the tables settle every character, else unicodedata normalises and clean() follows. */
+/* Is an ASCII text its own prepare(): NFKC keeps ASCII, and clean() changes nothing
+ * when no character is a control character or a backquote and no space starts, ends
+ * or doubles. (Written as one pass the compiler vectorises.) */
+static int ascii_clean(const Py_UCS1 *restrict src, Py_ssize_t n) {
+    if (n == 0)
+        return 1;
+    if (src[0] <= ' ' || src[n - 1] <= ' ' || src[0] == '`')
+        return 0;
+    unsigned bad = 0;
+    for (Py_ssize_t i = 1; i < n; i++)
+        bad |= (src[i] < ' ') | (src[i] == '`') | ((src[i] == ' ') & (src[i - 1] == ' '));
+    return !bad;
+}
+
 static int prepare_into(PyObject *text, Py_UCS4 **out_p, Py_ssize_t *used, Py_ssize_t *cap_p) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), start = *used;
     int kind = PyUnicode_KIND(text);
     if (grow(out_p, cap_p, start + n + 64) < 0)
         return -1;
+    if (PyUnicode_IS_ASCII(text) && ascii_clean(PyUnicode_1BYTE_DATA(text), n)) {
+        const Py_UCS1 *restrict src = PyUnicode_1BYTE_DATA(text);
+        Py_UCS4 *restrict out = *out_p + start;
+        for (Py_ssize_t i = 0; i < n; i++)
+            out[i] = src[i];
+        *used = start + n;
+        return 0;
+    }
     if (act_table != NULL && kind != PyUnicode_4BYTE_KIND) {
         Py_UCS4 *out = *out_p;
         Py_ssize_t m = start, cap = *cap_p;
