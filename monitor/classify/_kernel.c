@@ -121,7 +121,8 @@ static inline int is_word(Py_UCS4 c) {
 
 typedef struct {
     int32_t n_states, n_syms;
-    uint16_t *delta; /* n_states * n_syms */
+    uint16_t *delta; /* n_syms columns of n_states: delta[symbol * n_states + state] */
+    uint32_t *col;   /* BMP code point -> symbol * n_states, its column's offset */
     uint16_t *sym;   /* BMP code point -> symbol (0: not in any form) */
     Py_UCS4 *astral; /* sorted code points above the BMP used by forms */
     uint16_t *astral_sym;
@@ -135,6 +136,7 @@ typedef struct {
 
 static void automaton_free(Automaton *a) {
     free(a->delta);
+    free(a->col);
     free(a->sym);
     free(a->astral);
     free(a->astral_sym);
@@ -164,10 +166,13 @@ static int cmp_ucs4(const void *x, const void *y) {
     return (a > b) - (a < b);
 }
 
-/* Number the states in breadth-first order (`order`: every state but the root, in
- * that order), so the shallow states, where the text keeps the automaton most of the
- * time, share cache lines; and mark in each transition (HIT_BIT) whether the state it
- * leads to ends a form, so the scan needs no second load per character. */
+/* Lay the transitions out by column (one per symbol) with the states numbered in
+ * breadth-first order (`order`: every state but the root, in that order): the shallow
+ * states, where the text keeps the automaton most of the time, come first in each
+ * column, so a text touches few cache lines; and a step is a load at column + state,
+ * with the column's offset read from a per-character table, off the chain of dependent
+ * loads. Each transition also says (HIT_BIT) whether the state it leads to ends a form,
+ * so the scan needs no second load per character. */
 static int renumber(Automaton *a, const int32_t *order, int32_t n_order) {
     const int32_t n = a->n_states, n_syms = a->n_syms;
     int32_t *id = malloc((size_t)n * sizeof(int32_t));
@@ -205,12 +210,25 @@ static int renumber(Automaton *a, const int32_t *order, int32_t n_order) {
         memcpy(&out_form[out_off[t]], &a->out_form[a->out_off[s]],
                (size_t)(a->out_off[s + 1] - a->out_off[s]) * sizeof(int32_t));
         const uint16_t *row = &a->delta[(size_t)s * n_syms];
-        uint16_t *to = &delta[(size_t)t * n_syms];
         for (int32_t c = 0; c < n_syms; c++) {
             int32_t next = id[row[c]];
-            to[c] = (uint16_t)(next | (a->hit[row[c]] ? HIT_BIT : 0));
+            delta[(size_t)c * n + t] = (uint16_t)(next | (a->hit[row[c]] ? HIT_BIT : 0));
         }
     }
+    uint32_t *col = malloc(0x10000 * sizeof(uint32_t));
+    if (col == NULL) {
+        free(id);
+        free(delta);
+        free(out_off);
+        free(out_form);
+        free(link);
+        free(hit);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int32_t c = 0; c < 0x10000; c++)
+        col[c] = (uint32_t)a->sym[c] * (uint32_t)n;
+    a->col = col;
     free(id);
     free(a->delta);
     free(a->out_off);
@@ -1014,14 +1032,9 @@ static __attribute__((noinline)) int emit(const Kernel *k, const Automaton *a, c
     return 0;
 }
 
-static inline uint16_t step(const Automaton *a, const uint16_t *restrict delta,
-                            const uint16_t *restrict sym, uint32_t s, uint32_t n_syms, Py_UCS4 c) {
-    return delta[s * n_syms + (c < 0x10000 ? sym[c] : symbol_of(a, c))];
-}
-
-
-static inline uint32_t symbol(const Automaton *a, const uint16_t *restrict sym, Py_UCS4 c) {
-    return c < 0x10000 ? sym[c] : symbol_of(a, c);
+/* the offset of c's column in the transition table */
+static inline uint32_t column(const Automaton *a, const uint32_t *restrict col, Py_UCS4 c) {
+    return c < 0x10000 ? col[c] : (uint32_t)symbol_of(a, c) * (uint32_t)a->n_states;
 }
 
 static int append(IVec *to, const IVec *from) {
@@ -1043,16 +1056,16 @@ static int32_t second_start(int32_t n, int32_t max_len) {
 /* One automaton's hits, in the order of their end positions. */
 static int scan(const Kernel *k, const Automaton *a, Doc *d, IVec *hits, IVec *tail) {
     const int32_t n = d->n, mid = n / 2, start = second_start(n, a->max_len);
-    const uint32_t ns = (uint32_t)a->n_syms;
-    const uint16_t *restrict delta = a->delta, *restrict sym = a->sym;
+    const uint16_t *restrict delta = a->delta;
+    const uint32_t *restrict col = a->col;
     const Py_UCS4 *restrict text = d->text;
     uint32_t s1 = 0, s2 = 0;
     int32_t i = 0, j = start;
     tail->n = 0;
     if (start > 0)
         for (; i < mid; i++, j++) {
-            uint32_t x1 = delta[s1 * ns + symbol(a, sym, text[i])];
-            uint32_t x2 = delta[s2 * ns + symbol(a, sym, text[j])];
+            uint32_t x1 = delta[column(a, col, text[i]) + s1];
+            uint32_t x2 = delta[column(a, col, text[j]) + s2];
             s1 = x1 & (HIT_BIT - 1);
             s2 = x2 & (HIT_BIT - 1);
             if ((x1 | x2) & HIT_BIT) {
@@ -1064,7 +1077,7 @@ static int scan(const Kernel *k, const Automaton *a, Doc *d, IVec *hits, IVec *t
         }
     IVec *rest = start > 0 ? tail : hits;
     for (; j < n; j++) {
-        uint32_t x2 = delta[s2 * ns + symbol(a, sym, text[j])];
+        uint32_t x2 = delta[column(a, col, text[j]) + s2];
         s2 = x2 & (HIT_BIT - 1);
         if ((x2 & HIT_BIT) && emit(k, a, d, rest, s2, j) < 0)
             return -1;
@@ -1079,9 +1092,8 @@ static int scan_both(const Kernel *k, Doc *d, IVec *hits_a, IVec *hits_w, IVec *
     const Automaton *A = &k->ascii, *W = &k->wide;
     const int32_t n = d->n, mid = n / 2;
     const int32_t start = second_start(n, A->max_len > W->max_len ? A->max_len : W->max_len);
-    const uint32_t na = (uint32_t)A->n_syms, nw = (uint32_t)W->n_syms;
     const uint16_t *restrict da = A->delta, *restrict dw = W->delta;
-    const uint16_t *restrict ya = A->sym, *restrict yw = W->sym;
+    const uint32_t *restrict ya = A->col, *restrict yw = W->col;
     const Py_UCS4 *restrict text = d->text;
     uint32_t a1 = 0, a2 = 0, w1 = 0, w2 = 0;
     int32_t i = 0, j = start;
@@ -1089,8 +1101,8 @@ static int scan_both(const Kernel *k, Doc *d, IVec *hits_a, IVec *hits_w, IVec *
     if (start > 0)
         for (; i < mid; i++, j++) {
             Py_UCS4 c1 = text[i], c2 = text[j];
-            uint32_t xa1 = da[a1 * na + symbol(A, ya, c1)], xw1 = dw[w1 * nw + symbol(W, yw, c1)];
-            uint32_t xa2 = da[a2 * na + symbol(A, ya, c2)], xw2 = dw[w2 * nw + symbol(W, yw, c2)];
+            uint32_t xa1 = da[column(A, ya, c1) + a1], xw1 = dw[column(W, yw, c1) + w1];
+            uint32_t xa2 = da[column(A, ya, c2) + a2], xw2 = dw[column(W, yw, c2) + w2];
             a1 = xa1 & (HIT_BIT - 1);
             w1 = xw1 & (HIT_BIT - 1);
             a2 = xa2 & (HIT_BIT - 1);
@@ -1111,7 +1123,7 @@ static int scan_both(const Kernel *k, Doc *d, IVec *hits_a, IVec *hits_w, IVec *
     IVec *rest_a = start > 0 ? tail_a : hits_a, *rest_w = start > 0 ? tail_w : hits_w;
     for (; j < n; j++) {
         Py_UCS4 c = text[j];
-        uint32_t xa = da[a2 * na + symbol(A, ya, c)], xw = dw[w2 * nw + symbol(W, yw, c)];
+        uint32_t xa = da[column(A, ya, c) + a2], xw = dw[column(W, yw, c) + w2];
         a2 = xa & (HIT_BIT - 1);
         w2 = xw & (HIT_BIT - 1);
         if ((xa & HIT_BIT) && emit(k, A, d, rest_a, a2, j) < 0)
@@ -1223,15 +1235,17 @@ static int doc_groups(Doc *d, IVec *hits, Py_ssize_t split) {
         PyErr_NoMemory();
         return -1;
     }
+    const int32_t *restrict tg_off = k->tg_off, *restrict tg = k->tg;
+    int32_t *restrict goff = d->goff;
     Py_ssize_t total = 0;
     for (Py_ssize_t h = 0; h < nh; h++) {
-        int32_t tid = sorted[h].tid;
-        for (int32_t m = k->tg_off[tid]; m < k->tg_off[tid + 1]; m++)
-            d->goff[k->tg[m] + 2]++;
-        total += k->tg_off[tid + 1] - k->tg_off[tid];
+        int32_t tid = sorted[h].tid, lo = tg_off[tid], hi = tg_off[tid + 1];
+        for (int32_t m = lo; m < hi; m++)
+            goff[tg[m] + 2]++;
+        total += hi - lo;
     }
     for (int32_t g = 0; g < ng; g++)
-        d->goff[g + 2] += d->goff[g + 1];
+        goff[g + 2] += goff[g + 1];
     d->gpos = malloc(((size_t)total + 1) * sizeof(int32_t));
     d->gtid = malloc(((size_t)total + 1) * sizeof(int32_t));
     if (d->gpos == NULL || d->gtid == NULL) {
@@ -1240,12 +1254,13 @@ static int doc_groups(Doc *d, IVec *hits, Py_ssize_t split) {
         return -1;
     }
     /* goff[g + 1] is the fill cursor of group g; afterwards goff[g] is its start */
+    int32_t *restrict gpos = d->gpos, *restrict gtid = d->gtid;
     for (Py_ssize_t h = 0; h < nh; h++) {
-        int32_t pos = sorted[h].pos, tid = sorted[h].tid;
-        for (int32_t m = k->tg_off[tid]; m < k->tg_off[tid + 1]; m++) {
-            int32_t at = d->goff[k->tg[m] + 1]++;
-            d->gpos[at] = pos;
-            d->gtid[at] = tid;
+        int32_t pos = sorted[h].pos, tid = sorted[h].tid, lo = tg_off[tid], hi = tg_off[tid + 1];
+        for (int32_t m = lo; m < hi; m++) {
+            int32_t at = goff[tg[m] + 1]++;
+            gpos[at] = pos;
+            gtid[at] = tid;
         }
     }
     free(merged);
