@@ -2,20 +2,24 @@
  *
  * It computes exactly what the reference implementation in match.py / doc.py /
  * terms.py computes (tests/test_classify_kernel.py compares the two on corpora and on
- * generated texts), in one pass per automaton and plain array work:
+ * generated texts), in a few passes over the text and plain array work:
  *
  * - prepare(text): text.normalize() (NFKC from tables where they settle the text,
  *   unicodedata otherwise; clean(text) is the same without NFKC);
- * - Kernel(...): the compiled rules (kernel.py builds the arguments from a RuleSet);
- * - Kernel.classify(title, text, regex): prepare(), lower-casing, the gate, then every
- *   type's score and evidence as positions and term ids; `regex(clue, low, title_end)`
- *   is called for a regex clue only when a type reaches it and the text has one of the
- *   literals every match starts with; it returns [(start, matched text), ...].
+ * - Kernel(...): the compiled rules and the shape of the answer (kernel.py builds the
+ *   arguments from a RuleSet);
+ * - Kernel.classify(title, text, regex): prepare(), lower-casing, the automata, the
+ *   gate, every type's score, and the Classification with its labels and evidence
+ *   (snippets for labels only). `regex(clue, low, title_end)` is called for a regex
+ *   clue only when a type reaches it and the text has one of the literals every match
+ *   starts with; it returns [(start, matched text), ...].
  *
  * Matching: two Aho-Corasick automata (ASCII surface forms, and all others) compiled
  * to dense transition tables over the characters the forms use (any other character
- * leads back to the root). Hits are grouped per term group and sorted by position,
- * so "the group's hits in the title" is a prefix of its list.
+ * leads back to the root), run together over a text with characters outside ASCII.
+ * Hits are grouped per term group and sorted by position, so "the group's hits in the
+ * title" is a prefix of its list. Sentence and word structure is computed when a rule
+ * first needs it.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -37,45 +41,37 @@ enum { TENSE_NONE = 0, TENSE_FUTURE = 1, TENSE_PAST = 2 };
 
 /* ------------------------------------------------------------------ small vectors */
 
+/* A vector is a struct with v (the elements), n and cap. grown() reallocates v for at
+ * least `need` elements, doubling; on failure it frees v, leaves the vector empty and
+ * sets MemoryError (the caller gives up, and frees v as always). */
+static void *grown(void *v, Py_ssize_t *n, Py_ssize_t *cap, Py_ssize_t need, size_t size) {
+    Py_ssize_t c = *cap ? *cap * 2 : 32;
+    if (c < need)
+        c = need;
+    void *bigger = realloc(v, (size_t)c * size);
+    if (bigger == NULL) {
+        free(v);
+        *n = *cap = 0;
+        PyErr_NoMemory();
+        return NULL;
+    }
+    *cap = c;
+    return bigger;
+}
+
+/* room for `need` elements: 0, or -1 with an exception */
+#define RESERVE(a, need)                                                                           \
+    ((need) <= (a)->cap                                                                            \
+         ? 0                                                                                       \
+         : (((a)->v = grown((a)->v, &(a)->n, &(a)->cap, (need), sizeof(*(a)->v))) != NULL ? 0 : -1))
+
+/* append x: 0, or -1 with an exception */
+#define PUSH(a, x) (RESERVE((a), (a)->n + 1) < 0 ? -1 : ((a)->v[(a)->n++] = (x), 0))
+
 typedef struct {
     int32_t *v;
     Py_ssize_t n, cap;
 } IVec;
-
-static int reserve_slow(IVec *a, Py_ssize_t cap);
-
-/* room for cap elements */
-static inline int reserve(IVec *a, Py_ssize_t cap) {
-    return cap <= a->cap ? 0 : reserve_slow(a, cap);
-}
-
-static int reserve_slow(IVec *a, Py_ssize_t cap) {
-    if (cap < 2 * a->cap)
-        cap = 2 * a->cap;
-    int32_t *v = realloc(a->v, (size_t)cap * sizeof(int32_t));
-    if (v == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    a->v = v;
-    a->cap = cap;
-    return 0;
-}
-
-static int ivec_push(IVec *a, int32_t x) {
-    if (a->n == a->cap) {
-        Py_ssize_t cap = a->cap ? a->cap * 2 : 64;
-        int32_t *v = realloc(a->v, (size_t)cap * sizeof(int32_t));
-        if (v == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        a->v = v;
-        a->cap = cap;
-    }
-    a->v[a->n++] = x;
-    return 0;
-}
 
 /* ------------------------------------------------------------------ characters */
 
@@ -175,23 +171,22 @@ static int cmp_ucs4(const void *x, const void *y) {
  * so the scan needs no second load per character. */
 static int renumber(Automaton *a, const int32_t *order, int32_t n_order) {
     const int32_t n = a->n_states, n_syms = a->n_syms;
+    if (n_order != n - 1) {
+        PyErr_SetString(PyExc_RuntimeError, "automaton states not all reached");
+        return -1;
+    }
     int32_t *id = malloc((size_t)n * sizeof(int32_t));
-    uint16_t *delta = malloc((size_t)n * n_syms * sizeof(uint16_t));
-    int32_t *out_off = calloc((size_t)n + 1, sizeof(int32_t));
-    int32_t *out_form = malloc(((size_t)a->out_off[n] + 1) * sizeof(int32_t));
-    uint16_t *link = calloc((size_t)n, sizeof(uint16_t));
-    uint8_t *hit = calloc((size_t)n, sizeof(uint8_t));
-    if (!id || !delta || !out_off || !out_form || !link || !hit || n_order != n - 1) {
+    Automaton b = {0}; /* the new tables, swapped into a when all are made */
+    b.delta = malloc((size_t)n * n_syms * sizeof(uint16_t));
+    b.col = malloc(0x10000 * sizeof(uint32_t));
+    b.out_off = calloc((size_t)n + 1, sizeof(int32_t));
+    b.out_form = malloc(((size_t)a->out_off[n] + 1) * sizeof(int32_t));
+    b.link = calloc((size_t)n, sizeof(uint16_t));
+    b.hit = calloc((size_t)n, sizeof(uint8_t));
+    if (!id || !b.delta || !b.col || !b.out_off || !b.out_form || !b.link || !b.hit) {
         free(id);
-        free(delta);
-        free(out_off);
-        free(out_form);
-        free(link);
-        free(hit);
-        if (n_order != n - 1)
-            PyErr_SetString(PyExc_RuntimeError, "automaton states not all reached");
-        else
-            PyErr_NoMemory();
+        automaton_free(&b);
+        PyErr_NoMemory();
         return -1;
     }
     id[0] = 0;
@@ -199,47 +194,36 @@ static int renumber(Automaton *a, const int32_t *order, int32_t n_order) {
         id[order[i]] = i + 1;
     for (int32_t s = 0; s < n; s++) {
         int32_t t = id[s];
-        hit[t] = a->hit[s];
-        link[t] = (uint16_t)id[a->link[s]];
-        out_off[t + 1] = a->out_off[s + 1] - a->out_off[s];
+        b.hit[t] = a->hit[s];
+        b.link[t] = (uint16_t)id[a->link[s]];
+        b.out_off[t + 1] = a->out_off[s + 1] - a->out_off[s];
     }
     for (int32_t t = 0; t < n; t++)
-        out_off[t + 1] += out_off[t];
+        b.out_off[t + 1] += b.out_off[t];
     for (int32_t s = 0; s < n; s++) {
         int32_t t = id[s];
-        memcpy(&out_form[out_off[t]], &a->out_form[a->out_off[s]],
+        memcpy(&b.out_form[b.out_off[t]], &a->out_form[a->out_off[s]],
                (size_t)(a->out_off[s + 1] - a->out_off[s]) * sizeof(int32_t));
         const uint16_t *row = &a->delta[(size_t)s * n_syms];
         for (int32_t c = 0; c < n_syms; c++) {
             int32_t next = id[row[c]];
-            delta[(size_t)c * n + t] = (uint16_t)(next | (a->hit[row[c]] ? HIT_BIT : 0));
+            b.delta[(size_t)c * n + t] = (uint16_t)(next | (a->hit[row[c]] ? HIT_BIT : 0));
         }
     }
-    uint32_t *col = malloc(0x10000 * sizeof(uint32_t));
-    if (col == NULL) {
-        free(id);
-        free(delta);
-        free(out_off);
-        free(out_form);
-        free(link);
-        free(hit);
-        PyErr_NoMemory();
-        return -1;
-    }
     for (int32_t c = 0; c < 0x10000; c++)
-        col[c] = (uint32_t)a->sym[c] * (uint32_t)n;
-    a->col = col;
+        b.col[c] = (uint32_t)a->sym[c] * (uint32_t)n;
     free(id);
     free(a->delta);
     free(a->out_off);
     free(a->out_form);
     free(a->link);
     free(a->hit);
-    a->delta = delta;
-    a->out_off = out_off;
-    a->out_form = out_form;
-    a->link = link;
-    a->hit = hit;
+    a->delta = b.delta;
+    a->col = b.col;
+    a->out_off = b.out_off;
+    a->out_form = b.out_form;
+    a->link = b.link;
+    a->hit = b.hit;
     return 0;
 }
 
@@ -286,7 +270,7 @@ static int automaton_build(Automaton *a, PyObject *words) {
                 int seen = 0;
                 for (Py_ssize_t k = 0; k < astral.n; k++)
                     seen |= ((Py_UCS4)astral.v[k] == c);
-                if (!seen && ivec_push(&astral, (int32_t)c) < 0)
+                if (!seen && PUSH(&astral, (int32_t)c) < 0)
                     goto done;
             }
             if (next + astral.n >= MAX_STATES) {
@@ -338,7 +322,7 @@ static int automaton_build(Automaton *a, PyObject *words) {
             }
             s = *cell;
         }
-        if (ivec_push(&own_state, s) < 0 || ivec_push(&own_form, (int32_t)index) < 0)
+        if (PUSH(&own_state, s) < 0 || PUSH(&own_form, (int32_t)index) < 0)
             goto done;
     }
     a->n_states = n_states;
@@ -560,7 +544,7 @@ static int read_csr(PyObject *obj, int32_t **off, int32_t **vals, int32_t *n) {
         if (read_ints(PySequence_Fast_GET_ITEM(seq, i), &row, &rn) < 0)
             goto fail;
         for (int32_t k = 0; k < rn; k++) {
-            if (ivec_push(&v, row[k]) < 0) {
+            if (PUSH(&v, row[k]) < 0) {
                 free(row);
                 goto fail;
             }
@@ -568,7 +552,7 @@ static int read_csr(PyObject *obj, int32_t **off, int32_t **vals, int32_t *n) {
         free(row);
         o[i + 1] = (int32_t)v.n;
     }
-    if (ivec_push(&v, 0) < 0)
+    if (PUSH(&v, 0) < 0)
         goto fail;
     Py_DECREF(seq);
     *off = o;
@@ -1019,7 +1003,7 @@ static __attribute__((noinline)) int emit(const Kernel *k, const Automaton *a, c
                 ids = k->prefix;
             }
             int32_t lo = off[f], hi = off[f + 1];
-            if (reserve(hits, hits->n + 2 * (hi - lo)) < 0)
+            if (RESERVE(hits, hits->n + 2 * (hi - lo)) < 0)
                 return -1;
             int32_t *out = hits->v + hits->n;
             for (int32_t m = lo; m < hi; m++) {
@@ -1039,7 +1023,7 @@ static inline uint32_t column(const Automaton *a, const uint32_t *restrict col, 
 
 static int append(IVec *to, const IVec *from) {
     for (Py_ssize_t i = 0; i < from->n; i++)
-        if (ivec_push(to, from->v[i]) < 0)
+        if (PUSH(to, from->v[i]) < 0)
             return -1;
     return 0;
 }
@@ -1432,23 +1416,6 @@ typedef struct {
     Py_ssize_t n, cap;
 } HVec;
 
-static int hvec_push(HVec *a, int32_t pos, int32_t payload) {
-    if (a->n == a->cap) {
-        Py_ssize_t cap = a->cap ? a->cap * 2 : 32;
-        CHit *v = realloc(a->v, (size_t)cap * sizeof(CHit));
-        if (v == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        a->v = v;
-        a->cap = cap;
-    }
-    a->v[a->n].pos = pos;
-    a->v[a->n].payload = payload;
-    a->n++;
-    return 0;
-}
-
 static int same_sentence_as(Doc *d, int32_t g, int32_t pos) {
     int32_t lo = g_lo(d, g), hi = g_hi(d, g);
     int32_t s = sentence(d, pos);
@@ -1494,7 +1461,7 @@ static int regex_hits(Doc *d, int32_t ci, HVec *out) {
         long pos = PyLong_AsLong(PyTuple_GET_ITEM(item, 0));
         if (pos == -1 && PyErr_Occurred())
             return -1;
-        if (hvec_push(out, (int32_t)pos, (int32_t)i) < 0)
+        if (PUSH(out, ((CHit){(int32_t)pos, (int32_t)i})) < 0)
             return -1;
     }
     return 0;
@@ -1518,7 +1485,7 @@ static int clue_hits(Doc *d, int32_t ci, int first, HVec *out) {
     case KIND_TERMS:
         range_in(d, c->groups[0], c->where, &lo, &hi);
         for (int32_t i = lo; i < hi; i++)
-            if (hvec_push(out, d->gpos[i], d->gtid[i]) < 0)
+            if (PUSH(out, ((CHit){d->gpos[i], d->gtid[i]})) < 0)
                 return -1;
         break;
     case KIND_ALL: {
@@ -1530,12 +1497,12 @@ static int clue_hits(Doc *d, int32_t ci, int first, HVec *out) {
                 d->tids.n = off;
                 return 0;
             }
-            if (ivec_push(&d->tids, d->gtid[glo]) < 0)
+            if (PUSH(&d->tids, d->gtid[glo]) < 0)
                 return -1;
         }
         range_in(d, c->groups[0], c->where, &lo, &hi);
         for (int32_t i = lo; i < hi; i++)
-            if (hvec_push(out, d->gpos[i], off) < 0)
+            if (PUSH(out, ((CHit){d->gpos[i], off})) < 0)
                 return -1;
         break;
     }
@@ -1544,7 +1511,7 @@ static int clue_hits(Doc *d, int32_t ci, int first, HVec *out) {
         range_in(d, c->groups[0], c->where, &lo, &hi);
         for (int32_t i = lo; i < hi; i++) {
             int32_t pos = d->gpos[i], off = (int32_t)d->tids.n;
-            if (ivec_push(&d->tids, d->gtid[i]) < 0)
+            if (PUSH(&d->tids, d->gtid[i]) < 0)
                 return -1;
             int all = 1;
             for (int32_t j = 1; j < c->n_groups; j++) {
@@ -1555,14 +1522,14 @@ static int clue_hits(Doc *d, int32_t ci, int first, HVec *out) {
                     all = 0;
                     break;
                 }
-                if (ivec_push(&d->tids, d->gtid[at]) < 0)
+                if (PUSH(&d->tids, d->gtid[at]) < 0)
                     return -1;
             }
             if (!all) {
                 d->tids.n = off;
                 continue;
             }
-            if (hvec_push(out, pos, off) < 0)
+            if (PUSH(out, ((CHit){pos, off})) < 0)
                 return -1;
             if (stop)
                 break;
@@ -1614,21 +1581,6 @@ typedef struct {
     Ev *v;
     Py_ssize_t n, cap;
 } EVec;
-
-static int evec_push(EVec *a, Ev e) {
-    if (a->n == a->cap) {
-        Py_ssize_t cap = a->cap ? a->cap * 2 : 32;
-        Ev *v = realloc(a->v, (size_t)cap * sizeof(Ev));
-        if (v == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        a->v = v;
-        a->cap = cap;
-    }
-    a->v[a->n++] = e;
-    return 0;
-}
 
 /* A type's score: 1 when it scores (total, tense and its evidence appended to ev),
  * 0 when it does not, -1 on error. */
@@ -1684,7 +1636,7 @@ static int score_type(Doc *d, const Type *t, HVec *hits, EVec *ev, double *total
             n_past += mark == TENSE_PAST;
         }
         Ev e = {j, ci, best.pos, best.payload, gain};
-        if (evec_push(ev, e) < 0)
+        if (PUSH(ev, e) < 0)
             return -1;
     }
     if (ev->n == first_ev || (t->tense == TENSE_FUTURE && !(w_future > w_past)) ||
@@ -1993,7 +1945,7 @@ static PyObject *classify_text(Kernel *k, const Py_UCS4 *buf, Py_ssize_t n, Py_s
     /* "i" and "s" of a regex also match these: the regex candidates say nothing */
     if (all >= 128)
         d.folded = has_char(low, d.n, 0x131) || has_char(low, d.n, 0x17F);
-    if (reserve(&hits, d.n / 4 + 64) < 0)
+    if (RESERVE(&hits, d.n / 4 + 64) < 0)
         goto done;
     Py_ssize_t split;
     if (all >= 128) {
