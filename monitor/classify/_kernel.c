@@ -940,6 +940,7 @@ typedef struct {
     const Py_UCS4 *stext; /* the cleaned text before lower-casing, for snippets */
     Py_ssize_t sn;
     int folded; /* the text has characters that make the regex candidates say nothing */
+    int ascii;  /* the text has ASCII characters only */
 } Doc;
 
 #define CH(d, i) ((d)->text[(i)])
@@ -1132,6 +1133,19 @@ static int structure(Doc *d) {
     const Py_UCS4 *restrict text = d->text;
     int32_t sentences = 0, words = 0, run = -1;
     int prev_word = 0, parity = 0;
+    if (d->ascii) { /* the same, for a text with ASCII characters only */
+        for (int32_t i = 0; i < n; i++) {
+            int cls = ascii_class[text[i]], w = cls & C_WORD;
+            wc[i] = words;
+            words += w & (prev_word ^ 1);
+            prev_word = w;
+            if (cls & (C_STOP | C_NEWLINE))
+                sentences += (cls & C_NEWLINE) || stop_breaks(text, i, n);
+            sent[i] = sentences;
+        }
+        wc[n] = words;
+        return 0;
+    }
     for (int32_t i = 0; i < n; i++) {
         Py_UCS4 c = text[i];
         wc[i] = words;
@@ -1943,7 +1957,8 @@ static PyObject *classify_text(Kernel *k, const Py_UCS4 *buf, Py_ssize_t n, Py_s
         all = PyUnicode_MAX_CHAR_VALUE(low_obj);
     }
     /* "i" and "s" of a regex also match these: the regex candidates say nothing */
-    if (all >= 128)
+    d.ascii = all < 128;
+    if (!d.ascii)
         d.folded = has_char(low, d.n, 0x131) || has_char(low, d.n, 0x17F);
     if (RESERVE(&hits, d.n / 4 + 64) < 0)
         goto done;
