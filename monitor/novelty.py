@@ -59,11 +59,12 @@ from sqlalchemy.orm import Session
 
 from monitor import happening
 from monitor.config.schema import NoveltySettings, WatchConfig
-from monitor.dedup import Driver, ItemText, NearDuplicates, StoryMatch, item_time
+from monitor.dedup import ItemText, NearDuplicates, StoryMatch, item_time
 from monitor.errors import StoreError
 from monitor.log import log_event
 from monitor.model import Label
 from monitor.process import Classified
+from monitor.store.driver import Driver
 from monitor.store.repo import dialect_insert
 from monitor.store.tables import Event, EventItem, Item
 
