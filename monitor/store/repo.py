@@ -294,6 +294,7 @@ def _item_values(item: Item, feed_id: int, key: str) -> dict[str, Any]:
         "fetched": item.fetched,
         "language": item.language,
         "content_hash": item.content_hash,
+        "minhash": item.minhash or None,
     }
 
 
