@@ -170,6 +170,7 @@ class Service:
             on_new_items=lambda _outcome: worker.wake.set(),
             metrics=metrics,
             parse_workers=parse_workers,
+            minhash=pipeline is not None and pipeline.uses_minhash,
         )
         specs = feed_specs(config)
         sync_feeds(db, config.feeds)

@@ -39,44 +39,50 @@ with one insert of stories, one of band keys and one update of items).
 
 from __future__ import annotations
 
-import hashlib
-import math
-import re
-import unicodedata
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from numpy.typing import NDArray
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
-from sqlalchemy.types import TypeEngine
 
+from monitor.minhash import (
+    NUM_PERM,
+    SCHEME,
+    SEED,
+    band_keys,
+    band_layout,
+    from_bytes,
+    shingles,
+    signature,
+    signatures,
+    similarity,
+    to_bytes,
+)
+from monitor.store.driver import Driver
 from monitor.store.tables import Item, Story, StoryBand
 
-NUM_PERM = 128
-WORD_SHINGLE = 3
-CHAR_SHINGLE = 4
-MIN_SHINGLES = 5
+if TYPE_CHECKING:
+    from monitor.minhash import Signature
+
+__all__ = [  # the signature functions, for users of this module
+    "NUM_PERM",
+    "SCHEME",
+    "SEED",
+    "band_keys",
+    "band_layout",
+    "from_bytes",
+    "shingles",
+    "signature",
+    "signatures",
+    "similarity",
+    "to_bytes",
+]
+
 MAX_CANDIDATES = 64
-SEED = 1
-SCHEME = "affine32"  # datasketch: uint32 values, MurmurHash3-mixed input
-CHUNK_SHINGLES = 16384  # shingles per numpy pass: a [shingles x NUM_PERM] uint32 array
 
-_WORD = re.compile(r"[^\W_]+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
-_NOT_WORD = re.compile(r"[\W_]+")
-_ASCII_SEPARATORS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
-_U4 = np.dtype("<u4")  # signatures as stored: little-endian uint32
-_FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35))
-
-Signature = NDArray[np.uint32]
 Rows = Mapping[int, list[tuple[int, Any]]]  # band key -> [(item id, created as stored)]
 
 
@@ -95,209 +101,21 @@ class StoryMatch:
 
 @dataclass(frozen=True, slots=True)
 class ItemText:
-    """A stored item to put in a story: its title and text, and its time (``item_time``)."""
+    """A stored item to put in a story: its title and text, and its time (``item_time``).
+
+    ``minhash``: the text's signature as stored, when computed already (by a parser
+    process; b"" when the text has none) and stored with the item; None: compute it.
+    """
 
     item_id: int
     text: str
     when: datetime
-
-
-def shingles(text: str) -> set[str]:
-    """Word shingles for Latin text, character shingles for Korean and Japanese."""
-    return set(_shingle_list(text))
-
-
-def _shingle_list(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKC", text).lower()
-    if text.isascii():  # the same words as _WORD finds, faster: [^\W_] is [a-z0-9] here
-        words = text.translate(_ASCII_SEPARATORS).split()
-    elif _CJK.search(text) and len(_CJK.findall(text)) >= len(_LATIN.findall(text)):
-        chars = _NOT_WORD.sub("", text)
-        k = CHAR_SHINGLE
-        return [chars[i : i + k] for i in range(max(1, len(chars) - k + 1))] if chars else []
-    else:
-        words = _WORD.findall(text)
-    if len(words) < WORD_SHINGLE:
-        return [" ".join(words)] if words else []
-    return list(map(" ".join, zip(*(words[i:] for i in range(WORD_SHINGLE)), strict=False)))
-
-
-@lru_cache(maxsize=1)
-def _permutations() -> tuple[Signature, Signature]:
-    """datasketch's (a, b) for ``NUM_PERM``, ``SEED`` and ``SCHEME``: h -> a·h + b mod 2³².
-
-    Drawn the way ``datasketch.MinHash`` draws its affine32 permutations (odd ``a``), so
-    the values equal that library's without importing it (and SciPy) into the daemon.
-    """
-    gen = np.random.RandomState(SEED)
-    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
-    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
-    return a, b
-
-
-def _crc32s(text: str) -> list[int] | None:
-    """CRC-32 of each shingle (repeats kept: they do not change a minimum), or None when
-    the text has fewer than ``MIN_SHINGLES`` distinct shingles."""
-    grams = _shingle_list(text)
-    hashes = list(map(zlib.crc32, map(str.encode, grams)))
-    if len(set(hashes)) < MIN_SHINGLES and len(set(grams)) < MIN_SHINGLES:
-        return None  # (distinct hashes can only undercount distinct shingles)
-    return hashes
-
-
-def _minhashes(hashes: list[int], starts: list[int]) -> Signature:
-    """One signature per run of base hashes beginning at ``starts``: [runs x NUM_PERM]."""
-    h = np.array(hashes, dtype=np.uint32)
-    s1, m1, s2, m2 = _FMIX  # the MurmurHash3 finalizer, as datasketch pre-mixes its input
-    h ^= h >> s1
-    h *= m1
-    h ^= h >> s2
-    h *= m2
-    h ^= h >> s1
-    a, b = _permutations()
-    permuted = np.multiply.outer(a, h)  # [NUM_PERM x shingles]: the minimum runs along rows
-    permuted += b[:, None]
-    return np.ascontiguousarray(np.minimum.reduceat(permuted, starts, axis=1).T)
-
-
-def signatures(texts: Sequence[str]) -> list[Signature | None]:
-    """The MinHash signature of each text (None: too few shingles to compare), at once."""
-    result: list[Signature | None] = [None] * len(texts)
-    part: list[int] = []
-    hashes: list[int] = []
-    starts: list[int] = []
-    for n, text in enumerate(texts):
-        found = _crc32s(text)
-        if found is None:
-            continue
-        if hashes and len(hashes) + len(found) > CHUNK_SHINGLES:
-            for i, row in zip(part, _minhashes(hashes, starts), strict=True):
-                result[i] = row
-            part, hashes, starts = [], [], []
-        part.append(n)
-        starts.append(len(hashes))
-        hashes.extend(found)
-    if part:
-        for i, row in zip(part, _minhashes(hashes, starts), strict=True):
-            result[i] = row
-    return result
-
-
-def signature(text: str) -> Signature | None:
-    """The MinHash signature of a text, or None when it has too few shingles to compare."""
-    return signatures([text])[0]
-
-
-def to_bytes(sig: Signature) -> bytes:
-    return np.asarray(sig, dtype=_U4).tobytes()
-
-
-def from_bytes(data: bytes) -> Signature:
-    return np.frombuffer(data, dtype=_U4)
-
-
-def similarity(a: Signature, b: Signature) -> float:
-    """Estimated Jaccard similarity: the share of equal signature positions."""
-    return int(np.count_nonzero(a == b)) / len(a)
-
-
-def _area(bands: int, rows: int, lo: float, hi: float, *, missed: bool) -> float:
-    """The area under the probability that a pair of similarity s is (not) a candidate."""
-    steps = 200
-    width = (hi - lo) / steps
-    total = 0.0
-    for i in range(steps):
-        s = lo + (i + 0.5) * width
-        caught = 1 - (1 - s**rows) ** bands
-        total += (1 - caught) if missed else caught
-    return total * width
-
-
-@lru_cache(maxsize=16)
-def band_layout(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
-    """(bands, rows) minimising the mean of false-positive and false-negative areas."""
-    best = (math.inf, 1, num_perm)
-    for bands in range(1, num_perm + 1):
-        for rows in range(1, num_perm // bands + 1):
-            fp = _area(bands, rows, 0.0, threshold, missed=False)
-            fn = _area(bands, rows, threshold, 1.0, missed=True)
-            best = min(best, (0.5 * fp + 0.5 * fn, bands, rows))
-    return best[1], best[2]
-
-
-@lru_cache(maxsize=16)
-def _band_hashers(bands: int, rows: int) -> tuple[Any, ...]:
-    """A BLAKE2b (8 bytes) per band, personalised with the layout and band; copied per use."""
-    return tuple(
-        hashlib.blake2b(digest_size=8, person=f"{bands}x{rows}:{band}".encode()[:16])
-        for band in range(bands)
-    )
-
-
-def band_keys(sig: Signature, bands: int, rows: int) -> list[int]:
-    """One signed 64-bit key per band; the layout is part of the key."""
-    data, width = to_bytes(sig), 4 * rows
-    digests = []
-    for n, hasher in enumerate(_band_hashers(bands, rows)):
-        band = hasher.copy()
-        band.update(data[n * width : (n + 1) * width])
-        digests.append(band.digest())
-    keys: list[int] = np.frombuffer(b"".join(digests), dtype="<i8").tolist()
-    return keys
+    minhash: bytes | None = None
 
 
 def item_time(published: datetime, now: datetime) -> datetime:
     """The time an item counts at: published, but never later than when it was stored."""
     return min(published, now)
-
-
-class Driver:
-    """Bulk statements at the database driver, in the session's transaction.
-
-    For the thousand band rows of a poll, SQLAlchemy's per-row work (parameter
-    dictionaries, type conversion, expanded ``IN`` lists) costs several times what the
-    database does; these statements use the driver's placeholders, multi-row ``VALUES``
-    and values converted by the column's own type (``value``), as SQLAlchemy would.
-    """
-
-    PARAMS = 999  # parameters per statement: within SQLite's oldest limit
-
-    def __init__(self, session: Session) -> None:
-        session.flush()
-        self.connection = session.connection()
-        self.dialect = self.connection.dialect
-        self.mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
-
-    def value(self, type_: TypeEngine[Any]) -> Callable[[Any], Any]:
-        """A column type's conversion of Python values to what the driver is given."""
-        process = type_.dialect_impl(self.dialect).bind_processor(self.dialect)
-        return process if process is not None else _same
-
-    def run(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        result = self.connection.exec_driver_sql(sql, tuple(params))
-        return [tuple(row) for row in result] if result.returns_rows else []
-
-    def insert(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
-    ) -> list[tuple[Any, ...]]:
-        """Insert ``rows`` of driver values; ``tail``: ON CONFLICT or RETURNING clauses."""
-        quote = self.dialect.identifier_preparer.quote
-        head = f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES "
-        group = f"({', '.join([self.mark] * len(columns))})"
-        step = max(1, self.PARAMS // len(columns))
-        found: list[tuple[Any, ...]] = []
-        for start in range(0, len(rows), step):
-            chunk = rows[start : start + step]
-            sql = head + ", ".join([group] * len(chunk)) + tail
-            found.extend(self.run(sql, [v for row in chunk for v in row]))
-        return found
-
-    def marks(self, count: int) -> str:
-        return ", ".join([self.mark] * count)
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 @dataclass(slots=True)
@@ -306,7 +124,7 @@ class _Pending:
 
     item_id: int
     when: datetime
-    sig: Signature | None
+    sig: bytes | None  # as stored
     keys: list[int]
     lo: Any
     hi: Any
@@ -314,6 +132,7 @@ class _Pending:
     story_id: int | None = None  # an existing story, or None: the new story of ``starts``
     starts: int | None = None
     match: tuple[int, float] | None = None
+    stored: bool = False  # ``sig`` is on the item's row already
 
 
 class NearDuplicates:
@@ -330,7 +149,7 @@ class NearDuplicates:
         """The stored item most similar to ``sig`` within the window: (item id, similarity)."""
         sql = Driver(session)
         raw = sql.value(StoryBand.created.type)
-        p = self._pending(raw, -1 if exclude is None else exclude, when, sig)
+        p = self._pending(raw, -1 if exclude is None else exclude, when, to_bytes(sig))
         ids = self._ranked(p, self._count(p, self._band_rows(sql, [p]), {}))
         known = _signatures(sql, ids)
         return self._best(p, ids, lambda i: known.get(i, (None, None))[0])
@@ -346,11 +165,17 @@ class NearDuplicates:
     ) -> list[StoryMatch]:
         """Stories for items in this order, as ``assign_story`` one after the other gives."""
         sql = Driver(session)
-        sigs = signatures([t.text for t in texts])
+        computed = iter(signatures([t.text for t in texts if t.minhash is None]))
         raw = sql.value(StoryBand.created.type)
-        batch = [
-            self._pending(raw, t.item_id, t.when, sig) for t, sig in zip(texts, sigs, strict=True)
-        ]
+        batch = []
+        for t in texts:
+            if t.minhash is None:
+                sig = next(computed)
+                p = self._pending(raw, t.item_id, t.when, None if sig is None else to_bytes(sig))
+            else:
+                p = self._pending(raw, t.item_id, t.when, t.minhash or None)
+                p.stored = True
+            batch.append(p)
         stored = self._band_rows(sql, batch)
         counts = [self._count(p, stored, {}) for p in batch]
         wanted = {i for p, c in zip(batch, counts, strict=True) for i in self._ranked(p, c)}
@@ -365,7 +190,7 @@ class NearDuplicates:
         return self._write(sql, batch, now)
 
     def _pending(
-        self, raw: Callable[[Any], Any], item_id: int, when: datetime, sig: Signature | None
+        self, raw: Callable[[Any], Any], item_id: int, when: datetime, sig: bytes | None
     ) -> _Pending:
         keys = [] if sig is None else band_keys(sig, self.bands, self.rows)
         lo, hi, at = raw(when - self.window), raw(when + self.window), raw(when)
@@ -408,7 +233,7 @@ class NearDuplicates:
         return [item_id for item_id, _ in ranked if item_id != p.item_id]
 
     def _best(
-        self, p: _Pending, ids: Iterable[int], sig_of: Callable[[int], Signature | None]
+        self, p: _Pending, ids: Iterable[int], sig_of: Callable[[int], bytes | None]
     ) -> tuple[int, float] | None:
         """The most similar candidate at or above the threshold (ties: the oldest)."""
         assert p.sig is not None
@@ -428,12 +253,12 @@ class NearDuplicates:
         self,
         p: _Pending,
         ids: list[int],
-        known: Mapping[int, tuple[Signature | None, int | None]],
+        known: Mapping[int, tuple[bytes | None, int | None]],
         mine: Mapping[int, _Pending],
     ) -> None:
         """Give ``p`` the story of its best match (stored or earlier in the batch), or its own."""
 
-        def sig_of(item_id: int) -> Signature | None:
+        def sig_of(item_id: int) -> bytes | None:
             return mine[item_id].sig if item_id in mine else known.get(item_id, (None, None))[0]
 
         match = self._best(p, ids, sig_of) if p.sig is not None else None
@@ -446,7 +271,8 @@ class NearDuplicates:
             p.starts = p.item_id
 
     def _write(self, sql: Driver, batch: Sequence[_Pending], now: datetime) -> list[StoryMatch]:
-        """New stories, then each item's story and signature, then the band keys."""
+        """New stories, then each item's story (and signature, unless stored), then the band
+        keys."""
         created = sql.value(Story.created.type)(now)
         new = [(p.item_id, created) for p in batch if p.starts == p.item_id]
         tail = " RETURNING first_item_id, id"
@@ -460,9 +286,9 @@ class NearDuplicates:
         blob = sql.value(Item.minhash.type)
         for with_sig in (True, False):
             values = [
-                (p.story_id, *([blob(to_bytes(p.sig))] if p.sig is not None else []), p.item_id)
+                (p.story_id, *([blob(p.sig)] if with_sig else []), p.item_id)
                 for p in batch
-                if (p.sig is not None) is with_sig
+                if (p.sig is not None and not p.stored) is with_sig
             ]
             sets = f"story_id = {sql.mark}" + (f", minhash = {sql.mark}" if with_sig else "")
             if values:
@@ -479,15 +305,15 @@ def _band_key(row: tuple[int, int, Any]) -> int:
     return row[1]
 
 
-def _signatures(sql: Driver, ids: Iterable[int]) -> dict[int, tuple[Signature | None, int | None]]:
-    """Stored items' signatures and stories, by id."""
-    found: dict[int, tuple[Signature | None, int | None]] = {}
+def _signatures(sql: Driver, ids: Iterable[int]) -> dict[int, tuple[bytes | None, int | None]]:
+    """Stored items' signatures (as stored) and stories, by id."""
+    found: dict[int, tuple[bytes | None, int | None]] = {}
     wanted = sorted(set(ids))
     for start in range(0, len(wanted), Driver.PARAMS):
         chunk = wanted[start : start + Driver.PARAMS]
         query = f"SELECT id, minhash, story_id FROM items WHERE id IN ({sql.marks(len(chunk))})"
         for item_id, data, story_id in sql.run(query, chunk):
-            found[item_id] = (None if data is None else from_bytes(data), story_id)
+            found[item_id] = (None if data is None else bytes(data), story_id)
     return found
 
 

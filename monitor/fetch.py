@@ -40,6 +40,7 @@ from monitor.http_headers import (
     next_check_delay,
     retry_after_seconds,
 )
+from monitor.http_transport import transport
 from monitor.model import FeedState, FetchResult
 
 __all__ = [
@@ -84,9 +85,11 @@ def make_client(settings: FetchSettings | None = None) -> httpx.AsyncClient:
         timeout=httpx.Timeout(
             settings.read_timeout, connect=settings.connect_timeout, pool=settings.total_timeout
         ),
-        limits=httpx.Limits(
-            max_connections=settings.max_connections,
-            max_keepalive_connections=settings.max_connections,
+        transport=transport(
+            httpx.Limits(
+                max_connections=settings.max_connections,
+                max_keepalive_connections=settings.max_connections,
+            )
         ),
         headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
         follow_redirects=False,

@@ -86,6 +86,9 @@ class Item:
     fetched: datetime
     language: str
     content_hash: str
+    # the MinHash signature of title and text as stored (``monitor.minhash``), when a
+    # parser process computed it (b"": the text has none); None: not computed
+    minhash: bytes | None = None
 
     @property
     def text(self) -> str:

@@ -59,11 +59,13 @@ from sqlalchemy.orm import Session
 
 from monitor import happening
 from monitor.config.schema import NoveltySettings, WatchConfig
-from monitor.dedup import Driver, ItemText, NearDuplicates, StoryMatch, item_time
+from monitor.dedup import ItemText, NearDuplicates, StoryMatch, item_time
 from monitor.errors import StoreError
 from monitor.log import log_event
+from monitor.minhash import story_text
 from monitor.model import Label
 from monitor.process import Classified
+from monitor.store.driver import Driver
 from monitor.store.repo import dialect_insert
 from monitor.store.tables import Event, EventItem, Item
 
@@ -123,6 +125,8 @@ class _Report:
 class NoveltyStage:
     """``process.NextStage``: stories, events and news for newly stored items."""
 
+    uses_minhash = True  # parser processes may compute the items' signatures (Item.minhash)
+
     def __init__(
         self,
         settings: NoveltySettings,
@@ -143,8 +147,8 @@ class NoveltyStage:
         """Stories and events for ``items``; the news is handed to ``on_news`` and returned."""
         ordered = sorted(items, key=lambda c: c.stored.id)
         texts = [
-            ItemText(c.stored.id, f"{c.stored.item.title}\n{c.stored.item.text}",
-                     item_time(c.stored.item.published, now))
+            ItemText(c.stored.id, story_text(c.stored.item.title, c.stored.item.text),
+                     item_time(c.stored.item.published, now), c.stored.item.minhash)
             for c in ordered
         ]  # fmt: skip
         stories = self.dedup.assign_stories(session, texts, now)

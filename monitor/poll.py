@@ -98,6 +98,7 @@ class Poller:
         due_only: bool = False,
         metrics: Metrics | None = None,
         parse_workers: int = 0,
+        minhash: bool = False,
     ) -> None:
         self.db = db
         self.metrics = metrics
@@ -113,7 +114,8 @@ class Poller:
         self.rng = rng or random.Random()
         # One writer thread: SQLite allows one writer, and the event loop never blocks on I/O.
         self._writer = StoreWriter(db)
-        self._parser = ParsePool(parse_workers) if parse_workers > 0 else None
+        # with ``minhash`` (novelty reads the signatures), parser processes compute them
+        self._parser = ParsePool(parse_workers, minhash=minhash) if parse_workers > 0 else None
 
     def close(self) -> None:
         """Stop the writer thread (after the jobs queued); see also ``aclose``."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from monitor import dedup
+from monitor import dedup, minhash
 from monitor.store import migrate, repo
 from monitor.store.db import Database
 from monitor.store.tables import Item as ItemRow
@@ -243,8 +244,10 @@ def test_a_batch_gets_the_stories_that_one_item_at_a_time_gets(db: Database) -> 
     ]
     near = dedup.NearDuplicates(threshold=0.6, window=timedelta(days=7))
 
-    def run(together: bool) -> dict[str, tuple[str, str | None]]:
-        """Per title: the title that started its story, and the title it matched."""
+    def run(mode: str) -> tuple[dict[str, tuple[str, str | None]], dict[str, bytes | None]]:
+        """Per title: the title that started its story, and the title it matched; and the
+        signature stored. ``mode``: one at a time, a batch, or a batch whose signatures a
+        parser process computed (stored with the items)."""
         title: dict[int, str] = {}
         story_of: dict[int, str] = {}
         found: dict[str, tuple[str, str | None]] = {}
@@ -252,12 +255,16 @@ def test_a_batch_gets_the_stories_that_one_item_at_a_time_gets(db: Database) -> 
         with db.session() as session:
             for part in (texts[:2], texts[2:]):  # two polls
                 items = [make_item(t, x, published=T0 + timedelta(days=d)) for t, x, d in part]
+                if mode == "parsed":
+                    sigs = minhash.packed([f"{i.title}\n{i.text}" for i in items])
+                    items = [replace(i, minhash=sig) for i, sig in zip(items, sigs, strict=True)]
                 stored = repo.add_items(session, ensure_feed(session, "wire", now), items, now)
                 entries = [
-                    dedup.ItemText(s.id, f"{s.item.title}\n{s.item.text}", s.item.published)
+                    dedup.ItemText(s.id, f"{s.item.title}\n{s.item.text}", s.item.published,
+                                   s.item.minhash)
                     for s in stored
-                ]
-                if together:
+                ]  # fmt: skip
+                if mode != "one":
                     matches = near.assign_stories(session, entries, now)
                 else:
                     matches = [
@@ -268,12 +275,15 @@ def test_a_batch_gets_the_stories_that_one_item_at_a_time_gets(db: Database) -> 
                     story_of.setdefault(m.story_id, s.item.title)
                     joined = None if m.duplicate_of is None else title[m.duplicate_of]
                     found[s.item.title] = (story_of[m.story_id], joined)
+            rows = session.execute(select(ItemRow.title, ItemRow.minhash)).all()
             session.rollback()  # the same items again for the other run
-        return found
+        return found, dict(rows)
 
-    one_by_one = run(together=False)
-    batched = run(together=True)
-    assert batched == one_by_one
+    one_by_one, signatures = run("one")
+    assert run("batch") == (one_by_one, signatures)
+    assert run("parsed") == (one_by_one, signatures)
+    assert signatures["Short"] is None
+    assert signatures["Ties"] == dedup.to_bytes(dedup.signature(f"Ties\n{texts[5][1]}"))
     stories = {}
     for name, (first, _) in one_by_one.items():
         stories.setdefault(first, set()).add(name)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from monitor.errors import ParseError
-from monitor.parse.items import parse_items
+from monitor.minhash import signature, story_text, to_bytes
+from monitor.parse.items import FeedItems, parse_items
 from monitor.parse.worker import ParsePool
 
 FIXTURES = Path(__file__).parent / "data" / "feeds"
@@ -68,3 +70,27 @@ def test_a_dead_worker_costs_no_feed_and_is_replaced() -> None:
 
     counts = asyncio.run(scenario())
     assert counts[0] > 0 and len(set(counts)) == 1
+
+
+def test_a_worker_asked_for_signatures_gives_those_computed_here() -> None:
+    body = (FIXTURES / "rss20.xml").read_bytes()
+
+    async def scenario() -> tuple[FeedItems, FeedItems]:
+        pool, plain = ParsePool(1, minhash=True), ParsePool(1)
+        try:
+            return (
+                await pool.parse(body, "", "https://example.org/a", "a", NOW),
+                await plain.parse(body, "", "https://example.org/a", "a", NOW),
+            )
+        finally:
+            await pool.close()
+            await plain.close()
+
+    signed, unsigned = asyncio.run(scenario())
+    local = parse_items(body, "", "https://example.org/a", "a", NOW).items
+    assert signed.items and all(i.minhash is None for i in unsigned.items)
+    assert [replace(i, minhash=None) for i in signed.items] == local
+    for item in signed.items:
+        sig = signature(story_text(item.title, item.text))
+        assert item.minhash == (b"" if sig is None else to_bytes(sig))
+    assert any(item.minhash for item in signed.items)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.errors import ParseError
+from monitor.minhash import packed, story_text
 from monitor.model import Item
 from monitor.normalise import normalise
 from monitor.parse import parse
@@ -54,17 +55,20 @@ Packed = tuple[str | None, int | None, tuple[str, ...], tuple[str, ...], list[tu
 
 
 def parse_packed(
-    body: bytes, content_type: str, url: str, source: str, fetched: datetime
+    body: bytes, content_type: str, url: str, source: str, fetched: datetime, minhash: bool
 ) -> Packed:
-    """``parse_items`` for a worker: (error, ttl, warnings, skipped, item field tuples)."""
+    """``parse_items`` for a worker: (error, ttl, warnings, skipped, item field tuples);
+    with ``minhash``, each item's signature too (``Item.minhash``), else None."""
     try:
         found = parse_items(body, content_type, url, source, fetched)
     except ParseError as exc:
         return exc.message, None, (), (), []
+    texts = [story_text(i.title, i.text) for i in found.items]
+    sigs: list[bytes | None] = list(packed(texts)) if minhash else [None] * len(texts)
     rows = [
         (i.url, i.guid, i.title, i.summary, i.content, i.author, i.published, i.language,
-         i.content_hash)
-        for i in found.items
+         i.content_hash, sig)
+        for i, sig in zip(found.items, sigs, strict=True)
     ]  # fmt: skip
     return None, found.ttl_minutes, found.warnings, found.skipped, rows
 
@@ -76,7 +80,8 @@ def unpack(packed: Packed, source: str, fetched: datetime) -> FeedItems:
         raise ParseError(error)
     items = [
         Item(source, url, guid, title, summary, content, author, published, fetched, language,
-             content_hash)
-        for url, guid, title, summary, content, author, published, language, content_hash in rows
+             content_hash, sig)
+        for url, guid, title, summary, content, author, published, language, content_hash, sig
+        in rows
     ]  # fmt: skip
     return FeedItems(items, ttl, warnings, skipped)

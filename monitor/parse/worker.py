@@ -54,10 +54,12 @@ class _Worker:
 
 
 class ParsePool:
-    """``workers`` parser processes, each parsing one document at a time."""
+    """``workers`` parser processes, each parsing one document at a time; with ``minhash``
+    they also compute the items' MinHash signatures (``Item.minhash``)."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *, minhash: bool = False) -> None:
         self.workers = workers
+        self.minhash = minhash
         self._idle: list[_Worker] = []
         self._all: list[_Worker] = []
         self._slots: asyncio.Semaphore | None = None
@@ -65,7 +67,7 @@ class ParsePool:
     async def parse(
         self, body: bytes, content_type: str, url: str, source: str, fetched: datetime
     ) -> FeedItems:
-        args = (body, content_type, url, source, fetched)
+        args = (body, content_type, url, source, fetched, self.minhash)
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.workers)
         async with self._slots:

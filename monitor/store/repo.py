@@ -8,16 +8,17 @@ rows inserted now, and only those go on to classification and novelty.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
-from sqlalchemy import Select, Table, bindparam, case, func, null, select, update
+from sqlalchemy import Dialect, Select, func, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from monitor.model import Item, StoredItem
+from monitor.store.driver import Driver
 from monitor.store.tables import Alert as AlertRow
 from monitor.store.tables import Feed, ItemSource
 from monitor.store.tables import Instance as InstanceRow
@@ -135,46 +136,41 @@ def record_polled(
     warning: str | None = None,
     new_items: int = 0,
 ) -> None:
-    """``record_success`` as one UPDATE by id, ending ``owner``'s lease on the feed."""
-    validators = etag is not None or last_modified is not None
-    statement = _polled_statement(validators, bool(fetch_url), bool(new_items))
-    params = {
-        "b_id": feed_id,
-        "b_owner": owner,
-        "b_now": now,
-        "b_next_due": next_due,
-        "b_warning": warning,
-        "b_etag": etag,
-        "b_last_modified": last_modified,
-        "b_fetch_url": fetch_url,
-    }
-    session.connection().execute(statement, params)
+    """``record_success`` as one UPDATE by id, ending ``owner``'s lease on the feed.
+
+    At the driver (``Driver``): for a feed that answered 304 this is all the store work
+    of its poll, and SQLAlchemy's statement machinery would cost more than the UPDATE.
+    """
+    sql = Driver(session)
+    at = _time_value(sql.dialect)
+    sets = [
+        "last_fetch = {m}",
+        "last_success = {m}",
+        "next_due = {m}",
+        "consecutive_errors = 0",
+        "failing = {m}",
+        "last_error = NULL",
+        "last_warning = {m}",
+        "lease_until = CASE WHEN lease_owner = {m} THEN NULL ELSE lease_until END",
+    ]
+    params: list[Any] = [at(now), at(now), at(next_due), False, warning, owner]
+    if etag is not None or last_modified is not None:
+        sets += ["etag = {m}", "last_modified = {m}"]
+        params += [etag, last_modified]
+    if fetch_url:
+        sets.append("fetch_url = {m}")
+        params.append(fetch_url)
+    if new_items:
+        sets.append("last_new_item = {m}")
+        params.append(at(now))
+    statement = f"UPDATE feeds SET {', '.join(sets)} WHERE id = {{m}}".format(m=sql.mark)
+    sql.run(statement, [*params, feed_id])
 
 
-@lru_cache(maxsize=8)
-def _polled_statement(validators: bool, moved: bool, new: bool) -> Any:
-    """The UPDATE of ``record_polled``, built (and compiled) once per set of columns."""
-    table = cast(Table, Feed.__table__)
-    feeds = table.c
-    values: dict[str, Any] = {
-        "last_fetch": bindparam("b_now"),
-        "last_success": bindparam("b_now"),
-        "next_due": bindparam("b_next_due"),
-        "consecutive_errors": 0,
-        "failing": False,
-        "last_error": None,
-        "last_warning": bindparam("b_warning"),
-        "lease_until": case(
-            (feeds.lease_owner == bindparam("b_owner"), null()), else_=feeds.lease_until
-        ),
-    }
-    if validators:
-        values["etag"], values["last_modified"] = bindparam("b_etag"), bindparam("b_last_modified")
-    if moved:
-        values["fetch_url"] = bindparam("b_fetch_url")
-    if new:
-        values["last_new_item"] = bindparam("b_now")
-    return update(table).where(feeds.id == bindparam("b_id")).values(values)
+@lru_cache(maxsize=4)
+def _time_value(dialect: Dialect) -> Callable[[Any], Any]:
+    """How a dialect's driver is given a timestamp column's value."""
+    return Driver.value_for(Feed.last_fetch.type, dialect)
 
 
 def record_failure(
@@ -298,6 +294,7 @@ def _item_values(item: Item, feed_id: int, key: str) -> dict[str, Any]:
         "fetched": item.fetched,
         "language": item.language,
         "content_hash": item.content_hash,
+        "minhash": item.minhash or None,
     }
 
 

@@ -1,0 +1,65 @@
+"""Bulk statements at the database driver, in a session's transaction.
+
+For the thousands of rows a poll writes, SQLAlchemy's per-row work (parameter
+dictionaries, type conversion, expanded ``IN`` lists) costs several times what the
+database does. ``Driver`` runs SQL text with the driver's placeholders and values
+converted by the column's own type, as SQLAlchemy would convert them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
+
+
+class Driver:
+    """Statements at the driver: its placeholders (``mark``), multi-row ``VALUES``, and
+    values converted by the column's own type (``value``), as SQLAlchemy would."""
+
+    PARAMS = 999  # parameters per statement: within SQLite's oldest limit
+
+    def __init__(self, session: Session) -> None:
+        session.flush()
+        self.connection = session.connection()
+        self.dialect = self.connection.dialect
+        self.mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
+
+    def value(self, type_: TypeEngine[Any]) -> Callable[[Any], Any]:
+        """A column type's conversion of Python values to what the driver is given."""
+        return self.value_for(type_, self.dialect)
+
+    @staticmethod
+    def value_for(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
+        """``value`` for a given dialect."""
+        process = type_.dialect_impl(dialect).bind_processor(dialect)
+        return process if process is not None else _same
+
+    def run(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        result = self.connection.exec_driver_sql(sql, tuple(params))
+        return [tuple(row) for row in result] if result.returns_rows else []
+
+    def insert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
+    ) -> list[tuple[Any, ...]]:
+        """Insert ``rows`` of driver values; ``tail``: ON CONFLICT or RETURNING clauses."""
+        quote = self.dialect.identifier_preparer.quote
+        head = f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES "
+        group = f"({', '.join([self.mark] * len(columns))})"
+        step = max(1, self.PARAMS // len(columns))
+        found: list[tuple[Any, ...]] = []
+        for start in range(0, len(rows), step):
+            chunk = rows[start : start + step]
+            sql = head + ", ".join([group] * len(chunk)) + tail
+            found.extend(self.run(sql, [v for row in chunk for v in row]))
+        return found
+
+    def marks(self, count: int) -> str:
+        return ", ".join([self.mark] * count)
+
+
+def _same(value: Any) -> Any:
+    return value
