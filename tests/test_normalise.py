@@ -136,6 +136,20 @@ def test_relative_link_is_resolved_against_the_feed_url():
     assert item(link="../2025/a?utm_source=x").url == "https://news.example.org/2025/a"
 
 
+def test_links_resolve_against_xml_base_then_the_feed_url():
+    doc = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>a</title><link>/news/1?utm_source=x</link><guid>g1</guid></item>"
+        b'<item xml:base="https://other.example/base/"><title>b</title>'
+        b"<link>story/2</link><guid>g2</guid></item></channel></rss>"
+    )
+    feed_url = "https://feeds.example.org/dir/feed.xml"
+    urls = [
+        normalise(e, source="s", feed_url=feed_url, fetched=FETCHED).url for e in parse(doc).entries
+    ]
+    assert urls == ["https://feeds.example.org/news/1", "https://other.example/base/story/2"]
+
+
 def test_guid_without_guid_or_link_is_a_stable_hash():
     when = datetime(2025, 6, 9, 9, 0, tzinfo=UTC)
     first = item(title="Summit", published=when).guid

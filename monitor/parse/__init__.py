@@ -28,14 +28,14 @@ _HEAD = 64
 _BLANK = b" \t\r\n\x00"
 
 
-def parse(body: bytes, content_type: str = "", url: str = "") -> ParsedFeed:
+def parse(body: bytes, content_type: str = "") -> ParsedFeed:
     """Parse one fetched feed body; ``content_type`` is the HTTP header, charset and all."""
     head = _head(body)
     if not head:
         raise ParseError("empty body")
     if _is_json(head, content_type):
         return parse_jsonfeed(body, content_type)
-    return parse_xml(body, content_type, url)
+    return parse_xml(body, content_type)
 
 
 def _head(body: bytes) -> bytes:

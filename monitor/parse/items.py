@@ -32,7 +32,7 @@ def parse_items(
     body: bytes, content_type: str, url: str, source: str, fetched: datetime
 ) -> FeedItems:
     """Parse a body and normalise its entries (raises ParseError)."""
-    parsed = parse(body, content_type, url)
+    parsed = parse(body, content_type)
     items: list[Item] = []
     skipped: list[str] = []
     for entry in parsed.entries:

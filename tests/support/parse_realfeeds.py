@@ -66,7 +66,7 @@ def _item_problems(item: Item) -> list[str]:
 def run_one(root: Path, rel: str) -> Outcome:
     feed_url = f"https://feeds.example.org/{rel}"
     try:
-        parsed = parse((root / rel).read_bytes(), url=feed_url)
+        parsed = parse((root / rel).read_bytes())
         items = [
             normalise(
                 e, source=rel, feed_url=feed_url, fetched=FETCHED, feed_language=parsed.language
