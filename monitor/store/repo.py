@@ -241,17 +241,16 @@ def add_items(
         if same_text.setdefault(item.content_hash, key) == key:
             candidates[key] = item
     stored: list[StoredItem] = []
-    insert = dialect_insert(session)
-    connection = session.connection()  # Core statements: no ORM bulk machinery per row
-    items_table, sources_table = ItemRow.__table__, ItemSource.__table__
+    sql = Driver(session)  # driver-level statements: no per-row SQLAlchemy work
     if candidates:
-        rows = connection.execute(
-            insert(items_table)
-            .on_conflict_do_nothing(index_elements=["url_key"])
-            .returning(items_table.c.id, items_table.c.url_key),
-            # in key order: concurrent writers then take the unique-index locks in one
-            # order, so two instances storing the same story cannot deadlock (PostgreSQL)
-            [_item_values(candidates[key], feed.id, key) for key in sorted(candidates)],
+        values = _item_values(sql)
+        # in key order: concurrent writers then take the unique-index locks in one
+        # order, so two instances storing the same story cannot deadlock (PostgreSQL)
+        rows = sql.insert(
+            "items",
+            _ITEM_COLUMNS,
+            [values(candidates[key], feed.id, key) for key in sorted(candidates)],
+            " ON CONFLICT (url_key) DO NOTHING RETURNING id, url_key",
         )
         for row_id, key in rows:
             item = candidates[key]
@@ -263,39 +262,44 @@ def add_items(
                 select(ItemRow.url_key, ItemRow.id).where(ItemRow.url_key.in_(lost))
             )
             known.update({key: row_id for key, row_id in found})
+    seen_at = sql.value(ItemSource.seen.type)(now)
     sources = [
-        {
-            "item_id": known.get(key) or known["hash:" + item.content_hash],
-            "feed_id": feed.id,
-            "guid": guid_key(item.guid),
-            "seen": now,
-        }
+        (
+            known.get(key) or known["hash:" + item.content_hash],
+            feed.id,
+            guid_key(item.guid),
+            seen_at,
+        )
         for key, item in fresh.items()
     ]
-    connection.execute(
-        insert(sources_table).on_conflict_do_nothing(index_elements=["feed_id", "guid"]), sources
+    sql.insert(
+        "item_sources",
+        ("item_id", "feed_id", "guid", "seen"),
+        sources,
+        " ON CONFLICT (feed_id, guid) DO NOTHING",
     )
     stored.sort(key=lambda s: s.id)
     return stored
 
 
-def _item_values(item: Item, feed_id: int, key: str) -> dict[str, Any]:
-    return {
-        "feed_id": feed_id,
-        "source": item.source,
-        "url": item.url,
-        "url_key": key,
-        "guid": item.guid,
-        "title": item.title,
-        "summary": item.summary,
-        "content": item.content,
-        "author": item.author,
-        "published": item.published,
-        "fetched": item.fetched,
-        "language": item.language,
-        "content_hash": item.content_hash,
-        "minhash": item.minhash or None,
-    }
+_ITEM_COLUMNS = (
+    "feed_id", "source", "url", "url_key", "guid", "title", "summary", "content", "author",
+    "published", "fetched", "language", "content_hash", "minhash",
+)  # fmt: skip
+
+
+def _item_values(sql: Driver) -> Callable[[Item, int, str], tuple[Any, ...]]:
+    """An item's row of driver values, in the order of ``_ITEM_COLUMNS``."""
+    when, blob = sql.value(ItemRow.published.type), sql.value(ItemRow.minhash.type)
+
+    def values(item: Item, feed_id: int, key: str) -> tuple[Any, ...]:
+        return (
+            feed_id, item.source, item.url, key, item.guid, item.title, item.summary,
+            item.content, item.author, when(item.published), when(item.fetched), item.language,
+            item.content_hash, blob(item.minhash) if item.minhash else None,
+        )  # fmt: skip
+
+    return values
 
 
 def items_query(
