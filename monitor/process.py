@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from monitor.service.metrics import Metrics
 from monitor.log import log_event
 from monitor.model import Classification, Label, StoredItem
+from monitor.store.driver import Driver
 from monitor.store.tables import Classification as ClassificationRow
 from monitor.store.tables import Item as ItemRow
 
@@ -70,18 +71,23 @@ class Pipeline:
 
     def process(self, session: Session, items: list[StoredItem], now: datetime) -> None:
         rows: list[dict[str, object]] = []
-        marks: list[dict[str, object]] = []
+        marks: list[tuple[int, bool]] = []
         classified = [self._classify(stored, rows, marks) for stored in items]
-        connection = session.connection()
         if rows:
-            connection.execute(insert(ClassificationRow), rows)
-        if marks:
-            connection.execute(_MARK, [{**mark, "b_now": now} for mark in marks])
+            session.connection().execute(insert(ClassificationRow), rows)
+        if marks:  # at the driver: one statement, no per-row SQLAlchemy work
+            sql = Driver(session)
+            when, flag = sql.value(ItemRow.classified.type)(now), sql.value(ItemRow.relevant.type)
+            sql.connection.exec_driver_sql(
+                f"UPDATE items SET relevant = {sql.mark}, classified = {sql.mark}"
+                f" WHERE id = {sql.mark}",
+                [(flag(relevant), when, item_id) for item_id, relevant in marks],
+            )
         if self.next_stage is not None:
             self.next_stage.handle(session, classified, now)
 
     def _classify(
-        self, stored: StoredItem, rows: list[dict[str, object]], marks: list[dict[str, object]]
+        self, stored: StoredItem, rows: list[dict[str, object]], marks: list[tuple[int, bool]]
     ) -> Classified:
         """Classify one item; its classification rows and relevance go to ``rows``/``marks``."""
         verdicts: dict[str, Classification] = {}
@@ -99,7 +105,7 @@ class Pipeline:
         if self.metrics is not None and best:
             self.metrics.record_classification(best.keys())
         relevant = any(v.relevant for v in verdicts.values())
-        marks.append({"b_id": stored.id, "b_relevant": relevant})
+        marks.append((stored.id, relevant))
         if relevant:
             log_event(
                 log,
@@ -125,10 +131,3 @@ def _row(item_id: int, label: Label) -> dict[str, object]:
             for e in label.evidence
         ],
     }  # fmt: skip
-
-
-_MARK = (
-    update(ItemRow)
-    .where(ItemRow.id == bindparam("b_id"))
-    .values(relevant=bindparam("b_relevant"), classified=bindparam("b_now"))
-)
