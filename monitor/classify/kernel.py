@@ -154,7 +154,7 @@ def _tables() -> None:
             seconds.add(int(parts[1], 16))
     flags = bytearray(0x10000)
     lower = array("H", [0xFFFF]) * 0x10000
-    normalised: dict[int, str] = {}
+    changed: dict[int, str] = {}  # (only the characters NFKC changes: a few thousand)
     for code in range(0x10000):
         if 0xD800 <= code <= 0xDFFF:
             continue
@@ -164,12 +164,14 @@ def _tables() -> None:
             lower[code] = ord(low)
         if code in seconds or unicodedata.combining(char):
             continue
-        normalised[code] = unicodedata.normalize("NFKC", char)
-        if normalised[code] == char:
+        text = unicodedata.normalize("NFKC", char)
+        if text == char:
             flags[code] = 1
+        else:
+            changed[code] = text
     mapped = {}
-    for code, text in normalised.items():
-        if text != chr(code) and all(ord(c) < 0x10000 and flags[ord(c)] == 1 for c in text):
+    for code, text in changed.items():
+        if all(ord(c) < 0x10000 and flags[ord(c)] == 1 for c in text):
             flags[code] = 2
             mapped[code] = text
     _kernel.set_tables(bytes(flags), mapped, lower.tobytes())

@@ -21,8 +21,6 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.sax import SAXParseException
 
-import feedparser
-
 from monitor.errors import ParseError
 from monitor.model import Entry, ParsedFeed
 
@@ -45,6 +43,8 @@ _SUPERSETS = {
 
 def parse_xml(body: bytes, content_type: str = "") -> ParsedFeed:
     """Parse an XML feed document; see the module docstring."""
+    import feedparser  # on first use: a poller that parses in its parser processes never loads it
+
     charset, widened = _effective_charset(body, _charset(content_type))
     doc = feedparser.parse(
         io.BytesIO(body),
