@@ -52,7 +52,9 @@ def checked_at(db: Database, name: str, when: datetime) -> None:
     with db.session() as session:
         feed = repo.feed_by_name(session, name)
         assert feed is not None
-        repo.record_success(session, feed, now=when, next_due=when, etag=None, last_modified=None)
+        repo.record_polled(
+            session, feed.id, "", now=when, next_due=when, etag=None, last_modified=None
+        )
 
 
 @pytest.mark.parametrize(

@@ -219,7 +219,9 @@ def test_healthz_counts_quiet_feeds_only_when_asked(db: Database) -> None:
     with db.session() as session:
         feed = add_feed(session, "yonhap", NOW - timedelta(days=1))
         publish(session, feed, times)
-        repo.record_success(session, feed, now=NOW, next_due=NOW, etag=None, last_modified=None)
+        repo.record_polled(
+            session, feed.id, "", now=NOW, next_due=NOW, etag=None, last_modified=None
+        )
     started = NOW - timedelta(days=1)
     plain = health_report(db, ServiceSettings(), started=started, now=NOW)
     strict = ServiceSettings.model_validate({"healthz": {"include_sources": True}})

@@ -1,7 +1,7 @@
 """Named queries and commands on the store: the only place stages touch SQL.
 
 Reads are questions (``feed_by_name``, ``due_feeds``), writes are commands
-(``sync_feeds``, ``record_success``, ``add_items``). ``add_items`` returns only the
+(``sync_feeds``, ``record_polled``, ``add_items``). ``add_items`` returns only the
 rows inserted now, and only those go on to classification and novelty.
 """
 
@@ -97,32 +97,6 @@ def active_feeds(session: Session) -> list[Feed]:
     return list(session.scalars(select(Feed).where(Feed.active).order_by(Feed.name)))
 
 
-def record_success(
-    session: Session,
-    feed: Feed,
-    *,
-    now: datetime,
-    next_due: datetime,
-    etag: str | None,
-    last_modified: str | None,
-    fetch_url: str | None = None,
-    warning: str | None = None,
-    new_items: int = 0,
-) -> None:
-    feed.last_fetch = feed.last_success = now
-    feed.next_due = next_due
-    feed.consecutive_errors = 0
-    feed.failing = False
-    feed.last_error = None
-    feed.last_warning = warning
-    if etag is not None or last_modified is not None:
-        feed.etag, feed.last_modified = etag, last_modified
-    if fetch_url:
-        feed.fetch_url = fetch_url
-    if new_items:
-        feed.last_new_item = now
-
-
 def record_polled(
     session: Session,
     feed_id: int,
@@ -136,7 +110,7 @@ def record_polled(
     warning: str | None = None,
     new_items: int = 0,
 ) -> None:
-    """``record_success`` as one UPDATE by id, ending ``owner``'s lease on the feed.
+    """A successful poll of the feed, as one UPDATE by id, ending ``owner``'s lease on it.
 
     At the driver (``Driver``): for a feed that answered 304 this is all the store work
     of its poll, and SQLAlchemy's statement machinery would cost more than the UPDATE.

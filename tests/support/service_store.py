@@ -54,8 +54,8 @@ def publish(session: Session, feed: Feed, times: list[datetime], *, start: int =
     for n, when in enumerate(times, start):
         stored = repo.add_items(session, feed, [make_item(n, feed.name, when, when)], when)
         ids += [s.id for s in stored]
-        repo.record_success(
-            session, feed, now=when, next_due=when + timedelta(minutes=5), etag=None,
+        repo.record_polled(
+            session, feed.id, "", now=when, next_due=when + timedelta(minutes=5), etag=None,
             last_modified=None, new_items=len(stored),
         )  # fmt: skip
     return ids
