@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from monitor.store.db import Database
 from tests.support.feedserver import feed_server
+from tests.support.service_store import migrated
 
 __all__ = ["feed_server"]  # fixtures shared by the whole suite
 
@@ -72,3 +74,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'stmon.db'}"
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    """A database at the current schema, on each backend of ``db_url``."""
+    database = migrated(db_url)
+    yield database
+    database.dispose()

@@ -17,7 +17,7 @@ from monitor.alert.outbox import DeliverySettings, DeliveryWorker
 from monitor.alert.route import message_to_dict
 from monitor.cli import main
 from monitor.config.channels import ChannelConfig
-from monitor.store import migrate, repo
+from monitor.store import repo
 from monitor.store.db import Database
 from monitor.store.tables import Alert
 from tests.support.alerts import make_message
@@ -36,14 +36,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    migrate.upgrade(database.engine)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

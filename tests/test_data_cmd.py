@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,13 +32,6 @@ def run(*argv: str) -> int:
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = migrated(db_url)
-    yield database
-    database.dispose()
 
 
 def store(db: Database) -> dict[str, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor import dedup, minhash
-from monitor.store import migrate, repo
+from monitor.store import repo
 from monitor.store.db import Database
 from monitor.store.tables import Item as ItemRow
 from monitor.store.tables import Story, StoryBand
@@ -39,14 +38,6 @@ KO = (
     "이재명 대통령은 9일 이시바 시게루 일본 총리와 첫 정상 통화를 하고 한일 관계의 안정적 발전에 "
     "뜻을 모았다. 두 정상은 조속한 대면 회담에 의지를 보이고 셔틀 외교를 이어가기로 했다."
 )
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    migrate.upgrade(database.engine)
-    yield database
-    database.dispose()
 
 
 def store(

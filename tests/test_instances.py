@@ -23,7 +23,7 @@ from monitor.cli import main
 from monitor.config.schema import Config
 from monitor.errors import StoreError
 from monitor.model import Item
-from monitor.store import instances, migrate, repo
+from monitor.store import instances, repo
 from monitor.store.db import Database
 from monitor.store.tables import Alert, Feed, Instance, ItemSource
 from monitor.store.tables import Item as ItemRow
@@ -31,14 +31,6 @@ from tests.support.feedserver import FeedServer
 
 FIXTURES = Path(__file__).parent / "data" / "feeds"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    migrate.upgrade(database.engine)
-    yield database
-    database.dispose()
 
 
 def add_feeds(db: Database, count: int, now: datetime = NOW) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from monitor.config.schema import NoveltySettings, Route, WatchConfig
 from monitor.novelty import EventNews, NoveltyStage, event_types
-from monitor.store import migrate
 from monitor.store.db import Database
 from monitor.store.tables import Event, EventItem
 from tests.support.novelty_data import T0, WATCH, events_by_url, ingest, make_item, stage, verdict
@@ -36,14 +34,6 @@ SUMMIT_HELD = (
     "in Tokyo on Saturday and agreed to deepen shuttle diplomacy and cooperation on trade and "
     "security, officials said after the meeting."
 )
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    migrate.upgrade(database.engine)
-    yield database
-    database.dispose()
 
 
 class Recorder:

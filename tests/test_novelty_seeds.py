@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from monitor.classify import load_rules
 from monitor.model import Item
 from monitor.novelty import EventNews, NoveltyStage
 from monitor.process import Pipeline, WatchRules
-from monitor.store import migrate, repo
+from monitor.store import repo
 from monitor.store.db import Database
 from tests.support.novelty_data import (
     WATCH,
@@ -70,14 +69,6 @@ def seed_item(seed: Seed, **changes: str) -> Item:
         published=published(seed.id),
         source=changes.get("source", seed.source),
     )
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    migrate.upgrade(database.engine)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from monitor.app import Service
 from monitor.config.schema import Config
 from monitor.model import PollOutcome
-from monitor.store import migrate
 from monitor.store.db import Database
 from monitor.store.tables import Feed, Item, ItemSource
 from tests.support.feedserver import FeedServer
@@ -28,14 +27,6 @@ FORMATS = [
     "rss20_euc-kr.xml",
     "rss20_shift_jis.xml",
 ]
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    migrate.upgrade(database.engine)
-    yield database
-    database.dispose()
 
 
 def make_config(feeds: dict[str, str], **fetch: object) -> Config:

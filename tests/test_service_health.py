@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,17 +21,10 @@ from monitor.service.settings import ServiceSettings, SourceHealthSettings
 from monitor.store import repo
 from monitor.store.db import Database
 from monitor.store.tables import Alert
-from tests.support.service_store import add_event, add_feed, make_item, migrated, publish
+from tests.support.service_store import add_event, add_feed, make_item, publish
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 SETTINGS = SourceHealthSettings()  # quiet after max(8 × rhythm, 2h); 5 items to learn
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = migrated(db_url)
-    yield database
-    database.dispose()
 
 
 def every(minutes: float, count: int, last: datetime) -> list[datetime]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -18,7 +18,7 @@ from monitor.service.metrics import Metrics
 from monitor.service.settings import ServiceSettings
 from monitor.store import repo
 from monitor.store.db import Database
-from tests.support.service_store import add_feed, migrated, publish
+from tests.support.service_store import add_feed, publish
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -43,13 +43,6 @@ def serve(
                 await body(client)
 
     asyncio.run(main())
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = migrated(db_url)
-    yield database
-    database.dispose()
 
 
 def test_counters_change_as_work_is_recorded(db: Database) -> None:

@@ -4,27 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.store import migrate, repo
+from monitor.store import repo
 from monitor.store.db import Database
 from monitor.store.tables import Feed
 from monitor.store.writer import StoreWriter
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    migrate.upgrade(database.engine)
-    yield database
-    database.dispose()
 
 
 def add_feed(name: str) -> Callable[[Session], int]:
