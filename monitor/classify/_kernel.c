@@ -127,7 +127,7 @@ typedef struct {
     int32_t *out_off; /* n_states + 1: the forms that end in a state */
     int32_t *out_form;
     uint16_t *link; /* nearest proper suffix state with forms of its own; 0 for none */
-    uint8_t *hit;   /* the state or a suffix of it ends a form */
+    uint8_t *hit;   /* while building: the state or a suffix of it ends a form (then HIT_BIT) */
 } Automaton;
 
 static void automaton_free(Automaton *a) {
@@ -182,8 +182,7 @@ static int renumber(Automaton *a, const int32_t *order, int32_t n_order) {
     b.out_off = calloc((size_t)n + 1, sizeof(int32_t));
     b.out_form = malloc(((size_t)a->out_off[n] + 1) * sizeof(int32_t));
     b.link = calloc((size_t)n, sizeof(uint16_t));
-    b.hit = calloc((size_t)n, sizeof(uint8_t));
-    if (!id || !b.delta || !b.col || !b.out_off || !b.out_form || !b.link || !b.hit) {
+    if (!id || !b.delta || !b.col || !b.out_off || !b.out_form || !b.link) {
         free(id);
         automaton_free(&b);
         PyErr_NoMemory();
@@ -194,7 +193,6 @@ static int renumber(Automaton *a, const int32_t *order, int32_t n_order) {
         id[order[i]] = i + 1;
     for (int32_t s = 0; s < n; s++) {
         int32_t t = id[s];
-        b.hit[t] = a->hit[s];
         b.link[t] = (uint16_t)id[a->link[s]];
         b.out_off[t + 1] = a->out_off[s + 1] - a->out_off[s];
     }
@@ -223,7 +221,7 @@ static int renumber(Automaton *a, const int32_t *order, int32_t n_order) {
     a->out_off = b.out_off;
     a->out_form = b.out_form;
     a->link = b.link;
-    a->hit = b.hit;
+    a->hit = NULL; /* in the transitions now */
     return 0;
 }
 
