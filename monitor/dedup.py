@@ -141,7 +141,16 @@ class NearDuplicates:
     def __init__(self, threshold: float = 0.6, window: timedelta = timedelta(days=7)) -> None:
         self.threshold = threshold
         self.window = window
-        self.bands, self.rows = band_layout(threshold)
+
+    @property
+    def bands(self) -> int:
+        """LSH bands of the signatures (``band_layout``: worked out on first use, once)."""
+        return band_layout(self.threshold)[0]
+
+    @property
+    def rows(self) -> int:
+        """Signature positions per band."""
+        return band_layout(self.threshold)[1]
 
     def find(
         self, session: Session, sig: Signature, when: datetime, exclude: int | None = None
@@ -192,7 +201,7 @@ class NearDuplicates:
     def _pending(
         self, raw: Callable[[Any], Any], item_id: int, when: datetime, sig: bytes | None
     ) -> _Pending:
-        keys = [] if sig is None else band_keys(sig, self.bands, self.rows)
+        keys = [] if sig is None else band_keys(sig, *band_layout(self.threshold))
         lo, hi, at = raw(when - self.window), raw(when + self.window), raw(when)
         return _Pending(item_id, when, sig, keys, lo, hi, at)
 

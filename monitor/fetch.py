@@ -40,7 +40,7 @@ from monitor.http_headers import (
     next_check_delay,
     retry_after_seconds,
 )
-from monitor.http_transport import transport
+from monitor.http_transport import CookielessClient, transport
 from monitor.model import FeedState, FetchResult
 
 __all__ = [
@@ -81,7 +81,7 @@ class FetchSettings:
 def make_client(settings: FetchSettings | None = None) -> httpx.AsyncClient:
     """The one shared client: timeouts, pool size and headers from ``settings``."""
     settings = settings or FetchSettings()
-    return httpx.AsyncClient(
+    return CookielessClient(
         timeout=httpx.Timeout(
             settings.read_timeout, connect=settings.connect_timeout, pool=settings.total_timeout
         ),

@@ -1,5 +1,6 @@
 """The shared client's transport: idle connections are reused while the server keeps
-them open, and dropped once the server closed them (a real server on 127.0.0.1)."""
+them open, and dropped once the server closed them; no cookie is kept (a real server
+on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -16,17 +17,22 @@ from monitor.model import FeedState
 BODY = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
 REPLY = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+    b"Set-Cookie: visitor=abc123; Path=/\r\n"
     b"Content-Length: " + str(len(BODY)).encode() + b"\r\n\r\n" + BODY
 )
 
 
 class Server:
     """Answers every request with ``REPLY`` on a kept-alive connection; with ``close_after``
-    it closes each connection after its first answer (and says so in ``closed``)."""
+    it closes each connection after its first answer (and says so in ``closed``); with
+    ``drop_reused`` it closes a connection, unanswered, when a second request comes on it
+    (as a server whose idle timeout runs out just as the client reuses the connection)."""
 
-    def __init__(self, close_after: bool) -> None:
+    def __init__(self, close_after: bool, drop_reused: bool = False) -> None:
         self.close_after = close_after
+        self.drop_reused = drop_reused
         self.connections = 0
+        self.requests: list[bytes] = []  # each request's head, as received
         self.closed = threading.Event()
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
@@ -44,14 +50,19 @@ class Server:
     def _answer(self, conn: socket.socket) -> None:
         with conn:
             data = b""
+            answered = 0
             while True:
                 chunk = conn.recv(65536)
                 if not chunk:
                     return
                 data += chunk
                 while b"\r\n\r\n" in data:
-                    _, data = data.split(b"\r\n\r\n", 1)
+                    head, data = data.split(b"\r\n\r\n", 1)
+                    if self.drop_reused and answered:
+                        return
+                    self.requests.append(head)
                     conn.sendall(REPLY)
+                    answered += 1
                     if self.close_after:
                         conn.shutdown(socket.SHUT_RDWR)
                         conn.close()
@@ -83,3 +94,55 @@ def test_idle_connection_is_reused_until_the_server_closes_it(server: Server) ->
 
     assert asyncio.run(go()) == [200, 200]
     assert server.connections == (2 if server.close_after else 1)
+
+
+def test_a_get_on_a_connection_the_server_dropped_is_sent_again_on_a_new_one() -> None:
+    srv = Server(close_after=False, drop_reused=True)
+    srv.thread.start()
+    settings = FetchSettings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
+    url = f"http://127.0.0.1:{srv.port}/feed.xml"
+
+    async def go() -> list[int]:
+        async with make_client(settings) as client:
+            fetcher = Fetcher(client, settings)
+            return [(await fetcher.fetch(FeedState(n, url))).status for n in "abc"]
+
+    try:
+        assert asyncio.run(go()) == [200, 200, 200]
+    finally:
+        srv.sock.close()
+    assert srv.connections == 3  # each reuse failed and was sent again on a new one
+    assert len(srv.requests) == 3
+
+
+def test_cookies_a_server_sets_are_not_sent_back(server: Server) -> None:
+    settings = FetchSettings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
+    url = f"http://127.0.0.1:{server.port}/feed.xml"
+
+    async def go() -> None:
+        async with make_client(settings) as client:
+            fetcher = Fetcher(client, settings)
+            await fetcher.fetch(FeedState("a", url))
+            await fetcher.fetch(FeedState("b", url))
+
+    asyncio.run(go())
+    assert len(server.requests) == 2
+    assert all(b"visitor=" not in head.lower() for head in server.requests)
+
+
+def test_the_pool_opens_no_more_connections_than_its_limit() -> None:
+    srv = Server(close_after=False)
+    srv.thread.start()
+    url = f"http://127.0.0.1:{srv.port}/feed.xml"
+
+    async def go() -> list[int]:
+        async with make_client(FetchSettings(max_connections=2)) as client:
+            answers = await asyncio.gather(*(client.get(url) for _ in range(6)))
+            return [a.status_code for a in answers]
+
+    try:
+        assert asyncio.run(go()) == [200] * 6
+    finally:
+        srv.sock.close()
+    assert len(srv.requests) == 6
+    assert srv.connections == 2  # six requests at once, two connections, each reused

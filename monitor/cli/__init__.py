@@ -11,6 +11,7 @@ module is registered, and argparse lists or rejects as usual.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import sys
@@ -86,7 +87,15 @@ def find_command(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(find_command(args_list))
+    # The command's imports make objects that live as long as the process: the cyclic
+    # garbage collector neither runs while they are made nor walks them afterwards
+    # (about a tenth of the start-up of `stmon poll --once`).
+    gc.disable()
+    try:
+        parser = build_parser(find_command(args_list))
+    finally:
+        gc.freeze()
+        gc.enable()
     args = parser.parse_args(args_list)
     if args.verbose:
         logging.getLogger().setLevel(logging.DEBUG)

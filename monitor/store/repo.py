@@ -63,7 +63,7 @@ def sync_feeds(session: Session, feeds: Sequence[tuple[str, str]], now: datetime
     New rows are inserted with ON CONFLICT DO NOTHING: instances starting together
     on one database may all add the same feeds.
     """
-    rows = {row.name: row for row in session.scalars(select(Feed))}
+    rows = {name: (url, active) for name, url, active in session.execute(_FEED_STATES)}
     wanted = dict(feeds)
     new = [
         {"name": name, "url": url, "fetch_url": url, "created": now, "next_due": now}
@@ -73,20 +73,21 @@ def sync_feeds(session: Session, feeds: Sequence[tuple[str, str]], now: datetime
     if new:
         insert = dialect_insert(session)(Feed).on_conflict_do_nothing(index_elements=["name"])
         session.execute(insert, new)
-    for name, url in feeds:
-        row = rows.get(name)
-        if row is None:
-            continue
-        if row.url != url:
-            row.url, row.fetch_url = url, url
-            row.etag = row.last_modified = None
-            row.next_due, row.active = now, True
-        elif not row.active:
-            row.active = True
-    for name, row in rows.items():
-        if name not in wanted and row.active:
-            row.active = False
-    session.flush()
+    for name, url in wanted.items():  # a new URL: start over, with no stale ETag
+        if name in rows and rows[name][0] != url:
+            restart = {"url": url, "fetch_url": url, "etag": None, "last_modified": None}
+            session.execute(
+                update(Feed).where(Feed.name == name).values(**restart, next_due=now, active=True)
+            )
+    back = [n for n, u in wanted.items() if n in rows and rows[n] == (u, False)]
+    gone = [n for n, (_, active) in rows.items() if n not in wanted and active]
+    for names, active in ((back, True), (gone, False)):
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            session.execute(update(Feed).where(Feed.name.in_(chunk)).values(active=active))
+
+
+_FEED_STATES = select(Feed.name, Feed.url, Feed.active)
 
 
 def feed_by_name(session: Session, name: str) -> Feed | None:
