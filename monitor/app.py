@@ -149,8 +149,17 @@ class Service:
 
     @classmethod
     def build(
-        cls, config: Config, db: Database, pipeline: Pipeline | None, *, parse_workers: int = 0
+        cls,
+        config: Config,
+        db: Database,
+        pipeline: Pipeline | None,
+        *,
+        parse_workers: int = 0,
+        defer_rules: bool = False,
     ) -> Service:
+        """The parts, wired. With ``defer_rules`` (and no ``pipeline``), the watches'
+        rules are compiled by the poller when a first feed has a document to store
+        (``build_pipeline``; a cycle of 304s does without them)."""
         settings = fetch_settings(config)
         client = make_client(settings)
         fetcher = Fetcher(client, settings)
@@ -159,6 +168,12 @@ class Service:
         worker.metrics = metrics
         if pipeline is not None:
             pipeline.metrics = metrics
+
+        def deferred() -> Pipeline:
+            built = build_pipeline(config)
+            built.metrics = metrics
+            return built
+
         poller = Poller(
             db,
             fetcher,
@@ -170,7 +185,8 @@ class Service:
             on_new_items=lambda _outcome: worker.wake.set(),
             metrics=metrics,
             parse_workers=parse_workers,
-            minhash=pipeline is not None and pipeline.uses_minhash,
+            minhash=bool(config.watches) and (defer_rules or pipeline is not None),  # novelty
+            build_processor=deferred if defer_rules and pipeline is None else None,
         )
         specs = feed_specs(config)
         sync_feeds(db, config.feeds)

@@ -1,91 +1,21 @@
-"""The HTTP transport of the shared client: httpx's own, on streams that keep their socket.
+"""The HTTP transport of the shared client: httpx's, on a leaner pool and network backend.
 
-Before and after every request httpcore's pool asks each idle connection whether its
-socket is readable (a server that closed it). httpcore's AnyIO stream finds the socket
-anew for each question, through AnyIO's typed-attribute lookup, which builds a mapping
-of every attribute of the stream: with 16 connections that is most of the CPU a 304
-answer costs the poller. ``transport`` gives httpx's transport with the same pool,
-whose streams look the socket up once, when they connect.
+``_Pool`` stands in for httpcore's connection pool, and ``AsyncioBackend``
+(``monitor.http_network``) for its AnyIO streams; httpcore still speaks HTTP/1.1 on each
+connection and httpx maps requests, answers and errors as with its own transport.
+``CookielessClient`` is the client itself, without a cookie jar.
 """
 
 from __future__ import annotations
 
 import asyncio
-import select
-import socket
 import ssl
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator
 
 import httpcore
 import httpx
 
-
-class _Stream(httpcore.AsyncNetworkStream):
-    """An httpcore stream that answers ``is_readable`` from the socket it found at connect."""
-
-    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
-        self._stream = stream
-        self._socket: socket.socket | None = stream.get_extra_info("socket")
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._stream.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._stream.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":
-            return _readable(self._socket)
-        return self._stream.get_extra_info(info)
-
-
-def _readable(sock: socket.socket | None) -> bool:
-    """Whether a read would not block (data, or the end of a closed connection); a socket
-    that is gone counts as readable, as httpcore counts it."""
-    fd = -1 if sock is None else sock.fileno()
-    if fd < 0:
-        return True
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    return bool(poller.poll(0))
-
-
-class _Backend(httpcore.AsyncNetworkBackend):
-    """httpcore's AnyIO backend, giving ``_Stream`` streams."""
-
-    def __init__(self) -> None:
-        self._backend = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        stream = await self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
-        return _Stream(stream)
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._backend.connect_unix_socket(path, timeout, socket_options))
-
-    async def sleep(self, seconds: float) -> None:
-        await self._backend.sleep(seconds)
+from monitor.http_network import AsyncioBackend
 
 
 class _Pool:
@@ -111,9 +41,9 @@ class _Pool:
         self._keepalive_expiry = limits.keepalive_expiry
         self._max_keepalive = limits.max_keepalive_connections or 0
         self._slots = asyncio.Semaphore(limits.max_connections or 1 << 30)
-        self._idle: dict[tuple[bytes, bytes, int], list[httpcore.AsyncHTTPConnection]] = {}
+        self._idle: dict[tuple[bytes, bytes, int], list[httpcore.AsyncHTTP11Connection]] = {}
         self._idle_count = 0
-        self._active: set[httpcore.AsyncHTTPConnection] = set()
+        self._active: set[httpcore.AsyncHTTP11Connection] = set()
 
     async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
         if request.url.scheme not in (b"http", b"https"):
@@ -124,7 +54,7 @@ class _Pool:
         retry, fresh = request.method in _IDEMPOTENT, False
         try:
             while True:
-                connection, reused = await self._checkout(request.url.origin, fresh=fresh)
+                connection, reused = await self._checkout(request, fresh=fresh)
                 try:
                     response = await connection.handle_async_request(request)
                 except httpcore.ConnectionNotAvailable:
@@ -147,7 +77,7 @@ class _Pool:
         return httpcore.Response(
             status=response.status,
             headers=response.headers,
-            content=_PoolStream(response.stream, connection, self),
+            content=_PoolStream(response.stream, connection, self, _key(request.url.origin)),
             extensions=response.extensions,
         )
 
@@ -159,11 +89,11 @@ class _Pool:
             raise httpcore.PoolTimeout("no free connection within the pool timeout") from None
 
     async def _checkout(
-        self, origin: httpcore.Origin, *, fresh: bool
-    ) -> tuple[httpcore.AsyncHTTPConnection, bool]:
-        """An idle connection to ``origin`` still open and in date, or (always, with
-        ``fresh``) a new one; and whether it was reused."""
-        idle = self._idle.get(_key(origin))
+        self, request: httpcore.Request, *, fresh: bool
+    ) -> tuple[httpcore.AsyncHTTP11Connection, bool]:
+        """An idle connection to the request's origin still open and in date, or (always,
+        with ``fresh``) a new one; and whether it was reused."""
+        idle = self._idle.get(_key(request.url.origin))
         while idle and not fresh:
             connection = idle.pop()
             self._idle_count -= 1
@@ -171,29 +101,43 @@ class _Pool:
                 self._active.add(connection)
                 return connection, True
             await connection.aclose()
-        if origin.scheme == b"https" and self._ssl_context is None:
-            self._ssl_context = httpx.create_ssl_context()
-        connection = httpcore.AsyncHTTPConnection(
-            origin=origin,
-            ssl_context=self._ssl_context,
-            keepalive_expiry=self._keepalive_expiry,
-            network_backend=self._backend,
-        )
+        connection = await self._connect(request)
         self._active.add(connection)
         return connection, False
 
-    def _checkin(self, connection: httpcore.AsyncHTTPConnection) -> bool:
+    async def _connect(self, request: httpcore.Request) -> httpcore.AsyncHTTP11Connection:
+        """A new HTTP/1.1 connection to the request's origin: TCP, then TLS for https
+        (as httpcore's own connections make them, without their per-request lock)."""
+        origin = request.url.origin
+        host = origin.host.decode("ascii")
+        timeout = request.extensions.get("timeout", {}).get("connect")
+        stream = await self._backend.connect_tcp(host, origin.port, timeout=timeout)
+        if origin.scheme == b"https":
+            if self._ssl_context is None:
+                self._ssl_context = httpx.create_ssl_context()
+                self._ssl_context.set_alpn_protocols(["http/1.1"])
+            name = request.extensions.get("sni_hostname") or host
+            stream = await stream.start_tls(
+                self._ssl_context, server_hostname=name, timeout=timeout
+            )
+        return httpcore.AsyncHTTP11Connection(
+            origin=origin, stream=stream, keepalive_expiry=self._keepalive_expiry
+        )
+
+    def _checkin(
+        self, connection: httpcore.AsyncHTTP11Connection, key: tuple[bytes, bytes, int]
+    ) -> bool:
         """A response is closed: free its slot and keep its connection for the next
         request; False when the connection is not reusable or not wanted (close it)."""
         self._active.discard(connection)
         self._slots.release()
         if connection.is_idle() and self._idle_count < self._max_keepalive:
-            self._idle.setdefault(_key(connection._origin), []).append(connection)
+            self._idle.setdefault(key, []).append(connection)
             self._idle_count += 1
             return True
         return False
 
-    async def _discard(self, connection: httpcore.AsyncHTTPConnection) -> None:
+    async def _discard(self, connection: httpcore.AsyncHTTP11Connection) -> None:
         self._active.discard(connection)
         await connection.aclose()
 
@@ -221,11 +165,16 @@ class _PoolStream:
     """A response body that gives its connection back to the pool once closed."""
 
     def __init__(
-        self, stream: AsyncIterable[bytes], connection: httpcore.AsyncHTTPConnection, pool: _Pool
+        self,
+        stream: AsyncIterable[bytes],
+        connection: httpcore.AsyncHTTP11Connection,
+        pool: _Pool,
+        key: tuple[bytes, bytes, int],
     ) -> None:
         self._stream = stream
         self._connection = connection
         self._pool = pool
+        self._key = key
         self._closed = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
@@ -245,7 +194,7 @@ class _PoolStream:
             if closing is not None:
                 await closing()
         finally:
-            if not self._pool._checkin(self._connection):
+            if not self._pool._checkin(self._connection, self._key):
                 await asyncio.shield(self._connection.aclose())
 
 
@@ -253,7 +202,7 @@ class _Transport(httpx.AsyncHTTPTransport):
     """httpx's transport (its request and response mapping, its exceptions) on ``_Pool``."""
 
     def __init__(self, limits: httpx.Limits) -> None:  # (the pool is all httpx's holds)
-        self._pool = _Pool(limits, _Backend())  # type: ignore[assignment]
+        self._pool = _Pool(limits, AsyncioBackend())  # type: ignore[assignment]
 
 
 class _NoCookies(httpx.Cookies):
@@ -279,7 +228,6 @@ class CookielessClient(httpx.AsyncClient):
 
 
 def transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
-    """httpx's transport for direct connections with ``limits``, on ``_Pool`` and on
-    streams that keep their socket (proxies from the environment still get httpx's own
-    transports)."""
+    """httpx's transport for direct connections with ``limits``, on ``_Pool`` and
+    ``AsyncioBackend`` (proxies from the environment still get httpx's own transports)."""
     return _Transport(limits)

@@ -99,6 +99,7 @@ class Poller:
         metrics: Metrics | None = None,
         parse_workers: int = 0,
         minhash: bool = False,
+        build_processor: Callable[[], Processor] | None = None,
     ) -> None:
         self.db = db
         self.metrics = metrics
@@ -110,6 +111,10 @@ class Poller:
         self.fetcher = fetcher
         self.settings = settings or PollSettings()
         self.processor = processor
+        # With ``build_processor``, the processor is built when a first feed answers
+        # with a document (a cycle of 304s never needs it); if building fails (a broken
+        # rules file: ConfigError), that poll fails with it before anything is stored.
+        self._build_processor = build_processor
         self.clock = clock
         self.rng = rng or random.Random()
         # One writer thread: SQLite allows one writer, and the event loop never blocks on I/O.
@@ -193,6 +198,9 @@ class Poller:
                 spec.interval, ttl_minutes=None, max_age=result.max_age, retry_after=None
             )
             return await self._write_success(spec, claim, result, None, delay)
+        if self._build_processor is not None:
+            self.processor = self._build_processor()  # raises: the next poll tries again
+            self._build_processor = None
         try:
             found = await self._parse(spec, result)
         except ParseError as exc:

@@ -195,3 +195,48 @@ def test_poll_once_imports_neither_alembic_nor_the_email_or_template_stack(
     assert done.returncode == 0, done.stderr
     assert "new items" in done.stdout
     assert "LOADED []" in done.stdout
+
+
+def test_poll_once_compiles_the_rules_only_when_a_feed_has_news(
+    feed_server: object, tmp_path: Path, repo_dir: Path
+) -> None:
+    """A cycle of 304s does without the rules; the first document to store needs them,
+    and a broken rules file then stops the cycle with its file and reason, storing nothing."""
+    from tests.support.feedserver import FeedServer
+
+    assert isinstance(feed_server, FeedServer)
+    rss = (Path(__file__).parent / "data" / "feeds" / "rss20.xml").read_text(encoding="utf-8")
+    feed_server.put("/rss.xml", rss, "application/rss+xml")
+    shipped = (repo_dir / "config" / "rules" / "seoul-tokyo.yaml").read_text(encoding="utf-8")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(shipped, encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        f"storage:\n  url: {db}\nwatches:\n  - name: w\n    rules: {rules}\n"
+        f"feeds:\n  - name: one\n    url: {feed_server.url('/rss.xml')}\n",
+        encoding="utf-8",
+    )
+    assert run("db", "upgrade", "--db", db).returncode == 0
+
+    def stored() -> int:
+        return len(run("items", "--json", "--db", db).stdout.splitlines())
+
+    first = run("--config", str(config), "poll", "--once")
+    assert first.returncode == 0, first.stderr
+    assert stored() == 6
+
+    rules.write_text(shipped.replace("$leaders_kr", "$leaders_kr_typo", 1), encoding="utf-8")
+    unchanged = run("--config", str(config), "poll", "--once", "--force")
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert "0 new items, 0 failed" in unchanged.stdout
+
+    extra = (
+        "<item><title>Seoul and Tokyo hold talks</title><link>https://news.example/extra</link>"
+        "<guid>extra-1</guid><description>Officials met.</description></item>"
+    )
+    feed_server.put("/rss.xml", rss.replace("</channel>", extra + "</channel>"))
+    changed = run("--config", str(config), "poll", "--once", "--force")
+    assert changed.returncode == 2
+    assert str(rules) in changed.stderr and "leaders_kr_typo" in changed.stderr
+    assert stored() == 6

@@ -93,14 +93,15 @@ def cmd_poll(args: argparse.Namespace) -> int:
         if migrate.current_revision(db.engine) is None:
             migrate.upgrade(db.engine)  # a new database: creating it is safe
         migrate.ensure_current(db.engine)
-        pipeline = None
     else:
         config = config_of(args)
-        pipeline = build_pipeline(config)
         db = open_database(args.db or config.storage.url)
     setup_logging(config.logging.level, config.logging.format)
     try:
-        service = Service.build(config, db, pipeline, parse_workers=parse_workers())
+        # the rules are compiled when a first feed has news (a cycle of 304s needs none)
+        service = Service.build(
+            config, db, None, parse_workers=parse_workers(), defer_rules=not args.feed
+        )
         outcomes = asyncio.run(_poll(service, bool(args.force or args.feed)))
     finally:
         db.dispose()
