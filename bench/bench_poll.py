@@ -128,6 +128,9 @@ def main() -> None:
         "--no-classify", action="store_true", help="no watch: measure polling alone"
     )
     args = parser.parse_args()
+    # stmon's own bytecode compiled, as an installed package has it (this checkout may run
+    # with PYTHONDONTWRITEBYTECODE, which would compile every module at every start)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "monitor")], check=True)
     farm, port = start(args.feeds, args.items)
     try:
         with tempfile.TemporaryDirectory() as tmp:
