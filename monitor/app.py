@@ -240,9 +240,10 @@ class Service:
     async def poll_once(self, *, force: bool = False) -> list[PollOutcome]:
         """Poll every feed that is due (all of them with ``force``), then send what is due."""
         specs = self.specs if force else self._due(self.specs)
-        # twice the fetch concurrency: fetches never wait for a slot while others are parsed
-        # and stored, and no more documents than that are held at once
-        in_flight = 2 * self.config.fetch.concurrency
+        # four times the fetch concurrency: fetches never wait for a slot while others are
+        # parsed or wait for the store (whose batches linger), and no more documents than
+        # that are held at once
+        in_flight = 4 * self.config.fetch.concurrency
         outcomes = await self.poller.poll_many(specs, in_flight=in_flight)
         await self.worker.deliver_due()
         return outcomes

@@ -102,3 +102,27 @@ def test_close_finishes_the_queued_jobs(db: Database) -> None:
     assert asyncio.run(scenario()) == 4
     writer.close()
     assert feed_names(db) == {"kept"}
+
+
+def test_a_batch_storing_items_waits_for_more_jobs_and_a_light_one_does_not(
+    db: Database,
+) -> None:
+    writer = StoreWriter(db, linger=1.0)
+    sessions: list[Session] = []
+
+    def record(session: Session) -> None:
+        sessions.append(session)  # (kept alive: each session's identity stays its own)
+
+    async def two_jobs(first_weight: int) -> None:
+        first = asyncio.ensure_future(writer.run(record, weight=first_weight))
+        await asyncio.sleep(0.3)  # the writer is idle, or lingering after a heavy job
+        await asyncio.gather(first, writer.run(record))
+
+    try:
+        asyncio.run(two_jobs(first_weight=11))  # a feed's 50 new items
+        asyncio.run(two_jobs(first_weight=1))  # a 304's outcome
+    finally:
+        writer.close()
+    heavy_pair, light_pair = sessions[:2], sessions[2:]
+    assert heavy_pair[0] is heavy_pair[1]  # one transaction
+    assert light_pair[0] is not light_pair[1]  # committed at once, then the next
