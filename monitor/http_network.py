@@ -147,12 +147,13 @@ class _Stream(httpcore.AsyncNetworkStream):
                     server_hostname=server_hostname,
                     ssl_handshake_timeout=timeout,
                 )
-        except TimeoutError:
+        except BaseException as exc:  # the connection is of no use now: close it
             await self.aclose()
-            raise httpcore.ConnectTimeout(f"no TLS handshake within {timeout}s") from None
-        except OSError as exc:  # ssl.SSLError among them
-            await self.aclose()
-            raise httpcore.ConnectError(str(exc)) from exc
+            if isinstance(exc, TimeoutError):
+                raise httpcore.ConnectTimeout(f"no TLS handshake within {timeout}s") from None
+            if isinstance(exc, OSError):  # ssl.SSLError among them
+                raise httpcore.ConnectError(str(exc)) from exc
+            raise
         assert tls is not None
         return _Stream(tls, self._protocol)
 

@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     # The command's imports make objects that live as long as the process: the cyclic
     # garbage collector neither runs while they are made nor walks them afterwards
-    # (about a tenth of the start-up of `stmon poll --once`).
+    # (a warm `stmon poll --once` of 500 feeds took a fifth less time).
     gc.disable()
     try:
         parser = build_parser(find_command(args_list))
