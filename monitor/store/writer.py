@@ -116,25 +116,31 @@ class StoreWriter:
                     job.result = job.fn(session)
         except BaseException as exc:
             if len(batch) == 1:
-                _settle(batch[0], error=exc)
+                _settle(batch, exc)
                 return
             for job in batch:  # one at a time: only the job at fault fails
                 self._commit([job])
             return
-        for job in batch:
-            _settle(job, result=job.result)
+        _settle(batch)
 
 
-def _settle(job: _Job[Any], *, result: Any = None, error: BaseException | None = None) -> None:
-    def settle() -> None:
+def _settle(batch: list[_Job[Any]], error: BaseException | None = None) -> None:
+    """Resolve the jobs' futures on their loops: one wake-up of each loop per batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Job[Any]]] = {}
+    for job in batch:
+        by_loop.setdefault(job.loop, []).append(job)
+    for loop, jobs in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve, jobs, error)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            log.debug("store jobs finished after their event loop closed")
+
+
+def _resolve(jobs: list[_Job[Any]], error: BaseException | None) -> None:
+    for job in jobs:
         if job.future.done():  # the caller was cancelled; the work is committed anyway
-            return
+            continue
         if error is not None:
             job.future.set_exception(error)
         else:
-            job.future.set_result(result)
-
-    try:
-        job.loop.call_soon_threadsafe(settle)
-    except RuntimeError:  # the loop is closed: nobody waits any more
-        log.debug("store job finished after its event loop closed")
+            job.future.set_result(job.result)
