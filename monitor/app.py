@@ -30,7 +30,7 @@ from monitor.store.db import Database
 if TYPE_CHECKING:  # the daemon's parts, imported when it starts (not by `poll --once`)
     from sqlalchemy.orm import Session
 
-    from monitor.novelty import EventNews
+    from monitor.events import EventNews
     from monitor.schedule import FeedScheduler
     from monitor.service.reload import ConfigReloader
     from monitor.service.supervise import Supervisor

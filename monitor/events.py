@@ -1,0 +1,318 @@
+"""Events: the reports of one batch of items placed in events, and the news they make.
+
+``Placer.place`` puts each ``Report`` (one routed label of one item; see
+``monitor.novelty`` for the order and the rules of placement) in an event of its watch
+and type: the event covering its story, an event with the same actors within the
+window, or a new one; and says what is news of it (``EventNews``).
+
+**One batch.** The items of one call are placed in order, with what is known
+of events read once per call (candidate events per watch and type over the batch's
+time span; events already covering the stories it joins) and kept current in memory
+as events open and grow; coverage links are written with one insert at the end,
+before the news is handed on. The result is that of placing the items one by one.
+
+**Race-free.** ``Event.key`` is ``watch|type|actors|time bucket|n``: the insert is
+``ON CONFLICT DO NOTHING`` and then the row is read; a row that is not this happening
+(a date conflict) moves on to ``n + 1``. Two writers opening the same event in the same
+bucket end with one event and one ``new``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor import happening
+from monitor.config.schema import NoveltySettings
+from monitor.dedup import StoryMatch
+from monitor.errors import StoreError
+from monitor.log import log_event
+from monitor.model import Label
+from monitor.store.driver import Driver
+from monitor.store.repo import dialect_insert
+from monitor.store.tables import Event, EventItem, Item
+
+log = logging.getLogger(__name__)
+
+MAX_KEYS = 50
+PREDECESSORS = {"summit_held": "summit_announced"}
+OPEN_STATES = ("announced", "postponed", "reported")
+
+
+@dataclass(frozen=True, slots=True)
+class EventNews:
+    """Something the alert stage may tell the user about."""
+
+    kind: str  # "new" | "state_change" | "update"
+    event_id: int
+    event_uid: str
+    watch: str
+    event_type: str
+    state: str
+    score: float
+    item_id: int
+    parent_uid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One label of one item, to be placed in an event."""
+
+    item_id: int
+    watch: str
+    label: Label
+    headline: str
+    at: datetime
+    now: datetime
+    cues: happening.Happening
+    story: StoryMatch
+    backlog: bool
+
+    @property
+    def event_type(self) -> str:
+        return self.label.event_type
+
+
+class Known:
+    """The events one batch can meet, read once and kept current as the batch changes them.
+
+    ``by_type`` holds, per watch and type, every event whose coverage overlaps the batch's
+    time span (± the window), loaded on first use; ``by_story`` the events covering each
+    story that items of the batch joined. Events opened, joined or found by key are added.
+    """
+
+    def __init__(self, session: Session, window: timedelta, reports: Sequence[Report]) -> None:
+        self.session = session
+        self.window = window
+        self.lo = min(r.at for r in reports) - window
+        self.hi = max(r.at for r in reports) + window
+        self.by_type: dict[tuple[str, str], dict[int, Event]] = {}
+        self.by_story: dict[int, dict[int, Event]] = {}
+        self.links: dict[tuple[int, int], datetime] = {}  # (event, item) -> added, in order
+        self._load_stories({r.story.story_id for r in reports if r.story.joined})
+
+    def _load_stories(self, story_ids: set[int]) -> None:
+        if not story_ids:
+            return
+        pairs = self.session.execute(
+            select(Item.story_id, EventItem.event_id)
+            .join(EventItem, EventItem.item_id == Item.id)
+            .where(Item.story_id.in_(sorted(story_ids)))
+            .distinct()
+        ).all()
+        if not pairs:
+            return
+        ids = sorted({event_id for _, event_id in pairs})
+        events = {e.id: e for e in self.session.scalars(select(Event).where(Event.id.in_(ids)))}
+        for story_id, event_id in pairs:
+            if story_id is not None:
+                self.by_story.setdefault(story_id, {})[event_id] = events[event_id]
+
+    def story_event(self, r: Report, event_type: str | None) -> Event | None:
+        """The first event of this watch (and type) that covers an item of the story."""
+        events = self.by_story.get(r.story.story_id, {}).values()
+        return min(
+            (e for e in events if e.watch == r.watch and event_type in (None, e.event_type)),
+            key=lambda e: e.id,
+            default=None,
+        )
+
+    def candidates(self, r: Report, event_type: str) -> list[Event]:
+        """Events of this watch, type and actors whose coverage is within the window of
+        the item's time: the latest coverage first (ties: the oldest event)."""
+        key = (r.watch, event_type)
+        if key not in self.by_type:
+            query = select(Event).where(
+                Event.watch == r.watch,
+                Event.event_type == event_type,
+                Event.first_seen <= self.hi,
+                Event.last_seen >= self.lo,
+            )
+            self.by_type[key] = {e.id: e for e in self.session.scalars(query)}
+        lo, hi = r.at - self.window, r.at + self.window
+        found = [
+            e
+            for e in sorted(self.by_type[key].values(), key=lambda e: e.id)
+            if e.first_seen <= hi and e.last_seen >= lo and tuple(e.actors) == r.cues.actors
+        ]
+        return sorted(found, key=lambda e: e.last_seen, reverse=True)  # stable: id order kept
+
+    def add(self, event: Event) -> None:
+        if (events := self.by_type.get((event.watch, event.event_type))) is not None:
+            events[event.id] = event
+
+    def link(self, event: Event, r: Report) -> None:
+        self.links.setdefault((event.id, r.item_id), r.now)
+        self.by_story.setdefault(r.story.story_id, {})[event.id] = event
+        self.add(event)
+
+    def write_links(self) -> None:
+        """The coverage links of the batch, in the order they were made, with one insert."""
+        if not self.links:
+            return
+        sql = Driver(self.session)  # (flushes the events first)
+        added = sql.value(EventItem.added.type)
+        rows = [(e, i, added(at)) for (e, i), at in self.links.items()]
+        tail = " ON CONFLICT (event_id, item_id) DO NOTHING"
+        sql.insert("event_items", ("event_id", "item_id", "added"), rows, tail)
+        self.links.clear()
+
+
+class Placer:
+    """Places the reports of one batch in events, one after the other."""
+
+    def __init__(self, session: Session, settings: NoveltySettings, reports: Sequence[Report]):
+        self.session = session
+        self.settings = settings
+        self.known = Known(session, settings.window, reports)
+
+    def write_links(self) -> None:
+        self.known.write_links()
+
+    def place(self, r: Report) -> EventNews | None:
+        event = self.known.story_event(r, r.event_type) if r.story.joined else None
+        if event is None:
+            event = self._matching_event(r)
+        if event is not None:
+            return self._join(event, r)
+        return self._open(r)
+
+    # --- finding ----------------------------------------------------------------------
+
+    def _matching_event(self, r: Report) -> Event | None:
+        return next((e for e in self.known.candidates(r, r.event_type) if _same_date(e, r)), None)
+
+    def _predecessor(self, r: Report) -> Event | None:
+        earlier = PREDECESSORS.get(r.event_type)
+        if earlier is None:
+            return None
+        return next(
+            (
+                e
+                for e in self.known.candidates(r, earlier)
+                if e.state in OPEN_STATES and e.first_seen <= r.at
+            ),
+            None,
+        )
+
+    # --- changing ---------------------------------------------------------------------
+
+    def _join(self, event: Event, r: Report) -> EventNews | None:
+        self.known.link(event, r)
+        if r.at < event.first_seen:  # (unchanged columns are left alone: no ORM work)
+            event.first_seen = r.at
+        if r.at > event.last_seen:
+            event.last_seen = r.at
+        if r.label.score > event.score:
+            event.score = r.label.score
+        if not event.when_text and r.cues.when_text:
+            event.when_text = r.cues.when_text
+        if not event.place and r.cues.place:
+            event.place = r.cues.place
+        state, is_news = happening.transition(event.state, r.cues.state)
+        if state != event.state:
+            log_event(log, logging.INFO, "event_state", uid=event.uid, state=state,
+                      was=event.state, item=r.item_id)  # fmt: skip
+            event.state = state
+        if not is_news or r.backlog:
+            return None
+        event.alerting = True
+        return _news("state_change", event, r, None)
+
+    def _open(self, r: Report) -> EventNews | None:
+        parent = self._predecessor(r)
+        reprint_of = self.known.story_event(r, None) if r.story.joined else None
+        kind = "update" if reprint_of else ("state_change" if parent else "new")
+        alerting = not r.backlog and (kind != "update" or self.settings.alert_updates)
+        event, created = self._create(r, parent or reprint_of, alerting)
+        if not created:
+            return self._join(event, r)
+        if parent is not None:
+            parent.state = happening.transition(parent.state, r.cues.state)[0]
+        log_event(log, logging.INFO, "event_opened", uid=event.uid, watch=r.watch,
+                  type=r.event_type, state=event.state, kind=kind, alerting=alerting,
+                  item=r.item_id)  # fmt: skip
+        if not alerting:
+            return None
+        linked = parent or reprint_of
+        return _news(kind, event, r, linked.uid if linked is not None else None)
+
+    def _create(self, r: Report, parent: Event | None, alerting: bool) -> tuple[Event, bool]:
+        """Insert the event (race-free), or find the same happening another writer opened."""
+        bucket = int(r.at.timestamp() // self.settings.window.total_seconds())
+        base = "|".join((r.watch, r.event_type, "+".join(r.cues.actors), str(bucket)))
+        insert = _insert(self.session)
+        for n in range(MAX_KEYS):
+            key = _event_key(base, n)
+            values = _event_values(key, r, parent, alerting)
+            new_id = self.session.execute(
+                insert(Event).values(**values).on_conflict_do_nothing(index_elements=["key"])
+                .returning(Event.id)
+            ).scalar()  # fmt: skip
+            if new_id is not None:
+                event = self.session.get(Event, new_id)
+                assert event is not None
+                self.known.link(event, r)
+                return event, True
+            existing = self.session.scalar(select(Event).where(Event.key == key))
+            if existing is not None and _same_date(existing, r):
+                self.known.add(existing)
+                return existing, False
+        raise StoreError(f"no free event key for '{base}' after {MAX_KEYS} tries")
+
+
+def _insert(session: Session) -> Callable[..., Any]:
+    """The dialect's INSERT (with ``on_conflict_do_nothing``)."""
+    insert: Callable[..., Any] = dialect_insert(session)
+    return insert
+
+
+def _same_date(event: Event, r: Report) -> bool:
+    return event.when_text is None or r.cues.when_text in (None, event.when_text)
+
+
+def _event_key(base: str, n: int) -> str:
+    key = f"{base}|{n}"
+    if len(key) > 200:
+        key = "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return key
+
+
+def _event_values(key: str, r: Report, parent: Event | None, alerting: bool) -> dict[str, Any]:
+    return {
+        "uid": "ev-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16],
+        "key": key,
+        "watch": r.watch,
+        "event_type": r.event_type,
+        "state": r.cues.state,
+        "actors": list(r.cues.actors),
+        "place": r.cues.place,
+        "when_text": r.cues.when_text,
+        "headline": r.headline[:1000],
+        "score": r.label.score,
+        "alerting": alerting,
+        "parent_id": parent.id if parent is not None else None,
+        "first_seen": r.at,
+        "last_seen": r.at,
+    }
+
+
+def _news(kind: str, event: Event, r: Report, parent_uid: str | None) -> EventNews:
+    return EventNews(
+        kind=kind,
+        event_id=event.id,
+        event_uid=event.uid,
+        watch=event.watch,
+        event_type=event.event_type,
+        state=event.state,
+        score=r.label.score,
+        item_id=r.item_id,
+        parent_uid=parent_uid,
+    )
