@@ -23,7 +23,6 @@ from monitor.log import log_event
 from monitor.model import PollOutcome
 from monitor.poll import FeedSpec, Poller, PollSettings
 from monitor.process import Pipeline, WatchRules
-from monitor.service.metrics import Metrics
 from monitor.store import migrate, repo
 from monitor.store.db import Database
 
@@ -32,6 +31,7 @@ if TYPE_CHECKING:  # the daemon's parts, imported when it starts (not by `poll -
 
     from monitor.events import EventNews
     from monitor.schedule import FeedScheduler
+    from monitor.service.metrics import Metrics
     from monitor.service.reload import ConfigReloader
     from monitor.service.supervise import Supervisor
 
@@ -141,7 +141,7 @@ class Service:
     client: httpx.AsyncClient
     poller: Poller
     worker: DeliveryWorker
-    metrics: Metrics
+    metrics: Metrics | None  # None: nothing serves them (``poll --once``)
     specs: list[FeedSpec] = field(default_factory=list)
     scheduler: FeedScheduler | None = None
     supervisor: Supervisor | None = None
@@ -156,14 +156,21 @@ class Service:
         *,
         parse_workers: int = 0,
         defer_rules: bool = False,
+        with_metrics: bool = True,
     ) -> Service:
         """The parts, wired. With ``defer_rules`` (and no ``pipeline``), the watches'
         rules are compiled by the poller when a first feed has a document to store
-        (``build_pipeline``; a cycle of 304s does without them)."""
+        (``build_pipeline``; a cycle of 304s does without them). Without ``with_metrics``
+        nothing is counted for ``/metrics`` (and prometheus_client is not loaded); such a
+        service cannot ``run``."""
         settings = fetch_settings(config)
         client = make_client(settings)
         fetcher = Fetcher(client, settings)
-        metrics = Metrics(db)
+        metrics = None
+        if with_metrics:
+            from monitor.service.metrics import Metrics
+
+            metrics = Metrics(db)
         worker = delivery_worker(config, db, client)
         worker.metrics = metrics
         if pipeline is not None:
@@ -265,6 +272,9 @@ class Service:
         from monitor.service.supervise import Supervisor
         from monitor.store.instances import Membership
 
+        if self.metrics is None:
+            raise RuntimeError("a service built without metrics cannot run")
+        metrics = self.metrics
         membership = Membership(self.db, INSTANCE)
         await membership.join()  # on SQLite, refuses a second instance on the same file
         self.poller.owner, self.poller.due_only = INSTANCE, True
@@ -277,7 +287,7 @@ class Service:
         if self.db.engine.dialect.name == "sqlite":  # one instance per file: old leases are ours
             self.worker.release_claims()
         self.supervisor = Supervisor(
-            self.db, self.config.service, self.metrics, config_error=lambda: self.config_error
+            self.db, self.config.service, metrics, config_error=lambda: self.config_error
         )
         await self.supervisor.start()
         tasks = [

@@ -171,7 +171,8 @@ def test_find_command_skips_global_options() -> None:
 def test_poll_once_imports_neither_alembic_nor_the_email_or_template_stack(
     feed_server: object, tmp_path: Path
 ) -> None:
-    """`stmon poll --once` loads what a poll uses: no Alembic, Jinja2, smtplib, scheduler."""
+    """`stmon poll --once` loads what a poll uses: no Alembic, Jinja2, smtplib, scheduler,
+    nor the metrics registry (nothing serves it)."""
     from tests.support.feedserver import FeedServer
 
     assert isinstance(feed_server, FeedServer)
@@ -186,7 +187,8 @@ def test_poll_once_imports_neither_alembic_nor_the_email_or_template_stack(
     script = (
         "import sys\nfrom monitor.cli import main\n"
         f"code = main(['--config', {str(config)!r}, 'poll', '--once'])\n"
-        "heavy = ['alembic', 'jinja2', 'smtplib', 'apscheduler', 'watchfiles', 'mako']\n"
+        "heavy = ['alembic', 'jinja2', 'smtplib', 'apscheduler', 'watchfiles', 'mako',"
+        " 'prometheus_client']\n"
         "print('LOADED', [m for m in heavy if m in sys.modules])\nraise SystemExit(code)\n"
     )
     done = subprocess.run(

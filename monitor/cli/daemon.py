@@ -100,7 +100,12 @@ def cmd_poll(args: argparse.Namespace) -> int:
     try:
         # the rules are compiled when a first feed has news (a cycle of 304s needs none)
         service = Service.build(
-            config, db, None, parse_workers=parse_workers(), defer_rules=not args.feed
+            config,
+            db,
+            None,
+            parse_workers=parse_workers(),
+            defer_rules=not args.feed,
+            with_metrics=False,  # nothing serves them
         )
         outcomes = asyncio.run(_poll(service, bool(args.force or args.feed)))
     finally:
