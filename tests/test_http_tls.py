@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import trustme
 from monitor.errors import FetchError
 from monitor.fetch import Fetcher, FetchSettings, make_client
 from monitor.model import FeedState
+from tests.support.rawserver import RawServer
 
 BODY = b"<rss version='2.0'><channel><title>over TLS</title></channel></rss>" * 2000
 REPLY = (
@@ -25,26 +25,15 @@ REPLY = (
 SETTINGS = FetchSettings(connect_timeout=5.0, read_timeout=5.0, total_timeout=10.0)
 
 
-class TLSServer:
+class TLSServer(RawServer):
     """Answers every request with ``REPLY`` over TLS, keeping each connection open."""
 
     def __init__(self, context: ssl.SSLContext) -> None:
+        super().__init__()
         self.context = context
-        self.connections = 0
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.start()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                raw, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._answer, args=(raw,), daemon=True).start()
-
-    def _answer(self, raw: socket.socket) -> None:
+    def answer(self, raw: socket.socket) -> None:
         try:
             conn = self.context.wrap_socket(raw, server_side=True)
         except (ssl.SSLError, OSError):  # the client refused our certificate
@@ -85,7 +74,7 @@ def trusted_ca(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> trustme.CA:
 def server(trusted_ca: trustme.CA) -> Iterator[TLSServer]:
     srv = serving(trusted_ca)
     yield srv
-    srv.sock.close()
+    srv.close()
 
 
 def fetch_twice(url: str) -> list[bytes | None]:
@@ -112,4 +101,4 @@ def test_a_certificate_from_an_unknown_authority_is_a_clear_tls_error(
         with pytest.raises(FetchError, match=r"^TLS error: certificate verify failed: \w"):
             fetch_twice(f"https://127.0.0.1:{stranger.port}/feed.xml")
     finally:
-        stranger.sock.close()
+        stranger.close()

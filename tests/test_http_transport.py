@@ -13,6 +13,7 @@ import pytest
 
 from monitor.fetch import Fetcher, FetchSettings, make_client
 from monitor.model import FeedState
+from tests.support.rawserver import RawServer
 
 BODY = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
 REPLY = (
@@ -22,32 +23,20 @@ REPLY = (
 )
 
 
-class Server:
+class Server(RawServer):
     """Answers every request with ``REPLY`` on a kept-alive connection; with ``close_after``
     it closes each connection after its first answer (and says so in ``closed``); with
     ``drop_reused`` it closes a connection, unanswered, when a second request comes on it
     (as a server whose idle timeout runs out just as the client reuses the connection)."""
 
     def __init__(self, close_after: bool, drop_reused: bool = False) -> None:
+        super().__init__()
         self.close_after = close_after
         self.drop_reused = drop_reused
-        self.connections = 0
         self.requests: list[bytes] = []  # each request's head, as received
         self.closed = threading.Event()
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn: socket.socket) -> None:
+    def answer(self, conn: socket.socket) -> None:
         with conn:
             data = b""
             answered = 0
@@ -73,9 +62,9 @@ class Server:
 @pytest.fixture(params=[False, True], ids=["kept", "closed"])
 def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     srv = Server(close_after=request.param)
-    srv.thread.start()
+    srv.start()
     yield srv
-    srv.sock.close()
+    srv.close()
 
 
 def test_idle_connection_is_reused_until_the_server_closes_it(server: Server) -> None:
@@ -98,7 +87,7 @@ def test_idle_connection_is_reused_until_the_server_closes_it(server: Server) ->
 
 def test_a_get_on_a_connection_the_server_dropped_is_sent_again_on_a_new_one() -> None:
     srv = Server(close_after=False, drop_reused=True)
-    srv.thread.start()
+    srv.start()
     settings = FetchSettings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
     url = f"http://127.0.0.1:{srv.port}/feed.xml"
 
@@ -110,7 +99,7 @@ def test_a_get_on_a_connection_the_server_dropped_is_sent_again_on_a_new_one() -
     try:
         assert asyncio.run(go()) == [200, 200, 200]
     finally:
-        srv.sock.close()
+        srv.close()
     assert srv.connections == 3  # each reuse failed and was sent again on a new one
     assert len(srv.requests) == 3
 
@@ -132,7 +121,7 @@ def test_cookies_a_server_sets_are_not_sent_back(server: Server) -> None:
 
 def test_the_pool_opens_no_more_connections_than_its_limit() -> None:
     srv = Server(close_after=False)
-    srv.thread.start()
+    srv.start()
     url = f"http://127.0.0.1:{srv.port}/feed.xml"
 
     async def go() -> list[int]:
@@ -143,6 +132,6 @@ def test_the_pool_opens_no_more_connections_than_its_limit() -> None:
     try:
         assert asyncio.run(go()) == [200] * 6
     finally:
-        srv.sock.close()
+        srv.close()
     assert len(srv.requests) == 6
     assert srv.connections == 2  # six requests at once, two connections, each reused
