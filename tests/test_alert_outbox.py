@@ -239,3 +239,38 @@ def test_storm_control_folds_the_excess_into_one_summary(
     assert len(bodies[2]["items"]) == 5  # three queued at first, two more of the second batch
     statuses = [r.status for r in alerts(db) if r.kind == "event"]
     assert statuses.count("sent") == 2 and statuses.count("folded") == 5
+
+
+def test_an_alert_queued_during_a_pass_is_sent_without_waiting_for_the_idle_timer(
+    db: Database, hook: WebhookReceiver
+) -> None:
+    """The poller commits an alert and wakes the worker while the worker's pass is still
+    running (its query came too early to see it): that wake-up must start another pass."""
+    clock = Clock(START)
+    configs = channel_configs({"hook": {"type": "webhook", "url": hook.url, "secret": "s"}})
+    channels = {name: make_channel(name, config) for name, config in configs.items()}
+
+    class RacedWorker(DeliveryWorker):
+        raced = False
+
+        async def deliver_due(self) -> int:
+            sent = await super().deliver_due()
+            if not self.raced:  # as this pass ends, an alert is committed and we are woken
+                self.raced = True
+                enqueue(db, "hook", 1, clock.now)
+                self.wake.set()
+            return sent
+
+    w = RacedWorker(db, channels, configs, clock=clock)
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(w.run(stop, idle=60.0))  # far longer than the wait below
+        try:
+            await asyncio.to_thread(hook.wait_for, 1, 10.0)
+        finally:
+            stop.set()
+            await task
+
+    asyncio.run(go())
+    assert [a.status for a in alerts(db)] == ["sent"]

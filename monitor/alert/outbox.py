@@ -90,11 +90,13 @@ class DeliveryWorker:
     async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
         """Deliver until ``stop`` is set; wakes early when ``wake`` is set."""
         while not stop.is_set():
+            # cleared before the pass, not after: a wake-up that comes during the pass
+            # (an alert committed after its query) starts the next pass at once
+            self.wake.clear()
             try:
                 await self.deliver_due()
             except MonitorError as exc:  # the database went away: try again later
                 log_event(log, logging.ERROR, "delivery_pass_failed", error=str(exc))
-            self.wake.clear()
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
             await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
