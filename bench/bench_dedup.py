@@ -185,7 +185,7 @@ def signature_us(texts: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000", help="0: skip the lookup part")
-    parser.add_argument("--ingest", type=int, default=2000)
+    parser.add_argument("--ingest", type=int, default=2000, help="0: skip the ingest part")
     parser.add_argument("--repeat", type=int, default=3, help="ingest runs (the median is shown)")
     args = parser.parse_args()
     rng = random.Random(5)
@@ -196,6 +196,8 @@ def main() -> None:
     print(f"near-duplicate lookup (threshold 0.6: {bands} bands x {rows} rows, SQLite)")
     for size in (int(s) for s in args.sizes.split(",") if int(s) > 0):
         lookup_bench(size, rng)
+    if args.ingest <= 0:
+        return
     runs = [ingest_bench(args.ingest, random.Random(7)) for _ in range(args.repeat)]
     stage = statistics.median(r[0] for r in runs)
     total = statistics.median(r[1] for r in runs)
