@@ -1,13 +1,17 @@
-"""The classifier's C kernel; everything else about the package is in pyproject.toml."""
+"""The package's C extensions (the classifier's kernel, MinHash signatures); everything
+else about the package is in pyproject.toml."""
 
 from setuptools import Extension, setup
+
+FLAGS = ["-O3", "-std=c11", "-Wall", "-Wextra"]
 
 setup(
     ext_modules=[
         Extension(
             "monitor.classify._kernel",
             sources=["monitor/classify/_kernel.c"],
-            extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra"],
-        )
+            extra_compile_args=FLAGS,
+        ),
+        Extension("monitor._minhash", sources=["monitor/_minhash.c"], extra_compile_args=FLAGS),
     ]
 )

@@ -19,6 +19,7 @@ import random
 import statistics
 import tempfile
 import time
+from array import array
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def populate(db: Database, size: int, near: dedup.NearDuplicates, rng: random.Ra
         for n in range(start, min(start + BATCH, size)):
             body, sig = pool[n % len(pool)]
             if n >= len(pool):  # a distinct signature: shift the values by the item number
-                sig = (sig + n).astype(sig.dtype)
+                sig = array("I", ((v + n) & 0xFFFFFFFF for v in array("I", sig))).tobytes()
             when = NOW - timedelta(seconds=(size - n) * 5)  # 5 s apart, the newest last
             key = hashlib.sha256(str(n).encode()).hexdigest()
             items.append(_item_row(n + 1, key, body if n < len(pool) else key, sig, when))
@@ -97,7 +98,7 @@ def _item_row(
     id_: int, key: str, body: str, sig: dedup.Signature, when: datetime
 ) -> tuple[object, ...]:
     stamp = when.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return (id_, key, key, key, key[:12], body, stamp, stamp, key, dedup.to_bytes(sig))  # fmt: skip
+    return (id_, key, key, key, key[:12], body, stamp, stamp, key, sig)
 
 
 def time_lookups(

@@ -12,9 +12,8 @@ headline, small edits or boilerplate around the same text. Each new item gets:
 2. **A MinHash signature**: ``NUM_PERM`` permutations, CRC-32 of each shingle as the
    base hash (stable across processes), stored on the item as ``NUM_PERM``
    little-endian uint32 values. The values are those of ``datasketch.MinHash``
-   (scheme ``affine32``, seed ``SEED``), whose permutations are used; they are
-   computed here for all shingles of a batch of texts at once (one numpy
-   ``a·h + b`` over a [shingles × permutations] array, a minimum per text).
+   (scheme ``affine32``, seed ``SEED``), whose permutations are used
+   (``monitor.minhash``).
 3. **LSH band keys.** The signature is cut into ``b`` bands of ``r`` rows, chosen for
    the configured threshold so that the weighted false-positive and false-negative
    rates are smallest (as ``datasketch.MinHashLSH`` does). Each band hashes to a
@@ -43,7 +42,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -52,33 +51,28 @@ from monitor.minhash import (
     NUM_PERM,
     SCHEME,
     SEED,
+    Signature,
     band_keys,
     band_layout,
-    from_bytes,
     shingles,
     signature,
     signatures,
     similarity,
-    to_bytes,
 )
 from monitor.store.driver import Driver
 from monitor.store.tables import Item, Story, StoryBand
-
-if TYPE_CHECKING:
-    from monitor.minhash import Signature
 
 __all__ = [  # the signature functions, for users of this module
     "NUM_PERM",
     "SCHEME",
     "SEED",
+    "Signature",
     "band_keys",
     "band_layout",
-    "from_bytes",
     "shingles",
     "signature",
     "signatures",
     "similarity",
-    "to_bytes",
 ]
 
 MAX_CANDIDATES = 64
@@ -158,7 +152,7 @@ class NearDuplicates:
         """The stored item most similar to ``sig`` within the window: (item id, similarity)."""
         sql = Driver(session)
         raw = sql.value(StoryBand.created.type)
-        p = self._pending(raw, -1 if exclude is None else exclude, when, to_bytes(sig))
+        p = self._pending(raw, -1 if exclude is None else exclude, when, sig)
         ids = self._ranked(p, self._count(p, self._band_rows(sql, [p]), {}))
         known = _signatures(sql, ids)
         return self._best(p, ids, lambda i: known.get(i, (None, None))[0])
@@ -180,7 +174,7 @@ class NearDuplicates:
         for t in texts:
             if t.minhash is None:
                 sig = next(computed)
-                p = self._pending(raw, t.item_id, t.when, None if sig is None else to_bytes(sig))
+                p = self._pending(raw, t.item_id, t.when, sig)
             else:
                 p = self._pending(raw, t.item_id, t.when, t.minhash or None)
                 p.stored = True

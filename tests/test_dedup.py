@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from monitor import dedup, minhash
+from monitor import _minhash, dedup, minhash
 from monitor.store import repo
 from monitor.store.db import Database
 from monitor.store.tables import Item as ItemRow
@@ -91,7 +92,8 @@ def test_signature_estimates_jaccard_similarity() -> None:
     )
     assert abs(dedup.similarity(original, edited) - exact) < 0.15
     assert dedup.similarity(original, unrelated) < 0.1
-    assert dedup.similarity(original, dedup.from_bytes(dedup.to_bytes(original))) == 1.0
+    assert dedup.similarity(original, dedup.signature(ARTICLE) or b"") == 1.0
+    assert len(original) == 4 * dedup.NUM_PERM  # as stored: little-endian uint32 values
 
 
 def test_japanese_and_korean_reprints_are_similar_and_differ_from_each_other() -> None:
@@ -120,7 +122,7 @@ def test_band_keys_are_stable_signed_64_bit_and_differ_per_band() -> None:
     sig = dedup.signature(ARTICLE)
     assert sig is not None
     keys = dedup.band_keys(sig, 18, 7)
-    assert keys == dedup.band_keys(dedup.from_bytes(dedup.to_bytes(sig)), 18, 7)
+    assert keys == dedup.band_keys(dedup.signature(ARTICLE) or b"", 18, 7)
     assert len(set(keys)) == 18
     assert all(-(2**63) <= k < 2**63 for k in keys)
 
@@ -210,15 +212,41 @@ def test_signatures_are_the_values_datasketch_gives() -> None:
     import numpy as np
     from datasketch import MinHash
 
+    rng = random.Random(11)
+    vocabulary = ARTICLE.split() + OTHER.split() + list(JA) + list(KO)
+    generated = [" ".join(rng.choices(vocabulary, k=rng.randint(3, 400))) for _ in range(200)]
     texts = [ARTICLE, OTHER, JA, KO, "Seoul and Tokyo hold talks on trade and fisheries"]
-    for text, sig in zip(texts, dedup.signatures(texts), strict=True):
-        minhash = MinHash(
+    for text, sig in zip(texts + generated, dedup.signatures(texts + generated), strict=True):
+        reference = MinHash(
             num_perm=dedup.NUM_PERM, seed=dedup.SEED, hashfunc=zlib.crc32, scheme=dedup.SCHEME
         )
-        minhash.update_batch([g.encode("utf-8") for g in dedup.shingles(text)])
-        assert sig is not None and np.array_equal(sig, np.asarray(minhash.hashvalues, "<u4"))
-        assert dedup.signature(text) is not None
+        reference.update_batch([g.encode("utf-8") for g in dedup.shingles(text)])
+        if len(dedup.shingles(text)) < minhash.MIN_SHINGLES:
+            assert sig is None
+            continue
+        assert sig == np.asarray(reference.hashvalues, "<u4").tobytes()
+        assert dedup.signature(text) == sig
     assert dedup.signatures(["Seoul Tokyo talks", ARTICLE])[0] is None
+
+
+def test_the_permutations_are_those_datasketch_draws() -> None:
+    """The constants in monitor.minhash are numpy's RandomState(SEED) draw, as datasketch
+    makes it for the affine32 scheme (odd multipliers)."""
+    import numpy as np
+
+    gen = np.random.RandomState(dedup.SEED)
+    a = gen.randint(0, 1 << 31, dedup.NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, dedup.NUM_PERM, dtype=np.uint32)
+    assert minhash._A == tuple(int(v) for v in a)
+    assert minhash._B == tuple(int(v) for v in b)
+
+
+def test_shingle_hashes_out_of_range_are_refused() -> None:
+    a, b = minhash._PERMUTATIONS
+    with pytest.raises(ValueError, match="32-bit"):
+        _minhash.signature([1 << 32], a, b)
+    with pytest.raises(ValueError, match="permutations"):
+        _minhash.signature([1], a[:-4], b)
 
 
 def test_a_batch_gets_the_stories_that_one_item_at_a_time_gets(db: Database) -> None:
@@ -274,7 +302,7 @@ def test_a_batch_gets_the_stories_that_one_item_at_a_time_gets(db: Database) -> 
     assert run("batch") == (one_by_one, signatures)
     assert run("parsed") == (one_by_one, signatures)
     assert signatures["Short"] is None
-    assert signatures["Ties"] == dedup.to_bytes(dedup.signature(f"Ties\n{texts[5][1]}"))
+    assert signatures["Ties"] == dedup.signature(f"Ties\n{texts[5][1]}")
     stories = {}
     for name, (first, _) in one_by_one.items():
         stories.setdefault(first, set()).add(name)
