@@ -139,8 +139,7 @@ def signatures(texts: Sequence[str]) -> list[Signature | None]:
 
 def signature(text: str) -> Signature | None:
     """The MinHash signature of a text, or None when it has too few shingles to compare."""
-    hashes = _crc32s(text)
-    return None if hashes is None else _minhash.signature(hashes, *_PERMUTATIONS)
+    return signatures([text])[0]
 
 
 def similarity(a: Signature, b: Signature) -> float:
@@ -152,7 +151,7 @@ def similarity(a: Signature, b: Signature) -> float:
 
 def packed(texts: Sequence[str]) -> list[bytes]:
     """``signatures`` for handing on: b"" for a text without a signature."""
-    return [b"" if sig is None else sig for sig in signatures(texts)]
+    return [sig or b"" for sig in signatures(texts)]
 
 
 def _area(bands: int, rows: int, lo: float, hi: float, *, missed: bool) -> float:
