@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check monitor tests bench demo
 	$(BIN)/ruff check monitor tests bench demo
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format monitor tests bench demo

@@ -25,11 +25,10 @@ from pathlib import Path
 
 from sqlalchemy import insert, text
 
-from monitor import dedup
 from monitor.config.schema import NoveltySettings, Route, WatchConfig
-from monitor.model import Classification, Item, Label
-from monitor.novelty import NoveltyStage
-from monitor.process import Classified
+from monitor.model import Classification, Classified, Item, Label
+from monitor.novelty import dedup
+from monitor.novelty.stage import NoveltyStage
 from monitor.store import migrate, repo
 from monitor.store.db import Database
 from monitor.store.tables import Feed

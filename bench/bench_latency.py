@@ -24,9 +24,9 @@ from typing import Any
 
 from monitor.app import Service, build_pipeline
 from monitor.config.schema import Config
-from monitor.fetch import Fetcher
+from monitor.fetch.client import Fetcher
 from monitor.model import FeedState, FetchResult
-from monitor.poll import FeedSpec
+from monitor.poll.poller import FeedSpec
 from monitor.store import migrate
 from monitor.store.db import Database
 

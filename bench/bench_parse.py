@@ -17,8 +17,8 @@ from email.utils import format_datetime
 
 import feedparser
 
-from monitor.normalise import normalise
 from monitor.parse import parse
+from monitor.parse.normalise import normalise
 
 BODY = (
     "<p>President Lee Jae Myung will visit Tokyo to hold talks with Prime Minister "

@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert
 
+from monitor.config.service import ServiceSettings
 from monitor.service.health import SourceWatch
-from monitor.service.metrics import Metrics
-from monitor.service.settings import ServiceSettings
+from monitor.service.metrics import store_metrics
 from monitor.store import migrate, repo
 from monitor.store.db import Database
 from monitor.store.tables import Item, ItemSource
@@ -77,7 +77,7 @@ def main() -> None:
         migrate.upgrade(db.engine)
         fill(db, args.feeds, args.items)
         settings = ServiceSettings()
-        metrics = Metrics(db, clock=lambda: NOW)
+        metrics = store_metrics(db, clock=lambda: NOW)
         watch = SourceWatch(db, settings, started=NOW - timedelta(days=1))
         print(f"feeds={args.feeds} items/feed={args.items} (SQLite, median of 7)")
         print(

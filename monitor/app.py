@@ -17,21 +17,21 @@ from typing import TYPE_CHECKING
 import httpx
 
 from monitor.alert.outbox import DeliverySettings, DeliveryWorker
+from monitor.classify.stage import Pipeline, WatchRules
 from monitor.config.schema import Config, FeedConfig
-from monitor.fetch import Fetcher, FetchSettings, make_client
+from monitor.fetch.client import Fetcher, FetchSettings, make_client
 from monitor.log import log_event
 from monitor.model import PollOutcome
-from monitor.poll import FeedSpec, Poller, PollSettings
-from monitor.process import Pipeline, WatchRules
+from monitor.poll.poller import FeedSpec, Poller, PollSettings
 from monitor.store import migrate, repo
 from monitor.store.db import Database
 
 if TYPE_CHECKING:  # the daemon's parts, imported when it starts (not by `poll --once`)
     from sqlalchemy.orm import Session
 
-    from monitor.events import EventNews
+    from monitor.metrics import Metrics
+    from monitor.novelty.events import EventNews
     from monitor.schedule import FeedScheduler
-    from monitor.service.metrics import Metrics
     from monitor.service.reload import ConfigReloader
     from monitor.service.supervise import Supervisor
 
@@ -70,7 +70,7 @@ def build_pipeline(config: Config) -> Pipeline:
         return Pipeline([])
     from monitor.alert.route import Router
     from monitor.classify import load_rules
-    from monitor.novelty import NoveltyStage
+    from monitor.novelty.stage import NoveltyStage
 
     watches = [
         WatchRules(w.name, load_rules(w.rules), frozenset(f.name for f in config.feeds_of(w)))
@@ -168,9 +168,9 @@ class Service:
         fetcher = Fetcher(client, settings)
         metrics = None
         if with_metrics:
-            from monitor.service.metrics import Metrics
+            from monitor.service.metrics import store_metrics
 
-            metrics = Metrics(db)
+            metrics = store_metrics(db)
         worker = delivery_worker(config, db, client)
         worker.metrics = metrics
         if pipeline is not None:

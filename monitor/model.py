@@ -6,6 +6,7 @@ database: ORM classes stay in ``monitor.store``. Stages take and return these.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -86,7 +87,7 @@ class Item:
     fetched: datetime
     language: str
     content_hash: str
-    # the MinHash signature of title and text as stored (``monitor.minhash``), when a
+    # the MinHash signature of title and text as stored (``monitor.novelty.minhash``), when a
     # parser process computed it (b"": the text has none); None: not computed
     minhash: bytes | None = None
 
@@ -151,3 +152,11 @@ class PollOutcome:
     error: str | None = None
     warning: str | None = None
     next_due: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    """A new item and what each watch made of it."""
+
+    stored: StoredItem
+    verdicts: Mapping[str, Classification]  # watch name -> verdict

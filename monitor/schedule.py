@@ -27,7 +27,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.log import log_event
-from monitor.poll import FeedSpec, Poller
+from monitor.poll.poller import FeedSpec, Poller
 from monitor.store import repo
 from monitor.store.db import Database
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from monitor import _minhash, dedup, minhash
+from monitor import _minhash
+from monitor.novelty import dedup, minhash
 from monitor.store import repo
 from monitor.store.db import Database
 from monitor.store.tables import Item as ItemRow
@@ -230,7 +231,7 @@ def test_signatures_are_the_values_datasketch_gives() -> None:
 
 
 def test_the_permutations_are_those_datasketch_draws() -> None:
-    """The constants in monitor.minhash are numpy's RandomState(SEED) draw, as datasketch
+    """The constants in monitor.novelty.minhash are numpy's RandomState(SEED) draw, as datasketch
     makes it for the affine32 scheme (odd multipliers)."""
     import numpy as np
 

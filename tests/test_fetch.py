@@ -19,7 +19,7 @@ from monitor.errors import (
     HTTPStatusError,
     TooManyRedirects,
 )
-from monitor.fetch import (
+from monitor.fetch.client import (
     Fetcher,
     FetchSettings,
     _connect_reason,
@@ -27,7 +27,7 @@ from monitor.fetch import (
     make_client,
     next_check_delay,
 )
-from monitor.http_headers import cache_control_max_age, retry_after_seconds
+from monitor.fetch.headers import cache_control_max_age, retry_after_seconds
 from monitor.model import FeedState, FetchResult
 from tests.support import feedserver
 from tests.support.feedserver import SAMPLE_RSS, FeedServer, Reply

@@ -13,7 +13,7 @@ import pytest
 import trustme
 
 from monitor.errors import FetchError
-from monitor.fetch import Fetcher, FetchSettings, make_client
+from monitor.fetch.client import Fetcher, FetchSettings, make_client
 from monitor.model import FeedState
 from tests.support.rawserver import RawServer
 

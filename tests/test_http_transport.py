@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from monitor.fetch import Fetcher, FetchSettings, make_client
+from monitor.fetch.client import Fetcher, FetchSettings, make_client
 from monitor.model import FeedState
 from tests.support.rawserver import RawServer
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from monitor.language import detect_language, item_language, normalise_tag
 from monitor.model import Entry
-from monitor.normalise import canonical_url, content_hash, html_to_text, normalise
 from monitor.parse import parse
+from monitor.parse.language import detect_language, item_language, normalise_tag
+from monitor.parse.normalise import canonical_url, content_hash, html_to_text, normalise
 from tests.support.parse_golden import FEED_URL, FIXTURES, body, expected
 
 FETCHED = datetime(2025, 8, 20, 12, 0, tzinfo=UTC)

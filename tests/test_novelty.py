@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.config.schema import NoveltySettings, Route, WatchConfig
-from monitor.novelty import EventNews, NoveltyStage, event_types
+from monitor.novelty.stage import EventNews, NoveltyStage, event_types
 from monitor.store.db import Database
 from monitor.store.tables import Event, EventItem
 from tests.support.novelty_data import T0, WATCH, events_by_url, ingest, make_item, stage, verdict
@@ -321,7 +321,7 @@ def test_handle_is_the_pipeline_hook(db: Database) -> None:
     every_type = Route(types=("*",), channels=("x",))
     watch = WatchConfig(name=WATCH, rules="r.yaml", routes=(every_type,))
     novelty = NoveltyStage(NoveltySettings(), [watch], recorder)
-    from monitor.process import Classified
+    from monitor.model import Classified
     from monitor.store import repo
     from tests.support.novelty_data import ensure_feed
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from monitor.classify import load_rules
+from monitor.classify.stage import Pipeline, WatchRules
 from monitor.model import Item
-from monitor.novelty import EventNews, NoveltyStage
-from monitor.process import Pipeline, WatchRules
+from monitor.novelty.stage import EventNews, NoveltyStage
 from monitor.store import repo
 from monitor.store.db import Database
 from tests.support.novelty_data import (

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import ParseError
-from monitor.minhash import signature, story_text
+from monitor.novelty.minhash import signature, story_text
 from monitor.parse.items import FeedItems, parse_items
-from monitor.parse.worker import ParsePool
+from monitor.poll.parser_process import ParsePool
 
 FIXTURES = Path(__file__).parent / "data" / "feeds"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

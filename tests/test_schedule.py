@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from monitor.fetch import Fetcher, FetchSettings, make_client
-from monitor.poll import FeedSpec, Poller
+from monitor.fetch.client import Fetcher, FetchSettings, make_client
+from monitor.poll.poller import FeedSpec, Poller
 from monitor.schedule import FeedScheduler
 from monitor.store import migrate, repo
 from monitor.store.db import Database

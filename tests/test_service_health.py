@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from monitor.alert.render import webhook_payload
 from monitor.alert.route import message_from_dict
+from monitor.config.service import ServiceSettings, SourceHealthSettings
 from monitor.service.health import (
     FeedHealth,
     SourceWatch,
@@ -17,7 +18,6 @@ from monitor.service.health import (
     source_health,
     status_line,
 )
-from monitor.service.settings import ServiceSettings, SourceHealthSettings
 from monitor.store import repo
 from monitor.store.db import Database
 from monitor.store.tables import Alert

@@ -11,11 +11,12 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from monitor.config.service import ServiceSettings
+from monitor.metrics import Metrics
 from monitor.model import PollOutcome
 from monitor.service.health import HealthReport, SourceWatch
 from monitor.service.http import Endpoint
-from monitor.service.metrics import Metrics
-from monitor.service.settings import ServiceSettings
+from monitor.service.metrics import store_metrics
 from monitor.store import repo
 from monitor.store.db import Database
 from tests.support.service_store import add_feed, publish
@@ -46,7 +47,7 @@ def serve(
 
 
 def test_counters_change_as_work_is_recorded(db: Database) -> None:
-    metrics = Metrics(db, clock=lambda: NOW)
+    metrics = store_metrics(db, clock=lambda: NOW)
 
     async def body(client: httpx.AsyncClient) -> None:
         before = await client.get("/metrics")
@@ -83,7 +84,7 @@ def test_counters_change_as_work_is_recorded(db: Database) -> None:
 
 
 def test_store_gauges_are_read_at_scrape_time(db: Database) -> None:
-    metrics = Metrics(db, clock=lambda: NOW)
+    metrics = store_metrics(db, clock=lambda: NOW)
     with db.session() as session:
         feed = add_feed(session, "yonhap", NOW - timedelta(days=1))
         add_feed(session, "kyodo", NOW - timedelta(days=1))
@@ -118,7 +119,7 @@ def test_store_gauges_are_read_at_scrape_time(db: Database) -> None:
 
 
 def test_metrics_answer_when_the_store_does_not(db: Database) -> None:
-    metrics = Metrics(db, clock=lambda: NOW)
+    metrics = store_metrics(db, clock=lambda: NOW)
     db.dispose()
     with db.engine.begin() as conn:  # drop a table the scrape reads
         conn.exec_driver_sql("DROP TABLE alerts")

@@ -36,7 +36,7 @@ from monitor.store.db import Database
 from monitor.store.tables import Alert
 
 if TYPE_CHECKING:
-    from monitor.service.metrics import Metrics
+    from monitor.metrics import Metrics
 
 log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=2)

@@ -33,7 +33,7 @@ MAX_SOURCES = 10
 
 
 class News(Protocol):
-    """What the novelty stage hands on (monitor.events.EventNews)."""
+    """What the novelty stage hands on (monitor.novelty.events.EventNews)."""
 
     @property
     def kind(self) -> str: ...  # "new" | "state_change" | "update"

@@ -10,9 +10,10 @@ from typing import Any
 
 from monitor import __version__
 from monitor.cli.common import EXIT_CONFIG, EXIT_OK, add_db_option, database_url, report_error
-from monitor.config.load import check_config, config_path
+from monitor.config.load import config_path, load_config
 from monitor.config.schema import Config
-from monitor.errors import ConfigErrors
+from monitor.config.yamlload import Document, load_yaml
+from monitor.errors import ConfigError, ConfigErrors
 from monitor.store import migrate
 from monitor.store.db import make_engine
 
@@ -53,6 +54,38 @@ def cmd_check(args: argparse.Namespace) -> int:
     for watch in config.watches:
         print(f"ok: {watch.rules}: rules of watch '{watch.name}'")
     return EXIT_OK
+
+
+def check_config(path: str | Path | None = None) -> tuple[Config, list[ConfigError]]:
+    """Validate the config and every rules file it names; collect all problems.
+
+    Returns the config (when the file itself is valid) and the list of problems in the
+    rules files and in routes that name event types the rules do not define.
+    """
+    from monitor.classify import load_rules  # imported by this command only
+
+    config = load_config(path)
+    doc: Document | None = None
+    problems: list[ConfigError] = []
+    for w, watch in enumerate(config.watches):
+        try:
+            rules = load_rules(watch.rules)
+        except ConfigError as exc:
+            problems.extend(getattr(exc, "errors", [exc]))
+            continue
+        known = set(rules.event_types)
+        for r, route in enumerate(watch.routes):
+            for t, event_type in enumerate(route.types):
+                if event_type != "*" and event_type not in known:
+                    doc = doc or load_yaml(config_path(path))
+                    problems.append(
+                        doc.error(
+                            ("watches", w, "routes", r, "types", t),
+                            f"unknown event type '{event_type}' (rules define: "
+                            f"{', '.join(sorted(known))})",
+                        )
+                    )
+    return config, problems
 
 
 def schemas() -> dict[str, dict[str, Any]]:

@@ -25,7 +25,7 @@ from monitor.classify.evaluate import EvalReport
 from monitor.config.load import load_config
 from monitor.errors import ConfigError, MonitorError
 from monitor.model import Classification
-from monitor.normalise import html_to_text
+from monitor.parse.normalise import html_to_text
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)

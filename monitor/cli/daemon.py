@@ -141,8 +141,8 @@ async def _poll(service: Service, force: bool) -> list[PollOutcome]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from monitor.config.service import SourceHealthSettings
     from monitor.service.health import source_health
-    from monitor.service.settings import SourceHealthSettings
     from monitor.store import instances
 
     config = None if args.db else config_of(args)

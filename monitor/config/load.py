@@ -16,7 +16,6 @@ from pydantic import ValidationError
 
 from monitor.config.schema import Config
 from monitor.config.yamlload import Document, load_yaml, validation_errors
-from monitor.errors import ConfigError
 
 DEFAULT_CONFIG = Path("config/monitor.yaml")
 
@@ -50,35 +49,3 @@ def _resolve_rule_paths(doc: Document, base: Path) -> None:
         if isinstance(watch, dict) and isinstance(watch.get("rules"), str):
             rules = Path(watch["rules"])
             watch["rules"] = str(rules if rules.is_absolute() else (base / rules).resolve())
-
-
-def check_config(path: str | Path | None = None) -> tuple[Config, list[ConfigError]]:
-    """Validate the config and every rules file it names; collect all problems.
-
-    Returns the config (when the file itself is valid) and the list of problems in the
-    rules files and in routes that name event types the rules do not define.
-    """
-    from monitor.classify import load_rules  # the classifier owns the rules schema
-
-    config = load_config(path)
-    doc: Document | None = None
-    problems: list[ConfigError] = []
-    for w, watch in enumerate(config.watches):
-        try:
-            rules = load_rules(watch.rules)
-        except ConfigError as exc:
-            problems.extend(getattr(exc, "errors", [exc]))
-            continue
-        known = set(rules.event_types)
-        for r, route in enumerate(watch.routes):
-            for t, event_type in enumerate(route.types):
-                if event_type != "*" and event_type not in known:
-                    doc = doc or load_yaml(config_path(path))
-                    problems.append(
-                        doc.error(
-                            ("watches", w, "routes", r, "types", t),
-                            f"unknown event type '{event_type}' (rules define: "
-                            f"{', '.join(sorted(known))})",
-                        )
-                    )
-    return config, problems

@@ -14,8 +14,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 from monitor.config.channels import ChannelConfig
+from monitor.config.service import ServiceSettings
 from monitor.config.types import ByteSize, Duration
-from monitor.service.settings import ServiceSettings
 
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 # Publishers rarely update faster; a shorter interval only costs them (and you) traffic.

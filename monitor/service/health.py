@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 
 from monitor.alert.message import AlertMessage
 from monitor.alert.route import message_to_dict
+from monitor.config.service import HealthzSettings, ServiceSettings, SourceHealthSettings
 from monitor.config.types import format_duration
-from monitor.service.settings import HealthzSettings, ServiceSettings, SourceHealthSettings
 from monitor.store import repo
 from monitor.store.db import Database
 from monitor.store.tables import Alert, Event, Feed, Item, ItemSource

@@ -20,8 +20,9 @@ from collections.abc import Callable
 from types import TracebackType
 
 from monitor.log import log_event
+from monitor.metrics import Metrics
 from monitor.service.health import HealthReport
-from monitor.service.metrics import CONTENT_TYPE, Metrics
+from monitor.service.metrics import CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 READ_TIMEOUT = 10.0

@@ -1,117 +1,32 @@
-"""Prometheus metrics: counters the pipeline feeds, gauges read from the store at scrape time.
+"""The store's side of /metrics: gauges read from the database at each scrape.
 
-The daemon owns one :class:`Metrics` (its own ``CollectorRegistry``, never the global
-one). The pipeline calls the ``record_*`` methods as work happens; what the store
-already knows (outbox depth, each feed's last success) is read when ``/metrics`` is
-scraped, so it is right after a restart and forgets removed feeds by itself.
-
-=========================================================  ==================================
-``stmon_fetches_total{outcome}``                           polls: new, unchanged,
-                                                           not_modified, error, skipped
-``stmon_fetch_duration_seconds``                           histogram of poll durations
-``stmon_items_total{result}``                              entries: new | duplicate
-``stmon_classifications_total{event_type}``                types assigned to new items
-``stmon_events_total{event_type}``                         new events
-``stmon_alerts_total{channel,outcome}``                    sent | retry | dead
-``stmon_config_reloads_total{result}``                     ok | failed
-``stmon_outbox_alerts{channel,status}``                    pending / digest rows (store)
-``stmon_outbox_oldest_due_seconds``                        wait of the oldest due alert
-``stmon_feed_last_success_timestamp_seconds{feed}``        per active feed (store)
-``stmon_feeds{state}``                                     ok | error | failing (store)
-``stmon_store_up``                                         1 if the store answered the scrape
-=========================================================  ==================================
+``store_metrics`` is the daemon's :class:`monitor.metrics.Metrics` with a
+:class:`StoreCollector` registered (see ``monitor.metrics`` for every metric).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.metrics_core import Metric
 from sqlalchemy import func, select
 
-from monitor.model import PollOutcome
+from monitor.metrics import Metrics
 from monitor.store.db import Database
 from monitor.store.tables import Alert, Feed
 
 log = logging.getLogger(__name__)
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
-FETCH_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 QUEUED = ("pending", "digest")
 
 
-class Metrics:
-    """The daemon's metrics. Every ``record_*`` method is cheap and thread-safe."""
-
-    def __init__(
-        self, db: Database | None = None, *, clock: Callable[[], datetime] | None = None
-    ) -> None:
-        self.registry = CollectorRegistry()
-        r = self.registry
-        self.fetches = Counter("stmon_fetches", "Feed polls by outcome.", ["outcome"], registry=r)
-        self.fetch_seconds = Histogram(
-            "stmon_fetch_duration_seconds", "Time to poll one feed (fetch to store).",
-            buckets=FETCH_BUCKETS, registry=r,
-        )  # fmt: skip
-        self.items = Counter(
-            "stmon_items", "Feed entries: new (stored now) or duplicate (already known).",
-            ["result"], registry=r,
-        )  # fmt: skip
-        self.classifications = Counter(
-            "stmon_classifications", "Event types assigned to new items.", ["event_type"],
-            registry=r,
-        )  # fmt: skip
-        self.events = Counter("stmon_events", "New events.", ["event_type"], registry=r)
-        self.alerts = Counter(
-            "stmon_alerts", "Alert deliveries by channel and outcome (sent, retry, dead).",
-            ["channel", "outcome"], registry=r,
-        )  # fmt: skip
-        self.reloads = Counter(
-            "stmon_config_reloads", "Config reloads (ok, failed).", ["result"], registry=r
-        )
-        if db is not None:
-            r.register(StoreCollector(db, clock or (lambda: datetime.now(UTC))))
-
-    def record_fetch(self, outcome: str, seconds: float) -> None:
-        """One poll ended with ``outcome`` (a PollOutcome.status) after ``seconds``."""
-        self.fetches.labels(outcome).inc()
-        self.fetch_seconds.observe(max(seconds, 0.0))
-
-    def record_items(self, new: int, duplicate: int) -> None:
-        """Entries of one fetched document: ``new`` stored now, ``duplicate`` already known."""
-        if new > 0:
-            self.items.labels("new").inc(new)
-        if duplicate > 0:
-            self.items.labels("duplicate").inc(duplicate)
-
-    def record_poll(self, outcome: PollOutcome, seconds: float) -> None:
-        """record_fetch and record_items from one PollOutcome."""
-        self.record_fetch(outcome.status, seconds)
-        self.record_items(outcome.new, max(outcome.fetched - outcome.new, 0))
-
-    def record_classification(self, types: Iterable[str]) -> None:
-        """The event types assigned to one new item (none when it is irrelevant)."""
-        for event_type in types:
-            self.classifications.labels(event_type).inc()
-
-    def record_event(self, event_type: str) -> None:
-        """A new event was opened."""
-        self.events.labels(event_type).inc()
-
-    def record_alert(self, channel: str, outcome: str) -> None:
-        """A delivery attempt to ``channel`` ended ``sent``, ``retry`` or ``dead``."""
-        self.alerts.labels(channel, outcome).inc()
-
-    def record_reload(self, ok: bool) -> None:
-        self.reloads.labels("ok" if ok else "failed").inc()
-
-    def render(self) -> bytes:
-        """The text exposition format (blocking: it may read the store)."""
-        return generate_latest(self.registry)
+def store_metrics(db: Database, *, clock: Callable[[], datetime] | None = None) -> Metrics:
+    """The daemon's metrics: the pipeline's counters and the store's gauges."""
+    return Metrics([StoreCollector(db, clock or (lambda: datetime.now(UTC)))])
 
 
 class StoreCollector:

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
+from monitor.config.service import ServiceSettings
 from monitor.log import log_event
+from monitor.metrics import Metrics
 from monitor.service.health import SourceWatch
 from monitor.service.http import Endpoint
-from monitor.service.metrics import Metrics
-from monitor.service.settings import ServiceSettings
 from monitor.service.systemd import Notifier, watchdog_interval
 from monitor.store.db import Database
 

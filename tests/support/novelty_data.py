@@ -13,9 +13,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from monitor.config.schema import NoveltySettings, Route, WatchConfig
-from monitor.model import Classification, Item, Label, StoredItem
-from monitor.novelty import EventNews, NoveltyStage
-from monitor.process import Classified
+from monitor.model import Classification, Classified, Item, Label, StoredItem
+from monitor.novelty.stage import EventNews, NoveltyStage
 from monitor.store import repo
 from monitor.store.db import Database
 from monitor.store.tables import (

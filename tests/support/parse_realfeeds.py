@@ -12,8 +12,8 @@ from pathlib import Path
 
 from monitor.errors import ParseError
 from monitor.model import Item
-from monitor.normalise import normalise
 from monitor.parse import parse
+from monitor.parse.normalise import normalise
 
 FETCHED = datetime(2026, 1, 1, tzinfo=UTC)
 SKEW = timedelta(minutes=10)

@@ -1,7 +1,7 @@
 """MinHash signatures and LSH band keys: the per-item work of near-duplicate detection.
 
 Pure functions of a text (no store): the parser processes compute signatures with
-them, and ``monitor.dedup`` looks the band keys up in the store. See ``monitor.dedup``
+them, and ``dedup`` looks the band keys up in the store. See ``monitor.novelty.dedup``
 for the scheme: shingles, ``NUM_PERM`` permutations of CRC-32 base hashes with the
 values of ``datasketch.MinHash`` (scheme ``affine32``, seed ``SEED``: the permutations
 below are the ones that library draws), and ``b`` bands of ``r`` rows per signature.

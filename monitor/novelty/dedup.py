@@ -13,7 +13,7 @@ headline, small edits or boilerplate around the same text. Each new item gets:
    base hash (stable across processes), stored on the item as ``NUM_PERM``
    little-endian uint32 values. The values are those of ``datasketch.MinHash``
    (scheme ``affine32``, seed ``SEED``), whose permutations are used
-   (``monitor.minhash``).
+   (``monitor.novelty.minhash``).
 3. **LSH band keys.** The signature is cut into ``b`` bands of ``r`` rows, chosen for
    the configured threshold so that the weighted false-positive and false-negative
    rates are smallest (as ``datasketch.MinHashLSH`` does). Each band hashes to a
@@ -47,7 +47,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from monitor.minhash import (
+from monitor.novelty.minhash import (
     NUM_PERM,
     SCHEME,
     SEED,

@@ -2,7 +2,7 @@
 
 All functions are pure. The header parsers are forgiving: a header that is absent or
 malformed gives ``None`` (no hint), never an exception, because a publisher's typo must
-not stop a poll. ``monitor.fetch`` re-exports ``next_check_delay`` and ``backoff_delay``.
+not stop a poll. ``monitor.fetch.client`` re-exports ``next_check_delay`` and ``backoff_delay``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Events: the reports of one batch of items placed in events, and the news they make.
 
 ``Placer.place`` puts each ``Report`` (one routed label of one item; see
-``monitor.novelty`` for the order and the rules of placement) in an event of its watch
+``monitor.novelty.stage`` for the order and the rules of placement) in an event of its watch
 and type: the event covering its story, an event with the same actors within the
 window, or a new one; and says what is news of it (``EventNews``).
 
@@ -29,12 +29,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor import happening
 from monitor.config.schema import NoveltySettings
-from monitor.dedup import StoryMatch
 from monitor.errors import StoreError
 from monitor.log import log_event
 from monitor.model import Label
+from monitor.novelty.cues import Happening, transition
+from monitor.novelty.dedup import StoryMatch
 from monitor.store.driver import Driver
 from monitor.store.repo import dialect_insert
 from monitor.store.tables import Event, EventItem, Item
@@ -71,7 +71,7 @@ class Report:
     headline: str
     at: datetime
     now: datetime
-    cues: happening.Happening
+    cues: Happening
     story: StoryMatch
     backlog: bool
 
@@ -216,7 +216,7 @@ class Placer:
             event.when_text = r.cues.when_text
         if not event.place and r.cues.place:
             event.place = r.cues.place
-        state, is_news = happening.transition(event.state, r.cues.state)
+        state, is_news = transition(event.state, r.cues.state)
         if state != event.state:
             log_event(log, logging.INFO, "event_state", uid=event.uid, state=state,
                       was=event.state, item=r.item_id)  # fmt: skip
@@ -235,7 +235,7 @@ class Placer:
         if not created:
             return self._join(event, r)
         if parent is not None:
-            parent.state = happening.transition(parent.state, r.cues.state)[0]
+            parent.state = transition(parent.state, r.cues.state)[0]
         log_event(log, logging.INFO, "event_opened", uid=event.uid, watch=r.watch,
                   type=r.event_type, state=event.state, kind=kind, alerting=alerting,
                   item=r.item_id)  # fmt: skip

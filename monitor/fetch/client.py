@@ -34,13 +34,13 @@ from monitor.errors import (
     HTTPStatusError,
     TooManyRedirects,
 )
-from monitor.http_headers import (
+from monitor.fetch.headers import (
     backoff_delay,
     cache_control_max_age,
     next_check_delay,
     retry_after_seconds,
 )
-from monitor.http_transport import CookielessClient, transport
+from monitor.fetch.transport import CookielessClient, transport
 from monitor.model import FeedState, FetchResult
 
 __all__ = [

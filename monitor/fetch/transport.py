@@ -1,7 +1,7 @@
 """The HTTP transport of the shared client: httpx's, on a leaner pool and network backend.
 
 ``_Pool`` stands in for httpcore's connection pool, and ``AsyncioBackend``
-(``monitor.http_network``) for its AnyIO streams; httpcore still speaks HTTP/1.1 on each
+(``monitor.fetch.network``) for its AnyIO streams; httpcore still speaks HTTP/1.1 on each
 connection and httpx maps requests, answers and errors as with its own transport.
 ``CookielessClient`` is the client itself, without a cookie jar.
 """
@@ -15,7 +15,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 import httpcore
 import httpx
 
-from monitor.http_network import AsyncioBackend
+from monitor.fetch.network import AsyncioBackend
 
 
 class _Pool:

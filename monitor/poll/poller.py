@@ -28,11 +28,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from monitor.errors import FetchError, HTTPStatusError, MonitorError, ParseError
-from monitor.fetch import Fetcher, backoff_delay, next_check_delay
+from monitor.fetch.client import Fetcher, backoff_delay, next_check_delay
 from monitor.log import log_event
 from monitor.model import FeedState, FetchResult, PollOutcome, StoredItem
 from monitor.parse.items import FeedItems, parse_items
-from monitor.parse.worker import ParsePool
+from monitor.poll.parser_process import ParsePool
 from monitor.store import instances, repo
 from monitor.store.db import Database
 from monitor.store.leases import Claim, NotClaimed
@@ -40,7 +40,7 @@ from monitor.store.tables import Feed as FeedRow
 from monitor.store.writer import StoreWriter
 
 if TYPE_CHECKING:
-    from monitor.service.metrics import Metrics
+    from monitor.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

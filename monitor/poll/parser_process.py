@@ -2,7 +2,7 @@
 ``ParsePool`` runs it in child processes while the poller's own process keeps fetching
 and storing on another core.
 
-A worker is ``python -m monitor.parse.worker``: it imports ``monitor.parse.items`` and
+A worker is ``python -m monitor.poll.parser_process``: it imports ``monitor.parse.items`` and
 little else, reads requests from stdin and answers on stdout, one at a time (a 4-byte
 length, then a pickle: the arguments of ``parse_packed`` there, its result back). It
 shares nothing with the poller but the body it is sent and the items it sends back.
@@ -23,11 +23,50 @@ import sys
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from monitor.parse.items import FeedItems, Packed, parse_packed, unpack
+from monitor.errors import ParseError
+from monitor.model import Item
+from monitor.novelty.minhash import packed, story_text
+from monitor.parse.items import FeedItems, parse_items
 
 log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("<I")
+
+
+Packed = tuple[str | None, int | None, tuple[str, ...], tuple[str, ...], list[tuple[Any, ...]]]
+
+
+def parse_packed(
+    body: bytes, content_type: str, url: str, source: str, fetched: datetime, minhash: bool
+) -> Packed:
+    """``parse_items`` for a worker: (error, ttl, warnings, skipped, item field tuples);
+    with ``minhash``, each item's signature too (``Item.minhash``), else None."""
+    try:
+        found = parse_items(body, content_type, url, source, fetched)
+    except ParseError as exc:
+        return exc.message, None, (), (), []
+    texts = [story_text(i.title, i.text) for i in found.items]
+    sigs: list[bytes | None] = list(packed(texts)) if minhash else [None] * len(texts)
+    rows = [
+        (i.url, i.guid, i.title, i.summary, i.content, i.author, i.published, i.language,
+         i.content_hash, sig)
+        for i, sig in zip(found.items, sigs, strict=True)
+    ]  # fmt: skip
+    return None, found.ttl_minutes, found.warnings, found.skipped, rows
+
+
+def unpack(packed: Packed, source: str, fetched: datetime) -> FeedItems:
+    """The FeedItems that ``parse_packed`` packed (raises its ParseError)."""
+    error, ttl, warnings, skipped, rows = packed
+    if error is not None:
+        raise ParseError(error)
+    items = [
+        Item(source, url, guid, title, summary, content, author, published, fetched, language,
+             content_hash, sig)
+        for url, guid, title, summary, content, author, published, language, content_hash, sig
+        in rows
+    ]  # fmt: skip
+    return FeedItems(items, ttl, warnings, skipped)
 
 
 class _Worker:

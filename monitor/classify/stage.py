@@ -10,7 +10,7 @@ are written with one insert of classifications and one (executemany) update of i
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from monitor.classify import RuleSet
-    from monitor.service.metrics import Metrics
+    from monitor.metrics import Metrics
 from monitor.log import log_event
-from monitor.model import Classification, Label, StoredItem
+from monitor.model import Classification, Classified, Label, StoredItem
 from monitor.store.driver import Driver
 from monitor.store.tables import Classification as ClassificationRow
 from monitor.store.tables import Item as ItemRow
@@ -37,14 +37,6 @@ class WatchRules:
     name: str
     rules: RuleSet
     feeds: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class Classified:
-    """A new item and what each watch made of it."""
-
-    stored: StoredItem
-    verdicts: Mapping[str, Classification]  # watch name -> verdict
 
 
 class NextStage(Protocol):

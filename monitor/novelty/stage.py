@@ -11,7 +11,7 @@ For each new item, oldest id first:
 
    a. the event already covering another item of the same story (a reprint is always
       coverage of what its first copy reported);
-   b. an event with the same actors (see ``monitor.happening``) whose coverage lies
+   b. an event with the same actors (see ``monitor.novelty.cues``) whose coverage lies
       within the window of the item's time, unless both give a date and the dates
       differ (the foreign ministers' call next month is another event);
    c. otherwise a new event. A ``summit_held`` event is linked (``parent_id``) to the
@@ -22,7 +22,7 @@ For each new item, oldest id first:
    test of (a); (b) rests on type, actors, time and date.
 3. **News** for the alert stage (``on_news``, same transaction), as ``EventNews``:
    ``new`` when an event opens; ``state_change`` when an item moves an event along
-   announced → held / postponed / cancelled (``monitor.happening.transition``), or when
+   announced → held / postponed / cancelled (``monitor.novelty.cues.transition``), or when
    a held summit opens with an announced one as parent (``parent_uid``); ``update``
    when a reprint of covered text brings a type its story had no event for, only with
    ``alert_updates`` (otherwise that event opens with ``alerting`` False). Coverage
@@ -34,7 +34,7 @@ story and joins or opens events like any other, but every event it opens has
 event is not news either (the happening was known before); a fresh state change is.
 
 **One batch** of items is placed in one pass, and **race-free**: two writers opening
-the same event end with one event and one ``new`` (``monitor.events`` says how).
+the same event end with one event and one ``new`` (``monitor.novelty.events`` says how).
 """
 
 from __future__ import annotations
@@ -44,12 +44,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from monitor import happening
 from monitor.config.schema import NoveltySettings, WatchConfig
-from monitor.dedup import ItemText, NearDuplicates, StoryMatch, item_time
-from monitor.events import EventNews, Placer, Report
-from monitor.minhash import story_text
-from monitor.process import Classified
+from monitor.model import Classified
+from monitor.novelty.cues import read as read_cues
+from monitor.novelty.dedup import ItemText, NearDuplicates, StoryMatch, item_time
+from monitor.novelty.events import EventNews, Placer, Report
+from monitor.novelty.minhash import story_text
 
 __all__ = ["EventNews", "NewsHandler", "NoveltyStage", "event_types"]
 
@@ -120,7 +120,7 @@ class NoveltyStage:
             for label in verdict.labels:
                 if wanted is not None and label.event_type not in wanted:
                     continue
-                cues = happening.read(label.event_type, label.tense, item.title, item.text)
+                cues = read_cues(label.event_type, label.tense, item.title, item.text)
                 reports.append(
                     Report(classified.stored.id, watch, label, item.title, at, now, cues, story,
                             backlog)

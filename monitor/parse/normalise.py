@@ -6,7 +6,7 @@
 - ``title``/``summary``/``content``: plain text from :func:`html_to_text`.
 - ``published``: aware UTC; fallback updated, then the fetch time. A date more than
   ``max_skew`` after the fetch time is clamped to the fetch time. Naive times are UTC.
-- ``language``: see :mod:`monitor.language`.
+- ``language``: see :mod:`monitor.parse.language`.
 - ``content_hash``: :func:`content_hash` of title and the fuller of content and summary.
 
 Everything here is regexes and stdlib calls on short strings: it must stay cheap next
@@ -22,8 +22,8 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
-from monitor.language import item_language
 from monitor.model import Entry, Item
+from monitor.parse.language import item_language
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 TRACKING_PARAMS = frozenset(
