@@ -19,10 +19,8 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from monitor import __version__
+from monitor.cli.exits import EXIT_CONFIG, EXIT_FAILURE
 from monitor.errors import ConfigError, MonitorError
-
-EXIT_FAILURE = 1  # (as monitor.cli.common has them: importing this package stays light,
-EXIT_CONFIG = 2  # for it is what a parser process re-imports as the `stmon` script)
 
 # command -> the module (in monitor.cli) whose ``register`` adds it; in --help order
 COMMANDS = {

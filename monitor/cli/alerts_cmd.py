@@ -13,15 +13,13 @@ from monitor.alert.channels import make_channel
 from monitor.alert.message import sample_message
 from monitor.app import open_database
 from monitor.cli.common import (
-    EXIT_CONFIG,
-    EXIT_FAILURE,
-    EXIT_OK,
     add_db_option,
     add_json_option,
     config_of,
     print_json_lines,
     print_table,
 )
+from monitor.cli.exits import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from monitor.errors import DeliveryError
 from monitor.store.tables import Alert
 

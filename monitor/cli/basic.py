@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from monitor import __version__
-from monitor.cli.common import EXIT_CONFIG, EXIT_OK, add_db_option, database_url, report_error
+from monitor.cli.common import add_db_option, database_url, report_error
+from monitor.cli.exits import EXIT_CONFIG, EXIT_OK
 from monitor.config.load import config_path, load_config
 from monitor.config.schema import Config
 from monitor.config.yamlload import Document, load_yaml

@@ -1,4 +1,4 @@
-"""Helpers shared by CLI commands: exit codes, error reports, JSON lines, tables."""
+"""Helpers shared by CLI commands: error reports, JSON lines, tables."""
 
 from __future__ import annotations
 
@@ -12,10 +12,6 @@ from typing import Any
 from monitor.config.load import load_config
 from monitor.config.schema import Config
 from monitor.errors import MonitorError
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_CONFIG = 2
 
 
 def report_error(exc: MonitorError) -> None:

@@ -12,14 +12,13 @@ from urllib.parse import urlsplit
 
 from monitor.app import Service, build_pipeline, open_database, parse_workers
 from monitor.cli.common import (
-    EXIT_FAILURE,
-    EXIT_OK,
     add_db_option,
     add_json_option,
     config_of,
     print_json_lines,
     print_table,
 )
+from monitor.cli.exits import EXIT_FAILURE, EXIT_OK
 from monitor.config.load import config_path
 from monitor.config.schema import Config, FeedConfig
 from monitor.log import setup_logging

@@ -36,7 +36,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, selectinload
 
 from monitor.app import open_database
-from monitor.cli.common import EXIT_OK, add_db_option, database_url
+from monitor.cli.common import add_db_option, database_url
+from monitor.cli.exits import EXIT_OK
 from monitor.config.types import parse_duration
 from monitor.errors import MonitorError, StoreError
 from monitor.store.tables import (

@@ -12,14 +12,13 @@ from sqlalchemy.orm import Session
 
 from monitor.app import open_database
 from monitor.cli.common import (
-    EXIT_FAILURE,
-    EXIT_OK,
     add_db_option,
     add_json_option,
     config_of,
     print_json_lines,
     print_table,
 )
+from monitor.cli.exits import EXIT_FAILURE, EXIT_OK
 from monitor.config.types import parse_duration
 from monitor.store.db import Database
 from monitor.store.tables import Event, EventItem, Item

@@ -8,13 +8,13 @@ from typing import Any
 
 from monitor.app import open_database
 from monitor.cli.common import (
-    EXIT_OK,
     add_db_option,
     add_json_option,
     config_of,
     print_json_lines,
     print_table,
 )
+from monitor.cli.exits import EXIT_OK
 from monitor.config.types import parse_duration
 from monitor.store import repo
 from monitor.store.tables import Item
