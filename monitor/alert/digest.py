@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.alert.message import AlertMessage
+from monitor.alert.message import AlertMessage, notice
 from monitor.alert.route import message_from_dict, queue_message
 from monitor.config.channels import ChannelConfig
 from monitor.log import log_event
@@ -74,15 +74,12 @@ def digest_message(
 ) -> AlertMessage:
     period = "hourly" if config.digest == "hourly" else "daily"
     local = closed.astimezone(config.zone).strftime("%Y-%m-%d %H:%M %Z")
-    return AlertMessage(
-        alert_id=key,
-        idempotency_key=key,
-        kind="digest",
-        event_id="",
+    return notice(
+        "digest",
+        key,
         event_type="digest",
         headline=f"stmon {period} digest: {len(items)} items (to {local})",
         summary=f"Everything routed to this digest in the {period} period ending {local}.",
-        first_seen=closed,
+        at=closed,
         items=items,
-        state="",
     )

@@ -80,6 +80,33 @@ class AlertMessage:
         object.__setattr__(self, "items", tuple(self.items))
 
 
+def notice(
+    kind: AlertKind,
+    key: str,
+    *,
+    event_type: str,
+    headline: str,
+    at: datetime,
+    summary: str = "",
+    items: Sequence[AlertMessage] = (),
+    state: str = "",
+) -> AlertMessage:
+    """A message stmon writes itself (digest, storm, health, test), not about an event:
+    ``key`` is both its alert id and its idempotency key."""
+    return AlertMessage(
+        alert_id=key,
+        idempotency_key=key,
+        kind=kind,
+        event_id="",
+        event_type=event_type,
+        state=state,
+        headline=headline,
+        summary=summary,
+        first_seen=at,
+        items=items,
+    )
+
+
 def sample_message(now: datetime) -> AlertMessage:
     """A harmless sample alert for ``stmon alerts test CHANNEL``."""
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")

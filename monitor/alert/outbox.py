@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from monitor.alert.channels.base import Channel
 from monitor.alert.digest import make_digests
-from monitor.alert.message import AlertMessage
+from monitor.alert.message import AlertMessage, notice
 from monitor.alert.route import message_from_dict, queue_message
 from monitor.config.channels import ChannelConfig
 from monitor.errors import DeliveryError, MonitorError
@@ -315,30 +315,24 @@ def storm_headline(count: int) -> str:
 
 
 def storm_message(key: str, items: list[AlertMessage], now: datetime) -> AlertMessage:
-    return AlertMessage(
-        alert_id=key,
-        idempotency_key=key,
-        kind="storm",
-        event_id="",
+    return notice(
+        "storm",
+        key,
         event_type="storm",
         headline=storm_headline(len(items)),
         summary="More alerts arrived than this channel's limit allows; here they are in one.",
-        first_seen=now,
+        at=now,
         items=items,
-        state="",
     )
 
 
 def health_message(key: str, channel: str, error: str, now: datetime) -> AlertMessage:
-    return AlertMessage(
-        alert_id=key,
-        idempotency_key=key,
-        kind="health",
-        event_id="",
+    return notice(
+        "health",
+        key,
         event_type="health",
         headline=f"stmon cannot deliver alerts to channel '{channel}'",
         summary=f"An alert to '{channel}' was given up after repeated failures: {error}. "
         f"See `stmon alerts --status dead`; resend with `stmon alerts retry ID`.",
-        first_seen=now,
-        state="",
+        at=now,
     )

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import jinja2
 
 from monitor.alert import presets
-from monitor.alert.message import AlertMessage, sample_message
+from monitor.alert.message import AlertMessage, notice, sample_message
 from monitor.alert.text import format_local, group_items, safe_url, truncate
 from monitor.config.channels import ChannelBase, EmailChannel, WebhookChannel
 from monitor.errors import ConfigError
@@ -102,15 +102,8 @@ def check_templates(channel: ChannelBase, now: datetime) -> None:
     """Render a sample alert and digest with the channel's templates; ConfigError if broken."""
     sample = sample_message(now)
     render_email(sample, channel)
-    digest = AlertMessage(
-        alert_id="check",
-        idempotency_key="check",
-        kind="digest",
-        event_id="",
-        event_type="digest",
-        headline="Digest",
-        first_seen=now,
-        items=[sample],
+    digest = notice(
+        "digest", "check", event_type="digest", headline="Digest", at=now, items=[sample]
     )
     render_email(digest, channel)
 

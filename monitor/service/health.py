@@ -30,7 +30,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.alert.message import AlertMessage
+from monitor.alert.message import AlertMessage, notice
 from monitor.alert.route import message_to_dict
 from monitor.config.service import HealthzSettings, ServiceSettings, SourceHealthSettings
 from monitor.config.types import format_duration
@@ -158,14 +158,16 @@ def alert_key(health: FeedHealth, channel: str) -> str:
 
 def source_message(health: FeedHealth, key: str, now: datetime) -> AlertMessage:
     what = "is failing" if health.state == "failing" else "has gone quiet"
-    return AlertMessage(
-        alert_id=key, idempotency_key=key, kind="health", event_id="",
-        event_type="source_health", state=health.state,
+    return notice(
+        "health",
+        key,
+        event_type="source_health",
+        state=health.state,
         headline=f"Feed '{health.feed}' {what}",
         summary=f"Feed '{health.feed}' {what}: {health.reason}. "
         "See `stmon status`; alerts from this feed may be missing meanwhile.",
-        first_seen=now,
-    )  # fmt: skip
+        at=now,
+    )
 
 
 def queue_source_alerts(
