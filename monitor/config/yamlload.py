@@ -24,6 +24,13 @@ KeyPath = tuple[str | int, ...]
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
+# Aliases (*name) repeat a node wherever they appear, so a few lines can stand for an
+# exponential number of values (a "billion laughs"), and an alias inside its own anchor
+# for an endless one. A document is refused past these bounds, far above what a config
+# or rules file needs (the shipped rules file expands to about 3,000 values).
+MAX_VALUES = 200_000
+MAX_DEPTH = 50
+
 
 def format_path(path: Sequence[str | int]) -> str:
     """Render ``("feeds", 2, "interval")`` as ``feeds[2].interval``."""
@@ -66,18 +73,40 @@ class _Builder:
         self.lines: dict[KeyPath, int] = {}
         self.errors: list[ConfigError] = []
         self._loader = yaml.SafeLoader("")
+        self._values = 0
+        self._open: list[yaml.Node] = []  # the collections being built, outermost first
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
         self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+        self._values += 1
+        if self._values > MAX_VALUES:
+            raise self._refuse(
+                node,
+                path,
+                f"the document expands to more than {MAX_VALUES:,} "
+                "values (aliases repeating aliases?)",
+            )
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            if any(node is open_node for open_node in self._open):
+                raise self._refuse(node, path, "an alias refers to a node that contains it")
+            if len(self._open) >= MAX_DEPTH:
+                raise self._refuse(node, path, f"nested more than {MAX_DEPTH} levels deep")
+            self._open.append(node)
+            try:
+                if isinstance(node, yaml.MappingNode):
+                    return self._mapping(node, path)
+                return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+            finally:
+                self._open.pop()
         assert isinstance(node, yaml.ScalarNode)
         scalar = self._loader.construct_object(node)
         if isinstance(scalar, str):
             scalar = self._substitute(scalar, path, node.start_mark.line + 1)
         return scalar
+
+    def _refuse(self, node: yaml.Node, path: KeyPath, reason: str) -> ConfigError:
+        line = node.start_mark.line + 1
+        return ConfigError(reason, file=self.file, line=line, key=format_path(path) or None)
 
     def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
         out: dict[str, Any] = {}
