@@ -88,6 +88,25 @@ def test_check_reports_a_broken_rules_file(tmp_path: Path, repo_dir: Path) -> No
     assert str(rules) in done.stderr and "leaders_kr_typo" in done.stderr
 
 
+def test_check_renders_the_channels_templates(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "email.txt.j2").write_text("{{ msg.no_such_field }}\n", encoding="utf-8")
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        "channels:\n  desk:\n    type: email\n    host: 127.0.0.1\n    security: none\n"
+        "    from: stmon@example.org\n    to: [desk@example.org]\n"
+        f"    template_dir: {templates}\n",
+        encoding="utf-8",
+    )
+    done = run("check", str(config))
+    assert done.returncode == 2, done.stdout
+    assert "email.txt.j2" in done.stderr and "no_such_field" in done.stderr
+    (templates / "email.txt.j2").write_text("{{ msg.headline }}\n", encoding="utf-8")
+    done = run("check", str(config))
+    assert done.returncode == 0, done.stderr
+
+
 def test_schema_prints_json_schema_for_config_and_rules(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +62,11 @@ def check_config(path: str | Path | None = None) -> tuple[Config, list[ConfigErr
     """Validate the config and every rules file it names; collect all problems.
 
     Returns the config (when the file itself is valid) and the list of problems in the
-    rules files and in routes that name event types the rules do not define.
+    rules files, in routes that name event types the rules do not define, and in the
+    channels' templates (each enabled channel renders a sample alert and a digest).
     """
-    from monitor.classify import load_rules  # imported by this command only
+    from monitor.alert.render import check_templates  # imported by this command only
+    from monitor.classify import load_rules
 
     config = load_config(path)
     doc: Document | None = None
@@ -86,6 +89,13 @@ def check_config(path: str | Path | None = None) -> tuple[Config, list[ConfigErr
                             f"{', '.join(sorted(known))})",
                         )
                     )
+    now = datetime.now(UTC)
+    for channel in config.channels.values():
+        if channel.enabled:
+            try:
+                check_templates(channel, now)
+            except ConfigError as exc:
+                problems.append(exc)
     return config, problems
 
 
