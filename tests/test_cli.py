@@ -261,3 +261,18 @@ def test_poll_once_compiles_the_rules_only_when_a_feed_has_news(
     assert changed.returncode == 2
     assert str(rules) in changed.stderr and "leaders_kr_typo" in changed.stderr
     assert stored() == 6
+
+
+def test_tables_show_feed_text_without_terminal_controls(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from monitor.cli.common import print_table, terminal_safe
+
+    hostile = "Summit\x1b[2J\x1b]0;owned\x07 held\u202e\r\nnext"
+    print_table(["headline"], [[hostile], ["한일 정상회담"]])
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\r" not in out and "\u202e" not in out and "\x07" not in out
+    assert "Summit\\x1b[2J\\x1b]0;owned\\x07 held\\u202e" in out
+    assert out.count("\n") == 3  # the header and one line per row
+    assert "한일 정상회담" in out
+    assert terminal_safe("two\nlines\tand\u00a0spaces") == "two\nlines and spaces"

@@ -22,6 +22,7 @@ from monitor.classify import (
     read_corpus,
 )
 from monitor.classify.evaluate import EvalReport
+from monitor.cli.common import terminal_safe
 from monitor.config.load import load_config
 from monitor.errors import ConfigError, MonitorError
 from monitor.model import Classification
@@ -99,8 +100,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(verdict_json(item_id, verdict), ensure_ascii=False))
         else:
-            print(f"== {item_id}: {title}")
-            print(explain(verdict, rules))
+            print(terminal_safe(f"== {item_id}: {title}"))
+            print(terminal_safe(explain(verdict, rules)))
     return EXIT_OK
 
 

@@ -51,8 +51,25 @@ def print_json_lines(rows: Iterable[dict[str, Any]]) -> None:
         print(json.dumps(row, ensure_ascii=False, default=_jsonable))
 
 
+def terminal_safe(text: str) -> str:
+    """``text`` as a terminal may show it: feed text can hold escape sequences that move
+    the cursor, rewrite lines or reverse the reading direction. Line breaks stay; other
+    white space becomes a space; every other control or format character is shown as
+    its escape (``\\x1b``, ``\\u202e``)."""
+    if all(c.isprintable() or c == "\n" for c in text):
+        return text
+    return "".join(
+        c if c.isprintable() or c == "\n" else " " if c.isspace() else _escape(c) for c in text
+    )
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A plain aligned text table."""
+    """A plain aligned text table (feed text made terminal-safe, one line per row)."""
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
@@ -69,4 +86,4 @@ def _cell(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, float):
         return f"{value:.2f}"
-    return str(value)
+    return terminal_safe(str(value)).replace("\n", " ")

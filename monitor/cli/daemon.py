@@ -17,6 +17,7 @@ from monitor.cli.common import (
     config_of,
     print_json_lines,
     print_table,
+    terminal_safe,
 )
 from monitor.cli.exits import EXIT_FAILURE, EXIT_OK
 from monitor.config.load import config_path
@@ -126,7 +127,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
         failed = [o for o in outcomes if o.status == "error"]
         print(f"polled {len(outcomes)} feeds: {new} new items, {len(failed)} failed")
         for o in failed:
-            print(f"  {o.feed}: {o.error}")
+            print(terminal_safe(f"  {o.feed}: {o.error}"))
     if args.feed and outcomes and all(o.status == "error" for o in outcomes):
         return EXIT_FAILURE
     return EXIT_OK

@@ -17,6 +17,7 @@ from monitor.cli.common import (
     config_of,
     print_json_lines,
     print_table,
+    terminal_safe,
 )
 from monitor.cli.exits import EXIT_FAILURE, EXIT_OK
 from monitor.config.types import parse_duration
@@ -145,7 +146,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     for key in ("uid", "type", "state", "actors", "when", "place", "parent", "first_seen",
                 "last_seen", "sources", "articles", "headline"):  # fmt: skip
         value = record[key]
-        print(f"{key + ':':12} {', '.join(value) if isinstance(value, list) else _text(value)}")
+        shown = ", ".join(value) if isinstance(value, list) else _text(value)
+        print(terminal_safe(f"{key + ':':12} {shown}"))
     print()
     print_table(
         ["published", "source", "story", "title"],
