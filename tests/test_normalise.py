@@ -136,6 +136,22 @@ def test_relative_link_is_resolved_against_the_feed_url():
     assert item(link="../2025/a?utm_source=x").url == "https://news.example.org/2025/a"
 
 
+@pytest.mark.parametrize(
+    "link",
+    [
+        "javascript:alert(document.cookie)",
+        " JavaScript:alert(1)",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+    ],
+)
+def test_links_other_than_http_are_dropped(link):
+    got = item(guid="urn:x:2", link=link)
+    assert got.url == ""
+    assert got.guid == "urn:x:2"
+
+
 def test_links_resolve_against_xml_base_then_the_feed_url():
     doc = (
         b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'

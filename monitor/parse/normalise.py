@@ -1,6 +1,7 @@
 """Entry -> Item: one shape for every later stage.
 
-- ``url``: the entry link resolved against the feed URL, then :func:`canonical_url`.
+- ``url``: the entry link resolved against the feed URL, then :func:`canonical_url`;
+  only http(s) links are kept (:func:`web_link`).
 - ``guid``: the entry's guid, else its canonical URL, else ``"sha256:"`` + a hash of
   title and published time (stable across polls of the same document).
 - ``title``/``summary``/``content``: plain text from :func:`html_to_text`.
@@ -43,6 +44,7 @@ _BLOCK = re.compile(
 )
 _TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+WEB_SCHEMES = ("http", "https")
 
 
 def normalise(
@@ -56,7 +58,7 @@ def normalise(
 ) -> Item:
     """Turn one parsed entry into an :class:`Item`; see the module docstring."""
     fetched = _as_utc(fetched)
-    url = canonical_url(_absolute(entry.link, feed_url)) if entry.link else ""
+    url = web_link(entry.link, feed_url) if entry.link else ""
     title = _one_line(html_to_text(entry.title))
     summary = html_to_text(entry.summary)
     content = html_to_text(entry.content)
@@ -75,6 +77,18 @@ def normalise(
         language=item_language(f"{title}\n{text}", entry.language, feed_language),
         content_hash=content_hash(title, text),
     )
+
+
+def web_link(link: str, base: str) -> str:
+    """The entry's link resolved against the feed URL and made canonical, when it is an
+    http(s) link; otherwise "" (a ``javascript:``, ``data:`` or ``file:`` link from a
+    feed never reaches an alert, a web page or a webhook)."""
+    url = canonical_url(_absolute(link, base))
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return ""
+    return url if scheme in WEB_SCHEMES else ""
 
 
 def _absolute(link: str, base: str) -> str:
