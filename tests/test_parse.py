@@ -10,6 +10,7 @@ import pytest
 from monitor.errors import ParseError
 from monitor.model import Entry
 from monitor.parse import parse
+from monitor.parse.rss_atom import MAX_ENTITY_TEXT
 from tests.support.parse_golden import FIXTURES, body, expected
 
 EMPTY_RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title>
@@ -101,6 +102,61 @@ def test_undefined_entity_is_salvaged():
     feed = parse(rss("<item><title>Seoul &bogus; Tokyo</title><guid>x</guid></item>").encode())
     assert [e.guid for e in feed.entries] == ["x"]
     assert "undefined entity" in feed.warnings[0]
+
+
+def test_a_large_entity_is_not_expanded():
+    big = "A" * 100_000
+    items = "".join(f"<item><title>t{i}</title><description>&big;&big;</description></item>"
+                    for i in range(50))  # fmt: skip
+    doc = rss(items, decl=f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY big "{big}">\n]>\n')
+    feed = parse(doc.encode())
+    assert len(feed.entries) == 50
+    assert max(len(e.summary) for e in feed.entries) < 100
+    assert "removed 1 entity declaration(s)" in feed.warnings[0]
+
+
+def test_short_entities_are_kept_until_they_add_too_much_text():
+    def doc(references: int) -> bytes:
+        entity = "x" * 200
+        items = "<item><title>&e;</title><guid>g</guid></item>" + "&e;" * references
+        decl = f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY e "{entity}">\n]>\n'
+        return rss(f"{items}", decl=decl).encode()
+
+    few = parse(doc(10))
+    assert few.entries[0].title == "x" * 200
+    many = parse(doc(MAX_ENTITY_TEXT // 200))
+    assert "removed 1 entity declaration(s)" in many.warnings[0]
+    assert "x" not in many.entries[0].title
+
+
+def test_character_reference_entities_are_kept():
+    doc = rss(
+        "<item><title>Seoul&nbsp;Tokyo</title><guid>x</guid></item>",
+        decl='<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY nbsp "&#160;">\n]>\n',
+    )
+    feed = parse(doc.encode())
+    assert feed.entries[0].title == "Seoul\u00a0Tokyo"
+    assert feed.warnings == ()
+
+
+def test_one_bad_byte_does_not_garble_a_utf8_feed():
+    titles = [f"한일 정상회담 {i}" for i in range(5)] + ["日韓外相会談", "bad \udcff byte"]
+    items = "".join(f"<item><title>{t}</title><guid>g{i}</guid></item>"
+                    for i, t in enumerate(titles))  # fmt: skip
+    doc = rss(items, decl='<?xml version="1.0" encoding="utf-8"?>')
+    feed = parse(doc.encode("utf-8", "surrogateescape"), "application/rss+xml; charset=utf-8")
+    assert [e.title for e in feed.entries] == [*titles[:-1], "bad \ufffd byte"]
+    assert feed.warnings[0].startswith("invalid UTF-8 at byte")
+
+
+def test_a_latin1_feed_without_a_declaration_is_still_detected():
+    doc = rss(
+        "<item><title>Caf\u00e9 na\u00efve r\u00e9sum\u00e9</title><guid>x</guid></item>",
+        decl='<?xml version="1.0"?>',
+    )
+    feed = parse(doc.encode("latin-1"))
+    assert not any("U+FFFD" in w for w in feed.warnings)
+    assert "\ufffd" not in feed.entries[0].title
 
 
 @pytest.mark.parametrize(

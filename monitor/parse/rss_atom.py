@@ -8,6 +8,19 @@ feed that simply has none (a valid empty feed).
 
 HTML sanitising and relative-URI rewriting are switched off: every field is turned
 into plain text later, and links are resolved against the feed URL by normalisation.
+
+Two repairs happen before feedparser sees the bytes, each reported as a warning:
+
+- **Entity declarations.** A DOCTYPE may declare entities whose text every ``&name;``
+  repeats; expat refuses a document that amplifies too much, and feedparser's lenient
+  fallback then expands them without a bound (a 170 KB document became 300 million
+  characters). Declarations of a character reference (``<!ENTITY nbsp "&#160;">``) or
+  of a short plain text are kept while all their references together add at most
+  ``MAX_ENTITY_TEXT`` characters; the others are removed, so their references stay as
+  they are written.
+- **Damaged UTF-8.** A UTF-8 document with a few invalid bytes would be read as
+  windows-1252 as a whole (Korean and Japanese titles as mojibake); its invalid bytes
+  are replaced with U+FFFD instead, when most of its non-ASCII text is valid UTF-8.
 """
 
 from __future__ import annotations
@@ -45,7 +58,9 @@ def parse_xml(body: bytes, content_type: str = "") -> ParsedFeed:
     """Parse an XML feed document; see the module docstring."""
     import feedparser  # on first use: a poller that parses in its parser processes never loads it
 
+    body, undeclared = _drop_entity_declarations(body)
     charset, widened = _effective_charset(body, _charset(content_type))
+    body, repaired = _repair_utf8(body, charset)
     doc = feedparser.parse(
         io.BytesIO(body),
         response_headers=_headers(charset),
@@ -56,7 +71,8 @@ def parse_xml(body: bytes, content_type: str = "") -> ParsedFeed:
     problem = _describe(doc.get("bozo_exception")) if doc.bozo else None
     if not entries:
         _reject_empty(body, doc, problem)
-    warnings = [w for w in (widened, problem and f"salvaged: {problem}") if w]
+    remarks = (undeclared, widened, repaired, problem and f"salvaged: {problem}")
+    warnings = [w for w in remarks if w]
     feed = doc.feed
     return ParsedFeed(
         format=doc.version or "unknown",
@@ -98,6 +114,67 @@ def _effective_charset(body: bytes, http_charset: str) -> tuple[str, str | None]
     if wider is None or _decodes(body, codec) or not _decodes(body, wider):
         return http_charset, None
     return wider, f"declared {declared} but decoded as {wider}"
+
+
+_DOCTYPE = re.compile(rb"<!DOCTYPE\b", re.I)
+_SUBSET = re.compile(rb"<!DOCTYPE\b[^\[>]*\[(.*?)\]\s*>", re.I | re.S)
+_ENTITY = re.compile(rb"<!ENTITY\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", re.I | re.S)
+_SIMPLE_ENTITY = re.compile(
+    rb"<!ENTITY\s+([\w.:-]+)\s+([\"'])(&#(?:[0-9]{1,7}|x[0-9a-f]{1,6});|[^&<%\"']{0,256})\2\s*>",
+    re.I,
+)
+MAX_ENTITY_TEXT = 1_000_000  # characters all references of kept entities may add
+_WIDE_ENTITY = ("<!ENTITY".encode("utf-16-le"), "<!ENTITY".encode("utf-16-be"))
+
+
+def _drop_entity_declarations(body: bytes) -> tuple[bytes, str | None]:
+    """``body`` without the DOCTYPE's entity declarations other than one character
+    reference each, and a warning when some were removed (see the module docstring)."""
+    if any(wide in body for wide in _WIDE_ENTITY):
+        raise ParseError("entity declarations in a UTF-16 document are not supported")
+    start = _DOCTYPE.search(body)
+    if start is None:
+        return body, None
+    subset = _SUBSET.match(body, start.start())
+    if subset is None:
+        return body, None
+    inner = subset.group(1)
+    declared = [m.group() for m in _ENTITY.finditer(inner)]
+    simple = {d: _SIMPLE_ENTITY.fullmatch(d) for d in declared}
+    added = sum(
+        len(m.group(3)) * body.count(b"&" + m.group(1) + b";") for m in simple.values() if m
+    )
+    keep = {d for d, m in simple.items() if m and added <= MAX_ENTITY_TEXT}
+    removed = len(declared) - len(keep)
+    if not removed:
+        return body, None
+    kept = _ENTITY.sub(lambda m: m.group() if m.group() in keep else b"", inner)
+    body = body[: subset.start(1)] + kept + body[subset.end(1) :]
+    return body, f"removed {removed} entity declaration(s) from the DOCTYPE (not expanded)"
+
+
+def _repair_utf8(body: bytes, charset: str) -> tuple[bytes, str | None]:
+    """UTF-8 with invalid bytes replaced, when the document is UTF-8 with some damage."""
+    match = _XML_ENCODING.match(body[:_SNIFF])
+    declared = charset or (match.group(1).decode("ascii") if match else "utf-8")
+    try:
+        if codecs.lookup(declared).name != "utf-8":
+            return body, None
+    except LookupError:
+        return body, None
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        first = exc.start
+    else:
+        return body, None
+    text = body.decode("utf-8", "replace")
+    damaged = text.count("\ufffd")
+    wide = sum(1 for c in text if c > "\x7f") - damaged
+    if wide < damaged:  # mostly not UTF-8 at all: leave it to feedparser's detection
+        return body, None
+    repaired = f"invalid UTF-8 at byte {first}: {damaged} sequence(s) replaced with U+FFFD"
+    return text.encode("utf-8"), repaired
 
 
 def _decodes(body: bytes, codec: str) -> bool:
