@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -254,3 +255,19 @@ def test_plain_text_fields_are_escaped_into_markup():
 def test_ttl_and_language_are_read():
     feed = parse(body("rss20.xml"))
     assert (feed.ttl_minutes, feed.language) == (30, "en-us")
+
+
+def test_deeply_nested_json_is_a_parse_error():
+    with pytest.raises(ParseError, match="nested too deeply"):
+        parse(b"[" * 100_000 + b"]" * 100_000, "application/feed+json")
+
+
+def test_a_document_with_too_many_entries_is_read_up_to_the_bound():
+    from monitor.parse.items import MAX_ENTRIES, parse_items
+
+    items = "".join(
+        f"<item><title>t{i}</title><guid>g{i}</guid></item>" for i in range(MAX_ENTRIES + 5)
+    )
+    found = parse_items(rss(items).encode(), "", "https://e.org/f", "f", datetime.now(UTC))
+    assert [i.guid for i in found.items] == [f"g{i}" for i in range(MAX_ENTRIES)]
+    assert f"{MAX_ENTRIES + 5} entries in one document" in found.warnings[-1]

@@ -56,6 +56,8 @@ def _load(body: bytes, content_type: str) -> dict[str, Any]:
         ) from exc
     except UnicodeDecodeError as exc:
         raise ParseError(f"JSON body is not valid UTF-8: {exc.reason}") from exc
+    except RecursionError:
+        raise ParseError("JSON nested too deeply to be a JSON Feed") from None
     if not isinstance(doc, dict):
         raise ParseError(f"JSON document is a {type(doc).__name__}, not a JSON Feed object")
     return doc
