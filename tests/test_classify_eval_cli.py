@@ -216,3 +216,36 @@ def test_five_folds_on_the_dev_corpus(
     text, _ = capsys.readouterr()
     assert text.startswith(f"5-fold cross-validation: {len(items)} items")
     assert "per-fold micro F1" in text and "held-out (fitted)" in text
+
+
+def test_classify_json_is_one_object_per_input_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules, _ = write(tmp_path)
+    items = rows()
+    items[3]["id"] = 41  # a numeric id stays a number
+    del items[5]["id"]  # no id: the line number
+    source = tmp_path / "items.jsonl"
+    lines = [
+        json.dumps({k: v for k, v in r.items() if k not in ("labels", "relevant")}) for r in items
+    ]
+    lines.insert(2, "")  # blank lines are skipped (and still counted)
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code = run(["classify", "--rules", str(rules), "--json", str(source)])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    got = [json.loads(line) for line in out.splitlines()]
+    assert len(got) == len(items)
+    expected_ids = [r.get("id") for r in items]
+    expected_ids[5] = 7  # line 7 of the file (after the blank line 3)
+    assert [g["id"] for g in got] == expected_ids
+    compiled = load_rules(rules)
+    for g, row in zip(got, items, strict=True):
+        assert isinstance(g["relevant"], bool)
+        verdict = compiled.classify(str(row["title"]), str(row["text"]))
+        assert g["labels"] == list(verdict.types)
+        assert g["relevant"] == bool(g["labels"])
+    by_id = {g["id"]: g for g in got}
+    assert by_id["s01"]["labels"] == ["summit_announced"]
+    assert by_id["s05"]["labels"] == ["summit_held"]
+    assert by_id["s12"]["labels"] == [] and by_id["s12"]["relevant"] is False

@@ -137,8 +137,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def verdict_json(item_id: str, verdict: Classification) -> dict[str, Any]:
-    """``{"id","relevant","labels","scores","evidence"}`` as `stmon classify --json` prints."""
+def verdict_json(item_id: str | int, verdict: Classification) -> dict[str, Any]:
+    """What `stmon classify --json` prints for one item: ``id`` (as the input gave it),
+    ``relevant``, ``labels`` (the assigned type ids), ``tenses`` (type id -> "future",
+    "past" or null), ``scores`` (below threshold too) and ``evidence``."""
     evidence = {
         label.event_type: [
             {
@@ -159,16 +161,18 @@ def verdict_json(item_id: str, verdict: Classification) -> dict[str, Any]:
     return {
         "id": item_id,
         "relevant": verdict.relevant,
-        "labels": [
-            {"type": x.event_type, "score": x.score, "tense": x.tense} for x in verdict.labels
-        ],
+        "labels": [x.event_type for x in verdict.labels],
+        "tenses": {x.event_type: x.tense for x in verdict.labels},
         "scores": verdict.scores,
         "evidence": evidence,
     }
 
 
-def read_items(source: str) -> Iterator[tuple[str, str, str]]:
-    """(id, title, text) from a URL, a JSONL file, stdin JSON lines, or a plain article."""
+def read_items(source: str) -> Iterator[tuple[str | int, str, str]]:
+    """(id, title, text) from a URL, a JSONL file, stdin JSON lines, or a plain article.
+
+    A JSON line's ``id`` is kept as given when it is a string or a number (the line number
+    without one)."""
     if source.startswith(("http://", "https://")):
         yield _fetch(source)
         return
@@ -186,7 +190,7 @@ def read_items(source: str) -> Iterator[tuple[str, str, str]]:
         yield _article(path.name, body)
 
 
-def _json_lines(body: str, name: str) -> Iterator[tuple[str, str, str]]:
+def _json_lines(body: str, name: str) -> Iterator[tuple[str | int, str, str]]:
     for number, line in enumerate(body.splitlines(), start=1):
         if not line.strip():
             continue
@@ -196,7 +200,10 @@ def _json_lines(body: str, name: str) -> Iterator[tuple[str, str, str]]:
                 raise ValueError("not an object")
         except ValueError as exc:
             raise ConfigError(f"not a JSON object: {exc}", file=name, line=number) from None
-        yield str(row.get("id", number)), str(row.get("title", "")), str(row.get("text", ""))
+        item_id = row.get("id", number)
+        if isinstance(item_id, bool) or not isinstance(item_id, str | int):
+            item_id = str(item_id)
+        yield item_id, str(row.get("title", "")), str(row.get("text", ""))
 
 
 def _article(name: str, body: str) -> tuple[str, str, str]:
