@@ -30,6 +30,7 @@ from monitor.classify.evaluate import (
     score_items,
     shipped_thresholds,
 )
+from monitor.classify.nearmiss import format_near_misses, near_misses
 from monitor.classify.split import DEFAULT_HOLDOUT_SHARE, PARTS, split_items
 from monitor.config.load import load_config
 from monitor.errors import ConfigError, MonitorError
@@ -134,6 +135,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
         else:
             print(f"== {item_id}: {title}")
             print(explain(verdict, rules))
+            misses = format_near_misses(near_misses(rules, title, text, verdict))
+            if misses:
+                print(misses)
     return EXIT_OK
 
 
@@ -292,6 +296,10 @@ def format_report(report: EvalReport, rules: RuleSet, items: bool = True) -> str
             f"missing: {', '.join(miss.missing) or '-'}; extra: {', '.join(miss.extra) or '-'}"
         )
         lines.extend("  " + line for line in explain(miss.verdict, rules).splitlines())
+        if miss.missing:
+            near = near_misses(rules, miss.item.title, miss.item.text, miss.verdict)
+            text = format_near_misses([n for n in near if n.event_type in miss.missing])
+            lines.extend("  " + line for line in text.splitlines())
     return "\n".join(lines)
 
 
