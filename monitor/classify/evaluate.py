@@ -218,10 +218,17 @@ def _miss_dict(miss: Miss) -> dict[str, Any]:
 
 def read_corpus(path: str | Path) -> list[LabelledItem]:
     """Items from a JSONL file, leniently (`stmon rules test`: labels optional, id defaults
-    to the line number); a line that is not JSON is a ConfigError naming file:line."""
+    to the line number); a bad line is a ConfigError naming file:line. `stmon eval` reads
+    with :func:`read_labelled`."""
     items: list[LabelledItem] = []
     name = str(path)
-    for number, line in _lines(path):
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read corpus: {exc.strerror}", file=name) from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
         try:
             row = json.loads(line)
             labels = frozenset(str(x) for x in row.get("labels", []))
