@@ -45,15 +45,16 @@ def test_classify_json_lines_from_stdin(
     code, out, _ = run(["classify", "--rules", str(SHIPPED), "--json", "-"], capsys)
     assert code == 0
     first, second = (json.loads(line) for line in out.splitlines())
-    assert set(first) == {"id", "relevant", "labels", "scores", "evidence"}
+    assert set(first) == {"id", "relevant", "labels", "tenses", "scores", "evidence"}
     assert first["id"] == "a1" and first["relevant"] is True
-    assert [x["type"] for x in first["labels"]] == ["summit_announced"]
-    assert first["labels"][0]["tense"] == "future"
+    assert first["labels"] == ["summit_announced"]
+    assert first["tenses"] == {"summit_announced": "future"}
     assert first["evidence"]["summit_announced"][0]["where"] == "title"
     assert second == {
         "id": "a2",
         "relevant": False,
         "labels": [],
+        "tenses": {},
         "scores": {},
         "evidence": {"topic": []},
     }
@@ -78,7 +79,7 @@ def test_classify_url(capsys: pytest.CaptureFixture[str]) -> None:
             ["classify", "--rules", str(SHIPPED), "--json", server.url("/story.html")], capsys
         )
     assert code == 0
-    assert [x["type"] for x in json.loads(out)["labels"]] == ["summit_announced"]
+    assert json.loads(out)["labels"] == ["summit_announced"]
 
 
 def test_classify_uses_the_first_watch_of_the_config(

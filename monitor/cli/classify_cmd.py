@@ -21,7 +21,17 @@ from monitor.classify import (
     load_rules,
     read_corpus,
 )
-from monitor.classify.evaluate import EvalReport
+from monitor.classify.crossval import CrossValidation, cross_validate
+from monitor.classify.evaluate import (
+    TENSE_CLASSES,
+    EvalReport,
+    TypeMetrics,
+    read_labelled,
+    score_items,
+    shipped_thresholds,
+)
+from monitor.classify.nearmiss import format_near_misses, near_misses
+from monitor.classify.split import DEFAULT_HOLDOUT_SHARE, PARTS, split_items
 from monitor.cli.common import terminal_safe
 from monitor.config.load import load_config
 from monitor.errors import ConfigError, MonitorError
@@ -44,9 +54,33 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_guard(cmd_classify))
 
     p = sub.add_parser("eval", help="precision/recall of the rules on a labelled corpus")
-    p.add_argument("corpus", help="labelled JSONL (id, title, text, labels, relevant)")
+    p.add_argument("corpus", help="labelled JSONL (id, title, text, labels[, relevant, lang])")
     _rules_option(p)
     p.add_argument("--json", action="store_true", help="the report as one JSON object")
+    p.add_argument(
+        "--split",
+        choices=PARTS,
+        help="only the train or the held-back part (by a hash of each id; "
+        "holdout: aggregate figures only)",
+    )
+    p.add_argument(
+        "--holdout-share",
+        type=float,
+        default=DEFAULT_HOLDOUT_SHARE,
+        metavar="SHARE",
+        help=f"share of the items held back (default {DEFAULT_HOLDOUT_SHARE})",
+    )
+    p.add_argument(
+        "--folds",
+        type=int,
+        metavar="K",
+        help="K-fold cross-validation of the thresholds (K >= 2; aggregate figures)",
+    )
+    p.add_argument(
+        "--show-items",
+        action="store_true",
+        help="per-item diagnostics with --split holdout too",
+    )
     p.set_defaults(func=_guard(cmd_eval))
 
     p = sub.add_parser("rules", help="work with rules files")
@@ -102,11 +136,16 @@ def cmd_classify(args: argparse.Namespace) -> int:
         else:
             print(terminal_safe(f"== {item_id}: {title}"))
             print(terminal_safe(explain(verdict, rules)))
+            misses = format_near_misses(near_misses(rules, title, text, verdict))
+            if misses:
+                print(terminal_safe(misses))
     return EXIT_OK
 
 
-def verdict_json(item_id: str, verdict: Classification) -> dict[str, Any]:
-    """``{"id","relevant","labels","scores","evidence"}`` as `stmon classify --json` prints."""
+def verdict_json(item_id: str | int, verdict: Classification) -> dict[str, Any]:
+    """What `stmon classify --json` prints for one item: ``id`` (as the input gave it),
+    ``relevant``, ``labels`` (the assigned type ids), ``tenses`` (type id -> "future",
+    "past" or null), ``scores`` (below threshold too) and ``evidence``."""
     evidence = {
         label.event_type: [
             {
@@ -127,16 +166,18 @@ def verdict_json(item_id: str, verdict: Classification) -> dict[str, Any]:
     return {
         "id": item_id,
         "relevant": verdict.relevant,
-        "labels": [
-            {"type": x.event_type, "score": x.score, "tense": x.tense} for x in verdict.labels
-        ],
+        "labels": [x.event_type for x in verdict.labels],
+        "tenses": {x.event_type: x.tense for x in verdict.labels},
         "scores": verdict.scores,
         "evidence": evidence,
     }
 
 
-def read_items(source: str) -> Iterator[tuple[str, str, str]]:
-    """(id, title, text) from a URL, a JSONL file, stdin JSON lines, or a plain article."""
+def read_items(source: str) -> Iterator[tuple[str | int, str, str]]:
+    """(id, title, text) from a URL, a JSONL file, stdin JSON lines, or a plain article.
+
+    A JSON line's ``id`` is kept as given when it is a string or a number (the line number
+    without one)."""
     if source.startswith(("http://", "https://")):
         yield _fetch(source)
         return
@@ -154,7 +195,7 @@ def read_items(source: str) -> Iterator[tuple[str, str, str]]:
         yield _article(path.name, body)
 
 
-def _json_lines(body: str, name: str) -> Iterator[tuple[str, str, str]]:
+def _json_lines(body: str, name: str) -> Iterator[tuple[str | int, str, str]]:
     for number, line in enumerate(body.splitlines(), start=1):
         if not line.strip():
             continue
@@ -164,7 +205,10 @@ def _json_lines(body: str, name: str) -> Iterator[tuple[str, str, str]]:
                 raise ValueError("not an object")
         except ValueError as exc:
             raise ConfigError(f"not a JSON object: {exc}", file=name, line=number) from None
-        yield str(row.get("id", number)), str(row.get("title", "")), str(row.get("text", ""))
+        item_id = row.get("id", number)
+        if isinstance(item_id, bool) or not isinstance(item_id, str | int):
+            item_id = str(item_id)
+        yield item_id, str(row.get("title", "")), str(row.get("text", ""))
 
 
 def _article(name: str, body: str) -> tuple[str, str, str]:
@@ -188,16 +232,80 @@ def _fetch(url: str) -> tuple[str, str, str]:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    share = args.holdout_share
+    if not 0.0 < share < 1.0:
+        raise ConfigError(f"--holdout-share must lie between 0 and 1, not {share:g}")
+    if args.folds is not None and args.folds < 2:
+        raise ConfigError(f"--folds needs at least 2 folds, not {args.folds}")
+    if args.show_items and args.folds is not None:
+        raise ConfigError("--show-items does not apply to --folds (it reports aggregates only)")
     rules = load_rules(rules_path(args, args.rules))
-    report = evaluate(rules, read_corpus(args.corpus))
+    corpus = read_labelled(args.corpus)
+    items = split_items(corpus, args.split, share) if args.split else corpus
+    split = None
+    if args.split:
+        split = {"part": args.split, "holdout_share": share, "items": len(items), "of": len(corpus)}
+    if args.folds is not None:
+        if len(items) < args.folds:
+            raise ConfigError(
+                f"--folds {args.folds} needs at least {args.folds} items", file=args.corpus
+            )
+        cv = cross_validate(score_items(rules, items), shipped_thresholds(rules), args.folds)
+        if args.json:
+            print(
+                json.dumps(
+                    {**({"split": split} if split else {}), **cv.as_dict()}, ensure_ascii=False
+                )
+            )
+        else:
+            print(_split_line(split) + format_crossval(cv))
+        return EXIT_OK
+    report = evaluate(rules, items)
+    show_items = args.split != "holdout" or args.show_items
     if args.json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        data = report.as_dict(items=show_items)
+        print(json.dumps({**({"split": split} if split else {}), **data}, ensure_ascii=False))
     else:
-        print(format_report(report, rules))
+        text = format_report(report, rules, items=show_items)
+        if not show_items and report.misses:
+            text += (
+                f"\n({len(report.misses)} misclassified held-back items not shown; "
+                "--show-items shows them)"
+            )
+        print(_split_line(split) + text)
     return EXIT_OK
 
 
-def format_report(report: EvalReport, rules: RuleSet) -> str:
+def _split_line(split: dict[str, Any] | None) -> str:
+    if split is None:
+        return ""
+    return (
+        f"split: {split['part']} ({split['items']} of {split['of']} items; "
+        f"holdout share {split['holdout_share']:g}, by id hash)\n"
+    )
+
+
+def format_report(report: EvalReport, rules: RuleSet, items: bool = True) -> str:
+    """The text of `stmon eval`: figures, then (``items``) each misclassified item."""
+    lines = [format_figures(report)]
+    if not items:
+        return lines[0]
+    for miss in report.misses:
+        lines.append(f"\n{miss.item.id}: {miss.item.title}")
+        lines.append(
+            f"  expected: {', '.join(sorted(miss.item.labels)) or '(not relevant)'}; "
+            f"missing: {', '.join(miss.missing) or '-'}; extra: {', '.join(miss.extra) or '-'}"
+        )
+        lines.extend("  " + line for line in explain(miss.verdict, rules).splitlines())
+        if miss.missing:
+            near = near_misses(rules, miss.item.title, miss.item.text, miss.verdict)
+            text = format_near_misses([n for n in near if n.event_type in miss.missing])
+            lines.extend("  " + line for line in text.splitlines())
+    return "\n".join(lines)
+
+
+def format_figures(report: EvalReport) -> str:
+    """Per-type and averaged P/R/F1, relevance, per-language figures, the tense matrix."""
     lines = [f"{'type':<22}{'precision':>10}{'recall':>8}{'f1':>7}{'support':>9}"]
     for name, m in report.per_type.items():
         lines.append(f"{name:<22}{m.precision:>10.2f}{m.recall:>8.2f}{m.f1:>7.2f}{m.support:>9}")
@@ -208,13 +316,83 @@ def format_report(report: EvalReport, rules: RuleSet) -> str:
         f"{report.macro_f1:>7.2f}"
     )
     lines.append(f"relevance accuracy: {report.relevance_accuracy:.1%} ({report.items} items)")
-    for miss in report.misses:
-        lines.append(f"\n{miss.item.id}: {miss.item.title}")
+    lines.append("")
+    lines.extend(format_languages(report))
+    lines.append("")
+    lines.extend(format_tense(report))
+    return "\n".join(lines)
+
+
+def format_languages(report: EvalReport) -> list[str]:
+    lines = [
+        f"{'language':<10}{'items':>6}{'relevance':>11}{'precision':>11}{'recall':>8}{'f1':>7}"
+    ]
+    for lang, s in sorted(report.per_lang.items()):
+        m = s.micro
         lines.append(
-            f"  expected: {', '.join(sorted(miss.item.labels)) or '(not relevant)'}; "
-            f"missing: {', '.join(miss.missing) or '-'}; extra: {', '.join(miss.extra) or '-'}"
+            f"{lang:<10}{s.items:>6}{s.relevance_accuracy:>11.1%}{m.precision:>11.2f}"
+            f"{m.recall:>8.2f}{m.f1:>7.2f}"
         )
-        lines.extend("  " + line for line in explain(miss.verdict, rules).splitlines())
+    return lines
+
+
+def format_tense(report: EvalReport) -> list[str]:
+    """The summit_announced / summit_held confusion matrix, expected by predicted."""
+    matrix = report.tense_matrix()
+    lines = [
+        "summit tense (summit_announced / summit_held), expected (rows) by predicted:",
+        f"{'':<12}" + "".join(f"{c:>11}" for c in TENSE_CLASSES),
+    ]
+    for expected in TENSE_CLASSES:
+        row = matrix[expected]
+        lines.append(f"{expected:<12}" + "".join(f"{row[c]:>11}" for c in TENSE_CLASSES))
+    return lines
+
+
+def format_crossval(cv: CrossValidation) -> str:
+    """The text of `stmon eval --folds K`."""
+    sizes = [f.items for f in cv.folds]
+    pooled, shipped = cv.pooled, cv.shipped
+    size = f"{min(sizes)}" if min(sizes) == max(sizes) else f"{min(sizes)}-{max(sizes)}"
+    lines = [
+        f"{cv.k}-fold cross-validation: {pooled.items} items, folds of {size} (by id hash).",
+        f"Per fold, each type's threshold is fitted (best F1) on the other {cv.k - 1} folds",
+        "and the held-out fold is scored with it. Only thresholds are refitted: the term",
+        "lists were written with the whole corpus in view (see docs/rules.md).",
+        "",
+        f"{'':<22}{'held-out (fitted)':>20}{'shipped thresholds':>21}",
+    ]
+
+    def prf(m: TypeMetrics) -> str:
+        return f"{m.precision:.2f} / {m.recall:.2f} / {m.f1:.2f}"
+
+    lo_f, hi_f = cv.spread("fitted")
+    lo_s, hi_s = cv.spread("shipped")
+    lines += [
+        f"{'micro P / R / F1':<22}{prf(pooled.micro):>20}{prf(shipped.micro):>21}",
+        f"{'macro F1':<22}{pooled.macro_f1:>20.2f}{shipped.macro_f1:>21.2f}",
+        f"{'relevance accuracy':<22}{pooled.relevance_accuracy:>20.1%}"
+        f"{shipped.relevance_accuracy:>21.1%}",
+        f"{'per-fold micro F1':<22}{f'{lo_f:.2f}-{hi_f:.2f}':>20}{f'{lo_s:.2f}-{hi_s:.2f}':>21}",
+        "",
+        f"{'type':<22}{'support':>8}{'f1 held-out':>13}{'f1 shipped':>12}"
+        f"{'threshold':>11}{'fitted':>13}",
+    ]
+    for name, m in pooled.per_type.items():
+        base = shipped.per_type.get(name, TypeMetrics())
+        if name in cv.shipped_thresholds:
+            lo, hi = cv.threshold_range(name)
+            fitted = f"{lo:.2f}" if lo == hi else f"{lo:.2f}-{hi:.2f}"
+            shipped_th = f"{cv.shipped_thresholds[name]:.2f}"
+        else:
+            fitted = shipped_th = "-"
+        lines.append(
+            f"{name:<22}{m.support:>8}{m.f1:>13.2f}{base.f1:>12.2f}{shipped_th:>11}{fitted:>13}"
+        )
+    lines += ["", "held-out predictions (fitted thresholds):"]
+    lines += format_languages(pooled)
+    lines.append("")
+    lines += format_tense(pooled)
     return "\n".join(lines)
 
 

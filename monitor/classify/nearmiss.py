@@ -1,0 +1,240 @@
+"""Near misses: why a type that nearly matched an item was not assigned.
+
+For every type that was not assigned but either scored above 0 (below its threshold) or
+had a clue that matched before a filter removed it, :func:`near_misses` says what each
+clue did: matched (and what it added), or why not: a term group absent, or not within
+reach of the clue's first group (``near``); matches only outside the clue's ``in``;
+every match in a sentence with a ``none`` term; too few sentences (``min_sentences``);
+every match cued with the other tense. It also says when the whole type was blocked: an
+``all`` group of the type missing, a type ``none`` term present, or the tense balance.
+
+This is an explanation only: it re-reads the item with the reference matching functions
+(match.py, doc.py) and never changes a verdict. Its scores are the classifier's (tests
+compare them on the labelled corpora).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from monitor.classify.doc import Doc, Hit
+from monitor.classify.match import clue_hits, gate, vetoed
+from monitor.model import Classification
+
+if TYPE_CHECKING:
+    from monitor.classify.rules import CompiledClue, CompiledType, RuleSet
+
+SHOWN_TERMS = 3  # terms of a group named in an explanation
+
+
+@dataclass(frozen=True, slots=True)
+class ClueCheck:
+    """What one clue of a type did on the item."""
+
+    rule: str  # "type.clue name"
+    kind: str  # terms | all | near | regex
+    gain: float  # what it added to the score (0 when it did not count)
+    term: str = ""  # the matched term(s), when it counted
+    where: str = ""  # title | body, when it counted
+    reason: str = ""  # why it did not count ("" when it did)
+    close: bool = False  # it matched before a filter (in, none, min_sentences, tense) removed it
+    absent: bool = False  # not one term of any of its groups is in the item (or regex: no match)
+
+    @property
+    def matched(self) -> bool:
+        return not self.reason
+
+
+@dataclass(frozen=True, slots=True)
+class NearMiss:
+    """A type that was not assigned, with what each of its clues did."""
+
+    event_type: str
+    threshold: float
+    score: float | None  # the classifier's score; None when the type was not scored
+    clue_score: float  # the capped sum of the clues that counted
+    blocked: str  # why the type scored nothing although clues counted ("" when not)
+    clues: tuple[ClueCheck, ...]
+
+
+def near_misses(
+    rules: RuleSet, title: str, text: str, verdict: Classification | None = None
+) -> list[NearMiss]:
+    """The near misses of one item (none when the topic gate fails), in rule order."""
+    doc = Doc(rules, title, text)
+    passed, _ = gate(doc, rules.topic)
+    if not passed:
+        return []
+    assigned = set(verdict.types) if verdict is not None else set()
+    scores = verdict.scores if verdict is not None else {}
+    keep: list[CompiledClue] = []  # variants stay alive: doc caches clue hits by id()
+    out: list[NearMiss] = []
+    for ctype in rules.types:
+        if ctype.id in assigned:
+            continue
+        miss = _check_type(doc, ctype, keep)
+        if verdict is None and miss.score is not None and miss.score >= ctype.threshold:
+            continue
+        if verdict is not None:
+            miss = replace(miss, score=scores.get(ctype.id))
+        if miss.clue_score > 0 or any(c.close for c in miss.clues):
+            out.append(miss)
+    return out
+
+
+def _check_type(doc: Doc, ctype: CompiledType, keep: list[CompiledClue]) -> NearMiss:
+    weights = {"future": 0.0, "past": 0.0}
+    checks = [_check_clue(doc, ctype, clue, weights, keep) for clue in ctype.clues]
+    total = round(min(1.0, sum(c.gain for c in checks)), 3)
+    blocked = ""
+    missing = [i for i, g in enumerate(ctype.require) if doc.found.isdisjoint(g)]
+    veto = vetoed(doc, ctype.none)
+    if missing:
+        i = missing[0]
+        blocked = f"no term of its `all` group {i + 1} ({_terms(doc, ctype.require[i])})"
+    elif veto is not None:
+        blocked = f"vetoed by '{veto[1]}' in the {doc.where(veto[0])} (the type's `none`)"
+    elif total > 0 and not _tense_allows(ctype.tense, weights):
+        need = "outweigh" if ctype.tense == "future" else "weigh at least as much as"
+        want, other = ("future", "past") if ctype.tense == "future" else ("past", "future")
+        blocked = (
+            f"its {want}-cued matches ({weights[want]:.2f}) must {need} "
+            f"its {other}-cued ones ({weights[other]:.2f})"
+        )
+    scored = total > 0 and not blocked
+    return NearMiss(
+        ctype.id, ctype.threshold, total if scored else None, total, blocked, tuple(checks)
+    )
+
+
+def _tense_allows(tense: str | None, weights: dict[str, float]) -> bool:
+    if tense == "future":
+        return weights["future"] > weights["past"]
+    if tense == "past":
+        return weights["past"] >= weights["future"]
+    return True
+
+
+def _check_clue(
+    doc: Doc,
+    ctype: CompiledType,
+    clue: CompiledClue,
+    weights: dict[str, float],
+    keep: list[CompiledClue],
+) -> ClueCheck:
+    rule, kind = f"{ctype.id}.{clue.name}", clue.kind
+    anywhere = replace(clue, none=frozenset(), min_sentences=1, where="any")
+    placed = replace(clue, none=frozenset(), min_sentences=1)
+    unvetoed = replace(clue, min_sentences=1)
+    keep += (anywhere, placed, unvetoed)
+    if not clue_hits(doc, anywhere):
+        absent = clue.kind == "regex" or all(doc.found.isdisjoint(g) for g in clue.groups)
+        return ClueCheck(rule, kind, 0.0, reason=_absent(doc, clue), absent=absent)
+    found = clue_hits(doc, placed)
+    if not found:
+        other = "body" if clue.where == "title" else "title"
+        return ClueCheck(rule, kind, 0.0, reason=f"matches only in the {other}", close=True)
+    if not clue_hits(doc, unvetoed):
+        term = _veto_term(doc, clue, found[0][0])
+        return ClueCheck(
+            rule,
+            kind,
+            0.0,
+            reason=f"every match shares a sentence with '{term}' (its `none`)",
+            close=True,
+        )
+    hits = clue_hits(doc, clue)
+    if not hits:
+        n = len({doc.sentence(p) for p, _ in found})
+        reason = f"matches in {n} sentence{'s' * (n != 1)}; needs {clue.min_sentences}"
+        return ClueCheck(rule, kind, 0.0, reason=reason, close=True)
+    if ctype.tense is not None:
+        marked = [(h, doc.tense_at(h[0])) for h in hits]
+        for _, tense in marked:
+            if tense is not None:
+                weights[tense] += clue.weight / len(marked)
+        hits = [h for h, tense in marked if tense in (None, ctype.tense)]
+        if not hits:
+            other = "past" if ctype.tense == "future" else "future"
+            n = len(marked)
+            reason = f"{'its match is' if n == 1 else f'all {n} matches are'} {other}-cued"
+            return ClueCheck(rule, kind, 0.0, reason=reason, close=True)
+    best = _best(doc, hits)
+    gain = clue.weight * (doc.rules.title_weight if best[0] < doc.title_end else 1.0)
+    return ClueCheck(rule, kind, gain, term=best[1], where=doc.where(best[0]))
+
+
+def _best(doc: Doc, hits: list[Hit]) -> Hit:
+    return next((h for h in hits if h[0] < doc.title_end), hits[0])
+
+
+def _absent(doc: Doc, clue: CompiledClue) -> str:
+    """Why a clue does not match anywhere in the item."""
+    if clue.kind == "regex":
+        return "its pattern does not match"
+    missing = [i for i, g in enumerate(clue.groups) if doc.found.isdisjoint(g)]
+    if clue.kind == "terms":
+        return "none of its terms appear"
+    if missing:
+        return "; ".join(
+            f"no term of group {i + 1} ({_terms(doc, clue.groups[i])})" for i in missing
+        )
+    # near: every group is present, but never all of them close to one first-group match
+    count, unit = clue.within
+    best: tuple[int, Hit, list[int]] | None = None
+    for hit in doc.hits_in(clue.groups[0], "any"):
+        far = [
+            i
+            for i, g in enumerate(clue.groups[1:], start=1)
+            if doc.nearest(g, hit[0], clue.within) is None
+        ]
+        if best is None or len(far) < best[0]:
+            best = (len(far), hit, far)
+    assert best is not None
+    _, (pos, term), far = best
+    groups = ", ".join(f"group {i + 1} ({_terms(doc, clue.groups[i])})" for i in far)
+    return f"'{term}' ({doc.where(pos)}) has no term of {groups} within {count} {unit}"
+
+
+def _veto_term(doc: Doc, clue: CompiledClue, pos: int) -> str:
+    sentence = doc.sentence(pos)
+    for p, term in doc.hits_in(clue.none, "any"):
+        if doc.sentence(p) == sentence:
+            return term
+    return doc.hits_in(clue.none, "any")[0][1]
+
+
+def _terms(doc: Doc, group: frozenset[int]) -> str:
+    text = doc.rules.term_text
+    names = [text[t] for t in sorted(group)]
+    more = ", …" if len(names) > SHOWN_TERMS else ""
+    return ", ".join(names[:SHOWN_TERMS]) + more
+
+
+def format_near_misses(misses: list[NearMiss]) -> str:
+    """Text for `stmon classify`: each near miss, its clues that counted and those that did not."""
+    if not misses:
+        return ""
+    lines = ["near misses:"]
+    for miss in misses:
+        if miss.score is not None:
+            head = f"{miss.event_type} {miss.score:.2f}, below its threshold {miss.threshold:.2f}"
+        elif miss.blocked:
+            head = (
+                f"{miss.event_type} not scored (its clues would give {miss.clue_score:.2f}; "
+                f"threshold {miss.threshold:.2f}): {miss.blocked}"
+            )
+        else:
+            head = f"{miss.event_type} not scored (threshold {miss.threshold:.2f})"
+        lines.append("  " + head)
+        for check in miss.clues:
+            if check.matched:
+                lines.append(f"    + {check.rule} +{check.gain:.2f} {check.where}: '{check.term}'")
+        for check in miss.clues:
+            if not check.matched and not check.absent:
+                lines.append(f"    - {check.rule} ({check.kind}): {check.reason}")
+        absent = [c.rule.split(".", 1)[1] for c in miss.clues if c.absent]
+        if absent:
+            lines.append(f"    - not in the text at all: {', '.join(absent)}")
+    return "\n".join(lines)

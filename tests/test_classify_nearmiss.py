@@ -1,0 +1,193 @@
+"""Near-miss explanations: why a type that nearly matched was not assigned."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.classify import RuleSet, load_rules, parse_rules
+from monitor.classify.evaluate import read_labelled
+from monitor.classify.nearmiss import NearMiss, format_near_misses, near_misses
+from tests.support.classify_rules import rules_text
+from tests.support.eval_corpus import run, write
+
+TYPES = """
+  sure:
+    any: [{name: cities, terms: [Seoul], in: title}]
+  t_terms:
+    any:
+      - {name: word, terms: [summit], weight: 0.3}
+      - {name: absent, terms: [zebra]}
+  t_all:
+    any:
+      - {name: both, all: [[summit], [zebra]]}
+      - {name: word, terms: [summit], weight: 0.1}
+  t_near:
+    any:
+      - {name: close, near: [[summit], [treaty]], within: 3 words}
+      - {name: word, terms: [treaty], weight: 0.1}
+  t_none:
+    any: [{name: vetoed, terms: [summit], none: [phone]}]
+  t_where:
+    any: [{name: in title, terms: [treaty], in: title}]
+  t_sentences:
+    any: [{name: repeated, terms: [summit], min_sentences: 3}]
+  t_future:
+    tense: future
+    any: [{name: summit, terms: [summit]}]
+  t_balance:
+    tense: future
+    any: [{name: treaty, terms: [treaty], weight: 0.3}]
+  t_required:
+    all: [[zebra]]
+    any: [{name: word, terms: [summit], weight: 0.9}]
+  t_vetoed:
+    none: [phone]
+    any: [{name: word, terms: [summit], weight: 0.9}]
+  t_far:
+    any: [{name: nothing, terms: [zebra]}]
+"""
+TENSE = """
+tense:
+  within: 6 words
+  future: [will]
+  past: [held]
+"""
+TITLE = "Seoul, Tokyo news"
+TEXT = (
+    "Lee and Ishiba held a summit by phone. Much later, and far away from it in this long "
+    "sentence, a treaty was signed in Tokyo and Seoul."
+)
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleSet:
+    return parse_rules(rules_text(TYPES, TENSE))
+
+
+@pytest.fixture(scope="module")
+def misses(rules: RuleSet) -> dict[str, NearMiss]:
+    verdict = rules.classify(TITLE, TEXT)
+    assert verdict.types == ("sure",)
+    return {m.event_type: m for m in near_misses(rules, TITLE, TEXT, verdict)}
+
+
+def reasons(miss: NearMiss) -> dict[str, str]:
+    return {c.rule.split(".", 1)[1]: c.reason for c in miss.clues}
+
+
+def test_which_types_are_near_misses(misses: dict[str, NearMiss]) -> None:
+    # assigned (sure) and untouched (t_far: nothing of it in the text) types are not listed
+    assert list(misses) == [
+        "t_terms", "t_all", "t_near", "t_none", "t_where", "t_sentences", "t_future",
+        "t_balance", "t_required", "t_vetoed",
+    ]  # fmt: skip
+
+
+def test_a_score_below_the_threshold(misses: dict[str, NearMiss]) -> None:
+    miss = misses["t_terms"]
+    assert (miss.score, miss.threshold, miss.blocked) == (0.3, 0.5, "")
+    matched = [c for c in miss.clues if c.matched]
+    assert [(c.rule, c.gain, c.term, c.where) for c in matched] == [
+        ("t_terms.word", 0.3, "summit", "body")
+    ]
+    assert reasons(miss)["absent"] == "none of its terms appear"
+
+
+def test_clue_reasons(misses: dict[str, NearMiss]) -> None:
+    assert reasons(misses["t_all"])["both"] == "no term of group 2 (zebra)"
+    assert reasons(misses["t_near"])["close"] == (
+        "'summit' (body) has no term of group 2 (treaty) within 3 words"
+    )
+    assert reasons(misses["t_none"])["vetoed"] == (
+        "every match shares a sentence with 'phone' (its `none`)"
+    )
+    assert reasons(misses["t_where"])["in title"] == "matches only in the body"
+    assert reasons(misses["t_sentences"])["repeated"] == "matches in 1 sentence; needs 3"
+    assert reasons(misses["t_future"])["summit"] == "its match is past-cued"
+    for name in ("t_none", "t_where", "t_sentences", "t_future"):
+        assert misses[name].score is None and misses[name].clues[0].close
+
+
+def test_blocked_types(misses: dict[str, NearMiss]) -> None:
+    required, vetoed, balance = misses["t_required"], misses["t_vetoed"], misses["t_balance"]
+    assert (required.score, required.clue_score) == (None, 0.9)
+    assert required.blocked == "no term of its `all` group 1 (zebra)"
+    assert vetoed.blocked == "vetoed by 'phone' in the body (the type's `none`)"
+    assert balance.blocked == (
+        "its future-cued matches (0.00) must outweigh its past-cued ones (0.00)"
+    )
+
+
+def test_near_miss_text(misses: dict[str, NearMiss]) -> None:
+    text = format_near_misses(list(misses.values()))
+    lines = text.splitlines()
+    assert lines[0] == "near misses:"
+    at = lines.index("  t_terms 0.30, below its threshold 0.50")
+    assert lines[at + 1] == "    + t_terms.word +0.30 body: 'summit'"
+    assert lines[at + 2] == "    - not in the text at all: absent"
+    assert (
+        "    - t_near.close (near): 'summit' (body) has no term of group 2 (treaty) within 3 words"
+    ) in lines
+    assert (
+        "  t_required not scored (its clues would give 0.90; threshold 0.50): "
+        "no term of its `all` group 1 (zebra)"
+    ) in lines
+    assert "  t_none not scored (threshold 0.50)" in lines
+    assert format_near_misses([]) == ""
+
+
+def test_no_near_misses_when_the_gate_fails(rules: RuleSet) -> None:
+    assert near_misses(rules, "Weather", "A summit, a treaty.") == []
+
+
+def test_without_a_verdict_the_same_near_misses(
+    rules: RuleSet, misses: dict[str, NearMiss]
+) -> None:
+    assert {m.event_type: m for m in near_misses(rules, TITLE, TEXT)} == misses
+
+
+def _corpus_items(shared_dir: Path, name: str) -> list[tuple[str, str]]:
+    path = shared_dir / "corpus" / name
+    if not path.is_file():
+        pytest.skip(f"labelled corpus not found at {path} (set STMON_SHARED)")
+    return [(i.title, i.text) for i in read_labelled(path)]
+
+
+@pytest.mark.parametrize("name", ["dev-articles.jsonl", "seed-articles.jsonl"])
+def test_near_miss_scores_are_the_classifiers(shared_dir: Path, name: str) -> None:
+    rules = load_rules(Path(__file__).resolve().parents[1] / "config/rules/seoul-tokyo.yaml")
+    listed = 0
+    for title, text in _corpus_items(shared_dir, name):
+        verdict = rules.classify(title, text)
+        found = {m.event_type: m for m in near_misses(rules, title, text)}
+        assert not set(found) & set(verdict.types)
+        for event_type, score in verdict.scores.items():
+            if event_type not in verdict.types:
+                assert found[event_type].score == score, (title, event_type)
+        for event_type, miss in found.items():
+            assert miss.score == verdict.scores.get(event_type), (title, event_type)
+            assert (miss.score is None) == (miss.clue_score == 0 or bool(miss.blocked))
+        listed += len(found)
+    assert listed > 0
+
+
+def test_classify_prints_near_misses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules, corpus = write(tmp_path)
+    code = run(["classify", "--rules", str(rules), str(corpus)])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    block = out.split("== s20: ")[1].split("== ")[0]
+    assert "below threshold: summit_held 0.40" in block
+    assert "near misses:\n" in block
+    assert (
+        "  summit_held 0.40, below its threshold 0.50\n    + summit_held.visit +0.40 title: 'visit'"
+        in block
+    )
+    assert "    - summit_held.leaders meet (near): no term of group 1 (summit, 정상회담)" in block
+    # --json is unchanged by the explanations
+    run(["classify", "--rules", str(rules), "--json", str(corpus)])
+    out, _ = capsys.readouterr()
+    assert all("near" not in json.loads(line) for line in out.splitlines())
