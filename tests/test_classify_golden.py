@@ -1,8 +1,8 @@
 """The shipped rules give exactly the recorded verdicts on a varied golden set.
 
-tests/data/classify/make_golden.py wrote the items (seed corpus plus generated English,
-Korean, Japanese and mixed articles) and their verdicts; any change to matching or
-scoring that alters a label, a score or a piece of evidence fails here.
+tests/data/classify/make_golden.py wrote the items (generated English, Korean, Japanese
+and mixed articles; no outside text) and their verdicts; any change to matching or scoring
+that alters a label, a score or a piece of evidence fails here.
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
     .venv/bin/python tests/data/classify/make_golden.py [--items N] [--verdicts-only]
 
-``golden-items.jsonl`` holds the seed corpus plus generated English, Korean, Japanese
-and mixed articles built from the rules' own terms and filler, with the awkward cases
-(title hits, plurals and word boundaries, hyphens, full-width letters, upper case, emoji,
-characters whose lower case changes length, line breaks, tense cues in other sentences).
+``golden-items.jsonl`` holds generated English, Korean, Japanese and mixed articles built
+from the rules' own terms and filler, with the awkward cases (title hits, plurals and word
+boundaries, hyphens, full-width letters, upper case, emoji, characters whose lower case
+changes length, line breaks, tense cues in other sentences). It holds no outside text:
+the corpora in ../shared are news of others, read at test time and never copied here.
 ``golden-verdicts.jsonl`` holds the full verdict for each item (tests/test_classify_golden.py
 compares it). Regenerate the verdicts only after a deliberate change of rules or semantics.
 """
@@ -22,7 +23,6 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 RULES = ROOT / "config" / "rules" / "seoul-tokyo.yaml"
-SEED = ROOT.parent / "shared" / "corpus" / "seed-articles.jsonl"
 ITEMS = HERE / "golden-items.jsonl"
 VERDICTS = HERE / "golden-verdicts.jsonl"
 
@@ -117,8 +117,7 @@ def generate(count: int) -> list[dict[str, Any]]:
     for term in rules.term_text:
         terms[script_of(term)].append(term.rstrip("*"))
     rng = random.Random(20250823)
-    rows = [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines() if line]
-    items = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in rows]
+    items: list[dict[str, Any]] = []
     for i in range(count):
         lang = ("en", "ko", "ja", "mix")[i % 4]
         title = article(rng, terms, lang, rng.choice([20, 40, 80]))
