@@ -2,7 +2,10 @@
 
 It starts, all on 127.0.0.1: a feed server whose feeds (Korea Herald, Yomiuri, Asahi,
 Jiji, Mainichi, Japan Today, and an aggregator that reprints the Korea Herald) are built
-from real articles in demo/articles.jsonl, a local SMTP server and a webhook receiver.
+from the real articles of the seed corpus, a local SMTP server and a webhook receiver.
+The articles are news of others and are not part of the project: they are read from
+``$STMON_SHARED/corpus/seed-articles.jsonl`` (default ``../shared`` beside the repository);
+without that file the demo says where it looked and exits with status 2.
 Then it runs `stmon run` with a demo config and releases the articles one by one over a
 minute, as if they were being published live, printing each alert as it arrives, and
 finally a summary: articles, stored items, events, and alerts (one per event, not one
@@ -39,6 +42,9 @@ from monitor.alert.channels import verify_signature
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+SHARED = Path(os.environ.get("STMON_SHARED") or REPO.parent / "shared")
+ARTICLES = SHARED / "corpus" / "seed-articles.jsonl"
+NO_ARTICLES = 2  # exit status when the articles are not there
 SECRET = "demo-secret"
 AGGREGATOR = "newswire"
 
@@ -227,15 +233,25 @@ def summary(db: Path) -> dict[str, Any]:
         engine.dispose()
 
 
+def read_articles(path: Path) -> list[Article]:
+    """The corpus rows in file order, with the fields the feeds show."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [Article(r["id"], r["title"], r["text"], r["source"]) for r in rows]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=float, default=60, help="seconds to release all")
     parser.add_argument("--interval", type=int, default=10, help="feed poll interval (s)")
     args = parser.parse_args()
-    articles = [
-        Article(**{k: v for k, v in json.loads(line).items() if k != "lang"})
-        for line in (HERE / "articles.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
+    if not ARTICLES.is_file():
+        print(
+            f"demo: no articles: {ARTICLES} is missing (the seed corpus of the shared folder;"
+            " set STMON_SHARED to the folder that holds corpus/seed-articles.jsonl)",
+            file=sys.stderr,
+        )
+        return NO_ARTICLES
+    articles = read_articles(ARTICLES)
     newsroom, received = Newsroom(articles), Received()
     feeds, hook = feed_server(newsroom), webhook_sink(received)
     smtp_port = free_port()

@@ -36,7 +36,11 @@ def shared_dir() -> Path:
 def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see the developer's own stmon settings."""
     for name in list(os.environ):
-        if name.startswith("STMON_") and name not in ("STMON_SHARED", "STMON_TEST_POSTGRES_URL"):
+        if name.startswith("STMON_") and name not in (
+            "STMON_SHARED",
+            "STMON_REQUIRE_SHARED",
+            "STMON_TEST_POSTGRES_URL",
+        ):
             monkeypatch.delenv(name)
 
 

@@ -1,8 +1,10 @@
 """The shipped rules give exactly the recorded verdicts on a varied golden set.
 
-tests/data/classify/make_golden.py wrote the items (seed corpus plus generated English,
-Korean, Japanese and mixed articles) and their verdicts; any change to matching or
-scoring that alters a label, a score or a piece of evidence fails here.
+tests/data/classify/make_golden.py wrote the items (generated English, Korean, Japanese
+and mixed articles; no outside text) and their verdicts; any change to matching or scoring
+that alters a label, a score or a piece of evidence fails here. The same holds on the
+labelled corpora of the shared folder: their articles are read from there at test time and
+compared with golden-corpus-verdicts.jsonl, which holds verdicts but none of their text.
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ from monitor.classify import RuleSet, load_rules
 from monitor.classify.regexes import leading_literals, regex_hits
 from monitor.classify.terms import scan
 from monitor.classify.text import _WORD, SENTENCE_BREAK, normalize, word_starts
+from tests.support.shared import shared_dir
 
 DATA = Path(__file__).resolve().parent / "data" / "classify"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
+CORPORA = ("seed-articles.jsonl", "dev-articles.jsonl")
+EVIDENCE_KEYS = {"rule", "term", "where", "weight"}  # no snippet: the corpora's text stays out
 
 
 def _lines(name: str) -> list[dict[str, Any]]:
@@ -66,6 +71,40 @@ def test_verdicts_match_the_golden_file(rules: RuleSet) -> None:
         if not same(got, expected[item["id"]]):
             changed.append(item["id"])
     assert changed == []
+
+
+def _evidence(verdict: dict[str, Any]) -> list[dict[str, Any]]:
+    labels = verdict["labels"]
+    return [*verdict["gate_evidence"], *(e for label in labels for e in label["evidence"])]
+
+
+def test_corpus_verdicts_hold_no_text_of_the_corpora() -> None:
+    verdicts = _lines("golden-corpus-verdicts.jsonl")
+    assert len(verdicts) == 18 + 180
+    assert set(verdicts[0]) == {"id", "relevant", "labels", "scores", "gate_evidence"}
+    evidence = [e for v in verdicts for e in _evidence(v)]
+    assert len(evidence) > 400
+    assert all(set(e) == EVIDENCE_KEYS for e in evidence)
+
+
+def test_verdicts_on_the_shared_corpora_match_the_golden_file(rules: RuleSet) -> None:
+    rows = [
+        json.loads(line)
+        for name in CORPORA
+        for line in (shared_dir() / "corpus" / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    expected = {v.pop("id"): v for v in _lines("golden-corpus-verdicts.jsonl")}
+    assert [r["id"] for r in rows] == list(expected)
+    changed = []
+    for row in rows:
+        got = json.loads(json.dumps(dataclasses.asdict(rules.classify(row["title"], row["text"]))))
+        for evidence in _evidence(got):
+            assert evidence.pop("snippet") is not None
+        if not same(got, expected[row["id"]]):
+            changed.append(row["id"])
+    assert changed == []
+    assert sum(v["relevant"] for v in expected.values()) > 100
 
 
 def test_comparison_sees_a_changed_score() -> None:

@@ -3,7 +3,6 @@ alert was delivered; after a restart the alert arrives, once."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -21,15 +20,21 @@ from tests.support.wait import wait_for
 from tests.support.webhook import WebhookReceiver
 
 REPO = Path(__file__).resolve().parents[1]
-SEED = json.loads((REPO / "demo" / "articles.jsonl").read_text(encoding="utf-8").splitlines()[0])
+TITLE = "Lee to visit Tokyo for summit with Ishiba next week"  # a summit announcement
+TEXT = (
+    "President Lee Jae Myung will visit Tokyo next Saturday to hold a summit with Japanese Prime "
+    "Minister Shigeru Ishiba, the presidential office in Seoul announced on Wednesday. The two "
+    "leaders plan to discuss regular reciprocal visits, supply chains and closer cooperation on "
+    "North Korea, officials said. A working dinner will follow the talks."
+)
 
 
 def feed() -> str:
     return (
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
-        f"<item><title>{escape(SEED['title'])}</title><link>https://e.test/1</link>"
+        f"<item><title>{escape(TITLE)}</title><link>https://e.test/1</link>"
         f'<guid isPermaLink="false">s1</guid><pubDate>{format_datetime(datetime.now(UTC))}'
-        f"</pubDate><description>{escape(SEED['text'])}</description></item></channel></rss>"
+        f"</pubDate><description>{escape(TEXT)}</description></item></channel></rss>"
     )
 
 

@@ -19,26 +19,25 @@ from monitor.store.tables import Story, StoryBand
 from tests.support.novelty_data import T0, ensure_feed, make_item, page_articles
 
 ARTICLE = (
-    "Prime Minister nominee Kim Min-seok on Monday expressed his hope for deepening relations "
-    "between South Korea and Japan during a meeting with a high-ranking Japanese official. He "
-    "made the remarks while meeting in Seoul with Akihisa Nagashima, special adviser to Japanese "
-    "Prime Minister Shigeru Ishiba, emphasizing that Japan is a key cooperation partner. The two "
-    "officials exchanged views on the future direction of bilateral cooperation and ways to "
-    "strengthen it."
+    "Trade envoy Han Seo-yeon on Monday called for closer economic ties between South Korea "
+    "and Japan after talks in Seoul with a senior Japanese trade official. Speaking after her "
+    "meeting with Kenji Morita, deputy minister for economic affairs, the envoy said the two "
+    "economies depend on each other for parts, materials and skilled workers. The two officials "
+    "set up a working group on supply chains and agreed to meet again before the end of the year."
 )
 OTHER = (
-    "Japan, the United States and South Korea conducted a joint aerial drill on Wednesday "
-    "involving a US strategic bomber, the Joint Staff said, in a show of force against North "
-    "Korea as Pyongyang continues its missile launches and deepens ties with Russia. Fighter "
-    "jets from the three countries flew over waters south of the Korean Peninsula."
+    "Destroyers from three navies carried out a missile-tracking exercise in international "
+    "waters on Wednesday, the defence ministries announced. The ships practised sharing radar "
+    "data in real time while a target was launched from a barge, and officials described the "
+    "drill as routine training planned months in advance, not a response to any single event."
 )
 JA = (
-    "石破茂首相は9日、韓国の李在明大統領と初の電話会談を行い、日韓関係の安定的な発展で一致した。"
-    "両首脳は早期の対面での会談に意欲を示し、シャトル外交の継続を確認した。"
+    "福岡市と釜山市は10日、観光と経済の分野で協力を広げる覚書に署名し、若者の交流事業を来年から"
+    "倍に増やすことで一致した。両市長は今後も定期的に会談し、災害時の相互支援を話し合う。"
 )
 KO = (
-    "이재명 대통령은 9일 이시바 시게루 일본 총리와 첫 정상 통화를 하고 한일 관계의 안정적 발전에 "
-    "뜻을 모았다. 두 정상은 조속한 대면 회담에 의지를 보이고 셔틀 외교를 이어가기로 했다."
+    "서울시와 도쿄도는 10일 도시 교통과 기후 대응 분야의 협력을 넓히고 공무원 교류를 내년부터 "
+    "두 배로 늘리기로 했다. 두 도시는 정기적으로 실무 회의를 열고 재난 때 돕는 방안도 논의한다."
 )
 
 
@@ -129,17 +128,17 @@ def test_band_keys_are_stable_signed_64_bit_and_differ_per_band() -> None:
 
 
 def test_reprint_with_new_headline_and_boilerplate_joins_the_first_story(db: Database) -> None:
-    first = store(db, "PM nominee stresses stronger Seoul-Tokyo ties", ARTICLE)
+    first = store(db, "Trade envoy urges closer Seoul-Tokyo ties", ARTICLE)
     reprint = store(
         db,
-        "Kim Min-seok meets Ishiba adviser Nagashima",
-        "Korea Herald 8 hours ago\n"
+        "Envoy Han meets Japanese deputy minister Morita",
+        "City Daily 8 hours ago\n"
         + ARTICLE
         + "\nDownload our app today from your preferred app store.",
         days=0.5,
         source="Aggregator",
     )
-    other = store(db, "Japan, U.S., S. Korea Conduct Joint Aerial Drill", OTHER, days=0.6)
+    other = store(db, "Three Navies Hold Missile-Tracking Drill", OTHER, days=0.6)
     assert not first.joined
     assert reprint.joined and reprint.story_id == first.story_id and reprint.similarity >= 0.6
     assert not other.joined and other.story_id != first.story_id
@@ -153,23 +152,23 @@ def test_reprint_with_new_headline_and_boilerplate_joins_the_first_story(db: Dat
 
 
 def test_a_copy_outside_the_window_starts_a_new_story(db: Database) -> None:
-    first = store(db, "PM nominee stresses stronger Seoul-Tokyo ties", ARTICLE)
-    late = store(db, "PM nominee stresses ties (archive)", ARTICLE + " Archive.", days=8)
+    first = store(db, "Trade envoy urges closer Seoul-Tokyo ties", ARTICLE)
+    late = store(db, "Trade envoy urges ties (archive)", ARTICLE + " Archive.", days=8)
     assert not late.joined and late.story_id != first.story_id
 
 
 def test_an_earlier_copy_stored_later_still_finds_its_twin(db: Database) -> None:
     """The window is symmetric: a late-arriving older copy joins the newer one."""
-    newer = store(db, "PM nominee stresses stronger Seoul-Tokyo ties", ARTICLE, days=3)
-    older = store(db, "PM nominee meets Japanese adviser", ARTICLE + " (Yonhap)", days=1)
+    newer = store(db, "Trade envoy urges closer Seoul-Tokyo ties", ARTICLE, days=3)
+    older = store(db, "Trade envoy meets Japanese official", ARTICLE + " (Yonhap)", days=1)
     assert older.joined and older.story_id == newer.story_id
 
 
 def test_stories_are_found_across_processes_sharing_the_database(db_url: str, db: Database) -> None:
-    first = store(db, "PM nominee stresses stronger Seoul-Tokyo ties", ARTICLE)
+    first = store(db, "Trade envoy urges closer Seoul-Tokyo ties", ARTICLE)
     other_process = Database(db_url)
     try:
-        second = store(other_process, "PM nominee meets adviser", "Seoul (Yonhap) -- " + ARTICLE)
+        second = store(other_process, "Trade envoy meets official", "Seoul (Yonhap) -- " + ARTICLE)
     finally:
         other_process.dispose()
     assert second.joined and second.story_id == first.story_id
@@ -198,8 +197,8 @@ def test_the_repeated_korea_herald_story_in_the_seed_pages_is_one_story(
 
 
 def test_prune_bands_drops_only_old_band_keys(db: Database) -> None:
-    store(db, "PM nominee stresses stronger Seoul-Tokyo ties", ARTICLE)
-    store(db, "Japan, U.S., S. Korea Conduct Joint Aerial Drill", OTHER, days=10)
+    store(db, "Trade envoy urges closer Seoul-Tokyo ties", ARTICLE)
+    store(db, "Three Navies Hold Missile-Tracking Drill", OTHER, days=10)
     bands, _ = dedup.band_layout(0.6)
     with db.session() as session:
         assert dedup.prune_bands(session, T0 + timedelta(days=5)) == bands
@@ -253,11 +252,11 @@ def test_shingle_hashes_out_of_range_are_refused() -> None:
 def test_a_batch_gets_the_stories_that_one_item_at_a_time_gets(db: Database) -> None:
     """Copies within one batch, of stored items and of each other, across the window."""
     texts = [
-        ("PM nominee stresses stronger Seoul-Tokyo ties", ARTICLE, 0.0),
-        ("Japan, U.S., S. Korea Conduct Joint Aerial Drill", OTHER, 0.1),
-        ("Kim meets Nagashima", "Seoul (Yonhap) -- " + ARTICLE, 0.2),
+        ("Trade envoy urges closer Seoul-Tokyo ties", ARTICLE, 0.0),
+        ("Three Navies Hold Missile-Tracking Drill", OTHER, 0.1),
+        ("Han meets Morita", "Seoul (Yonhap) -- " + ARTICLE, 0.2),
         ("Joint drill", OTHER + " Read more on our app.", 0.3),
-        ("PM nominee (archive)", ARTICLE + " Archive.", 9.0),  # outside the window of 0.0
+        ("Trade envoy (archive)", ARTICLE + " Archive.", 9.0),  # outside the window of 0.0
         ("Ties", ARTICLE.replace("Monday", "Tuesday"), 9.1),
         ("Short", "Seoul Tokyo talks", 9.2),
         ("Drill again", "Watch: " + OTHER, 6.0),
@@ -308,8 +307,8 @@ def test_a_batch_gets_the_stories_that_one_item_at_a_time_gets(db: Database) -> 
     for name, (first, _) in one_by_one.items():
         stories.setdefault(first, set()).add(name)
     assert sorted(map(sorted, stories.values())) == [
-        ["Drill again", "Japan, U.S., S. Korea Conduct Joint Aerial Drill", "Joint drill"],
-        ["Kim meets Nagashima", "PM nominee stresses stronger Seoul-Tokyo ties"],
-        ["PM nominee (archive)", "Ties"],
+        ["Drill again", "Joint drill", "Three Navies Hold Missile-Tracking Drill"],
+        ["Han meets Morita", "Trade envoy urges closer Seoul-Tokyo ties"],
         ["Short"],
+        ["Ties", "Trade envoy (archive)"],
     ]

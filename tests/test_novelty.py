@@ -15,9 +15,10 @@ from monitor.store.tables import Event, EventItem
 from tests.support.novelty_data import T0, WATCH, events_by_url, ingest, make_item, stage, verdict
 
 CALL = (
-    "Foreign Minister Cho Hyun held phone talks with his Japanese counterpart Takeshi Iwaya on "
-    "{day}, discussing North Korea and bilateral ties, the foreign ministry said. Both ministers "
-    "agreed to deepen mutual understanding and work closely together across various sectors."
+    "Foreign Minister Cho Hyun and his Japanese counterpart Takeshi Iwaya talked by phone on "
+    "{day} about North Korea and relations between their countries, the foreign ministry in "
+    "Seoul said. The two ministers promised to keep in close touch and to widen practical "
+    "cooperation."
 )
 CALL_2 = (
     "Japan's top diplomat Iwaya and South Korea's Cho spoke by telephone, agreeing that the two "
@@ -25,14 +26,14 @@ CALL_2 = (
     "They also touched on the 60th anniversary of diplomatic ties."
 )
 SUMMIT_PLAN = (
-    "President Lee Jae Myung will visit Tokyo on Aug. 23 to hold talks with Japanese Prime "
-    "Minister Shigeru Ishiba, Lee's office said. The meeting will involve a dinner hosted by "
-    "Ishiba during a two-day working visit. {extra}"
+    "President Lee Jae Myung is to travel to Tokyo on Aug. 23 for a summit with Prime Minister "
+    "Shigeru Ishiba, the presidential office announced. The Japanese leader will host a dinner "
+    "during the two-day trip. {extra}"
 )
 SUMMIT_HELD = (
-    "Japanese Prime Minister Shigeru Ishiba and South Korean President Lee Jae Myung met for talks "
-    "in Tokyo on Saturday and agreed to deepen shuttle diplomacy and cooperation on trade and "
-    "security, officials said after the meeting."
+    "President Lee Jae Myung and Prime Minister Shigeru Ishiba held a summit in Tokyo on "
+    "Saturday, agreeing to keep up their visits and to work together on trade and security, "
+    "according to officials of both governments."
 )
 
 

@@ -1,19 +1,21 @@
-"""Regenerate the golden feed fixtures in tests/data/feeds/ from the seed corpus.
+"""Regenerate the golden feed fixtures in tests/data/feeds/ from the articles written here.
 
-    .venv/bin/python tests/data/make_feeds.py      (STMON_SHARED overrides ../shared)
+    .venv/bin/python tests/data/make_feeds.py
 
-Writes six feeds and, beside each, ``<feed>.expected.json`` with the normalised fields
-the tests compare. The expected values are worked out here from the inputs (the clean
-URL before tracking parameters were added, the paragraphs before they became HTML, the
-UTC instant behind each local date), not by running stmon, so the tests can fail.
+The articles below are invented for these fixtures (Seoul-Tokyo-like news in English,
+Korean and Japanese); no outside text is read. Writes six feeds and, beside each,
+``<feed>.expected.json`` with the normalised fields the tests compare. The expected values
+are worked out here from the inputs (the clean URL before tracking parameters were added,
+the paragraphs before they became HTML, the UTC instant behind each local date), not by
+running stmon, so the tests can fail.
 
-- rss20.xml        RSS 2.0, seeds 001-006: ttl, tracking params, CDATA content with a
+- rss20.xml        RSS 2.0, wire-001..006: ttl, tracking params, CDATA content with a
                    script, no-guid item, no-date item, a date far in the future
-- rss10.rdf        RSS 1.0, seeds 007-010: dc:date, dc:creator, dc:language
-- atom.xml         Atom 1.0, seeds 011-014: text and html titles, updated-only entry
-- jsonfeed.json    JSON Feed 1.1, seeds 015-018: content_html/content_text, no-id item
-- rss20_euc-kr.xml Korean (seeds 001, 002, 018 in Korean), EUC-KR, no <language>
-- rss20_shift_jis.xml Japanese (seeds 008, 015, 018 in Japanese), Shift_JIS
+- rss10.rdf        RSS 1.0, wire-007..010: dc:date, dc:creator, dc:language
+- atom.xml         Atom 1.0, wire-011..014: text and html titles, updated-only entry
+- jsonfeed.json    JSON Feed 1.1, wire-015..018: content_html/content_text, no-id item
+- rss20_euc-kr.xml Korean (ko-001..003), EUC-KR, no <language>
+- rss20_shift_jis.xml Japanese (ja-001..003), Shift_JIS
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
-import re
 import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -30,82 +30,271 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "feeds"
-SHARED = Path(os.environ.get("STMON_SHARED", HERE.parents[2] / "shared"))
 FETCHED = datetime(2025, 8, 20, tzinfo=UTC)
 KST = timezone(timedelta(hours=9))
 SITE = "https://news.example.org"
 TRACKING = "utm_source=rss&utm_medium=feed&fbclid=IwAR0abc"
 FUTURE = datetime(2031, 1, 1, 12, 0, tzinfo=KST)
-# Seeds retold in Korean and Japanese: seed id -> (title, paragraphs).
-KOREAN = {
-    "seed-001": (
-        "이재명 대통령, 23일 도쿄서 이시바 총리와 정상회담",
+
+# Invented articles: id -> (local date and time in KST, byline, title, paragraphs).
+Story = tuple[str, str, str, list[str]]
+ENGLISH: dict[str, Story] = {
+    "wire-001": (
+        "2025-08-05 09:30",
+        "Seoul-Tokyo Wire",
+        "Leaders to meet in Tokyo on Sept. 12, officials say",
         [
-            "이재명 대통령이 오는 23일 일본 도쿄를 방문해 이시바 시게루 총리와 정상회담을 "
-            "갖는다고 대통령실이 밝혔다. 두 정상은 만찬을 겸한 회담에서 셔틀 외교 복원과 "
-            "미래지향적 협력 방안을 논의할 예정이다.",
-            "강유정 대변인은 이번 회담이 두 정상 간의 신뢰를 깊게 하고, 한일 국교 정상화 "
-            "60주년의 의미를 되새기는 계기가 될 것이라고 말했다.",
+            "The South Korean president will travel to Tokyo on Sept. 12 for a one-day working "
+            "visit and talks with the Japanese prime minister, officials in both capitals said "
+            "on Tuesday.",
+            "The two leaders are expected to discuss supply chains, a youth exchange programme "
+            "and the timing of their next visits. A working dinner is planned after the talks.",
+            '"The date is settled; the agenda is still being worked out," a Seoul official '
+            "told reporters.",
         ],
     ),
-    "seed-002": (
-        "조현 외교장관, 일본 외무상과 첫 통화… 관계 강화 다짐",
+    "wire-002": (
+        "2025-08-06 14:10",
+        "Seoul-Tokyo Wire",
+        "Foreign ministers speak by phone ahead of regional forum",
         [
-            "조현 외교부 장관은 24일 이와야 다케시 일본 외무상과 취임 후 첫 전화 통화를 하고 "
-            "양국 관계를 안정적으로 발전시켜 나가기로 했다.",
-            "두 장관은 한미일 3국 협력의 중요성에도 공감하고, 이른 시일 안에 직접 만나자고 "
-            "뜻을 모았다.",
+            "The foreign ministers of South Korea and Japan spoke by phone for about 30 minutes "
+            "on Wednesday and agreed to meet in person at a regional forum next month.",
+            "Both sides described the call as constructive and said working-level contacts "
+            "would continue in the meantime.",
         ],
     ),
-    "seed-018": (
-        "한미일, 제주 인근 상공서 공중 연합훈련 실시",
+    "wire-003": (
+        "2025-08-07 08:00",
+        "Harbour Desk",
+        "Fisheries talks to resume after a two-year pause",
         [
-            "한국과 미국, 일본 공군이 18일 제주 인근 상공에서 미군 전략폭격기가 참여한 가운데 "
-            "공중 연합훈련을 실시했다고 합동참모본부가 밝혔다.",
-            "이번 훈련은 북한의 위협에 대응해 3국의 안보 협력을 강화하기 위한 것이다.",
+            "Fisheries officials from Seoul and Tokyo will hold their first round of talks in two "
+            "years at the end of the month, the ocean ministry said on Thursday.",
+            "The talks are to cover fishing conditions in each other's waters and catch quotas "
+            "for mackerel and hairtail.",
+        ],
+    ),
+    "wire-004": (
+        "2025-08-08 11:45",
+        "Business Desk",
+        "Trade officials discuss export controls & chip materials",
+        [
+            "Trade officials of the two countries met in Seoul on Friday to review export "
+            "controls on chip materials & related equipment.",
+            "They agreed to keep a regular channel open and to meet again in Tokyo before the "
+            "end of the year.",
+        ],
+    ),
+    "wire-005": (
+        "2025-08-09 18:20",
+        "Culture Desk",
+        "Festival in Busan celebrates decades of cultural exchange",
+        [
+            "A three-day festival opened in Busan on Saturday with dance troupes, film "
+            "screenings and food stalls from both countries.",
+            "Organisers expect more than 40,000 visitors, many of them students on exchange "
+            "programmes.",
+        ],
+    ),
+    "wire-006": (
+        "2025-08-10 07:15",
+        "Seoul-Tokyo Wire",
+        "Defence officials agree to use their hotline more often",
+        [
+            "Senior defence officials of South Korea and Japan agreed on Sunday to test their "
+            "military hotline monthly rather than once a quarter.",
+            "The officials also discussed maritime safety and the exchange of information on "
+            "missile launches.",
+        ],
+    ),
+    "wire-007": (
+        "2025-08-11 10:00",
+        "Japan Desk",
+        "Students from Busan and Fukuoka start a shared school term",
+        [
+            "Forty high school students from Busan and Fukuoka began a four-week shared term on "
+            "Monday, taking classes in both cities.",
+            "The programme, funded by the two city governments, is in its third year.",
+        ],
+    ),
+    "wire-008": (
+        "2025-08-12 16:30",
+        "Japan Desk",
+        "Ministers review progress on compensation fund for wartime workers",
+        [
+            "Officials reviewed on Tuesday how a foundation set up to compensate former wartime "
+            "workers has paid out so far, and what remains.",
+            "Some of the plaintiffs have accepted the payments; others have not, and their "
+            "lawyers say they will keep pressing for an apology.",
+        ],
+    ),
+    "wire-009": (
+        "2025-08-13 06:50",
+        "Japan Desk",
+        "Coast guards hold a joint search-and-rescue drill",
+        [
+            "The coast guards of the two countries held a search-and-rescue drill off the "
+            "southern coast on Wednesday, their first joint exercise in seven years.",
+            "Two patrol ships and a helicopter from each side took part.",
+        ],
+    ),
+    "wire-010": (
+        "2025-08-14 12:00",
+        "Opinion Desk",
+        "Opinion: The quiet work of neighbours",
+        [
+            "Summits make the headlines, but most of what binds the two countries happens in "
+            "town halls, classrooms and small firms.",
+            "Those ties deserve as much attention as the next meeting of leaders.",
+        ],
+    ),
+    "wire-011": (
+        "2025-07-20 09:00",
+        "Seoul-Tokyo Wire",
+        "Visa waiver for short stays extended for another year",
+        [
+            "South Korea and Japan will keep their visa waiver for short stays for another year, "
+            "the two foreign ministries said on Sunday.",
+            "Travel between the two countries reached a record in the first half of the year.",
+        ],
+    ),
+    "wire-012": (
+        "2025-07-22 15:40",
+        "Seoul-Tokyo Wire",
+        "Lawmakers' friendship league meets in Seoul",
+        [
+            "Members of the two parliaments' friendship league met in Seoul on Tuesday for their "
+            "annual general meeting.",
+            "They adopted a statement calling for more exchanges between local assemblies.",
+        ],
+    ),
+    "wire-013": (
+        "2025-07-24 08:25",
+        "Travel Desk",
+        "Airlines add routes between regional cities",
+        [
+            "Three airlines will add flights between regional cities of the two countries "
+            "from October, including new routes from Cheongju and Matsuyama.",
+            "The carriers cited strong demand from weekend travellers.",
+        ],
+    ),
+    "wire-014": (
+        "2025-07-25 17:05",
+        "Seoul-Tokyo Wire",
+        "Historians' panel urges a joint study of school textbooks",
+        [
+            "A panel of historians from both countries recommended on Friday a joint study of "
+            "how school textbooks describe the colonial period.",
+            "The panel said the study should be published in both languages.",
+        ],
+    ),
+    "wire-015": (
+        "2025-07-28 21:00",
+        "Seoul-Tokyo Wire",
+        "Leaders hold first talks on the sidelines of an international summit",
+        [
+            "The leaders of South Korea and Japan held their first face-to-face talks on Monday "
+            "on the sidelines of an international summit.",
+            "They agreed to keep up regular visits and to work together on energy security.",
+        ],
+    ),
+    "wire-016": (
+        "2025-07-29 10:10",
+        "Business Desk",
+        "Business groups call for a longer currency swap deal",
+        [
+            "Business groups from both countries urged their governments on Tuesday to extend a "
+            "currency swap arrangement that expires next year.",
+            "They said a longer deal would help companies that trade in both currencies.",
+        ],
+    ),
+    "wire-017": (
+        "2025-07-30 13:35",
+        "Seoul-Tokyo Wire",
+        "Three navies hold a joint drill in waters south of the peninsula",
+        [
+            "Warships from South Korea, Japan and the United States held a joint drill south of "
+            "the Korean Peninsula on Wednesday, the defence ministries said.",
+            "The drill focused on missile defence and the tracking of submarines.",
+        ],
+    ),
+    "wire-018": (
+        "2025-07-31 09:55",
+        "Travel Desk",
+        "Tourist numbers between the two countries hit a record",
+        [
+            "More than 7 million trips were made between South Korea and Japan in the first half "
+            "of the year, a record, tourism agencies said on Thursday.",
+            "Young travellers and weekend trips drove the rise.",
         ],
     ),
 }
-JAPANESE = {
-    "seed-008": (
-        "石破首相、李在明大統領と初の電話会談　早期の対面会談で一致",
+KOREAN: dict[str, Story] = {
+    "ko-001": (
+        "2025-08-15 10:00",
+        "해양수산팀",
+        "한일 수산 당국, 2년 만에 어업 협상 재개",
         [
-            "石破茂首相は9日、韓国の李在明大統領と初めて電話で会談した。両首脳は日韓関係を"
-            "安定的に発展させることで一致し、早期に対面で会談したいとの考えを伝え合った。",
-            "会談は約25分間行われ、日米韓の連携の重要性も確認した。",
+            "한국과 일본 수산 당국이 이달 말 서울에서 2년 만에 어업 협상을 다시 열기로 했다고 "
+            "정부가 15일 밝혔다. 양측은 상대국 수역에서의 조업 조건과 어획 할당량을 논의한다.",
+            '정부 관계자는 "실무 협의가 순조롭게 진행되고 있다"며 연내 타결을 기대한다고 말했다.',
         ],
     ),
-    "seed-015": (
-        "日韓首脳、カナダで初の対面会談",
+    "ko-002": (
+        "2025-08-16 09:20",
+        "사회부",
+        "부산·후쿠오카 고교생 교류 프로그램 올해도 열려",
         [
-            "石破首相と李在明大統領は17日、主要7か国首脳会議が開かれたカナダで初めて対面で"
-            "会談した。",
-            "両首脳は国交正常化60年の節目に、関係をさらに発展させる方針を確認した。",
+            "부산과 후쿠오카의 고등학생 마흔 명이 16일부터 4주 동안 두 도시를 오가며 "
+            "함께 수업을 듣는다.",
+            "두 시가 함께 비용을 대는 이 프로그램은 올해로 3년째다.",
         ],
     ),
-    "seed-018": (
-        "日米韓共同空中訓練を実施",
+    "ko-003": (
+        "2025-08-17 14:40",
+        "정치부",
+        "한일 해경, 남해서 7년 만에 합동 수색구조 훈련",
         [
-            "日米韓の3か国は18日、朝鮮半島周辺の上空で共同訓練を実施した。航空自衛隊と韓国空軍、"
-            "米空軍の戦闘機などが参加し、抑止力の強化を示した。",
+            "한국과 일본 해양경찰이 17일 남해 먼바다에서 합동 수색구조 훈련을 했다. "
+            "두 나라 해경이 함께 훈련한 것은 7년 만이다.",
         ],
     ),
 }
-_SENTENCE = re.compile(r"(?<=[.!?\"”])\s+(?=[A-Z\"“‘'(])")
-
-
-def load_seeds() -> dict[str, dict[str, object]]:
-    lines = (SHARED / "corpus" / "seed-articles.jsonl").read_text(encoding="utf-8").splitlines()
-    return {d["id"]: d for d in map(json.loads, filter(None, lines))}
+JAPANESE: dict[str, Story] = {
+    "ja-001": (
+        "2025-08-15 11:00",
+        "経済部",
+        "日韓の漁業交渉、2年ぶりに再開へ",
+        [
+            "日本と韓国の水産当局は今月末、ソウルで2年ぶりに漁業交渉を再開する。"
+            "互いの水域での操業条件や漁獲枠が議題となる。",
+            "関係者は「実務協議は順調に進んでいる」と話した。",
+        ],
+    ),
+    "ja-002": (
+        "2025-08-16 10:30",
+        "社会部",
+        "福岡と釜山の高校生、4週間の合同授業を開始",
+        [
+            "福岡と釜山の高校生40人が16日、両市を行き来しながら4週間一緒に授業を受ける"
+            "プログラムを始めた。",
+            "両市が費用を分担するこの事業は今年で3年目となる。",
+        ],
+    ),
+    "ja-003": (
+        "2025-08-17 15:10",
+        "政治部",
+        "日韓の海上保安機関、7年ぶりに合同捜索救助訓練",
+        [
+            "日本と韓国の海上保安機関は17日、対馬海峡の沖合で合同の捜索救助訓練を行った。",
+        ],
+    ),
+}
 
 
 def collapse(text: str) -> str:
     return " ".join(text.split())
-
-
-def paragraphs(text: str, per: int = 3) -> list[str]:
-    sentences = _SENTENCE.split(collapse(text))
-    return [" ".join(sentences[i : i + per]) for i in range(0, len(sentences), per)]
 
 
 def content_hash(title: str, text: str) -> str:
@@ -115,26 +304,17 @@ def content_hash(title: str, text: str) -> str:
     return hashlib.sha256(f"{norm(title)}\n{norm(text)}".encode()).hexdigest()
 
 
-def seed_time(seed: dict[str, object]) -> datetime:
-    """The seed's date at 09:30 KST; seeds without one get June 1 plus their number."""
-    day = seed.get("published")
-    number = int(str(seed["id"]).rsplit("-", 1)[1])
-    base = datetime.fromisoformat(str(day)) if day else datetime(2025, 6, 1) + timedelta(number)
-    return base.replace(hour=9, minute=30, tzinfo=KST)
-
-
-def article(seed: dict[str, object], lang: str = "en") -> dict[str, object]:
+def article(sid: str, story: Story, lang: str = "en") -> dict[str, object]:
     """One article: the inputs for a feed item and the normalised values it must yield."""
-    sid = str(seed["id"])
-    paras = paragraphs(str(seed["text"]))
+    local, author, title, paras = story
     clean = f"{SITE}/2025/{sid}?page=1"
-    when = seed_time(seed)
-    title = collapse(str(seed["title"]))
+    when = datetime.fromisoformat(local).replace(tzinfo=KST)
+    title = collapse(title)
     return {
         "id": sid,
         "title": title,
         "paras": paras,
-        "author": str(seed["source"]),
+        "author": author,
         "link": clean.replace(SITE, "https://News.Example.ORG:443") + f"&{TRACKING}#top",
         "when": when,
         "expected": {
@@ -143,12 +323,16 @@ def article(seed: dict[str, object], lang: str = "en") -> dict[str, object]:
             "title": title,
             "summary": paras[0],
             "content": "\n".join(paras),
-            "author": str(seed["source"]),
+            "author": author,
             "published": when.astimezone(UTC).isoformat(),
             "language": lang,
             "content_hash": content_hash(title, "\n".join(paras)),
         },
     }
+
+
+def articles(ids: range) -> list[dict]:
+    return [article(f"wire-{i:03d}", ENGLISH[f"wire-{i:03d}"]) for i in ids]
 
 
 def html_body(paras: list[str], extra: str = "") -> str:
@@ -177,8 +361,8 @@ def rss_item(a: dict, *, guid: bool = True, date: bool = True, when: datetime | 
     return "<item>\n  " + "\n  ".join(parts) + "\n</item>"
 
 
-def make_rss20(seeds: dict) -> None:
-    items = [article(seeds[f"seed-00{i}"]) for i in range(1, 7)]
+def make_rss20() -> None:
+    items = articles(range(1, 7))
     xml = [rss_item(items[0]), rss_item(items[1])]
     xml.append(rss_item(items[2], guid=False))
     items[2]["expected"]["guid"] = items[2]["expected"]["url"]
@@ -199,8 +383,8 @@ def make_rss20(seeds: dict) -> None:
     write("rss20.xml", doc, "utf-8", meta, items)
 
 
-def make_rss10(seeds: dict) -> None:
-    items = [article(seeds[f"seed-{i:03d}"]) for i in range(7, 11)]
+def make_rss10() -> None:
+    items = articles(range(7, 11))
     xml = []
     for a in items:
         xml.append(
@@ -241,8 +425,8 @@ def atom_entry(a: dict, *, published: bool = True) -> str:
     )
 
 
-def make_atom(seeds: dict) -> None:
-    items = [article(seeds[f"seed-{i:03d}"]) for i in range(11, 15)]
+def make_atom() -> None:
+    items = articles(range(11, 15))
     items[1]["title"] = items[1]["expected"]["title"] = items[1]["title"] + " <Seoul & Tokyo>"
     retitled = items[1]["expected"]
     retitled["content_hash"] = content_hash(retitled["title"], retitled["content"])
@@ -263,8 +447,8 @@ def make_atom(seeds: dict) -> None:
     write("atom.xml", doc, "utf-8", meta, items)
 
 
-def make_jsonfeed(seeds: dict) -> None:
-    items = [article(seeds[f"seed-{i:03d}"]) for i in range(15, 19)]
+def make_jsonfeed() -> None:
+    items = articles(range(15, 19))
     out = []
     for i, a in enumerate(items):
         item: dict[str, object] = {
@@ -298,18 +482,8 @@ def make_jsonfeed(seeds: dict) -> None:
     )
 
 
-def make_cjk(seeds: dict, texts: dict, lang: str, name: str, encoding: str, decl: str) -> None:
-    items = []
-    for sid, (title, paras) in texts.items():
-        a = article(seeds[sid], lang=lang)
-        a.update(title=title, paras=paras)
-        a["expected"].update(
-            title=collapse(title),
-            summary=paras[0],
-            content="\n".join(paras),
-            content_hash=content_hash(collapse(title), "\n".join(paras)),
-        )
-        items.append(a)
+def make_cjk(texts: dict[str, Story], lang: str, name: str, encoding: str, decl: str) -> None:
+    items = [article(sid, story, lang=lang) for sid, story in texts.items()]
     language = "<language>ja</language>\n" if lang == "ja" else ""
     title = {"ko": "한일 관계 뉴스", "ja": "日韓関係ニュース"}[lang]
     doc = (
@@ -326,14 +500,13 @@ def make_cjk(seeds: dict, texts: dict, lang: str, name: str, encoding: str, decl
 
 
 def main() -> None:
-    seeds = load_seeds()
     OUT.mkdir(parents=True, exist_ok=True)
-    make_rss20(seeds)
-    make_rss10(seeds)
-    make_atom(seeds)
-    make_jsonfeed(seeds)
-    make_cjk(seeds, KOREAN, "ko", "rss20_euc-kr.xml", "euc_kr", "EUC-KR")
-    make_cjk(seeds, JAPANESE, "ja", "rss20_shift_jis.xml", "shift_jis", "Shift_JIS")
+    make_rss20()
+    make_rss10()
+    make_atom()
+    make_jsonfeed()
+    make_cjk(KOREAN, "ko", "rss20_euc-kr.xml", "euc_kr", "EUC-KR")
+    make_cjk(JAPANESE, "ja", "rss20_shift_jis.xml", "shift_jis", "Shift_JIS")
 
 
 if __name__ == "__main__":

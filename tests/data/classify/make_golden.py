@@ -2,12 +2,19 @@
 
     .venv/bin/python tests/data/classify/make_golden.py [--items N] [--verdicts-only]
 
-``golden-items.jsonl`` holds the seed corpus plus generated English, Korean, Japanese
-and mixed articles built from the rules' own terms and filler, with the awkward cases
-(title hits, plurals and word boundaries, hyphens, full-width letters, upper case, emoji,
-characters whose lower case changes length, line breaks, tense cues in other sentences).
+``golden-items.jsonl`` holds generated English, Korean, Japanese and mixed articles built
+from the rules' own terms and filler, with the awkward cases (title hits, plurals and word
+boundaries, hyphens, full-width letters, upper case, emoji, characters whose lower case
+changes length, line breaks, tense cues in other sentences). It holds no outside text:
+the corpora in ../shared are news of others, read at test time and never copied here.
 ``golden-verdicts.jsonl`` holds the full verdict for each item (tests/test_classify_golden.py
-compares it). Regenerate the verdicts only after a deliberate change of rules or semantics.
+compares it). ``golden-corpus-verdicts.jsonl`` holds the verdicts on the labelled corpora of
+the shared folder ($STMON_SHARED, default ../shared: corpus/seed-articles.jsonl and
+corpus/dev-articles.jsonl) without any of their text: labels, scores, tense, and for each
+piece of evidence the rule, term, place and weight, but no snippet; the test reads the
+articles from the shared folder. Without that folder the corpus verdicts are left as they
+are (and said so); everything else needs nothing outside the repository. Regenerate the
+verdicts only after a deliberate change of rules or semantics.
 """
 
 from __future__ import annotations
@@ -15,16 +22,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import random
+import sys
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 RULES = ROOT / "config" / "rules" / "seoul-tokyo.yaml"
-SEED = ROOT.parent / "shared" / "corpus" / "seed-articles.jsonl"
 ITEMS = HERE / "golden-items.jsonl"
 VERDICTS = HERE / "golden-verdicts.jsonl"
+CORPUS_VERDICTS = HERE / "golden-corpus-verdicts.jsonl"
+CORPORA = ("seed-articles.jsonl", "dev-articles.jsonl")
 
 FILLER = {
     "en": (
@@ -117,8 +127,7 @@ def generate(count: int) -> list[dict[str, Any]]:
     for term in rules.term_text:
         terms[script_of(term)].append(term.rstrip("*"))
     rng = random.Random(20250823)
-    rows = [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines() if line]
-    items = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in rows]
+    items: list[dict[str, Any]] = []
     for i in range(count):
         lang = ("en", "ko", "ja", "mix")[i % 4]
         title = article(rng, terms, lang, rng.choice([20, 40, 80]))
@@ -130,6 +139,47 @@ def generate(count: int) -> list[dict[str, Any]]:
 def verdict(rules: Any, item: dict[str, Any]) -> dict[str, Any]:
     found = rules.classify(item["title"], item["text"])
     return {"id": item["id"], **dataclasses.asdict(found)}
+
+
+def shared_dir() -> Path:
+    return Path(os.environ.get("STMON_SHARED") or ROOT.parent / "shared")
+
+
+def corpus_items(shared: Path) -> list[dict[str, Any]]:
+    """The articles of the labelled corpora, read where they are: none of their text is kept."""
+    items = []
+    for name in CORPORA:
+        for line in (shared / "corpus" / name).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                items.append({"id": row["id"], "title": row["title"], "text": row["text"]})
+    return items
+
+
+def textless(found: dict[str, Any]) -> dict[str, Any]:
+    """A verdict without the snippets of the article's text its evidence carries."""
+    out: dict[str, Any] = json.loads(json.dumps(found))
+    for evidence in [
+        *out["gate_evidence"],
+        *(e for label in out["labels"] for e in label["evidence"]),
+    ]:
+        del evidence["snippet"]
+    return out
+
+
+def write_corpus_verdicts(rules: Any) -> None:
+    shared = shared_dir()
+    if not all((shared / "corpus" / name).is_file() for name in CORPORA):
+        print(
+            f"{shared / 'corpus'}: no corpora there (set STMON_SHARED): "
+            f"{CORPUS_VERDICTS.name} left as it is",
+            file=sys.stderr,
+        )
+        return
+    lines = [
+        json.dumps(textless(verdict(rules, i)), ensure_ascii=False) for i in corpus_items(shared)
+    ]
+    CORPUS_VERDICTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main() -> None:
@@ -148,6 +198,7 @@ def main() -> None:
     rules = load_rules(RULES)
     lines = [json.dumps(verdict(rules, item), ensure_ascii=False) for item in items]
     VERDICTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_corpus_verdicts(rules)
 
 
 if __name__ == "__main__":
