@@ -24,7 +24,7 @@ from monitor.alert.message import AlertMessage, SourceLink
 from monitor.config.channels import ChannelConfig
 from monitor.config.schema import WatchConfig
 from monitor.log import log_event
-from monitor.store import repo
+from monitor.store.outbox import add_alert
 from monitor.store.tables import Classification, Event, EventItem, Item
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ class Router:
                 payload = message_to_dict(message, alert_id=key, key=key)
                 config = self.channels[channel]
                 hold = config.quiet_until(now) if delivery == "immediate" else None
-                added += repo.add_alert(
+                added += add_alert(
                     session,
                     key=key,
                     channel=channel,
@@ -202,7 +202,7 @@ def queue_message(
     """Queue a message stmon made itself (digest, storm summary, health) for immediate
     delivery, keyed by its idempotency key; returns 1 if it was not queued before."""
     key = msg.idempotency_key
-    return repo.add_alert(
+    return add_alert(
         session,
         key=key,
         channel=channel,

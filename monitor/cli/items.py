@@ -16,7 +16,7 @@ from monitor.cli.common import (
     print_table,
 )
 from monitor.config.types import parse_duration
-from monitor.store import repo
+from monitor.store.items import items_query
 from monitor.store.tables import Item
 
 
@@ -54,7 +54,7 @@ def cmd_items(args: argparse.Namespace) -> int:
     db = open_database(args.db or config_of(args).storage.url)
     try:
         with db.session() as session:
-            query = repo.items_query(
+            query = items_query(
                 feed=args.feed, since=since, relevant=True if args.relevant else None
             ).limit(max(args.limit, 0))
             records = [item_record(row) for row in session.scalars(query)]

@@ -1,7 +1,7 @@
 """Near-duplicate detection: MinHash over shingles, LSH band keys looked up by index.
 
 Exact duplicates (same canonical URL, GUID or content hash) never get this far:
-``store.repo.add_items`` folds them at insert. What remains are reprints with a new
+``store.items.add_items`` folds them at insert. What remains are reprints with a new
 headline, small edits or boilerplate around the same text. Each new item gets:
 
 1. **Shingles.** The title and body, NFKC-normalised and lower-cased. Text written

@@ -35,8 +35,7 @@ from monitor.log import log_event
 from monitor.model import Label
 from monitor.novelty.cues import Happening, transition
 from monitor.novelty.dedup import StoryMatch
-from monitor.store.driver import Driver
-from monitor.store.repo import dialect_insert
+from monitor.store.driver import Driver, dialect_insert
 from monitor.store.tables import Event, EventItem, Item
 
 log = logging.getLogger(__name__)

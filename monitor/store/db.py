@@ -1,5 +1,8 @@
 """Engine and sessions; SQLite pragmas; the schema-version check.
 
+``Session`` (SQLAlchemy's) is the handle on one transaction: stages take it and hand it
+to the store's functions, and call nothing on it themselves.
+
 SQLite runs in WAL mode (checkpointed every 40 MiB) with foreign keys on, a busy
 timeout and a 16 MiB page cache; a relative SQLite path is relative to the working
 directory, and its folder is created on first use.
@@ -15,7 +18,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session as Session  # the transaction handle stages pass on
+from sqlalchemy.orm import sessionmaker
 
 from monitor.errors import StoreError
 
