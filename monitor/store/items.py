@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from monitor.model import Item, StoredItem
+from monitor.model import Item, Label, StoredItem
 from monitor.store.driver import Driver
 from monitor.store.feeds import FeedKey
 from monitor.store.tables import Classification as ClassificationRow
@@ -169,13 +169,15 @@ def mark_classified(session: Session, item_id: int, relevant: bool, now: datetim
 
 def record_verdicts(
     session: Session,
-    rows: Sequence[dict[str, object]],
+    labels: Sequence[tuple[int, Label]],
     marks: Sequence[tuple[int, bool]],
     now: datetime,
 ) -> None:
-    """The classifier's verdicts on a batch: ``rows`` of classifications (one insert) and
-    each item's relevance, ``marks`` of (item id, relevant) (one executemany update)."""
-    if rows:
+    """The classifier's verdicts on a batch: (item id, label) pairs, one classification
+    row each (one insert), and each item's relevance, ``marks`` of (item id, relevant)
+    (one executemany update)."""
+    if labels:
+        rows = [_classification_row(item_id, label) for item_id, label in labels]
         session.connection().execute(insert(ClassificationRow), rows)
     if marks:  # at the driver: one statement, no per-row SQLAlchemy work
         sql = Driver(session)
@@ -185,3 +187,17 @@ def record_verdicts(
             f" WHERE id = {sql.mark}",
             [(flag(relevant), when, item_id) for item_id, relevant in marks],
         )
+
+
+def _classification_row(item_id: int, label: Label) -> dict[str, object]:
+    return {
+        "item_id": item_id,
+        "event_type": label.event_type,
+        "score": label.score,
+        "tense": label.tense,
+        "evidence": [
+            {"rule": e.rule, "term": e.term, "where": e.where, "weight": e.weight,
+             "snippet": e.snippet}
+            for e in label.evidence
+        ],
+    }  # fmt: skip
