@@ -201,3 +201,25 @@ def _classification_row(item_id: int, label: Label) -> dict[str, object]:
             for e in label.evidence
         ],
     }  # fmt: skip
+
+
+def item_by_id(session: Session, item_id: int) -> Item | None:
+    """A stored item as the stages know it (without its signature)."""
+    row = session.get(ItemRow, item_id)
+    if row is None:
+        return None
+    return Item(
+        source=row.source, url=row.url, guid=row.guid, title=row.title, summary=row.summary,
+        content=row.content, author=row.author, published=row.published, fetched=row.fetched,
+        language=row.language, content_hash=row.content_hash,
+    )  # fmt: skip
+
+
+def evidence_of(session: Session, item_id: int, event_type: str) -> list[dict[str, Any]]:
+    """Why the item was given ``event_type``: its evidence, as stored (none: [])."""
+    evidence = session.scalar(
+        select(ClassificationRow.evidence).where(
+            ClassificationRow.item_id == item_id, ClassificationRow.event_type == event_type
+        )
+    )
+    return list(evidence or [])
