@@ -30,13 +30,12 @@ from monitor.store.feeds import sync_feeds as sync_feed_rows
 from monitor.store.instances import set_instance_state
 
 if TYPE_CHECKING:  # the daemon's parts, imported when it starts (not by `poll --once`)
-    from sqlalchemy.orm import Session
-
     from monitor.metrics import Metrics
     from monitor.novelty.events import EventNews
     from monitor.schedule import FeedScheduler
     from monitor.service.reload import ConfigReloader
     from monitor.service.supervise import Supervisor
+    from monitor.store.db import Session
 
 log = logging.getLogger(__name__)
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"

@@ -96,4 +96,3 @@ class Pipeline:
                 title=stored.item.title[:120],
             )
         return Classified(stored, verdicts)
-

@@ -24,9 +24,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
-
 from monitor.errors import FetchError, HTTPStatusError, MonitorError, ParseError
 from monitor.fetch.client import Fetcher, backoff_delay, next_check_delay
 from monitor.log import log_event
@@ -34,7 +31,7 @@ from monitor.model import FeedState, FetchResult, PollOutcome, StoredItem
 from monitor.parse.items import FeedItems, parse_items
 from monitor.poll.parser_process import ParsePool
 from monitor.store import instances
-from monitor.store.db import Database
+from monitor.store.db import Database, DatabaseError, Session, savepoint
 from monitor.store.feeds import errors_in_a_row, record_failure, record_polled
 from monitor.store.items import add_items
 from monitor.store.leases import Claim, NotClaimed
@@ -250,7 +247,7 @@ class Poller:
 
         try:
             await self._writer.run(release)
-        except (MonitorError, SQLAlchemyError) as exc:  # the lease runs out by itself
+        except (MonitorError, DatabaseError) as exc:  # the lease runs out by itself
             log_event(log, logging.WARNING, "feed_release_failed", feeds=names, error=str(exc))
 
     async def _write_success(
@@ -323,7 +320,7 @@ class Poller:
     def _process(self, session: Session, new: list[StoredItem], now: datetime) -> None:
         assert self.processor is not None
         try:
-            with session.begin_nested():
+            with savepoint(session):
                 self.processor.process(session, new, now)
         except Exception:  # the items are stored either way; processing is retried later
             log.exception("process_failed items=%d", len(new))
