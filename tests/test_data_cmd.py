@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from monitor.cli import data_cmd
 from monitor.errors import MonitorError, StoreError
+from monitor.store.backup import sqlite_path
 from monitor.store.db import Database
 from monitor.store.feeds import feed_by_name
 from monitor.store.items import add_items, mark_classified
@@ -260,11 +261,11 @@ def test_backup_refuses_to_overwrite_without_force(sqlite_url: str, tmp_path: Pa
 
 def test_backup_of_postgres_points_at_pg_dump() -> None:
     with pytest.raises(StoreError) as caught:
-        data_cmd.sqlite_path("postgresql://stmon@db.example.org/stmon")
+        sqlite_path("postgresql://stmon@db.example.org/stmon")
     assert "pg_dump" in caught.value.hint
 
 
 def test_backup_of_a_missing_file_does_not_create_one(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no database file"):
-        data_cmd.sqlite_path(f"sqlite:///{tmp_path / 'nope.db'}")
+        sqlite_path(f"sqlite:///{tmp_path / 'nope.db'}")
     assert not (tmp_path / "nope.db").exists()

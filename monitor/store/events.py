@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.store.driver import Driver, dialect_insert
@@ -27,9 +28,11 @@ __all__ = [
     "coverage",
     "event_by_key",
     "event_opened",
+    "event_timeline",
     "events_near",
     "events_of_stories",
     "open_event",
+    "recent_events",
 ]
 
 
@@ -142,3 +145,85 @@ def coverage(session: Session, event_id: int, limit: int) -> list[tuple[str, str
         .limit(limit)
     )
     return [(source, title, url) for source, title, url in rows]
+
+
+# --- for `stmon events` ---------------------------------------------------------------
+
+
+def _event_record(event: EventRow, articles: int, sources: int) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "uid": event.uid,
+        "watch": event.watch,
+        "type": event.event_type,
+        "state": event.state,
+        "actors": list(event.actors),
+        "when": event.when_text,
+        "place": event.place,
+        "headline": event.headline,
+        "score": event.score,
+        "alerting": event.alerting,
+        "first_seen": event.first_seen,
+        "last_seen": event.last_seen,
+        "articles": articles,
+        "sources": sources,
+    }
+
+
+def recent_events(session: Session, since: datetime, limit: int) -> list[dict[str, Any]]:
+    """Events seen since ``since``, newest first, at most ``limit``, with their articles and
+    sources counted."""
+    counts = (
+        select(
+            EventItem.event_id,
+            func.count(EventItem.item_id).label("articles"),
+            func.count(func.distinct(Item.source)).label("sources"),
+        )
+        .join(Item, Item.id == EventItem.item_id)
+        .group_by(EventItem.event_id)
+        .subquery()
+    )
+    query = (
+        select(EventRow, counts.c.articles, counts.c.sources)
+        .outerjoin(counts, counts.c.event_id == EventRow.id)
+        .where(EventRow.last_seen >= since)
+        .order_by(EventRow.first_seen.desc(), EventRow.id.desc())
+        .limit(max(limit, 0))
+    )
+    return [_event_record(e, a or 0, s or 0) for e, a, s in session.execute(query)]
+
+
+def _find_event(session: Session, ident: str) -> EventRow | None:
+    match = EventRow.uid == ident
+    if ident.isdigit():
+        return session.scalar(select(EventRow).where(or_(match, EventRow.id == int(ident))))
+    return session.scalar(select(EventRow).where(match))
+
+
+def _timeline(session: Session, event: EventRow) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Item, EventItem.added)
+        .join(EventItem, EventItem.item_id == Item.id)
+        .where(EventItem.event_id == event.id)
+        .order_by(Item.published, Item.id)
+    )
+    return [
+        {"item": item.id, "published": item.published, "added": added, "source": item.source,
+         "story": item.story_id, "title": item.title, "url": item.url}
+        for item, added in rows
+    ]  # fmt: skip
+
+
+def event_timeline(
+    session: Session, ident: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The event with uid (or numeric id) ``ident`` as a record (with its parent's uid),
+    and its coverage, oldest first; None if there is no such event."""
+    event = _find_event(session, ident)
+    if event is None:
+        return None
+    parent = session.get(EventRow, event.parent_id) if event.parent_id else None
+    items = _timeline(session, event)
+    record = _event_record(event, len(items), len({c["source"] for c in items}))
+    record["parent"] = parent.uid if parent is not None else None
+    return record, items

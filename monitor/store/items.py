@@ -8,12 +8,12 @@ classification and novelty; ``record_verdicts`` writes what the classifier made 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from monitor.model import Item, Label, StoredItem
 from monitor.store.driver import Driver
@@ -142,7 +142,27 @@ def _item_values(sql: Driver) -> Callable[[Item, int, str], tuple[Any, ...]]:
     return values
 
 
-def items_query(
+def recent_items(
+    session: Session,
+    *,
+    feed: str | None = None,
+    since: datetime | None = None,
+    relevant: bool | None = None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """The newest stored items (first stored from ``feed``, published ``since``, of this
+    relevance), at most ``limit``, each with the event types it was given."""
+    query = _newest_items(feed=feed, since=since, relevant=relevant).limit(max(limit, 0))
+    return [_item_record(row) for row in session.scalars(query)]
+
+
+def newest_texts(session: Session, limit: int) -> list[tuple[str, str, str]]:
+    """(id, title, text) of the newest ``limit`` stored items."""
+    rows = session.scalars(_newest_items().limit(max(limit, 0)))
+    return [(str(r.id), r.title, r.content or r.summary) for r in rows]
+
+
+def _newest_items(
     *, feed: str | None = None, since: datetime | None = None, relevant: bool | None = None
 ) -> Select[ItemRow]:
     query = select(ItemRow).order_by(ItemRow.published.desc(), ItemRow.id.desc())
@@ -153,6 +173,24 @@ def items_query(
     if relevant is not None:
         query = query.where(ItemRow.relevant.is_(relevant))
     return query
+
+
+def _item_record(row: ItemRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "source": row.source,
+        "url": row.url,
+        "guid": row.guid,
+        "title": row.title,
+        "summary": row.summary,
+        "author": row.author,
+        "published": row.published,
+        "fetched": row.fetched,
+        "language": row.language,
+        "content_hash": row.content_hash,
+        "relevant": row.relevant,
+        "types": sorted(c.event_type for c in row.classifications),
+    }
 
 
 def item_counts(session: Session) -> dict[int, int]:
@@ -223,3 +261,31 @@ def evidence_of(session: Session, item_id: int, event_type: str) -> list[dict[st
         )
     )
     return list(evidence or [])
+
+
+def export_items(session: Session, since: datetime, relevant: bool) -> Iterator[dict[str, Any]]:
+    """Items published since ``since``, oldest first, with their event types."""
+    query = (
+        select(ItemRow, Feed.name)
+        .outerjoin(Feed, Feed.id == ItemRow.feed_id)
+        .where(ItemRow.published >= since)
+        .order_by(ItemRow.published, ItemRow.id)
+        .options(selectinload(ItemRow.classifications))
+        .execution_options(yield_per=500)
+    )
+    if relevant:
+        query = query.where(ItemRow.relevant.is_(True))
+    for item, feed in session.execute(query):
+        yield {
+            "id": item.id,
+            "published": item.published.isoformat(),
+            "fetched": item.fetched.isoformat(),
+            "feed": feed,
+            "source": item.source,
+            "language": item.language,
+            "relevant": item.relevant,
+            "types": sorted(c.event_type for c in item.classifications),
+            "title": item.title,
+            "url": item.url,
+            "summary": item.summary,
+        }

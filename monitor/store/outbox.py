@@ -252,3 +252,47 @@ def outbox_by_channel(session: Session) -> dict[str, dict[str, int]]:
     for channel, status, count in rows:
         out.setdefault(channel, {})[status] = count
     return dict(sorted(out.items()))
+
+
+# --- for `stmon alerts` ----------------------------------------------------------------
+
+
+def list_alerts(
+    session: Session, *, status: str | None = None, channel: str | None = None, limit: int
+) -> list[dict[str, Any]]:
+    """The newest alerts (in ``status``, to ``channel``), at most ``limit``, as records."""
+    query = select(Alert).order_by(Alert.created.desc(), Alert.id.desc())
+    if status:
+        query = query.where(Alert.status == status)
+    if channel:
+        query = query.where(Alert.channel == channel)
+    return [_alert_record(row) for row in session.scalars(query.limit(max(limit, 0)))]
+
+
+def _alert_record(row: Alert) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "channel": row.channel,
+        "kind": row.kind,
+        "status": row.status,
+        "attempts": row.attempts,
+        "next_attempt": row.next_attempt,
+        "created": row.created,
+        "sent": row.sent,
+        "headline": row.payload.get("headline", ""),
+        "event": row.payload.get("event_id", ""),
+        "last_error": row.last_error,
+        "detail": row.detail,
+        "idempotency_key": row.idempotency_key,
+    }
+
+
+def requeue_dead(session: Session, alert_id: int, now: datetime) -> bool:
+    """Queue a dead alert for delivery again, from its first attempt; False if there is
+    no dead alert with that id."""
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.status == "dead")
+        .values(status="pending", attempts=0, next_attempt=now, claimed_by=None, claimed_until=None)
+    )
+    return bool(getattr(result, "rowcount", 0))
