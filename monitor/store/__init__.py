@@ -1,7 +1,7 @@
 """The store: every SQL statement stmon runs lives in this package.
 
-Stages, the service and the CLI ask and command through named functions here (reads as
-questions, ``due``/``active_feeds``; writes as commands, ``add_items``, ``claim_due_alerts``)
+Stages, the service and the CLI call named functions here (reads as questions:
+``active_feeds``, ``events_near``; writes as commands: ``add_items``, ``claim_due_alerts``)
 and get plain records (``monitor.model``) or tuples back; they are given a ``Session``
 (``db.Session``) for the transaction and hand it on. One module per table family:
 
@@ -15,5 +15,9 @@ and get plain records (``monitor.model``) or tuples back; they are given a ``Ses
 - ``outbox``: alerts (immediate, digest, storm, health) and their delivery state.
 - ``status``: counts and times for health, the status line and /metrics (reads only).
 - ``instances``: running instances, heartbeats, reclaiming a dead one's work.
+- ``prune``, ``backup``: deleting old data; copying a SQLite database.
 - ``writer``: the one writer thread that commits the poll's store work.
+
+The novelty stage changes the event rows ``events`` gives it (``EventRow``) in place; the
+session writes those changes at its next flush.
 """

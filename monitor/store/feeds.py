@@ -65,7 +65,7 @@ _FEED_STATES = select(Feed.name, Feed.url, Feed.active)
 
 
 def feed_by_name(session: Session, name: str) -> Feed | None:
-    """The feed's row (for the CLI and tests, which read and set its columns)."""
+    """The feed's row, for tests and tools that read and set its columns."""
     return session.scalar(select(Feed).where(Feed.name == name))
 
 
