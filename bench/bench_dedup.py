@@ -29,8 +29,10 @@ from monitor.config.schema import NoveltySettings, Route, WatchConfig
 from monitor.model import Classification, Classified, Item, Label
 from monitor.novelty import dedup
 from monitor.novelty.stage import NoveltyStage
-from monitor.store import migrate, repo
+from monitor.store import migrate
 from monitor.store.db import Database
+from monitor.store.feeds import feed_by_name, sync_feeds
+from monitor.store.items import add_items
 from monitor.store.tables import Feed
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -147,12 +149,12 @@ def ingest_bench(count: int, rng: random.Random) -> tuple[float, float]:
             now = NOW + timedelta(minutes=start)
             items = [_model_item(t, now) for t in texts[start : start + 50]]
             with db.session() as session:
-                feed = repo.feed_by_name(session, "f")
+                feed = feed_by_name(session, "f")
                 if feed is None:
-                    repo.sync_feeds(session, [("f", "https://f.example/")], now)
-                    feed = repo.feed_by_name(session, "f")
+                    sync_feeds(session, [("f", "https://f.example/")], now)
+                    feed = feed_by_name(session, "f")
                 assert feed is not None
-                stored = repo.add_items(session, feed, items, now)
+                stored = add_items(session, feed, items, now)
                 began = time.perf_counter()
                 stage.process(session, [Classified(s, {"w": label}) for s in stored], now)
                 novelty += time.perf_counter() - began

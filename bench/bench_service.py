@@ -20,25 +20,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from monitor.config.service import ServiceSettings
 from monitor.service.health import SourceWatch
 from monitor.service.metrics import store_metrics
-from monitor.store import migrate, repo
+from monitor.store import migrate
 from monitor.store.db import Database
-from monitor.store.tables import Item, ItemSource
+from monitor.store.feeds import active_feeds, sync_feeds
+from monitor.store.tables import Feed, Item, ItemSource
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
 def fill(db: Database, feeds: int, items: int) -> None:
     with db.session() as session:
-        repo.sync_feeds(
+        sync_feeds(
             session, [(f"feed{n}", f"https://f{n}.example.org/rss") for n in range(feeds)], NOW
         )
-        for feed in repo.active_feeds(session):
-            feed.last_success = NOW
+        session.execute(update(Feed).values(last_success=NOW))
+        for feed in active_feeds(session):
             gap = timedelta(minutes=5 + feed.id % 120)
             rows = []
             for i in range(items):

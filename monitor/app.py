@@ -23,17 +23,19 @@ from monitor.fetch.client import Fetcher, FetchSettings, make_client
 from monitor.log import log_event
 from monitor.model import PollOutcome
 from monitor.poll.poller import FeedSpec, Poller, PollSettings
-from monitor.store import migrate, repo
+from monitor.store import migrate
 from monitor.store.db import Database
+from monitor.store.feeds import active_feeds
+from monitor.store.feeds import sync_feeds as sync_feed_rows
+from monitor.store.instances import set_instance_state
 
 if TYPE_CHECKING:  # the daemon's parts, imported when it starts (not by `poll --once`)
-    from sqlalchemy.orm import Session
-
     from monitor.metrics import Metrics
     from monitor.novelty.events import EventNews
     from monitor.schedule import FeedScheduler
     from monitor.service.reload import ConfigReloader
     from monitor.service.supervise import Supervisor
+    from monitor.store.db import Session
 
 log = logging.getLogger(__name__)
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -129,7 +131,7 @@ def open_database(url: str) -> Database:
 
 def sync_feeds(db: Database, feeds: Sequence[FeedConfig | FeedSpec]) -> None:
     with db.session() as session:
-        repo.sync_feeds(session, [(f.name, str(f.url)) for f in feeds], datetime.now(UTC))
+        sync_feed_rows(session, [(f.name, str(f.url)) for f in feeds], datetime.now(UTC))
 
 
 @dataclass
@@ -236,7 +238,7 @@ class Service:
     def report_config_error(self, error: str | None) -> None:
         self.config_error = error
         with self.db.session() as session:
-            repo.set_instance_state(session, INSTANCE, config_error=error)
+            set_instance_state(session, INSTANCE, config_error=error)
         if self.supervisor is not None:
             asyncio.get_running_loop().create_task(self.supervisor.reloaded(error is None))
 
@@ -258,9 +260,7 @@ class Service:
     def _due(self, specs: list[FeedSpec]) -> list[FeedSpec]:
         now = datetime.now(UTC)
         with self.db.session() as session:
-            due = {
-                f.name for f in repo.active_feeds(session) if not f.next_due or f.next_due <= now
-            }
+            due = {f.name for f in active_feeds(session) if not f.next_due or f.next_due <= now}
         return [s for s in specs if s.name in due]
 
     async def run(self, config_path: Path | None = None) -> None:

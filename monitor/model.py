@@ -133,6 +133,21 @@ class Classification:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredFeed:
+    """A feed as the store holds it: its fetch state and its last outcome."""
+
+    id: int
+    name: str
+    url: str
+    fetch_url: str
+    next_due: datetime | None = None
+    last_success: datetime | None = None
+    consecutive_errors: int = 0
+    failing: bool = False
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredItem:
     """An item the store has just inserted: its row id and the feed that brought it."""
 

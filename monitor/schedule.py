@@ -28,8 +28,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.log import log_event
 from monitor.poll.poller import FeedSpec, Poller
-from monitor.store import repo
 from monitor.store.db import Database
+from monitor.store.feeds import active_feeds
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class FeedScheduler:
 
     def _due_times(self) -> dict[str, datetime | None]:
         with self.db.session() as session:
-            return {f.name: f.next_due for f in repo.active_feeds(session)}
+            return {f.name: f.next_due for f in active_feeds(session)}
 
     def _first_run(self, next_due: datetime | None) -> datetime:
         """Overdue feeds run now (spread over a few seconds); others when due."""

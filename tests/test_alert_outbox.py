@@ -17,8 +17,8 @@ from monitor.alert.outbox import DeliverySettings, DeliveryWorker
 from monitor.alert.route import message_to_dict
 from monitor.cli import main
 from monitor.config.channels import ChannelConfig
-from monitor.store import repo
 from monitor.store.db import Database
+from monitor.store.outbox import add_alert
 from monitor.store.tables import Alert
 from tests.support.alerts import make_message
 from tests.support.smtp import SMTPServer
@@ -62,7 +62,7 @@ def enqueue(db: Database, channel: str, n: int, now: datetime, delivery: str = "
         for i in range(n):
             key = f"ev-{i}:new:{channel}:{delivery}"
             msg = make_message(event_id=f"ev-{i}", headline=f"Event number {i}")
-            repo.add_alert(
+            add_alert(
                 session,
                 key=key,
                 channel=channel,

@@ -15,8 +15,11 @@ from sqlalchemy import func, select
 
 from monitor.cli import data_cmd
 from monitor.errors import MonitorError, StoreError
-from monitor.store import repo
+from monitor.store.backup import sqlite_path
 from monitor.store.db import Database
+from monitor.store.feeds import feed_by_name
+from monitor.store.items import add_items, mark_classified
+from monitor.store.outbox import add_alert
 from monitor.store.tables import Alert, Classification, Event, Item, ItemSource, Story
 from tests.support.service_store import add_event, add_feed, classify, make_item, migrated
 
@@ -49,12 +52,12 @@ def store(db: Database) -> dict[str, int]:
         }  # fmt: skip
         for n, (name, (published, fetched)) in enumerate(plan.items()):
             item = make_item(n, "yonhap", published, fetched, title=f"{name} headline")
-            (stored,) = repo.add_items(session, feed, [item], fetched)
+            (stored,) = add_items(session, feed, [item], fetched)
             ids[name] = stored.id
         classify(session, ids["old0"], "summit_held")
         classify(session, ids["old1"], "summit_held", "leaders_call")
         classify(session, ids["recent4"], "economy_trade")
-        repo.mark_classified(session, ids["recent4"], True, NOW)
+        mark_classified(session, ids["recent4"], True, NOW)
         ids["e_old"] = add_event(session, "e-old", [ids["old0"], ids["old1"]], OLD, OLD).id
         ids["e_mixed"] = add_event(session, "e-mix", [ids["old2"], ids["recent4"]], OLD, RECENT).id
         for name, event, status, created in [
@@ -62,7 +65,7 @@ def store(db: Database) -> dict[str, int]:
             ("a_health", None, "sent", OLD),
             ("a_waiting", None, "pending", OLD),
         ]:
-            repo.add_alert(session, key=name, channel="ops", kind="event", delivery="immediate",
+            add_alert(session, key=name, channel="ops", kind="event", delivery="immediate",
                            payload={}, event_id=event, next_attempt=created, now=created,
                            status=status)  # fmt: skip
         for name, members in [("s_gone", ["old1", "old3"]), ("s_kept", ["old2", "recent4"])]:
@@ -254,9 +257,9 @@ def test_backup_while_a_writer_is_busy_copies_only_committed_rows(
         before = item_ids(db)
         target = tmp_path / "copy.db"
         with db.session() as session:  # a write in progress, as in a running daemon
-            feed = repo.feed_by_name(session, "yonhap")
+            feed = feed_by_name(session, "yonhap")
             assert feed is not None
-            repo.add_items(session, feed, [make_item(99, "yonhap", NOW, NOW)], NOW)
+            add_items(session, feed, [make_item(99, "yonhap", NOW, NOW)], NOW)
             run("backup", str(target), "--db", sqlite_url)
         copied = {row[0] for row in table_rows(target)["items"]}
         assert copied == before
@@ -278,11 +281,11 @@ def test_backup_refuses_to_overwrite_without_force(sqlite_url: str, tmp_path: Pa
 
 def test_backup_of_postgres_points_at_pg_dump() -> None:
     with pytest.raises(StoreError) as caught:
-        data_cmd.sqlite_path("postgresql://stmon@db.example.org/stmon")
+        sqlite_path("postgresql://stmon@db.example.org/stmon")
     assert "pg_dump" in caught.value.hint
 
 
 def test_backup_of_a_missing_file_does_not_create_one(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no database file"):
-        data_cmd.sqlite_path(f"sqlite:///{tmp_path / 'nope.db'}")
+        sqlite_path(f"sqlite:///{tmp_path / 'nope.db'}")
     assert not (tmp_path / "nope.db").exists()

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from monitor import _minhash
 from monitor.novelty import dedup, minhash
-from monitor.store import repo
 from monitor.store.db import Database
+from monitor.store.items import add_items
 from monitor.store.tables import Item as ItemRow
 from monitor.store.tables import Story, StoryBand
 from tests.support.novelty_data import T0, ensure_feed, make_item, page_articles
@@ -48,7 +48,7 @@ def store(
     at = T0 + timedelta(days=days)
     with db.session() as session:
         feed = ensure_feed(session, "wire", at)
-        [stored] = repo.add_items(
+        [stored] = add_items(
             session, feed, [make_item(title, text, published=at, source=source)], at
         )
         return near.assign_story(session, stored.id, f"{title}\n{text}", at, at)
@@ -277,7 +277,7 @@ def test_a_batch_gets_the_stories_that_one_item_at_a_time_gets(db: Database) -> 
                 if mode == "parsed":
                     sigs = minhash.packed([f"{i.title}\n{i.text}" for i in items])
                     items = [replace(i, minhash=sig) for i, sig in zip(items, sigs, strict=True)]
-                stored = repo.add_items(session, ensure_feed(session, "wire", now), items, now)
+                stored = add_items(session, ensure_feed(session, "wire", now), items, now)
                 entries = [
                     dedup.ItemText(s.id, f"{s.item.title}\n{s.item.text}", s.item.published,
                                    s.item.minhash)

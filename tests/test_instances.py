@@ -23,8 +23,10 @@ from monitor.cli import main
 from monitor.config.schema import Config
 from monitor.errors import StoreError
 from monitor.model import Item
-from monitor.store import instances, repo
+from monitor.store import instances
 from monitor.store.db import Database
+from monitor.store.feeds import feed_by_name, sync_feeds
+from monitor.store.items import add_items
 from monitor.store.tables import Alert, Feed, Instance, ItemSource
 from monitor.store.tables import Item as ItemRow
 from tests.support.feedserver import FeedServer
@@ -36,7 +38,7 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 def add_feeds(db: Database, count: int, now: datetime = NOW) -> list[str]:
     names = [f"feed-{n:03d}" for n in range(count)]
     with db.session() as session:
-        repo.sync_feeds(session, [(n, f"http://127.0.0.1:9/{n}.xml") for n in names], now)
+        sync_feeds(session, [(n, f"http://127.0.0.1:9/{n}.xml") for n in names], now)
     return names
 
 
@@ -47,7 +49,7 @@ def claim(db: Database, name: str, owner: str, now: datetime = NOW, **kwargs: ob
 
 def feed(db: Database, name: str) -> Feed:
     with db.session() as session:
-        row = repo.feed_by_name(session, name)
+        row = feed_by_name(session, name)
         assert row is not None
         return row
 
@@ -103,7 +105,7 @@ def test_a_held_lease_is_not_taken_until_it_expires(db: Database) -> None:
 def test_a_feed_polled_recently_is_not_due_unless_asked(db: Database) -> None:
     (name,) = add_feeds(db, 1)
     with db.session() as session:
-        row = repo.feed_by_name(session, name)
+        row = feed_by_name(session, name)
         assert row is not None
         row.next_due = NOW + timedelta(minutes=10)
     assert not claim(db, name, "a", NOW)
@@ -207,10 +209,10 @@ def store_at_once(db: Database, batches: dict[str, list[Item]]) -> dict[str, int
     def store(name: str, batch: list[Item]) -> None:
         try:
             with db.session() as session:
-                row = repo.feed_by_name(session, name)
+                row = feed_by_name(session, name)
                 assert row is not None
                 start.wait()
-                new[name] = len(repo.add_items(session, row, batch, NOW))
+                new[name] = len(add_items(session, row, batch, NOW))
         except BaseException as exc:
             errors.append(exc)
 

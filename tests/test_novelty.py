@@ -323,12 +323,12 @@ def test_handle_is_the_pipeline_hook(db: Database) -> None:
     watch = WatchConfig(name=WATCH, rules="r.yaml", routes=(every_type,))
     novelty = NoveltyStage(NoveltySettings(), [watch], recorder)
     from monitor.model import Classified
-    from monitor.store import repo
+    from monitor.store.items import add_items
     from tests.support.novelty_data import ensure_feed
 
     item = make_item("Editorial on ties", CALL.format(day="Thursday"), published=at(0))
     with db.session() as session:
-        stored = repo.add_items(session, ensure_feed(session, "f", at(0)), [item], at(0))
+        stored = add_items(session, ensure_feed(session, "f", at(0)), [item], at(0))
         novelty.handle(session, [Classified(stored[0], {WATCH: verdict("commentary")})], at(0))
     assert [n.event_type for n in recorder.news] == ["commentary"]
 

@@ -15,8 +15,8 @@ from monitor.classify import load_rules
 from monitor.classify.stage import Pipeline, WatchRules
 from monitor.model import Item
 from monitor.novelty.stage import EventNews, NoveltyStage
-from monitor.store import repo
 from monitor.store.db import Database
+from monitor.store.items import add_items
 from tests.support.novelty_data import (
     WATCH,
     Seed,
@@ -136,7 +136,7 @@ def pipeline(repo_dir: Path, recorder: Recorder) -> Pipeline:
 
 def run(db: Database, pipe: Pipeline, feed: str, items: list[Item], now: datetime) -> None:
     with db.session() as session:
-        stored = repo.add_items(session, ensure_feed(session, feed, now), items, now)
+        stored = add_items(session, ensure_feed(session, feed, now), items, now)
         pipe.process(session, stored, now)
 
 

@@ -15,8 +15,9 @@ from sqlalchemy import update
 from monitor.fetch.client import Fetcher, FetchSettings, make_client
 from monitor.poll.poller import FeedSpec, Poller
 from monitor.schedule import FeedScheduler
-from monitor.store import migrate, repo
+from monitor.store import migrate
 from monitor.store.db import Database
+from monitor.store.feeds import feed_by_name, sync_feeds
 from monitor.store.tables import Feed
 from tests.support.feedserver import FeedServer
 
@@ -33,7 +34,7 @@ def db(sqlite_url: str) -> Iterator[Database]:
 
 def register(db: Database, specs: list[FeedSpec], due: dict[str, datetime]) -> None:
     with db.session() as session:
-        repo.sync_feeds(session, [(s.name, s.url) for s in specs], datetime.now(UTC))
+        sync_feeds(session, [(s.name, s.url) for s in specs], datetime.now(UTC))
         for name, when in due.items():
             session.execute(update(Feed).where(Feed.name == name).values(next_due=when))
 
@@ -82,7 +83,7 @@ def test_retry_after_moves_the_next_run_and_slow_feeds_do_not_pile_up(
     async def scenario() -> tuple[datetime | None, datetime | None]:
         await run_for(db, specs, 8)
         with db.session() as session:
-            row = repo.feed_by_name(session, "limited")
+            row = feed_by_name(session, "limited")
             assert row is not None
             return row.next_due, row.last_fetch
 

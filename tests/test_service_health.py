@@ -18,10 +18,12 @@ from monitor.service.health import (
     source_health,
     status_line,
 )
-from monitor.store import repo
 from monitor.store.db import Database
+from monitor.store.feeds import feed_by_name, record_polled, sync_feeds
+from monitor.store.items import add_items
+from monitor.store.outbox import add_alert
 from monitor.store.tables import Alert
-from tests.support.service_store import add_event, add_feed, make_item, publish
+from tests.support.service_store import add_event, add_feed, fail_poll, make_item, publish
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 SETTINGS = SourceHealthSettings()  # quiet after max(8 × rhythm, 2h); 5 items to learn
@@ -42,11 +44,9 @@ def health_of(db: Database, name: str, now: datetime = NOW, **settings: object) 
 def checked_at(db: Database, name: str, when: datetime) -> None:
     """A successful poll at ``when`` that found nothing new."""
     with db.session() as session:
-        feed = repo.feed_by_name(session, name)
+        feed = feed_by_name(session, name)
         assert feed is not None
-        repo.record_polled(
-            session, feed.id, "", now=when, next_due=when, etag=None, last_modified=None
-        )
+        record_polled(session, feed.id, "", now=when, next_due=when, etag=None, last_modified=None)
 
 
 @pytest.mark.parametrize(
@@ -86,7 +86,7 @@ def test_future_publication_dates_count_as_when_seen(db: Database) -> None:
         feed = add_feed(session, "odd", NOW)
         for n, seen in enumerate(every(30, 6, NOW)):
             item = make_item(n, "odd", published=seen + timedelta(days=365), fetched=seen)
-            repo.add_items(session, feed, [item], seen)
+            add_items(session, feed, [item], seen)
     assert health_of(db, "odd").rhythm == 30 * 60
 
 
@@ -140,8 +140,8 @@ def test_a_failing_feed_is_flagged(db: Database) -> None:
         feed = add_feed(session, "kyodo", NOW)
         publish(session, feed, every(20, 12, NOW - timedelta(hours=1)))
         for n in range(3):
-            repo.record_failure(session, feed, now=NOW + timedelta(minutes=n), next_due=NOW,
-                                error="HTTP 503: unavailable", failing_after=3)  # fmt: skip
+            fail_poll(session, feed, now=NOW + timedelta(minutes=n), next_due=NOW,
+                      error="HTTP 503: unavailable", failing_after=3)  # fmt: skip
     health = health_of(db, "kyodo")
     assert health.state == "failing"
     assert health.flagged
@@ -153,8 +153,8 @@ def test_one_error_is_shown_but_not_flagged(db: Database) -> None:
     with db.session() as session:
         feed = add_feed(session, "kyodo", NOW)
         publish(session, feed, every(20, 12, NOW))
-        repo.record_failure(session, feed, now=NOW, next_due=NOW, error="timeout",
-                            failing_after=5)  # fmt: skip
+        fail_poll(session, feed, now=NOW, next_due=NOW, error="timeout",
+                  failing_after=5)  # fmt: skip
     assert health_of(db, "kyodo").state == "error"
     assert not health_of(db, "kyodo").flagged
 
@@ -162,7 +162,7 @@ def test_one_error_is_shown_but_not_flagged(db: Database) -> None:
 def test_removed_feeds_are_not_reported(db: Database) -> None:
     with db.session() as session:
         publish(session, add_feed(session, "old", NOW), every(20, 12, NOW - timedelta(days=2)))
-        repo.sync_feeds(session, [("other", "https://news.example.org/other.xml")], NOW)
+        sync_feeds(session, [("other", "https://news.example.org/other.xml")], NOW)
         assert [h.feed for h in source_health(session, NOW, SETTINGS)] == ["other"]
 
 
@@ -202,7 +202,7 @@ def test_a_quiet_spell_alerts_once_per_channel(db: Database) -> None:
     assert webhook_payload(message)["kind"] == "health"
 
     with db.session() as session:  # the feed speaks again, then falls silent again
-        feed = repo.feed_by_name(session, "yonhap")
+        feed = feed_by_name(session, "yonhap")
         assert feed is not None
         publish(session, feed, every(20, 3, NOW + timedelta(hours=2)), start=50)
     assert queue(db, NOW + timedelta(hours=2)) == 0
@@ -214,11 +214,11 @@ def test_a_quiet_spell_alerts_once_per_channel(db: Database) -> None:
 def test_a_failing_spell_alerts_once(db: Database) -> None:
     def fail(times: int, at: datetime) -> None:
         with db.session() as session:
-            feed = repo.feed_by_name(session, "kyodo")
+            feed = feed_by_name(session, "kyodo")
             assert feed is not None
             for n in range(times):
-                repo.record_failure(session, feed, now=at + timedelta(minutes=n), next_due=at,
-                                    error="HTTP 500", failing_after=3)  # fmt: skip
+                fail_poll(session, feed, now=at + timedelta(minutes=n), next_due=at,
+                          error="HTTP 500", failing_after=3)  # fmt: skip
 
     with db.session() as session:
         publish(session, add_feed(session, "kyodo", NOW), every(20, 12, NOW))
@@ -258,7 +258,7 @@ def test_status_line(db: Database) -> None:
         ids = publish(session, add_feed(session, "kyodo", NOW), every(20, 12, NOW))
         add_event(session, "ev1", ids[:1], NOW - timedelta(hours=3), NOW)
         add_event(session, "ev0", ids[1:2], NOW - timedelta(days=3), NOW - timedelta(days=3))
-        repo.add_alert(session, key="x", channel="ops", kind="event", delivery="immediate",
+        add_alert(session, key="x", channel="ops", kind="event", delivery="immediate",
                        payload={}, event_id=None, next_attempt=NOW, now=NOW)  # fmt: skip
     checked_at(db, "yonhap", NOW)
     with db.session() as session:

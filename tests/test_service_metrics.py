@@ -17,9 +17,10 @@ from monitor.model import PollOutcome
 from monitor.service.health import HealthReport, SourceWatch
 from monitor.service.http import Endpoint
 from monitor.service.metrics import store_metrics
-from monitor.store import repo
 from monitor.store.db import Database
-from tests.support.service_store import add_feed, publish
+from monitor.store.feeds import feed_by_name, record_polled
+from monitor.store.outbox import add_alert
+from tests.support.service_store import add_feed, fail_poll, publish
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -98,14 +99,14 @@ def test_store_gauges_are_read_at_scrape_time(db: Database) -> None:
         with db.session() as session:
             publish(session, session.merge(feed), [NOW - timedelta(minutes=5)])
             for n in range(3):
-                repo.add_alert(
+                add_alert(
                     session, key=f"k{n}", channel="ops", kind="event", delivery="immediate",
                     payload={}, event_id=None, next_attempt=NOW - timedelta(minutes=n), now=NOW,
                 )  # fmt: skip
-            kyodo = repo.feed_by_name(session, "kyodo")
+            kyodo = feed_by_name(session, "kyodo")
             assert kyodo is not None
-            repo.record_failure(session, kyodo, now=NOW, next_due=NOW, error="HTTP 500",
-                                failing_after=1)  # fmt: skip
+            fail_poll(session, kyodo, now=NOW, next_due=NOW, error="HTTP 500",
+                      failing_after=1)  # fmt: skip
 
         text = (await client.get("/metrics")).text
         stamp = sample(text, "stmon_feed_last_success_timestamp_seconds", feed="yonhap")
@@ -187,11 +188,11 @@ def test_healthz_turns_503_when_the_outbox_is_stuck(db: Database) -> None:
     settings = ServiceSettings.model_validate({"healthz": {"outbox_stuck_after": "15m"}})
     with db.session() as session:
         publish(session, add_feed(session, "yonhap", NOW), [NOW - timedelta(minutes=1)])
-        repo.add_alert(
+        add_alert(
             session, key="a1", channel="ops-mail", kind="event", delivery="immediate",
             payload={}, event_id=None, next_attempt=NOW - timedelta(minutes=5), now=NOW,
         )  # fmt: skip
-        repo.add_alert(  # waiting for a retry later is not stuck
+        add_alert(  # waiting for a retry later is not stuck
             session, key="a2", channel="webhook", kind="event", delivery="immediate",
             payload={}, event_id=None, next_attempt=NOW + timedelta(hours=1), now=NOW,
         )  # fmt: skip
@@ -213,9 +214,7 @@ def test_healthz_counts_quiet_feeds_only_when_asked(db: Database) -> None:
     with db.session() as session:
         feed = add_feed(session, "yonhap", NOW - timedelta(days=1))
         publish(session, feed, times)
-        repo.record_polled(
-            session, feed.id, "", now=NOW, next_due=NOW, etag=None, last_modified=None
-        )
+        record_polled(session, feed.id, "", now=NOW, next_due=NOW, etag=None, last_modified=None)
     started = NOW - timedelta(days=1)
     plain = health_report(db, ServiceSettings(), started=started, now=NOW)
     strict = ServiceSettings.model_validate({"healthz": {"include_sources": True}})

@@ -1,4 +1,4 @@
-"""Feed rows follow the config: ``repo.sync_feeds`` adds, restarts, retires and revives."""
+"""Feed rows follow the config: ``sync_feeds`` adds, restarts, retires and revives."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from monitor.store import repo
 from monitor.store.db import Database
+from monitor.store.feeds import record_polled, sync_feeds
 from monitor.store.tables import Feed
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -23,14 +23,14 @@ def feeds(db: Database) -> dict[str, Feed]:
 
 def sync(db: Database, pairs: list[tuple[str, str]], now: datetime) -> None:
     with db.session() as session:
-        repo.sync_feeds(session, pairs, now)
+        sync_feeds(session, pairs, now)
 
 
 def polled(db: Database, name: str) -> None:
     """The feed was fetched: it has an ETag and Last-Modified, and is due later."""
     with db.session() as session:
         feed = session.scalars(select(Feed).where(Feed.name == name)).one()
-        repo.record_polled(
+        record_polled(
             session,
             feed.id,
             "",

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.store import repo
 from monitor.store.db import Database
+from monitor.store.feeds import sync_feeds
 from monitor.store.tables import Feed
 from monitor.store.writer import StoreWriter
 
@@ -20,7 +20,7 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 def add_feed(name: str) -> Callable[[Session], int]:
     def job(session: Session) -> int:
-        repo.sync_feeds(session, [(name, f"http://127.0.0.1:9/{name}.xml")], NOW)
+        sync_feeds(session, [(name, f"http://127.0.0.1:9/{name}.xml")], NOW)
         return len(name)
 
     return job
@@ -68,7 +68,7 @@ def test_a_failing_job_fails_alone_and_the_others_commit(db: Database) -> None:
         release.wait(10)
 
     def broken(session: Session) -> None:
-        repo.sync_feeds(session, [("half-done", "http://127.0.0.1:9/x.xml")], NOW)
+        sync_feeds(session, [("half-done", "http://127.0.0.1:9/x.xml")], NOW)
         raise ValueError("bad job")
 
     async def scenario() -> list[object]:

@@ -11,14 +11,12 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from monitor.alert.message import AlertMessage, notice
 from monitor.alert.route import message_from_dict, queue_message
 from monitor.config.channels import ChannelConfig
 from monitor.log import log_event
-from monitor.store.tables import Alert
+from monitor.store.db import Session
+from monitor.store.outbox import digest_queue, set_status
 
 log = logging.getLogger(__name__)
 DAILY_AT = time(8, 0)
@@ -43,17 +41,11 @@ def make_digests(session: Session, configs: Mapping[str, ChannelConfig], now: da
         if not config.enabled:
             continue
         closed = period_end(config, now)
-        rows = list(
-            session.scalars(
-                select(Alert)
-                .where(Alert.channel == name, Alert.status == "digest", Alert.created < closed)
-                .order_by(Alert.created, Alert.id)
-            )
-        )
+        rows = digest_queue(session, name, closed)
         if not rows:
             continue
         key = f"digest:{name}:{closed.isoformat()}"
-        items = [message_from_dict(row.payload) for row in rows]
+        items = [message_from_dict(payload) for _, payload in rows]
         msg = digest_message(key, items, config, closed)
         made += queue_message(
             session,
@@ -63,8 +55,7 @@ def make_digests(session: Session, configs: Mapping[str, ChannelConfig], now: da
             next_attempt=config.quiet_until(now) or now,
             now=now,
         )
-        for row in rows:
-            row.status = "digested"
+        set_status(session, [alert_id for alert_id, _ in rows], "digested")
         log_event(log, logging.INFO, "digest_made", channel=name, items=len(rows))
     return made
 

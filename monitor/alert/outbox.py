@@ -22,9 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
-
 from monitor.alert.channels.base import Channel
 from monitor.alert.digest import make_digests
 from monitor.alert.message import AlertMessage, notice
@@ -32,8 +29,23 @@ from monitor.alert.route import message_from_dict, queue_message
 from monitor.config.channels import ChannelConfig
 from monitor.errors import DeliveryError, MonitorError
 from monitor.log import log_event
-from monitor.store.db import Database
-from monitor.store.tables import Alert
+from monitor.store.db import Database, Session
+from monitor.store.outbox import (
+    FailedAlert,
+    claim_due_alerts,
+    due_unclaimed,
+    first_sent_since,
+    hold_until,
+    mark_dead,
+    pending_of_kind,
+    record_failed,
+    record_sent,
+    release_claims,
+    retry_at,
+    sent_since,
+    set_payload,
+    set_status,
+)
 
 if TYPE_CHECKING:
     from monitor.metrics import Metrics
@@ -81,11 +93,7 @@ class DeliveryWorker:
     def release_claims(self) -> None:
         """Forget leases held by earlier runs (single-instance databases, at start)."""
         with self.db.session() as session:
-            session.execute(
-                update(Alert)
-                .where(Alert.status == "pending", Alert.claimed_by.is_not(None))
-                .values(claimed_by=None, claimed_until=None)
-            )
+            release_claims(session)
 
     async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
         """Deliver until ``stop`` is set; wakes early when ``wake`` is set."""
@@ -117,34 +125,13 @@ class DeliveryWorker:
         with self.db.session() as session:
             make_digests(session, self.configs, now)
             self._hold_quiet_and_fold_storms(session, now)
-            query = (
-                select(Alert)
-                .where(
-                    Alert.status == "pending",
-                    Alert.next_attempt <= now,
-                    or_(Alert.claimed_until.is_(None), Alert.claimed_until < now),
-                )
-                .order_by(Alert.next_attempt, Alert.id)
-                .limit(BATCH)
-            )
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = list(session.scalars(query))
-            for row in rows:
-                row.claimed_by, row.claimed_until = self.instance, now + CLAIM_LEASE
-            return [(row.id, row.channel, dict(row.payload)) for row in rows]
+            return claim_due_alerts(session, self.instance, now, CLAIM_LEASE, BATCH)
 
     def _hold_quiet_and_fold_storms(self, session: Session, now: datetime) -> None:
         for name, config in self.configs.items():
             until = config.quiet_until(now)
             if until is not None:
-                session.execute(
-                    update(Alert)
-                    .where(
-                        Alert.channel == name, Alert.status == "pending", Alert.next_attempt < until
-                    )
-                    .values(next_attempt=until)
-                )
+                hold_until(session, name, until)
                 continue
             self._fold_storm(session, name, config, now)
 
@@ -152,54 +139,27 @@ class DeliveryWorker:
         self, session: Session, name: str, config: ChannelConfig, now: datetime
     ) -> None:
         since = now - config.window
-        recent = (
-            session.scalar(
-                select(func.count()).where(
-                    Alert.channel == name,
-                    Alert.kind.in_(IMMEDIATE_KINDS),
-                    Alert.status == "sent",
-                    Alert.sent >= since,
-                )
-            )
-            or 0
-        )
+        recent = sent_since(session, name, IMMEDIATE_KINDS, since)
         room = config.max_per_window - recent
-        due = list(
-            session.scalars(
-                select(Alert)
-                .where(
-                    Alert.channel == name,
-                    Alert.status == "pending",
-                    Alert.kind.in_(IMMEDIATE_KINDS),
-                    Alert.next_attempt <= now,
-                    Alert.claimed_by.is_(None),
-                )
-                .order_by(Alert.next_attempt, Alert.id)
-            )
-        )
+        due = due_unclaimed(session, name, IMMEDIATE_KINDS, now)
         if len(due) <= max(room, 0):
             return
         overflow = due[max(room, 0) :]
         first_free = self._window_frees_at(session, name, config, now)
-        summary = session.scalar(
-            select(Alert).where(
-                Alert.channel == name, Alert.kind == "storm", Alert.status == "pending"
-            )
-        )
-        items = [dict(row.payload) for row in overflow]
+        summary = pending_of_kind(session, name, "storm")
+        items = [payload for _, payload in overflow]
         if summary is None:
-            key = f"storm:{name}:{overflow[0].id}"
+            key = f"storm:{name}:{overflow[0][0]}"
             msg = storm_message(key, [message_from_dict(i) for i in items], now)
             queue_message(
                 session, msg, channel=name, kind="storm", next_attempt=first_free, now=now
             )
         else:
-            payload = dict(summary.payload)
+            summary_id, payload = summary
             payload["items"] = [*payload.get("items", []), *items]
             payload["headline"] = storm_headline(len(payload["items"]))
-            summary.payload = payload
-        for row in overflow:
-            row.status = "folded"
+            set_payload(session, summary_id, payload)
+        set_status(session, [alert_id for alert_id, _ in overflow], "folded")
         log_event(
             log,
             logging.WARNING,
@@ -212,11 +172,7 @@ class DeliveryWorker:
     def _window_frees_at(
         self, session: Session, name: str, config: ChannelConfig, now: datetime
     ) -> datetime:
-        oldest = session.scalar(
-            select(func.min(Alert.sent)).where(
-                Alert.channel == name, Alert.status == "sent", Alert.sent >= now - config.window
-            )
-        )
+        oldest = first_sent_since(session, name, now - config.window)
         return (oldest + config.window) if oldest else now + config.window
 
     async def _deliver(self, alert_id: int, name: str, payload: dict[str, object]) -> int:
@@ -242,25 +198,18 @@ class DeliveryWorker:
     def _sent(self, alert_id: int, detail: str) -> None:
         now = self.clock()
         with self.db.session() as session:
-            row = session.get(Alert, alert_id)
-            if row is None or row.claimed_by != self.instance:
-                return
-            row.status, row.sent, row.detail = "sent", now, detail[:2000]
-            self._count(row.channel, "sent")
-            row.attempts += 1
-            row.claimed_by = row.claimed_until = None
+            channel = record_sent(session, alert_id, self.instance, now, detail)
+            if channel is not None:
+                self._count(channel, "sent")
 
     def _failed(self, alert_id: int, exc: DeliveryError) -> None:
         now = self.clock()
         with self.db.session() as session:
-            row = session.get(Alert, alert_id)
-            if row is None or row.claimed_by != self.instance:
+            row = record_failed(session, alert_id, self.instance, str(exc))
+            if row is None:
                 return
-            row.attempts += 1
-            row.last_error = str(exc)[:2000]
-            row.claimed_by = row.claimed_until = None
             if exc.permanent or row.attempts >= self.settings.max_attempts:
-                row.status = "dead"
+                mark_dead(session, alert_id)
                 self._count(row.channel, "dead")
                 log_event(
                     log,
@@ -275,7 +224,7 @@ class DeliveryWorker:
                 return
             self._count(row.channel, "retry")
             delay = self.retry_delay(row.attempts, exc.retry_after)
-            row.next_attempt = now + timedelta(seconds=delay)
+            retry_at(session, alert_id, now + timedelta(seconds=delay))
             log_event(
                 log,
                 logging.WARNING,
@@ -298,7 +247,7 @@ class DeliveryWorker:
         delay = raw * (1.0 - 0.2 * self.rng.random())
         return max(delay, retry_after or 0.0)
 
-    def _announce_dead(self, session: Session, dead: Alert, now: datetime) -> None:
+    def _announce_dead(self, session: Session, dead: FailedAlert, now: datetime) -> None:
         """Tell every other enabled channel that ``dead.channel`` is failing."""
         if dead.kind == "health":
             return

@@ -17,15 +17,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from monitor.alert.message import AlertMessage, SourceLink
 from monitor.config.channels import ChannelConfig
 from monitor.config.schema import WatchConfig
 from monitor.log import log_event
-from monitor.store import repo
-from monitor.store.tables import Classification, Event, EventItem, Item
+from monitor.store.db import Session
+from monitor.store.events import coverage, event_opened
+from monitor.store.items import evidence_of, item_by_id
+from monitor.store.outbox import add_alert
 
 log = logging.getLogger(__name__)
 SUMMARY_CHARS = 600
@@ -93,7 +92,7 @@ class Router:
                 payload = message_to_dict(message, alert_id=key, key=key)
                 config = self.channels[channel]
                 hold = config.quiet_until(now) if delivery == "immediate" else None
-                added += repo.add_alert(
+                added += add_alert(
                     session,
                     key=key,
                     channel=channel,
@@ -119,21 +118,11 @@ class Router:
 
 def build_message(session: Session, news: News, kind: str) -> AlertMessage:
     """The alert for ``news``: the event, the item that brought it, why, and its sources."""
-    event = session.get(Event, news.event_id)
-    item = session.get(Item, news.item_id)
-    assert event is not None and item is not None
-    evidence = session.scalar(
-        select(Classification.evidence).where(
-            Classification.item_id == item.id, Classification.event_type == news.event_type
-        )
-    )
-    rows = session.execute(
-        select(Item.source, Item.title, Item.url)
-        .join(EventItem, EventItem.item_id == Item.id)
-        .where(EventItem.event_id == event.id)
-        .order_by(EventItem.added)
-        .limit(MAX_SOURCES)
-    ).all()
+    event_uid, first_seen = event_opened(session, news.event_id)
+    item = item_by_id(session, news.item_id)
+    assert item is not None
+    evidence = evidence_of(session, news.item_id, news.event_type)
+    rows = coverage(session, news.event_id, MAX_SOURCES)
     sources = [SourceLink(name=s, title=t, url=u) for s, t, u in rows] or [
         SourceLink(name=item.source, title=item.title, url=item.url)
     ]
@@ -141,14 +130,14 @@ def build_message(session: Session, news: News, kind: str) -> AlertMessage:
         alert_id="",
         idempotency_key="",
         kind="event" if kind == "event" else "update",
-        event_id=event.uid,
+        event_id=event_uid,
         event_type=news.event_type,
         state=news.state,
         headline=item.title,
         summary=_summary(item.content or item.summary),
-        evidence=_evidence_lines(evidence or []),
+        evidence=_evidence_lines(evidence),
         sources=sources,
-        first_seen=event.first_seen,
+        first_seen=first_seen,
         score=round(news.score, 3),
     )
 
@@ -202,7 +191,7 @@ def queue_message(
     """Queue a message stmon made itself (digest, storm summary, health) for immediate
     delivery, keyed by its idempotency key; returns 1 if it was not queued before."""
     key = msg.idempotency_key
-    return repo.add_alert(
+    return add_alert(
         session,
         key=key,
         channel=channel,

@@ -15,17 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
-
 if TYPE_CHECKING:
     from monitor.classify import RuleSet
     from monitor.metrics import Metrics
 from monitor.log import log_event
 from monitor.model import Classification, Classified, Label, StoredItem
-from monitor.store.driver import Driver
-from monitor.store.tables import Classification as ClassificationRow
-from monitor.store.tables import Item as ItemRow
+from monitor.store.db import Session
+from monitor.store.items import record_verdicts
 
 log = logging.getLogger(__name__)
 
@@ -62,26 +58,17 @@ class Pipeline:
         return bool(getattr(self.next_stage, "uses_minhash", False))
 
     def process(self, session: Session, items: list[StoredItem], now: datetime) -> None:
-        rows: list[dict[str, object]] = []
+        labels: list[tuple[int, Label]] = []
         marks: list[tuple[int, bool]] = []
-        classified = [self._classify(stored, rows, marks) for stored in items]
-        if rows:
-            session.connection().execute(insert(ClassificationRow), rows)
-        if marks:  # at the driver: one statement, no per-row SQLAlchemy work
-            sql = Driver(session)
-            when, flag = sql.value(ItemRow.classified.type)(now), sql.value(ItemRow.relevant.type)
-            sql.connection.exec_driver_sql(
-                f"UPDATE items SET relevant = {sql.mark}, classified = {sql.mark}"
-                f" WHERE id = {sql.mark}",
-                [(flag(relevant), when, item_id) for item_id, relevant in marks],
-            )
+        classified = [self._classify(stored, labels, marks) for stored in items]
+        record_verdicts(session, labels, marks, now)
         if self.next_stage is not None:
             self.next_stage.handle(session, classified, now)
 
     def _classify(
-        self, stored: StoredItem, rows: list[dict[str, object]], marks: list[tuple[int, bool]]
+        self, stored: StoredItem, labels: list[tuple[int, Label]], marks: list[tuple[int, bool]]
     ) -> Classified:
-        """Classify one item; its classification rows and relevance go to ``rows``/``marks``."""
+        """Classify one item; its best labels and relevance go to ``labels``/``marks``."""
         verdicts: dict[str, Classification] = {}
         best: dict[str, Label] = {}  # event type -> the best label any watch gave
         for watch in self.watches:
@@ -93,7 +80,7 @@ class Pipeline:
                 kept = best.get(label.event_type)
                 if kept is None or label.score > kept.score:
                     best[label.event_type] = label
-        rows.extend(_row(stored.id, label) for label in best.values())
+        labels.extend((stored.id, label) for label in best.values())
         if self.metrics is not None and best:
             self.metrics.record_classification(best.keys())
         relevant = any(v.relevant for v in verdicts.values())
@@ -109,17 +96,3 @@ class Pipeline:
                 title=stored.item.title[:120],
             )
         return Classified(stored, verdicts)
-
-
-def _row(item_id: int, label: Label) -> dict[str, object]:
-    return {
-        "item_id": item_id,
-        "event_type": label.event_type,
-        "score": label.score,
-        "tense": label.tense,
-        "evidence": [
-            {"rule": e.rule, "term": e.term, "where": e.where, "weight": e.weight,
-             "snippet": e.snippet}
-            for e in label.evidence
-        ],
-    }  # fmt: skip

@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import select, update
 
 from monitor.alert.channels import make_channel
 from monitor.alert.message import sample_message
@@ -21,7 +18,7 @@ from monitor.cli.common import (
 )
 from monitor.cli.exits import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from monitor.errors import DeliveryError
-from monitor.store.tables import Alert
+from monitor.store.outbox import list_alerts, requeue_dead
 
 STATUSES = ["pending", "sent", "dead", "digest", "digested", "folded"]
 
@@ -44,34 +41,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     test.set_defaults(func=cmd_test)
 
 
-def alert_record(row: Alert) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "channel": row.channel,
-        "kind": row.kind,
-        "status": row.status,
-        "attempts": row.attempts,
-        "next_attempt": row.next_attempt,
-        "created": row.created,
-        "sent": row.sent,
-        "headline": row.payload.get("headline", ""),
-        "event": row.payload.get("event_id", ""),
-        "last_error": row.last_error,
-        "detail": row.detail,
-        "idempotency_key": row.idempotency_key,
-    }
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     db = open_database(args.db or config_of(args).storage.url)
     try:
         with db.session() as session:
-            query = select(Alert).order_by(Alert.created.desc(), Alert.id.desc())
-            if args.status:
-                query = query.where(Alert.status == args.status)
-            if args.channel:
-                query = query.where(Alert.channel == args.channel)
-            records = [alert_record(r) for r in session.scalars(query.limit(max(args.limit, 0)))]
+            records = list_alerts(
+                session, status=args.status, channel=args.channel, limit=args.limit
+            )
     finally:
         db.dispose()
     if args.json:
@@ -100,18 +76,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     try:
         with db.session() as session:
-            result = session.execute(
-                update(Alert)
-                .where(Alert.id == args.id, Alert.status == "dead")
-                .values(
-                    status="pending",
-                    attempts=0,
-                    next_attempt=now,
-                    claimed_by=None,
-                    claimed_until=None,
-                )
-            )
-            changed = getattr(result, "rowcount", 0)
+            changed = requeue_dead(session, args.id, now)
     finally:
         db.dispose()
     if not changed:

@@ -410,12 +410,11 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
 def stored_items(url: str, limit: int) -> list[tuple[str, str, str]]:
     """The newest stored items as (id, title, text), for `stmon rules test`."""
     from monitor.app import open_database
-    from monitor.store import repo
+    from monitor.store.items import newest_texts
 
     db = open_database(url)
     try:
         with db.session() as session:
-            rows = session.scalars(repo.items_query().limit(max(limit, 0)))
-            return [(str(r.id), r.title, r.content or r.summary) for r in rows]
+            return newest_texts(session, limit)
     finally:
         db.dispose()

@@ -24,8 +24,12 @@ from monitor.config.load import config_path
 from monitor.config.schema import Config, FeedConfig
 from monitor.log import setup_logging
 from monitor.model import PollOutcome
-from monitor.store import migrate, repo
+from monitor.store import migrate
 from monitor.store.db import Database
+from monitor.store.feeds import active_feeds
+from monitor.store.instances import config_errors
+from monitor.store.items import item_counts
+from monitor.store.outbox import outbox_by_channel
 
 if TYPE_CHECKING:
     from monitor.store.instances import InstanceInfo
@@ -152,12 +156,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     db = open_database(url)
     try:
         with db.session() as session:
-            feeds = repo.active_feeds(session)
-            counts = repo.item_counts(session)
+            feeds = active_feeds(session)
+            counts = item_counts(session)
             members = instances.list_instances(session, now)
             health = {h.feed: h for h in source_health(session, now, settings)}
-            channels = repo.outbox_by_channel(session)
-            errors = repo.config_errors(session)
+            channels = outbox_by_channel(session)
+            errors = config_errors(session)
     finally:
         db.dispose()
     rows: list[dict[str, Any]] = [

@@ -21,38 +21,23 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
-
-from sqlalchemy import Delete, delete, exists, func, select, update
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, selectinload
 
 from monitor.app import open_database
 from monitor.cli.common import add_db_option, database_url
 from monitor.cli.exits import EXIT_OK
 from monitor.config.types import parse_duration
 from monitor.errors import MonitorError, StoreError
-from monitor.store.tables import (
-    Alert,
-    Classification,
-    Event,
-    EventItem,
-    Feed,
-    Item,
-    ItemSource,
-    Story,
-    StoryBand,
-)
+from monitor.store.backup import backup, sqlite_path
+from monitor.store.items import export_items
+from monitor.store.prune import prune
 
-WAITING = ("pending", "digest")
 EXPORT_FIELDS = ["id", "published", "fetched", "feed", "source", "language", "relevant",
                  "types", "title", "url", "summary"]  # fmt: skip
 
@@ -100,89 +85,12 @@ def _duration(text: str) -> timedelta:
 # --- prune -----------------------------------------------------------------------------
 
 
-@dataclass
-class PruneCounts:
-    items: int = 0
-    classifications: int = 0
-    sources: int = 0
-    stories: int = 0
-    events: int = 0
-    alerts: int = 0
-    kept_for_events: int = 0
-
-
-def prune(session: Session, cutoff: datetime, *, events: bool) -> PruneCounts:
-    """Delete what is older than ``cutoff`` (see the module docstring); returns counts."""
-    counts = PruneCounts()
-    if events:
-        counts.events, counts.alerts = _prune_events(session, cutoff)
-    old = select(Item.id).where(Item.published < cutoff, Item.fetched < cutoff)
-    covered_now = select(EventItem.event_id).where(EventItem.item_id.not_in(old))
-    keep = (
-        select(func.min(EventItem.item_id))
-        .where(EventItem.event_id.not_in(covered_now))
-        .group_by(EventItem.event_id)
-    )
-    doomed = old.where(Item.id.not_in(keep))
-    counts.kept_for_events = (
-        session.scalar(
-            select(func.count(func.distinct(EventItem.item_id))).where(EventItem.item_id.in_(keep))
-        )
-        or 0
-    )
-    doomed_ids = [row for row in session.scalars(doomed)]
-    for chunk in _chunks(doomed_ids, 500):
-        counts.classifications += _count(
-            session, delete(Classification).where(Classification.item_id.in_(chunk))
-        )
-        counts.sources += _count(session, delete(ItemSource).where(ItemSource.item_id.in_(chunk)))
-        session.execute(delete(StoryBand).where(StoryBand.item_id.in_(chunk)))
-        session.execute(delete(EventItem).where(EventItem.item_id.in_(chunk)))
-        session.execute(
-            update(Story).where(Story.first_item_id.in_(chunk)).values(first_item_id=None)
-        )
-        counts.items += _count(session, delete(Item).where(Item.id.in_(chunk)))
-    empty = ~exists().where(Item.story_id == Story.id)
-    counts.stories = _count(session, delete(Story).where(Story.created < cutoff, empty))
-    return counts
-
-
-def _prune_events(session: Session, cutoff: datetime) -> tuple[int, int]:
-    waiting = select(Alert.event_id).where(Alert.status.in_(WAITING), Alert.event_id.is_not(None))
-    old = select(Event.id).where(Event.last_seen < cutoff, Event.id.not_in(waiting))
-    old_ids = list(session.scalars(old))
-    alerts = 0
-    for chunk in _chunks(old_ids, 500):
-        alerts += _count(session, delete(Alert).where(Alert.event_id.in_(chunk)))
-        session.execute(update(Event).where(Event.parent_id.in_(chunk)).values(parent_id=None))
-        session.execute(delete(EventItem).where(EventItem.event_id.in_(chunk)))
-        session.execute(delete(Event).where(Event.id.in_(chunk)))
-    alerts += _count(
-        session,
-        delete(Alert).where(
-            Alert.event_id.is_(None), Alert.created < cutoff, Alert.status.not_in(WAITING)
-        ),
-    )
-    return len(old_ids), alerts
-
-
-def _count(session: Session, statement: Delete) -> int:
-    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
-
-
-def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def cmd_prune(args: argparse.Namespace) -> int:
     cutoff = datetime.now(UTC) - args.older_than
     db = open_database(database_url(args))
     try:
         with db.session() as session:
-            counts = prune(session, cutoff, events=args.events)
-            if args.dry_run:
-                session.rollback()
+            counts = prune(session, cutoff, events=args.events, dry_run=args.dry_run)
     finally:
         db.dispose()
     verb = "would delete" if args.dry_run else "deleted"
@@ -197,34 +105,6 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
 
 # --- export ----------------------------------------------------------------------------
-
-
-def export_records(session: Session, since: datetime, relevant: bool) -> Iterator[dict[str, Any]]:
-    """Items published since ``since``, oldest first, with their event types."""
-    query = (
-        select(Item, Feed.name)
-        .outerjoin(Feed, Feed.id == Item.feed_id)
-        .where(Item.published >= since)
-        .order_by(Item.published, Item.id)
-        .options(selectinload(Item.classifications))
-        .execution_options(yield_per=500)
-    )
-    if relevant:
-        query = query.where(Item.relevant.is_(True))
-    for item, feed in session.execute(query):
-        yield {
-            "id": item.id,
-            "published": item.published.isoformat(),
-            "fetched": item.fetched.isoformat(),
-            "feed": feed,
-            "source": item.source,
-            "language": item.language,
-            "relevant": item.relevant,
-            "types": sorted(c.event_type for c in item.classifications),
-            "title": item.title,
-            "url": item.url,
-            "summary": item.summary,
-        }
 
 
 def write_jsonl(records: Iterator[dict[str, Any]], out: TextIO) -> int:
@@ -272,7 +152,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     db = open_database(database_url(args))
     try:
         with db.session() as session, _output(args.output) as out:
-            count = write(export_records(session, since, args.relevant), out)
+            count = write(export_items(session, since, args.relevant), out)
     finally:
         db.dispose()
     if args.output:
@@ -281,45 +161,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 # --- backup ----------------------------------------------------------------------------
-
-
-def sqlite_path(url: str) -> Path:
-    """The file of a SQLite URL; a StoreError for anything else."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        raise StoreError(
-            f"stmon backup copies SQLite databases; {parsed.get_backend_name()} is not one",
-            hint="back up PostgreSQL with pg_dump, e.g. `pg_dump -Fc DBNAME > stmon.dump`",
-        )
-    if not parsed.database or parsed.database == ":memory:":
-        raise StoreError("an in-memory database cannot be backed up")
-    path = Path(parsed.database).expanduser()
-    if not path.is_file():
-        raise StoreError(f"no database file at {path}")
-    return path
-
-
-def backup(source: Path, target: Path) -> int:
-    """Copy ``source`` to ``target`` with the online backup API; returns the page count."""
-    partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(partial)
-        try:
-            src.backup(dst)  # one step: a consistent snapshot; WAL writers are not blocked
-            dst.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
-            check = dst.execute("PRAGMA integrity_check").fetchone()[0]
-            pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
-        finally:
-            dst.close()
-    finally:
-        src.close()
-    if check != "ok":
-        partial.unlink(missing_ok=True)
-        raise StoreError(f"the backup failed its integrity check: {check}")
-    os.replace(partial, target)
-    return pages
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
-from typing import Any
 
 from monitor.app import open_database
 from monitor.cli.common import (
@@ -16,8 +15,7 @@ from monitor.cli.common import (
 )
 from monitor.cli.exits import EXIT_OK
 from monitor.config.types import parse_duration
-from monitor.store import repo
-from monitor.store.tables import Item
+from monitor.store.items import recent_items
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,33 +29,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     items.set_defaults(func=cmd_items)
 
 
-def item_record(row: Item) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "source": row.source,
-        "url": row.url,
-        "guid": row.guid,
-        "title": row.title,
-        "summary": row.summary,
-        "author": row.author,
-        "published": row.published,
-        "fetched": row.fetched,
-        "language": row.language,
-        "content_hash": row.content_hash,
-        "relevant": row.relevant,
-        "types": sorted(c.event_type for c in row.classifications),
-    }
-
-
 def cmd_items(args: argparse.Namespace) -> int:
     since = datetime.now(UTC) - parse_duration(args.since) if args.since else None
     db = open_database(args.db or config_of(args).storage.url)
     try:
         with db.session() as session:
-            query = repo.items_query(
-                feed=args.feed, since=since, relevant=True if args.relevant else None
-            ).limit(max(args.limit, 0))
-            records = [item_record(row) for row in session.scalars(query)]
+            records = recent_items(
+                session,
+                feed=args.feed,
+                since=since,
+                relevant=True if args.relevant else None,
+                limit=args.limit,
+            )
     finally:
         db.dispose()
     if args.json:

@@ -1,7 +1,7 @@
 """Near-duplicate detection: MinHash over shingles, LSH band keys looked up by index.
 
 Exact duplicates (same canonical URL, GUID or content hash) never get this far:
-``store.repo.add_items`` folds them at insert. What remains are reprints with a new
+``store.items.add_items`` folds them at insert. What remains are reprints with a new
 headline, small edits or boilerplate around the same text. Each new item gets:
 
 1. **Shingles.** The title and body, NFKC-normalised and lower-cased. Text written
@@ -44,9 +44,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
-
 from monitor.novelty.minhash import (
     NUM_PERM,
     SCHEME,
@@ -59,16 +56,17 @@ from monitor.novelty.minhash import (
     signatures,
     similarity,
 )
-from monitor.store.driver import Driver
-from monitor.store.tables import Item, Story, StoryBand
+from monitor.store.db import Session
+from monitor.store.stories import BandRows, StoryRows, prune_bands
 
-__all__ = [  # the signature functions, for users of this module
+__all__ = [  # the signature functions, for users of this module (and prune_bands)
     "NUM_PERM",
     "SCHEME",
     "SEED",
     "Signature",
     "band_keys",
     "band_layout",
+    "prune_bands",
     "shingles",
     "signature",
     "signatures",
@@ -77,7 +75,7 @@ __all__ = [  # the signature functions, for users of this module
 
 MAX_CANDIDATES = 64
 
-Rows = Mapping[int, list[tuple[int, Any]]]  # band key -> [(item id, created as stored)]
+Rows = Mapping[int, list[tuple[int, Any]]]  # band key -> [(item id, created as held)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,11 +148,10 @@ class NearDuplicates:
         self, session: Session, sig: Signature, when: datetime, exclude: int | None = None
     ) -> tuple[int, float] | None:
         """The stored item most similar to ``sig`` within the window: (item id, similarity)."""
-        sql = Driver(session)
-        raw = sql.value(StoryBand.created.type)
-        p = self._pending(raw, -1 if exclude is None else exclude, when, sig)
-        ids = self._ranked(p, self._count(p, self._band_rows(sql, [p]), {}))
-        known = _signatures(sql, ids)
+        store = StoryRows(session)
+        p = self._pending(store.time, -1 if exclude is None else exclude, when, sig)
+        ids = self._ranked(p, self._count(p, self._band_rows(store, [p]), {}))
+        known = store.signatures(ids)
         return self._best(p, ids, lambda i: known.get(i, (None, None))[0])
 
     def assign_story(
@@ -167,9 +164,9 @@ class NearDuplicates:
         self, session: Session, texts: Sequence[ItemText], now: datetime
     ) -> list[StoryMatch]:
         """Stories for items in this order, as ``assign_story`` one after the other gives."""
-        sql = Driver(session)
+        store = StoryRows(session)
         computed = iter(signatures([t.text for t in texts if t.minhash is None]))
-        raw = sql.value(StoryBand.created.type)
+        raw = store.time
         batch = []
         for t in texts:
             if t.minhash is None:
@@ -179,10 +176,10 @@ class NearDuplicates:
                 p = self._pending(raw, t.item_id, t.when, t.minhash or None)
                 p.stored = True
             batch.append(p)
-        stored = self._band_rows(sql, batch)
+        stored = self._band_rows(store, batch)
         counts = [self._count(p, stored, {}) for p in batch]
         wanted = {i for p, c in zip(batch, counts, strict=True) for i in self._ranked(p, c)}
-        known = _signatures(sql, wanted)
+        known = store.signatures(wanted)
         rows: defaultdict[int, list[tuple[int, Any]]] = defaultdict(list)
         mine: dict[int, _Pending] = {}
         for p, found in zip(batch, counts, strict=True):
@@ -190,7 +187,7 @@ class NearDuplicates:
             for key in p.keys:
                 rows[key].append((p.item_id, p.at))
             mine[p.item_id] = p
-        return self._write(sql, batch, now)
+        return self._write(store, batch, now)
 
     def _pending(
         self, raw: Callable[[Any], Any], item_id: int, when: datetime, sig: bytes | None
@@ -199,25 +196,14 @@ class NearDuplicates:
         lo, hi, at = raw(when - self.window), raw(when + self.window), raw(when)
         return _Pending(item_id, when, sig, keys, lo, hi, at)
 
-    def _band_rows(self, sql: Driver, batch: Sequence[_Pending]) -> Rows:
+    def _band_rows(self, store: StoryRows, batch: Sequence[_Pending]) -> BandRows:
         """Stored band rows sharing a key with the batch, within the window of its times."""
-        keys = sorted({key for p in batch for key in p.keys})
-        found: defaultdict[int, list[tuple[int, Any]]] = defaultdict(list)
+        keys = {key for p in batch for key in p.keys}
         if not keys:
-            return found
+            return {}
         lo = min(p.lo for p in batch if p.keys)
         hi = max(p.hi for p in batch if p.keys)
-        step = Driver.PARAMS - 2  # (and two times)
-        for start in range(0, len(keys), step):
-            chunk = keys[start : start + step]
-            query = (
-                "SELECT band_key, item_id, created FROM story_bands"
-                f" WHERE band_key IN ({sql.marks(len(chunk))})"
-                f" AND created >= {sql.mark} AND created <= {sql.mark}"
-            )
-            for key, item_id, created in sql.run(query, [*chunk, lo, hi]):
-                found[key].append((item_id, created))
-        return found
+        return store.bands_near(keys, lo, hi)
 
     @staticmethod
     def _count(p: _Pending, rows: Rows, counts: dict[int, int]) -> dict[int, int]:
@@ -273,54 +259,24 @@ class NearDuplicates:
         else:
             p.starts = p.item_id
 
-    def _write(self, sql: Driver, batch: Sequence[_Pending], now: datetime) -> list[StoryMatch]:
+    def _write(
+        self, store: StoryRows, batch: Sequence[_Pending], now: datetime
+    ) -> list[StoryMatch]:
         """New stories, then each item's story (and signature, unless stored), then the band
         keys."""
-        created = sql.value(Story.created.type)(now)
-        new = [(p.item_id, created) for p in batch if p.starts == p.item_id]
-        tail = " RETURNING first_item_id, id"
-        story_of: dict[int | None, int] = dict(
-            sql.insert("stories", ("first_item_id", "created"), new, tail)
-        )
+        story_of = store.add_stories([p.item_id for p in batch if p.starts == p.item_id], now)
         matches = []
+        signed: list[tuple[int, bytes, int]] = []  # (story, signature, item): sig to store
+        placed: list[tuple[int, int]] = []  # (story, item)
         for p in batch:
-            p.story_id = p.story_id if p.story_id is not None else story_of[p.starts]
+            if p.story_id is None:
+                assert p.starts is not None
+                p.story_id = story_of[p.starts]
             matches.append(StoryMatch(p.story_id, *p.match) if p.match else StoryMatch(p.story_id))
-        blob = sql.value(Item.minhash.type)
-        for with_sig in (True, False):
-            values = [
-                (p.story_id, *([blob(p.sig)] if with_sig else []), p.item_id)
-                for p in batch
-                if (p.sig is not None and not p.stored) is with_sig
-            ]
-            sets = f"story_id = {sql.mark}" + (f", minhash = {sql.mark}" if with_sig else "")
-            if values:
-                sql.connection.exec_driver_sql(
-                    f"UPDATE items SET {sets} WHERE id = {sql.mark}", values
-                )
-        # in key order: neighbouring index entries go in together (a third less work)
-        bands = sorted(((p.item_id, key, p.at) for p in batch for key in p.keys), key=_band_key)
-        sql.insert("story_bands", ("item_id", "band_key", "created"), bands)
+            if p.sig is not None and not p.stored:
+                signed.append((p.story_id, p.sig, p.item_id))
+            else:
+                placed.append((p.story_id, p.item_id))
+        store.place_items(signed, placed)
+        store.add_bands([(p.item_id, key, p.at) for p in batch for key in p.keys])
         return matches
-
-
-def _band_key(row: tuple[int, int, Any]) -> int:
-    return row[1]
-
-
-def _signatures(sql: Driver, ids: Iterable[int]) -> dict[int, tuple[bytes | None, int | None]]:
-    """Stored items' signatures (as stored) and stories, by id."""
-    found: dict[int, tuple[bytes | None, int | None]] = {}
-    wanted = sorted(set(ids))
-    for start in range(0, len(wanted), Driver.PARAMS):
-        chunk = wanted[start : start + Driver.PARAMS]
-        query = f"SELECT id, minhash, story_id FROM items WHERE id IN ({sql.marks(len(chunk))})"
-        for item_id, data, story_id in sql.run(query, chunk):
-            found[item_id] = (None if data is None else bytes(data), story_id)
-    return found
-
-
-def prune_bands(session: Session, before: datetime) -> int:
-    """Drop band keys of items older than ``before`` (they can no longer match); a count."""
-    result = session.execute(delete(StoryBand).where(StoryBand.created < before))
-    return int(getattr(result, "rowcount", 0) or 0)

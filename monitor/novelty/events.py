@@ -21,13 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from monitor.config.schema import NoveltySettings
 from monitor.errors import StoreError
@@ -35,9 +31,15 @@ from monitor.log import log_event
 from monitor.model import Label
 from monitor.novelty.cues import Happening, transition
 from monitor.novelty.dedup import StoryMatch
-from monitor.store.driver import Driver
-from monitor.store.repo import dialect_insert
-from monitor.store.tables import Event, EventItem, Item
+from monitor.store.db import Session
+from monitor.store.events import (
+    EventRow,
+    add_coverage,
+    event_by_key,
+    events_near,
+    events_of_stories,
+    open_event,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,29 +95,16 @@ class Known:
         self.window = window
         self.lo = min(r.at for r in reports) - window
         self.hi = max(r.at for r in reports) + window
-        self.by_type: dict[tuple[str, str], dict[int, Event]] = {}
-        self.by_story: dict[int, dict[int, Event]] = {}
+        self.by_type: dict[tuple[str, str], dict[int, EventRow]] = {}
+        self.by_story: dict[int, dict[int, EventRow]] = {}
         self.links: dict[tuple[int, int], datetime] = {}  # (event, item) -> added, in order
         self._load_stories({r.story.story_id for r in reports if r.story.joined})
 
     def _load_stories(self, story_ids: set[int]) -> None:
-        if not story_ids:
-            return
-        pairs = self.session.execute(
-            select(Item.story_id, EventItem.event_id)
-            .join(EventItem, EventItem.item_id == Item.id)
-            .where(Item.story_id.in_(sorted(story_ids)))
-            .distinct()
-        ).all()
-        if not pairs:
-            return
-        ids = sorted({event_id for _, event_id in pairs})
-        events = {e.id: e for e in self.session.scalars(select(Event).where(Event.id.in_(ids)))}
-        for story_id, event_id in pairs:
-            if story_id is not None:
-                self.by_story.setdefault(story_id, {})[event_id] = events[event_id]
+        for story_id, event in events_of_stories(self.session, story_ids):
+            self.by_story.setdefault(story_id, {})[event.id] = event
 
-    def story_event(self, r: Report, event_type: str | None) -> Event | None:
+    def story_event(self, r: Report, event_type: str | None) -> EventRow | None:
         """The first event of this watch (and type) that covers an item of the story."""
         events = self.by_story.get(r.story.story_id, {}).values()
         return min(
@@ -124,18 +113,13 @@ class Known:
             default=None,
         )
 
-    def candidates(self, r: Report, event_type: str) -> list[Event]:
+    def candidates(self, r: Report, event_type: str) -> list[EventRow]:
         """Events of this watch, type and actors whose coverage is within the window of
         the item's time: the latest coverage first (ties: the oldest event)."""
         key = (r.watch, event_type)
         if key not in self.by_type:
-            query = select(Event).where(
-                Event.watch == r.watch,
-                Event.event_type == event_type,
-                Event.first_seen <= self.hi,
-                Event.last_seen >= self.lo,
-            )
-            self.by_type[key] = {e.id: e for e in self.session.scalars(query)}
+            found = events_near(self.session, r.watch, event_type, self.lo, self.hi)
+            self.by_type[key] = {e.id: e for e in found}
         lo, hi = r.at - self.window, r.at + self.window
         found = [
             e
@@ -144,11 +128,11 @@ class Known:
         ]
         return sorted(found, key=lambda e: e.last_seen, reverse=True)  # stable: id order kept
 
-    def add(self, event: Event) -> None:
+    def add(self, event: EventRow) -> None:
         if (events := self.by_type.get((event.watch, event.event_type))) is not None:
             events[event.id] = event
 
-    def link(self, event: Event, r: Report) -> None:
+    def link(self, event: EventRow, r: Report) -> None:
         self.links.setdefault((event.id, r.item_id), r.now)
         self.by_story.setdefault(r.story.story_id, {})[event.id] = event
         self.add(event)
@@ -157,11 +141,7 @@ class Known:
         """The coverage links of the batch, in the order they were made, with one insert."""
         if not self.links:
             return
-        sql = Driver(self.session)  # (flushes the events first)
-        added = sql.value(EventItem.added.type)
-        rows = [(e, i, added(at)) for (e, i), at in self.links.items()]
-        tail = " ON CONFLICT (event_id, item_id) DO NOTHING"
-        sql.insert("event_items", ("event_id", "item_id", "added"), rows, tail)
+        add_coverage(self.session, [(e, i, at) for (e, i), at in self.links.items()])
         self.links.clear()
 
 
@@ -186,10 +166,10 @@ class Placer:
 
     # --- finding ----------------------------------------------------------------------
 
-    def _matching_event(self, r: Report) -> Event | None:
+    def _matching_event(self, r: Report) -> EventRow | None:
         return next((e for e in self.known.candidates(r, r.event_type) if _same_date(e, r)), None)
 
-    def _predecessor(self, r: Report) -> Event | None:
+    def _predecessor(self, r: Report) -> EventRow | None:
         earlier = PREDECESSORS.get(r.event_type)
         if earlier is None:
             return None
@@ -204,7 +184,7 @@ class Placer:
 
     # --- changing ---------------------------------------------------------------------
 
-    def _join(self, event: Event, r: Report) -> EventNews | None:
+    def _join(self, event: EventRow, r: Report) -> EventNews | None:
         self.known.link(event, r)
         if r.at < event.first_seen:  # (unchanged columns are left alone: no ORM work)
             event.first_seen = r.at
@@ -244,37 +224,29 @@ class Placer:
         linked = parent or reprint_of
         return _news(kind, event, r, linked.uid if linked is not None else None)
 
-    def _create(self, r: Report, parent: Event | None, alerting: bool) -> tuple[Event, bool]:
+    def _create(self, r: Report, parent: EventRow | None, alerting: bool) -> tuple[EventRow, bool]:
         """Insert the event (race-free), or find the same happening another writer opened."""
         bucket = int(r.at.timestamp() // self.settings.window.total_seconds())
         base = "|".join((r.watch, r.event_type, "+".join(r.cues.actors), str(bucket)))
-        insert = _insert(self.session)
         for n in range(MAX_KEYS):
             key = _event_key(base, n)
-            values = _event_values(key, r, parent, alerting)
-            new_id = self.session.execute(
-                insert(Event).values(**values).on_conflict_do_nothing(index_elements=["key"])
-                .returning(Event.id)
-            ).scalar()  # fmt: skip
-            if new_id is not None:
-                event = self.session.get(Event, new_id)
-                assert event is not None
+            event = open_event(
+                self.session, key, watch=r.watch, event_type=r.event_type, state=r.cues.state,
+                actors=r.cues.actors, place=r.cues.place, when_text=r.cues.when_text,
+                headline=r.headline, score=r.label.score, alerting=alerting,
+                parent_id=parent.id if parent is not None else None, at=r.at,
+            )  # fmt: skip
+            if event is not None:
                 self.known.link(event, r)
                 return event, True
-            existing = self.session.scalar(select(Event).where(Event.key == key))
+            existing = event_by_key(self.session, key)
             if existing is not None and _same_date(existing, r):
                 self.known.add(existing)
                 return existing, False
         raise StoreError(f"no free event key for '{base}' after {MAX_KEYS} tries")
 
 
-def _insert(session: Session) -> Callable[..., Any]:
-    """The dialect's INSERT (with ``on_conflict_do_nothing``)."""
-    insert: Callable[..., Any] = dialect_insert(session)
-    return insert
-
-
-def _same_date(event: Event, r: Report) -> bool:
+def _same_date(event: EventRow, r: Report) -> bool:
     return event.when_text is None or r.cues.when_text in (None, event.when_text)
 
 
@@ -285,26 +257,7 @@ def _event_key(base: str, n: int) -> str:
     return key
 
 
-def _event_values(key: str, r: Report, parent: Event | None, alerting: bool) -> dict[str, Any]:
-    return {
-        "uid": "ev-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16],
-        "key": key,
-        "watch": r.watch,
-        "event_type": r.event_type,
-        "state": r.cues.state,
-        "actors": list(r.cues.actors),
-        "place": r.cues.place,
-        "when_text": r.cues.when_text,
-        "headline": r.headline[:1000],
-        "score": r.label.score,
-        "alerting": alerting,
-        "parent_id": parent.id if parent is not None else None,
-        "first_seen": r.at,
-        "last_seen": r.at,
-    }
-
-
-def _news(kind: str, event: Event, r: Report, parent_uid: str | None) -> EventNews:
+def _news(kind: str, event: EventRow, r: Report, parent_uid: str | None) -> EventNews:
     return EventNews(
         kind=kind,
         event_id=event.id,

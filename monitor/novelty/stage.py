@@ -42,14 +42,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from monitor.config.schema import NoveltySettings, WatchConfig
 from monitor.model import Classified
 from monitor.novelty.cues import read as read_cues
 from monitor.novelty.dedup import ItemText, NearDuplicates, StoryMatch, item_time
 from monitor.novelty.events import EventNews, Placer, Report
 from monitor.novelty.minhash import story_text
+from monitor.store.db import Session
 
 __all__ = ["EventNews", "NewsHandler", "NoveltyStage", "event_types"]
 

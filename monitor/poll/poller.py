@@ -24,19 +24,17 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
-
 from monitor.errors import FetchError, HTTPStatusError, MonitorError, ParseError
 from monitor.fetch.client import Fetcher, backoff_delay, next_check_delay
 from monitor.log import log_event
 from monitor.model import FeedState, FetchResult, PollOutcome, StoredItem
 from monitor.parse.items import FeedItems, parse_items
 from monitor.poll.parser_process import ParsePool
-from monitor.store import instances, repo
-from monitor.store.db import Database
+from monitor.store import instances
+from monitor.store.db import Database, DatabaseError, Session, savepoint
+from monitor.store.feeds import errors_in_a_row, record_failure, record_polled
+from monitor.store.items import add_items
 from monitor.store.leases import Claim, NotClaimed
-from monitor.store.tables import Feed as FeedRow
 from monitor.store.writer import StoreWriter
 
 if TYPE_CHECKING:
@@ -71,7 +69,7 @@ class PollSettings:
 
 @dataclass(frozen=True, slots=True)
 class _Ref:
-    """A claimed feed as ``repo.add_items`` needs it."""
+    """A claimed feed as ``add_items`` needs it."""
 
     id: int
     name: str
@@ -249,7 +247,7 @@ class Poller:
 
         try:
             await self._writer.run(release)
-        except (MonitorError, SQLAlchemyError) as exc:  # the lease runs out by itself
+        except (MonitorError, DatabaseError) as exc:  # the lease runs out by itself
             log_event(log, logging.WARNING, "feed_release_failed", feeds=names, error=str(exc))
 
     async def _write_success(
@@ -294,10 +292,10 @@ class Poller:
         now = self.clock()
         warning = "; ".join(found.warnings)[:2000] if found and found.warnings else None
         items = found.items if found is not None else []
-        new = repo.add_items(session, _Ref(claim.id, claim.name), items, now) if items else []
+        new = add_items(session, _Ref(claim.id, claim.name), items, now) if items else []
         if new and self.processor is not None:
             self._process(session, new, now)
-        repo.record_polled(
+        record_polled(
             session,
             claim.id,
             self.owner,
@@ -322,7 +320,7 @@ class Poller:
     def _process(self, session: Session, new: list[StoredItem], now: datetime) -> None:
         assert self.processor is not None
         try:
-            with session.begin_nested():
+            with savepoint(session):
                 self.processor.process(session, new, now)
         except Exception:  # the items are stored either way; processing is retried later
             log.exception("process_failed items=%d", len(new))
@@ -348,30 +346,25 @@ class Poller:
         self, session: Session, spec: FeedSpec, claim: Claim, exc: FetchError | ParseError
     ) -> tuple[PollOutcome, int, bool, float]:
         now = self.clock()
-        feed = session.get(FeedRow, claim.id)
-        assert feed is not None
-        delay = backoff_delay(
-            spec.interval,
-            feed.consecutive_errors + 1,
-            cap=self.settings.max_backoff,
-            rng=self.rng,
-        )
+        errors, holder = errors_in_a_row(session, claim.id)
+        errors += 1
+        delay = backoff_delay(spec.interval, errors, cap=self.settings.max_backoff, rng=self.rng)
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
             delay = max(delay, min(retry_after, 24 * 3600.0))
-        repo.record_failure(
+        next_due = now + timedelta(seconds=delay)
+        failing = record_failure(
             session,
-            feed,
+            claim.id,
+            errors=errors,
             now=now,
-            next_due=now + timedelta(seconds=delay),
+            next_due=next_due,
             error=_describe(exc),
             failing_after=self.settings.failing_after,
+            release=holder == self.owner,  # the lease ends with the outcome recorded
         )
-        if feed.lease_owner == self.owner:  # the lease ends with the outcome recorded
-            feed.lease_until = None
-        next_due = now + timedelta(seconds=delay)
         outcome = PollOutcome(spec.name, "error", error=_describe(exc), next_due=next_due)
-        return outcome, feed.consecutive_errors, feed.failing, delay
+        return outcome, errors, failing, delay
 
 
 def _describe(exc: FetchError | ParseError) -> str:

@@ -20,23 +20,29 @@ from __future__ import annotations
 
 import hashlib
 import statistics
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any, Literal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from monitor.alert.message import AlertMessage, notice
 from monitor.alert.route import message_to_dict
 from monitor.config.service import HealthzSettings, ServiceSettings, SourceHealthSettings
 from monitor.config.types import format_duration
-from monitor.store import repo
-from monitor.store.db import Database
-from monitor.store.tables import Alert, Event, Feed, Item, ItemSource
+from monitor.model import StoredFeed
+from monitor.store.db import Database, Session
+from monitor.store.feeds import active_feeds
+from monitor.store.outbox import add_alert, known_keys
+from monitor.store.status import (
+    active_feed_count,
+    alerts_by_status,
+    dead_alerts_since,
+    events_since,
+    last_success,
+    oldest_due_alert,
+    recent_item_times,
+)
 
 FeedState = Literal["ok", "learning", "error", "failing", "quiet"]
 KEY_MAX = 120
@@ -71,40 +77,18 @@ def learn_rhythm(times: Sequence[datetime]) -> float | None:
     return statistics.median(gaps) if gaps else None
 
 
-def _history(session: Session, history: int) -> dict[int, list[tuple[datetime, datetime]]]:
-    """(published, seen) of each feed's ``history`` most recently seen items."""
-    rank = func.row_number().over(
-        partition_by=ItemSource.feed_id,
-        order_by=(ItemSource.seen.desc(), Item.published.desc(), Item.id.desc()),
-    )
-    recent = (
-        select(ItemSource.feed_id, Item.published, ItemSource.seen, rank.label("rank"))
-        .join(Item, Item.id == ItemSource.item_id)
-        .join(Feed, Feed.id == ItemSource.feed_id)
-        .where(Feed.active)
-        .subquery()
-    )
-    rows: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for feed_id, published, seen in session.execute(
-        select(recent.c.feed_id, recent.c.published, recent.c.seen).where(recent.c.rank <= history)
-    ):
-        rows[feed_id].append((published, seen))
-    return rows
-
-
 def source_health(
     session: Session, now: datetime, settings: SourceHealthSettings
 ) -> list[FeedHealth]:
     """The health of every active feed, by name."""
-    history = _history(session, settings.history)
+    history = recent_item_times(session, settings.history)
     return [
-        feed_health(feed, history.get(feed.id, []), now, settings)
-        for feed in repo.active_feeds(session)
+        feed_health(feed, history.get(feed.id, []), now, settings) for feed in active_feeds(session)
     ]
 
 
 def feed_health(
-    feed: Feed,
+    feed: StoredFeed,
     items: Sequence[tuple[datetime, datetime]],
     now: datetime,
     settings: SourceHealthSettings,
@@ -176,14 +160,12 @@ def queue_source_alerts(
     """Add a ``source_health`` outbox row per flagged feed and channel; returns how many
     were new (an episode already alerted adds nothing)."""
     wanted = {alert_key(h, c): (h, c) for h in health if h.flagged for c in channels}
-    known = set(
-        session.scalars(select(Alert.idempotency_key).where(Alert.idempotency_key.in_(wanted)))
-    )
+    known = known_keys(session, wanted)
     for key, (one, channel) in wanted.items():
         if key in known:
             continue
         payload = message_to_dict(source_message(one, key, now), alert_id=key, key=key)
-        repo.add_alert(  # ON CONFLICT DO NOTHING: a second instance cannot add it twice
+        add_alert(  # ON CONFLICT DO NOTHING: a second instance cannot add it twice
             session, key=key, channel=channel, kind="source_health", delivery="immediate",
             payload=payload, event_id=None, next_attempt=now, now=now,
         )  # fmt: skip
@@ -214,26 +196,17 @@ def check_service(
 ) -> HealthReport:
     """Is the monitor doing its job? (``sources`` only count with ``include_sources``.)"""
     reasons: list[str] = []
-    feeds = session.scalar(select(func.count()).select_from(Feed).where(Feed.active)) or 0
-    latest = session.scalar(select(func.max(Feed.last_success)).where(Feed.active))
+    feeds = active_feed_count(session)
+    latest = last_success(session)
     limit = settings.no_success_for
     if feeds and (latest is None or now - latest > limit) and now - started > limit:
         since = f"since {latest.isoformat()}" if latest else "since start"
         reasons.append(f"no feed fetched successfully for over {format_duration(limit)} ({since})")
-    due = session.execute(
-        select(Alert.channel, Alert.next_attempt)
-        .where(Alert.status == "pending", Alert.next_attempt <= now)
-        .order_by(Alert.next_attempt)
-        .limit(1)
-    ).first()
-    waited = (now - due.next_attempt).total_seconds() if due else 0.0
+    due = oldest_due_alert(session, now)
+    waited = (now - due[1]).total_seconds() if due else 0.0
     if due and waited > settings.outbox_stuck_after.total_seconds():
-        reasons.append(f"outbox stuck: an alert to '{due.channel}' has waited {_human(waited)}")
-    dead = session.execute(
-        select(Alert.channel, func.count())
-        .where(Alert.status == "dead", Alert.created >= now - DEAD_ALERT_WINDOW)
-        .group_by(Alert.channel)
-    ).all()
+        reasons.append(f"outbox stuck: an alert to '{due[0]}' has waited {_human(waited)}")
+    dead = dead_alerts_since(session, now - DEAD_ALERT_WINDOW)
     reasons += [f"alerting is failing: {n} alert(s) to '{ch}' gave up in 24h" for ch, n in dead]
     flagged = [s for s in sources if s.flagged]
     if settings.include_sources:
@@ -279,15 +252,8 @@ def status_line(session: Session, now: datetime, sources: Sequence[FeedHealth]) 
     """One line for sd_notify STATUS and logs: feeds, events, alerts at a glance."""
     failing = sum(1 for s in sources if s.state == "failing")
     quiet = sum(1 for s in sources if s.state == "quiet")
-    events = session.scalar(
-        select(func.count()).select_from(Event).where(Event.first_seen >= now - timedelta(days=1))
-    )
-    rows = session.execute(
-        select(Alert.status, func.count())
-        .where(Alert.status.in_(("pending", "dead")))
-        .group_by(Alert.status)
-    )
-    queued = {status: count for status, count in rows}
+    events = events_since(session, now - timedelta(days=1))
+    queued = alerts_by_status(session, ("pending", "dead"))
     return (
         f"{len(sources)} feeds ({failing} failing, {quiet} quiet); {events or 0} events in 24h; "
         f"alerts: {queued.get('pending', 0)} pending, {queued.get('dead', 0)} dead"

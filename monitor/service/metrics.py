@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.metrics_core import Metric
-from sqlalchemy import func, select
 
 from monitor.metrics import Metrics
 from monitor.store.db import Database
-from monitor.store.tables import Alert, Feed
+from monitor.store.feeds import active_feeds
+from monitor.store.status import first_due_attempt, queued_by_channel
 
 log = logging.getLogger(__name__)
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
@@ -69,20 +69,12 @@ class StoreCollector:
         outbox, oldest, last_success, feeds = families
         now = self.clock()
         with self.db.session() as session:
-            for channel, status, count in session.execute(
-                select(Alert.channel, Alert.status, func.count())
-                .where(Alert.status.in_(QUEUED))
-                .group_by(Alert.channel, Alert.status)
-            ):
+            for channel, status, count in queued_by_channel(session, QUEUED):
                 outbox.add_metric([channel, status], count)
-            due = session.scalar(
-                select(func.min(Alert.next_attempt)).where(
-                    Alert.status == "pending", Alert.next_attempt <= now
-                )
-            )
+            due = first_due_attempt(session, now)
             oldest.add_metric([], (now - due).total_seconds() if due else 0.0)
             states = {"ok": 0, "error": 0, "failing": 0}
-            for feed in session.scalars(select(Feed).where(Feed.active).order_by(Feed.name)):
+            for feed in active_feeds(session):
                 if feed.last_success is not None:
                     last_success.add_metric([feed.name], feed.last_success.timestamp())
                 state = (

@@ -12,8 +12,6 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import text
-
 from monitor.config.service import ServiceSettings
 from monitor.log import log_event
 from monitor.metrics import Metrics
@@ -79,8 +77,7 @@ class Supervisor:
 
     def _database_answers(self) -> bool:
         try:
-            with self.db.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            self.db.ping()
         except Exception as exc:  # any driver error means: do not tell systemd we are well
             log_event(log, logging.ERROR, "watchdog_skipped", reason=str(exc))
             return False

@@ -1,5 +1,9 @@
 """Engine and sessions; SQLite pragmas; the schema-version check.
 
+``Session`` (SQLAlchemy's) is the handle on one transaction: stages take it and hand it
+to the store's functions (``savepoint`` included), and call nothing on it themselves.
+``DatabaseError`` is any error the database layer raises.
+
 SQLite runs in WAL mode (checkpointed every 40 MiB) with foreign keys on, a busy
 timeout and a 16 MiB page cache; a relative SQLite path is relative to the working
 directory, and its folder is created on first use.
@@ -12,12 +16,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session as Session  # the transaction handle stages pass on
+from sqlalchemy.orm import sessionmaker
 
 from monitor.errors import StoreError
+
+DatabaseError = SQLAlchemyError  # any error of the database layer
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -81,5 +88,17 @@ class Database:
                 session.rollback()
                 raise
 
+    def ping(self) -> None:
+        """Ask the database for one row on a fresh connection; raises if it does not answer."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A nested transaction: on error, only what was done inside it is rolled back."""
+    with session.begin_nested():
+        yield

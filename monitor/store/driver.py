@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Dialect
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
@@ -59,6 +60,15 @@ class Driver:
 
     def marks(self, count: int) -> str:
         return ", ".join([self.mark] * count)
+
+
+def dialect_insert(session: Session) -> Any:
+    """The dialect's INSERT (with ``on_conflict_do_nothing``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql  # (imported already by a PostgreSQL engine)
+
+        return postgresql.insert
+    return sqlite.insert
 
 
 def _same(value: Any) -> Any:

@@ -178,6 +178,22 @@ def list_instances(
     ]
 
 
+def set_instance_state(
+    session: Session, instance: str, *, status: str | None = None, config_error: str | None
+) -> None:
+    """Record an instance's status line and config error (no-op if it is not registered)."""
+    values: dict[str, Any] = {"config_error": config_error}
+    if status is not None:
+        values["status"] = status
+    session.execute(update(Instance).where(Instance.id == instance).values(**values))
+
+
+def config_errors(session: Session) -> list[str]:
+    """Config errors that running instances reported after a failed reload."""
+    rows = session.scalars(select(Instance.config_error).where(Instance.config_error.is_not(None)))
+    return [row for row in rows if row]
+
+
 # --- one instance per SQLite file --------------------------------------------------------
 
 

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from monitor.config.schema import NoveltySettings, Route, WatchConfig
 from monitor.model import Classification, Classified, Item, Label, StoredItem
 from monitor.novelty.stage import EventNews, NoveltyStage
-from monitor.store import repo
 from monitor.store.db import Database
+from monitor.store.feeds import feed_by_name, sync_feeds
+from monitor.store.items import add_items
 from monitor.store.tables import (
     Alert,
     Base,
@@ -94,10 +95,10 @@ def verdict(
 
 
 def ensure_feed(session: Session, name: str, now: datetime) -> Feed:
-    feed = repo.feed_by_name(session, name)
+    feed = feed_by_name(session, name)
     if feed is None:
-        repo.sync_feeds(session, [(name, f"https://{name}.example/feed")], now)
-        feed = repo.feed_by_name(session, name)
+        sync_feeds(session, [(name, f"https://{name}.example/feed")], now)
+        feed = feed_by_name(session, name)
     assert feed is not None
     return feed
 
@@ -114,7 +115,7 @@ def ingest(
     verdicts = {item.guid: c for item, c in pairs}
     with db.session() as session:
         row = ensure_feed(session, feed, now)
-        stored = repo.add_items(session, row, [item for item, _ in pairs], now)
+        stored = add_items(session, row, [item for item, _ in pairs], now)
         classified = [Classified(s, {WATCH: verdicts[s.item.guid]}) for s in stored]
         news = novelty.process(session, classified, now)
     return stored, news

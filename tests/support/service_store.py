@@ -8,8 +8,17 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from monitor.model import Item
-from monitor.store import migrate, repo
+from monitor.store import migrate
 from monitor.store.db import Database
+from monitor.store.feeds import (
+    active_feeds,
+    errors_in_a_row,
+    feed_by_name,
+    record_failure,
+    record_polled,
+    sync_feeds,
+)
+from monitor.store.items import add_items
 from monitor.store.tables import Classification, Event, EventItem, Feed
 
 
@@ -37,13 +46,13 @@ def make_item(n: int, source: str, published: datetime, fetched: datetime, title
 
 
 def add_feed(session: Session, name: str, now: datetime) -> Feed:
-    repo.sync_feeds(
+    sync_feeds(
         session,
-        [(f.name, f.url) for f in repo.active_feeds(session)]
+        [(f.name, f.url) for f in active_feeds(session)]
         + [(name, f"https://news.example.org/{name}.xml")],
         now,
     )
-    feed = repo.feed_by_name(session, name)
+    feed = feed_by_name(session, name)
     assert feed is not None
     return feed
 
@@ -52,13 +61,28 @@ def publish(session: Session, feed: Feed, times: list[datetime], *, start: int =
     """Store one item per time, each seen when published, and record a success then."""
     ids: list[int] = []
     for n, when in enumerate(times, start):
-        stored = repo.add_items(session, feed, [make_item(n, feed.name, when, when)], when)
+        stored = add_items(session, feed, [make_item(n, feed.name, when, when)], when)
         ids += [s.id for s in stored]
-        repo.record_polled(
+        record_polled(
             session, feed.id, "", now=when, next_due=when + timedelta(minutes=5), etag=None,
             last_modified=None, new_items=len(stored),
         )  # fmt: skip
     return ids
+
+
+def fail_poll(
+    session: Session,
+    feed: Feed,
+    *,
+    now: datetime,
+    next_due: datetime,
+    error: str,
+    failing_after: int,
+) -> None:
+    """Record one failed poll of ``feed``, as the poller does."""
+    errors = errors_in_a_row(session, feed.id)[0] + 1
+    record_failure(session, feed.id, errors=errors, now=now, next_due=next_due, error=error,
+                   failing_after=failing_after)  # fmt: skip
 
 
 def classify(session: Session, item_id: int, *types: str) -> None:

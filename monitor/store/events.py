@@ -1,0 +1,229 @@
+"""Events: happenings in the world and the items that cover them (``events``,
+``event_items``).
+
+The novelty stage reads the events a batch can meet (``events_of_stories``,
+``events_near``), opens new ones race-free (``open_event``: ``ON CONFLICT DO NOTHING``
+on the event key, then ``event_by_key``), and records coverage with one insert
+(``add_coverage``). It changes the rows it was given (``EventRow``: state, times, score)
+in place: the session writes those changes at its next flush, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from monitor.store.driver import Driver, dialect_insert
+from monitor.store.tables import Event as EventRow
+from monitor.store.tables import EventItem, Item
+
+__all__ = [
+    "EventRow",
+    "add_coverage",
+    "coverage",
+    "event_by_key",
+    "event_opened",
+    "event_timeline",
+    "events_near",
+    "events_of_stories",
+    "open_event",
+    "recent_events",
+]
+
+
+def events_of_stories(session: Session, story_ids: Iterable[int]) -> list[tuple[int, EventRow]]:
+    """(story id, event) for each event covering an item of these stories."""
+    wanted = sorted(set(story_ids))
+    if not wanted:
+        return []
+    pairs = session.execute(
+        select(Item.story_id, EventItem.event_id)
+        .join(EventItem, EventItem.item_id == Item.id)
+        .where(Item.story_id.in_(wanted))
+        .distinct()
+    ).all()
+    if not pairs:
+        return []
+    ids = sorted({event_id for _, event_id in pairs})
+    events = {e.id: e for e in session.scalars(select(EventRow).where(EventRow.id.in_(ids)))}
+    return [(story_id, events[event_id]) for story_id, event_id in pairs if story_id is not None]
+
+
+def events_near(
+    session: Session, watch: str, event_type: str, lo: datetime, hi: datetime
+) -> list[EventRow]:
+    """Events of ``watch`` and ``event_type`` whose coverage overlaps ``lo`` to ``hi``."""
+    query = select(EventRow).where(
+        EventRow.watch == watch,
+        EventRow.event_type == event_type,
+        EventRow.first_seen <= hi,
+        EventRow.last_seen >= lo,
+    )
+    return list(session.scalars(query))
+
+
+def event_uid(key: str) -> str:
+    """The stable id shown to users of the event with this key."""
+    return "ev-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def open_event(
+    session: Session,
+    key: str,
+    *,
+    watch: str,
+    event_type: str,
+    state: str,
+    actors: Sequence[str],
+    place: str | None,
+    when_text: str | None,
+    headline: str,
+    score: float,
+    alerting: bool,
+    parent_id: int | None,
+    at: datetime,
+) -> EventRow | None:
+    """Insert the event under ``key``, first and last seen ``at``; None if another writer
+    (or an earlier item) has that key already (then see ``event_by_key``)."""
+    insert = dialect_insert(session)(EventRow).values(
+        uid=event_uid(key),
+        key=key,
+        watch=watch,
+        event_type=event_type,
+        state=state,
+        actors=list(actors),
+        place=place,
+        when_text=when_text,
+        headline=headline[:1000],
+        score=score,
+        alerting=alerting,
+        parent_id=parent_id,
+        first_seen=at,
+        last_seen=at,
+    )
+    new_id = session.execute(
+        insert.on_conflict_do_nothing(index_elements=["key"]).returning(EventRow.id)
+    ).scalar()
+    return None if new_id is None else session.get(EventRow, new_id)
+
+
+def event_by_key(session: Session, key: str) -> EventRow | None:
+    return session.scalar(select(EventRow).where(EventRow.key == key))
+
+
+def add_coverage(session: Session, links: Sequence[tuple[int, int, datetime]]) -> None:
+    """Coverage links, (event id, item id, added), in this order, with one insert (the
+    session's pending changes to events are written first)."""
+    if not links:
+        return
+    sql = Driver(session)  # (flushes the events first)
+    added = sql.value(EventItem.added.type)
+    rows = [(event_id, item_id, added(at)) for event_id, item_id, at in links]
+    tail = " ON CONFLICT (event_id, item_id) DO NOTHING"
+    sql.insert("event_items", ("event_id", "item_id", "added"), rows, tail)
+
+
+def event_opened(session: Session, event_id: int) -> tuple[str, datetime]:
+    """(uid, first seen) of an event (read from the session when it holds the row)."""
+    event = session.get(EventRow, event_id)
+    assert event is not None
+    return event.uid, event.first_seen
+
+
+def coverage(session: Session, event_id: int, limit: int) -> list[tuple[str, str, str]]:
+    """(source, title, url) of the first ``limit`` items covering the event, in order."""
+    rows = session.execute(
+        select(Item.source, Item.title, Item.url)
+        .join(EventItem, EventItem.item_id == Item.id)
+        .where(EventItem.event_id == event_id)
+        .order_by(EventItem.added)
+        .limit(limit)
+    )
+    return [(source, title, url) for source, title, url in rows]
+
+
+# --- for `stmon events` ---------------------------------------------------------------
+
+
+def _event_record(event: EventRow, articles: int, sources: int) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "uid": event.uid,
+        "watch": event.watch,
+        "type": event.event_type,
+        "state": event.state,
+        "actors": list(event.actors),
+        "when": event.when_text,
+        "place": event.place,
+        "headline": event.headline,
+        "score": event.score,
+        "alerting": event.alerting,
+        "first_seen": event.first_seen,
+        "last_seen": event.last_seen,
+        "articles": articles,
+        "sources": sources,
+    }
+
+
+def recent_events(session: Session, since: datetime, limit: int) -> list[dict[str, Any]]:
+    """Events seen since ``since``, newest first, at most ``limit``, with their articles and
+    sources counted."""
+    counts = (
+        select(
+            EventItem.event_id,
+            func.count(EventItem.item_id).label("articles"),
+            func.count(func.distinct(Item.source)).label("sources"),
+        )
+        .join(Item, Item.id == EventItem.item_id)
+        .group_by(EventItem.event_id)
+        .subquery()
+    )
+    query = (
+        select(EventRow, counts.c.articles, counts.c.sources)
+        .outerjoin(counts, counts.c.event_id == EventRow.id)
+        .where(EventRow.last_seen >= since)
+        .order_by(EventRow.first_seen.desc(), EventRow.id.desc())
+        .limit(max(limit, 0))
+    )
+    return [_event_record(e, a or 0, s or 0) for e, a, s in session.execute(query)]
+
+
+def _find_event(session: Session, ident: str) -> EventRow | None:
+    match = EventRow.uid == ident
+    if ident.isdigit():
+        return session.scalar(select(EventRow).where(or_(match, EventRow.id == int(ident))))
+    return session.scalar(select(EventRow).where(match))
+
+
+def _timeline(session: Session, event: EventRow) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Item, EventItem.added)
+        .join(EventItem, EventItem.item_id == Item.id)
+        .where(EventItem.event_id == event.id)
+        .order_by(Item.published, Item.id)
+    )
+    return [
+        {"item": item.id, "published": item.published, "added": added, "source": item.source,
+         "story": item.story_id, "title": item.title, "url": item.url}
+        for item, added in rows
+    ]  # fmt: skip
+
+
+def event_timeline(
+    session: Session, ident: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The event with uid (or numeric id) ``ident`` as a record (with its parent's uid),
+    and its coverage, oldest first; None if there is no such event."""
+    event = _find_event(session, ident)
+    if event is None:
+        return None
+    parent = session.get(EventRow, event.parent_id) if event.parent_id else None
+    items = _timeline(session, event)
+    record = _event_record(event, len(items), len({c["source"] for c in items}))
+    record["parent"] = parent.uid if parent is not None else None
+    return record, items

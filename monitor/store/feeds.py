@@ -1,0 +1,166 @@
+"""Feeds: the configured feeds and their fetch state (``feeds``).
+
+``sync_feeds`` makes the rows match the config; a poll ends with ``record_polled`` or
+``record_failure`` (each one UPDATE by id, ending the poller's lease on the feed).
+Leases themselves are taken and released in ``monitor.store.leases``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Protocol
+
+from sqlalchemy import Dialect, select, update
+from sqlalchemy.orm import Session
+
+from monitor.model import StoredFeed
+from monitor.store.driver import Driver, dialect_insert
+from monitor.store.tables import Feed
+
+
+class FeedKey(Protocol):
+    """A feed row, or anything naming one: its id and name."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def sync_feeds(session: Session, feeds: Sequence[tuple[str, str]], now: datetime) -> None:
+    """Make the feed rows match the config: (name, url) pairs; others become inactive.
+
+    A feed whose configured URL changed starts over with that URL (no stale ETag).
+    New rows are inserted with ON CONFLICT DO NOTHING: instances starting together
+    on one database may all add the same feeds.
+    """
+    rows = {name: (url, active) for name, url, active in session.execute(_FEED_STATES)}
+    wanted = dict(feeds)
+    new = [
+        {"name": name, "url": url, "fetch_url": url, "created": now, "next_due": now}
+        for name, url in wanted.items()
+        if name not in rows
+    ]
+    if new:
+        insert = dialect_insert(session)(Feed).on_conflict_do_nothing(index_elements=["name"])
+        session.execute(insert, new)
+    for name, url in wanted.items():  # a new URL: start over, with no stale ETag
+        if name in rows and rows[name][0] != url:
+            restart = {"url": url, "fetch_url": url, "etag": None, "last_modified": None}
+            session.execute(
+                update(Feed).where(Feed.name == name).values(**restart, next_due=now, active=True)
+            )
+    back = [n for n, u in wanted.items() if n in rows and rows[n] == (u, False)]
+    gone = [n for n, (_, active) in rows.items() if n not in wanted and active]
+    for names, active in ((back, True), (gone, False)):
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            session.execute(update(Feed).where(Feed.name.in_(chunk)).values(active=active))
+
+
+_FEED_STATES = select(Feed.name, Feed.url, Feed.active)
+
+
+def feed_by_name(session: Session, name: str) -> Feed | None:
+    """The feed's row, for tests and tools that read and set its columns."""
+    return session.scalar(select(Feed).where(Feed.name == name))
+
+
+def active_feeds(session: Session) -> list[StoredFeed]:
+    """The feeds still in the config, by name."""
+    rows = session.execute(select(*_STORED_FEED).where(Feed.active).order_by(Feed.name))
+    return [StoredFeed(*row) for row in rows]
+
+
+_STORED_FEED = (
+    Feed.id, Feed.name, Feed.url, Feed.fetch_url, Feed.next_due, Feed.last_success,
+    Feed.consecutive_errors, Feed.failing, Feed.last_error,
+)  # fmt: skip
+
+
+def record_polled(
+    session: Session,
+    feed_id: int,
+    owner: str,
+    *,
+    now: datetime,
+    next_due: datetime,
+    etag: str | None,
+    last_modified: str | None,
+    fetch_url: str | None = None,
+    warning: str | None = None,
+    new_items: int = 0,
+) -> None:
+    """A successful poll of the feed, as one UPDATE by id, ending ``owner``'s lease on it.
+
+    At the driver (``Driver``): for a feed that answered 304 this is all the store work
+    of its poll, and SQLAlchemy's statement machinery would cost more than the UPDATE.
+    """
+    sql = Driver(session)
+    at = _time_value(sql.dialect)
+    sets = [
+        "last_fetch = {m}",
+        "last_success = {m}",
+        "next_due = {m}",
+        "consecutive_errors = 0",
+        "failing = {m}",
+        "last_error = NULL",
+        "last_warning = {m}",
+        "lease_until = CASE WHEN lease_owner = {m} THEN NULL ELSE lease_until END",
+    ]
+    params: list[Any] = [at(now), at(now), at(next_due), False, warning, owner]
+    if etag is not None or last_modified is not None:
+        sets += ["etag = {m}", "last_modified = {m}"]
+        params += [etag, last_modified]
+    if fetch_url:
+        sets.append("fetch_url = {m}")
+        params.append(fetch_url)
+    if new_items:
+        sets.append("last_new_item = {m}")
+        params.append(at(now))
+    statement = f"UPDATE feeds SET {', '.join(sets)} WHERE id = {{m}}".format(m=sql.mark)
+    sql.run(statement, [*params, feed_id])
+
+
+@lru_cache(maxsize=4)
+def _time_value(dialect: Dialect) -> Callable[[Any], Any]:
+    """How a dialect's driver is given a timestamp column's value."""
+    return Driver.value_for(Feed.last_fetch.type, dialect)
+
+
+def errors_in_a_row(session: Session, feed_id: int) -> tuple[int, str | None]:
+    """The feed's failed polls in a row, and who holds its lease (before a failure)."""
+    row = session.execute(
+        select(Feed.consecutive_errors, Feed.lease_owner).where(Feed.id == feed_id)
+    ).one()
+    return int(row[0] or 0), row[1]
+
+
+def record_failure(
+    session: Session,
+    feed_id: int,
+    *,
+    errors: int,
+    now: datetime,
+    next_due: datetime,
+    error: str,
+    failing_after: int,
+    release: bool = False,
+) -> bool:
+    """A failed poll: the feed has now failed ``errors`` times in a row (one UPDATE by id);
+    with ``release``, the poller's lease on it ends. Returns whether it is now failing."""
+    failing = errors >= failing_after
+    values: dict[str, Any] = {
+        "last_fetch": now,
+        "next_due": next_due,
+        "consecutive_errors": errors,
+        "last_error": error[:2000],
+        "failing": failing,
+    }
+    if release:
+        values["lease_until"] = None
+    session.execute(update(Feed).where(Feed.id == feed_id).values(**values))
+    return failing

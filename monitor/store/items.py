@@ -1,0 +1,291 @@
+"""Items: stored articles, the feeds that carried them, and their classifications
+(``items``, ``item_sources``, ``classifications``).
+
+``add_items`` returns only the rows inserted now, and only those go on to
+classification and novelty; ``record_verdicts`` writes what the classifier made of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from monitor.model import Item, Label, StoredItem
+from monitor.store.driver import Driver
+from monitor.store.feeds import FeedKey
+from monitor.store.tables import Classification as ClassificationRow
+from monitor.store.tables import Feed, ItemSource
+from monitor.store.tables import Item as ItemRow
+
+GUID_MAX = 500
+
+
+def url_key(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+def item_key(item: Item) -> str:
+    """The identity of an article: its canonical URL, or its GUID when it has no link."""
+    return url_key(item.url if item.url else "guid:" + item.guid)
+
+
+def guid_key(guid: str) -> str:
+    """GUIDs are stored as given unless they are very long; then as a hash."""
+    if len(guid) <= GUID_MAX:
+        return guid
+    return "sha256:" + hashlib.sha256(guid.encode("utf-8")).hexdigest()
+
+
+def add_items(
+    session: Session, feed: FeedKey, items: Sequence[Item], now: datetime
+) -> list[StoredItem]:
+    """Store a feed's items; returns only those stored for the first time.
+
+    An item this feed gave before (same GUID) is skipped. An item another feed already
+    brought (same canonical URL, or same content hash) is not stored again, but this
+    feed is recorded as one of its sources. Race-free: inserts use ON CONFLICT DO NOTHING.
+    """
+    if not items:
+        return []
+    guids = {guid_key(item.guid) for item in items}
+    seen = set(
+        session.scalars(
+            select(ItemSource.guid).where(ItemSource.feed_id == feed.id, ItemSource.guid.in_(guids))
+        )
+    )
+    fresh: dict[str, Item] = {}
+    for item in items:
+        if guid_key(item.guid) not in seen:
+            fresh.setdefault(item_key(item), item)
+    if not fresh:
+        return []
+    hashes = {item.content_hash for item in fresh.values()}
+    known: dict[str, int] = {}  # url_key or "hash:<content hash>" -> item id
+    for row_id, key, content_hash in session.execute(
+        select(ItemRow.id, ItemRow.url_key, ItemRow.content_hash).where(
+            ItemRow.url_key.in_(fresh.keys()) | ItemRow.content_hash.in_(hashes)
+        )
+    ):
+        known[key] = row_id
+        known.setdefault("hash:" + content_hash, row_id)
+    same_text: dict[str, str] = {}  # content hash -> url_key of its first copy in this batch
+    candidates: dict[str, Item] = {}
+    for key, item in fresh.items():
+        if key in known or "hash:" + item.content_hash in known:
+            continue
+        if same_text.setdefault(item.content_hash, key) == key:
+            candidates[key] = item
+    stored: list[StoredItem] = []
+    sql = Driver(session)  # driver-level statements: no per-row SQLAlchemy work
+    if candidates:
+        values = _item_values(sql)
+        # in key order: concurrent writers then take the unique-index locks in one
+        # order, so two instances storing the same story cannot deadlock (PostgreSQL)
+        rows = sql.insert(
+            "items",
+            _ITEM_COLUMNS,
+            [values(candidates[key], feed.id, key) for key in sorted(candidates)],
+            " ON CONFLICT (url_key) DO NOTHING RETURNING id, url_key",
+        )
+        for row_id, key in rows:
+            item = candidates[key]
+            known[key] = known["hash:" + item.content_hash] = row_id
+            stored.append(StoredItem(id=row_id, feed=feed.name, item=item))
+        lost = [key for key in candidates if key not in known]  # another writer was first
+        if lost:
+            found = session.execute(
+                select(ItemRow.url_key, ItemRow.id).where(ItemRow.url_key.in_(lost))
+            )
+            known.update({key: row_id for key, row_id in found})
+    seen_at = sql.value(ItemSource.seen.type)(now)
+    sources = [
+        (
+            known.get(key) or known["hash:" + item.content_hash],
+            feed.id,
+            guid_key(item.guid),
+            seen_at,
+        )
+        for key, item in fresh.items()
+    ]
+    sql.insert(
+        "item_sources",
+        ("item_id", "feed_id", "guid", "seen"),
+        sources,
+        " ON CONFLICT (feed_id, guid) DO NOTHING",
+    )
+    stored.sort(key=lambda s: s.id)
+    return stored
+
+
+_ITEM_COLUMNS = (
+    "feed_id", "source", "url", "url_key", "guid", "title", "summary", "content", "author",
+    "published", "fetched", "language", "content_hash", "minhash",
+)  # fmt: skip
+
+
+def _item_values(sql: Driver) -> Callable[[Item, int, str], tuple[Any, ...]]:
+    """An item's row of driver values, in the order of ``_ITEM_COLUMNS``."""
+    when, blob = sql.value(ItemRow.published.type), sql.value(ItemRow.minhash.type)
+
+    def values(item: Item, feed_id: int, key: str) -> tuple[Any, ...]:
+        return (
+            feed_id, item.source, item.url, key, item.guid, item.title, item.summary,
+            item.content, item.author, when(item.published), when(item.fetched), item.language,
+            item.content_hash, blob(item.minhash) if item.minhash else None,
+        )  # fmt: skip
+
+    return values
+
+
+def recent_items(
+    session: Session,
+    *,
+    feed: str | None = None,
+    since: datetime | None = None,
+    relevant: bool | None = None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """The newest stored items (first stored from ``feed``, published ``since``, of this
+    relevance), at most ``limit``, each with the event types it was given."""
+    query = _newest_items(feed=feed, since=since, relevant=relevant).limit(max(limit, 0))
+    return [_item_record(row) for row in session.scalars(query)]
+
+
+def newest_texts(session: Session, limit: int) -> list[tuple[str, str, str]]:
+    """(id, title, text) of the newest ``limit`` stored items."""
+    rows = session.scalars(_newest_items().limit(max(limit, 0)))
+    return [(str(r.id), r.title, r.content or r.summary) for r in rows]
+
+
+def _newest_items(
+    *, feed: str | None = None, since: datetime | None = None, relevant: bool | None = None
+) -> Select[ItemRow]:
+    query = select(ItemRow).order_by(ItemRow.published.desc(), ItemRow.id.desc())
+    if feed is not None:
+        query = query.join(Feed, Feed.id == ItemRow.feed_id).where(Feed.name == feed)
+    if since is not None:
+        query = query.where(ItemRow.published >= since)
+    if relevant is not None:
+        query = query.where(ItemRow.relevant.is_(relevant))
+    return query
+
+
+def _item_record(row: ItemRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "source": row.source,
+        "url": row.url,
+        "guid": row.guid,
+        "title": row.title,
+        "summary": row.summary,
+        "author": row.author,
+        "published": row.published,
+        "fetched": row.fetched,
+        "language": row.language,
+        "content_hash": row.content_hash,
+        "relevant": row.relevant,
+        "types": sorted(c.event_type for c in row.classifications),
+    }
+
+
+def item_counts(session: Session) -> dict[int, int]:
+    """Items per feed id (each feed that carried an item counts it)."""
+    rows = session.execute(select(ItemSource.feed_id, func.count()).group_by(ItemSource.feed_id))
+    return {feed_id: count for feed_id, count in rows}
+
+
+def mark_classified(session: Session, item_id: int, relevant: bool, now: datetime) -> None:
+    session.execute(
+        update(ItemRow).where(ItemRow.id == item_id).values(relevant=relevant, classified=now)
+    )
+
+
+def record_verdicts(
+    session: Session,
+    labels: Sequence[tuple[int, Label]],
+    marks: Sequence[tuple[int, bool]],
+    now: datetime,
+) -> None:
+    """The classifier's verdicts on a batch: (item id, label) pairs, one classification
+    row each (one insert), and each item's relevance, ``marks`` of (item id, relevant)
+    (one executemany update)."""
+    if labels:
+        rows = [_classification_row(item_id, label) for item_id, label in labels]
+        session.connection().execute(insert(ClassificationRow), rows)
+    if marks:  # at the driver: one statement, no per-row SQLAlchemy work
+        sql = Driver(session)
+        when, flag = sql.value(ItemRow.classified.type)(now), sql.value(ItemRow.relevant.type)
+        sql.connection.exec_driver_sql(
+            f"UPDATE items SET relevant = {sql.mark}, classified = {sql.mark}"
+            f" WHERE id = {sql.mark}",
+            [(flag(relevant), when, item_id) for item_id, relevant in marks],
+        )
+
+
+def _classification_row(item_id: int, label: Label) -> dict[str, object]:
+    return {
+        "item_id": item_id,
+        "event_type": label.event_type,
+        "score": label.score,
+        "tense": label.tense,
+        "evidence": [
+            {"rule": e.rule, "term": e.term, "where": e.where, "weight": e.weight,
+             "snippet": e.snippet}
+            for e in label.evidence
+        ],
+    }  # fmt: skip
+
+
+def item_by_id(session: Session, item_id: int) -> Item | None:
+    """A stored item as the stages know it (without its signature)."""
+    row = session.get(ItemRow, item_id)
+    if row is None:
+        return None
+    return Item(
+        source=row.source, url=row.url, guid=row.guid, title=row.title, summary=row.summary,
+        content=row.content, author=row.author, published=row.published, fetched=row.fetched,
+        language=row.language, content_hash=row.content_hash,
+    )  # fmt: skip
+
+
+def evidence_of(session: Session, item_id: int, event_type: str) -> list[dict[str, Any]]:
+    """Why the item was given ``event_type``: its evidence, as stored (none: [])."""
+    evidence = session.scalar(
+        select(ClassificationRow.evidence).where(
+            ClassificationRow.item_id == item_id, ClassificationRow.event_type == event_type
+        )
+    )
+    return list(evidence or [])
+
+
+def export_items(session: Session, since: datetime, relevant: bool) -> Iterator[dict[str, Any]]:
+    """Items published since ``since``, oldest first, with their event types."""
+    query = (
+        select(ItemRow, Feed.name)
+        .outerjoin(Feed, Feed.id == ItemRow.feed_id)
+        .where(ItemRow.published >= since)
+        .order_by(ItemRow.published, ItemRow.id)
+        .options(selectinload(ItemRow.classifications))
+        .execution_options(yield_per=500)
+    )
+    if relevant:
+        query = query.where(ItemRow.relevant.is_(True))
+    for item, feed in session.execute(query):
+        yield {
+            "id": item.id,
+            "published": item.published.isoformat(),
+            "fetched": item.fetched.isoformat(),
+            "feed": feed,
+            "source": item.source,
+            "language": item.language,
+            "relevant": item.relevant,
+            "types": sorted(c.event_type for c in item.classifications),
+            "title": item.title,
+            "url": item.url,
+            "summary": item.summary,
+        }
