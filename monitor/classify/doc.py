@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from re import Match
-from typing import TYPE_CHECKING
 
+from monitor.classify.compiled import CompiledRules
 from monitor.classify.terms import scan
 from monitor.classify.text import SENTENCE_BREAK, normalize, word_starts
-
-if TYPE_CHECKING:
-    from monitor.classify.rules import RuleSet
 
 Hit = tuple[int, str]  # (position, matched term as written in the rules)
 
@@ -25,7 +22,7 @@ SNIPPET = 50  # characters of context on each side of a snippet
 class Doc:
     """One item being classified: normalised text, hits and lazily computed structure."""
 
-    def __init__(self, rules: RuleSet, title: str, text: str) -> None:
+    def __init__(self, rules: CompiledRules, title: str, text: str) -> None:
         head, body = normalize(title), normalize(text)
         self.norm = head + "\n" + body
         self.low = self.norm.lower()

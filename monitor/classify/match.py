@@ -9,20 +9,17 @@ proximity, sentence and tense checks run only on the few positions that need the
 from __future__ import annotations
 
 from bisect import bisect_left
-from typing import TYPE_CHECKING
 
+from monitor.classify.compiled import (
+    CompiledClue,
+    CompiledRules,
+    CompiledTopic,
+    CompiledType,
+    TermFilter,
+)
 from monitor.classify.doc import Doc, Hit
 from monitor.classify.regexes import regex_hits
 from monitor.model import Classification, Evidence, Label
-
-if TYPE_CHECKING:
-    from monitor.classify.rules import (
-        CompiledClue,
-        CompiledTopic,
-        CompiledType,
-        RuleSet,
-        TermFilter,
-    )
 
 
 def vetoed(doc: Doc, filters: tuple[TermFilter, ...]) -> Hit | None:
@@ -189,7 +186,7 @@ def _tense(doc: Doc, ctype: CompiledType, positions: list[int]) -> str | None:
     return "future" if future > past else "past"
 
 
-def classify(rules: RuleSet, title: str, text: str) -> Classification:
+def classify(rules: CompiledRules, title: str, text: str) -> Classification:
     """Classify one item; labels are the types whose score reaches their threshold."""
     doc = Doc(rules, title, text)
     relevant, gate_evidence = gate(doc, rules.topic)

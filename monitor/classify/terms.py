@@ -56,8 +56,6 @@ class TermTable:
         self._ids: dict[str, int] = {}
         self._display: list[str] = []
         self._surfaces: dict[str, tuple[set[int], set[int]]] = {}
-        self._literals: dict[str, int] = {}
-        self.literal_forms = 0  # forms[-literal_forms:] are literals (not in the Python automata)
         self.forms: list[Form] = []
         self.surfaces: list[str] = []  # the surface of each form (forms[i] is surfaces[i])
         self.ascii: Any = None
@@ -89,14 +87,6 @@ class TermTable:
             (prefixed if prefix else exact).add(tid)
         return tid
 
-    def add_literal(self, text: str) -> int:
-        """The id of a hidden term that matches ``text`` (lower-cased) exactly, with no
-        word boundaries: the kernel's test for where a regex clue can match."""
-        if text not in self._literals:
-            self._literals[text] = len(self._display)
-            self._display.append(text)
-        return self._literals[text]
-
     def finish(self) -> None:
         """Fix the forms (once, after the last ``add``)."""
         for surface, (exact, prefixed) in self._surfaces.items():
@@ -104,15 +94,11 @@ class TermTable:
             form = (len(surface), is_latin(surface[0]), is_latin(surface[-1]), every)
             self.forms.append((*form, tuple(sorted(prefixed))))
             self.surfaces.append(surface)
-        for text, tid in self._literals.items():
-            self.forms.append((len(text), False, False, (tid,), (tid,)))
-            self.surfaces.append(text)
-        self.literal_forms = len(self._literals)
 
     def build_automata(self) -> None:
         """The pyahocorasick automata of :func:`scan` (built on its first use)."""
         kinds: dict[str, list[tuple[str, int]]] = {"ascii": [], "hangul": [], "other": []}
-        for index, surface in enumerate(self.surfaces[: len(self.surfaces) - self.literal_forms]):
+        for index, surface in enumerate(self.surfaces):
             kinds[_kind(surface)].append((surface, index))
         if len(self.forms) == len(self.surfaces):
             self.forms.append(_NOTHING)
