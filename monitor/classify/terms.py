@@ -15,19 +15,17 @@ false), ``prefix_ids`` count regardless.
 
 Speed: pyahocorasick looks a character up among a node's children one by one, and the
 root has a child per distinct first character (hundreds, with Korean and Japanese
-terms). So the forms are split: ASCII-only forms go into ``ascii`` (a few dozen root
-children; it runs over every text), the others into ``wide["hangul"]`` (forms with a
-Hangul syllable) and ``wide["other"]``, each run only over texts that have such
-characters. These read the text as UTF-16-BE code units seen as Latin-1 characters
-(two per character, so offsets halve back exactly; a match off that grid is dropped).
-Texts with characters beyond U+FFFF or lone surrogates use ``wide_text``, the same
-forms as plain characters. Hits are grouped per surface form before they are checked
-and added, which keeps the Python work per hit small.
+terms). So the automaton reads the text as UTF-8 bytes seen as Latin-1 characters:
+the root then has a child per distinct first byte (ASCII letters and digits, a dozen
+lead bytes), one pass finds the terms of every script, and ASCII text is its own
+view. Byte offsets go back to character offsets with one count per hit. Texts that
+cannot be encoded (lone surrogates) use ``plain``, the same forms as characters.
+Hits are grouped per surface form before they are checked and added, which keeps
+the Python work per hit small.
 """
 
 from __future__ import annotations
 
-import re
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -39,8 +37,6 @@ from monitor.classify.text import is_cjk_or_hangul, is_latin, normalize
 _PLURAL_ES = ("s", "x", "z", "ch", "sh")
 _FORM = itemgetter(1)
 _NOTHING = (1, False, False, (), ())
-_HANGUL = re.compile("[\uac00-\ud7a3]")
-_OTHER = re.compile("[^\x00-\x7f\uac00-\ud7a3]")
 
 # (length, check_start, check_end, ids, prefix_ids) of one surface form
 Form = tuple[int, bool, bool, tuple[int, ...], tuple[int, ...]]
@@ -58,9 +54,8 @@ class TermTable:
         self._surfaces: dict[str, tuple[set[int], set[int]]] = {}
         self.forms: list[Form] = []
         self.surfaces: list[str] = []  # the surface of each form (forms[i] is surfaces[i])
-        self.ascii: Any = None
-        self.wide: dict[str, Any] = {}
-        self.wide_text: Any = None
+        self.utf8: Any = None  # automaton of the forms' UTF-8 views
+        self.plain: Any = None  # automaton of the forms as written (text with lone surrogates)
 
     @property
     def display(self) -> tuple[str, ...]:
@@ -97,28 +92,17 @@ class TermTable:
 
     def build_automata(self) -> None:
         """The pyahocorasick automata of :func:`scan` (built on its first use)."""
-        kinds: dict[str, list[tuple[str, int]]] = {"ascii": [], "hangul": [], "other": []}
-        for index, surface in enumerate(self.surfaces):
-            kinds[_kind(surface)].append((surface, index))
         if len(self.forms) == len(self.surfaces):
             self.forms.append(_NOTHING)
         nothing = len(self.forms) - 1
-        for kind in ("hangul", "other"):
-            view = [(utf16_view(surface), index) for surface, index in kinds[kind]]
-            self.wide[kind] = _automaton(view, nothing)
-        self.wide_text = _automaton(kinds["hangul"] + kinds["other"], nothing)
-        self.ascii = _automaton(kinds["ascii"], nothing)
+        words = list(enumerate(self.surfaces))
+        self.plain = _automaton([(surface, index) for index, surface in words], nothing)
+        self.utf8 = _automaton([(utf8_view(surface), index) for index, surface in words], nothing)
 
 
-def _kind(surface: str) -> str:
-    if surface.isascii():
-        return "ascii"
-    return "hangul" if _HANGUL.search(surface) else "other"
-
-
-def utf16_view(text: str) -> str:
-    """``text`` as UTF-16-BE code units, each byte one Latin-1 character."""
-    return text.encode("utf-16-be").decode("latin-1")
+def utf8_view(text: str) -> str:
+    """``text`` as UTF-8 bytes, each byte one Latin-1 character (ASCII text is itself)."""
+    return text.encode("utf-8").decode("latin-1")
 
 
 def _automaton(words: list[tuple[str, int]], nothing: int) -> Any:
@@ -131,44 +115,58 @@ def _automaton(words: list[tuple[str, int]], nothing: int) -> Any:
     return automaton
 
 
+# 1 for a UTF-8 continuation byte (10xxxxxx), 0 for a byte that starts a character
+_CONTINUATION = bytes(1 if 0x80 <= b < 0xC0 else 0 for b in range(256))
+
+
 def scan(table: TermTable, low: str) -> dict[int, list[int]]:
     """Term id -> start positions in ``low`` (in no particular order), word boundaries
     checked for Latin terms."""
-    hits: dict[int, list[int]] = {}
-    if table.ascii is None:
+    if table.utf8 is None:
         table.build_automata()
-    _collect(table, hits, low, table.ascii.iter(low), 1)
-    if not low.isascii():
+    if low.isascii():
+        found = list(table.utf8.iter(low))
+    else:
         try:
-            view = utf16_view(low)
-        except UnicodeEncodeError:  # a lone surrogate
-            view = ""
-        if len(view) == 2 * len(low):
-            if _HANGUL.search(low):
-                _collect(table, hits, low, table.wide["hangul"].iter(view), 2)
-            if _OTHER.search(low):
-                _collect(table, hits, low, table.wide["other"].iter(view), 2)
+            data = low.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: the automaton of plain characters
+            found = list(table.plain.iter(low))
         else:
-            _collect(table, hits, low, table.wide_text.iter(low), 1)
+            found = _char_ends(table.utf8.iter(data.decode("latin-1")), data)
+    hits: dict[int, list[int]] = {}
+    if found:
+        _collect(table, hits, low, found)
     return hits
 
 
-def _collect(table: TermTable, hits: dict[int, list[int]], low: str, found: Any, unit: int) -> None:
-    """Add the hits of one automaton pass, handled per surface form rather than per hit."""
+def _char_ends(found: Any, data: bytes) -> list[tuple[int, int]]:
+    """The matches of a pass over the UTF-8 view, byte offsets turned into character
+    offsets. A match starts and ends on whole characters (a term's first byte never
+    continues a character), so the offset of its last byte, less the continuation
+    bytes up to it, is the offset of its last character."""
+    marks = data.translate(_CONTINUATION)
+    out: list[tuple[int, int]] = []
+    done = skipped = 0
+    for end, index in found:  # in text order
+        skipped += marks.count(1, done, end + 1)
+        done = end + 1
+        out.append((end - skipped, index))
+    return out
+
+
+def _collect(table: TermTable, hits: dict[int, list[int]], low: str, found: Any) -> None:
+    """Add the hits of an automaton pass, handled per surface form rather than per hit."""
     pairs = sorted(found, key=_FORM)
+    forms = table.forms
     for index, group in groupby(pairs, _FORM):
-        length, check_start, check_end, every, _ = table.forms[index]
-        if unit == 2:  # UTF-16 view: keep matches aligned on characters, halve offsets
-            ends = [end >> 1 for end, _ in group if end & 1]
-        else:
-            ends = [end for end, _ in group]
-        if not ends:
+        form = forms[index]
+        ends = [end for end, _ in group]
+        if form[1] or form[2]:
+            _add_checked(hits, low, ends, form)
             continue
-        if check_start or check_end:
-            _add_checked(hits, low, ends, table.forms[index])
-            continue
+        length = form[0]
         starts = [end - length + 1 for end in ends]
-        for tid in every:
+        for tid in form[3]:
             hits.setdefault(tid, []).extend(starts)
 
 
