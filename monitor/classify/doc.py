@@ -19,18 +19,32 @@ Hit = tuple[int, str]  # (position, matched term as written in the rules)
 SNIPPET = 50  # characters of context on each side of a snippet
 
 
-class Doc:
-    """One item being classified: normalised text, hits and lazily computed structure."""
+class Prepared:
+    """An item's text as every rule set reads it: ``title + "\\n" + text`` normalised
+    (``norm``, for snippets) and lower-cased (``low``, for matching)."""
 
-    def __init__(self, rules: CompiledRules, title: str, text: str) -> None:
+    __slots__ = ("low", "norm", "title_end")
+
+    def __init__(self, title: str, text: str) -> None:
         head, body = normalize(title), normalize(text)
         self.norm = head + "\n" + body
         self.low = self.norm.lower()
         if len(self.low) != len(self.norm):
             self.norm = self.low
         self.title_end = len(head)
+
+
+class Doc:
+    """One item being classified: normalised text, hits and lazily computed structure.
+
+    ``hits`` (the term scan) may be given when it was made with an equal term table."""
+
+    def __init__(
+        self, rules: CompiledRules, item: Prepared, hits: dict[int, list[int]] | None = None
+    ) -> None:
+        self.norm, self.low, self.title_end = item.norm, item.low, item.title_end
         self.rules = rules
-        self.hits = scan(rules.terms, self.low)
+        self.hits = scan(rules.terms, self.low) if hits is None else hits
         self.found = frozenset(self.hits)
         self._breaks: list[int] | None = None
         self._words: list[int] | None = None

@@ -17,7 +17,7 @@ from monitor.classify.compiled import (
     CompiledType,
     TermFilter,
 )
-from monitor.classify.doc import Doc, Hit
+from monitor.classify.doc import Doc, Hit, Prepared
 from monitor.classify.regexes import regex_hits
 from monitor.model import Classification, Evidence, Label
 
@@ -191,7 +191,12 @@ def _tense(doc: Doc, ctype: CompiledType, positions: list[int]) -> str | None:
 
 def classify(rules: CompiledRules, title: str, text: str) -> Classification:
     """Classify one item; labels are the types whose score reaches their threshold."""
-    doc = Doc(rules, title, text)
+    return verdict(Doc(rules, Prepared(title, text)))
+
+
+def verdict(doc: Doc) -> Classification:
+    """The classification of a prepared item with its rules (see :func:`classify`)."""
+    rules = doc.rules
     relevant, gate_evidence = gate(doc, rules.topic)
     if not relevant:
         return Classification(relevant=False, gate_evidence=gate_evidence)

@@ -90,6 +90,11 @@ class TermTable:
             self.forms.append((*form, tuple(sorted(prefixed))))
             self.surfaces.append(surface)
 
+    def same_forms(self, other: TermTable) -> bool:
+        """True when ``other`` finds the same hits under the same ids in every text."""
+        size = len(self.surfaces)  # (forms may end with the automata's placeholder)
+        return self.surfaces == other.surfaces and self.forms[:size] == other.forms[:size]
+
     def build_automata(self) -> None:
         """The pyahocorasick automata of :func:`scan` (built on its first use)."""
         if len(self.forms) == len(self.surfaces):
