@@ -42,17 +42,21 @@ def normalize(text: str) -> str:
         for char, replacement in _PAIRS:  # str.replace per char beats str.translate(dict) 10x
             if char in text:
                 text = text.replace(char, replacement)
-    if "  " in text or text[:1] == " " or text[-1:] == " " or any(c in text for c in _SPACES):
+    if "  " in text or text[:1] == " " or text[-1:] == " " or _SPACES.search(text) is not None:
         return " ".join(text.split())
     return text  # what " ".join(text.split()) gives for it
 
 
 # The whitespace (str.split's) that NFKC keeps, less " ": a text with none of these, no
 # two spaces in a row and none at either end has its whitespace collapsed already.
-_SPACES = tuple(
-    c
-    for c in map(chr, range(0x3001))
-    if c.isspace() and c != " " and unicodedata.normalize("NFKC", c) == c
+_SPACES = re.compile(
+    "["
+    + "".join(
+        re.escape(c)
+        for c in map(chr, range(0x3001))
+        if c.isspace() and c != " " and unicodedata.normalize("NFKC", c) == c
+    )
+    + "]"
 )
 
 
