@@ -13,15 +13,11 @@ automata store its index in ``forms``): after a hit, the start boundary is check
 when ``check_start``; ``ids`` count when the end boundary holds (or ``check_end`` is
 false), ``prefix_ids`` count regardless.
 
-Speed: pyahocorasick looks a character up among a node's children one by one, and the
-root has a child per distinct first character (hundreds, with Korean and Japanese
-terms). So the automaton reads the text as UTF-8 bytes seen as Latin-1 characters:
-the root then has a child per distinct first byte (ASCII letters and digits, a dozen
-lead bytes), one pass finds the terms of every script, and ASCII text is its own
-view. Byte offsets go back to character offsets with one count per hit. Texts that
-cannot be encoded (lone surrogates) use ``plain``, the same forms as characters.
-Hits are grouped per surface form before they are checked and added, which keeps
-the Python work per hit small.
+Speed: the forms are found by ``ahocorasick_rs`` (the Rust aho-corasick crate, a
+compiled automaton that reports every overlapping match with character offsets), one
+pass for every script. Texts that cannot be encoded (lone surrogates) use ``plain``,
+pyahocorasick's automaton of the same forms. Hits are grouped per surface form before
+they are checked and added, which keeps the Python work per hit small.
 """
 
 from __future__ import annotations
@@ -31,6 +27,7 @@ from operator import itemgetter
 from typing import Any
 
 import ahocorasick
+import ahocorasick_rs
 
 from monitor.classify.text import is_cjk_or_hangul, is_latin, normalize
 
@@ -54,8 +51,8 @@ class TermTable:
         self._surfaces: dict[str, tuple[set[int], set[int]]] = {}
         self.forms: list[Form] = []
         self.surfaces: list[str] = []  # the surface of each form (forms[i] is surfaces[i])
-        self.utf8: Any = None  # automaton of the forms' UTF-8 views
-        self.plain: Any = None  # automaton of the forms as written (text with lone surrogates)
+        self.fast: Any = None  # ahocorasick_rs automaton of the forms
+        self.plain: Any = None  # pyahocorasick's, for text with lone surrogates
 
     @property
     def display(self) -> tuple[str, ...]:
@@ -96,18 +93,13 @@ class TermTable:
         return self.surfaces == other.surfaces and self.forms[:size] == other.forms[:size]
 
     def build_automata(self) -> None:
-        """The pyahocorasick automata of :func:`scan` (built on its first use)."""
+        """The automata of :func:`scan` (built on its first use)."""
         if len(self.forms) == len(self.surfaces):
             self.forms.append(_NOTHING)
         nothing = len(self.forms) - 1
+        self.fast = ahocorasick_rs.AhoCorasick(self.surfaces or ["\uffff"])
         words = list(enumerate(self.surfaces))
         self.plain = _automaton([(surface, index) for index, surface in words], nothing)
-        self.utf8 = _automaton([(utf8_view(surface), index) for index, surface in words], nothing)
-
-
-def utf8_view(text: str) -> str:
-    """``text`` as UTF-8 bytes, each byte one Latin-1 character (ASCII text is itself)."""
-    return text.encode("utf-8").decode("latin-1")
 
 
 def _automaton(words: list[tuple[str, int]], nothing: int) -> Any:
@@ -120,43 +112,21 @@ def _automaton(words: list[tuple[str, int]], nothing: int) -> Any:
     return automaton
 
 
-# 1 for a UTF-8 continuation byte (10xxxxxx), 0 for a byte that starts a character
-_CONTINUATION = bytes(1 if 0x80 <= b < 0xC0 else 0 for b in range(256))
-
-
 def scan(table: TermTable, low: str) -> dict[int, list[int]]:
     """Term id -> start positions in ``low`` (in no particular order), word boundaries
     checked for Latin terms."""
-    if table.utf8 is None:
+    if table.fast is None:
         table.build_automata()
-    if low.isascii():
-        found = list(table.utf8.iter(low))
+    try:
+        matches = table.fast.find_matches_as_indexes(low, overlapping=True)
+    except UnicodeEncodeError:  # a lone surrogate: pyahocorasick's automaton
+        found = list(table.plain.iter(low))
     else:
-        try:
-            data = low.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate: the automaton of plain characters
-            found = list(table.plain.iter(low))
-        else:
-            found = _char_ends(table.utf8.iter(data.decode("latin-1")), data)
+        found = [(end - 1, index) for index, _, end in matches]
     hits: dict[int, list[int]] = {}
     if found:
         _collect(table, hits, low, found)
     return hits
-
-
-def _char_ends(found: Any, data: bytes) -> list[tuple[int, int]]:
-    """The matches of a pass over the UTF-8 view, byte offsets turned into character
-    offsets. A match starts and ends on whole characters (a term's first byte never
-    continues a character), so the offset of its last byte, less the continuation
-    bytes up to it, is the offset of its last character."""
-    marks = data.translate(_CONTINUATION)
-    out: list[tuple[int, int]] = []
-    done = skipped = 0
-    for end, index in found:  # in text order
-        skipped += marks.count(1, done, end + 1)
-        done = end + 1
-        out.append((end - skipped, index))
-    return out
 
 
 def _collect(table: TermTable, hits: dict[int, list[int]], low: str, found: Any) -> None:
