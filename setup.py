@@ -1,5 +1,5 @@
-"""The package's C extensions (the classifier's kernel, MinHash signatures); everything
-else about the package is in pyproject.toml."""
+"""The package's C extension (MinHash signatures); everything else about the package is
+in pyproject.toml."""
 
 from setuptools import Extension, setup
 
@@ -7,11 +7,6 @@ FLAGS = ["-O3", "-std=c11", "-Wall", "-Wextra"]
 
 setup(
     ext_modules=[
-        Extension(
-            "monitor.classify._kernel",
-            sources=["monitor/classify/_kernel.c"],
-            extra_compile_args=FLAGS,
-        ),
         Extension("monitor._minhash", sources=["monitor/_minhash.c"], extra_compile_args=FLAGS),
     ]
 )

@@ -13,19 +13,21 @@ import dataclasses
 import json
 import math
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from monitor.classify import RuleSet, load_rules
+from monitor.classify import RuleSet, diff_rulesets, load_rules, parse_rules
 from monitor.classify.regexes import leading_literals, regex_hits
 from monitor.classify.terms import scan
-from monitor.classify.text import _WORD, SENTENCE_BREAK, normalize, word_starts
+from monitor.classify.text import _PAIRS, _WORD, SENTENCE_BREAK, nfkc, normalize, word_starts
 from tests.support.shared import shared_dir
 
 DATA = Path(__file__).resolve().parent / "data" / "classify"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
+SHIPPED_TEXT = RULES.read_text(encoding="utf-8")
 CORPORA = ("seed-articles.jsonl", "dev-articles.jsonl")
 EVIDENCE_KEYS = {"rule", "term", "where", "weight"}  # no snippet: the corpora's text stays out
 
@@ -168,23 +170,70 @@ def test_word_offsets_and_sentence_breaks_match_the_plain_patterns() -> None:
         ]
 
 
-def test_utf16_and_plain_automata_find_the_same_hits(rules: RuleSet) -> None:
+def test_both_automata_find_the_same_hits(rules: RuleSet) -> None:
     def hits(text: str) -> dict[int, list[int]]:
         return {tid: sorted(at) for tid, at in scan(rules.terms, text).items()}
+
+    def shifted(found: dict[int, list[int]], by: int) -> dict[int, list[int]]:
+        return {tid: [p + by for p in at] for tid, at in found.items()}
 
     checked = 0
     for text in _lows():
         if text.isascii():
             continue
         plain = hits(text)
-        assert hits(text + "😀") == plain  # beyond U+FFFF: the plain-character automaton
-        assert hits(text + "\ud800") == plain  # a lone surrogate: the same
+        assert hits(text + "\ud800") == plain  # a lone surrogate: the plain-character automaton
+        assert hits("😀é€\n" + text) == shifted(plain, 4)  # offsets count characters
         checked += bool(plain)
     assert checked > 100
 
 
+def _plain_normalize(text: str) -> str:
+    """text.normalize as its docstring defines it, with none of its shortcuts."""
+    text = unicodedata.normalize("NFKC", text)
+    for char, replacement in _PAIRS:
+        text = text.replace(char, replacement)
+    return " ".join(text.split())
+
+
+def test_normalize_gives_what_the_plain_steps_give() -> None:
+    texts = [i[k] for i in _lines("golden-items.jsonl") for k in ("title", "text")]
+    texts += [
+        "a`b  c\t",
+        " x",
+        "x ",
+        "ｶﾞｷﾞ ㄱㅏ ㆍ ｗ…（１）",
+        "e\u0301 \u00a8 ½",
+        "\u3000日本\u3000",
+    ]
+    texts += ["".join(map(chr, range(start, start + 400))) for start in range(0, 0x3100, 400)]
+    texts += ["".join(map(chr, range(0xFF00, 0xFFF0))), "a\u2028b\x85c\u1680d"]
+    for text in texts:
+        assert normalize(text) == _plain_normalize(text), repr(text[:40])
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), repr(text[:40])
+
+
+def test_rules_test_shares_the_scan_only_between_equal_term_tables(rules: RuleSet) -> None:
+    text = SHIPPED_TEXT.replace("threshold: 0.5", "threshold: 0.3", 1)
+    weights = parse_rules(text)
+    terms = parse_rules(text.replace("[Shigeru Ishiba,", "[Zorblat, Shigeru Ishiba,", 1))
+    assert rules.terms.same_forms(weights.terms)
+    assert not rules.terms.same_forms(terms.terms)
+    items = [(i["id"], i["title"], i["text"]) for i in _lines("golden-items.jsonl")]
+    for new in (weights, terms):
+        changes = {c.id: c for c in diff_rulesets(rules, new, items)}
+        for item_id, title, body in items:
+            before, after = rules.classify(title, body), new.classify(title, body)
+            if set(before.types) == set(after.types) and before.relevant == after.relevant:
+                assert item_id not in changes
+            else:
+                assert changes[item_id].new == after
+    assert diff_rulesets(rules, weights, items)  # the lower threshold changes some items
+
+
 def _straddling(term: str) -> str:
-    """Text whose UTF-16 bytes hold ``term``'s bytes one byte off the character grid."""
+    """Text whose UTF-16 bytes hold ``term``'s bytes one byte off the character grid (a
+    term's UTF-8 bytes cannot straddle characters; this checks it stays so)."""
     data = b"\x4e" + term.encode("utf-16-be") + b"\x4e"
     return data.decode("utf-16-be", errors="surrogatepass")
 

@@ -71,6 +71,32 @@ CASES = [
         "Summit near Tokyo, Seoul",
     ),
     (
+        "    any:\n      - terms: [ally]\n",
+        "Seoul, Tokyo allies",
+        "Seoul, Tokyo alliance",
+    ),
+    (
+        "    any:\n      - terms: [coach]\n",
+        "Seoul, Tokyo coaches",
+        "Seoul, Tokyo coachman",
+    ),
+    (
+        "    any:\n      - terms: [$kr]\n",
+        "Lee Jaemyung in Seoul, Tokyo",
+        "Lee Jaemyungi in Seoul, Tokyo",
+    ),
+    (
+        "    any:\n      - terms: [전화 회담]\n",
+        "한국 일본 전화 회담",
+        "한국 일본 전화 정상 회담",
+    ),
+    ("    any:\n      - terms: [会談]\n", "日本と韓国の首脳会談へ", "日本と韓国の会見"),
+    (
+        "    any:\n      - near: [summit, $jp]\n        within: 2 sentences\n",
+        "Seoul, Tokyo. A summit. Then Ishiba",
+        "Seoul, Tokyo. A summit. Then. Ishiba",
+    ),
+    (
         "    all: [summit]\n    any:\n      - terms: [$jp]\n",
         "Seoul, Tokyo summit with Ishiba",
         "Seoul, Tokyo talks with Ishiba",
@@ -98,6 +124,12 @@ CASES = [
         "near-words",
         "near-sentence",
         "regex",
+        "plural-ies",
+        "plural-es",
+        "hyphen-joined",
+        "korean-spaced-as-written",
+        "japanese-inside-a-word",
+        "near-sentences",
         "type-all",
         "type-none",
     ],
@@ -126,6 +158,21 @@ def test_in_title_ignores_the_body() -> None:
     rules = one_type("    any:\n      - terms: [summit]\n        in: title\n        weight: 0.5\n")
     assert assigned(rules, "Seoul, Tokyo summit")
     assert not assigned(rules, GATE, "A summit.")
+
+
+def test_in_body_ignores_the_title() -> None:
+    rules = one_type("    any:\n      - terms: [summit]\n        in: body\n        weight: 0.5\n")
+    assert assigned(rules, GATE, "A summit.")
+    assert not assigned(rules, "Seoul, Tokyo summit", "Nothing.")
+
+
+def test_regex_in_title_and_body() -> None:
+    clue = "    any:\n      - regex: 'summits? in (?:seoul|tokyo)'\n        in: {}\n"
+    in_title, in_body = one_type(clue.format("title")), one_type(clue.format("body"))
+    assert assigned(in_title, "Summit in Tokyo, Seoul")
+    assert not assigned(in_title, GATE, "Summit in Tokyo.")
+    assert assigned(in_body, GATE, "Summit in Tokyo.")
+    assert not assigned(in_body, "Summit in Tokyo, Seoul")
 
 
 def test_min_sentences() -> None:
@@ -165,6 +212,31 @@ def test_tense_separates_announced_from_held() -> None:
     assert label.tense == "past"
 
 
+def test_tense_cue_counts_only_within_its_distance_and_sentence() -> None:
+    tense = TENSE.replace("past: [held, met]", "past: [held, met]\n  within: 3 words")
+    rules = parse_rules(rules_text("  t:\n    any:\n      - terms: [summit]\n") + tense)
+    assert rules.classify(GATE, "They held the summit.").labels[0].tense == "past"
+    far = rules.classify(GATE, "They held, after many weeks of waiting, the summit.")
+    assert far.labels[0].tense is None  # the cue is too far away
+    assert rules.classify(GATE, "They met. The summit.").labels[0].tense is None  # other sentence
+    nearest = rules.classify(GATE, "They held the summit and will go.").labels[0]
+    assert nearest.tense == "past"  # of two cues in range, the nearer one
+
+
+def test_future_type_needs_future_cues_to_outweigh_past_ones() -> None:
+    body = (
+        "  announced:\n    tense: future\n    any:\n      - terms: [summit]\n        weight: 0.5\n"
+    )
+    rules = parse_rules(rules_text(body) + TENSE)
+    assert rules.classify(GATE, "They will hold a summit.").types == ("announced",)
+    assert rules.classify(GATE, "A summit.").types == ()  # no future cue at all
+    assert rules.classify(GATE, "They held a summit.").types == ()
+    mixed = "They held a summit. They will hold a summit. They met at a summit."
+    assert rules.classify(GATE, mixed).types == ()  # two past cues outweigh one future
+    two = "They will hold a summit. The summit is to hold talks. They met at a summit."
+    assert rules.classify(GATE, two).types == ("announced",)
+
+
 def test_untyped_label_reports_tense_of_its_evidence() -> None:
     rules = parse_rules(rules_text("  t:\n    any:\n      - terms: [talks]\n") + TENSE)
     assert rules.classify(GATE, "Ministers will hold talks.").labels[0].tense == "future"
@@ -182,6 +254,41 @@ def test_evidence_names_term_place_and_weight() -> None:
         1.0,
     )
     assert "summit" in evidence.snippet.lower()
+
+
+def test_evidence_of_all_and_near_clues_names_every_term() -> None:
+    rules = one_type(
+        "    any:\n      - all: [summit, $jp]\n        weight: 0.3\n"
+        "      - near: [talks, $kr]\n        weight: 0.3\n"
+    )
+    label = rules.classify(GATE, "A summit with Ishiba. Talks with Lee Jae-myung.").labels[0]
+    assert [(e.rule, e.term, e.where) for e in label.evidence] == [
+        ("t.all", "summit + Ishiba", "body"),
+        ("t.near", "talks + Lee Jae-myung", "body"),
+    ]
+
+
+def test_evidence_snippet_is_the_normalised_text_around_the_match() -> None:
+    rules = one_type("    any:\n      - terms: [summit]\n        weight: 0.5\n")
+    filler = "word " * 30
+    verdict = rules.classify("Seoul ／ Tokyo", filler + "the　summit " + filler)
+    (evidence,) = verdict.labels[0].evidence
+    assert evidence.snippet.startswith("…") and evidence.snippet.endswith("…")
+    assert "word the summit word" in evidence.snippet  # the ideographic space normalised
+    short = rules.classify("Seoul, Tokyo", "The summit.").labels[0].evidence[0].snippet
+    assert short == "Seoul, Tokyo | The summit.…"  # title and body joined by " | "
+
+
+def test_gate_evidence_names_the_first_term_and_counts_mentions() -> None:
+    rules = one_type("    any:\n      - terms: [summit]\n")
+    verdict = rules.classify("Summit in Tokyo", "Seoul and Tokyo met. Japan agreed.")
+    assert [(e.rule, e.term, e.where, e.weight) for e in verdict.gate_evidence] == [
+        ("topic.korea", "Seoul", "body", 1.0),
+        ("topic.japan", "Tokyo", "title", 3.0),
+    ]
+    missing = rules.classify("Summit", "Nothing about Seoul.")
+    assert not missing.relevant and not missing.scores
+    assert [e.rule for e in missing.gate_evidence] == ["topic.korea"]
 
 
 GATED = """
@@ -214,6 +321,24 @@ types:
 )
 def test_topic_gate(title: str, text: str, relevant: bool) -> None:
     assert parse_rules(GATED).classify(title, text).relevant is relevant
+
+
+def test_topic_within_words_and_exclusion_anywhere() -> None:
+    rules = parse_rules(
+        GATED.replace("within: 1 sentence", "within: 3 words").replace(
+            "none: [{terms: [K-pop], in: title}]", "none: [K-pop]"
+        )
+    )
+    assert rules.classify("Talks", "Seoul and Tokyo. Seoul, then Tokyo.").relevant
+    far = "Seoul and again Seoul, one of many capitals far away from the city of Tokyo and Tokyo."
+    assert not rules.classify("Talks", far).relevant
+    vetoed = rules.classify("Talks in Seoul, Tokyo", "About K-pop.")
+    assert not vetoed.relevant
+    assert [(e.rule, e.term, e.where) for e in vetoed.gate_evidence][-1] == (
+        "topic.none",
+        "K-pop",
+        "body",
+    )
 
 
 @pytest.mark.parametrize(

@@ -128,3 +128,52 @@ def test_type_id_must_be_snake_case(tmp_path: Path) -> None:
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_rules(tmp_path / "nope.yaml")
+
+
+def _classify_imports() -> dict[str, set[str]]:
+    """Module -> the monitor.classify modules it imports, anywhere in its body."""
+    import ast
+
+    folder = SHIPPED.parents[2] / "monitor" / "classify"
+    graph: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            found |= {n.rsplit(".", 1)[1] for n in names if n.startswith("monitor.classify.")}
+        graph[path.stem] = found
+    return graph
+
+
+def test_rule_data_compiler_and_matcher_import_no_cycle() -> None:
+    graph = _classify_imports()
+    assert graph["compiled"] <= {"schema", "terms"}  # data only: no compiler, no matcher
+    assert "match" not in graph["compiler"] and "doc" not in graph["compiler"]
+    assert "compiler" not in graph["match"] | graph["doc"]
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, " -> ".join((*path, name))
+        if name not in done:
+            for other in graph.get(name, set()):
+                visit(other, (*path, name))
+            done.add(name)
+
+    for name in graph:
+        visit(name, ())
+
+
+def test_no_function_level_imports_in_the_classifier() -> None:
+    import ast
+
+    folder = SHIPPED.parents[2] / "monitor" / "classify"
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                inner = [n for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom)]
+                assert not inner, f"{path.name}: import inside {node.name}()"

@@ -9,43 +9,56 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from re import Match
-from typing import TYPE_CHECKING
 
+from monitor.classify.compiled import CompiledRules
 from monitor.classify.terms import scan
 from monitor.classify.text import SENTENCE_BREAK, normalize, word_starts
-
-if TYPE_CHECKING:
-    from monitor.classify.rules import RuleSet
 
 Hit = tuple[int, str]  # (position, matched term as written in the rules)
 
 SNIPPET = 50  # characters of context on each side of a snippet
 
 
-class Doc:
-    """One item being classified: normalised text, hits and lazily computed structure."""
+class Prepared:
+    """An item's text as every rule set reads it: ``title + "\\n" + text`` normalised
+    (``norm``, for snippets) and lower-cased (``low``, for matching)."""
 
-    def __init__(self, rules: RuleSet, title: str, text: str) -> None:
+    __slots__ = ("low", "norm", "title_end")
+
+    def __init__(self, title: str, text: str) -> None:
         head, body = normalize(title), normalize(text)
         self.norm = head + "\n" + body
         self.low = self.norm.lower()
         if len(self.low) != len(self.norm):
             self.norm = self.low
         self.title_end = len(head)
+
+
+class Doc:
+    """One item being classified: normalised text, hits and lazily computed structure.
+
+    ``hits`` (the term scan) may be given when it was made with an equal term table."""
+
+    def __init__(
+        self, rules: CompiledRules, item: Prepared, hits: dict[int, list[int]] | None = None
+    ) -> None:
+        self.norm, self.low, self.title_end = item.norm, item.low, item.title_end
         self.rules = rules
-        self.hits = scan(rules.terms, self.low)
+        self.hits = scan(rules.terms, self.low) if hits is None else hits
         self.found = frozenset(self.hits)
         self._breaks: list[int] | None = None
         self._words: list[int] | None = None
         self._positions: dict[frozenset[int], tuple[list[int], list[int]]] = {}
         self._tense: dict[int, str | None] = {}
         self._nearest: dict[tuple[frozenset[int], int, tuple[int, str]], int | None] = {}
+        self._hits_in: dict[tuple[frozenset[int], str], list[Hit]] = {}
         self.clues: dict[tuple[int, bool], list[Hit]] = {}
 
     def positions(self, group: frozenset[int]) -> tuple[list[int], list[int]]:
         """Sorted positions of the group's hits and the term id at each."""
         cached = self._positions.get(group)
         if cached is None:
+            # (callers that look _positions up first skip this call when it is cached)
             hits = self.hits
             tids = group & self.found
             if len(tids) == 1:
@@ -64,12 +77,29 @@ class Doc:
         return where == "any" or bool(self.hits_in(group, where))
 
     def hits_in(self, group: frozenset[int], where: str) -> list[Hit]:
+        """The group's hits in the title, the body or anywhere, in text order."""
+        key = (group, where)
+        hits = self._hits_in.get(key)
+        if hits is None:
+            pos, tids = self.positions(group)
+            text = self.rules.term_text
+            lo, hi = self.span(pos, where)
+            hits = [(pos[i], text[tids[i]]) for i in range(lo, hi)]
+            self._hits_in[key] = hits
+        return hits
+
+    def first_in(self, group: frozenset[int], where: str) -> Hit | None:
+        """The group's first hit in the title, the body or anywhere."""
         pos, tids = self.positions(group)
-        text = self.rules.term_text
+        lo, hi = self.span(pos, where)
+        return (pos[lo], self.rules.term_text[tids[lo]]) if lo < hi else None
+
+    def span(self, pos: list[int], where: str) -> tuple[int, int]:
+        """The index range of sorted positions ``pos`` that lie in ``where``."""
         if where == "any":
-            return [(p, text[t]) for p, t in zip(pos, tids, strict=True)]
-        end, title = self.title_end, where == "title"
-        return [(p, text[t]) for p, t in zip(pos, tids, strict=True) if (p < end) == title]
+            return 0, len(pos)
+        cut = bisect_left(pos, self.title_end)
+        return (0, cut) if where == "title" else (cut, len(pos))
 
     def inside(self, pos: int, where: str) -> bool:
         if where == "any":
@@ -100,9 +130,11 @@ class Doc:
 
         Of two hits at the same distance the earlier one is tried first."""
         key = (group, pos, within)
-        if key in self._nearest:
-            return self._nearest[key]
-        found = self.positions(group)[0]
+        result = self._nearest.get(key, -1)
+        if result != -1:
+            return result
+        cached = self._positions.get(group)
+        found = (cached if cached is not None else self.positions(group))[0]
         i = bisect_left(found, pos)
         if i == len(found):
             order = found[i - 1 :]  # empty when there are no hits
@@ -112,7 +144,11 @@ class Doc:
             before, after = found[i - 1], found[i]
             order = [before, after] if pos - before <= after - pos else [after, before]
         result = None
+        count, unit = within
         for p in order:
+            if unit == "words" and abs(p - pos) <= count:
+                result = p  # at most one word starts at each character
+                break
             if self.close(pos, p, within):
                 result = p
                 break

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from monitor.classify.doc import Doc, Prepared
+from monitor.classify.match import verdict
 from monitor.classify.rules import RuleSet
+from monitor.classify.terms import scan
 from monitor.model import Classification, Evidence
 
 
@@ -66,10 +69,16 @@ class Change:
 def diff_rulesets(
     old: RuleSet, new: RuleSet, items: Iterable[tuple[str, str, str]]
 ) -> list[Change]:
-    """Items (id, title, text) whose labels or relevance differ between ``old`` and ``new``."""
+    """Items (id, title, text) whose labels or relevance differ between ``old`` and ``new``.
+
+    Each item's text is normalised once for both rule sets, and scanned once when both
+    have the same terms (an edit of weights, thresholds or clues)."""
     changes: list[Change] = []
+    same_terms = old.terms.same_forms(new.terms)
     for item_id, title, text in items:
-        before, after = old.classify(title, text), new.classify(title, text)
+        item = Prepared(title, text)
+        hits = scan(old.terms, item.low) if same_terms else None
+        before, after = verdict(Doc(old, item, hits)), verdict(Doc(new, item, hits))
         was, now = set(before.types), set(after.types)
         if was == now and before.relevant == after.relevant:
             continue

@@ -9,20 +9,17 @@ proximity, sentence and tense checks run only on the few positions that need the
 from __future__ import annotations
 
 from bisect import bisect_left
-from typing import TYPE_CHECKING
 
-from monitor.classify.doc import Doc, Hit
+from monitor.classify.compiled import (
+    CompiledClue,
+    CompiledRules,
+    CompiledTopic,
+    CompiledType,
+    TermFilter,
+)
+from monitor.classify.doc import Doc, Hit, Prepared
 from monitor.classify.regexes import regex_hits
 from monitor.model import Classification, Evidence, Label
-
-if TYPE_CHECKING:
-    from monitor.classify.rules import (
-        CompiledClue,
-        CompiledTopic,
-        CompiledType,
-        RuleSet,
-        TermFilter,
-    )
 
 
 def vetoed(doc: Doc, filters: tuple[TermFilter, ...]) -> Hit | None:
@@ -52,7 +49,10 @@ def _clue_hits(doc: Doc, clue: CompiledClue, first: bool) -> list[Hit]:
     if clue.kind == "regex":
         hits = _regex_hits(doc, clue)
     elif clue.kind == "terms":
-        hits = doc.hits_in(clue.groups[0], clue.where) if doc.present(clue.groups[0]) else []
+        if first and not clue.none and clue.min_sentences <= 1:
+            hit = doc.first_in(clue.groups[0], clue.where)
+            return [hit] if hit is not None else []
+        hits = doc.hits_in(clue.groups[0], clue.where)
     elif clue.kind == "all":
         hits = _all_hits(doc, clue)
     else:
@@ -108,15 +108,15 @@ def gate(doc: Doc, topic: CompiledTopic) -> tuple[bool, tuple[Evidence, ...]]:
     """The topic gate: every side mentioned enough, close enough, and no exclusion."""
     evidence: list[Evidence] = []
     ok = True
+    found, title_end, text = doc.found, doc.title_end, doc.rules.term_text
     for name, group in topic.sides:
-        found = doc.hits_in(group, "any")
-        in_title = [h for h in found if h[0] < doc.title_end]
-        if found:
-            first = (in_title or found)[0]
-            evidence.append(
-                Evidence(f"topic.{name}", first[1], doc.where(first[0]), float(len(found)))
-            )
-        if not in_title and len(found) < topic.min_mentions:
+        if found.isdisjoint(group):
+            ok = ok and topic.min_mentions < 1
+            continue
+        at, tids = doc.positions(group)  # a title hit, when there is one, comes first
+        rule = f"topic.{name}"
+        evidence.append(Evidence(rule, text[tids[0]], doc.where(at[0]), float(len(at))))
+        if at[0] >= title_end and len(at) < topic.min_mentions:
             ok = False
     if ok and topic.within is not None:
         ok = _sides_close(doc, topic)
@@ -189,9 +189,14 @@ def _tense(doc: Doc, ctype: CompiledType, positions: list[int]) -> str | None:
     return "future" if future > past else "past"
 
 
-def classify(rules: RuleSet, title: str, text: str) -> Classification:
+def classify(rules: CompiledRules, title: str, text: str) -> Classification:
     """Classify one item; labels are the types whose score reaches their threshold."""
-    doc = Doc(rules, title, text)
+    return verdict(Doc(rules, Prepared(title, text)))
+
+
+def verdict(doc: Doc) -> Classification:
+    """The classification of a prepared item with its rules (see :func:`classify`)."""
+    rules = doc.rules
     relevant, gate_evidence = gate(doc, rules.topic)
     if not relevant:
         return Classification(relevant=False, gate_evidence=gate_evidence)

@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from monitor.classify.doc import Doc, Hit
+from monitor.classify.doc import Doc, Hit, Prepared
 from monitor.classify.match import clue_hits, gate, vetoed
 from monitor.model import Classification
 
 if TYPE_CHECKING:
-    from monitor.classify.rules import CompiledClue, CompiledType, RuleSet
+    from monitor.classify.compiled import CompiledClue, CompiledRules, CompiledType
 
 SHOWN_TERMS = 3  # terms of a group named in an explanation
 
@@ -59,10 +59,10 @@ class NearMiss:
 
 
 def near_misses(
-    rules: RuleSet, title: str, text: str, verdict: Classification | None = None
+    rules: CompiledRules, title: str, text: str, verdict: Classification | None = None
 ) -> list[NearMiss]:
     """The near misses of one item (none when the topic gate fails), in rule order."""
-    doc = Doc(rules, title, text)
+    doc = Doc(rules, Prepared(title, text))
     passed, _ = gate(doc, rules.topic)
     if not passed:
         return []

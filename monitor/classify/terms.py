@@ -13,34 +13,27 @@ automata store its index in ``forms``): after a hit, the start boundary is check
 when ``check_start``; ``ids`` count when the end boundary holds (or ``check_end`` is
 false), ``prefix_ids`` count regardless.
 
-Speed: pyahocorasick looks a character up among a node's children one by one, and the
-root has a child per distinct first character (hundreds, with Korean and Japanese
-terms). So the forms are split: ASCII-only forms go into ``ascii`` (a few dozen root
-children; it runs over every text), the others into ``wide["hangul"]`` (forms with a
-Hangul syllable) and ``wide["other"]``, each run only over texts that have such
-characters. These read the text as UTF-16-BE code units seen as Latin-1 characters
-(two per character, so offsets halve back exactly; a match off that grid is dropped).
-Texts with characters beyond U+FFFF or lone surrogates use ``wide_text``, the same
-forms as plain characters. Hits are grouped per surface form before they are checked
-and added, which keeps the Python work per hit small.
+Speed: the forms are found by ``ahocorasick_rs`` (the Rust aho-corasick crate, a
+compiled automaton that reports every overlapping match with character offsets), one
+pass for every script. Texts that cannot be encoded (lone surrogates) use ``plain``,
+pyahocorasick's automaton of the same forms. Hits are grouped per surface form before
+they are checked and added, which keeps the Python work per hit small.
 """
 
 from __future__ import annotations
 
-import re
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
 import ahocorasick
+import ahocorasick_rs
 
 from monitor.classify.text import is_cjk_or_hangul, is_latin, normalize
 
 _PLURAL_ES = ("s", "x", "z", "ch", "sh")
 _FORM = itemgetter(1)
 _NOTHING = (1, False, False, (), ())
-_HANGUL = re.compile("[\uac00-\ud7a3]")
-_OTHER = re.compile("[^\x00-\x7f\uac00-\ud7a3]")
 
 # (length, check_start, check_end, ids, prefix_ids) of one surface form
 Form = tuple[int, bool, bool, tuple[int, ...], tuple[int, ...]]
@@ -56,13 +49,10 @@ class TermTable:
         self._ids: dict[str, int] = {}
         self._display: list[str] = []
         self._surfaces: dict[str, tuple[set[int], set[int]]] = {}
-        self._literals: dict[str, int] = {}
-        self.literal_forms = 0  # forms[-literal_forms:] are literals (not in the Python automata)
         self.forms: list[Form] = []
         self.surfaces: list[str] = []  # the surface of each form (forms[i] is surfaces[i])
-        self.ascii: Any = None
-        self.wide: dict[str, Any] = {}
-        self.wide_text: Any = None
+        self.fast: Any = None  # ahocorasick_rs automaton of the forms
+        self.plain: Any = None  # pyahocorasick's, for text with lone surrogates
 
     @property
     def display(self) -> tuple[str, ...]:
@@ -89,14 +79,6 @@ class TermTable:
             (prefixed if prefix else exact).add(tid)
         return tid
 
-    def add_literal(self, text: str) -> int:
-        """The id of a hidden term that matches ``text`` (lower-cased) exactly, with no
-        word boundaries: the kernel's test for where a regex clue can match."""
-        if text not in self._literals:
-            self._literals[text] = len(self._display)
-            self._display.append(text)
-        return self._literals[text]
-
     def finish(self) -> None:
         """Fix the forms (once, after the last ``add``)."""
         for surface, (exact, prefixed) in self._surfaces.items():
@@ -104,35 +86,20 @@ class TermTable:
             form = (len(surface), is_latin(surface[0]), is_latin(surface[-1]), every)
             self.forms.append((*form, tuple(sorted(prefixed))))
             self.surfaces.append(surface)
-        for text, tid in self._literals.items():
-            self.forms.append((len(text), False, False, (tid,), (tid,)))
-            self.surfaces.append(text)
-        self.literal_forms = len(self._literals)
+
+    def same_forms(self, other: TermTable) -> bool:
+        """True when ``other`` finds the same hits under the same ids in every text."""
+        size = len(self.surfaces)  # (forms may end with the automata's placeholder)
+        return self.surfaces == other.surfaces and self.forms[:size] == other.forms[:size]
 
     def build_automata(self) -> None:
-        """The pyahocorasick automata of :func:`scan` (built on its first use)."""
-        kinds: dict[str, list[tuple[str, int]]] = {"ascii": [], "hangul": [], "other": []}
-        for index, surface in enumerate(self.surfaces[: len(self.surfaces) - self.literal_forms]):
-            kinds[_kind(surface)].append((surface, index))
+        """The automata of :func:`scan` (built on its first use)."""
         if len(self.forms) == len(self.surfaces):
             self.forms.append(_NOTHING)
         nothing = len(self.forms) - 1
-        for kind in ("hangul", "other"):
-            view = [(utf16_view(surface), index) for surface, index in kinds[kind]]
-            self.wide[kind] = _automaton(view, nothing)
-        self.wide_text = _automaton(kinds["hangul"] + kinds["other"], nothing)
-        self.ascii = _automaton(kinds["ascii"], nothing)
-
-
-def _kind(surface: str) -> str:
-    if surface.isascii():
-        return "ascii"
-    return "hangul" if _HANGUL.search(surface) else "other"
-
-
-def utf16_view(text: str) -> str:
-    """``text`` as UTF-16-BE code units, each byte one Latin-1 character."""
-    return text.encode("utf-16-be").decode("latin-1")
+        self.fast = ahocorasick_rs.AhoCorasick(self.surfaces or ["\uffff"])
+        words = list(enumerate(self.surfaces))
+        self.plain = _automaton([(surface, index) for index, surface in words], nothing)
 
 
 def _automaton(words: list[tuple[str, int]], nothing: int) -> Any:
@@ -148,41 +115,33 @@ def _automaton(words: list[tuple[str, int]], nothing: int) -> Any:
 def scan(table: TermTable, low: str) -> dict[int, list[int]]:
     """Term id -> start positions in ``low`` (in no particular order), word boundaries
     checked for Latin terms."""
-    hits: dict[int, list[int]] = {}
-    if table.ascii is None:
+    if table.fast is None:
         table.build_automata()
-    _collect(table, hits, low, table.ascii.iter(low), 1)
-    if not low.isascii():
-        try:
-            view = utf16_view(low)
-        except UnicodeEncodeError:  # a lone surrogate
-            view = ""
-        if len(view) == 2 * len(low):
-            if _HANGUL.search(low):
-                _collect(table, hits, low, table.wide["hangul"].iter(view), 2)
-            if _OTHER.search(low):
-                _collect(table, hits, low, table.wide["other"].iter(view), 2)
-        else:
-            _collect(table, hits, low, table.wide_text.iter(low), 1)
+    try:
+        matches = table.fast.find_matches_as_indexes(low, overlapping=True)
+    except UnicodeEncodeError:  # a lone surrogate: pyahocorasick's automaton
+        found = list(table.plain.iter(low))
+    else:
+        found = [(end - 1, index) for index, _, end in matches]
+    hits: dict[int, list[int]] = {}
+    if found:
+        _collect(table, hits, low, found)
     return hits
 
 
-def _collect(table: TermTable, hits: dict[int, list[int]], low: str, found: Any, unit: int) -> None:
-    """Add the hits of one automaton pass, handled per surface form rather than per hit."""
+def _collect(table: TermTable, hits: dict[int, list[int]], low: str, found: Any) -> None:
+    """Add the hits of an automaton pass, handled per surface form rather than per hit."""
     pairs = sorted(found, key=_FORM)
+    forms = table.forms
     for index, group in groupby(pairs, _FORM):
-        length, check_start, check_end, every, _ = table.forms[index]
-        if unit == 2:  # UTF-16 view: keep matches aligned on characters, halve offsets
-            ends = [end >> 1 for end, _ in group if end & 1]
-        else:
-            ends = [end for end, _ in group]
-        if not ends:
+        form = forms[index]
+        ends = [end for end, _ in group]
+        if form[1] or form[2]:
+            _add_checked(hits, low, ends, form)
             continue
-        if check_start or check_end:
-            _add_checked(hits, low, ends, table.forms[index])
-            continue
+        length = form[0]
         starts = [end - length + 1 for end in ends]
-        for tid in every:
+        for tid in form[3]:
             hits.setdefault(tid, []).extend(starts)
 
 

@@ -34,11 +34,59 @@ _PAIRS = tuple((chr(c), str(r or "")) for c, r in _TABLE.items())
 
 def normalize(text: str) -> str:
     """NFKC, middle dots removed, dashes and quotes unified, whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", text)
-    for char, replacement in _PAIRS:  # str.replace per char beats str.translate(dict) 10x
-        if char in text:
-            text = text.replace(char, replacement)
-    return " ".join(text.split())
+    if text.isascii():  # NFKC leaves ASCII text as it is; "`" is its one character to unify
+        if "`" in text:
+            text = text.replace("`", "'")
+    else:
+        text = nfkc(text)
+        for char, replacement in _PAIRS:  # str.replace per char beats str.translate(dict) 10x
+            if char in text:
+                text = text.replace(char, replacement)
+    if "  " in text or text[:1] == " " or text[-1:] == " " or _SPACES.search(text) is not None:
+        return " ".join(text.split())
+    return text  # what " ".join(text.split()) gives for it
+
+
+# The whitespace (str.split's) that NFKC keeps, less " ": a text with none of these, no
+# two spaces in a row and none at either end has its whitespace collapsed already.
+_SPACES = re.compile(
+    "["
+    + "".join(
+        re.escape(c)
+        for c in map(chr, range(0x3001))
+        if c.isspace() and c != " " and unicodedata.normalize("NFKC", c) == c
+    )
+    + "]"
+)
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, faster for text that is nearly normalised.
+
+    Replacing a character by its own NFKC form keeps the text compatibility-equivalent,
+    so its NFKC form is unchanged: the common full-width forms, "…" and no-break spaces
+    are replaced first, and the text is usually normalised then."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    found = _COMMON.search(text)
+    if found is not None:
+        while found is not None:  # each distinct character once
+            at, char = found.start(), found.group()
+            text = text.replace(char, _COMMON_FORMS[char])
+            found = _COMMON.search(text, at)
+        if unicodedata.is_normalized("NFKC", text):
+            return text
+    return unicodedata.normalize("NFKC", text)
+
+
+# Characters NFKC changes that news text often has: Latin-1 signs, "…", the ideographic
+# space, Korean compatibility jamo, full- and half-width forms.
+_COMMON_FORMS = {
+    c: form
+    for code in [*range(0xA0, 0xC0), 0x2026, 0x3000, *range(0x3131, 0x318F), *range(0xFF01, 0xFFEF)]
+    if (form := unicodedata.normalize("NFKC", c := chr(code))) != c
+}
+_COMMON = re.compile("[" + "".join(map(re.escape, _COMMON_FORMS)) + "]")
 
 
 def is_latin(char: str) -> bool:

@@ -1,0 +1,93 @@
+"""Compiled rules: the data the matcher reads (compiler.py builds it from YAML).
+
+Terms are ids into the rule set's :class:`~monitor.classify.terms.TermTable`; a group
+of terms is a frozenset of ids. This module holds data only: it imports neither the
+compiler nor the matcher.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from monitor.classify.schema import RulesFile
+from monitor.classify.terms import TermTable
+
+Within = tuple[int, str]  # (count, "words" | "sentences")
+
+
+@dataclass(frozen=True, slots=True)
+class TermFilter:
+    ids: frozenset[int]
+    where: str  # any | title | body
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledClue:
+    name: str
+    kind: str  # terms | all | near | regex
+    groups: tuple[frozenset[int], ...]
+    regex: re.Pattern[str] | None
+    starts: tuple[str, ...] | None  # literals every regex match starts with (regexes.py)
+    within: Within
+    where: str
+    weight: float
+    none: frozenset[int]
+    min_sentences: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledType:
+    id: str
+    description: str
+    threshold: float
+    tense: str | None
+    require: tuple[frozenset[int], ...]
+    none: tuple[TermFilter, ...]
+    clues: tuple[CompiledClue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTopic:
+    sides: tuple[tuple[str, frozenset[int]], ...]
+    min_mentions: int
+    within: Within | None
+    none: tuple[TermFilter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTense:
+    future: frozenset[int]
+    past: frozenset[int]
+    within: Within
+
+
+class CompiledRules:
+    """A compiled rules file: term table, topic gate, event types and tense cues."""
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        spec: RulesFile,
+        terms: TermTable,
+        topic: CompiledTopic,
+        types: tuple[CompiledType, ...],
+        tense: CompiledTense | None,
+    ) -> None:
+        self.path = path
+        self.spec = spec
+        self.terms = terms
+        self.term_text: tuple[str, ...] = terms.display
+        self.topic = topic
+        self.types = types
+        self.tense = tense
+        self.title_weight = spec.defaults.title_weight
+
+    @property
+    def event_types(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.types)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(path={str(self.path)!r}, types={len(self.types)})"

@@ -1,0 +1,229 @@
+"""The rules compiler: a parsed rules file (YAML) -> compiled rules (compiled.py).
+
+The file's shape is validated (schema.py), ``$lists`` are resolved, every term of
+every group goes into the term table (terms.py: its normalised surface forms, with
+plural, hyphen and Korean-spacing variants), and groups become frozensets of term
+ids, so matching is one pass over the text plus set work. Regexes are compiled once
+and checked for common mistakes. Each problem is a ConfigError with
+``file:line: key.path: reason``; all problems are reported together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from monitor.classify.compiled import (
+    CompiledClue,
+    CompiledRules,
+    CompiledTense,
+    CompiledTopic,
+    CompiledType,
+    TermFilter,
+)
+from monitor.classify.regexes import leading_literals
+from monitor.classify.schema import (
+    ID_PATTERN,
+    Clue,
+    EventType,
+    Filter,
+    RulesFile,
+    Topic,
+    parse_within,
+)
+from monitor.classify.terms import TermTable
+from monitor.config.yamlload import Document, validation_errors
+from monitor.errors import ConfigError, ConfigErrors
+
+Path_ = tuple[str | int, ...]
+
+
+def compile_document(doc: Document, path: Path) -> CompiledRules:
+    """Validate a parsed rules document and compile it; ConfigError(s) with file:line."""
+    if not isinstance(doc.data, dict):
+        raise doc.error((), "a rules file must be a mapping (topic:, types:, …)")
+    try:
+        spec = RulesFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise validation_errors(doc, exc) from None
+    return _Compiler(doc, spec).build(path)
+
+
+class _Compiler:
+    def __init__(self, doc: Document, spec: RulesFile) -> None:
+        self.doc = doc
+        self.spec = spec
+        self.errors: list[ConfigError] = []
+        self.terms = TermTable()
+        self.resolved: dict[str, list[str]] = {}
+        self.clues: dict[CompiledClue, CompiledClue] = {}
+
+    def build(self, path: Path) -> CompiledRules:
+        for section in ("lists", "types"):
+            for name in getattr(self.spec, section):
+                if not ID_PATTERN.match(name):
+                    self._error((section, name), f"'{name}' must be lower_snake_case (a-z, 0-9, _)")
+        for name in self.spec.lists:
+            self._resolve_list(name, ())
+        topic = self._topic(self.spec.topic)
+        types = tuple(self._type(k, v) for k, v in self.spec.types.items())
+        tense = None
+        if self.spec.tense is not None:
+            t = self.spec.tense
+            tense = CompiledTense(
+                self._group(t.future, ("tense", "future")),
+                self._group(t.past, ("tense", "past")),
+                parse_within(t.within),
+            )
+        self.terms.finish()
+        if self.errors:
+            unique = {str(e): e for e in self.errors}
+            raise ConfigErrors(unique.values())
+        return CompiledRules(
+            path=path, spec=self.spec, terms=self.terms, topic=topic, types=types, tense=tense
+        )
+
+    def _error(self, path: Sequence[str | int], reason: str) -> None:
+        self.errors.append(self.doc.error(path, reason))
+
+    def _resolve_list(self, name: str, stack: tuple[str, ...]) -> list[str]:
+        if name in self.resolved:
+            return self.resolved[name]
+        out: list[str] = []
+        for i, item in enumerate(self.spec.lists[name]):
+            ref = _ref(item)
+            if ref is None:
+                out.append(item)
+            elif ref in stack or ref == name:
+                self._error(("lists", name, i), f"${ref} refers to itself (cycle: {name})")
+            elif ref not in self.spec.lists:
+                self._error(("lists", name, i), self._unknown(ref))
+            else:
+                out.extend(self._resolve_list(ref, (*stack, name)))
+        self.resolved[name] = out
+        return out
+
+    def _unknown(self, ref: str) -> str:
+        known = ", ".join("$" + n for n in sorted(self.spec.lists)) or "none defined"
+        return f"unknown list ${ref} (lists: {known})"
+
+    def _group(self, items: Sequence[str], path: Path_) -> frozenset[int]:
+        ids: set[int] = set()
+        for i, item in enumerate(items):
+            ref = _ref(item)
+            if ref is None:
+                self._add_term(item, (*path, i), ids)
+            elif ref not in self.spec.lists:
+                self._error((*path, i), self._unknown(ref))
+            else:
+                for term in self._resolve_list(ref, ()):
+                    self._add_term(term, ("lists", ref), ids)
+        return frozenset(ids)
+
+    def _add_term(self, term: str, path: Path_, ids: set[int]) -> None:
+        try:
+            ids.add(self.terms.add(term))
+        except ValueError as exc:
+            self._error(path, str(exc))
+
+    def _filters(self, items: Sequence[str | Filter], path: Path_) -> tuple[TermFilter, ...]:
+        out = []
+        for i, item in enumerate(items):
+            if isinstance(item, Filter):
+                out.append(TermFilter(self._group(item.terms, (*path, i, "terms")), item.in_))
+            else:
+                out.append(TermFilter(self._group([item], (*path, i)), "any"))
+        return tuple(out)
+
+    def _topic(self, topic: Topic) -> CompiledTopic:
+        sides = tuple(
+            (name, self._group(terms, ("topic", "sides", name)))
+            for name, terms in topic.sides.items()
+        )
+        within = parse_within(topic.within) if topic.within is not None else None
+        none = self._filters(topic.none, ("topic", "none"))
+        return CompiledTopic(sides, topic.min_mentions, within, none)
+
+    def _type(self, name: str, spec: EventType) -> CompiledType:
+        path: Path_ = ("types", name)
+        require = tuple(self._group(_listed(g), (*path, "all", i)) for i, g in enumerate(spec.all))
+        clues = tuple(self._clue(c, (*path, "any", i)) for i, c in enumerate(spec.any))
+        return CompiledType(
+            id=name,
+            description=spec.description,
+            threshold=spec.threshold or self.spec.defaults.threshold,
+            tense=spec.tense,
+            require=require,
+            none=self._filters(spec.none, (*path, "none")),
+            clues=clues,
+        )
+
+    def _clue(self, clue: Clue, path: Path_) -> CompiledClue:
+        kind = clue.kind
+        groups: tuple[frozenset[int], ...] = ()
+        regex = None
+        if clue.terms is not None:
+            groups = (self._group(clue.terms, (*path, "terms")),)
+        elif clue.all is not None or clue.near is not None:
+            listed = clue.all if clue.all is not None else clue.near
+            assert listed is not None
+            groups = tuple(self._group(_listed(g), (*path, kind, i)) for i, g in enumerate(listed))
+        else:
+            assert clue.regex is not None
+            regex = self._regex(clue.regex, (*path, "regex"))
+        within = clue.within if clue.within is not None else self.spec.defaults.within
+        compiled = CompiledClue(
+            name=clue.name or kind,
+            kind=kind,
+            groups=groups,
+            regex=regex,
+            starts=leading_literals(regex.pattern) if regex is not None else None,
+            within=parse_within(within),
+            where=clue.in_,
+            weight=clue.weight,
+            none=self._group(clue.none, (*path, "none")),
+            min_sentences=clue.min_sentences,
+        )
+        return self.clues.setdefault(compiled, compiled)  # equal clues: one object, one result
+
+    def _regex(self, pattern: str, path: Path_) -> re.Pattern[str] | None:
+        problem = regex_problem(pattern)
+        if problem is not None:
+            self._error(path, problem)
+            return None
+        return re.compile(pattern, re.IGNORECASE)
+
+
+_FLAG_TYPO = re.compile(r"(?<!\\)\(([aiLmsux]+)\?\)")
+_EMPTY_PROBES = ("", " ", "a b", "가 나", "日本 韓国", "x.")
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is unusable as a clue, or None when it is fine."""
+    typo = _FLAG_TYPO.search(pattern)
+    if typo:
+        flags = typo.group(1)
+        return (
+            f"'({flags}?)' is an optional group matching '{flags}'; did you mean '(?{flags})'? "
+            "(patterns are case-insensitive already)"
+        )
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        return f"invalid regular expression: {exc}"
+    for probe in _EMPTY_PROBES:
+        for match in compiled.finditer(probe):
+            if match.end() == match.start():
+                return "this pattern can match the empty string; it would match every item"
+    return None
+
+
+def _listed(group: str | list[str]) -> list[str]:
+    return [group] if isinstance(group, str) else group
+
+
+def _ref(item: str) -> str | None:
+    return item[1:] if item.startswith("$") else None
