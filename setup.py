@@ -1,5 +1,5 @@
-"""The package's C extensions (the classifier's kernel, MinHash signatures); everything
-else about the package is in pyproject.toml."""
+"""The package's C extension (the classifier's kernel); everything else about the package
+is in pyproject.toml."""
 
 from setuptools import Extension, setup
 
@@ -12,6 +12,5 @@ setup(
             sources=["monitor/classify/_kernel.c"],
             extra_compile_args=FLAGS,
         ),
-        Extension("monitor._minhash", sources=["monitor/_minhash.c"], extra_compile_args=FLAGS),
     ]
 )
