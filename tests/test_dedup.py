@@ -270,7 +270,9 @@ def test_numpy_is_loaded_only_to_compute_signatures() -> None:
         f"assert dedup.signatures([{ARTICLE!r}])[0]\n"
         "print('after', 'numpy' in sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["before", "False", "after", "True"]
 
