@@ -9,7 +9,7 @@ CONFIG ?= config/monitor.yaml
 
 all: test
 
-$(STAMP): pyproject.toml setup.py monitor/_minhash.c
+$(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -10,7 +12,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from monitor import _minhash
 from monitor.novelty import dedup, minhash
 from monitor.store.db import Database
 from monitor.store.items import add_items
@@ -205,28 +206,74 @@ def test_prune_bands_drops_only_old_band_keys(db: Database) -> None:
         assert session.scalar(select(func.count()).select_from(StoryBand)) == bands
 
 
-def test_signatures_are_the_values_datasketch_gives() -> None:
-    """Stored signatures stay comparable: same permutations, hash and scheme as datasketch."""
+def datasketch_signature(text: str) -> bytes | None:
+    """The signature datasketch gives a text, as stored; None below MIN_SHINGLES."""
     import zlib
 
     import numpy as np
     from datasketch import MinHash
 
-    rng = random.Random(11)
+    grams = dedup.shingles(text)
+    if len(grams) < minhash.MIN_SHINGLES:
+        return None
+    reference = MinHash(
+        num_perm=dedup.NUM_PERM, seed=dedup.SEED, hashfunc=zlib.crc32, scheme=dedup.SCHEME
+    )
+    reference.update_batch([g.encode("utf-8") for g in grams])
+    return np.asarray(reference.hashvalues, "<u4").tobytes()
+
+
+def generated_texts(seed: int, count: int, most: int = 400) -> list[str]:
+    rng = random.Random(seed)
     vocabulary = ARTICLE.split() + OTHER.split() + list(JA) + list(KO)
-    generated = [" ".join(rng.choices(vocabulary, k=rng.randint(3, 400))) for _ in range(200)]
+    return [" ".join(rng.choices(vocabulary, k=rng.randint(3, most))) for _ in range(count)]
+
+
+def test_signatures_are_the_values_datasketch_gives() -> None:
+    """Stored signatures stay comparable: same permutations, hash and scheme as datasketch."""
     texts = [ARTICLE, OTHER, JA, KO, "Seoul and Tokyo hold talks on trade and fisheries"]
-    for text, sig in zip(texts + generated, dedup.signatures(texts + generated), strict=True):
-        reference = MinHash(
-            num_perm=dedup.NUM_PERM, seed=dedup.SEED, hashfunc=zlib.crc32, scheme=dedup.SCHEME
-        )
-        reference.update_batch([g.encode("utf-8") for g in dedup.shingles(text)])
-        if len(dedup.shingles(text)) < minhash.MIN_SHINGLES:
-            assert sig is None
-            continue
-        assert sig == np.asarray(reference.hashvalues, "<u4").tobytes()
-        assert dedup.signature(text) == sig
+    texts += generated_texts(11, 200)
+    sigs = dedup.signatures(texts)
+    assert sigs == [datasketch_signature(text) for text in texts]
+    assert sum(sig is None for sig in sigs) < 10 < sum(sig is not None for sig in sigs)
+    assert [dedup.signature(text) for text in texts] == sigs
     assert dedup.signatures(["Seoul Tokyo talks", ARTICLE])[0] is None
+    assert dedup.signatures(["Seoul Tokyo talks"]) == [None] and dedup.signatures([]) == []
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1000])
+def test_signatures_of_texts_across_numpy_passes(
+    monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Texts split between passes of CHUNK_SHINGLES shingles, or longer than one pass
+    (a long article, a few shingles repeated), get the values datasketch gives."""
+    monkeypatch.setattr(minhash, "CHUNK_SHINGLES", chunk)
+    long = [" ".join([ARTICLE] * 20), "Seoul and Tokyo hold talks on trade " * 500]
+    texts = generated_texts(12, 30, most=150) + long
+    texts.insert(10, "Seoul Tokyo talks")  # no signature, between two that have one
+    assert dedup.signatures(texts) == [datasketch_signature(text) for text in texts]
+    assert dedup.signatures(texts[::-1]) == dedup.signatures(texts)[::-1]
+
+
+def test_numpy_is_loaded_only_to_compute_signatures() -> None:
+    """A process that stores, compares and looks up signatures computed elsewhere (the poller
+    of `poll --once`, whose parser processes compute them) does not load numpy (~15 MB)."""
+    script = (
+        "import sys\n"
+        "from monitor.novelty import dedup, stage\n"
+        "from monitor.poll import parser_process\n"
+        "import monitor.app, monitor.cli.daemon\n"
+        "sig = bytes(range(256)) * 2\n"
+        "assert dedup.similarity(sig, sig) == 1.0 and dedup.band_keys(sig, 18, 7)\n"
+        "print('before', 'numpy' in sys.modules)\n"
+        f"assert dedup.signatures([{ARTICLE!r}])[0]\n"
+        "print('after', 'numpy' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["before", "False", "after", "True"]
 
 
 def test_the_permutations_are_those_datasketch_draws() -> None:
@@ -239,14 +286,6 @@ def test_the_permutations_are_those_datasketch_draws() -> None:
     b = gen.randint(0, 1 << 32, dedup.NUM_PERM, dtype=np.uint32)
     assert minhash._A == tuple(int(v) for v in a)
     assert minhash._B == tuple(int(v) for v in b)
-
-
-def test_shingle_hashes_out_of_range_are_refused() -> None:
-    a, b = minhash._PERMUTATIONS
-    with pytest.raises(ValueError, match="32-bit"):
-        _minhash.signature([1 << 32], a, b)
-    with pytest.raises(ValueError, match="permutations"):
-        _minhash.signature([1], a[:-4], b)
 
 
 def test_a_batch_gets_the_stories_that_one_item_at_a_time_gets(db: Database) -> None:

@@ -7,8 +7,9 @@ values of ``datasketch.MinHash`` (scheme ``affine32``, seed ``SEED``: the permut
 below are the ones that library draws), and ``b`` bands of ``r`` rows per signature.
 
 A signature is bytes, as stored (``items.minhash``): NUM_PERM little-endian uint32
-values, computed by the C module ``monitor._minhash`` (numpy, which did it before, cost
-its process about 15 MB).
+values. numpy computes them, for all the shingles of a batch of texts at once, and is
+imported on first use: a process that only compares stored signatures (``similarity``,
+``band_keys``) does not load it (it costs its process about 15 MB).
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ import re
 import unicodedata
 import zlib
 from array import array
+from bisect import bisect_right
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor import _minhash
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 Signature = bytes  # NUM_PERM little-endian uint32 values
 
@@ -34,6 +38,7 @@ CHAR_SHINGLE = 4
 MIN_SHINGLES = 5
 SEED = 1
 SCHEME = "affine32"  # datasketch: uint32 values, MurmurHash3-mixed input
+CHUNK_SHINGLES = 8192  # shingles per numpy pass: a [NUM_PERM x shingles] uint32 array (4 MB)
 
 _WORD = re.compile(r"[^\W_]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
@@ -114,27 +119,71 @@ _B = (
     0xD78F562D, 0x473FE757,
 )
 # fmt: on
-_PERMUTATIONS = (array("I", _A).tobytes(), array("I", _B).tobytes())  # native order
 
 
-def _crc32s(text: str) -> list[int] | None:
+@lru_cache(maxsize=1)
+def _permutations() -> tuple[NDArray[np.uint32], NDArray[np.uint32]]:
+    """``_A`` and ``_B`` as numpy columns ([NUM_PERM x 1]: one row per permutation)."""
+    import numpy as np
+
+    return np.array(_A, np.uint32)[:, None], np.array(_B, np.uint32)[:, None]
+
+
+def _crc32s(text: str) -> array[int] | None:
     """CRC-32 of each shingle (repeats kept: they do not change a minimum), or None when
     the text has fewer than ``MIN_SHINGLES`` distinct shingles."""
     grams = _shingle_list(text)
-    hashes = list(map(zlib.crc32, map(str.encode, grams)))
+    hashes = array("I", map(zlib.crc32, map(str.encode, grams)))
     if len(set(hashes)) < MIN_SHINGLES and len(set(grams)) < MIN_SHINGLES:
         return None  # (distinct hashes can only undercount distinct shingles)
     return hashes
 
 
+def _minimums(hashes: array[int], starts: list[int]) -> bytes:
+    """The signatures of runs of base hashes, run n from ``starts[n]`` to the next start
+    (none empty): NUM_PERM little-endian uint32 values each, one after the other.
+
+    Each hash is mixed with the MurmurHash3 finalizer (as datasketch pre-mixes its
+    input), then permuted as ``a*h + b mod 2**32`` by every permutation at once: a
+    [NUM_PERM x shingles] array, ``CHUNK_SHINGLES`` columns at a time, whose minimum per
+    run and row (``minimum.reduceat``) is folded into the run's signature."""
+    import numpy as np
+
+    h = np.array(hashes, np.uint32)  # uint32 arithmetic wraps: mod 2**32
+    h ^= h >> np.uint32(16)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> np.uint32(16)
+    a, b = _permutations()
+    low = np.full((len(starts), NUM_PERM), 0xFFFFFFFF, np.uint32)
+    for lo in range(0, len(h), CHUNK_SHINGLES):
+        hi = min(lo + CHUNK_SHINGLES, len(h))
+        first = bisect_right(starts, lo) - 1  # the run holding column lo, then any after it
+        last = bisect_right(starts, hi - 1, lo=first)
+        cuts = [max(start, lo) - lo for start in starts[first:last]]
+        permuted = np.multiply(a, h[lo:hi])
+        permuted += b
+        part = low[first:last]
+        np.minimum(part, np.minimum.reduceat(permuted, cuts, axis=1).T, out=part)
+    return low.astype("<u4", copy=False).tobytes()
+
+
 def signatures(texts: Sequence[str]) -> list[Signature | None]:
-    """The MinHash signature of each text (None: too few shingles to compare)."""
-    a, b = _PERMUTATIONS
-    result: list[Signature | None] = []
-    for text in texts:
-        hashes = _crc32s(text)
-        result.append(None if hashes is None else _minhash.signature(hashes, a, b))
-    return result
+    """The MinHash signature of each text (None: too few shingles to compare), at once."""
+    found = [_crc32s(text) for text in texts]
+    hashes: array[int] = array("I")
+    starts = []
+    for run in found:
+        if run is not None:
+            starts.append(len(hashes))
+            hashes.extend(run)
+    if not starts:
+        return [None] * len(texts)
+    data = memoryview(_minimums(hashes, starts))
+    width = 4 * NUM_PERM
+    offsets = iter(range(0, len(data), width))
+    return [None if run is None else bytes(data[(o := next(offsets)) : o + width]) for run in found]
 
 
 def signature(text: str) -> Signature | None:
