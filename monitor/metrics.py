@@ -13,6 +13,8 @@ scraped, so it is right after a restart and forgets removed feeds by itself.
 ``stmon_classifications_total{event_type}``                types assigned to new items
 ``stmon_events_total{event_type}``                         new events
 ``stmon_alerts_total{channel,outcome}``                    sent | retry | dead
+``stmon_processing_failures_total``                        batches whose stages failed
+                                                           after the store (retried)
 ``stmon_config_reloads_total{result}``                     ok | failed
 ``stmon_outbox_alerts{channel,status}``                    pending / digest rows (store)
 ``stmon_outbox_oldest_due_seconds``                        wait of the oldest due alert
@@ -58,6 +60,11 @@ class Metrics:
             "stmon_alerts", "Alert deliveries by channel and outcome (sent, retry, dead).",
             ["channel", "outcome"], registry=r,
         )  # fmt: skip
+        self.processing_failures = Counter(
+            "stmon_processing_failures",
+            "Batches of new items whose classification, novelty or routing failed (retried).",
+            registry=r,
+        )
         self.reloads = Counter(
             "stmon_config_reloads", "Config reloads (ok, failed).", ["result"], registry=r
         )
@@ -93,6 +100,10 @@ class Metrics:
     def record_alert(self, channel: str, outcome: str) -> None:
         """A delivery attempt to ``channel`` ended ``sent``, ``retry`` or ``dead``."""
         self.alerts.labels(channel, outcome).inc()
+
+    def record_processing_failure(self) -> None:
+        """The stages after the store failed on a batch of new items (they are retried)."""
+        self.processing_failures.inc()
 
     def record_reload(self, ok: bool) -> None:
         self.reloads.labels("ok" if ok else "failed").inc()

@@ -34,6 +34,10 @@ from monitor.store.feeds import active_feeds
 log = logging.getLogger(__name__)
 
 
+RETRY_JOB = "stmon:retry-unprocessed"  # runs the stages again on items whose processing failed
+RETRY_EVERY = 300  # seconds
+
+
 class FeedScheduler:
     def __init__(
         self,
@@ -60,6 +64,13 @@ class FeedScheduler:
 
     def start(self, specs: Iterable[FeedSpec]) -> None:
         self.scheduler.start()
+        self.scheduler.add_job(
+            self.poller.retry_unprocessed,
+            IntervalTrigger(seconds=RETRY_EVERY),
+            id=RETRY_JOB,
+            name=RETRY_JOB,
+            misfire_grace_time=RETRY_EVERY,
+        )
         self.update(specs)
 
     def update(self, specs: Iterable[FeedSpec]) -> None:

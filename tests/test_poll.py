@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from monitor.app import Service
+from monitor.classify.stage import Pipeline
 from monitor.config.schema import Config
-from monitor.model import PollOutcome
-from monitor.store.db import Database
+from monitor.model import PollOutcome, StoredItem
+from monitor.store.db import Database, Session
 from monitor.store.tables import Feed, Item, ItemSource
 from tests.support.feedserver import FeedServer
 
@@ -197,3 +198,69 @@ def test_malformed_feed_is_salvaged_with_a_recorded_warning(
     row = feed_row(db, "broken")
     assert row.last_warning and row.consecutive_errors == 0
     assert "Seoul & Tokyo talk" in {item.title for item in stored_items(db)}
+
+
+class FailingStages:
+    """The stages after the store: fail on items whose title holds ``poison`` (on every
+    call), and on the first ``transient`` calls whatever the items; else classify them
+    with no watch (every item irrelevant, marked classified)."""
+
+    def __init__(self, poison: str = "", transient: int = 0) -> None:
+        self.poison, self.transient = poison, transient
+        self.calls: list[list[str]] = []
+        self.inner = Pipeline([])
+
+    def process(self, session: Session, items: list[StoredItem], now: datetime) -> None:
+        self.calls.append([s.item.title for s in items])
+        if len(self.calls) <= self.transient:
+            raise RuntimeError("database hiccup")
+        if self.poison and any(self.poison in s.item.title for s in items):
+            raise ValueError("poison item")
+        self.inner.process(session, items, now)
+
+
+def poll_with(db: Database, config: Config, stages: FailingStages) -> dict[str, PollOutcome]:
+    async def cycle() -> list[PollOutcome]:
+        service = Service.build(config, db, None)
+        service.poller.processor = stages
+        try:
+            return await service.poll_once(force=True)
+        finally:
+            await service.close()
+
+    return {o.feed: o for o in asyncio.run(cycle())}
+
+
+def rss_items(*titles: str) -> bytes:
+    items = "".join(
+        f"<item><title>{t}</title><link>https://e.test/{i}</link></item>"
+        for i, t in enumerate(titles)
+    )
+    return f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>".encode()
+
+
+def test_items_whose_processing_failed_are_recorded_and_retried(
+    db: Database, feed_server: FeedServer
+) -> None:
+    feed_server.put("/flaky.xml", rss_items("one", "two", "three"))
+    stages = FailingStages(transient=1)
+    outcome = poll_with(db, make_config({"flaky": feed_server.url("/flaky.xml")}), stages)
+    assert outcome["flaky"].new == 3
+    assert outcome["flaky"].warning and "processing 3 new items failed" in outcome["flaky"].warning
+    assert "RuntimeError: database hiccup" in (feed_row(db, "flaky").last_warning or "")
+    assert [sorted(call) for call in stages.calls] == [["one", "three", "two"]] * 2
+    assert all(item.classified is not None for item in stored_items(db))
+
+
+def test_a_poison_item_does_not_hold_back_the_others(db: Database, feed_server: FeedServer) -> None:
+    feed_server.put("/mixed.xml", rss_items("fine", "POISON here", "also fine"))
+    stages = FailingStages(poison="POISON")
+    poll_with(db, make_config({"mixed": feed_server.url("/mixed.xml")}), stages)
+    unclassified = [item.title for item in stored_items(db) if item.classified is None]
+    assert unclassified == ["POISON here"]
+    assert len(stored_items(db)) == 3
+    # the next cycle tries the poison item again (and only it)
+    stages.calls.clear()
+    poll_with(db, make_config({"mixed": feed_server.url("/mixed.xml")}), stages)
+    assert ["POISON here"] in stages.calls
+    assert all(call == ["POISON here"] for call in stages.calls)

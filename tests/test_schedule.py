@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from monitor.fetch.client import Fetcher, FetchSettings, make_client
 from monitor.poll.poller import FeedSpec, Poller
-from monitor.schedule import FeedScheduler
+from monitor.schedule import RETRY_JOB, FeedScheduler
 from monitor.store import migrate
 from monitor.store.db import Database
 from monitor.store.feeds import feed_by_name, sync_feeds
@@ -114,4 +114,4 @@ def test_update_adds_and_removes_jobs(db: Database, feed_server: FeedServer) -> 
         poller.close()
         return jobs
 
-    assert asyncio.run(scenario()) == {"b"}
+    assert asyncio.run(scenario()) == {"b", RETRY_JOB}  # feeds, and the retry of failed items

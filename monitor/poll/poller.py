@@ -33,7 +33,7 @@ from monitor.poll.parser_process import ParsePool
 from monitor.store import instances
 from monitor.store.db import Database, DatabaseError, Session, savepoint
 from monitor.store.feeds import errors_in_a_row, record_failure, record_polled
-from monitor.store.items import add_items
+from monitor.store.items import add_items, unprocessed_items
 from monitor.store.leases import Claim, NotClaimed
 from monitor.store.writer import StoreWriter
 
@@ -65,6 +65,11 @@ class FeedSpec:
 class PollSettings:
     failing_after: int = 5
     max_backoff: float = 6 * 3600.0
+    # items whose processing failed are run again while they are this young (seconds)
+    retry_window: float = 48 * 3600.0
+
+
+RETRY_BATCH = 200  # unprocessed items taken up per retry
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +168,7 @@ class Poller:
                     waiting.remove(spec.name)
                     tasks.append(asyncio.create_task(one(spec, claim)))
             await asyncio.gather(*tasks)
+            await self.retry_unprocessed()
         except BaseException:
             for task in tasks:
                 task.cancel()
@@ -294,7 +300,8 @@ class Poller:
         items = found.items if found is not None else []
         new = add_items(session, _Ref(claim.id, claim.name), items, now) if items else []
         if new and self.processor is not None:
-            self._process(session, new, now)
+            problem = self._process(session, new, now)
+            warning = "; ".join(w for w in (warning, problem) if w)[:2000] or None
         record_polled(
             session,
             claim.id,
@@ -317,13 +324,54 @@ class Poller:
             next_due=now + timedelta(seconds=delay),
         )
 
-    def _process(self, session: Session, new: list[StoredItem], now: datetime) -> None:
+    def _process(self, session: Session, items: list[StoredItem], now: datetime) -> str | None:
+        """Run the stages after the store (classify, novelty, alert routing) on ``items``
+        in a savepoint; None when they succeeded, else what went wrong.
+
+        On failure the savepoint is rolled back: the items stay stored, unclassified, and
+        :meth:`retry_unprocessed` runs them again (after each ``poll_many``, and every few
+        minutes in the daemon) while they are younger than ``settings.retry_window``. The
+        failure is logged, counted in /metrics and returned for the feed's warning, which
+        ``stmon status`` shows."""
         assert self.processor is not None
         try:
             with savepoint(session):
-                self.processor.process(session, new, now)
-        except Exception:  # the items are stored either way; processing is retried later
-            log.exception("process_failed items=%d", len(new))
+                self.processor.process(session, items, now)
+        except Exception as exc:  # recorded (log, /metrics, feed warning) and retried
+            log_event(
+                log,
+                logging.ERROR,
+                "process_failed",
+                items=len(items),
+                first=items[0].id,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            if self.metrics is not None:
+                self.metrics.record_processing_failure()
+            return (
+                f"processing {len(items)} new items failed ({type(exc).__name__}: {exc}); "
+                "they are stored and will be retried"
+            )
+        return None
+
+    async def retry_unprocessed(self) -> int:
+        """Run the stages after the store again on stored items whose processing failed
+        (oldest first, ``RETRY_BATCH`` at most); returns how many got through."""
+        if self.processor is None:
+            return 0
+        done: int = await self._writer.run(self._retry)
+        if done:
+            log_event(log, logging.INFO, "items_reprocessed", items=done)
+        return done
+
+    def _retry(self, session: Session) -> int:
+        now = self.clock()
+        since = now - timedelta(seconds=self.settings.retry_window)
+        items = unprocessed_items(session, since, RETRY_BATCH)
+        if not items or self._process(session, items, now) is None:
+            return len(items)
+        # one item that fails every time must not hold back the others
+        return sum(self._process(session, [one], now) is None for one in items)
 
     async def _write_failure(
         self, spec: FeedSpec, claim: Claim, exc: FetchError | ParseError

@@ -241,16 +241,31 @@ def _classification_row(item_id: int, label: Label) -> dict[str, object]:
     }  # fmt: skip
 
 
-def item_by_id(session: Session, item_id: int) -> Item | None:
-    """A stored item as the stages know it (without its signature)."""
-    row = session.get(ItemRow, item_id)
-    if row is None:
-        return None
+def unprocessed_items(session: Session, since: datetime, limit: int) -> list[StoredItem]:
+    """Items stored since ``since`` whose processing did not complete (never classified:
+    the stages after the store failed on them), oldest first, with their signatures."""
+    rows = session.execute(
+        select(ItemRow, Feed.name)
+        .join(Feed, Feed.id == ItemRow.feed_id)
+        .where(ItemRow.classified.is_(None), ItemRow.fetched >= since)
+        .order_by(ItemRow.id)
+        .limit(limit)
+    ).all()
+    return [StoredItem(row.id, feed, _item(row, row.minhash)) for row, feed in rows]
+
+
+def _item(row: ItemRow, minhash: bytes | None = None) -> Item:
     return Item(
         source=row.source, url=row.url, guid=row.guid, title=row.title, summary=row.summary,
         content=row.content, author=row.author, published=row.published, fetched=row.fetched,
-        language=row.language, content_hash=row.content_hash,
+        language=row.language, content_hash=row.content_hash, minhash=minhash,
     )  # fmt: skip
+
+
+def item_by_id(session: Session, item_id: int) -> Item | None:
+    """A stored item as the stages know it (without its signature)."""
+    row = session.get(ItemRow, item_id)
+    return None if row is None else _item(row)
 
 
 def evidence_of(session: Session, item_id: int, event_type: str) -> list[dict[str, Any]]:
