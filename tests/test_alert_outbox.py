@@ -274,3 +274,15 @@ def test_an_alert_queued_during_a_pass_is_sent_without_waiting_for_the_idle_time
 
     asyncio.run(go())
     assert [a.status for a in alerts(db)] == ["sent"]
+
+
+def test_retry_delay_doubles_within_jitter_up_to_the_cap_and_waits_for_retry_after(
+    db: Database,
+) -> None:
+    w = worker(db, {}, Clock(START), retry_delay=30, max_delay=200)
+
+    delays = [w.retry_delay(attempts, None) for attempts in range(1, 6)]
+
+    for delay, expected in zip(delays, [30, 60, 120, 200, 200], strict=True):
+        assert 0.8 * expected < delay <= expected
+    assert w.retry_delay(1, 500.0) == 500.0

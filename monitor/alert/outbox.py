@@ -32,6 +32,7 @@ from monitor.alert.route import message_from_dict, queue_message
 from monitor.config.channels import ChannelConfig
 from monitor.errors import DeliveryError, MonitorError
 from monitor.log import log_event
+from monitor.retry import backoff
 from monitor.store.db import Database
 from monitor.store.tables import Alert
 
@@ -294,8 +295,7 @@ class DeliveryWorker:
     def retry_delay(self, attempts: int, retry_after: float | None) -> float:
         """``retry_delay × 2^(attempts-1)``, capped, minus up to 20 % jitter; ≥ Retry-After."""
         s = self.settings
-        raw = min(s.max_delay, s.retry_delay * 2.0 ** min(attempts - 1, 32))
-        delay = raw * (1.0 - 0.2 * self.rng.random())
+        delay = backoff(s.retry_delay, attempts - 1, cap=s.max_delay, random=self.rng.random)
         return max(delay, retry_after or 0.0)
 
     def _announce_dead(self, session: Session, dead: Alert, now: datetime) -> None:

@@ -21,8 +21,9 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 
@@ -34,14 +35,10 @@ from monitor.errors import (
     HTTPStatusError,
     TooManyRedirects,
 )
-from monitor.fetch.headers import (
-    backoff_delay,
-    cache_control_max_age,
-    next_check_delay,
-    retry_after_seconds,
-)
+from monitor.fetch.headers import backoff_delay, cache_control_max_age, next_check_delay
 from monitor.fetch.transport import CookielessClient, transport
 from monitor.model import FeedState, FetchResult
+from monitor.retry import retry_after_seconds
 
 __all__ = [
     "FetchSettings",
@@ -119,12 +116,24 @@ class _Budget:
         return max(0.0, self.total - self.spent)
 
 
-class Fetcher:
-    """Fetches feeds through one shared client, within the concurrency limits."""
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self, client: httpx.AsyncClient, settings: FetchSettings | None = None) -> None:
+
+class Fetcher:
+    """Fetches feeds through one shared client, within the concurrency limits; ``clock``
+    is the time a Retry-After date is counted from."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        settings: FetchSettings | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._client = client
         self._settings = settings or FetchSettings()
+        self._clock = clock
         self._slots = asyncio.Semaphore(self._settings.max_connections)
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
@@ -142,7 +151,7 @@ class Fetcher:
             answer = await self._get(url, state, budget)
             if answer.status not in REDIRECT_STATUSES:
                 moved = str(url) if permanent and len(seen) > 1 else None
-                result = _result(answer, state, moved, budget.spent)
+                result = _result(answer, state, moved, budget.spent, self._clock())
                 log.debug(
                     "fetch_done feed=%s status=%d bytes=%d elapsed=%.3f",
                     state.name,
@@ -253,9 +262,11 @@ def _redirect_target(answer: _Answer) -> httpx.URL:
     return target.copy_with(fragment=None)
 
 
-def _result(answer: _Answer, state: FeedState, moved: str | None, elapsed: float) -> FetchResult:
+def _result(
+    answer: _Answer, state: FeedState, moved: str | None, elapsed: float, now: datetime
+) -> FetchResult:
     headers, status = answer.headers, answer.status
-    retry_after = retry_after_seconds(headers.get("retry-after"))
+    retry_after = retry_after_seconds(headers.get("retry-after"), now=now)
     if status >= 400:
         raise HTTPStatusError(
             f"HTTP {status} {answer.reason}".rstrip(),
