@@ -32,10 +32,11 @@ from monitor.fetch.headers import cache_control_max_age
 from monitor.model import FeedState, FetchResult
 from tests.support import feedserver
 from tests.support.feedserver import SAMPLE_RSS, FeedServer, Reply
+from tests.support.fetching import fetch_settings
 
 feed_server = feedserver.feed_server  # the fixture, requested by name below
 
-FAST = FetchSettings(connect_timeout=2.0, read_timeout=0.5, total_timeout=5.0)
+FAST = fetch_settings(connect_timeout=2.0, read_timeout=0.5, total_timeout=5.0)
 MIB = 1024 * 1024
 NOW = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
 
@@ -217,7 +218,7 @@ def test_slow_answer_is_a_read_timeout(feed_server: FeedServer) -> None:
 
 
 def test_trickling_body_hits_the_overall_deadline(feed_server: FeedServer) -> None:
-    settings = FetchSettings(read_timeout=2.0, total_timeout=0.6)
+    settings = fetch_settings(read_timeout=2.0, total_timeout=0.6)
 
     with pytest.raises(FetchTimeout, match=r"no complete answer within 0\.6s"):
         fetch(feed_server.url("/trickle?chunks=100&interval=0.05"), settings)
@@ -264,7 +265,7 @@ def test_redirect_loop_is_detected_before_the_limit(feed_server: FeedServer) -> 
 
 
 def test_redirect_limit_is_enforced_and_inclusive(feed_server: FeedServer) -> None:
-    settings = FetchSettings(max_redirects=3)
+    settings = fetch_settings(max_redirects=3)
 
     assert fetch(feed_server.url("/redirect-chain/3"), settings).body == SAMPLE_RSS
     with pytest.raises(TooManyRedirects, match="more than 3 redirects"):
@@ -306,7 +307,7 @@ def test_validators_are_sent_after_a_redirect(feed_server: FeedServer) -> None:
 
 
 def test_oversized_body_is_cut_and_reading_stops_early(feed_server: FeedServer) -> None:
-    settings = FetchSettings(max_body_bytes=MIB)
+    settings = fetch_settings(max_body_bytes=MIB)
     full = 256 * MIB
 
     with pytest.raises(BodyTooLarge, match="cut"):
@@ -317,14 +318,14 @@ def test_oversized_body_is_cut_and_reading_stops_early(feed_server: FeedServer) 
 
 
 def test_declared_oversized_body_is_refused_unread(feed_server: FeedServer) -> None:
-    settings = FetchSettings(max_body_bytes=MIB)
+    settings = fetch_settings(max_body_bytes=MIB)
 
     with pytest.raises(BodyTooLarge, match=f"{64 * MIB} bytes is over"):
         fetch(feed_server.url(f"/huge?size={64 * MIB}&length=1"), settings)
 
 
 def test_endless_body_keeps_memory_flat(feed_server: FeedServer) -> None:
-    settings = FetchSettings(max_body_bytes=2 * MIB)
+    settings = fetch_settings(max_body_bytes=2 * MIB)
     tracemalloc.start()
     try:
         with pytest.raises(BodyTooLarge):
@@ -337,7 +338,7 @@ def test_endless_body_keeps_memory_flat(feed_server: FeedServer) -> None:
 
 
 def test_body_at_the_cap_is_accepted(feed_server: FeedServer) -> None:
-    settings = FetchSettings(max_body_bytes=MIB)
+    settings = fetch_settings(max_body_bytes=MIB)
 
     result = fetch(feed_server.url(f"/huge?size={MIB}"), settings)
 
@@ -355,7 +356,7 @@ def test_body_at_the_cap_is_accepted(feed_server: FeedServer) -> None:
 def test_concurrency_limits_hold(
     feed_server: FeedServer, per_host: int, max_connections: int, expected_peak: int
 ) -> None:
-    settings = FetchSettings(per_host=per_host, max_connections=max_connections)
+    settings = fetch_settings(per_host=per_host, max_connections=max_connections)
     urls = [feed_server.url(f"/slow/sample.xml?delay=0.3&n={n}") for n in range(8)]
 
     results = fetch_many(urls, settings)
@@ -365,7 +366,7 @@ def test_concurrency_limits_hold(
 
 
 def test_default_per_host_limit_is_two() -> None:
-    assert FetchSettings().per_host == 2
+    assert fetch_settings().per_host == 2
 
 
 # next check and backoff -----------------------------------------------------------------------

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from monitor.fetch.client import Fetcher, FetchSettings, make_client
+from monitor.fetch.client import Fetcher, make_client
 from monitor.model import FeedState
+from tests.support.fetching import fetch_settings
 from tests.support.rawserver import RawServer
 
 BODY = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
@@ -68,7 +69,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
 
 
 def test_idle_connection_is_reused_until_the_server_closes_it(server: Server) -> None:
-    settings = FetchSettings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
+    settings = fetch_settings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
     url = f"http://127.0.0.1:{server.port}/feed.xml"
 
     async def go() -> list[int]:
@@ -88,7 +89,7 @@ def test_idle_connection_is_reused_until_the_server_closes_it(server: Server) ->
 def test_a_get_on_a_connection_the_server_dropped_is_sent_again_on_a_new_one() -> None:
     srv = Server(close_after=False, drop_reused=True)
     srv.start()
-    settings = FetchSettings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
+    settings = fetch_settings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
     url = f"http://127.0.0.1:{srv.port}/feed.xml"
 
     async def go() -> list[int]:
@@ -105,7 +106,7 @@ def test_a_get_on_a_connection_the_server_dropped_is_sent_again_on_a_new_one() -
 
 
 def test_cookies_a_server_sets_are_not_sent_back(server: Server) -> None:
-    settings = FetchSettings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
+    settings = fetch_settings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
     url = f"http://127.0.0.1:{server.port}/feed.xml"
 
     async def go() -> None:
@@ -125,7 +126,7 @@ def test_the_pool_opens_no_more_connections_than_its_limit() -> None:
     url = f"http://127.0.0.1:{srv.port}/feed.xml"
 
     async def go() -> list[int]:
-        async with make_client(FetchSettings(max_connections=2)) as client:
+        async with make_client(fetch_settings(max_connections=2)) as client:
             answers = await asyncio.gather(*(client.get(url) for _ in range(6)))
             return [a.status_code for a in answers]
 

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -39,6 +40,9 @@ from monitor.fetch.headers import backoff_delay, cache_control_max_age, next_che
 from monitor.fetch.transport import CookielessClient, transport
 from monitor.model import FeedState, FetchResult
 from monitor.retry import retry_after_seconds
+
+if TYPE_CHECKING:
+    from monitor.config import schema
 
 __all__ = [
     "FetchSettings",
@@ -59,25 +63,38 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 THROTTLE_STATUSES = frozenset({429, 503})
 DRAIN_BYTES = 64 * 1024  # read (and drop) at most this much of a non-2xx answer
+MIN_TOTAL_TIMEOUT = 60.0  # a whole fetch may take twice the read timeout, and at least this
 
 
 @dataclass(frozen=True, slots=True)
 class FetchSettings:
-    """Every fetch default, in one place."""
+    """The fetch stage's limits in seconds and bytes, made by ``from_config`` from the
+    config's ``fetch`` section (where the defaults are, with a comment per key)."""
 
-    connect_timeout: float = 10.0  # seconds to open a connection (TCP + TLS)
-    read_timeout: float = 30.0  # seconds of silence allowed while reading
-    total_timeout: float = 60.0  # seconds for a whole fetch, redirects included
-    max_body_bytes: int = 5 * 1024 * 1024  # decoded body size cap
-    max_redirects: int = 5
-    max_connections: int = 32  # fetches in flight at once, all hosts together
-    per_host: int = 2  # fetches in flight at once to one host
-    user_agent: str = USER_AGENT
+    connect_timeout: float  # seconds to open a connection (TCP + TLS)
+    read_timeout: float  # seconds of silence allowed while reading
+    total_timeout: float  # seconds for a whole fetch, redirects included
+    max_body_bytes: int  # decoded body size cap
+    max_redirects: int
+    max_connections: int  # fetches in flight at once, all hosts together
+    per_host: int  # fetches in flight at once to one host
+
+    @classmethod
+    def from_config(cls, fetch: schema.FetchSettings) -> FetchSettings:
+        read = fetch.read_timeout.total_seconds()
+        return cls(
+            connect_timeout=fetch.connect_timeout.total_seconds(),
+            read_timeout=read,
+            total_timeout=max(MIN_TOTAL_TIMEOUT, 2 * read),
+            max_body_bytes=fetch.max_body,
+            max_redirects=fetch.max_redirects,
+            max_connections=fetch.concurrency,
+            per_host=fetch.per_host,
+        )
 
 
-def make_client(settings: FetchSettings | None = None) -> httpx.AsyncClient:
+def make_client(settings: FetchSettings) -> httpx.AsyncClient:
     """The one shared client: timeouts, pool size and headers from ``settings``."""
-    settings = settings or FetchSettings()
     return CookielessClient(
         timeout=httpx.Timeout(
             settings.read_timeout, connect=settings.connect_timeout, pool=settings.total_timeout
@@ -88,7 +105,7 @@ def make_client(settings: FetchSettings | None = None) -> httpx.AsyncClient:
                 max_keepalive_connections=settings.max_connections,
             )
         ),
-        headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
+        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
         follow_redirects=False,
     )
 
@@ -127,12 +144,12 @@ class Fetcher:
     def __init__(
         self,
         client: httpx.AsyncClient,
-        settings: FetchSettings | None = None,
+        settings: FetchSettings,
         *,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._client = client
-        self._settings = settings or FetchSettings()
+        self._settings = settings
         self._clock = clock
         self._slots = asyncio.Semaphore(self._settings.max_connections)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -215,7 +232,7 @@ class Fetcher:
         return b"".join(chunks)
 
     def _headers(self, state: FeedState) -> dict[str, str]:
-        headers = {"User-Agent": self._settings.user_agent}
+        headers = {}
         if state.etag:
             headers["If-None-Match"] = state.etag
         if state.last_modified:
