@@ -3,6 +3,6 @@
 ``client`` turns a feed's stored validators into a request and the answer into a
 ``FetchResult`` (new body, 304, or a ``FetchError``); ``headers`` works out from the
 server's hints (Cache-Control, Retry-After, TTL) when to come back, and the backoff after
-failures (Retry-After and the backoff itself are ``monitor.retry``'s); ``transport`` and
-``network`` carry the HTTP connections.
+failures (Retry-After and the backoff itself are ``monitor.retry``'s); ``transport`` holds
+what the shared client adds to httpx's own transport and connection pool.
 """

@@ -37,7 +37,7 @@ from monitor.errors import (
     TooManyRedirects,
 )
 from monitor.fetch.headers import backoff_delay, cache_control_max_age, next_check_delay
-from monitor.fetch.transport import CookielessClient, transport
+from monitor.fetch.transport import RetryDropped, no_cookies
 from monitor.model import FeedState, FetchResult
 from monitor.retry import retry_after_seconds
 
@@ -64,6 +64,7 @@ PERMANENT_REDIRECTS = frozenset({301, 308})
 THROTTLE_STATUSES = frozenset({429, 503})
 DRAIN_BYTES = 64 * 1024  # read (and drop) at most this much of a non-2xx answer
 MIN_TOTAL_TIMEOUT = 60.0  # a whole fetch may take twice the read timeout, and at least this
+KEEPALIVE_EXPIRY = 5.0  # seconds an idle connection is kept for the next fetch from its host
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ class FetchSettings:
     total_timeout: float  # seconds for a whole fetch, redirects included
     max_body_bytes: int  # decoded body size cap
     max_redirects: int
-    max_connections: int  # fetches in flight at once, all hosts together
+    max_connections: int  # fetches in flight (and open connections) at once, all hosts
     per_host: int  # fetches in flight at once to one host
 
     @classmethod
@@ -94,17 +95,19 @@ class FetchSettings:
 
 
 def make_client(settings: FetchSettings) -> httpx.AsyncClient:
-    """The one shared client: timeouts, pool size and headers from ``settings``."""
-    return CookielessClient(
+    """The one shared client: timeouts, pool limits and headers from ``settings``, httpx's
+    own transport and connection pool (``monitor.fetch.transport``), no cookies kept."""
+    limits = httpx.Limits(
+        max_connections=settings.max_connections,
+        max_keepalive_connections=settings.max_connections,
+        keepalive_expiry=KEEPALIVE_EXPIRY,
+    )
+    return httpx.AsyncClient(
         timeout=httpx.Timeout(
             settings.read_timeout, connect=settings.connect_timeout, pool=settings.total_timeout
         ),
-        transport=transport(
-            httpx.Limits(
-                max_connections=settings.max_connections,
-                max_keepalive_connections=settings.max_connections,
-            )
-        ),
+        transport=RetryDropped(httpx.AsyncHTTPTransport(limits=limits)),
+        cookies=no_cookies(),
         headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
         follow_redirects=False,
     )
