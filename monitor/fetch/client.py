@@ -96,7 +96,9 @@ class FetchSettings:
 
 def make_client(settings: FetchSettings) -> httpx.AsyncClient:
     """The one shared client: timeouts, pool limits and headers from ``settings``, httpx's
-    own transport and connection pool (``monitor.fetch.transport``), no cookies kept."""
+    own transport and connection pool (``monitor.fetch.transport``), no cookies kept. A
+    proxy from the environment (``HTTPS_PROXY``, ...) gets a transport of httpx's own with
+    the same limits, but without ``RetryDropped``."""
     limits = httpx.Limits(
         max_connections=settings.max_connections,
         max_keepalive_connections=settings.max_connections,
@@ -106,6 +108,7 @@ def make_client(settings: FetchSettings) -> httpx.AsyncClient:
         timeout=httpx.Timeout(
             settings.read_timeout, connect=settings.connect_timeout, pool=settings.total_timeout
         ),
+        limits=limits,  # for the transports of proxies from the environment
         transport=RetryDropped(httpx.AsyncHTTPTransport(limits=limits)),
         cookies=no_cookies(),
         headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
