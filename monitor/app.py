@@ -41,19 +41,6 @@ log = logging.getLogger(__name__)
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def fetch_settings(config: Config) -> FetchSettings:
-    f = config.fetch
-    return FetchSettings(
-        connect_timeout=f.connect_timeout.total_seconds(),
-        read_timeout=f.read_timeout.total_seconds(),
-        total_timeout=max(60.0, 2 * f.read_timeout.total_seconds()),
-        max_body_bytes=f.max_body,
-        max_redirects=f.max_redirects,
-        max_connections=f.concurrency,
-        per_host=f.per_host,
-    )
-
-
 def feed_specs(config: Config) -> list[FeedSpec]:
     default = config.fetch.interval.total_seconds()
     return [
@@ -165,7 +152,7 @@ class Service:
         (``build_pipeline``; a cycle of 304s does without them). Without ``with_metrics``
         nothing is counted for ``/metrics`` (and prometheus_client is not loaded); such a
         service cannot ``run``."""
-        settings = fetch_settings(config)
+        settings = FetchSettings.from_config(config.fetch)
         client = make_client(settings)
         fetcher = Fetcher(client, settings)
         metrics = None

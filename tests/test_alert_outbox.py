@@ -17,6 +17,7 @@ from monitor.alert.outbox import DeliverySettings, DeliveryWorker
 from monitor.alert.route import message_to_dict
 from monitor.cli import main
 from monitor.config.channels import ChannelConfig
+from monitor.retry import MAX_RETRY_AFTER
 from monitor.store.db import Database
 from monitor.store.outbox import add_alert
 from monitor.store.tables import Alert
@@ -274,3 +275,16 @@ def test_an_alert_queued_during_a_pass_is_sent_without_waiting_for_the_idle_time
 
     asyncio.run(go())
     assert [a.status for a in alerts(db)] == ["sent"]
+
+
+def test_retry_delay_doubles_within_jitter_up_to_the_cap_and_waits_for_retry_after(
+    db: Database,
+) -> None:
+    w = worker(db, {}, Clock(START), retry_delay=30, max_delay=200)
+
+    delays = [w.retry_delay(attempts, None) for attempts in range(1, 6)]
+
+    for delay, expected in zip(delays, [30, 60, 120, 200, 200], strict=True):
+        assert 0.8 * expected < delay <= expected
+    assert w.retry_delay(1, 500.0) == 500.0
+    assert w.retry_delay(1, float("inf")) == MAX_RETRY_AFTER  # a day at most, never an overflow

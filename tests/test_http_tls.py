@@ -13,8 +13,9 @@ import pytest
 import trustme
 
 from monitor.errors import FetchError
-from monitor.fetch.client import Fetcher, FetchSettings, make_client
+from monitor.fetch.client import Fetcher, make_client
 from monitor.model import FeedState
+from tests.support.fetching import fetch_settings
 from tests.support.rawserver import RawServer
 
 BODY = b"<rss version='2.0'><channel><title>over TLS</title></channel></rss>" * 2000
@@ -22,7 +23,7 @@ REPLY = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
     b"Content-Length: " + str(len(BODY)).encode() + b"\r\n\r\n" + BODY
 )
-SETTINGS = FetchSettings(connect_timeout=5.0, read_timeout=5.0, total_timeout=10.0)
+SETTINGS = fetch_settings(connect_timeout=5.0, read_timeout=5.0, total_timeout=10.0)
 
 
 class TLSServer(RawServer):

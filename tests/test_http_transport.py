@@ -1,6 +1,6 @@
-"""The shared client's transport: idle connections are reused while the server keeps
-them open, and dropped once the server closed them; no cookie is kept (a real server
-on 127.0.0.1)."""
+"""The shared client's connections: idle ones are reused while the server keeps them
+open and dropped once the server closed them; a GET the server dropped unanswered is sent
+once more, a POST is not; the pool's limit; no cookie is kept (a real server on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import socket
 import threading
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
-from monitor.fetch.client import Fetcher, FetchSettings, make_client
+from monitor.errors import FetchError
+from monitor.fetch.client import Fetcher, make_client
 from monitor.model import FeedState
+from tests.support.fetching import fetch_settings
 from tests.support.rawserver import RawServer
 
 BODY = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
@@ -27,12 +30,16 @@ class Server(RawServer):
     """Answers every request with ``REPLY`` on a kept-alive connection; with ``close_after``
     it closes each connection after its first answer (and says so in ``closed``); with
     ``drop_reused`` it closes a connection, unanswered, when a second request comes on it
-    (as a server whose idle timeout runs out just as the client reuses the connection)."""
+    (as a server whose idle timeout runs out just as the client reuses the connection); with
+    ``drop_all`` it closes every connection, unanswered, once a request came."""
 
-    def __init__(self, close_after: bool, drop_reused: bool = False) -> None:
+    def __init__(
+        self, close_after: bool, drop_reused: bool = False, drop_all: bool = False
+    ) -> None:
         super().__init__()
         self.close_after = close_after
         self.drop_reused = drop_reused
+        self.drop_all = drop_all
         self.requests: list[bytes] = []  # each request's head, as received
         self.closed = threading.Event()
 
@@ -47,7 +54,7 @@ class Server(RawServer):
                 data += chunk
                 while b"\r\n\r\n" in data:
                     head, data = data.split(b"\r\n\r\n", 1)
-                    if self.drop_reused and answered:
+                    if self.drop_all or (self.drop_reused and answered):
                         return
                     self.requests.append(head)
                     conn.sendall(REPLY)
@@ -68,7 +75,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
 
 
 def test_idle_connection_is_reused_until_the_server_closes_it(server: Server) -> None:
-    settings = FetchSettings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
+    settings = fetch_settings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
     url = f"http://127.0.0.1:{server.port}/feed.xml"
 
     async def go() -> list[int]:
@@ -88,7 +95,7 @@ def test_idle_connection_is_reused_until_the_server_closes_it(server: Server) ->
 def test_a_get_on_a_connection_the_server_dropped_is_sent_again_on_a_new_one() -> None:
     srv = Server(close_after=False, drop_reused=True)
     srv.start()
-    settings = FetchSettings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
+    settings = fetch_settings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
     url = f"http://127.0.0.1:{srv.port}/feed.xml"
 
     async def go() -> list[int]:
@@ -104,8 +111,45 @@ def test_a_get_on_a_connection_the_server_dropped_is_sent_again_on_a_new_one() -
     assert len(srv.requests) == 3
 
 
+def test_a_get_dropped_twice_is_a_fetch_error_after_two_attempts() -> None:
+    srv = Server(close_after=False, drop_all=True)
+    srv.start()
+    settings = fetch_settings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
+    url = f"http://127.0.0.1:{srv.port}/feed.xml"
+
+    async def go() -> None:
+        async with make_client(settings) as client:
+            await Fetcher(client, settings).fetch(FeedState("a", url))
+
+    try:
+        with pytest.raises(FetchError, match=r"^the server broke the HTTP protocol"):
+            asyncio.run(go())
+    finally:
+        srv.close()
+    assert srv.connections == 2  # sent once more, not more often
+
+
+def test_a_post_the_server_dropped_is_not_sent_again() -> None:
+    srv = Server(close_after=False, drop_reused=True)
+    srv.start()
+    url = f"http://127.0.0.1:{srv.port}/hook"
+
+    async def go() -> None:
+        async with make_client(fetch_settings()) as client:
+            await client.post(url, content=b"{}")
+            await client.post(url, content=b"{}")
+
+    try:
+        with pytest.raises(httpx.RemoteProtocolError):
+            asyncio.run(go())
+    finally:
+        srv.close()
+    assert srv.connections == 1
+    assert len(srv.requests) == 1
+
+
 def test_cookies_a_server_sets_are_not_sent_back(server: Server) -> None:
-    settings = FetchSettings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
+    settings = fetch_settings(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
     url = f"http://127.0.0.1:{server.port}/feed.xml"
 
     async def go() -> None:
@@ -125,7 +169,7 @@ def test_the_pool_opens_no_more_connections_than_its_limit() -> None:
     url = f"http://127.0.0.1:{srv.port}/feed.xml"
 
     async def go() -> list[int]:
-        async with make_client(FetchSettings(max_connections=2)) as client:
+        async with make_client(fetch_settings(max_connections=2)) as client:
             answers = await asyncio.gather(*(client.get(url) for _ in range(6)))
             return [a.status_code for a in answers]
 

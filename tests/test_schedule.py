@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from monitor.fetch.client import Fetcher, FetchSettings, make_client
+from monitor.fetch.client import Fetcher, make_client
 from monitor.poll.poller import FeedSpec, Poller
 from monitor.schedule import RETRY_JOB, FeedScheduler
 from monitor.store import migrate
@@ -20,6 +20,7 @@ from monitor.store.db import Database
 from monitor.store.feeds import feed_by_name, sync_feeds
 from monitor.store.tables import Feed
 from tests.support.feedserver import FeedServer
+from tests.support.fetching import fetch_settings
 
 FIXTURES = Path(__file__).parent / "data" / "feeds"
 
@@ -40,7 +41,7 @@ def register(db: Database, specs: list[FeedSpec], due: dict[str, datetime]) -> N
 
 
 async def run_for(db: Database, specs: list[FeedSpec], seconds: float) -> FeedScheduler:
-    settings = FetchSettings(read_timeout=2)
+    settings = fetch_settings(read_timeout=2)
     client = make_client(settings)
     poller = Poller(db, Fetcher(client, settings))
     scheduler = FeedScheduler(poller, db, rng=random.Random(1))
@@ -102,7 +103,7 @@ def test_update_adds_and_removes_jobs(db: Database, feed_server: FeedServer) -> 
     register(db, [a, b], {})
 
     async def scenario() -> set[str]:
-        settings = FetchSettings()
+        settings = fetch_settings()
         client = make_client(settings)
         poller = Poller(db, Fetcher(client, settings))
         scheduler = FeedScheduler(poller, db)

@@ -29,6 +29,7 @@ from monitor.alert.route import message_from_dict, queue_message
 from monitor.config.channels import ChannelConfig
 from monitor.errors import DeliveryError, MonitorError
 from monitor.log import log_event
+from monitor.retry import MAX_RETRY_AFTER, backoff
 from monitor.store.db import Database, Session
 from monitor.store.outbox import (
     FailedAlert,
@@ -241,11 +242,11 @@ class DeliveryWorker:
             self.metrics.record_alert(channel, outcome)
 
     def retry_delay(self, attempts: int, retry_after: float | None) -> float:
-        """``retry_delay × 2^(attempts-1)``, capped, minus up to 20 % jitter; ≥ Retry-After."""
+        """``retry_delay × 2^(attempts-1)``, capped, minus up to 20 % jitter; ≥ Retry-After
+        (honoured up to ``MAX_RETRY_AFTER``: a day)."""
         s = self.settings
-        raw = min(s.max_delay, s.retry_delay * 2.0 ** min(attempts - 1, 32))
-        delay = raw * (1.0 - 0.2 * self.rng.random())
-        return max(delay, retry_after or 0.0)
+        delay = backoff(s.retry_delay, attempts - 1, cap=s.max_delay, random=self.rng.random)
+        return max(delay, min(retry_after or 0.0, MAX_RETRY_AFTER))
 
     def _announce_dead(self, session: Session, dead: FailedAlert, now: datetime) -> None:
         """Tell every other enabled channel that ``dead.channel`` is failing."""

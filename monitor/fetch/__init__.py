@@ -1,7 +1,8 @@
 """Fetch: one conditional GET per feed, bounded and polite.
 
 ``client`` turns a feed's stored validators into a request and the answer into a
-``FetchResult`` (new body, 304, or a ``FetchError``); ``headers`` reads what the server
-says about when to come back (Cache-Control, Retry-After, TTL) and the backoff after
-failures; ``transport`` and ``network`` carry the HTTP connections.
+``FetchResult`` (new body, 304, or a ``FetchError``); ``headers`` works out from the
+server's hints (Cache-Control, Retry-After, TTL) when to come back, and the backoff after
+failures (Retry-After and the backoff itself are ``monitor.retry``'s); ``transport`` holds
+what the shared client adds to httpx's own transport and connection pool.
 """

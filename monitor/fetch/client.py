@@ -21,8 +21,10 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -34,14 +36,13 @@ from monitor.errors import (
     HTTPStatusError,
     TooManyRedirects,
 )
-from monitor.fetch.headers import (
-    backoff_delay,
-    cache_control_max_age,
-    next_check_delay,
-    retry_after_seconds,
-)
-from monitor.fetch.transport import CookielessClient, transport
+from monitor.fetch.headers import backoff_delay, cache_control_max_age, next_check_delay
+from monitor.fetch.transport import RetryDropped, no_cookies
 from monitor.model import FeedState, FetchResult
+from monitor.retry import retry_after_seconds
+
+if TYPE_CHECKING:
+    from monitor.config import schema
 
 __all__ = [
     "FetchSettings",
@@ -62,36 +63,55 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 THROTTLE_STATUSES = frozenset({429, 503})
 DRAIN_BYTES = 64 * 1024  # read (and drop) at most this much of a non-2xx answer
+MIN_TOTAL_TIMEOUT = 60.0  # a whole fetch may take twice the read timeout, and at least this
+KEEPALIVE_EXPIRY = 5.0  # seconds an idle connection is kept for the next fetch from its host
 
 
 @dataclass(frozen=True, slots=True)
 class FetchSettings:
-    """Every fetch default, in one place."""
+    """The fetch stage's limits in seconds and bytes, made by ``from_config`` from the
+    config's ``fetch`` section (where the defaults are, with a comment per key)."""
 
-    connect_timeout: float = 10.0  # seconds to open a connection (TCP + TLS)
-    read_timeout: float = 30.0  # seconds of silence allowed while reading
-    total_timeout: float = 60.0  # seconds for a whole fetch, redirects included
-    max_body_bytes: int = 5 * 1024 * 1024  # decoded body size cap
-    max_redirects: int = 5
-    max_connections: int = 32  # fetches in flight at once, all hosts together
-    per_host: int = 2  # fetches in flight at once to one host
-    user_agent: str = USER_AGENT
+    connect_timeout: float  # seconds to open a connection (TCP + TLS)
+    read_timeout: float  # seconds of silence allowed while reading
+    total_timeout: float  # seconds for a whole fetch, redirects included
+    max_body_bytes: int  # decoded body size cap
+    max_redirects: int
+    max_connections: int  # fetches in flight (and open connections) at once, all hosts
+    per_host: int  # fetches in flight at once to one host
+
+    @classmethod
+    def from_config(cls, fetch: schema.FetchSettings) -> FetchSettings:
+        read = fetch.read_timeout.total_seconds()
+        return cls(
+            connect_timeout=fetch.connect_timeout.total_seconds(),
+            read_timeout=read,
+            total_timeout=max(MIN_TOTAL_TIMEOUT, 2 * read),
+            max_body_bytes=fetch.max_body,
+            max_redirects=fetch.max_redirects,
+            max_connections=fetch.concurrency,
+            per_host=fetch.per_host,
+        )
 
 
-def make_client(settings: FetchSettings | None = None) -> httpx.AsyncClient:
-    """The one shared client: timeouts, pool size and headers from ``settings``."""
-    settings = settings or FetchSettings()
-    return CookielessClient(
+def make_client(settings: FetchSettings) -> httpx.AsyncClient:
+    """The one shared client: timeouts, pool limits and headers from ``settings``, httpx's
+    own transport and connection pool (``monitor.fetch.transport``), no cookies kept. A
+    proxy from the environment (``HTTPS_PROXY``, ...) gets a transport of httpx's own with
+    the same limits, but without ``RetryDropped``."""
+    limits = httpx.Limits(
+        max_connections=settings.max_connections,
+        max_keepalive_connections=settings.max_connections,
+        keepalive_expiry=KEEPALIVE_EXPIRY,
+    )
+    return httpx.AsyncClient(
         timeout=httpx.Timeout(
             settings.read_timeout, connect=settings.connect_timeout, pool=settings.total_timeout
         ),
-        transport=transport(
-            httpx.Limits(
-                max_connections=settings.max_connections,
-                max_keepalive_connections=settings.max_connections,
-            )
-        ),
-        headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
+        limits=limits,  # for the transports of proxies from the environment
+        transport=RetryDropped(httpx.AsyncHTTPTransport(limits=limits)),
+        cookies=no_cookies(),
+        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
         follow_redirects=False,
     )
 
@@ -119,12 +139,24 @@ class _Budget:
         return max(0.0, self.total - self.spent)
 
 
-class Fetcher:
-    """Fetches feeds through one shared client, within the concurrency limits."""
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self, client: httpx.AsyncClient, settings: FetchSettings | None = None) -> None:
+
+class Fetcher:
+    """Fetches feeds through one shared client, within the concurrency limits; ``clock``
+    is the time a Retry-After date is counted from."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        settings: FetchSettings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._client = client
-        self._settings = settings or FetchSettings()
+        self._settings = settings
+        self._clock = clock
         self._slots = asyncio.Semaphore(self._settings.max_connections)
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
@@ -142,7 +174,7 @@ class Fetcher:
             answer = await self._get(url, state, budget)
             if answer.status not in REDIRECT_STATUSES:
                 moved = str(url) if permanent and len(seen) > 1 else None
-                result = _result(answer, state, moved, budget.spent)
+                result = _result(answer, state, moved, budget.spent, self._clock())
                 log.debug(
                     "fetch_done feed=%s status=%d bytes=%d elapsed=%.3f",
                     state.name,
@@ -206,7 +238,7 @@ class Fetcher:
         return b"".join(chunks)
 
     def _headers(self, state: FeedState) -> dict[str, str]:
-        headers = {"User-Agent": self._settings.user_agent}
+        headers = {}
         if state.etag:
             headers["If-None-Match"] = state.etag
         if state.last_modified:
@@ -253,9 +285,11 @@ def _redirect_target(answer: _Answer) -> httpx.URL:
     return target.copy_with(fragment=None)
 
 
-def _result(answer: _Answer, state: FeedState, moved: str | None, elapsed: float) -> FetchResult:
+def _result(
+    answer: _Answer, state: FeedState, moved: str | None, elapsed: float, now: datetime
+) -> FetchResult:
     headers, status = answer.headers, answer.status
-    retry_after = retry_after_seconds(headers.get("retry-after"))
+    retry_after = retry_after_seconds(headers.get("retry-after"), now=now)
     if status >= 400:
         raise HTTPStatusError(
             f"HTTP {status} {answer.reason}".rstrip(),

@@ -30,6 +30,7 @@ from monitor.log import log_event
 from monitor.model import FeedState, FetchResult, PollOutcome, StoredItem
 from monitor.parse.items import FeedItems, parse_items
 from monitor.poll.parser_process import ParsePool
+from monitor.retry import MAX_RETRY_AFTER
 from monitor.store import instances
 from monitor.store.db import Database, DatabaseError, Session, savepoint
 from monitor.store.feeds import errors_in_a_row, record_failure, record_polled
@@ -399,7 +400,7 @@ class Poller:
         delay = backoff_delay(spec.interval, errors, cap=self.settings.max_backoff, rng=self.rng)
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
-            delay = max(delay, min(retry_after, 24 * 3600.0))
+            delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
         next_due = now + timedelta(seconds=delay)
         failing = record_failure(
             session,

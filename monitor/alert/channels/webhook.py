@@ -23,7 +23,6 @@ import logging
 import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from functools import cache
 
 import httpx
@@ -34,6 +33,7 @@ from monitor.alert.message import AlertMessage
 from monitor.alert.render import webhook_body
 from monitor.config.channels import WebhookChannel
 from monitor.errors import DeliveryError
+from monitor.retry import retry_after_seconds
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Stmon-Signature"
@@ -77,22 +77,6 @@ def verify_signature(
         return False
     expected = sign(secret, stamp, body)
     return hmac.compare_digest(expected.encode(), signature.strip().encode())
-
-
-def retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 @cache
@@ -166,7 +150,7 @@ class WebhookSender:
         status = response.status_code
         answer = f"webhook answered {_answer(response)}"
         if status == 429 or status >= 500:
-            wait = retry_after(response.headers.get("Retry-After"), self._clock())
+            wait = retry_after_seconds(response.headers.get("Retry-After"), now=self._clock())
             return DeliveryError(answer, retry_after=wait, permanent=False)
         return DeliveryError(answer, permanent=True)
 
