@@ -26,6 +26,7 @@ from apscheduler.events import (
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from monitor.clock import utcnow
 from monitor.log import log_event
 from monitor.poll.poller import FeedSpec, Poller
 from monitor.store.db import Database
@@ -51,7 +52,7 @@ class FeedScheduler:
         self.poller = poller
         self.db = db
         self.jitter = jitter
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or utcnow
         self.rng = rng or random.Random()
         self.specs: dict[str, FeedSpec] = {}
         self.in_flight: set[asyncio.Task[object]] = set()

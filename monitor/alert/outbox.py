@@ -19,13 +19,14 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from monitor.alert.channels.base import Channel
 from monitor.alert.digest import make_digests
 from monitor.alert.message import AlertMessage, notice
 from monitor.alert.route import message_from_dict, queue_message
+from monitor.clock import utcnow
 from monitor.config.channels import ChannelConfig
 from monitor.errors import DeliveryError, MonitorError
 from monitor.log import log_event
@@ -62,10 +63,6 @@ class DeliverySettings:
     max_attempts: int = 8
     retry_delay: float = 30.0
     max_delay: float = 3600.0
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class DeliveryWorker:

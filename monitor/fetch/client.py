@@ -23,12 +23,13 @@ import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import httpx
 
 from monitor import __version__
+from monitor.clock import utcnow
 from monitor.errors import (
     BodyTooLarge,
     FetchError,
@@ -137,10 +138,6 @@ class _Budget:
     @property
     def remaining(self) -> float:
         return max(0.0, self.total - self.spent)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Fetcher:

@@ -20,10 +20,11 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
+from monitor.clock import utcnow
 from monitor.errors import FetchError, HTTPStatusError, MonitorError, ParseError
 from monitor.fetch.client import Fetcher, backoff_delay, next_check_delay
 from monitor.log import log_event
@@ -79,10 +80,6 @@ class _Ref:
 
     id: int
     name: str
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Poller:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.metrics_core import Metric
 
+from monitor.clock import utcnow
 from monitor.metrics import Metrics
 from monitor.store.db import Database
 from monitor.store.feeds import active_feeds
@@ -26,7 +27,7 @@ QUEUED = ("pending", "digest")
 
 def store_metrics(db: Database, *, clock: Callable[[], datetime] | None = None) -> Metrics:
     """The daemon's metrics: the pipeline's counters and the store's gauges."""
-    return Metrics([StoreCollector(db, clock or (lambda: datetime.now(UTC)))])
+    return Metrics([StoreCollector(db, clock or utcnow)])
 
 
 class StoreCollector:

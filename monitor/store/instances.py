@@ -24,7 +24,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from monitor.clock import utcnow
 from monitor.errors import MonitorError, StoreError
 from monitor.log import log_event
 from monitor.store.db import Database
@@ -66,10 +67,6 @@ EXPIRY = timedelta(seconds=30)  # silent this long: dead, its leases are free
 
 def new_instance_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _rowcount(result: Any) -> int:

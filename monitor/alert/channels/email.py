@@ -24,6 +24,7 @@ from email.utils import format_datetime, parseaddr
 from monitor.alert.channels.base import DeliveryReceipt
 from monitor.alert.message import AlertMessage
 from monitor.alert.render import render_email
+from monitor.clock import utcnow
 from monitor.config.channels import EmailChannel
 from monitor.errors import DeliveryError
 
@@ -104,7 +105,7 @@ class EmailSender:
     ) -> None:
         self.name = name
         self.config = config
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock = clock or utcnow
         self._ssl = ssl_context
 
     def _context(self) -> ssl.SSLContext:

@@ -22,7 +22,7 @@ import json
 import logging
 import ssl
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 
 import httpx
@@ -31,6 +31,7 @@ from monitor import __version__
 from monitor.alert.channels.base import DeliveryReceipt
 from monitor.alert.message import AlertMessage
 from monitor.alert.render import webhook_body
+from monitor.clock import utcnow
 from monitor.config.channels import WebhookChannel
 from monitor.errors import DeliveryError
 from monitor.retry import retry_after_seconds
@@ -107,7 +108,7 @@ class WebhookSender:
         self.name = name
         self.config = config
         self._client = client
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock = clock or utcnow
 
     def request(self, msg: AlertMessage) -> tuple[bytes, dict[str, str]]:
         """The body and headers for ``msg``, signed when the channel has a secret."""
