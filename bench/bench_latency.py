@@ -25,7 +25,7 @@ from typing import Any
 from monitor.app import Service, build_pipeline
 from monitor.config.schema import Config
 from monitor.fetch.client import Fetcher
-from monitor.model import FeedState, FetchResult
+from monitor.model import Claim, FetchResult
 from monitor.poll.poller import FeedSpec
 from monitor.store import migrate
 from monitor.store.db import Database
@@ -92,7 +92,7 @@ class Feeds:
 class TimedFetcher(Fetcher):
     done = 0.0
 
-    async def fetch(self, state: FeedState) -> FetchResult:
+    async def fetch(self, state: Claim) -> FetchResult:
         result = await super().fetch(state)
         TimedFetcher.done = time.perf_counter()
         return result

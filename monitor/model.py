@@ -12,9 +12,11 @@ from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
-class FeedState:
-    """What the fetcher needs to know about a feed from earlier polls."""
+class Claim:
+    """A feed this instance holds the lease of: its row id and name, and what a
+    conditional fetch needs from earlier polls (the URL, ETag and Last-Modified)."""
 
+    id: int
     name: str
     url: str
     etag: str | None = None

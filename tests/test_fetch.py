@@ -29,7 +29,7 @@ from monitor.fetch.client import (
     utcnow,
 )
 from monitor.fetch.headers import cache_control_max_age
-from monitor.model import FeedState, FetchResult
+from monitor.model import Claim, FetchResult
 from tests.support import feedserver
 from tests.support.feedserver import SAMPLE_RSS, FeedServer, Reply
 from tests.support.fetching import fetch_settings
@@ -47,7 +47,7 @@ def fetch(
     async def go() -> FetchResult:
         async with make_client(settings) as client:
             fetcher = Fetcher(client, settings, clock=(lambda: now) if now else utcnow)
-            return await fetcher.fetch(FeedState("test", url, **state))
+            return await fetcher.fetch(Claim(0, "test", url, **state))
 
     return asyncio.run(go())
 
@@ -56,7 +56,7 @@ def fetch_many(urls: list[str], settings: FetchSettings) -> list[FetchResult]:
     async def go() -> list[FetchResult]:
         async with make_client(settings) as client:
             fetcher = Fetcher(client, settings)
-            return await asyncio.gather(*(fetcher.fetch(FeedState(u, u)) for u in urls))
+            return await asyncio.gather(*(fetcher.fetch(Claim(0, u, u)) for u in urls))
 
     return asyncio.run(go())
 

@@ -14,7 +14,7 @@ import trustme
 
 from monitor.errors import FetchError
 from monitor.fetch.client import Fetcher, make_client
-from monitor.model import FeedState
+from monitor.model import Claim
 from tests.support.fetching import fetch_settings
 from tests.support.rawserver import RawServer
 
@@ -82,7 +82,7 @@ def fetch_twice(url: str) -> list[bytes | None]:
     async def go() -> list[bytes | None]:
         async with make_client(SETTINGS) as client:
             fetcher = Fetcher(client, SETTINGS)
-            return [(await fetcher.fetch(FeedState(n, url))).body for n in "ab"]
+            return [(await fetcher.fetch(Claim(0, n, url))).body for n in "ab"]
 
     return asyncio.run(go())
 

@@ -14,7 +14,7 @@ import pytest
 
 from monitor.errors import FetchError
 from monitor.fetch.client import Fetcher, make_client
-from monitor.model import FeedState
+from monitor.model import Claim
 from tests.support.fetching import fetch_settings
 from tests.support.rawserver import RawServer
 
@@ -81,11 +81,11 @@ def test_idle_connection_is_reused_until_the_server_closes_it(server: Server) ->
     async def go() -> list[int]:
         async with make_client(settings) as client:
             fetcher = Fetcher(client, settings)
-            first = await fetcher.fetch(FeedState("a", url))
+            first = await fetcher.fetch(Claim(0, "a", url))
             if server.close_after:
                 assert await asyncio.to_thread(server.closed.wait, 5)
                 await asyncio.sleep(0.05)  # the FIN reaches the client's socket
-            second = await fetcher.fetch(FeedState("a", url))
+            second = await fetcher.fetch(Claim(0, "a", url))
             return [first.status, second.status]
 
     assert asyncio.run(go()) == [200, 200]
@@ -101,7 +101,7 @@ def test_a_get_on_a_connection_the_server_dropped_is_sent_again_on_a_new_one() -
     async def go() -> list[int]:
         async with make_client(settings) as client:
             fetcher = Fetcher(client, settings)
-            return [(await fetcher.fetch(FeedState(n, url))).status for n in "abc"]
+            return [(await fetcher.fetch(Claim(0, n, url))).status for n in "abc"]
 
     try:
         assert asyncio.run(go()) == [200, 200, 200]
@@ -119,7 +119,7 @@ def test_a_get_dropped_twice_is_a_fetch_error_after_two_attempts() -> None:
 
     async def go() -> None:
         async with make_client(settings) as client:
-            await Fetcher(client, settings).fetch(FeedState("a", url))
+            await Fetcher(client, settings).fetch(Claim(0, "a", url))
 
     try:
         with pytest.raises(FetchError, match=r"^the server broke the HTTP protocol"):
@@ -155,8 +155,8 @@ def test_cookies_a_server_sets_are_not_sent_back(server: Server) -> None:
     async def go() -> None:
         async with make_client(settings) as client:
             fetcher = Fetcher(client, settings)
-            await fetcher.fetch(FeedState("a", url))
-            await fetcher.fetch(FeedState("b", url))
+            await fetcher.fetch(Claim(0, "a", url))
+            await fetcher.fetch(Claim(0, "b", url))
 
     asyncio.run(go())
     assert len(server.requests) == 2

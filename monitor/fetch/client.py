@@ -39,7 +39,7 @@ from monitor.errors import (
 )
 from monitor.fetch.headers import backoff_delay, cache_control_max_age, next_check_delay
 from monitor.fetch.transport import RetryDropped, no_cookies
-from monitor.model import FeedState, FetchResult
+from monitor.model import Claim, FetchResult
 from monitor.retry import retry_after_seconds
 
 if TYPE_CHECKING:
@@ -157,12 +157,12 @@ class Fetcher:
         self._slots = asyncio.Semaphore(self._settings.max_connections)
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
-    async def fetch(self, state: FeedState) -> FetchResult:
+    async def fetch(self, state: Claim) -> FetchResult:
         """Conditional GET of ``state.url``; raises a ``FetchError`` subclass on failure."""
         async with self._slots:
             return await self._follow(state)
 
-    async def _follow(self, state: FeedState) -> FetchResult:
+    async def _follow(self, state: Claim) -> FetchResult:
         url = _parse_url(state.url)
         seen = {url}
         permanent = True
@@ -189,7 +189,7 @@ class Fetcher:
         limit = self._settings.max_redirects
         raise TooManyRedirects(f"more than {limit} redirects", url=state.url)
 
-    async def _get(self, url: httpx.URL, state: FeedState, budget: _Budget) -> _Answer:
+    async def _get(self, url: httpx.URL, state: Claim, budget: _Budget) -> _Answer:
         request = self._client.build_request("GET", url, headers=self._headers(state))
         async with self._host_slot(url.host):
             started = time.monotonic()
@@ -234,7 +234,7 @@ class Fetcher:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _headers(self, state: FeedState) -> dict[str, str]:
+    def _headers(self, state: Claim) -> dict[str, str]:
         headers = {}
         if state.etag:
             headers["If-None-Match"] = state.etag
@@ -283,7 +283,7 @@ def _redirect_target(answer: _Answer) -> httpx.URL:
 
 
 def _result(
-    answer: _Answer, state: FeedState, moved: str | None, elapsed: float, now: datetime
+    answer: _Answer, state: Claim, moved: str | None, elapsed: float, now: datetime
 ) -> FetchResult:
     headers, status = answer.headers, answer.status
     retry_after = retry_after_seconds(headers.get("retry-after"), now=now)

@@ -28,7 +28,7 @@ from monitor.clock import utcnow
 from monitor.errors import FetchError, HTTPStatusError, MonitorError, ParseError
 from monitor.fetch.client import Fetcher, backoff_delay, next_check_delay
 from monitor.log import log_event
-from monitor.model import FeedState, FetchResult, PollOutcome, StoredItem
+from monitor.model import Claim, FetchResult, PollOutcome, StoredItem
 from monitor.parse.items import FeedItems, parse_items
 from monitor.poll.parser_process import ParsePool
 from monitor.retry import MAX_RETRY_AFTER
@@ -36,7 +36,7 @@ from monitor.store import instances
 from monitor.store.db import Database, DatabaseError, Session, savepoint
 from monitor.store.feeds import errors_in_a_row, record_failure, record_polled
 from monitor.store.items import add_items, unprocessed_items
-from monitor.store.leases import Claim, NotClaimed
+from monitor.store.leases import NotClaimed
 from monitor.store.writer import StoreWriter
 
 if TYPE_CHECKING:
@@ -72,14 +72,6 @@ class PollSettings:
 
 
 RETRY_BATCH = 200  # unprocessed items taken up per retry
-
-
-@dataclass(frozen=True, slots=True)
-class _Ref:
-    """A claimed feed as ``add_items`` needs it."""
-
-    id: int
-    name: str
 
 
 class Poller:
@@ -190,9 +182,8 @@ class Poller:
         return outcome
 
     async def _poll(self, spec: FeedSpec, claim: Claim) -> PollOutcome:
-        state = FeedState(claim.name, claim.url, claim.etag, claim.last_modified)
         try:
-            result = await self.fetcher.fetch(state)
+            result = await self.fetcher.fetch(claim)
         except FetchError as exc:
             return await self._write_failure(spec, claim, exc)
         if result.not_modified:
@@ -296,7 +287,7 @@ class Poller:
         now = self.clock()
         warning = "; ".join(found.warnings)[:2000] if found and found.warnings else None
         items = found.items if found is not None else []
-        new = add_items(session, _Ref(claim.id, claim.name), items, now) if items else []
+        new = add_items(session, claim, items, now) if items else []
         if new and self.processor is not None:
             problem = self._process(session, new, now)
             warning = "; ".join(w for w in (warning, problem) if w)[:2000] or None

@@ -44,7 +44,7 @@ from monitor.store.status import (
     recent_item_times,
 )
 
-FeedState = Literal["ok", "learning", "error", "failing", "quiet"]
+HealthState = Literal["ok", "learning", "error", "failing", "quiet"]
 KEY_MAX = 120
 
 
@@ -56,7 +56,7 @@ class FeedHealth:
     """One active feed's health. ``flagged`` feeds are failing or quiet."""
 
     feed: str
-    state: FeedState
+    state: HealthState
     reason: str = ""
     rhythm: float | None = None  # median seconds between items
     quiet_after: float | None = None  # seconds of silence that make it quiet
@@ -106,7 +106,7 @@ def feed_health(
         return replace(health, state="failing", reason=reason, episode=episode)
     rhythm, last_item = health.rhythm, health.last_item
     if rhythm is None or last_item is None or len(items) < settings.min_items:
-        state: FeedState = "error" if feed.consecutive_errors else "learning"
+        state: HealthState = "error" if feed.consecutive_errors else "learning"
         return replace(health, state=state, reason=f"{len(items)} items so far")
     quiet_after = max(settings.quiet_factor * rhythm, settings.quiet_floor.total_seconds())
     health = replace(health, quiet_after=quiet_after, reason=f"usually every {_human(rhythm)}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Dialect, select, update
 from sqlalchemy.orm import Session
@@ -18,16 +18,6 @@ from sqlalchemy.orm import Session
 from monitor.model import StoredFeed
 from monitor.store.driver import Driver, dialect_insert
 from monitor.store.tables import Feed
-
-
-class FeedKey(Protocol):
-    """A feed row, or anything naming one: its id and name."""
-
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def name(self) -> str: ...
 
 
 def sync_feeds(session: Session, feeds: Sequence[tuple[str, str]], now: datetime) -> None:

@@ -36,11 +36,11 @@ from sqlalchemy.orm import Session
 from monitor.clock import utcnow
 from monitor.errors import MonitorError, StoreError
 from monitor.log import log_event
+from monitor.model import Claim
 from monitor.store.db import Database
 from monitor.store.leases import (
     DUE_SLACK,
     FEED_LEASE,
-    Claim,
     NotClaimed,
     claim_feed,
     claim_feeds,

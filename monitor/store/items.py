@@ -15,9 +15,8 @@ from typing import Any
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from monitor.model import Item, Label, StoredItem
+from monitor.model import Claim, Item, Label, StoredItem
 from monitor.store.driver import Driver
-from monitor.store.feeds import FeedKey
 from monitor.store.tables import Classification as ClassificationRow
 from monitor.store.tables import Feed, ItemSource
 from monitor.store.tables import Item as ItemRow
@@ -42,7 +41,7 @@ def guid_key(guid: str) -> str:
 
 
 def add_items(
-    session: Session, feed: FeedKey, items: Sequence[Item], now: datetime
+    session: Session, feed: Claim, items: Sequence[Item], now: datetime
 ) -> list[StoredItem]:
     """Store a feed's items; returns only those stored for the first time.
 

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from monitor.model import Claim
 from monitor.store.tables import Feed
 
 FEED_LEASE = timedelta(minutes=5)  # longest a poll may hold a feed (longer than any fetch)
@@ -25,17 +26,6 @@ DUE_SLACK = timedelta(seconds=1)  # a job may fire a moment before the feed's ne
 
 
 _CLAIMED = aliased(Feed)  # one alias for every claim, so the statement is compiled once
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """A feed whose lease this instance took, with what a conditional fetch needs."""
-
-    id: int
-    name: str
-    url: str
-    etag: str | None
-    last_modified: str | None
 
 
 @dataclass(frozen=True, slots=True)
