@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from monitor.classify import evaluate, load_rules, parse_rules, read_corpus
+from monitor.classify.nearmiss import near_misses
 from monitor.classify.rules import RuleSet
+from monitor.errors import ConfigError
 from tests.support.classify_rules import rules_text, shared_dir
 
 SHIPPED = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
@@ -235,6 +237,54 @@ def test_future_type_needs_future_cues_to_outweigh_past_ones() -> None:
     assert rules.classify(GATE, mixed).types == ()  # two past cues outweigh one future
     two = "They will hold a summit. The summit is to hold talks. They met at a summit."
     assert rules.classify(GATE, two).types == ("announced",)
+
+
+def test_clue_tense_is_the_tense_of_its_phrase_not_of_the_nearest_cue() -> None:
+    body = (
+        "  held:\n    tense: past\n    any:\n"
+        "      - near: [[at their summit], $kr]\n        within: 1 sentence\n"
+        "        tense: past\n        weight: 0.5\n"
+    )
+    with_tense = parse_rules(rules_text(body) + TENSE)
+    without = parse_rules(rules_text(body.replace("        tense: past\n", "")) + TENSE)
+    text = "At their summit Lee Jae-myung said he will visit Ishiba again."
+    # "will" is the nearest cue: without the clue's tense the match is future-cued
+    assert without.classify(GATE, text).types == ()
+    verdict = with_tense.classify(GATE, text)
+    assert verdict.types == ("held",)
+    assert verdict.labels[0].tense == "past"
+    untyped = parse_rules(rules_text(body.replace("held:\n    tense: past", "t:")) + TENSE)
+    assert untyped.classify(GATE, text).labels[0].tense == "past"
+
+
+def test_clue_tense_against_the_type_tense_is_a_config_error() -> None:
+    body = "  held:\n    tense: past\n    any:\n      - terms: [summit]\n        tense: future\n"
+    with pytest.raises(ConfigError, match=r"^<rules>:\d+: types\.held\.any\[0\]\.tense: a clue with tense: future"):
+        parse_rules(rules_text(body) + TENSE)
+
+
+def test_none_within_vetoes_only_near_the_match() -> None:
+    body = (
+        "    any:\n      - near: [met, $kr, $jp]\n        within: 1 sentence\n"
+        "        none: [Trump]\n        none_within: 3 words\n        weight: 0.5\n"
+    )
+    rules = one_type(body)
+    sentence = one_type(body.replace("        none_within: 3 words\n", ""))
+    far = "Lee Jae-myung met Ishiba in Seoul, a day after the call with Trump."
+    near = "Lee Jae-myung met Trump and Ishiba."
+    assert assigned(rules, GATE, far)
+    assert not assigned(sentence, GATE, far)  # the default: the whole sentence
+    assert not assigned(rules, GATE, near)
+    # in words, a veto term in the previous sentence does not count
+    assert assigned(rules, GATE, "He saw Trump. Ishiba met Lee Jae-myung.")
+    (miss,) = near_misses(rules, GATE, near)
+    assert "every match has 'Trump' within 3 words (its `none`)" in miss.clues[0].reason
+
+
+def test_none_within_needs_none() -> None:
+    body = "    any:\n      - terms: [summit]\n        none_within: 3 words\n"
+    with pytest.raises(ConfigError, match="none_within needs none"):
+        one_type(body)
 
 
 def test_untyped_label_reports_tense_of_its_evidence() -> None:

@@ -35,6 +35,8 @@ class CompiledClue:
     weight: float
     none: frozenset[int]
     min_sentences: int
+    none_within: Within | None = None  # None: a none term vetoes in the same sentence
+    tense: str | None = None  # future | past: the tense of every match (else the cues')
 
 
 @dataclass(frozen=True, slots=True)

@@ -151,6 +151,13 @@ class _Compiler:
         path: Path_ = ("types", name)
         require = tuple(self._group(_listed(g), (*path, "all", i)) for i, g in enumerate(spec.all))
         clues = tuple(self._clue(c, (*path, "any", i)) for i, c in enumerate(spec.any))
+        for i, clue in enumerate(spec.any):
+            if spec.tense is not None and clue.tense not in (None, spec.tense):
+                self._error(
+                    (*path, "any", i, "tense"),
+                    f"a clue with tense: {clue.tense} never counts for a type with "
+                    f"tense: {spec.tense} (its matches would only weigh against it)",
+                )
         return CompiledType(
             id=name,
             description=spec.description,
@@ -186,6 +193,8 @@ class _Compiler:
             weight=clue.weight,
             none=self._group(clue.none, (*path, "none")),
             min_sentences=clue.min_sentences,
+            none_within=parse_within(clue.none_within) if clue.none_within is not None else None,
+            tense=clue.tense,
         )
         return self.clues.setdefault(compiled, compiled)  # equal clues: one object, one result
 

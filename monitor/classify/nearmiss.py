@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from monitor.classify.doc import Doc, Hit, Prepared
-from monitor.classify.match import clue_hits, gate, vetoed
+from monitor.classify.match import clue_hits, gate, match_tense, vetoed
 from monitor.model import Classification
 
 if TYPE_CHECKING:
@@ -137,20 +137,19 @@ def _check_clue(
         return ClueCheck(rule, kind, 0.0, reason=f"matches only in the {other}", close=True)
     if not clue_hits(doc, unvetoed):
         term = _veto_term(doc, clue, found[0][0])
-        return ClueCheck(
-            rule,
-            kind,
-            0.0,
-            reason=f"every match shares a sentence with '{term}' (its `none`)",
-            close=True,
-        )
+        if clue.none_within is None:
+            reason = f"every match shares a sentence with '{term}' (its `none`)"
+        else:
+            count, unit = clue.none_within
+            reason = f"every match has '{term}' within {count} {unit} (its `none`)"
+        return ClueCheck(rule, kind, 0.0, reason=reason, close=True)
     hits = clue_hits(doc, clue)
     if not hits:
         n = len({doc.sentence(p) for p, _ in found})
         reason = f"matches in {n} sentence{'s' * (n != 1)}; needs {clue.min_sentences}"
         return ClueCheck(rule, kind, 0.0, reason=reason, close=True)
     if ctype.tense is not None:
-        marked = [(h, doc.tense_at(h[0])) for h in hits]
+        marked = [(h, match_tense(doc, clue, h[0])) for h in hits]
         for _, tense in marked:
             if tense is not None:
                 weights[tense] += clue.weight / len(marked)
@@ -200,7 +199,10 @@ def _absent(doc: Doc, clue: CompiledClue) -> str:
 def _veto_term(doc: Doc, clue: CompiledClue, pos: int) -> str:
     sentence = doc.sentence(pos)
     for p, term in doc.hits_in(clue.none, "any"):
-        if doc.sentence(p) == sentence:
+        if clue.none_within is not None and doc.close(pos, p, clue.none_within):
+            if clue.none_within[1] == "sentences" or doc.sentence(p) == sentence:
+                return term
+        elif clue.none_within is None and doc.sentence(p) == sentence:
             return term
     return doc.hits_in(clue.none, "any")[0][1]
 

@@ -73,8 +73,18 @@ class Clue(Strict):
     none: list[str] = Field(
         default_factory=list, description="a match in the same sentence as one of these is ignored"
     )
+    none_within: Within | None = Field(
+        None,
+        description="with none: a none term vetoes a match only this close to it "
+        "('3 words'; default: the same sentence)",
+    )
     min_sentences: int = Field(
         1, ge=1, description="the clue must match in at least this many different sentences"
+    )
+    tense: Literal["future", "past"] | None = Field(
+        None,
+        description="the clue's phrase states its tense: its matches take this tense "
+        "instead of the nearest tense cue's",
     )
 
     @model_validator(mode="after")
@@ -84,6 +94,8 @@ class Clue(Strict):
             raise ValueError("a clue needs exactly one of: terms, all, near, regex")
         if self.within is not None and self.near is None:
             raise ValueError("within only applies to near")
+        if self.none_within is not None and not self.none:
+            raise ValueError("none_within needs none: (the terms that veto a match near it)")
         return self
 
     @property
