@@ -259,31 +259,33 @@ def test_clue_tense_is_the_tense_of_its_phrase_not_of_the_nearest_cue() -> None:
 
 def test_clue_tense_against_the_type_tense_is_a_config_error() -> None:
     body = "  held:\n    tense: past\n    any:\n      - terms: [summit]\n        tense: future\n"
-    with pytest.raises(ConfigError, match=r"^<rules>:\d+: types\.held\.any\[0\]\.tense: a clue with tense: future"):
+    error = r"^<rules>:\d+: types\.held\.any\[0\]\.tense: a clue with tense: future"
+    with pytest.raises(ConfigError, match=error):
         parse_rules(rules_text(body) + TENSE)
 
 
-def test_none_within_vetoes_only_near_the_match() -> None:
+def test_none_with_a_distance_vetoes_only_near_the_match() -> None:
     body = (
         "    any:\n      - near: [met, $kr, $jp]\n        within: 1 sentence\n"
-        "        none: [Trump]\n        none_within: 3 words\n        weight: 0.5\n"
+        "        none: [phone, {terms: [Trump], within: 3 words}]\n        weight: 0.5\n"
     )
     rules = one_type(body)
-    sentence = one_type(body.replace("        none_within: 3 words\n", ""))
+    sentence = one_type(body.replace("{terms: [Trump], within: 3 words}", "Trump"))
     far = "Lee Jae-myung met Ishiba in Seoul, a day after the call with Trump."
     near = "Lee Jae-myung met Trump and Ishiba."
     assert assigned(rules, GATE, far)
-    assert not assigned(sentence, GATE, far)  # the default: the whole sentence
+    assert not assigned(sentence, GATE, far)  # a plain term: the whole sentence
     assert not assigned(rules, GATE, near)
+    assert not assigned(rules, GATE, far.replace("call", "phone call"))  # plain terms still
     # in words, a veto term in the previous sentence does not count
     assert assigned(rules, GATE, "He saw Trump. Ishiba met Lee Jae-myung.")
     (miss,) = near_misses(rules, GATE, near)
     assert "every match has 'Trump' within 3 words (its `none`)" in miss.clues[0].reason
 
 
-def test_none_within_needs_none() -> None:
-    body = "    any:\n      - terms: [summit]\n        none_within: 3 words\n"
-    with pytest.raises(ConfigError, match="none_within needs none"):
+def test_none_with_a_distance_needs_a_valid_within() -> None:
+    body = "    any:\n      - terms: [summit]\n        none: [{terms: [Trump], within: near}]\n"
+    with pytest.raises(ConfigError, match=r"types\.t\.any\[0\]\.none\[0\].*invalid distance"):
         one_type(body)
 
 

@@ -25,7 +25,7 @@ Evaluation order, per item:
 1. normalise title and body; automaton passes find every term hit;
 2. the topic gate; when it fails the item is not relevant and no type is scored;
 3. each type in file order: ``all`` → ``none`` → clues (terms, all, near, regex;
-   the clue's ``in``, ``none`` (same sentence, or ``none_within`` of the match) and
+   the clue's ``in``, ``none`` (same sentence, or a given distance of the match) and
    tense filters apply to each of its matches);
 4. the item is relevant when at least one type reached its threshold.
 """

@@ -35,7 +35,7 @@ class CompiledClue:
     weight: float
     none: frozenset[int]
     min_sentences: int
-    none_within: Within | None = None  # None: a none term vetoes in the same sentence
+    none_near: tuple[tuple[frozenset[int], Within], ...] = ()  # vetoes within a distance
     tense: str | None = None  # future | past: the tense of every match (else the cues')
 
 

@@ -30,6 +30,7 @@ from monitor.classify.schema import (
     Clue,
     EventType,
     Filter,
+    NoneNear,
     RulesFile,
     Topic,
     parse_within,
@@ -191,9 +192,13 @@ class _Compiler:
             within=parse_within(within),
             where=clue.in_,
             weight=clue.weight,
-            none=self._group(clue.none, (*path, "none")),
+            none=self._group([t for t in clue.none if isinstance(t, str)], (*path, "none")),
             min_sentences=clue.min_sentences,
-            none_within=parse_within(clue.none_within) if clue.none_within is not None else None,
+            none_near=tuple(
+                (self._group(t.terms, (*path, "none", i, "terms")), parse_within(t.within))
+                for i, t in enumerate(clue.none)
+                if isinstance(t, NoneNear)
+            ),
             tense=clue.tense,
         )
         return self.clues.setdefault(compiled, compiled)  # equal clues: one object, one result

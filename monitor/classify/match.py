@@ -49,19 +49,19 @@ def _clue_hits(doc: Doc, clue: CompiledClue, first: bool) -> list[Hit]:
     if clue.kind == "regex":
         hits = _regex_hits(doc, clue)
     elif clue.kind == "terms":
-        if first and not clue.none and clue.min_sentences <= 1:
+        if first and not clue.none and not clue.none_near and clue.min_sentences <= 1:
             hit = doc.first_in(clue.groups[0], clue.where)
             return [hit] if hit is not None else []
         hits = doc.hits_in(clue.groups[0], clue.where)
     elif clue.kind == "all":
         hits = _all_hits(doc, clue)
     else:
-        hits = _near_hits(doc, clue, first and not clue.none)
+        hits = _near_hits(doc, clue, first and not clue.none and not clue.none_near)
     if hits and clue.none and doc.present(clue.none):
-        if clue.none_within is None:
-            hits = [h for h in hits if not _same_sentence_as(doc, clue.none, h[0])]
-        else:
-            hits = [h for h in hits if not _none_near(doc, clue.none, h[0], clue.none_within)]
+        hits = [h for h in hits if not _same_sentence_as(doc, clue.none, h[0])]
+    for group, within in clue.none_near:
+        if hits and doc.present(group):
+            hits = [h for h in hits if not _none_near(doc, group, h[0], within)]
     if clue.min_sentences > 1 and len({doc.sentence(p) for p, _ in hits}) < clue.min_sentences:
         return []
     return hits

@@ -55,6 +55,13 @@ class Filter(Strict):
     in_: Where = Field("any", alias="in")
 
 
+class NoneNear(Strict):
+    """Terms that veto a clue's match only ``within`` this distance of it."""
+
+    terms: TermList
+    within: Within = Field(description="'4 words' (in the match's sentence) or 'N sentences'")
+
+
 class Clue(Strict):
     """One piece of evidence for an event type; adds ``weight`` to its score once."""
 
@@ -70,13 +77,10 @@ class Clue(Strict):
     within: Within | None = Field(None, description="for near: 8, '8 words' or '1 sentence'")
     in_: Where = Field("any", alias="in", description="where the clue must match")
     weight: float = Field(0.5, gt=0, le=1)
-    none: list[str] = Field(
-        default_factory=list, description="a match in the same sentence as one of these is ignored"
-    )
-    none_within: Within | None = Field(
-        None,
-        description="with none: a none term vetoes a match only this close to it "
-        "('3 words'; default: the same sentence)",
+    none: list[str | NoneNear] = Field(
+        default_factory=list,
+        description="a match in the same sentence as one of these is ignored "
+        "({terms, within}: only this close to the match)",
     )
     min_sentences: int = Field(
         1, ge=1, description="the clue must match in at least this many different sentences"
@@ -94,8 +98,6 @@ class Clue(Strict):
             raise ValueError("a clue needs exactly one of: terms, all, near, regex")
         if self.within is not None and self.near is None:
             raise ValueError("within only applies to near")
-        if self.none_within is not None and not self.none:
-            raise ValueError("none_within needs none: (the terms that veto a match near it)")
         return self
 
     @property
