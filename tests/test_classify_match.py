@@ -142,6 +142,24 @@ def test_construct(body: str, good: str, miss: str) -> None:
     assert not assigned(rules, miss)
 
 
+def test_case_sensitive_terms() -> None:
+    rules = one_type("    any:\n      - terms: [=US, =Ally]\n        weight: 0.5\n")
+    assert assigned(rules, GATE, "The US view.")
+    assert assigned(rules, GATE, "Two Allies.")  # the plural, case kept
+    assert not assigned(rules, GATE, "Give us a view.")
+    assert not assigned(rules, GATE, "Two allies.")
+    both = one_type("    any:\n      - all: [=US, us]\n        weight: 0.5\n")
+    assert assigned(both, GATE, "Tell us. The US view.")  # the plain term: any case
+    assert not assigned(both, GATE, "Tell us.")
+    (evidence,) = rules.classify(GATE, "The US view.").labels[0].evidence
+    assert evidence.term == "US"
+
+
+def test_case_sensitive_terms_are_latin_only() -> None:
+    with pytest.raises(ConfigError, match="a leading = only applies to Latin-script terms"):
+        one_type("    any:\n      - terms: [=한국]\n")
+
+
 def test_clue_none_only_in_the_same_sentence() -> None:
     rules = one_type(
         "    any:\n      - terms: [talks]\n        none: [phone]\n        weight: 0.5\n"

@@ -4,7 +4,8 @@ Rule semantics (docs/rules.md has the full language with examples):
 
 - Text: title and body are normalised (NFKC, middle dots dropped, dashes unified,
   whitespace collapsed) and lower-cased. Latin-script terms match on word boundaries
-  with simple plurals; Korean and Japanese terms match as substrings.
+  with simple plurals (``=US``: only as written, case included); Korean and Japanese
+  terms match as substrings.
 - ``lists``: named term lists, used anywhere as ``$name`` (lists may include lists).
 - ``topic``: the relevance gate. Every side must be mentioned (in the title, or at
   least ``min_mentions`` times in the body), some mentions of all sides must lie
