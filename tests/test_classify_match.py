@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from monitor.classify import evaluate, load_rules, parse_rules, read_corpus
+from monitor.classify.nearmiss import near_misses
 from monitor.classify.rules import RuleSet
+from monitor.errors import ConfigError
 from tests.support.classify_rules import rules_text, shared_dir
 
 SHIPPED = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
@@ -140,6 +142,24 @@ def test_construct(body: str, good: str, miss: str) -> None:
     assert not assigned(rules, miss)
 
 
+def test_case_sensitive_terms() -> None:
+    rules = one_type("    any:\n      - terms: [=US, =Ally]\n        weight: 0.5\n")
+    assert assigned(rules, GATE, "The US view.")
+    assert assigned(rules, GATE, "Two Allies.")  # the plural, case kept
+    assert not assigned(rules, GATE, "Give us a view.")
+    assert not assigned(rules, GATE, "Two allies.")
+    both = one_type("    any:\n      - all: [=US, us]\n        weight: 0.5\n")
+    assert assigned(both, GATE, "Tell us. The US view.")  # the plain term: any case
+    assert not assigned(both, GATE, "Tell us.")
+    (evidence,) = rules.classify(GATE, "The US view.").labels[0].evidence
+    assert evidence.term == "US"
+
+
+def test_case_sensitive_terms_are_latin_only() -> None:
+    with pytest.raises(ConfigError, match="a leading = only applies to Latin-script terms"):
+        one_type("    any:\n      - terms: [=한국]\n")
+
+
 def test_clue_none_only_in_the_same_sentence() -> None:
     rules = one_type(
         "    any:\n      - terms: [talks]\n        none: [phone]\n        weight: 0.5\n"
@@ -235,6 +255,56 @@ def test_future_type_needs_future_cues_to_outweigh_past_ones() -> None:
     assert rules.classify(GATE, mixed).types == ()  # two past cues outweigh one future
     two = "They will hold a summit. The summit is to hold talks. They met at a summit."
     assert rules.classify(GATE, two).types == ("announced",)
+
+
+def test_clue_tense_is_the_tense_of_its_phrase_not_of_the_nearest_cue() -> None:
+    body = (
+        "  held:\n    tense: past\n    any:\n"
+        "      - near: [[at their summit], $kr]\n        within: 1 sentence\n"
+        "        tense: past\n        weight: 0.5\n"
+    )
+    with_tense = parse_rules(rules_text(body) + TENSE)
+    without = parse_rules(rules_text(body.replace("        tense: past\n", "")) + TENSE)
+    text = "At their summit Lee Jae-myung said he will visit Ishiba again."
+    # "will" is the nearest cue: without the clue's tense the match is future-cued
+    assert without.classify(GATE, text).types == ()
+    verdict = with_tense.classify(GATE, text)
+    assert verdict.types == ("held",)
+    assert verdict.labels[0].tense == "past"
+    untyped = parse_rules(rules_text(body.replace("held:\n    tense: past", "t:")) + TENSE)
+    assert untyped.classify(GATE, text).labels[0].tense == "past"
+
+
+def test_clue_tense_against_the_type_tense_is_a_config_error() -> None:
+    body = "  held:\n    tense: past\n    any:\n      - terms: [summit]\n        tense: future\n"
+    error = r"^<rules>:\d+: types\.held\.any\[0\]\.tense: a clue with tense: future"
+    with pytest.raises(ConfigError, match=error):
+        parse_rules(rules_text(body) + TENSE)
+
+
+def test_none_with_a_distance_vetoes_only_near_the_match() -> None:
+    body = (
+        "    any:\n      - near: [met, $kr, $jp]\n        within: 1 sentence\n"
+        "        none: [phone, {terms: [Trump], within: 3 words}]\n        weight: 0.5\n"
+    )
+    rules = one_type(body)
+    sentence = one_type(body.replace("{terms: [Trump], within: 3 words}", "Trump"))
+    far = "Lee Jae-myung met Ishiba in Seoul, a day after the call with Trump."
+    near = "Lee Jae-myung met Trump and Ishiba."
+    assert assigned(rules, GATE, far)
+    assert not assigned(sentence, GATE, far)  # a plain term: the whole sentence
+    assert not assigned(rules, GATE, near)
+    assert not assigned(rules, GATE, far.replace("call", "phone call"))  # plain terms still
+    # in words, a veto term in the previous sentence does not count
+    assert assigned(rules, GATE, "He saw Trump. Ishiba met Lee Jae-myung.")
+    (miss,) = near_misses(rules, GATE, near)
+    assert "every match has 'Trump' within 3 words (its `none`)" in miss.clues[0].reason
+
+
+def test_none_with_a_distance_needs_a_valid_within() -> None:
+    body = "    any:\n      - terms: [summit]\n        none: [{terms: [Trump], within: near}]\n"
+    with pytest.raises(ConfigError, match=r"types\.t\.any\[0\]\.none\[0\].*invalid distance"):
+        one_type(body)
 
 
 def test_untyped_label_reports_tense_of_its_evidence() -> None:

@@ -4,7 +4,8 @@ Rule semantics (docs/rules.md has the full language with examples):
 
 - Text: title and body are normalised (NFKC, middle dots dropped, dashes unified,
   whitespace collapsed) and lower-cased. Latin-script terms match on word boundaries
-  with simple plurals; Korean and Japanese terms match as substrings.
+  with simple plurals (``=US``: only as written, case included); Korean and Japanese
+  terms match as substrings.
 - ``lists``: named term lists, used anywhere as ``$name`` (lists may include lists).
 - ``topic``: the relevance gate. Every side must be mentioned (in the title, or at
   least ``min_mentions`` times in the body), some mentions of all sides must lie
@@ -14,7 +15,8 @@ Rule semantics (docs/rules.md has the full language with examples):
   ``defaults.title_weight`` when it matches in the title). The score is that sum,
   capped at 1; the type is assigned when the score reaches its ``threshold``.
 - ``tense``: cues for announced (future) and held (past) events. A match takes the
-  tense of the nearest cue in its sentence. A type with ``tense: future`` ignores
+  tense of its clue when the clue has one (``tense:`` on a clue whose phrase states
+  it), else of the nearest cue in its sentence. A type with ``tense: future`` ignores
   matches with a past cue and needs future-cued clues to outweigh past-cued ones;
   ``tense: past`` the reverse (uncued matches count for both). Every label carries
   the tense of its evidence.
@@ -24,7 +26,8 @@ Evaluation order, per item:
 1. normalise title and body; automaton passes find every term hit;
 2. the topic gate; when it fails the item is not relevant and no type is scored;
 3. each type in file order: ``all`` → ``none`` → clues (terms, all, near, regex;
-   the clue's ``in``, ``none`` and tense filters apply to each of its matches);
+   the clue's ``in``, ``none`` (same sentence, or a given distance of the match) and
+   tense filters apply to each of its matches);
 4. the item is relevant when at least one type reached its threshold.
 """
 

@@ -35,6 +35,8 @@ class CompiledClue:
     weight: float
     none: frozenset[int]
     min_sentences: int
+    none_near: tuple[tuple[frozenset[int], Within], ...] = ()  # vetoes within a distance
+    tense: str | None = None  # future | past: the tense of every match (else the cues')
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from monitor.classify.schema import (
     Clue,
     EventType,
     Filter,
+    NoneNear,
     RulesFile,
     Topic,
     parse_within,
@@ -151,6 +152,13 @@ class _Compiler:
         path: Path_ = ("types", name)
         require = tuple(self._group(_listed(g), (*path, "all", i)) for i, g in enumerate(spec.all))
         clues = tuple(self._clue(c, (*path, "any", i)) for i, c in enumerate(spec.any))
+        for i, clue in enumerate(spec.any):
+            if spec.tense is not None and clue.tense not in (None, spec.tense):
+                self._error(
+                    (*path, "any", i, "tense"),
+                    f"a clue with tense: {clue.tense} never counts for a type with "
+                    f"tense: {spec.tense} (its matches would only weigh against it)",
+                )
         return CompiledType(
             id=name,
             description=spec.description,
@@ -184,8 +192,14 @@ class _Compiler:
             within=parse_within(within),
             where=clue.in_,
             weight=clue.weight,
-            none=self._group(clue.none, (*path, "none")),
+            none=self._group([t for t in clue.none if isinstance(t, str)], (*path, "none")),
             min_sentences=clue.min_sentences,
+            none_near=tuple(
+                (self._group(t.terms, (*path, "none", i, "terms")), parse_within(t.within))
+                for i, t in enumerate(clue.none)
+                if isinstance(t, NoneNear)
+            ),
+            tense=clue.tense,
         )
         return self.clues.setdefault(compiled, compiled)  # equal clues: one object, one result
 

@@ -11,7 +11,7 @@ from bisect import bisect_left, bisect_right
 from re import Match
 
 from monitor.classify.compiled import CompiledRules
-from monitor.classify.terms import scan
+from monitor.classify.terms import keep_cased, scan
 from monitor.classify.text import SENTENCE_BREAK, normalize, word_starts
 
 Hit = tuple[int, str]  # (position, matched term as written in the rules)
@@ -45,6 +45,8 @@ class Doc:
         self.norm, self.low, self.title_end = item.norm, item.low, item.title_end
         self.rules = rules
         self.hits = scan(rules.terms, self.low) if hits is None else hits
+        if rules.terms.cased:  # case-sensitive terms (=US): only rules that have them pay
+            self.hits = keep_cased(rules.terms, self.hits, self.norm)
         self.found = frozenset(self.hits)
         self._breaks: list[int] | None = None
         self._words: list[int] | None = None

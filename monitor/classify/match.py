@@ -49,16 +49,19 @@ def _clue_hits(doc: Doc, clue: CompiledClue, first: bool) -> list[Hit]:
     if clue.kind == "regex":
         hits = _regex_hits(doc, clue)
     elif clue.kind == "terms":
-        if first and not clue.none and clue.min_sentences <= 1:
+        if first and not clue.none and not clue.none_near and clue.min_sentences <= 1:
             hit = doc.first_in(clue.groups[0], clue.where)
             return [hit] if hit is not None else []
         hits = doc.hits_in(clue.groups[0], clue.where)
     elif clue.kind == "all":
         hits = _all_hits(doc, clue)
     else:
-        hits = _near_hits(doc, clue, first and not clue.none)
+        hits = _near_hits(doc, clue, first and not clue.none and not clue.none_near)
     if hits and clue.none and doc.present(clue.none):
         hits = [h for h in hits if not _same_sentence_as(doc, clue.none, h[0])]
+    for group, within in clue.none_near:
+        if hits and doc.present(group):
+            hits = [h for h in hits if not _none_near(doc, group, h[0], within)]
     if clue.min_sentences > 1 and len({doc.sentence(p) for p, _ in hits}) < clue.min_sentences:
         return []
     return hits
@@ -104,6 +107,23 @@ def _same_sentence_as(doc: Doc, group: frozenset[int], pos: int) -> bool:
     return any(doc.sentence(found[j]) == sentence for j in (i - 1, i) if 0 <= j < len(found))
 
 
+def _none_near(doc: Doc, group: frozenset[int], pos: int, within: tuple[int, str]) -> bool:
+    """A hit of ``group`` within ``within`` of ``pos`` (in words: also in its sentence)."""
+    found, _ = doc.positions(group)
+    sentence = doc.sentence(pos)
+    i = bisect_left(found, pos)
+    for j in (i - 1, i):  # the nearest hit on each side; farther ones are neither closer
+        if 0 <= j < len(found) and doc.close(pos, found[j], within):
+            if within[1] == "sentences" or doc.sentence(found[j]) == sentence:
+                return True
+    return False
+
+
+def match_tense(doc: Doc, clue: CompiledClue, pos: int) -> str | None:
+    """The tense of a match of ``clue`` at ``pos``: the clue's own, else the nearest cue's."""
+    return clue.tense if clue.tense is not None else doc.tense_at(pos)
+
+
 def gate(doc: Doc, topic: CompiledTopic) -> tuple[bool, tuple[Evidence, ...]]:
     """The topic gate: every side mentioned enough, close enough, and no exclusion."""
     evidence: list[Evidence] = []
@@ -144,13 +164,13 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
         return None
     total, weights = 0.0, {"future": 0.0, "past": 0.0}
     evidence: list[Evidence] = []
-    tenses: list[int] = []
+    tenses: list[str | None] = []
     for clue in ctype.clues:
         hits = clue_hits(doc, clue, first=ctype.tense is None and clue.min_sentences == 1)
         if not hits:
             continue
         if ctype.tense is not None:
-            marked = [(h, doc.tense_at(h[0])) for h in hits]
+            marked = [(h, match_tense(doc, clue, h[0])) for h in hits]
             for _, tense in marked:
                 if tense is not None:
                     weights[tense] += clue.weight / len(marked)
@@ -160,7 +180,7 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
         best = next((h for h in hits if h[0] < doc.title_end), hits[0])
         gain = clue.weight * (doc.rules.title_weight if best[0] < doc.title_end else 1.0)
         total += gain
-        tenses.append(best[0])
+        tenses.append(match_tense(doc, clue, best[0]))
         evidence.append(
             Evidence(
                 f"{ctype.id}.{clue.name}", best[1], doc.where(best[0]), gain, doc.snippet(best[0])
@@ -168,7 +188,7 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
         )
     if not evidence or not _tense_allows(ctype.tense, weights):
         return None
-    return Label(ctype.id, round(min(1.0, total), 3), tuple(evidence), _tense(doc, ctype, tenses))
+    return Label(ctype.id, round(min(1.0, total), 3), tuple(evidence), _tense(ctype, tenses))
 
 
 def _tense_allows(tense: str | None, weights: dict[str, float]) -> bool:
@@ -179,10 +199,9 @@ def _tense_allows(tense: str | None, weights: dict[str, float]) -> bool:
     return True
 
 
-def _tense(doc: Doc, ctype: CompiledType, positions: list[int]) -> str | None:
+def _tense(ctype: CompiledType, marks: list[str | None]) -> str | None:
     if ctype.tense is not None:
         return ctype.tense
-    marks = [doc.tense_at(p) for p in positions]
     future, past = marks.count("future"), marks.count("past")
     if future == past:
         return None

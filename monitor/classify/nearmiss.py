@@ -4,7 +4,7 @@ For every type that was not assigned but either scored above 0 (below its thresh
 had a clue that matched before a filter removed it, :func:`near_misses` says what each
 clue did: matched (and what it added), or why not: a term group absent, or not within
 reach of the clue's first group (``near``); matches only outside the clue's ``in``;
-every match in a sentence with a ``none`` term; too few sentences (``min_sentences``);
+every match in a sentence with a ``none`` term (or near one); too few sentences (``min_sentences``);
 every match cued with the other tense. It also says when the whole type was blocked: an
 ``all`` group of the type missing, a type ``none`` term present, or the tense balance.
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from monitor.classify.doc import Doc, Hit, Prepared
-from monitor.classify.match import clue_hits, gate, vetoed
+from monitor.classify.match import clue_hits, gate, match_tense, vetoed
 from monitor.model import Classification
 
 if TYPE_CHECKING:
@@ -124,8 +124,8 @@ def _check_clue(
     keep: list[CompiledClue],
 ) -> ClueCheck:
     rule, kind = f"{ctype.id}.{clue.name}", clue.kind
-    anywhere = replace(clue, none=frozenset(), min_sentences=1, where="any")
-    placed = replace(clue, none=frozenset(), min_sentences=1)
+    anywhere = replace(clue, none=frozenset(), none_near=(), min_sentences=1, where="any")
+    placed = replace(clue, none=frozenset(), none_near=(), min_sentences=1)
     unvetoed = replace(clue, min_sentences=1)
     keep += (anywhere, placed, unvetoed)
     if not clue_hits(doc, anywhere):
@@ -136,21 +136,15 @@ def _check_clue(
         other = "body" if clue.where == "title" else "title"
         return ClueCheck(rule, kind, 0.0, reason=f"matches only in the {other}", close=True)
     if not clue_hits(doc, unvetoed):
-        term = _veto_term(doc, clue, found[0][0])
-        return ClueCheck(
-            rule,
-            kind,
-            0.0,
-            reason=f"every match shares a sentence with '{term}' (its `none`)",
-            close=True,
-        )
+        reason = _veto_reason(doc, clue, found[0][0])
+        return ClueCheck(rule, kind, 0.0, reason=reason, close=True)
     hits = clue_hits(doc, clue)
     if not hits:
         n = len({doc.sentence(p) for p, _ in found})
         reason = f"matches in {n} sentence{'s' * (n != 1)}; needs {clue.min_sentences}"
         return ClueCheck(rule, kind, 0.0, reason=reason, close=True)
     if ctype.tense is not None:
-        marked = [(h, doc.tense_at(h[0])) for h in hits]
+        marked = [(h, match_tense(doc, clue, h[0])) for h in hits]
         for _, tense in marked:
             if tense is not None:
                 weights[tense] += clue.weight / len(marked)
@@ -197,12 +191,23 @@ def _absent(doc: Doc, clue: CompiledClue) -> str:
     return f"'{term}' ({doc.where(pos)}) has no term of {groups} within {count} {unit}"
 
 
-def _veto_term(doc: Doc, clue: CompiledClue, pos: int) -> str:
+def _veto_reason(doc: Doc, clue: CompiledClue, pos: int) -> str:
+    """Why the match at ``pos`` was vetoed: the `none` term in its sentence, or near it."""
     sentence = doc.sentence(pos)
-    for p, term in doc.hits_in(clue.none, "any"):
-        if doc.sentence(p) == sentence:
-            return term
-    return doc.hits_in(clue.none, "any")[0][1]
+    if clue.none and doc.present(clue.none):
+        for p, term in doc.hits_in(clue.none, "any"):
+            if doc.sentence(p) == sentence:
+                return f"every match shares a sentence with '{term}' (its `none`)"
+    for group, within in clue.none_near:
+        if not doc.present(group):
+            continue
+        for p, term in doc.hits_in(group, "any"):
+            if doc.close(pos, p, within) and (
+                within[1] == "sentences" or doc.sentence(p) == sentence
+            ):
+                count, unit = within
+                return f"every match has '{term}' within {count} {unit} (its `none`)"
+    return "every match is vetoed by its `none`"
 
 
 def _terms(doc: Doc, group: frozenset[int]) -> str:

@@ -55,6 +55,13 @@ class Filter(Strict):
     in_: Where = Field("any", alias="in")
 
 
+class NoneNear(Strict):
+    """Terms that veto a clue's match only ``within`` this distance of it."""
+
+    terms: TermList
+    within: Within = Field(description="'4 words' (in the match's sentence) or 'N sentences'")
+
+
 class Clue(Strict):
     """One piece of evidence for an event type; adds ``weight`` to its score once."""
 
@@ -70,11 +77,18 @@ class Clue(Strict):
     within: Within | None = Field(None, description="for near: 8, '8 words' or '1 sentence'")
     in_: Where = Field("any", alias="in", description="where the clue must match")
     weight: float = Field(0.5, gt=0, le=1)
-    none: list[str] = Field(
-        default_factory=list, description="a match in the same sentence as one of these is ignored"
+    none: list[str | NoneNear] = Field(
+        default_factory=list,
+        description="a match in the same sentence as one of these is ignored "
+        "({terms, within}: only this close to the match)",
     )
     min_sentences: int = Field(
         1, ge=1, description="the clue must match in at least this many different sentences"
+    )
+    tense: Literal["future", "past"] | None = Field(
+        None,
+        description="the clue's phrase states its tense: its matches take this tense "
+        "instead of the nearest tense cue's",
     )
 
     @model_validator(mode="after")

@@ -5,6 +5,9 @@ Surface forms of a term (all normalised, see ``text.normalize``):
   summits, ally → allies, coach → coaches) and, for hyphenated words, the spaced and
   joined forms (Jae-myung → Jae Myung, Jaemyung). They match on word boundaries.
 - A trailing ``*`` makes a Latin term a prefix (``negotiat*``): no boundary at the end.
+- A leading ``=`` makes a Latin term case-sensitive (``=US`` is not the pronoun *us*):
+  it is found like the others, and :func:`keep_cased` then keeps only the hits whose
+  normalised (not lower-cased) text is written as the term is.
 - Korean and Japanese terms match as substrings (particles attach: 일본과, 일본은);
   a space in them is optional (``전화 회담`` also matches ``전화회담``).
 
@@ -51,6 +54,7 @@ class TermTable:
         self._surfaces: dict[str, tuple[set[int], set[int]]] = {}
         self.forms: list[Form] = []
         self.surfaces: list[str] = []  # the surface of each form (forms[i] is surfaces[i])
+        self.cased: dict[int, tuple[str, ...]] = {}  # case-sensitive term id -> its forms
         self.fast: Any = None  # ahocorasick_rs automaton of the forms
         self.plain: Any = None  # pyahocorasick's, for text with lone surrogates
 
@@ -60,6 +64,11 @@ class TermTable:
 
     def add(self, term: str) -> int:
         """The id of ``term`` (added on first sight); ValueError when it is unusable."""
+        cased = term.lstrip().startswith("=")
+        if cased:
+            term = term.lstrip()[1:]
+            if not term.strip() or not is_latin(normalize(term.strip()).lower()[0]):
+                raise ValueError(f"'={term}': a leading = only applies to Latin-script terms")
         prefix = term.rstrip().endswith("*")
         base = normalize(term.rstrip().rstrip("*") if prefix else term).lower()
         if not base:
@@ -68,12 +77,15 @@ class TermTable:
             raise ValueError(f"'{term}': a trailing * only applies to Latin-script words")
         if len(base) < 2 and not is_cjk_or_hangul(base):
             raise ValueError(f"term '{term}' is too short (one Latin character)")
-        key = base + ("*" if prefix else "")
+        key = ("=" + normalize(term.strip()) if cased else base) + ("*" if prefix else "")
         if key in self._ids:
             return self._ids[key]
         tid = len(self._display)
         self._ids[key] = tid
         self._display.append(term.strip())
+        if cased:
+            written = normalize(term.rstrip().rstrip("*") if prefix else term).strip()
+            self.cased[tid] = tuple(sorted(_cased_forms(written, prefix)))
         for surface in surface_forms(base, prefix):
             exact, prefixed = self._surfaces.setdefault(surface, (set(), set()))
             (prefixed if prefix else exact).add(tid)
@@ -155,6 +167,36 @@ def _add_checked(hits: dict[int, list[int]], low: str, ends: list[int], form: Fo
         ids = prefixed if check_end and last + 1 < size and low[last + 1] in latin else every
         for tid in ids:
             hits.setdefault(tid, []).append(start)
+
+
+def keep_cased(table: TermTable, hits: dict[int, list[int]], norm: str) -> dict[int, list[int]]:
+    """``hits`` without the hits of case-sensitive terms written otherwise in ``norm``
+    (a new dict when some are dropped; ``hits`` itself is never changed)."""
+    out = hits
+    for tid, forms in table.cased.items():
+        found = hits.get(tid)
+        if found is None:
+            continue
+        kept = [p for p in found if any(norm.startswith(f, p) for f in forms)]
+        if len(kept) != len(found):
+            if out is hits:
+                out = dict(hits)
+            if kept:
+                out[tid] = kept
+            else:
+                del out[tid]
+    return out
+
+
+def _cased_forms(written: str, prefix: bool) -> set[str]:
+    """The surface forms of a case-sensitive term, case kept (plurals: lower-case -s)."""
+    forms = {written}
+    if "-" in written:
+        forms |= {written.replace("-", " "), written.replace("-", "")}
+    if not prefix:
+        forms |= {f + "s" for f in list(forms)} | {f + "es" for f in list(forms)}
+        forms |= {f[:-1] + "ies" for f in list(forms) if f.endswith("y")}
+    return forms
 
 
 def surface_forms(base: str, prefix: bool = False) -> set[str]:
