@@ -1,4 +1,9 @@
-"""Composition root: config → store → fetcher → poller → scheduler. No logic of its own."""
+"""Composition root: config → store → fetcher → poller → pipeline → delivery.
+
+The builders here wire the parts together; ``Service`` holds them and also runs them:
+a one-off cycle (``poll_once``), the daemon's lifetime (``run``: scheduler, delivery,
+supervision, reload) and swapping in a reloaded config (``apply``).
+"""
 
 from __future__ import annotations
 
