@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from monitor.app import Service, build_pipeline
+from monitor.app import build_pipeline, build_service
 from monitor.config.schema import Config
 from monitor.fetch.client import Fetcher
 from monitor.model import Claim, FetchResult
@@ -101,7 +101,7 @@ class TimedFetcher(Fetcher):
 async def one_run(n: int, config: Config, folder: Path, feeds: Feeds, hook: Receiver) -> float:
     db = Database(f"sqlite:///{folder / f'run{n}.db'}")
     migrate.upgrade(db.engine)
-    service = Service.build(config, db, build_pipeline(config))
+    service = build_service(config, db, build_pipeline(config))
     service.poller.fetcher.__class__ = TimedFetcher
     stop = asyncio.Event()
     worker = asyncio.create_task(service.worker.run(stop))

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from monitor.app import Service
+from monitor.app import build_service
 from monitor.cli import main
 from monitor.config.schema import Config
 from monitor.errors import StoreError
@@ -256,8 +256,8 @@ def test_two_pollers_racing_for_one_feed_fetch_it_once(
     config = Config.model_validate({"feeds": [{"name": "wire", "url": url}]})
 
     async def both() -> list[str]:
-        first = Service.build(config, db, None)
-        second = Service.build(config, db, None)
+        first = build_service(config, db, None)
+        second = build_service(config, db, None)
         for service, owner in ((first, "host:1:a"), (second, "host:2:b")):
             service.poller.owner, service.poller.due_only = owner, True
         try:

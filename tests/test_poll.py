@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.app import Service
+from monitor.app import build_service
 from monitor.classify.stage import Pipeline
 from monitor.config.schema import Config
 from monitor.model import PollOutcome, StoredItem
@@ -38,7 +38,7 @@ def make_config(feeds: dict[str, str], **fetch: object) -> Config:
 
 def poll(db: Database, config: Config) -> dict[str, PollOutcome]:
     async def cycle() -> list[PollOutcome]:
-        service = Service.build(config, db, None)
+        service = build_service(config, db, None)
         try:
             return await service.poll_once(force=True)
         finally:
@@ -221,7 +221,7 @@ class FailingStages:
 
 def poll_with(db: Database, config: Config, stages: FailingStages) -> dict[str, PollOutcome]:
     async def cycle() -> list[PollOutcome]:
-        service = Service.build(config, db, None)
+        service = build_service(config, db, None)
         service.poller.processor = stages
         try:
             return await service.poll_once(force=True)

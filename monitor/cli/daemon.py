@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from monitor.app import Service, build_pipeline, open_database, parse_workers
+from monitor.app import build_pipeline, build_service, open_database, parse_workers
 from monitor.cli.common import (
     add_db_option,
     add_json_option,
@@ -24,6 +24,7 @@ from monitor.config.load import config_path
 from monitor.config.schema import Config, FeedConfig
 from monitor.log import setup_logging
 from monitor.model import PollOutcome
+from monitor.service.runtime import Service
 from monitor.store import migrate
 from monitor.store.db import Database
 from monitor.store.feeds import active_feeds
@@ -67,7 +68,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     pipeline = build_pipeline(config)
     db = open_database(config.storage.url)
     try:
-        asyncio.run(_serve(Service.build(config, db, pipeline), config_path(args.config)))
+        asyncio.run(_serve(build_service(config, db, pipeline), config_path(args.config)))
     finally:
         db.dispose()
     return EXIT_OK
@@ -103,7 +104,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     setup_logging(config.logging.level, config.logging.format)
     try:
         # the rules are compiled when a first feed has news (a cycle of 304s needs none)
-        service = Service.build(
+        service = build_service(
             config,
             db,
             None,
