@@ -27,7 +27,6 @@ from monitor.classify.regexes import literal_prefixes
 from monitor.classify.text import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 RULES = ROOT / "config" / "rules" / "seoul-tokyo.yaml"
 PROBE = ROOT / "tests" / "data" / "classify" / "probe.jsonl"
 
@@ -48,9 +47,9 @@ def test_the_shipped_rules_run_on_the_compiled_kernel(rules: RuleSet) -> None:
     assert ascii_states > 1000 and wide_states > 1000
 
 
-def test_kernel_agrees_on_the_seed_and_probe_corpora(rules: RuleSet) -> None:
+def test_kernel_agrees_on_the_seed_and_probe_corpora(rules: RuleSet, shared_dir: Path) -> None:
     rows = [json.loads(line) for line in PROBE.read_text(encoding="utf-8").splitlines()]
-    seed = SHARED / "corpus" / "seed-articles.jsonl"
+    seed = shared_dir / "corpus" / "seed-articles.jsonl"
     rows += [json.loads(line) for line in seed.read_text(encoding="utf-8").splitlines() if line]
     relevant = 0
     for row in rows:
@@ -59,9 +58,9 @@ def test_kernel_agrees_on_the_seed_and_probe_corpora(rules: RuleSet) -> None:
     assert len(rows) > 200 and relevant > 100  # the corpora exercise the scorer, not only the gate
 
 
-def test_kernel_agrees_on_real_feed_items(rules: RuleSet) -> None:
+def test_kernel_agrees_on_real_feed_items(rules: RuleSet, shared_dir: Path) -> None:
     """Every item of the English, Korean and Japanese publisher feeds of realfeeds."""
-    folder = SHARED / "realfeeds"
+    folder = shared_dir / "realfeeds"
     count = 0
     for line in (folder / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()[1:]:
         cols = line.split("\t")

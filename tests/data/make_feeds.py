@@ -21,16 +21,20 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
 import re
+import sys
 import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 
+# the shared material is found as the tests find it (tests/support/shared.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.support.shared import shared_path
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "feeds"
-SHARED = Path(os.environ.get("STMON_SHARED", HERE.parents[2] / "shared"))
 FETCHED = datetime(2025, 8, 20, tzinfo=UTC)
 KST = timezone(timedelta(hours=9))
 SITE = "https://news.example.org"
@@ -95,7 +99,7 @@ _SENTENCE = re.compile(r"(?<=[.!?\"”])\s+(?=[A-Z\"“‘'(])")
 
 
 def load_seeds() -> dict[str, dict[str, object]]:
-    lines = (SHARED / "corpus" / "seed-articles.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = shared_path("corpus", "seed-articles.jsonl").read_text(encoding="utf-8").splitlines()
     return {d["id"]: d for d in map(json.loads, filter(None, lines))}
 
 

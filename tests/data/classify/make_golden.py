@@ -16,13 +16,18 @@ import argparse
 import dataclasses
 import json
 import random
+import sys
 from pathlib import Path
 from typing import Any
+
+# the shared material is found as the tests find it (tests/support/shared.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from tests.support.shared import shared_path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 RULES = ROOT / "config" / "rules" / "seoul-tokyo.yaml"
-SEED = ROOT.parent / "shared" / "corpus" / "seed-articles.jsonl"
 ITEMS = HERE / "golden-items.jsonl"
 VERDICTS = HERE / "golden-verdicts.jsonl"
 
@@ -117,7 +122,8 @@ def generate(count: int) -> list[dict[str, Any]]:
     for term in rules.term_text:
         terms[script_of(term)].append(term.rstrip("*"))
     rng = random.Random(20250823)
-    rows = [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines() if line]
+    seed = shared_path("corpus", "seed-articles.jsonl")
+    rows = [json.loads(line) for line in seed.read_text(encoding="utf-8").splitlines() if line]
     items = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in rows]
     for i in range(count):
         lang = ("en", "ko", "ja", "mix")[i % 4]
