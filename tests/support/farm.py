@@ -1,6 +1,7 @@
 """A farm of generated RSS feeds on 127.0.0.1, for the tests and the benchmarks.
 
-In this process (a thread of its own), recording every fetch:
+In this process (a thread for each connection, as many as the clients open), recording
+every fetch:
 
     with FeedFarm(300, keep=8, delay=0.2) as farm:
         farm.url(7)                 # http://127.0.0.1:PORT/feed/7.xml
@@ -19,9 +20,8 @@ at ``first`` and grows with ``advance``), with an ETag, answering If-None-Match 
 ``POST /advance?n=2`` adds n new items to every feed. ``words`` gives each generated item
 a description of that many generated words (the benchmarks' articles) instead of one
 sentence. ``delay`` holds every answer back a little, as a distant server would, so polls
-overlap as they do in life. One asyncio loop answers every connection (HTTP/1.1 with
-keep-alive), so many clients at once do not queue behind the interpreter lock as
-thread-per-connection handlers would.
+overlap as they do in life. Both servers speak HTTP/1.1 with keep-alive and answer alike
+(``route``, ``answer``, ``record``).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from xml.sax.saxutils import escape
@@ -110,9 +111,8 @@ class FeedFarm:
         self._log: list[Fetch] = []
         self._cache: dict[int, tuple[bytes, str]] = {}
         self._stories: dict[int, list[Story]] = {}
+        self._server: _QuietServer | None = None
         self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
 
     # -- the feeds ---------------------------------------------------------------------
 
@@ -137,7 +137,7 @@ class FeedFarm:
             return [f for f in self._log if feed is None or f.feed == feed]
 
     def document(self, feed: int) -> tuple[bytes, str]:
-        """Feed ``feed``'s document and its ETag."""
+        """Feed ``feed``'s document and its ETag (made once per change)."""
         with self._lock:
             cached = self._cache.get(feed)
             if cached is None:
@@ -168,17 +168,38 @@ class FeedFarm:
         ).encode()
         return body, '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
 
-    # -- serving -----------------------------------------------------------------------
+    # -- answering (both servers) -------------------------------------------------------
+
+    def route(self, method: str, path: str) -> int | bytes:
+        """The feed a request asks for, or the whole answer to any other request."""
+        if method == "POST" and path.startswith("/advance"):
+            self.advance(int(path.partition("n=")[2] or 1))
+            return _response(200, b"ok")
+        try:
+            return int(path.removeprefix("/feed/").removesuffix(".xml"))
+        except ValueError:
+            return _response(404, b"")
+
+    def answer(self, feed: int, if_none_match: str | None) -> tuple[int, bytes]:
+        """(status, whole answer) for a GET of ``feed`` (after the farm's ``delay``)."""
+        body, etag = self.document(feed)
+        status = 304 if if_none_match == etag else 200
+        return status, _response(status, b"" if status == 304 else body, etag)
+
+    def record(self, fetch: Fetch) -> None:
+        with self._lock:
+            self._log.append(fetch)
+
+    # -- serving in a thread of this process ---------------------------------------------
 
     def __enter__(self) -> FeedFarm:
-        """Serve from a thread of this process until the ``with`` block ends."""
-        listening = threading.Event()
-        self._thread = threading.Thread(
-            target=asyncio.run, args=(self.serve(listening.set),), name="feed-farm", daemon=True
-        )
+        """Serve from threads of this process (one per connection) until the block ends."""
+        self._server = _QuietServer(("127.0.0.1", self.port), _handler(self))
+        self._server.daemon_threads = True
+        self._server.request_queue_size = 1024
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
-        if not listening.wait(30):
-            raise RuntimeError("the feed farm did not start")
         return self
 
     def __exit__(
@@ -187,76 +208,92 @@ class FeedFarm:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
         if self._thread is not None:
             self._thread.join()
 
+    # -- serving from an event loop (a process of its own) ---------------------------------
+
     async def serve(self, listening: Callable[[], None] | None = None) -> None:
-        """Answer on 127.0.0.1:``port`` (0: any free port, then in ``self.port``) until stopped."""
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        connections: set[asyncio.Task[None]] = set()
+        """Answer on 127.0.0.1:``port`` (0: any free port, then in ``self.port``) forever.
 
-        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            connections.add(task)
-            try:
-                await self._answer_all(reader, writer)
-            except (ConnectionError, asyncio.IncompleteReadError):
-                pass  # a client killed mid-answer (SIGKILL in the tests) is expected
-            finally:
-                connections.discard(task)
-                writer.close()
-
-        server = await asyncio.start_server(handle, "127.0.0.1", self.port, backlog=1024)
+        One loop answers every connection, so many clients at once do not queue behind
+        the interpreter lock as thread-per-connection handlers would.
+        """
+        server = await asyncio.start_server(self._connection, "127.0.0.1", self.port, backlog=1024)
         self.port = server.sockets[0].getsockname()[1]
         if listening is not None:
             listening()
-        try:
-            await self._stop.wait()
-        finally:
-            server.close()
-            for task in list(connections):
-                task.cancel()
-            await asyncio.gather(*connections, return_exceptions=True)
+        await server.serve_forever()
 
-    async def _answer_all(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-            except asyncio.IncompleteReadError:
-                return
-            lines = head.decode("latin-1").split("\r\n")
-            method, path, _version = lines[0].split(" ", 2)
-            headers = {}
-            for line in lines[1:]:
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-            length = int(headers.get("content-length") or 0)
-            if length:
-                await reader.readexactly(length)
-            writer.write(await self._answer(method, path, headers.get("if-none-match")))
-            await writer.drain()
-            if headers.get("connection", "").lower() == "close":
-                return
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _version = lines[0].split(" ", 2)
+                headers = {}
+                for line in lines[1:]:
+                    name, _, value = line.partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                length = int(headers.get("content-length") or 0)
+                if length:
+                    await reader.readexactly(length)
+                routed = self.route(method, path)
+                if isinstance(routed, bytes):
+                    writer.write(routed)
+                    await writer.drain()
+                else:
+                    start = time.monotonic()
+                    if self.delay:
+                        await asyncio.sleep(self.delay)  # the distant server's answer time
+                    status, response = self.answer(routed, headers.get("if-none-match"))
+                    writer.write(response)
+                    await writer.drain()
+                    self.record(Fetch(routed, start, time.monotonic(), status))
+                if headers.get("connection", "").lower() == "close":
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return  # the client went away
+        finally:
+            writer.close()
 
-    async def _answer(self, method: str, path: str, if_none_match: str | None) -> bytes:
-        if method == "POST" and path.startswith("/advance"):
-            self.advance(int(path.partition("n=")[2] or 1))
-            return _response(200, b"ok")
-        try:
-            feed = int(path.removeprefix("/feed/").removesuffix(".xml"))
-        except ValueError:
-            return _response(404, b"")
-        start = time.monotonic()
-        if self.delay:
-            await asyncio.sleep(self.delay)  # the distant server's answer time
-        body, etag = self.document(feed)
-        status = 304 if if_none_match == etag else 200
-        with self._lock:
-            self._log.append(Fetch(feed, start, time.monotonic(), status))
-        return _response(status, b"" if status == 304 else body, etag)
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client killed mid-answer (SIGKILL in the tests) is expected
+
+
+def _handler(farm: FeedFarm) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            routed = farm.route("GET", self.path)
+            if isinstance(routed, bytes):
+                self.wfile.write(routed)
+                return
+            start = time.monotonic()
+            status = 0
+            try:
+                if farm.delay:
+                    time.sleep(farm.delay)  # the distant server's answer time
+                status, response = farm.answer(routed, self.headers.get("If-None-Match"))
+                self.wfile.write(response)
+            finally:
+                farm.record(Fetch(routed, start, time.monotonic(), status))
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            routed = farm.route("POST", self.path)
+            self.wfile.write(routed if isinstance(routed, bytes) else _response(404, b""))
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
 
 
 def _response(status: int, body: bytes, etag: str | None = None) -> bytes:
