@@ -9,7 +9,9 @@ Two kinds of article, each cut or repeated to about 2,000 characters:
   repetition packs far more term hits into 2,000 characters than a real article has
   (the worst case);
 - feed items: every item of the real English, Korean and Japanese publisher feeds in
-  ../shared/realfeeds (NHK, Yonhap, Asahi, ...), as a day of those feeds brings them.
+  the shared realfeeds (NHK, Yonhap, Asahi, ...), as a day of those feeds brings them.
+
+Both read the shared material: ``$STMON_SHARED``, by default ../shared beside the checkout.
 
 Figures are the median of the timed rounds, in process CPU time, so other jobs on a
 shared machine disturb them less.
@@ -20,16 +22,19 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
+
+# the shared material is found as the tests find it (tests/support/shared.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import feedparser
 
 from monitor.classify import RuleSet, load_rules
+from tests.support.shared import shared_path
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT.parent / "shared" / "corpus" / "seed-articles.jsonl"
-REALFEEDS = ROOT.parent / "shared" / "realfeeds"
 KOREAN = [
     (
         "한일 정상, 셔틀외교 복원 합의",
@@ -76,19 +81,21 @@ def fit(rows: list[tuple[str, str]], size: int = 2000) -> list[tuple[str, str]]:
 
 
 def english() -> list[tuple[str, str]]:
-    rows = [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines() if line]
+    seed = shared_path("corpus", "seed-articles.jsonl")
+    rows = [json.loads(line) for line in seed.read_text(encoding="utf-8").splitlines() if line]
     return fit([(str(r["title"]), str(r["text"])) for r in rows])
 
 
 def feed_items() -> list[tuple[str, str]]:
-    """The items of the English, Korean and Japanese feeds of ../shared/realfeeds."""
+    """The items of the English, Korean and Japanese feeds of the shared realfeeds."""
     rows = []
-    manifest = (REALFEEDS / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()
+    folder = shared_path("realfeeds")
+    manifest = (folder / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()
     for line in manifest[1:]:
         cols = line.split("\t")
         if cols[5] not in ("en", "ko", "ja") or not cols[7].isdigit() or int(cols[7]) < 5:
             continue
-        for entry in feedparser.parse((REALFEEDS / cols[0]).read_bytes()).entries:
+        for entry in feedparser.parse((folder / cols[0]).read_bytes()).entries:
             title = str(entry.get("title", ""))
             text = str(entry.get("summary", "")) or title
             if title or text:

@@ -1,7 +1,7 @@
 """Several instances on one PostgreSQL: feeds/s and items/s with 1, 2 and 4 `stmon run`.
 
 Each round starts K `stmon run` processes on a fresh database against the same local
-farm (bench/farm.py, its own process) of N feeds × M items. Every feed is overdue at
+farm (tests/support/farm.py, its own process) of N feeds × M items. Every feed is overdue at
 start, so the instances share one full cycle (fetch, parse, store, classify) of all N
 feeds as fast as they can; the figures are measured from the feed rows (first to last
 success). Also shown: the most database connections the round held at once.
@@ -21,14 +21,18 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from farm import feed_entries, start
+# the feed farm is the test suite's (tests/support/farm.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+
+from tests.support.farm import feed_entries, start
+from tests.support.postgres import postgres_database
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,21 +45,6 @@ def farm(feeds: int, items: int) -> Iterator[int]:
     finally:
         proc.terminate()
         proc.wait()
-
-
-@contextmanager
-def database(admin_url: str) -> Iterator[str]:
-    admin = make_url(admin_url).set(drivername="postgresql+psycopg")
-    name = f"stmon_bench_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield admin.set(database=name).render_as_string(hide_password=False)
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
 
 
 def write_config(folder: Path, url: str, port: int, feeds: int, classify: bool) -> Path:
@@ -83,7 +72,7 @@ def one_round(
     admin_url: str, port: int, feeds: int, instances: int, classify: bool
 ) -> tuple[float, int, int]:
     """(seconds from first to last feed done, items stored, peak connections)."""
-    with database(admin_url) as url, tempfile.TemporaryDirectory() as tmp:
+    with postgres_database(admin_url, "stmon_bench") as url, tempfile.TemporaryDirectory() as tmp:
         config = write_config(Path(tmp), url, port, feeds, classify)
         subprocess.run(stmon(config, "db", "upgrade"), check=True, capture_output=True)
         engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))

@@ -21,7 +21,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from farm import feed_entries, start
+# the feed farm is the test suite's (tests/support/farm.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.farm import feed_entries, start
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -1,5 +1,5 @@
 """Steady state of the daemon: RSS and CPU of `stmon run` with N feeds at a 5-minute
-interval, served by a local farm (bench/farm.py), every feed gaining one new item every
+interval, served by a local farm (tests/support/farm.py), every feed gaining one new item every
 5 minutes. After the first full cycle (warm-up), RSS and CPU use (of the daemon and its
 parser process together) are sampled every 10 s for the measured period; the medians
 are printed. Targets: < 150 MB RSS, < 5 % of a core.
@@ -19,7 +19,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from farm import start
+# the feed farm is the test suite's (tests/support/farm.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.farm import start
 
 REPO = Path(__file__).resolve().parents[1]
 TICK = os.sysconf("SC_CLK_TCK")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
-SCRIPTS = [*sorted(p.name for p in BENCH.glob("bench_*.py")), "farm.py"]
+SCRIPTS = sorted(p.name for p in BENCH.glob("bench_*.py"))
 
 
 def test_every_benchmark_in_the_makefile_is_checked_here() -> None:

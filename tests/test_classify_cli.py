@@ -11,12 +11,10 @@ import pytest
 
 from monitor.classify import diff_rulesets, load_rules, parse_rules
 from monitor.cli import classify_cmd
-from tests.support.classify_rules import shared_dir
 from tests.support.feedserver import FeedServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "config" / "rules" / "seoul-tokyo.yaml"
-SEED = shared_dir() / "corpus" / "seed-articles.jsonl"
 SUMMIT = {
     "id": "a1",
     "title": "Lee, Ishiba to hold summit in Tokyo next week",
@@ -101,7 +99,11 @@ def test_bad_rules_exit_2_with_file_and_line(
         "      - regex: '(i?)x'\n",
         encoding="utf-8",
     )
-    code, out, err = run(["eval", "--rules", str(bad), str(SEED)], capsys)
+    corpus = tmp_path / "c.jsonl"  # never read: the rules are refused first
+    corpus.write_text(
+        json.dumps({**SUMMIT, "labels": [], "relevant": True}) + "\n", encoding="utf-8"
+    )
+    code, out, err = run(["eval", "--rules", str(bad), str(corpus)], capsys)
     assert code == 2 and out == ""
     lines = err.splitlines()
     assert len(lines) == 2
@@ -109,8 +111,8 @@ def test_bad_rules_exit_2_with_file_and_line(
     assert lines[1].startswith(f"error: {bad}:7: types.t.any[1].regex: ")
 
 
-def test_eval_json_report(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["eval", "--rules", str(SHIPPED), "--json", str(SEED)], capsys)
+def test_eval_json_report(capsys: pytest.CaptureFixture[str], seed_corpus: Path) -> None:
+    code, out, _ = run(["eval", "--rules", str(SHIPPED), "--json", str(seed_corpus)], capsys)
     assert code == 0
     report = json.loads(out)
     assert report["items"] == 18
@@ -148,12 +150,12 @@ def _tight(tmp_path: Path) -> Path:
     return path
 
 
-def test_rules_test_shows_lost_matches(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rules_test_shows_lost_matches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], seed_corpus: Path
+) -> None:
     new = _tight(tmp_path)
-    code, out, _ = run(
-        ["rules", "test", "--rules", str(new), "--against", str(SHIPPED), "--corpus", str(SEED)],
-        capsys,
-    )
+    argv = ["rules", "test", "--rules", str(new), "--against", str(SHIPPED)]
+    code, out, _ = run([*argv, "--corpus", str(seed_corpus)], capsys)
     assert code == 0
     assert "(lost match" in out
     summary = out.splitlines()[-1]

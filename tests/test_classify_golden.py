@@ -23,7 +23,6 @@ from monitor.classify import RuleSet, diff_rulesets, load_rules, parse_rules
 from monitor.classify.regexes import leading_literals, regex_hits
 from monitor.classify.terms import scan
 from monitor.classify.text import _PAIRS, _WORD, SENTENCE_BREAK, nfkc, normalize, word_starts
-from tests.support.shared import shared_dir
 
 DATA = Path(__file__).resolve().parent / "data" / "classify"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
@@ -89,11 +88,13 @@ def test_corpus_verdicts_hold_no_text_of_the_corpora() -> None:
     assert all(set(e) == EVIDENCE_KEYS for e in evidence)
 
 
-def test_verdicts_on_the_shared_corpora_match_the_golden_file(rules: RuleSet) -> None:
+def test_verdicts_on_the_shared_corpora_match_the_golden_file(
+    rules: RuleSet, shared_dir: Path
+) -> None:
     rows = [
         json.loads(line)
         for name in CORPORA
-        for line in (shared_dir() / "corpus" / name).read_text(encoding="utf-8").splitlines()
+        for line in (shared_dir / "corpus" / name).read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
     expected = {v.pop("id"): v for v in _lines("golden-corpus-verdicts.jsonl")}

@@ -11,10 +11,9 @@ from monitor.classify import evaluate, load_rules, parse_rules, read_corpus
 from monitor.classify.nearmiss import near_misses
 from monitor.classify.rules import RuleSet
 from monitor.errors import ConfigError
-from tests.support.classify_rules import rules_text, shared_dir
+from tests.support.classify_rules import rules_text
 
 SHIPPED = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
-SEED = shared_dir() / "corpus" / "seed-articles.jsonl"
 GATE = "Seoul and Tokyo"  # a title that passes the test gate
 
 
@@ -460,13 +459,15 @@ def test_korean_and_japanese_items_classify(
     assert expected in verdict.types
 
 
-def _seed() -> dict[str, dict[str, object]]:
-    rows = [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines() if line]
+def _seed(corpus: Path) -> dict[str, dict[str, object]]:
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line]
     return {str(row["id"]): row for row in rows}
 
 
-def test_topic_gate_rejects_the_non_relevant_seed_articles(shipped: RuleSet) -> None:
-    rejected = [row for row in _seed().values() if not row["relevant"]]
+def test_topic_gate_rejects_the_non_relevant_seed_articles(
+    shipped: RuleSet, seed_corpus: Path
+) -> None:
+    rejected = [row for row in _seed(seed_corpus).values() if not row["relevant"]]
     assert len(rejected) == 3
     for row in rejected:
         verdict = shipped.classify(str(row["title"]), str(row["text"]))
@@ -474,8 +475,8 @@ def test_topic_gate_rejects_the_non_relevant_seed_articles(shipped: RuleSet) -> 
         assert verdict.labels == ()
 
 
-def test_seed_corpus_meets_the_acceptance_figures(shipped: RuleSet) -> None:
-    report = evaluate(shipped, read_corpus(SEED))
+def test_seed_corpus_meets_the_acceptance_figures(shipped: RuleSet, seed_corpus: Path) -> None:
+    report = evaluate(shipped, read_corpus(seed_corpus))
     assert report.items == 18
     assert report.relevance_accuracy == 1.0
     assert report.micro.f1 >= 0.9

@@ -11,8 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.shared import shared_dir
-
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo" / "run.py"
 
@@ -28,8 +26,8 @@ def run_demo(shared: Path, *args: str, timeout: float) -> subprocess.CompletedPr
     )
 
 
-def test_demo_runs_and_alerts_once_per_event() -> None:
-    done = run_demo(shared_dir(), "--duration", "6", "--interval", "10", timeout=240)
+def test_demo_runs_and_alerts_once_per_event(shared_dir: Path) -> None:
+    done = run_demo(shared_dir, "--duration", "6", "--interval", "10", timeout=240)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "ok: one alert per event" in done.stdout
     assert "WEBHOOK" in done.stdout and "EMAIL" in done.stdout

@@ -27,7 +27,8 @@ from monitor.store.db import Database
 from monitor.store.instances import EXPIRY, HEARTBEAT
 from monitor.store.tables import Feed, Instance, ItemSource
 from monitor.store.tables import Item as ItemRow
-from tests.support.instances_farm import FeedFarm, Fetch, postgres_database
+from tests.support.farm import FeedFarm, Fetch
+from tests.support.postgres import postgres_database
 
 pytestmark = pytest.mark.postgres
 

@@ -23,7 +23,8 @@ from monitor.store import migrate
 from monitor.store.db import Database
 from monitor.store.instances import EXPIRY, HEARTBEAT
 from monitor.store.tables import Alert, Classification, Event, EventItem, ItemSource
-from tests.support.instances_farm import FeedFarm, Story, postgres_database
+from tests.support.farm import FeedFarm, Story
+from tests.support.postgres import postgres_database
 from tests.support.webhook import ReceivedRequest, Reply, WebhookReceiver
 from tests.test_multi_instance import (
     DELAY,

@@ -1,4 +1,4 @@
-"""Every file under ../shared/realfeeds goes through parse + normalise without a crash.
+"""Every file of the shared realfeeds goes through parse + normalise without a crash.
 
 The walk runs once per session (about 10 s); each test checks one promise against it,
 with the expectations taken from MANIFEST.tsv rather than written in here. Run with
@@ -8,6 +8,7 @@ with the expectations taken from MANIFEST.tsv rather than written in here. Run w
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -17,15 +18,15 @@ JSON_ITEMS = re.compile(r"json\.loads finds (\d+) items")
 
 
 @pytest.fixture(scope="module")
-def outcomes() -> dict[str, Outcome]:
-    result = walk()
+def outcomes(shared_dir: Path) -> dict[str, Outcome]:
+    result = walk(shared_dir / "realfeeds")
     print("\n" + summary(result))
     return result
 
 
 @pytest.fixture(scope="module")
-def rows() -> dict[str, dict[str, str]]:
-    return manifest()
+def rows(shared_dir: Path) -> dict[str, dict[str, str]]:
+    return manifest(shared_dir / "realfeeds")
 
 
 def _listing(bad: list[str]) -> str:

@@ -1,12 +1,21 @@
-"""The store's writer thread: jobs queued together commit together; a bad job fails alone."""
+"""The store's writer thread: jobs queued together commit together; a bad job fails alone.
+
+No test here waits for time to pass: the writer's queue is one the test watches
+(``WatchedJobs``), so a test knows when jobs are waiting and when the writer waits for
+more, and a job that blocks the writer holds it until the test releases it. The
+timeouts below only keep a broken writer from hanging the run.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,6 +25,50 @@ from monitor.store.tables import Feed
 from monitor.store.writer import StoreWriter
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+GUARD = 10.0  # seconds before a wait that should end at once counts as a hang
+
+
+class WatchedJobs(queue.SimpleQueue):  # type: ignore[type-arg]
+    """The writer's job queue, watched: how many jobs wait, and each timed wait for more."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.lingers: list[float] = []  # the timeouts of the writer's waits for more jobs
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        super().put(item, block, timeout)
+        with self.changed:
+            self.changed.notify_all()
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        if block and timeout is not None:
+            with self.changed:
+                self.lingers.append(timeout)
+                self.changed.notify_all()
+        return super().get(block, timeout)
+
+    def until(self, predicate: Callable[[], bool]) -> bool:
+        with self.changed:
+            return self.changed.wait_for(predicate, GUARD)
+
+    async def waiting(self, count: int) -> None:
+        """Return once ``count`` jobs wait in the queue (the event loop runs meanwhile)."""
+        assert await asyncio.to_thread(self.until, lambda: self.qsize() == count)
+
+
+class Blocker:
+    """A job that holds the writer thread until released."""
+
+    def __init__(self) -> None:
+        self.inside = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, session: Session) -> None:
+        self.inside.set()
+        self.release.wait()
+
+    async def entered(self) -> None:
+        assert await asyncio.to_thread(self.inside.wait, GUARD)
 
 
 def add_feed(name: str) -> Callable[[Session], int]:
@@ -32,12 +85,10 @@ def feed_names(db: Database) -> set[str]:
 
 
 def test_jobs_queued_while_the_writer_is_busy_share_one_transaction(db: Database) -> None:
-    writer = StoreWriter(db)
-    release = threading.Event()
+    jobs = WatchedJobs()
+    writer = StoreWriter(db, jobs=jobs)
+    blocker = Blocker()
     transactions: list[int] = []
-
-    def blocker(session: Session) -> None:
-        release.wait(10)
 
     def count(session: Session) -> int:
         transactions.append(id(session))
@@ -45,27 +96,26 @@ def test_jobs_queued_while_the_writer_is_busy_share_one_transaction(db: Database
 
     async def scenario() -> list[object]:
         first = asyncio.ensure_future(writer.run(blocker))
-        await asyncio.sleep(0.05)  # the writer is now inside ``blocker``
+        await blocker.entered()
         queued = [asyncio.ensure_future(writer.run(count)) for _ in range(5)]
-        await asyncio.sleep(0.05)
-        release.set()
+        await jobs.waiting(5)
+        blocker.release.set()
         await first
         return list(await asyncio.gather(*queued))
 
     try:
         results = asyncio.run(scenario())
     finally:
+        blocker.release.set()
         writer.close()
     assert results == [0] * 5
     assert len(set(transactions)) == 1  # the five queued jobs ran in one session
 
 
 def test_a_failing_job_fails_alone_and_the_others_commit(db: Database) -> None:
-    writer = StoreWriter(db)
-    release = threading.Event()
-
-    def blocker(session: Session) -> None:
-        release.wait(10)
+    jobs = WatchedJobs()
+    writer = StoreWriter(db, jobs=jobs)
+    blocker = Blocker()
 
     def broken(session: Session) -> None:
         sync_feeds(session, [("half-done", "http://127.0.0.1:9/x.xml")], NOW)
@@ -73,20 +123,21 @@ def test_a_failing_job_fails_alone_and_the_others_commit(db: Database) -> None:
 
     async def scenario() -> list[object]:
         first = asyncio.ensure_future(writer.run(blocker))
-        await asyncio.sleep(0.05)
-        jobs = [
+        await blocker.entered()
+        batch = [
             asyncio.ensure_future(writer.run(add_feed("a"))),
             asyncio.ensure_future(writer.run(broken)),
             asyncio.ensure_future(writer.run(add_feed("bb"))),
         ]
-        await asyncio.sleep(0.05)
-        release.set()
+        await jobs.waiting(3)  # the three are one batch
+        blocker.release.set()
         await first
-        return list(await asyncio.gather(*jobs, return_exceptions=True))
+        return list(await asyncio.gather(*batch, return_exceptions=True))
 
     try:
         first, failed, third = asyncio.run(scenario())
     finally:
+        blocker.release.set()
         writer.close()
     assert (first, third) == (1, 2)
     assert isinstance(failed, ValueError)
@@ -94,35 +145,67 @@ def test_a_failing_job_fails_alone_and_the_others_commit(db: Database) -> None:
 
 
 def test_close_finishes_the_queued_jobs(db: Database) -> None:
-    writer = StoreWriter(db)
+    jobs = WatchedJobs()
+    writer = StoreWriter(db, jobs=jobs)
+    blocker = Blocker()
 
     async def scenario() -> object:
-        return await writer.run(add_feed("kept"))
+        first = asyncio.ensure_future(writer.run(blocker))
+        await blocker.entered()
+        kept = asyncio.ensure_future(writer.run(add_feed("kept")))
+        await jobs.waiting(1)
+        closing = asyncio.ensure_future(asyncio.to_thread(writer.close))
+        await jobs.waiting(2)  # the job, then close's stop sign
+        blocker.release.set()
+        await closing
+        await first
+        return await kept
 
-    assert asyncio.run(scenario()) == 4
-    writer.close()
+    try:
+        assert asyncio.run(scenario()) == 4
+    finally:
+        blocker.release.set()
+        writer.close()
     assert feed_names(db) == {"kept"}
 
 
-def test_a_batch_storing_items_waits_for_more_jobs_and_a_light_one_does_not(
-    db: Database,
-) -> None:
-    writer = StoreWriter(db, linger=1.0)
+def test_a_batch_storing_items_waits_for_more_jobs(db: Database) -> None:
+    jobs = WatchedJobs()
+    writer = StoreWriter(db, jobs=jobs, linger=3600.0, max_batch=12)
     sessions: list[Session] = []
 
     def record(session: Session) -> None:
         sessions.append(session)  # (kept alive: each session's identity stays its own)
 
-    async def two_jobs(first_weight: int) -> None:
-        first = asyncio.ensure_future(writer.run(record, weight=first_weight))
-        await asyncio.sleep(0.3)  # the writer is idle, or lingering after a heavy job
-        await asyncio.gather(first, writer.run(record))
+    async def scenario() -> None:
+        heavy = asyncio.ensure_future(writer.run(record, weight=11))  # a feed's new items
+        assert await asyncio.to_thread(jobs.until, lambda: bool(jobs.lingers))
+        light = writer.run(record)  # a 304's outcome: the batch is full, it commits
+        await asyncio.wait_for(asyncio.gather(heavy, light), GUARD)
 
     try:
-        asyncio.run(two_jobs(first_weight=11))  # a feed's 50 new items
-        asyncio.run(two_jobs(first_weight=1))  # a 304's outcome
+        asyncio.run(scenario())
     finally:
         writer.close()
-    heavy_pair, light_pair = sessions[:2], sessions[2:]
-    assert heavy_pair[0] is heavy_pair[1]  # one transaction
-    assert light_pair[0] is not light_pair[1]  # committed at once, then the next
+    assert jobs.lingers == [pytest.approx(3600.0, abs=GUARD)]  # it waited for more ...
+    assert len(sessions) == 2 and sessions[0] is sessions[1]  # ... and both shared one commit
+
+
+def test_a_batch_of_light_jobs_commits_at_once(db: Database) -> None:
+    jobs = WatchedJobs()
+    writer = StoreWriter(db, jobs=jobs, linger=3600.0)
+    sessions: list[Session] = []
+
+    def record(session: Session) -> None:
+        sessions.append(session)
+
+    async def scenario() -> None:
+        for _ in range(2):  # claims, 304 outcomes: nothing to wait for
+            await asyncio.wait_for(writer.run(record), GUARD)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        writer.close()
+    assert jobs.lingers == []
+    assert len(sessions) == 2 and sessions[0] is not sessions[1]

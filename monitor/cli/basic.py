@@ -101,8 +101,10 @@ def check_config(path: str | Path | None = None) -> tuple[Config, list[ConfigErr
 
 def schemas() -> dict[str, dict[str, Any]]:
     from monitor.classify import rules_json_schema
+    from monitor.config.types import ConfigJsonSchema
 
-    config_schema = Config.model_json_schema(mode="validation")
+    # validation mode: the schema of what a config file may hold (``10m``, ``5MB``, ...)
+    config_schema = Config.model_json_schema(mode="validation", schema_generator=ConfigJsonSchema)
     config_schema["title"] = "stmon config (monitor.yaml)"
     return {"config": config_schema, "rules": rules_json_schema()}
 

@@ -17,6 +17,7 @@ Secrets (``password``, ``secret``) may instead be read from a file with the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -32,11 +33,12 @@ from pydantic import (
     Field,
     PlainSerializer,
     SecretStr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from monitor.config.types import ClockTime, Duration, parse_clock
+from monitor.config.types import CLOCK_PATTERN, CLOCK_SCHEMA, ClockTime, Duration, parse_clock
 
 DEFAULT_SMTP_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 # headers stmon sets itself; a channel may not override them
@@ -96,11 +98,35 @@ def _format_quiet_hours(value: tuple[time, time] | None) -> str | None:
 
 EmailAddress = Annotated[str, AfterValidator(check_address)]
 Timezone = Annotated[str, AfterValidator(check_timezone)]
+_CLOCK = CLOCK_PATTERN.removeprefix("^").removesuffix("$")
+QUIET_HOURS_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": f"^{_CLOCK}-{_CLOCK}$", "examples": ["22:00-07:00"]},
+        {"type": "array", "minItems": 2, "maxItems": 2, "items": CLOCK_SCHEMA},
+        {"type": "null"},
+    ]
+}
 QuietHours = Annotated[
     tuple[ClockTime, ClockTime] | None,
     BeforeValidator(parse_quiet_hours),
     PlainSerializer(_format_quiet_hours, return_type=str | None),
+    WithJsonSchema(QUIET_HOURS_SCHEMA, mode="validation"),
 ]
+
+
+def _file_twin(key: str) -> Callable[[dict[str, Any]], None]:
+    """The JSON Schema of ``<key>_file``, which the loader reads in place of ``<key>``."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        twin = f"{key}_file"
+        schema["properties"][twin] = {
+            "type": "string",
+            "title": twin.replace("_", " ").title(),
+            "description": f"a file whose first line is the {key} (instead of {key})",
+        }
+        schema["not"] = {"required": [key, twin]}
+
+    return extra
 
 
 def _read_secret_file(data: Any, key: str) -> Any:
@@ -160,6 +186,7 @@ class ChannelBase(BaseModel):
 class EmailChannel(ChannelBase):
     """SMTP delivery of multipart (text + HTML) email."""
 
+    model_config = ConfigDict(json_schema_extra=_file_twin("password"))
     type: Literal["email"]
     host: str = Field(min_length=1)
     security: Literal["starttls", "tls", "none"] = "starttls"
@@ -203,6 +230,7 @@ class EmailChannel(ChannelBase):
 class WebhookChannel(ChannelBase):
     """HTTP POST of a JSON payload, optionally signed with HMAC-SHA256."""
 
+    model_config = ConfigDict(json_schema_extra=_file_twin("secret"))
     type: Literal["webhook"]
     url: str
     preset: Literal["generic", "slack", "discord"] = "generic"

@@ -46,7 +46,7 @@ class FetchSettings(Strict):
     connect_timeout: Duration = timedelta(seconds=10)
     read_timeout: Duration = timedelta(seconds=30)
     # A response body larger than this is cut and recorded as an error.
-    max_body: ByteSize = 5 * 1024 * 1024
+    max_body: ByteSize = ByteSize(5 * 1024 * 1024)
     max_redirects: int = Field(default=5, ge=0, le=20)
     # Fetches in flight at once, in total and per host.
     concurrency: int = Field(default=32, ge=1, le=1024)

@@ -1,4 +1,9 @@
-"""Small value types shared by the config schemas: durations, sizes, clock times."""
+"""Small value types shared by the config schemas: durations, sizes, clock times.
+
+Each type that YAML gives as a string (``10m``, ``5MB``, ``22:00``) says so in the JSON
+Schema that ``stmon schema`` writes (validation mode): the schema accepts what the
+loader accepts. ``ConfigJsonSchema`` writes defaults the way a config file spells them.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,16 @@ import re
 from datetime import time, timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import ByteSize as ByteSize  # ``5MB``, ``512KiB``, ``1.5GB`` or a number of bytes
+from pydantic.json_schema import GenerateJsonSchema
 
 _DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {
-    "b": 1,
-    "kb": 1000,
-    "kib": 1024,
-    "mb": 1000**2,
-    "mib": 1024**2,
-    "gb": 1000**3,
-    "gib": 1024**3,
-}
+# The same languages for JSON Schema (ECMA-262 patterns, no flags: both cases spelled out).
+DURATION_PATTERN = r"^\s*(?:\d+(?:\.\d+)?(?:[mM][sS]|[sSmMhHdDwW]))+\s*$"
+CLOCK_PATTERN = r"^\s*(?:[01]?\d|2[0-3]):[0-5]\d\s*$"
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -46,18 +46,6 @@ def format_duration(value: timedelta) -> str:
     return f"{seconds:g}s"
 
 
-def parse_size(value: Any) -> int:
-    """``5MB``, ``512KiB`` or a number of bytes, as bytes."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, str):
-        match = _SIZE.match(value)
-        if match:
-            unit = (match.group(2) or "b").lower()
-            return int(float(match.group(1)) * _SIZE_UNITS[unit])
-    raise ValueError(f"invalid size '{value}' (use e.g. 5MB, 512KiB)")
-
-
 def parse_clock(value: Any) -> time:
     """``22:00`` as a time of day."""
     if isinstance(value, time):
@@ -72,14 +60,39 @@ def parse_clock(value: Any) -> time:
     raise ValueError(f"invalid time of day '{value}' (use HH:MM, e.g. 22:00)")
 
 
+DURATION_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": DURATION_PATTERN, "examples": ["90s", "10m", "1h30m"]},
+        {"type": "number", "minimum": 0, "description": "seconds"},
+    ]
+}
+CLOCK_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": CLOCK_PATTERN, "examples": ["22:00"]},
+        {"type": "integer", "minimum": 0, "maximum": 24 * 60 - 1, "description": "minutes"},
+    ]
+}
+
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
     PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(DURATION_SCHEMA, mode="validation"),
 ]
-ByteSize = Annotated[int, BeforeValidator(parse_size)]
 ClockTime = Annotated[
     time,
     BeforeValidator(parse_clock),
     PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
+    WithJsonSchema(CLOCK_SCHEMA, mode="validation"),
 ]
+
+
+class ConfigJsonSchema(GenerateJsonSchema):
+    """JSON Schema of config files: defaults written as a config file spells them."""
+
+    def encode_default(self, dft: Any) -> Any:
+        if isinstance(dft, timedelta):
+            return format_duration(dft)
+        if isinstance(dft, time):
+            return dft.strftime("%H:%M")
+        return super().encode_default(dft)

@@ -51,11 +51,21 @@ class _Job(Generic[T]):
 class StoreWriter:
     """Runs ``fn(session)`` jobs on one thread, committing queued jobs together."""
 
-    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH, linger: float = LINGER) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_batch: int = MAX_BATCH,
+        linger: float = LINGER,
+        jobs: queue.SimpleQueue[Any] | None = None,
+    ) -> None:
         self.db = db
         self.max_batch = max_batch
         self.linger = linger
-        self._queue: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
+        # The queue from the event loops to the thread (``jobs``: one a test can watch).
+        self._queue: queue.SimpleQueue[_Job[Any] | None] = (
+            queue.SimpleQueue() if jobs is None else jobs
+        )
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 

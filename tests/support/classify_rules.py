@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 HEADER = """
 topic:
   sides:
@@ -21,7 +18,3 @@ lists:
 def rules_text(types: str, extra: str = "") -> str:
     """A rules file with the shared gate/lists and the given ``types:`` body."""
     return HEADER + extra + "types:\n" + types
-
-
-def shared_dir() -> Path:
-    return Path(os.environ.get("STMON_SHARED") or Path(__file__).resolve().parents[3] / "shared")

@@ -1,9 +1,9 @@
-"""Walk ../shared/realfeeds through parse + normalise and record what happened to each file."""
+"""Walk the shared realfeeds folder through parse + normalise and record what happened to each
+file (the folder is ``shared_dir / "realfeeds"``, see tests/support/shared.py)."""
 
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,17 +23,8 @@ KANA = re.compile(r"[\u3040-\u30ff]")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def shared_dir() -> Path:
-    default = Path(__file__).resolve().parents[3] / "shared"
-    return Path(os.environ.get("STMON_SHARED", default))
-
-
-def realfeeds_dir() -> Path:
-    return shared_dir() / "realfeeds"
-
-
-def manifest() -> dict[str, dict[str, str]]:
-    with (realfeeds_dir() / "MANIFEST.tsv").open(encoding="utf-8", newline="") as fh:
+def manifest(root: Path) -> dict[str, dict[str, str]]:
+    with (root / "MANIFEST.tsv").open(encoding="utf-8", newline="") as fh:
         rows = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         return {row["path"]: row for row in rows}
 
@@ -84,8 +75,7 @@ def run_one(root: Path, rel: str) -> Outcome:
     return Outcome(rel, status, len(items), reason, text, problems)
 
 
-def walk() -> dict[str, Outcome]:
-    root = realfeeds_dir()
+def walk(root: Path) -> dict[str, Outcome]:
     files = sorted(
         p.relative_to(root).as_posix()
         for p in root.rglob("*")

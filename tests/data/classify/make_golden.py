@@ -22,11 +22,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import random
 import sys
 from pathlib import Path
 from typing import Any
+
+# the shared material is found as the tests find it (tests/support/shared.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+from tests.support.shared import shared_dir
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -139,10 +142,6 @@ def generate(count: int) -> list[dict[str, Any]]:
 def verdict(rules: Any, item: dict[str, Any]) -> dict[str, Any]:
     found = rules.classify(item["title"], item["text"])
     return {"id": item["id"], **dataclasses.asdict(found)}
-
-
-def shared_dir() -> Path:
-    return Path(os.environ.get("STMON_SHARED") or ROOT.parent / "shared")
 
 
 def corpus_items(shared: Path) -> list[dict[str, Any]]:
