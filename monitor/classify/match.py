@@ -158,6 +158,18 @@ def _sides_close(doc: Doc, topic: CompiledTopic) -> bool:
     return False
 
 
+def tense_kept(
+    doc: Doc, clue: CompiledClue, tense: str, hits: list[Hit], weights: dict[str, float]
+) -> list[Hit]:
+    """The clue's matches a type of ``tense`` keeps (uncued ones too); the clue's weight
+    is shared out over its matches' cues in ``weights`` (future vs past)."""
+    marked = [(h, match_tense(doc, clue, h[0])) for h in hits]
+    for _, cue in marked:
+        if cue is not None:
+            weights[cue] += clue.weight / len(marked)
+    return [h for h, cue in marked if cue in (None, tense)]
+
+
 def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
     """The label for one event type (below threshold included), or None when nothing matched."""
     if any(doc.found.isdisjoint(g) for g in ctype.require) or vetoed(doc, ctype.none):
@@ -170,11 +182,7 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
         if not hits:
             continue
         if ctype.tense is not None:
-            marked = [(h, match_tense(doc, clue, h[0])) for h in hits]
-            for _, tense in marked:
-                if tense is not None:
-                    weights[tense] += clue.weight / len(marked)
-            hits = [h for h, tense in marked if tense in (None, ctype.tense)]
+            hits = tense_kept(doc, clue, ctype.tense, hits, weights)
             if not hits:
                 continue
         best = next((h for h in hits if h[0] < doc.title_end), hits[0])

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from monitor.classify.doc import Doc, Hit, Prepared
-from monitor.classify.match import clue_hits, gate, match_tense, vetoed
+from monitor.classify.match import clue_hits, gate, tense_kept, vetoed
 from monitor.model import Classification
 
 if TYPE_CHECKING:
@@ -144,14 +144,10 @@ def _check_clue(
         reason = f"matches in {n} sentence{'s' * (n != 1)}; needs {clue.min_sentences}"
         return ClueCheck(rule, kind, 0.0, reason=reason, close=True)
     if ctype.tense is not None:
-        marked = [(h, match_tense(doc, clue, h[0])) for h in hits]
-        for _, tense in marked:
-            if tense is not None:
-                weights[tense] += clue.weight / len(marked)
-        hits = [h for h, tense in marked if tense in (None, ctype.tense)]
+        n = len(hits)
+        hits = tense_kept(doc, clue, ctype.tense, hits, weights)
         if not hits:
             other = "past" if ctype.tense == "future" else "future"
-            n = len(marked)
             reason = f"{'its match is' if n == 1 else f'all {n} matches are'} {other}-cued"
             return ClueCheck(rule, kind, 0.0, reason=reason, close=True)
     best = _best(doc, hits)
