@@ -150,10 +150,7 @@ def test_without_a_verdict_the_same_near_misses(
 
 
 def _corpus_items(shared_dir: Path, name: str) -> list[tuple[str, str]]:
-    path = shared_dir / "corpus" / name
-    if not path.is_file():
-        pytest.skip(f"labelled corpus not found at {path} (set STMON_SHARED)")
-    return [(i.title, i.text) for i in read_labelled(path)]
+    return [(i.title, i.text) for i in read_labelled(shared_dir / "corpus" / name)]
 
 
 @pytest.mark.parametrize("name", ["dev-articles.jsonl", "seed-articles.jsonl"])
