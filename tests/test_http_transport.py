@@ -140,7 +140,8 @@ def test_a_post_the_server_dropped_is_not_sent_again() -> None:
             await client.post(url, content=b"{}")
 
     try:
-        with pytest.raises(httpx.RemoteProtocolError):
+        # the drop reads as a closed connection or a reset one, as the timing falls
+        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
             asyncio.run(go())
     finally:
         srv.close()
