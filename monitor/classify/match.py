@@ -194,12 +194,13 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
                 f"{ctype.id}.{clue.name}", best[1], doc.where(best[0]), gain, doc.snippet(best[0])
             )
         )
-    if not evidence or not _tense_allows(ctype.tense, weights):
+    if not evidence or not tense_allows(ctype.tense, weights):
         return None
     return Label(ctype.id, round(min(1.0, total), 3), tuple(evidence), _tense(ctype, tenses))
 
 
-def _tense_allows(tense: str | None, weights: dict[str, float]) -> bool:
+def tense_allows(tense: str | None, weights: dict[str, float]) -> bool:
+    """Whether a type of ``tense`` may be assigned, given its clues' cue weights."""
     if tense == "future":
         return weights["future"] > weights["past"]
     if tense == "past":

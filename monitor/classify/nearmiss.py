@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from monitor.classify.doc import Doc, Hit, Prepared
-from monitor.classify.match import clue_hits, gate, tense_kept, vetoed
+from monitor.classify.match import clue_hits, gate, tense_allows, tense_kept, vetoed
 from monitor.model import Classification
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def _check_type(doc: Doc, ctype: CompiledType, keep: list[CompiledClue]) -> Near
         blocked = f"no term of its `all` group {i + 1} ({_terms(doc, ctype.require[i])})"
     elif veto is not None:
         blocked = f"vetoed by '{veto[1]}' in the {doc.where(veto[0])} (the type's `none`)"
-    elif total > 0 and not _tense_allows(ctype.tense, weights):
+    elif total > 0 and not tense_allows(ctype.tense, weights):
         need = "outweigh" if ctype.tense == "future" else "weigh at least as much as"
         want, other = ("future", "past") if ctype.tense == "future" else ("past", "future")
         blocked = (
@@ -106,14 +106,6 @@ def _check_type(doc: Doc, ctype: CompiledType, keep: list[CompiledClue]) -> Near
     return NearMiss(
         ctype.id, ctype.threshold, total if scored else None, total, blocked, tuple(checks)
     )
-
-
-def _tense_allows(tense: str | None, weights: dict[str, float]) -> bool:
-    if tense == "future":
-        return weights["future"] > weights["past"]
-    if tense == "past":
-        return weights["past"] >= weights["future"]
-    return True
 
 
 def _check_clue(
