@@ -182,7 +182,12 @@ def run_stmon(*args: str, timeout: float = 120, cwd: Path | None = None) -> Run:
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     killed = threading.Event()
-    killer = threading.Timer(timeout, lambda: (killed.set(), proc.kill()))
+
+    def kill() -> None:
+        killed.set()
+        proc.kill()
+
+    killer = threading.Timer(timeout, kill)
     killer.start()
     try:
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not the suite's
