@@ -133,7 +133,19 @@ _PATTERNS = [
     r"news?",
     r"\bis\b",
     r"\d+ days",
+    r"(?:relations|ties|관계|関係)[^|\n?]{0,25}\?",
+    r"\bwhat (?:[^|\n]{1,60} )?means? for\b|\bmay portend\b|^why\b|어디로|どうなる",
+    r"x[\]|]|y",
+    r"(?:ab)?c|(?:a|b)+c|ab?c",
+    r"a|(?:b|c)d",
 ]
+
+
+def _shipped_patterns() -> list[str]:
+    rules = load_rules(
+        Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
+    )
+    return [c.regex.pattern for t in rules.types for c in t.clues if c.regex is not None]
 
 
 def _lows() -> list[str]:
@@ -144,8 +156,9 @@ def _lows() -> list[str]:
 
 
 def test_regex_clues_find_what_finditer_finds() -> None:
-    texts = [*_lows(), "aaaa ab", "the writer is a the author is an", "new new leader"]
-    for pattern in _PATTERNS:
+    texts = [*_lows(), "aaaa ab", "the writer is a the author is an", "new new leader", "xy]|x"]
+    texts += ["what it means for ties? the relations of 関係は?", "abc bc cd ad", "[opinion] why"]
+    for pattern in [*_PATTERNS, *_shipped_patterns()]:
         regex = re.compile(pattern, re.IGNORECASE)
         starts = leading_literals(pattern)
         for text in texts:
@@ -161,6 +174,10 @@ def test_only_plain_leading_literals_are_used() -> None:
     assert leading_literals(r"\bsummit") is None  # 's' also matches 'ſ' case-insensitively
     assert leading_literals(r"[ab]c|d") is None
     assert leading_literals(r"^\[") == ("[",)
+    assert leading_literals(r"\b(?:new|old) (?:south )?leader") == ("new", "old")
+    assert leading_literals(r"(?:new|old)? leader") is None  # the group may be absent
+    assert leading_literals(r"x[\]|]|y") == ("x", "y")  # a | inside a class does not split
+    assert leading_literals(r"(?:a|b") is None
 
 
 def test_word_offsets_and_sentence_breaks_match_the_plain_patterns() -> None:

@@ -57,8 +57,10 @@ def _clue_hits(doc: Doc, clue: CompiledClue, first: bool) -> list[Hit]:
         hits = _all_hits(doc, clue)
     else:
         hits = _near_hits(doc, clue, first and not clue.none and not clue.none_near)
-    if hits and clue.none and doc.present(clue.none):
-        hits = [h for h in hits if not _same_sentence_as(doc, clue.none, h[0])]
+    if hits and clue.none and doc.present(clue.none):  # no hit of ``none`` in its sentence
+        barred = set(doc.numbers(clue.none, "sentences"))
+        sentences = doc.sentences([p for p, _ in hits])
+        hits = [h for h, n in zip(hits, sentences, strict=True) if n not in barred]
     for group, within in clue.none_near:
         if hits and doc.present(group):
             hits = [h for h in hits if not _none_near(doc, group, h[0], within)]
@@ -83,28 +85,37 @@ def _all_hits(doc: Doc, clue: CompiledClue) -> list[Hit]:
 
 
 def _near_hits(doc: Doc, clue: CompiledClue, first: bool) -> list[Hit]:
+    """Hits of the first group with a hit of every other group within range; each
+    other group is looked up for all the remaining hits at once."""
     groups, within, text = clue.groups, clue.within, doc.rules.term_text
-    others = [(g, *doc.positions(g)) for g in groups[1:]]
-    out: list[Hit] = []
-    for pos, term in doc.hits_in(groups[0], clue.where):
-        terms = [term]
-        for group, found, tids in others:
-            other = doc.nearest(group, pos, within)
-            if other is None:
-                break
-            terms.append(text[tids[bisect_left(found, other)]])
-        else:
-            out.append((pos, " + ".join(terms)))
-            if first:
-                break
-    return out
+    hits = doc.hits_in(groups[0], clue.where)
+    if first and len(hits) > 1:  # most clues need one match: the first hit alone first
+        return (
+            _near_hits_of(doc, groups, within, text, hits[:1])
+            or _near_hits_of(doc, groups, within, text, hits[1:])[:1]
+        )
+    return _near_hits_of(doc, groups, within, text, hits)
 
 
-def _same_sentence_as(doc: Doc, group: frozenset[int], pos: int) -> bool:
-    found, _ = doc.positions(group)
-    sentence = doc.sentence(pos)
-    i = bisect_left(found, pos)
-    return any(doc.sentence(found[j]) == sentence for j in (i - 1, i) if 0 <= j < len(found))
+def _near_hits_of(
+    doc: Doc,
+    groups: tuple[frozenset[int], ...],
+    within: tuple[int, str],
+    text: tuple[str, ...],
+    hits: list[Hit],
+) -> list[Hit]:
+    kept = [(pos, [term]) for pos, term in hits]
+    for group in groups[1:]:
+        if not kept:
+            break
+        found, tids = doc.positions(group)
+        nearest = doc.nearest_each(group, [pos for pos, _ in kept], within)
+        kept = [
+            (pos, [*terms, text[tids[bisect_left(found, other)]]])
+            for (pos, terms), other in zip(kept, nearest, strict=True)
+            if other is not None
+        ]
+    return [(pos, " + ".join(terms)) for pos, terms in kept]
 
 
 def _none_near(doc: Doc, group: frozenset[int], pos: int, within: tuple[int, str]) -> bool:
@@ -162,12 +173,18 @@ def tense_kept(
     doc: Doc, clue: CompiledClue, tense: str, hits: list[Hit], weights: dict[str, float]
 ) -> list[Hit]:
     """The clue's matches a type of ``tense`` keeps (uncued ones too); the clue's weight
-    is shared out over its matches' cues in ``weights`` (future vs past)."""
-    marked = [(h, match_tense(doc, clue, h[0])) for h in hits]
-    for _, cue in marked:
+    is shared out over its matches' cues in ``weights`` (future vs past).
+
+    ``hits`` are the clue's matches (:func:`clue_hits`, kept per item), so their cues are
+    worked out once per item for every type that reads them."""
+    key = (id(clue), len(hits))
+    cues = doc.cues.get(key)
+    if cues is None:
+        cues = doc.cues[key] = [match_tense(doc, clue, p) for p, _ in hits]
+    for cue in cues:
         if cue is not None:
-            weights[cue] += clue.weight / len(marked)
-    return [h for h, cue in marked if cue in (None, tense)]
+            weights[cue] += clue.weight / len(cues)
+    return [h for h, cue in zip(hits, cues, strict=True) if cue in (None, tense)]
 
 
 def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
