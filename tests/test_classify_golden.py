@@ -138,6 +138,7 @@ _PATTERNS = [
     r"x[\]|]|y",
     r"(?:ab)?c|(?:a|b)+c|ab?c",
     r"a|(?:b|c)d",
+    r"\bsummit|\bincoming (?:south )?president",
 ]
 
 
@@ -158,6 +159,7 @@ def _lows() -> list[str]:
 def test_regex_clues_find_what_finditer_finds() -> None:
     texts = [*_lows(), "aaaa ab", "the writer is a the author is an", "new new leader", "xy]|x"]
     texts += ["what it means for ties? the relations of 関係は?", "abc bc cd ad", "[opinion] why"]
+    texts += ["ıncoming ſouth korean president; the ſummit", "new ıncoming leader"]
     for pattern in [*_PATTERNS, *_shipped_patterns()]:
         regex = re.compile(pattern, re.IGNORECASE)
         starts = leading_literals(pattern)
@@ -171,7 +173,8 @@ def test_regex_clues_find_what_finditer_finds() -> None:
 def test_only_plain_leading_literals_are_used() -> None:
     assert leading_literals(r"\bnew (?:south )?leader") == ("new ",)
     assert leading_literals(r"필자는|筆者は") == ("筆者は", "필자는")
-    assert leading_literals(r"\bsummit") is None  # 's' also matches 'ſ' case-insensitively
+    assert leading_literals(r"\bsummit") == ("summ", "ſumm")  # 's' also matches 'ſ'
+    assert leading_literals(r"isle") == ("i", "ı")  # ... and 'i' 'ı'; the second 's' ends it
     assert leading_literals(r"[ab]c|d") is None
     assert leading_literals(r"^\[") == ("[",)
     assert leading_literals(r"\b(?:new|old) (?:south )?leader") == ("new", "old")

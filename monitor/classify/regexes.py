@@ -8,8 +8,9 @@ or with a group ``(?:...)`` whose alternatives all do, each match starts at an
 occurrence of one of those literals: ``str.find`` gives the candidates and
 ``pattern.match`` is tried there in text order, which is exactly what ``finditer``
 reports. The literals are searched in the lower-cased text, so only characters whose
-case-insensitive match there is the character itself qualify (ASCII except ``i``/``s``,
-which also match ``ı``/``ſ``; Hangul, kana and CJK).
+case-insensitive match there is the character itself qualify (ASCII, Hangul, kana and
+CJK), except that a literal may start with ``i`` or ``s``, which also match ``ı`` and
+``ſ`` there: it is then searched in both spellings.
 
 The pattern is read by a small reader of its own that understands only these shapes and
 answers None for anything else (a plain search is then used), so it never depends on
@@ -21,6 +22,7 @@ from __future__ import annotations
 import re
 
 _PLAIN_ASCII = frozenset(chr(c) for c in range(32, 127)) - set("iIsS")
+_TWO_WAY = {"i": "ı", "s": "ſ"}  # lower-case letters that case-insensitively match another
 _META = frozenset(".^$*+?{}[]\\|()")
 _QUANTIFIERS = frozenset("?*+{")
 _ASSERTIONS = ("\\b", "\\A", "^")
@@ -37,6 +39,7 @@ def leading_literals(pattern: str) -> tuple[str, ...] | None:
         if not literals:
             return None
         found |= literals
+        found |= {_TWO_WAY[lit[0]] + lit[1:] for lit in literals if lit[0] in _TWO_WAY}
     return tuple(sorted(found))
 
 
@@ -133,7 +136,9 @@ def _literal(text: str, i: int) -> str:
                 break  # \d, \w, \b, \1 ...: not a literal
         elif char in _META:
             break
-        if text[i + step : i + step + 1] in _QUANTIFIERS or not _plain(char):
+        if text[i + step : i + step + 1] in _QUANTIFIERS:
+            break
+        if not _plain(char) and (chars or char.lower() not in _TWO_WAY):
             break
         chars.append(char.lower())
         i += step
