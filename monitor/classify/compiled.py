@@ -86,6 +86,7 @@ class CompiledRules:
         self.types = types
         self.tense = tense
         self.title_weight = spec.defaults.title_weight
+        self.fallback = spec.defaults.fallback
 
     @property
     def event_types(self) -> tuple[str, ...]:

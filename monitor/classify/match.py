@@ -9,6 +9,7 @@ proximity, sentence and tense checks run only on the few positions that need the
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Mapping
 
 from monitor.classify.compiled import (
     CompiledClue,
@@ -239,21 +240,45 @@ def classify(rules: CompiledRules, title: str, text: str) -> Classification:
     return verdict(Doc(rules, Prepared(title, text)))
 
 
+def assigned(
+    scores: Mapping[str, float],
+    thresholds: Mapping[str, float],
+    fallback: float | None,
+    headlined: bool,
+) -> list[str]:
+    """The types an item gets from its scores (in the order of ``scores``): those that
+    reach their threshold (types without one: never). When none does and the item is
+    ``headlined`` (its title names every side of the topic: an article about the
+    relationship), its best-scoring type (the first of equals) if it reaches ``fallback``."""
+    chosen = [t for t, score in scores.items() if score >= thresholds.get(t, 2.0)]
+    if chosen or fallback is None or not headlined or not scores:
+        return chosen
+    best = max(scores, key=scores.__getitem__)  # max keeps the first of equals
+    return [best] if scores[best] >= fallback else []
+
+
+def headlined(gate_evidence: tuple[Evidence, ...]) -> bool:
+    """Whether the topic gate found every side in the title (from its evidence: each
+    side's first mention is a title one when the title has one)."""
+    sides = [e for e in gate_evidence if e.rule != "topic.none"]
+    return bool(sides) and all(e.where == "title" for e in sides)
+
+
 def verdict(doc: Doc) -> Classification:
     """The classification of a prepared item with its rules (see :func:`classify`)."""
     rules = doc.rules
     relevant, gate_evidence = gate(doc, rules.topic)
     if not relevant:
         return Classification(relevant=False, gate_evidence=gate_evidence)
-    labels: list[Label] = []
-    scores: dict[str, float] = {}
+    found: dict[str, Label] = {}
     for ctype in rules.types:
         label = score_type(doc, ctype)
-        if label is None:
-            continue
-        scores[ctype.id] = label.score
-        if label.score >= ctype.threshold:
-            labels.append(label)
+        if label is not None:
+            found[ctype.id] = label
+    scores = {t: label.score for t, label in found.items()}
+    thresholds = {t.id: t.threshold for t in rules.types}
+    on_title = headlined(gate_evidence)
+    labels = [found[t] for t in assigned(scores, thresholds, rules.fallback, on_title)]
     return Classification(
         relevant=bool(labels), labels=tuple(labels), scores=scores, gate_evidence=gate_evidence
     )

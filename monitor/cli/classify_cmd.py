@@ -250,7 +250,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"--folds {args.folds} needs at least {args.folds} items", file=args.corpus
             )
-        cv = cross_validate(score_items(rules, items), shipped_thresholds(rules), args.folds)
+        cv = cross_validate(
+            score_items(rules, items),
+            shipped_thresholds(rules),
+            args.folds,
+            fallback=rules.fallback,
+        )
         if args.json:
             print(
                 json.dumps(
