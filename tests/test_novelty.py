@@ -408,7 +408,7 @@ def test_events_command_lists_events_and_shows_a_timeline(
 
 def test_only_relevant_items_get_stories_signatures_and_band_keys(db: Database) -> None:
     """Near-duplicate work is spent on the items a watch found relevant; the copies of an
-    irrelevant text get no story, no stored signature and no band keys."""
+    irrelevant text get no story and no band keys (nor a signature computed for them)."""
     novelty = stage()
     text = CALL.format(day="Monday")
     batch = [

@@ -67,7 +67,7 @@ def active_feeds(session: Session) -> list[StoredFeed]:
 
 _STORED_FEED = (
     Feed.id, Feed.name, Feed.url, Feed.fetch_url, Feed.next_due, Feed.last_success,
-    Feed.consecutive_errors, Feed.failing, Feed.last_error,
+    Feed.consecutive_errors, Feed.failing, Feed.last_error, Feed.last_warning,
 )  # fmt: skip
 
 
