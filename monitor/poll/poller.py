@@ -226,9 +226,7 @@ class Poller:
                 spec.interval, ttl_minutes=None, max_age=result.max_age, retry_after=None
             )
             return await self._write_success(spec, claim, result, None, delay)
-        if self._build_processor is not None:
-            self.processor = self._build_processor()  # raises: the next poll tries again
-            self._build_processor = None
+        self._ensure_processor()
         try:
             found = await self._parse(spec, result)
         except ParseError as exc:
@@ -242,6 +240,12 @@ class Poller:
         if outcome.new and self.on_new_items is not None:
             self.on_new_items(outcome)
         return outcome
+
+    def _ensure_processor(self) -> None:
+        """Build the deferred processor (raises ConfigError: the next poll tries again)."""
+        if self._build_processor is not None:
+            self.processor = self._build_processor()
+            self._build_processor = None
 
     async def _parse(self, spec: FeedSpec, result: FetchResult) -> FeedItems:
         fetched, body = self.clock(), result.body or b""
@@ -400,7 +404,7 @@ class Poller:
     async def retry_unprocessed(self) -> int:
         """Run the stages after the store again on stored items whose processing failed
         (oldest first, ``RETRY_BATCH`` at most); returns how many got through."""
-        if self.processor is None:
+        if self.processor is None and self._build_processor is None:
             return 0
         done: int = await self._writer.run(self._retry)
         if done:
@@ -411,6 +415,8 @@ class Poller:
         now = self.clock()
         since = now - timedelta(seconds=self.settings.retry_window)
         items = unprocessed_items(session, since, RETRY_BATCH)
+        if items and self.processor is None:  # a cycle of 304s: the rules are needed now
+            self._ensure_processor()
         if not items or self._process(session, items, now) is None:
             return len(items)
         # one item that fails every time must not hold back the others
