@@ -62,7 +62,7 @@ def feed_by_name(session: Session, name: str) -> Feed | None:
 def active_feeds(session: Session) -> list[StoredFeed]:
     """The feeds still in the config, by name."""
     rows = session.execute(select(*_STORED_FEED).where(Feed.active).order_by(Feed.name))
-    return [StoredFeed(*row) for row in rows]
+    return [StoredFeed(*tuple(row)) for row in rows]
 
 
 _STORED_FEED = (
