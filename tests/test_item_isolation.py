@@ -18,7 +18,9 @@ from sqlalchemy import select, text
 
 from monitor.app import build_service
 from monitor.config.schema import Config
+from monitor.config.service import HealthzSettings, SourceHealthSettings
 from monitor.model import Item, PollOutcome
+from monitor.service.health import check_service, source_health
 from monitor.store.db import Database
 from monitor.store.items import add_items
 from monitor.store.tables import Alert, Feed, ItemSource
@@ -102,13 +104,17 @@ def config(db_url: str, feeds: dict[str, str], **extra: object) -> Config:
     )
 
 
-def poll(db: Database, cfg: Config) -> dict[str, PollOutcome]:
+def poll(db: Database, cfg: Config, metrics: list[str] | None = None) -> dict[str, PollOutcome]:
+    """One `poll --once` cycle; ``metrics`` gets the /metrics text afterwards."""
+
     async def cycle() -> list[PollOutcome]:
         service = build_service(cfg, db, None, defer_rules=True)
         try:
             return await service.poll_once(force=True)
         finally:
             await service.close()
+            if metrics is not None and service.metrics is not None:
+                metrics.append(service.metrics.render().decode())
 
     return {o.feed: o for o in asyncio.run(cycle())}
 
@@ -163,7 +169,8 @@ def test_an_unexpected_failure_is_that_feeds_alone(
         "CREATE TRIGGER refuse_outcome BEFORE UPDATE OF last_success ON feeds"
         " WHEN NEW.name = 'refused' BEGIN SELECT RAISE(ABORT, 'no outcome for you'); END",
     )
-    outcomes = poll(db, cfg)
+    metrics: list[str] = []
+    outcomes = poll(db, cfg, metrics)
     assert outcomes["sibling"].status == "new" and outcomes["sibling"].new == 1
     assert outcomes["refused"].status == "error"
     assert "no outcome for you" in (outcomes["refused"].error or "")
@@ -175,6 +182,18 @@ def test_an_unexpected_failure_is_that_feeds_alone(
     assert refused.failing and refused.consecutive_errors == 1
     assert refused.last_error and "IntegrityError: no outcome for you" in refused.last_error
     assert refused.next_due is not None and refused.next_due.replace(tzinfo=UTC) > NOW
+    [scraped] = metrics
+    assert 'stmon_fetches_total{outcome="error"} 1.0' in scraped
+    assert 'stmon_fetches_total{outcome="new"} 1.0' in scraped
+    assert 'stmon_feeds{state="failing"} 1.0' in scraped
+    now = datetime.now(UTC)
+    with db.session() as session:
+        sources = source_health(session, now, SourceHealthSettings())
+        report = check_service(
+            session, now, HealthzSettings(include_sources=True), started=now, sources=sources
+        )
+    assert not report.ok
+    assert any("'refused' is failing" in r and "no outcome for you" in r for r in report.reasons)
     db.dispose()
 
 
