@@ -173,7 +173,6 @@ class Poller:
                     waiting.remove(spec.name)
                     tasks.append(asyncio.create_task(one(spec, claim)))
             await asyncio.gather(*tasks)
-            await self.retry_unprocessed()
         except BaseException:
             for task in tasks:
                 task.cancel()
@@ -181,6 +180,12 @@ class Poller:
                 await asyncio.shield(self._release(waiting))
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+        try:
+            await self.retry_unprocessed()
+        except ConfigError:
+            raise
+        except Exception as exc:  # the items stay unprocessed: tried again next cycle
+            log_event(log, logging.ERROR, "retry_failed", error=error_text(exc))
         return [outcomes[s.name] for s in specs]
 
     async def _poll_claimed(self, spec: FeedSpec, claim: Claim | NotClaimed) -> PollOutcome:
