@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from monitor.errors import ParseError
 from monitor.model import Item
 from monitor.parse import parse
 from monitor.parse.normalise import normalise
@@ -30,7 +31,10 @@ def parse_items(
     body: bytes, content_type: str, url: str, source: str, fetched: datetime
 ) -> FeedItems:
     """Parse a body and normalise its first ``MAX_ENTRIES`` entries (raises ParseError)."""
-    parsed = parse(body, content_type)
+    try:
+        parsed = parse(body, content_type)
+    except RecursionError:  # nesting deeper than the parsers go (JSON, XML)
+        raise ParseError("the document is nested too deeply to read") from None
     items: list[Item] = []
     skipped: list[str] = []
     warnings = parsed.warnings
@@ -51,4 +55,6 @@ def parse_items(
             )
         except (ValueError, TypeError, OverflowError) as exc:
             skipped.append(str(exc))
+        except RecursionError:
+            skipped.append("an entry nested too deeply to read")
     return FeedItems(items, parsed.ttl_minutes, warnings, tuple(skipped))
