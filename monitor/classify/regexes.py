@@ -127,7 +127,7 @@ def _group_end(text: str) -> int | None:
 def _literal(text: str, i: int) -> str:
     """The plain literal characters at the start of ``text[i:]``, lower-cased; a character
     followed by a quantifier is left out (it may be absent)."""
-    chars = []
+    chars: list[str] = []
     while i < len(text):
         char, step = text[i], 1
         if char == "\\":

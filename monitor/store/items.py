@@ -215,10 +215,20 @@ def recent_items(
     return [_item_record(row) for row in session.scalars(query)]
 
 
-def newest_texts(session: Session, limit: int) -> list[tuple[str, str, str]]:
-    """(id, title, text) of the newest ``limit`` stored items."""
-    rows = session.scalars(_newest_items().limit(max(limit, 0)))
-    return [(str(r.id), r.title, r.content or r.summary) for r in rows]
+TEXT_BATCH = 1000  # rows fetched at a time by newest_texts
+
+
+def newest_texts(session: Session, limit: int) -> Iterator[tuple[str, str, str]]:
+    """(id, title, text) of the newest ``limit`` stored items, newest first, fetched
+    ``TEXT_BATCH`` rows at a time (only the columns needed)."""
+    query = (
+        select(ItemRow.id, ItemRow.title, ItemRow.content, ItemRow.summary)
+        .order_by(ItemRow.published.desc(), ItemRow.id.desc())
+        .limit(max(limit, 0))
+        .execution_options(yield_per=TEXT_BATCH)
+    )
+    for row in session.execute(query):
+        yield str(row.id), row.title, row.content or row.summary
 
 
 def _newest_items(
