@@ -536,3 +536,12 @@ def test_fallback_in_the_evaluation_is_the_classifiers() -> None:
         item = LabelledItem("x", title, text, frozenset(), False, "en")
         predicted = Scored(item, verdict).predicted({"weak": 0.5, "weaker": 0.5}, rules.fallback)
         assert predicted == set(verdict.types)
+
+
+def test_a_fallback_label_is_explained_as_one() -> None:
+    from monitor.classify.explain import explain
+
+    rules = fallback_rules("0.25")
+    text = explain(rules.classify("Seoul and Tokyo", "A visit."), rules)
+    assert "weak 0.30 (below its threshold 0.50" in text and "defaults.fallback" in text
+    assert "defaults.fallback" not in explain(rules.classify("Seoul and Tokyo visit", ""), rules)
