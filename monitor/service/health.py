@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -31,6 +31,7 @@ from monitor.alert.route import message_to_dict
 from monitor.config.service import HealthzSettings, ServiceSettings, SourceHealthSettings
 from monitor.config.types import format_duration
 from monitor.model import StoredFeed
+from monitor.service.tasks import Tasks
 from monitor.store.db import Database, Session
 from monitor.store.feeds import active_feeds
 from monitor.store.outbox import add_alert, known_keys
@@ -193,9 +194,12 @@ def check_service(
     *,
     started: datetime,
     sources: Sequence[FeedHealth] = (),
+    tasks: Tasks | None = None,
+    config_error: str | None = None,
 ) -> HealthReport:
-    """Is the monitor doing its job? (``sources`` only count with ``include_sources``.)"""
-    reasons: list[str] = []
+    """Is the monitor doing its job? (``sources`` only count with ``include_sources``;
+    ``tasks`` that crashed lately fail it; a rejected config reload is shown.)"""
+    reasons: list[str] = list(tasks.problems(now)) if tasks is not None else []
     feeds = active_feed_count(session)
     latest = last_success(session)
     limit = settings.no_success_for
@@ -216,6 +220,10 @@ def check_service(
         "oldest_due_alert_seconds": round(waited),
         "flagged_feeds": {s.feed: s.state for s in flagged},
     }  # fmt: skip
+    if tasks is not None:
+        details["tasks"] = tasks.to_dict()
+    if config_error:
+        details["config_error"] = config_error
     return HealthReport(not reasons, reasons, details)
 
 
@@ -225,10 +233,20 @@ class SourceWatch:
     answers /healthz cheaply from the store and the last refresh. Both block: call them
     in a thread (``asyncio.to_thread``)."""
 
-    def __init__(self, db: Database, settings: ServiceSettings, *, started: datetime) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: ServiceSettings,
+        *,
+        started: datetime,
+        tasks: Tasks | None = None,
+        config_error: Callable[[], str | None] | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.started = started
+        self.tasks = tasks
+        self.config_error = config_error or (lambda: None)
         self.sources: list[FeedHealth] = []
         self.status = ""
 
@@ -245,7 +263,8 @@ class SourceWatch:
     def report(self, now: datetime | None = None) -> HealthReport:
         with self.db.session() as session:
             return check_service(session, now or datetime.now(UTC), self.settings.healthz,
-                                 started=self.started, sources=self.sources)  # fmt: skip
+                                 started=self.started, sources=self.sources, tasks=self.tasks,
+                                 config_error=self.config_error())  # fmt: skip
 
 
 def status_line(session: Session, now: datetime, sources: Sequence[FeedHealth]) -> str:
