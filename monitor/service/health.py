@@ -12,8 +12,9 @@ silence began, or the last success before the failures), so it alerts once.
 
 Service health (``/healthz``) fails when no feed has succeeded for ``no_success_for``
 (after a grace period of the same length from start), when an alert due for delivery
-has waited longer than ``outbox_stuck_after``, and, if ``include_sources``, while any
-feed is flagged.
+has waited longer than ``outbox_stuck_after``, if ``include_sources`` while any feed
+is flagged, and while a background task waits to restart or crashed lately
+(``monitor.service.tasks``); it also shows why the last config reload was refused.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from monitor.alert.message import AlertMessage, notice
 from monitor.alert.route import message_to_dict
 from monitor.config.service import HealthzSettings, ServiceSettings, SourceHealthSettings
 from monitor.config.types import format_duration
+from monitor.errors import MonitorError
 from monitor.model import StoredFeed
 from monitor.service.tasks import Tasks
 from monitor.store.db import Database, Session
@@ -194,12 +196,9 @@ def check_service(
     *,
     started: datetime,
     sources: Sequence[FeedHealth] = (),
-    tasks: Tasks | None = None,
-    config_error: str | None = None,
 ) -> HealthReport:
-    """Is the monitor doing its job? (``sources`` only count with ``include_sources``;
-    ``tasks`` that crashed lately fail it; a rejected config reload is shown.)"""
-    reasons: list[str] = list(tasks.problems(now)) if tasks is not None else []
+    """Is the monitor doing its job? (``sources`` only count with ``include_sources``.)"""
+    reasons: list[str] = []
     feeds = active_feed_count(session)
     latest = last_success(session)
     limit = settings.no_success_for
@@ -220,10 +219,6 @@ def check_service(
         "oldest_due_alert_seconds": round(waited),
         "flagged_feeds": {s.feed: s.state for s in flagged},
     }  # fmt: skip
-    if tasks is not None:
-        details["tasks"] = tasks.to_dict()
-    if config_error:
-        details["config_error"] = config_error
     return HealthReport(not reasons, reasons, details)
 
 
@@ -261,10 +256,23 @@ class SourceWatch:
         return self.status
 
     def report(self, now: datetime | None = None) -> HealthReport:
-        with self.db.session() as session:
-            return check_service(session, now or datetime.now(UTC), self.settings.healthz,
-                                 started=self.started, sources=self.sources, tasks=self.tasks,
-                                 config_error=self.config_error())  # fmt: skip
+        """The service's health, with the background tasks' and the last reload's; when
+        the store cannot answer, a failing report that still says those."""
+        now = now or datetime.now(UTC)
+        try:
+            with self.db.session() as session:
+                report = check_service(session, now, self.settings.healthz,
+                                       started=self.started, sources=self.sources)  # fmt: skip
+        except MonitorError as exc:
+            report = HealthReport(False, [f"health check failed: {exc}"])
+        reasons, details = list(report.reasons), dict(report.details)
+        if self.tasks is not None:
+            reasons += self.tasks.problems(now)
+            details["tasks"] = self.tasks.to_dict()
+        error = self.config_error()
+        if error:
+            details["config_error"] = error
+        return HealthReport(not reasons, reasons, details)
 
 
 def status_line(session: Session, now: datetime, sources: Sequence[FeedHealth]) -> str:
