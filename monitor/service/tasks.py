@@ -54,10 +54,16 @@ class Tasks:
     """The background tasks of one daemon and what became of them."""
 
     def __init__(
-        self, metrics: Metrics | None = None, *, clock: Callable[[], datetime] = utcnow
+        self,
+        metrics: Metrics | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        first_delay: float = FIRST_DELAY,
+        max_delay: float = MAX_DELAY,
     ) -> None:
         self.metrics = metrics
         self.clock = clock
+        self.first_delay, self.max_delay = first_delay, max_delay
         self.states: dict[str, TaskState] = {}
 
     def start(
@@ -72,7 +78,7 @@ class Tasks:
         """Run ``run()`` until ``stop`` is set, starting it again whenever it crashes."""
         state = self.states.setdefault(name, TaskState(name))
         loop = asyncio.get_running_loop()
-        delay = FIRST_DELAY
+        delay = self.first_delay
         while not stop.is_set():
             state.running, state.restart_at = True, None
             began = loop.time()
@@ -86,14 +92,14 @@ class Tasks:
                     break
                 error = "ended while the daemon was running"
             if loop.time() - began >= HEALTHY_AFTER:
-                delay = FIRST_DELAY
+                delay = self.first_delay
             self._crashed(state, error, delay)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
             except TimeoutError:
                 pass
-            delay = min(delay * 2, MAX_DELAY)
-        state.running = False
+            delay = min(delay * 2, self.max_delay)
+        state.running, state.restart_at = False, None
 
     def _crashed(self, state: TaskState, error: str, delay: float) -> None:
         now = self.clock()
@@ -119,7 +125,7 @@ class Tasks:
         for state in self.states.values():
             if state.last_crash is None:
                 continue
-            if not state.running:
+            if state.restart_at is not None:
                 out.append(f"task '{state.name}' crashed ({state.last_error}) and waits to restart")
             elif now - state.last_crash <= CRASH_WINDOW:
                 out.append(
