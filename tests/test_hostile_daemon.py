@@ -13,8 +13,10 @@ import json
 import os
 import re
 import signal
+import socketserver
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -210,6 +212,57 @@ def test_smtp_down_for_hours_then_up_delivers_and_a_day_down_gives_up(db: Databa
     assert gave_up.status == "dead"
     assert gave_up.failing_since == began
     assert timedelta(hours=24) <= gave_up.next_attempt - began <= timedelta(hours=25)
+
+
+class DrippingSMTP:
+    """A TCP server on 127.0.0.1 that sends an SMTP greeting a byte every half second;
+    ``hung_up`` is set when a write fails because the client closed the connection."""
+
+    def __init__(self) -> None:
+        hung_up, closing = self.hung_up, self.closing = threading.Event(), threading.Event()
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                greeting = b"220 " + b"slow " * 200 + b"\r\n"
+                try:
+                    for i in range(len(greeting)):
+                        self.request.sendall(greeting[i : i + 1])
+                        if closing.wait(0.5):
+                            return
+                except OSError:
+                    hung_up.set()
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+
+    def __enter__(self) -> DrippingSMTP:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.closing.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_smtp_server_that_drips_its_greeting_is_cut_off_at_the_send_deadline(
+    db: Database,
+) -> None:
+    clock = Clock(START)
+    with DrippingSMTP() as slow:
+        mail = {
+            "type": "email", "host": "127.0.0.1", "port": slow.port, "security": "none",
+            "from": "stmon <stmon@example.org>", "to": ["desk@example.org"], "timeout": "30s",
+        }  # fmt: skip
+        w = worker(db, {"desk": mail}, clock, send_deadline=1)
+        enqueue(db, "desk", "ev-1", clock.now)
+        assert asyncio.run(w.deliver_due()) == 0
+        # the greeting alone would take 500 s; the connection was shut down instead
+        assert slow.hung_up.wait(20)
+    (alert,) = rows(db, "desk")
+    assert alert.status == "pending" and alert.attempts == 1
+    assert "send deadline" in (alert.last_error or "")
 
 
 # --- stmon run ------------------------------------------------------------------------------

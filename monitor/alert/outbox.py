@@ -112,7 +112,7 @@ class DeliveryWorker:
         (within the send deadline per alert) while the others start again. A lane that
         fails (the database went away) leaves its claimed rows to their lease: they are
         claimed again when it ends. Anything raised here ends the task, and its
-        supervisor (``monitor.service.supervise``) logs it and starts it again.
+        keeper (``monitor.service.tasks``) logs it and starts it again.
         """
         try:
             while not stop.is_set():
