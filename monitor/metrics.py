@@ -71,6 +71,12 @@ class Metrics:
         self.reloads = Counter(
             "stmon_config_reloads", "Config reloads (ok, failed).", ["result"], registry=r
         )
+        self.task_crashes = Counter(
+            "stmon_task_crashes",
+            "Crashes of the daemon's background tasks (each restarted).",
+            ["task"],
+            registry=r,
+        )
         for collector in collectors:
             r.register(collector)
 
@@ -108,6 +114,10 @@ class Metrics:
     def record_processing_failure(self) -> None:
         """The stages after the store failed on a batch of new items (they are retried)."""
         self.processing_failures.inc()
+
+    def record_task_crash(self, task: str) -> None:
+        """A background task (delivery, watch-config, supervise) crashed; it restarts."""
+        self.task_crashes.labels(task).inc()
 
     def record_reload(self, ok: bool) -> None:
         self.reloads.labels("ok" if ok else "failed").inc()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import regex as regex_engine
 
 from monitor.classify import RuleSet, diff_rulesets, load_rules, parse_rules
 from monitor.classify.regexes import leading_literals, regex_hits
@@ -157,17 +158,27 @@ def _lows() -> list[str]:
 
 
 def test_regex_clues_find_what_finditer_finds() -> None:
-    texts = [*_lows(), "aaaa ab", "the writer is a the author is an", "new new leader", "xy]|x"]
+    """The literal prefilter finds what a plain scan by the same engine finds; on real
+    text the engine the rules run on (``regex``) finds what the stdlib's ``re`` finds."""
+    real = _lows()
+    texts = [*real, "aaaa ab", "the writer is a the author is an", "new new leader", "xy]|x"]
     texts += ["what it means for ties? the relations of 関係は?", "abc bc cd ad", "[opinion] why"]
+    # dotless i and long s: the stdlib matches them to i and s case-insensitively, the
+    # regex engine does not; the prefilter searches both spellings, right for either
     texts += ["ıncoming ſouth korean president; the ſummit", "new ıncoming leader"]
     for pattern in [*_PATTERNS, *_shipped_patterns()]:
-        regex = re.compile(pattern, re.IGNORECASE)
+        stdlib = re.compile(pattern, re.IGNORECASE)
+        compiled = regex_engine.compile(pattern, regex_engine.IGNORECASE)
         starts = leading_literals(pattern)
         for text in texts:
-            cut = text.find("\n")
-            for lo, hi in ((0, len(text)), (0, cut), (cut + 1, len(text))):
-                plain = [(m.start(), m.group()) for m in regex.finditer(text, lo, hi)]
-                assert regex_hits(regex, starts, text, lo, hi) == plain, (pattern, text[:40])
+            cut = text.find("\n")  # title and body apart when the text has both
+            spans = [(0, len(text))] + ([(0, cut), (cut + 1, len(text))] if cut >= 0 else [])
+            for lo, hi in spans:
+                plain = [(m.start(), m.group()) for m in compiled.finditer(text, lo, hi)]
+                assert regex_hits(compiled, starts, text, lo, hi) == plain, (pattern, text[:40])
+                if text in real:
+                    reference = [(m.start(), m.group()) for m in stdlib.finditer(text, lo, hi)]
+                    assert plain == reference, (pattern, text[:40])
 
 
 def test_only_plain_leading_literals_are_used() -> None:

@@ -8,6 +8,7 @@ proximity, sentence and tense checks run only on the few positions that need the
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_left
 from collections.abc import Mapping
 
@@ -19,8 +20,11 @@ from monitor.classify.compiled import (
     TermFilter,
 )
 from monitor.classify.doc import Doc, Hit, Prepared
-from monitor.classify.regexes import regex_hits
+from monitor.classify.regexes import REGEX_BUDGET, regex_hits
+from monitor.log import log_event
 from monitor.model import Classification, Evidence, Label
+
+log = logging.getLogger(__name__)
 
 
 def vetoed(doc: Doc, filters: tuple[TermFilter, ...]) -> Hit | None:
@@ -75,7 +79,21 @@ def _regex_hits(doc: Doc, clue: CompiledClue) -> list[Hit]:
     lo, hi = {"any": (0, len(doc.low)), "title": (0, doc.title_end)}.get(
         clue.where, (doc.title_end + 1, len(doc.low))
     )
-    return regex_hits(clue.regex, clue.starts, doc.low, lo, hi)
+    try:
+        return regex_hits(clue.regex, clue.starts, doc.low, lo, hi)
+    except TimeoutError:  # this item's text is this pattern's worst case: no match, said
+        log_event(
+            log,
+            logging.WARNING,
+            "regex_clue_timed_out",
+            clue=clue.name,
+            pattern=clue.regex.pattern[:200],
+            seconds=REGEX_BUDGET,
+            title=doc.norm[: doc.title_end][:120],
+            hint="the clue counts as not matching this item; simplify the pattern "
+            "(nested repeats such as (a|aa)+ backtrack without end)",
+        )
+        return []
 
 
 def _all_hits(doc: Doc, clue: CompiledClue) -> list[Hit]:

@@ -19,7 +19,16 @@ how the ``re`` module parses internally.
 
 from __future__ import annotations
 
-import re
+import time
+
+import regex
+
+# Regex clues run with the ``regex`` engine and two bounds, so no pattern can hold the
+# writer thread: each clue scans at most MAX_SCAN characters of an item's text, and
+# gives up after REGEX_BUDGET seconds (the matcher then counts the clue as not matching
+# and logs why; see match.py).
+MAX_SCAN = 20_000
+REGEX_BUDGET = 0.5
 
 _PLAIN_ASCII = frozenset(chr(c) for c in range(32, 127)) - set("iIsS")
 _TWO_WAY = {"i": "ı", "s": "ſ"}  # lower-case letters that case-insensitively match another
@@ -156,11 +165,28 @@ def _plain(char: str) -> bool:
 
 
 def regex_hits(
-    regex: re.Pattern[str], starts: tuple[str, ...] | None, text: str, lo: int, hi: int
+    pattern: regex.Pattern[str],
+    starts: tuple[str, ...] | None,
+    text: str,
+    lo: int,
+    hi: int,
+    *,
+    budget: float = REGEX_BUDGET,
 ) -> list[tuple[int, str]]:
-    """``(start, matched text)`` of ``regex.finditer(text, lo, hi)``."""
+    """``(start, matched text)`` of ``pattern.finditer(text, lo, hi)``, scanning at most
+    ``MAX_SCAN`` characters from ``lo``; ``TimeoutError`` when that takes longer than
+    ``budget`` seconds (a pattern that backtracks without end on this text)."""
+    hi = max(0, min(hi, len(text), lo + MAX_SCAN))  # as ``finditer`` reads its endpos
+    if hi <= lo:
+        return []
+    deadline = time.monotonic() + budget
     if starts is None:
-        return [(m.start(), m.group()) for m in regex.finditer(text, lo, hi)]
+        hits = []
+        for m in pattern.finditer(text, lo, hi, timeout=budget):
+            hits.append((m.start(), m.group()))
+            if time.monotonic() > deadline:
+                raise TimeoutError("regex time bound exceeded")
+        return hits
     candidates: set[int] = set()
     for literal in starts:
         at = text.find(literal, lo, hi)
@@ -172,7 +198,10 @@ def regex_hits(
     for at in sorted(candidates):
         if at < done:
             continue
-        match = regex.match(text, at, hi)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("regex time bound exceeded")
+        match = pattern.match(text, at, hi, timeout=left)
         if match is not None:
             out.append((at, match.group()))
             done = match.end()
