@@ -9,8 +9,9 @@ occurrence of one of those literals: ``str.find`` gives the candidates and
 ``pattern.match`` is tried there in text order, which is exactly what ``finditer``
 reports. The literals are searched in the lower-cased text, so only characters whose
 case-insensitive match there is the character itself qualify (ASCII, Hangul, kana and
-CJK), except that a literal may start with ``i`` or ``s``, which also match ``ı`` and
-``ſ`` there: it is then searched in both spellings.
+CJK), except that a literal may start with ``i`` or ``s``, searched in both spellings
+(with ``ı`` and ``ſ``, which the stdlib's ``re`` matches to them case-insensitively and
+the ``regex`` engine does not: the candidates are right for either).
 
 The pattern is read by a small reader of its own that understands only these shapes and
 answers None for anything else (a plain search is then used), so it never depends on
