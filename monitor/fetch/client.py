@@ -7,8 +7,11 @@ Last-Modified (an unchanged feed costs a 304 and no body), and the server's cach
 
 Safety: connect and read timeouts plus an overall budget per fetch (time spent waiting for
 a concurrency slot does not count against it); the body is streamed and cut as soon as it
-passes ``max_body_bytes``; redirects are followed here, by hand, with a limit and loop
-detection, so that a chain made only of permanent redirects (301/308) can move the feed.
+passes ``max_body_bytes`` of decoded bytes (``monitor.fetch.decode`` decodes the
+Content-Encoding with that bound, not httpx); redirects are followed here, by hand, with a
+limit and loop detection, so that a chain made only of permanent redirects (301/308) can
+move the feed (``monitor.fetch.redirects`` says which redirects are refused and which
+moves are stored).
 
 httpx exceptions are translated into ``monitor.errors`` in this module and nowhere else.
 A ``Fetcher`` and its client belong to one event loop.
@@ -37,8 +40,11 @@ from monitor.errors import (
     HTTPStatusError,
     TooManyRedirects,
 )
+from monitor.fetch.decode import ACCEPT_ENCODING, CorruptBody, UnsupportedCoding, decoder_for
 from monitor.fetch.headers import backoff_delay, cache_control_max_age, next_check_delay
+from monitor.fetch.redirects import redirect_refusal, resolved, stores_move
 from monitor.fetch.transport import RetryDropped, no_cookies
+from monitor.log import log_event
 from monitor.model import Claim, FetchResult
 from monitor.retry import retry_after_seconds
 
@@ -112,7 +118,7 @@ def make_client(settings: FetchSettings) -> httpx.AsyncClient:
         limits=limits,  # for the transports of proxies from the environment
         transport=RetryDropped(httpx.AsyncHTTPTransport(limits=limits)),
         cookies=no_cookies(),
-        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
+        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
         follow_redirects=False,
     )
 
@@ -163,14 +169,14 @@ class Fetcher:
             return await self._follow(state)
 
     async def _follow(self, state: Claim) -> FetchResult:
-        url = _parse_url(state.url)
+        url = feed_url = _parse_url(state.url)
         seen = {url}
         permanent = True
         budget = _Budget(self._settings.total_timeout)
         for _hop in range(self._settings.max_redirects + 1):
             answer = await self._get(url, state, budget)
             if answer.status not in REDIRECT_STATUSES:
-                moved = str(url) if permanent and len(seen) > 1 else None
+                moved = self._moved(state, feed_url, url) if permanent and len(seen) > 1 else None
                 result = _result(answer, state, moved, budget.spent, self._clock())
                 log.debug(
                     "fetch_done feed=%s status=%d bytes=%d elapsed=%.3f",
@@ -185,9 +191,35 @@ class Fetcher:
             if url in seen:
                 raise TooManyRedirects(f"redirect loop back to {url}", url=state.url)
             seen.add(url)
+            await self._check_target(feed_url, url, budget)
             log.debug("fetch_redirect feed=%s status=%d to=%s", state.name, answer.status, url)
         limit = self._settings.max_redirects
         raise TooManyRedirects(f"more than {limit} redirects", url=state.url)
+
+    async def _check_target(self, feed_url: httpx.URL, target: httpx.URL, budget: _Budget) -> None:
+        """Refuse a redirect to a loopback, private or link-local address for a feed that
+        is not on one (``monitor.fetch.redirects``)."""
+        timeout = min(self._settings.connect_timeout, budget.remaining)
+        started = time.monotonic()
+        try:
+            hosts = await resolved(target, timeout)
+            if redirect_refusal([feed_url.host], hosts) is None:
+                return
+            refusal = redirect_refusal(await resolved(feed_url, timeout), hosts)
+        finally:
+            budget.spent += time.monotonic() - started
+        if refusal is not None:
+            raise FetchError(f"{refusal}: {target}", url=str(feed_url))
+
+    def _moved(self, state: Claim, feed_url: httpx.URL, final: httpx.URL) -> str | None:
+        """The URL an all-permanent chain of redirects moved the feed to, unless the move
+        may not be stored (https to http)."""
+        if stores_move(feed_url, final):
+            return str(final)
+        reason = "a permanent move from https to http is followed but not stored"
+        log_event(log, logging.WARNING, "feed_move_not_stored", feed=state.name, url=str(final),
+                  reason=reason)  # fmt: skip
+        return None
 
     async def _get(self, url: httpx.URL, state: Claim, budget: _Budget) -> _Answer:
         request = self._client.build_request("GET", url, headers=self._headers(state))
@@ -219,18 +251,29 @@ class Fetcher:
         )
 
     async def _read_body(self, response: httpx.Response) -> bytes:
-        cap = self._settings.max_body_bytes
+        """The body, its Content-Encoding decoded here (``monitor.fetch.decode``) so that
+        the cap counts decoded bytes and decoding stops as soon as it passes the cap."""
+        cap, url = self._settings.max_body_bytes, str(response.url)
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
-            raise BodyTooLarge(
-                f"body of {declared} bytes is over the {cap} byte cap", url=str(response.url)
-            )
+            raise BodyTooLarge(f"body of {declared} bytes is over the {cap} byte cap", url=url)
+        codings = response.headers.get_list("content-encoding", split_commas=True)
+        try:
+            decoder = decoder_for(codings)
+        except UnsupportedCoding as exc:
+            raise FetchError(str(exc), url=url) from None
         chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
+        size = raw = 0
+        async for data in response.aiter_raw():
+            raw += len(data)
+            try:
+                chunk = decoder.decode(data, cap - size)
+            except CorruptBody as exc:
+                coding = ", ".join(codings)
+                raise FetchError(f"could not decode the {coding} body: {exc}", url=url) from None
             size += len(chunk)
-            if size > cap:
-                raise BodyTooLarge(f"body passed the {cap} byte cap; cut", url=str(response.url))
+            if size > cap or raw > cap:
+                raise BodyTooLarge(f"body passed the {cap} byte cap; cut", url=url)
             chunks.append(chunk)
         return b"".join(chunks)
 
