@@ -18,9 +18,11 @@ Two repairs happen before feedparser sees the bytes, each reported as a warning:
   of a short plain text are kept while all their references together add at most
   ``MAX_ENTITY_TEXT`` characters; the others are removed, so their references stay as
   they are written.
-- **Damaged UTF-8.** A UTF-8 document with a few invalid bytes would be read as
-  windows-1252 as a whole (Korean and Japanese titles as mojibake); its invalid bytes
-  are replaced with U+FFFD instead, when most of its non-ASCII text is valid UTF-8.
+- **Damaged text.** A document with a few bytes that are invalid in its declared
+  charset (HTTP, else the XML declaration, else UTF-8; EUC-KR and the like read in their
+  Windows superset) would be read as windows-1252 as a whole (Korean and Japanese
+  titles as mojibake); its invalid bytes are replaced with U+FFFD instead, in that
+  charset, when most of its non-ASCII text decodes.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def parse_xml(body: bytes, content_type: str = "") -> ParsedFeed:
 
     body, undeclared = _drop_entity_declarations(body)
     charset, widened = _effective_charset(body, _charset(content_type))
-    body, repaired = _repair_utf8(body, charset)
+    body, charset, repaired = _repair_charset(body, charset)
     doc = feedparser.parse(
         io.BytesIO(body),
         response_headers=_headers(charset),
@@ -153,28 +155,38 @@ def _drop_entity_declarations(body: bytes) -> tuple[bytes, str | None]:
     return body, f"removed {removed} entity declaration(s) from the DOCTYPE (not expanded)"
 
 
-def _repair_utf8(body: bytes, charset: str) -> tuple[bytes, str | None]:
-    """UTF-8 with invalid bytes replaced, when the document is UTF-8 with some damage."""
+def _repair_charset(body: bytes, charset: str) -> tuple[bytes, str, str | None]:
+    """The body as UTF-8 with its undecodable bytes replaced by U+FFFD, when it is
+    mostly valid text in its declared charset (the HTTP charset, else the XML
+    declaration, else UTF-8) and has a few bad bytes; the charset to read the result
+    with; a warning when bytes were replaced. Anything else is left to feedparser."""
     match = _XML_ENCODING.match(body[:_SNIFF])
     declared = charset or (match.group(1).decode("ascii") if match else "utf-8")
     try:
-        if codecs.lookup(declared).name != "utf-8":
-            return body, None
+        codec = codecs.lookup(declared).name
     except LookupError:
-        return body, None
+        return body, charset, None
+    if codec.startswith(("utf-16", "utf-32")) or _decodes(body, codec):
+        return body, charset, None
+    if codec != "utf-8" and _decodes(body, "utf-8"):  # UTF-8 declared as something else
+        return body, charset, None
+    codec = _SUPERSETS.get(codec, codec)
     try:
-        body.decode("utf-8")
+        body.decode(codec)
     except UnicodeDecodeError as exc:
         first = exc.start
     else:
-        return body, None
-    text = body.decode("utf-8", "replace")
+        return body, codec, None  # whole in the wider charset
+    text = body.decode(codec, "replace")
     damaged = text.count("\ufffd")
     wide = sum(1 for c in text if c > "\x7f") - damaged
-    if wide < damaged:  # mostly not UTF-8 at all: leave it to feedparser's detection
-        return body, None
-    repaired = f"invalid UTF-8 at byte {first}: {damaged} sequence(s) replaced with U+FFFD"
-    return text.encode("utf-8"), repaired
+    if wide < damaged:  # mostly not in that charset at all: leave it to feedparser's detection
+        return body, charset, None
+    if match is not None and codec != "utf-8":  # the declaration now says what the bytes are
+        text = text[: match.start(1)] + "utf-8" + text[match.end(1) :]
+    name = "UTF-8" if codec == "utf-8" else declared
+    repaired = f"invalid {name} at byte {first}: {damaged} sequence(s) replaced with U+FFFD"
+    return text.encode("utf-8"), "utf-8", repaired
 
 
 def _decodes(body: bytes, codec: str) -> bool:
