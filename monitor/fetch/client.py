@@ -273,7 +273,7 @@ class Fetcher:
                 raise FetchError(f"could not decode the {coding} body: {exc}", url=url) from None
             size += len(chunk)
             if size > cap or raw > cap:
-                raise BodyTooLarge(f"body passed the {cap} byte cap; cut", url=url)
+                raise BodyTooLarge(_too_large(cap, codings, decoded=size > cap), url=url)
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -300,6 +300,12 @@ async def _drain(response: httpx.Response, limit: int = DRAIN_BYTES) -> None:
         size += len(chunk)
         if size > limit:
             return
+
+
+def _too_large(cap: int, codings: list[str], *, decoded: bool) -> str:
+    if codings and decoded:
+        return f"body ({', '.join(codings)}) passed the {cap} byte cap once decoded; cut"
+    return f"body passed the {cap} byte cap; cut"
 
 
 def _parse_url(raw: str) -> httpx.URL:

@@ -198,6 +198,8 @@ def run_stmon(*args: str, timeout: float = 120, cwd: Path | None = None) -> Run:
     proc.returncode = os.waitstatus_to_exitcode(status)
     for reader in readers:
         reader.join()
+    for stream in streams.values():
+        stream.close()
     err = texts.get("err", b"").decode(errors="replace")
     if killed.is_set():
         raise AssertionError(f"stmon {' '.join(args)} did not finish in {timeout} s:\n{err}")
