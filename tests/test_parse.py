@@ -327,3 +327,50 @@ def test_cut_fields_are_counted_in_the_warnings():
 
     assert [len(i.title) for i in found.items] == [1000] * 4
     assert found.warnings == ("title longer than 1,000 characters cut in 4 item(s)",)
+
+
+def test_a_document_with_few_entries_is_one_slice():
+    from monitor.parse.slices import slices
+
+    doc = rss("<item><guid>a</guid></item><item><guid>b</guid></item>").encode()
+
+    assert list(slices(doc, 2)) == [doc]
+
+
+def test_slices_carry_the_head_and_tail_of_the_document():
+    from monitor.parse.slices import slices
+
+    items = "".join(f"<item><guid>g{i}</guid></item>" for i in range(5))
+    doc = rss(items).encode()
+
+    pieces = list(slices(doc, 2))
+
+    head, tail = doc[: doc.index(b"<item>")], doc[doc.rindex(b"</item>") + 7 :]
+    runs = ["g0</guid></item><item><guid>g1", "g2</guid></item><item><guid>g3", "g4"]
+    assert pieces == [head + f"<item><guid>{r}</guid></item>".encode() + tail for r in runs]
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_a_document_of_many_entries_is_read_whole_a_slice_at_a_time(kind: str):
+    count = 5_001  # three slices
+    if kind == "rss":
+        entries = "".join(
+            f"<item><title>t{i}</title><guid>g{i}</guid></item>" for i in range(count)
+        )
+        doc = rss(entries)
+    else:
+        entries = "".join(
+            f"<entry><title>t{i}</title><id>g{i}</id><updated>2025-01-01T00:00:00Z</updated>"
+            "</entry>"
+            for i in range(count)
+        )
+        doc = (
+            '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" xml:lang="ko">'
+            f"<title>Atom</title><id>f</id>{entries}</feed>"
+        )
+
+    feed = parse(doc.encode())
+
+    assert [e.guid for e in feed.entries] == [f"g{i}" for i in range(count)]
+    assert feed.title == ("T" if kind == "rss" else "Atom") and feed.warnings == ()
+    assert feed.format.startswith(kind)

@@ -9,6 +9,9 @@ feed that simply has none (a valid empty feed).
 HTML sanitising and relative-URI rewriting are switched off: every field is turned
 into plain text later, and links are resolved against the feed URL by normalisation.
 
+A document with more entries than ``monitor.parse.slices.SLICE`` is given to feedparser a
+slice at a time, so that its memory does not grow with the number of entries.
+
 Two repairs happen before feedparser sees the bytes, each reported as a warning:
 
 - **Entity declarations.** A DOCTYPE may declare entities whose text every ``&name;``
@@ -38,6 +41,7 @@ from xml.sax import SAXParseException
 
 from monitor.errors import ParseError
 from monitor.model import Entry, ParsedFeed
+from monitor.parse.slices import slices
 
 _PLAIN = "text/plain"
 _DOCTYPE_HTML = re.compile(rb"<!doctype\s+html\b", re.I)
@@ -63,14 +67,22 @@ def parse_xml(body: bytes, content_type: str = "") -> ParsedFeed:
     body, undeclared = _drop_entity_declarations(body)
     charset, widened = _effective_charset(body, _charset(content_type))
     body, charset, repaired = _repair_charset(body, charset)
-    doc = feedparser.parse(
-        io.BytesIO(body),
-        response_headers=_headers(charset),
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
-    entries = tuple(_entry(raw) for raw in doc.entries)
-    problem = _describe(doc.get("bozo_exception")) if doc.bozo else None
+    entries: list[Entry] = []
+    problems: list[str] = []
+    first: Any = None
+    for piece in slices(body):
+        doc = feedparser.parse(
+            io.BytesIO(piece),
+            response_headers=_headers(charset),
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+        entries += _entries(doc)
+        if doc.bozo and len(problems) < 1:
+            problems.append(_describe(doc.get("bozo_exception")))
+        first = doc if first is None else first
+    doc = first
+    problem = problems[0] if problems else None
     if not entries:
         _reject_empty(body, doc, problem)
     remarks = (undeclared, widened, repaired, problem and f"salvaged: {problem}")
@@ -79,11 +91,17 @@ def parse_xml(body: bytes, content_type: str = "") -> ParsedFeed:
     return ParsedFeed(
         format=doc.version or "unknown",
         title=_text(feed, "title"),
-        entries=entries,
+        entries=tuple(entries),
         language=dict.get(feed, "language") or None,
         ttl_minutes=_ttl(dict.get(feed, "ttl")),
         warnings=tuple(warnings),
     )
+
+
+def _entries(doc: Any) -> list[Entry]:
+    """feedparser's entries as ours; the document keeps none of its own."""
+    raw, doc.entries = doc.entries, []
+    return [_entry(one) for one in raw]
 
 
 def _headers(charset: str) -> dict[str, str]:
