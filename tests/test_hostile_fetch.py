@@ -1,19 +1,25 @@
 """Hostile feeds against `stmon poll --once`, each case a separate process with its peak
 memory (summed over its processes) under ``RSS_LIMIT``: what a feed's server sends is
 bounded while it is fetched and parsed, the hostile feed fails alone with a reason that
-names it, and the good feed beside it is stored (tests/support/hostile_cases.py)."""
+names it, and the good feed beside it is stored (tests/support/hostile_cases.py); and
+`stmon run` parses in a memory-limited parser process too."""
 
 from __future__ import annotations
 
+import signal
 import socket
+import sqlite3
 import ssl
+import subprocess
+import sys
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 import trustme
 
-from tests.support.hostile import RSS_LIMIT, Answer, HostileServer
+from tests.support.hostile import RSS_LIMIT, Answer, HostileServer, poll_once_config
 from tests.support.hostile_cases import (
     CONTROL_TITLES,
     GOOD,
@@ -40,6 +46,7 @@ from tests.support.hostile_cases import (
     unknown_coding_case,
 )
 from tests.support.rawserver import RawServer
+from tests.support.wait import wait_for
 
 
 def bounded(run: CaseRun) -> None:
@@ -243,3 +250,49 @@ def test_a_permanent_move_on_http_is_stored(tmp_path: Path) -> None:
 
     bounded(run)
     assert run.status["moved"]["url"].endswith(f"/{GOOD}")
+
+
+# the daemon -----------------------------------------------------------------------------------
+
+
+def parser_processes(pid: int) -> list[int]:
+    """The parser processes among ``pid``'s children."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            if b"monitor.poll.parser_process" in cmdline:
+                found.append(int(child))
+    return found
+
+
+def test_the_daemon_parses_in_a_memory_limited_parser_process(tmp_path: Path) -> None:
+    limit = 384 * 2**20
+    extra = f"fetch:\n  parser_memory: {limit}\nservice:\n  metrics:\n    enabled: false\n"
+    with HostileServer() as server:
+        config = poll_once_config(tmp_path, {GOOD: server.serve("/good", good_feed())}, extra)
+        upgrade = subprocess.run(
+            [sys.executable, "-m", "monitor", "--config", str(config), "db", "upgrade"],
+            capture_output=True,
+        )
+        assert upgrade.returncode == 0, upgrade.stderr
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            assert wait_for(lambda: stored(tmp_path / "stmon.db") == 1, timeout=60)
+            (worker,) = parser_processes(daemon.pid)
+            limits = Path(f"/proc/{worker}/limits").read_text().splitlines()
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            assert daemon.wait(timeout=60) == 0
+
+    (line,) = [line for line in limits if line.startswith("Max address space")]
+    assert line.split()[3:5] == [str(limit)] * 2
+
+
+def stored(db: Path) -> int:
+    with closing(sqlite3.connect(db)) as conn:
+        return int(conn.execute("SELECT count(*) FROM items").fetchone()[0])
