@@ -13,7 +13,8 @@ limit and loop detection, so that a chain made only of permanent redirects (301/
 move the feed (``monitor.fetch.redirects`` says which redirects are refused and which
 moves are stored).
 
-httpx exceptions are translated into ``monitor.errors`` in this module and nowhere else.
+httpx exceptions are translated into ``monitor.errors`` here, by ``monitor.fetch.failures``,
+and nowhere else.
 A ``Fetcher`` and its client belong to one event loop.
 """
 
@@ -21,10 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
-import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -41,6 +40,7 @@ from monitor.errors import (
     TooManyRedirects,
 )
 from monitor.fetch.decode import ACCEPT_ENCODING, CorruptBody, UnsupportedCoding, decoder_for
+from monitor.fetch.failures import translate
 from monitor.fetch.headers import backoff_delay, cache_control_max_age, next_check_delay
 from monitor.fetch.redirects import redirect_refusal, resolved, stores_move
 from monitor.fetch.transport import RetryDropped, no_cookies
@@ -229,7 +229,12 @@ class Fetcher:
                 async with asyncio.timeout(budget.remaining):
                     return await self._send(request)
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                raise _translate(exc, str(url), self._settings) from exc
+                raise translate(
+                    exc,
+                    str(url),
+                    connect_timeout=self._settings.connect_timeout,
+                    read_timeout=self._settings.read_timeout,
+                ) from exc
             except TimeoutError:
                 total = self._settings.total_timeout
                 raise FetchTimeout(f"no complete answer within {total:g}s", url=str(url)) from None
@@ -359,60 +364,3 @@ def _result(
         max_age=max(hints, default=None),
         elapsed=elapsed,
     )
-
-
-def _translate(exc: Exception, url: str, settings: FetchSettings) -> FetchError:
-    """One httpx exception as the FetchError a user can act on."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return FetchTimeout(f"connect timeout after {settings.connect_timeout:g}s", url=url)
-    if isinstance(exc, httpx.ReadTimeout):
-        return FetchTimeout(f"read timeout after {settings.read_timeout:g}s", url=url)
-    if isinstance(exc, httpx.TimeoutException):
-        return FetchTimeout(f"timeout ({type(exc).__name__})", url=url)
-    if isinstance(exc, httpx.ConnectError):
-        return FetchError(_connect_reason(exc), url=url)
-    if isinstance(exc, httpx.DecodingError):
-        return FetchError(f"could not decode the body: {exc}", url=url)
-    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return FetchError(f"invalid URL: {exc}", url=url)
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return FetchError(f"the server broke the HTTP protocol: {exc}", url=url)
-    if isinstance(exc, httpx.NetworkError):
-        return FetchError(f"connection lost: {_root_reason(exc)}", url=url)
-    return FetchError(f"HTTP failure: {type(exc).__name__}: {exc}", url=url)
-
-
-def _connect_reason(exc: BaseException) -> str:
-    """A short reason for a failed connection: TLS, DNS, refused, or the OS's words."""
-    causes = list(_causes(exc))
-    for cause in causes:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"TLS error: certificate verify failed: {cause.verify_message}"
-        if isinstance(cause, ssl.SSLError):
-            reason = (cause.reason or str(cause)).replace("_", " ").lower()
-            return f"TLS error: {reason}"
-    for cause in causes:
-        if isinstance(cause, socket.gaierror):
-            return f"DNS lookup failed: {cause.strerror or cause}"
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-    return f"connection failed: {_root_reason(exc)}"
-
-
-def _root_reason(exc: BaseException) -> str:
-    causes = [c for c in _causes(exc) if isinstance(c, OSError) and c.strerror]
-    return str(causes[-1].strerror) if causes else str(exc) or type(exc).__name__
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and everything it was raised from, exception groups opened."""
-    stack, seen = [exc], set()
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        if isinstance(current, BaseExceptionGroup):
-            stack.extend(current.exceptions)
-        stack.extend(e for e in (current.__context__, current.__cause__) if e is not None)
