@@ -1,6 +1,7 @@
 """Near-duplicate lookup cost against 100k and 1M stored items, and ingest throughput.
 
 Run: .venv/bin/python bench/bench_dedup.py [--sizes 100000,1000000] [--ingest 2000]
+     [--copies 8000]
 
 For each size a SQLite file in /tmp is filled in bulk: items (with signatures) and
 their LSH band keys, from synthetic texts. Then ``NearDuplicates.find`` is timed for
@@ -8,7 +9,10 @@ texts that are near-duplicates of stored items (found) and for fresh texts (not 
 A lookup is one indexed query on ``story_bands.band_key``; its cost must stay flat
 as the store grows tenfold. Last, items are ingested the way a poll does (store, then
 the novelty stage: stories, bands, events) and items per second are printed, for the
-novelty stage alone and with the store's insert.
+novelty stage alone and with the store's insert. First of all (``--copies``), a hostile
+case: thousands of near-identical relevant items in one transaction (one document of
+copies), twice (the second batch meets the first in the store); time and the process's
+peak RSS so far are printed.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import random
+import resource
 import statistics
 import tempfile
 import time
@@ -163,6 +168,33 @@ def ingest_bench(count: int, rng: random.Random) -> tuple[float, float]:
     return count / novelty, count / elapsed
 
 
+def copies_bench(count: int) -> None:
+    """``count`` copies of one relevant text (a reference number apart) in one transaction,
+    through the novelty stage, then ``count`` more: seconds each, and the peak RSS."""
+    watch = WatchConfig(name="w", rules=Path("r"), routes=(Route(types=("*",), channels=("c",)),))
+    stage = NoveltyStage(NoveltySettings(), [watch])
+    label = Classification(True, (Label("summit_announced", 0.9),))
+    body = synthetic_text(random.Random(11), 60)
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        db = Database(f"sqlite:///{Path(tmp) / 'copies.db'}")
+        migrate.upgrade(db.engine)
+        for batch in range(2):
+            now = NOW + timedelta(minutes=batch)
+            items = [_model_item(f"{body} ref {batch} {n}", now) for n in range(count)]
+            with db.session() as session:
+                sync_feeds(session, [("f", "https://f.example/")], now)
+                feed = feed_by_name(session, "f")
+                assert feed is not None
+                stored = add_items(session, feed, items, now)
+                started = time.perf_counter()
+                stage.process(session, [Classified(s, {"w": label}) for s in stored], now)
+                took = time.perf_counter() - started
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"  {count:,} near-identical relevant items in one transaction (batch "
+                  f"{batch + 1}): novelty stage {took:.2f} s, peak RSS {peak:.0f} MB")  # fmt: skip
+        db.dispose()
+
+
 def _model_item(body: str, now: datetime) -> Item:
     key = hashlib.sha256(body.encode()).hexdigest()
     return Item(source="f", url=f"https://f.example/{key}", guid=key, title=body[:40], summary="",
@@ -189,7 +221,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="0: skip the lookup part")
     parser.add_argument("--ingest", type=int, default=2000, help="0: skip the ingest part")
     parser.add_argument("--repeat", type=int, default=3, help="ingest runs (the median is shown)")
+    parser.add_argument("--copies", type=int, default=8000, help="0: skip the hostile case")
     args = parser.parse_args()
+    if args.copies > 0:
+        print("near-identical items (hostile input)")
+        copies_bench(args.copies)
     rng = random.Random(5)
     bands, rows = dedup.band_layout(0.6)
     batched, single = signature_us([synthetic_text(rng) for _ in range(1000)])

@@ -78,9 +78,11 @@ def delivery_worker(config: Config, db: Database, client: httpx.AsyncClient) -> 
     channels = {name: make_channel(name, c, client=client) for name, c in enabled.items()}
     a = config.alerts
     settings = DeliverySettings(
+        give_up_after=a.give_up_after.total_seconds(),
         max_attempts=a.max_attempts,
         retry_delay=a.retry_delay.total_seconds(),
         max_delay=a.max_delay.total_seconds(),
+        send_deadline=a.send_deadline.total_seconds(),
     )
     return DeliveryWorker(db, channels, enabled, settings=settings, instance=INSTANCE)
 

@@ -9,7 +9,8 @@ scraped, so it is right after a restart and forgets removed feeds by itself.
 ``stmon_fetches_total{outcome}``                           polls: new, unchanged,
                                                            not_modified, error, skipped
 ``stmon_fetch_duration_seconds``                           histogram of poll durations
-``stmon_items_total{result}``                              entries: new | duplicate
+``stmon_items_total{result}``                              entries: new | duplicate |
+                                                           skipped (unreadable or refused)
 ``stmon_classifications_total{event_type}``                types assigned to new items
 ``stmon_events_total{event_type}``                         new events
 ``stmon_alerts_total{channel,outcome}``                    sent | retry | dead
@@ -48,7 +49,9 @@ class Metrics:
             buckets=FETCH_BUCKETS, registry=r,
         )  # fmt: skip
         self.items = Counter(
-            "stmon_items", "Feed entries: new (stored now) or duplicate (already known).",
+            "stmon_items",
+            "Feed entries: new (stored now), duplicate (already known) or skipped (unreadable"
+            " or refused by the store).",
             ["result"], registry=r,
         )  # fmt: skip
         self.classifications = Counter(
@@ -68,6 +71,12 @@ class Metrics:
         self.reloads = Counter(
             "stmon_config_reloads", "Config reloads (ok, failed).", ["result"], registry=r
         )
+        self.task_crashes = Counter(
+            "stmon_task_crashes",
+            "Crashes of the daemon's background tasks (each restarted).",
+            ["task"],
+            registry=r,
+        )
         for collector in collectors:
             r.register(collector)
 
@@ -76,17 +85,18 @@ class Metrics:
         self.fetches.labels(outcome).inc()
         self.fetch_seconds.observe(max(seconds, 0.0))
 
-    def record_items(self, new: int, duplicate: int) -> None:
-        """Entries of one fetched document: ``new`` stored now, ``duplicate`` already known."""
-        if new > 0:
-            self.items.labels("new").inc(new)
-        if duplicate > 0:
-            self.items.labels("duplicate").inc(duplicate)
+    def record_items(self, new: int, duplicate: int, skipped: int = 0) -> None:
+        """Entries of one fetched document: ``new`` stored now, ``duplicate`` already known,
+        ``skipped`` left out (unreadable, or refused by the store)."""
+        for result, count in (("new", new), ("duplicate", duplicate), ("skipped", skipped)):
+            if count > 0:
+                self.items.labels(result).inc(count)
 
     def record_poll(self, outcome: PollOutcome, seconds: float) -> None:
         """record_fetch and record_items from one PollOutcome."""
         self.record_fetch(outcome.status, seconds)
-        self.record_items(outcome.new, max(outcome.fetched - outcome.new, 0))
+        known = max(outcome.fetched - outcome.new - outcome.skipped, 0)
+        self.record_items(outcome.new, known, outcome.skipped)
 
     def record_classification(self, types: Iterable[str]) -> None:
         """The event types assigned to one new item (none when it is irrelevant)."""
@@ -104,6 +114,10 @@ class Metrics:
     def record_processing_failure(self) -> None:
         """The stages after the store failed on a batch of new items (they are retried)."""
         self.processing_failures.inc()
+
+    def record_task_crash(self, task: str) -> None:
+        """A background task (delivery, watch-config, supervise) crashed; it restarts."""
+        self.task_crashes.labels(task).inc()
 
     def record_reload(self, ok: bool) -> None:
         self.reloads.labels("ok" if ok else "failed").inc()

@@ -147,6 +147,7 @@ class StoredFeed:
     consecutive_errors: int = 0
     failing: bool = False
     last_error: str | None = None
+    last_warning: str | None = None  # of the last successful poll (entries skipped, …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +170,7 @@ class PollOutcome:
     error: str | None = None
     warning: str | None = None
     next_due: datetime | None = None
+    skipped: int = 0  # entries left out: unreadable, or refused by the store (see warning)
 
 
 @dataclass(frozen=True, slots=True)

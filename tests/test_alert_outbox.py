@@ -254,13 +254,13 @@ def test_an_alert_queued_during_a_pass_is_sent_without_waiting_for_the_idle_time
     class RacedWorker(DeliveryWorker):
         raced = False
 
-        async def deliver_due(self) -> int:
-            sent = await super().deliver_due()
-            if not self.raced:  # as this pass ends, an alert is committed and we are woken
+        def _due_channels(self) -> list[str]:
+            due = super()._due_channels()
+            if not self.raced:  # after this pass's query, an alert is committed and we are woken
                 self.raced = True
                 enqueue(db, "hook", 1, clock.now)
                 self.wake.set()
-            return sent
+            return due
 
     w = RacedWorker(db, channels, configs, clock=clock)
 

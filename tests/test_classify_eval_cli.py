@@ -207,7 +207,10 @@ def test_five_folds_on_the_dev_corpus(
         assert all(0 < v <= 1 for v in fitted.values())
     # predicting from the scores at the shipped thresholds gives the verdicts' labels
     shipped = shipped_thresholds(rules)
-    assert all(s.predicted(shipped) == set(s.verdict.types) for s in score_items(rules, items))
+    assert all(
+        s.predicted(shipped, rules.fallback) == set(s.verdict.types)
+        for s in score_items(rules, items)
+    )
     # the text report of the same run
     run(["eval", "--rules", str(SHIPPED), str(dev_articles), "--folds", "5"])
     text, _ = capsys.readouterr()

@@ -146,7 +146,7 @@ def test_cross_validation_scores_each_fold_with_thresholds_fitted_elsewhere() ->
     # shipped 0.5 finds nothing); type y is never labelled and keeps 0.5
     rows = [scored(f"p{n}", ("x",), {"x": 0.3, "y": 0.6}) for n in range(6)]
     rows += [scored(f"n{n}", (), {"x": 0.1}) for n in range(6)]
-    cv = cross_validate(rows, {"x": 0.5, "y": 0.5}, k=3)
+    cv = cross_validate(rows, {"x": 0.5, "y": 0.5}, k=3, fallback=None)
     assert [f.items for f in cv.folds] == [4, 4, 4]
     assert all(f.thresholds == {"x": 0.3, "y": 0.5} for f in cv.folds)
     held = cv.pooled.per_type
@@ -169,7 +169,7 @@ def test_a_fold_is_fitted_without_its_own_items() -> None:
     fold = assign_folds(positives + negatives, 2)
     rows = [scored(i, ("x",), {"x": 0.3 if fold[i] == 0 else 0.9}) for i in positives]
     rows += [scored(i, (), {"x": 0.6}) for i in negatives]
-    cv = cross_validate(rows, {"x": 0.5}, k=2)
+    cv = cross_validate(rows, {"x": 0.5}, k=2, fallback=None)
     assert [f.thresholds["x"] for f in cv.folds] == [0.9, 0.3]
     pos0 = sum(1 for i in positives if fold[i] == 0)
     neg1 = sum(1 for i in negatives if fold[i] == 1)

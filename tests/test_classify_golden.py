@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import regex as regex_engine
 
 from monitor.classify import RuleSet, diff_rulesets, load_rules, parse_rules
 from monitor.classify.regexes import leading_literals, regex_hits
@@ -133,7 +134,20 @@ _PATTERNS = [
     r"news?",
     r"\bis\b",
     r"\d+ days",
+    r"(?:relations|ties|관계|関係)[^|\n?]{0,25}\?",
+    r"\bwhat (?:[^|\n]{1,60} )?means? for\b|\bmay portend\b|^why\b|어디로|どうなる",
+    r"x[\]|]|y",
+    r"(?:ab)?c|(?:a|b)+c|ab?c",
+    r"a|(?:b|c)d",
+    r"\bsummit|\bincoming (?:south )?president",
 ]
+
+
+def _shipped_patterns() -> list[str]:
+    rules = load_rules(
+        Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
+    )
+    return [c.regex.pattern for t in rules.types for c in t.clues if c.regex is not None]
 
 
 def _lows() -> list[str]:
@@ -144,23 +158,40 @@ def _lows() -> list[str]:
 
 
 def test_regex_clues_find_what_finditer_finds() -> None:
-    texts = [*_lows(), "aaaa ab", "the writer is a the author is an", "new new leader"]
-    for pattern in _PATTERNS:
-        regex = re.compile(pattern, re.IGNORECASE)
+    """The literal prefilter finds what a plain scan by the same engine finds; on real
+    text the engine the rules run on (``regex``) finds what the stdlib's ``re`` finds."""
+    real = _lows()
+    texts = [*real, "aaaa ab", "the writer is a the author is an", "new new leader", "xy]|x"]
+    texts += ["what it means for ties? the relations of 関係は?", "abc bc cd ad", "[opinion] why"]
+    # dotless i and long s: the stdlib matches them to i and s case-insensitively, the
+    # regex engine does not; the prefilter searches both spellings, right for either
+    texts += ["ıncoming ſouth korean president; the ſummit", "new ıncoming leader"]
+    for pattern in [*_PATTERNS, *_shipped_patterns()]:
+        stdlib = re.compile(pattern, re.IGNORECASE)
+        compiled = regex_engine.compile(pattern, regex_engine.IGNORECASE)
         starts = leading_literals(pattern)
         for text in texts:
-            cut = text.find("\n")
-            for lo, hi in ((0, len(text)), (0, cut), (cut + 1, len(text))):
-                plain = [(m.start(), m.group()) for m in regex.finditer(text, lo, hi)]
-                assert regex_hits(regex, starts, text, lo, hi) == plain, (pattern, text[:40])
+            cut = text.find("\n")  # title and body apart when the text has both
+            spans = [(0, len(text))] + ([(0, cut), (cut + 1, len(text))] if cut >= 0 else [])
+            for lo, hi in spans:
+                plain = [(m.start(), m.group()) for m in compiled.finditer(text, lo, hi)]
+                assert regex_hits(compiled, starts, text, lo, hi) == plain, (pattern, text[:40])
+                if text in real:
+                    reference = [(m.start(), m.group()) for m in stdlib.finditer(text, lo, hi)]
+                    assert plain == reference, (pattern, text[:40])
 
 
 def test_only_plain_leading_literals_are_used() -> None:
     assert leading_literals(r"\bnew (?:south )?leader") == ("new ",)
     assert leading_literals(r"필자는|筆者は") == ("筆者は", "필자는")
-    assert leading_literals(r"\bsummit") is None  # 's' also matches 'ſ' case-insensitively
+    assert leading_literals(r"\bsummit") == ("summ", "ſumm")  # 's' also matches 'ſ'
+    assert leading_literals(r"isle") == ("i", "ı")  # ... and 'i' 'ı'; the second 's' ends it
     assert leading_literals(r"[ab]c|d") is None
     assert leading_literals(r"^\[") == ("[",)
+    assert leading_literals(r"\b(?:new|old) (?:south )?leader") == ("new", "old")
+    assert leading_literals(r"(?:new|old)? leader") is None  # the group may be absent
+    assert leading_literals(r"x[\]|]|y") == ("x", "y")  # a | inside a class does not split
+    assert leading_literals(r"(?:a|b") is None
 
 
 def test_word_offsets_and_sentence_breaks_match_the_plain_patterns() -> None:

@@ -485,3 +485,63 @@ def test_seed_corpus_meets_the_acceptance_figures(shipped: RuleSet, seed_corpus:
 def test_irrelevant_item_has_no_scores(shipped: RuleSet) -> None:
     verdict = shipped.classify("BTS tops Oricon chart in Japan", "South Korean band BTS, Seoul.")
     assert not verdict.relevant and verdict.scores == {}
+
+
+# defaults.fallback: an item headlined with both sides gets its best type below threshold
+
+FALLBACK_TYPES = (
+    "  weak:\n    any:\n      - terms: [visit]\n        weight: 0.3\n"
+    "  weaker:\n    any:\n      - terms: [talks]\n        weight: 0.2\n"
+)
+
+
+def fallback_rules(fallback: str | None) -> RuleSet:
+    extra = f"defaults:\n  fallback: {fallback}\n" if fallback is not None else ""
+    return parse_rules(rules_text(FALLBACK_TYPES, extra))
+
+
+def test_fallback_assigns_the_best_type_of_a_headlined_item() -> None:
+    rules = fallback_rules("0.25")
+    # body scores: visit 0.3 (below its threshold 0.5), talks 0.2
+    verdict = rules.classify("Seoul and Tokyo", "A visit. Talks.")
+    assert verdict.types == ("weak",)
+    assert verdict.labels[0].score == 0.3
+    assert verdict.relevant
+
+
+def test_fallback_needs_every_side_in_the_title() -> None:
+    rules = fallback_rules("0.25")
+    verdict = rules.classify("Seoul news", "Tokyo and Seoul. A visit. Japan, South Korea.")
+    assert verdict.scores == {"weak": 0.3}  # on topic, scored, but not headlined
+    assert verdict.types == ()
+
+
+def test_fallback_needs_its_score_and_is_off_by_default() -> None:
+    assert fallback_rules("0.35").classify("Seoul and Tokyo", "A visit.").types == ()
+    assert fallback_rules(None).classify("Seoul and Tokyo", "A visit.").types == ()
+
+
+def test_fallback_is_not_used_when_a_type_reaches_its_threshold() -> None:
+    rules = fallback_rules("0.1")
+    verdict = rules.classify("Seoul and Tokyo visit", "Talks.")  # visit in the title: 0.6
+    assert verdict.types == ("weak",)
+
+
+def test_fallback_in_the_evaluation_is_the_classifiers() -> None:
+    from monitor.classify.evaluate import LabelledItem, Scored
+
+    rules = fallback_rules("0.25")
+    for title, text in [("Seoul and Tokyo", "A visit."), ("Seoul", "Tokyo, Japan. A visit.")]:
+        verdict = rules.classify(title, text)
+        item = LabelledItem("x", title, text, frozenset(), False, "en")
+        predicted = Scored(item, verdict).predicted({"weak": 0.5, "weaker": 0.5}, rules.fallback)
+        assert predicted == set(verdict.types)
+
+
+def test_a_fallback_label_is_explained_as_one() -> None:
+    from monitor.classify.explain import explain
+
+    rules = fallback_rules("0.25")
+    text = explain(rules.classify("Seoul and Tokyo", "A visit."), rules)
+    assert "weak 0.30 (below its threshold 0.50" in text and "defaults.fallback" in text
+    assert "defaults.fallback" not in explain(rules.classify("Seoul and Tokyo visit", ""), rules)

@@ -200,3 +200,28 @@ def test_sizes_keep_their_meaning(value: object, size: int, tmp_path: Path) -> N
     path = tmp_path / "monitor.yaml"
     path.write_text(yaml.safe_dump({"fetch": {"max_body": value}}), encoding="utf-8")
     assert load_config(path, env={}).fetch.max_body == size
+
+
+def test_alert_delivery_keys_are_accepted_by_both(tmp_path: Path) -> None:
+    alerts = {"give_up_after": "24h", "send_deadline": "30s", "retry_delay": "1m"}
+    assert both({"alerts": alerts}, tmp_path) == (True, True)
+    assert both({"alerts": {"max_attempts": 8}}, tmp_path) == (True, True)  # still a cap
+    assert both({"alerts": {"give_up_after": "a day"}}, tmp_path) == (False, False)
+
+
+@pytest.mark.parametrize(
+    ("alerts", "key", "reason"),
+    [
+        ({"send_deadline": "0s"}, "alerts.send_deadline", "longer than 0s"),
+        ({"give_up_after": "10s", "retry_delay": "1m"}, "alerts.give_up_after", "retry_delay"),
+    ],
+)
+def test_alert_delivery_bounds_are_checked_with_file_and_line(
+    alerts: dict[str, str], key: str, reason: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "monitor.yaml"
+    path.write_text(yaml.safe_dump({"alerts": alerts}), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    message = str(caught.value)
+    assert f"{path}:" in message and key in message and reason in message

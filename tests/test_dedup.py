@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from monitor.novelty import dedup, minhash
 from monitor.store.db import Database
 from monitor.store.items import add_items
+from monitor.store.stories import StoryRows
 from monitor.store.tables import Item as ItemRow
 from monitor.store.tables import Story, StoryBand
 from tests.support.novelty_data import T0, ensure_feed, make_item, page_articles
@@ -351,3 +352,41 @@ def test_a_batch_gets_the_stories_that_one_item_at_a_time_gets(db: Database) -> 
         ["Short"],
         ["Ties", "Trade envoy (archive)"],
     ]
+
+
+def copies(count: int, start: int = 0) -> list[str]:
+    """``count`` near-identical texts: the same article with a different reference."""
+    return [f"{ARTICLE} Reference {n}." for n in range(start, start + count)]
+
+
+def test_a_document_of_copies_is_one_story_with_bounded_candidates(db: Database) -> None:
+    """Hundreds of copies of one text, in one batch and then against the stored ones: all
+    in one story, and no lookup reads more than MAX_BAND_ROWS rows of a band key."""
+    near = dedup.NearDuplicates(threshold=0.6, window=timedelta(days=7))
+    count = 20 * dedup.MAX_BAND_ROWS
+    stories: set[int] = set()
+    with db.session() as session:
+        feed = ensure_feed(session, "wire", T0)
+        for poll, start in enumerate((0, count)):
+            now = T0 + timedelta(minutes=poll)
+            items = [make_item(f"Copy {start + n}", t, published=now)
+                     for n, t in enumerate(copies(count, start))]  # fmt: skip
+            stored = add_items(session, feed, items, now)
+            entries = [dedup.ItemText(s.id, f"{s.item.title}\n{s.item.text}", now) for s in stored]
+            matches = near.assign_stories(session, entries, now)
+            stories.update(m.story_id for m in matches)
+            assert all(m.joined for m in matches[1:])
+        sig = dedup.signature(copies(1, 2 * count)[0])
+        assert sig is not None
+        keys = dedup.band_keys(sig, near.bands, near.rows)
+        rows = StoryRows(session).bands_near(keys, T0 - timedelta(days=1), T0 + timedelta(days=1),
+                                             per_key=dedup.MAX_BAND_ROWS)  # fmt: skip
+        shared = [key for key in keys if key in rows]
+        band_rows = session.scalar(select(func.count()).select_from(StoryBand))
+    assert len(stories) == 1
+    assert shared and all(len(rows[key]) == dedup.MAX_BAND_ROWS for key in shared)
+    newest = max(item_id for key in shared for item_id, _ in rows[key])
+    assert all([i for i, _ in rows[key]] == sorted((i for i, _ in rows[key]), reverse=True)
+               for key in shared)  # fmt: skip
+    assert band_rows == 2 * count * near.bands  # every copy is still findable by its keys
+    assert newest == max(s.id for s in stored)

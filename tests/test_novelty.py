@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from monitor.config.schema import NoveltySettings, Route, WatchConfig
 from monitor.novelty.stage import EventNews, NoveltyStage, event_types
 from monitor.store.db import Database
-from monitor.store.tables import Event, EventItem
+from monitor.store.tables import Event, EventItem, StoryBand
+from monitor.store.tables import Item as ItemRow
 from tests.support.novelty_data import T0, WATCH, events_by_url, ingest, make_item, stage, verdict
 
 CALL = (
@@ -403,3 +404,32 @@ def test_events_command_lists_events_and_shows_a_timeline(
     code, text = run_cli(capsys, "events", "show", str(record["id"]), "--db", db.url)
     assert code == 0 and "Kyodo" in text and record["uid"] in text
     assert run_cli(capsys, "events", "show", "ev-missing", "--db", db.url)[0] == 1
+
+
+def test_only_relevant_items_get_stories_signatures_and_band_keys(db: Database) -> None:
+    """Near-duplicate work is spent on the items a watch found relevant; the copies of an
+    irrelevant text get no story and no band keys (nor a signature computed for them)."""
+    novelty = stage()
+    text = CALL.format(day="Monday")
+    batch = [
+        (make_item(f"Call {n}", f"{text} Item {n}.", published=at(0)), verdict("leaders_call"))
+        for n in range(3)
+    ]
+    batch += [
+        (make_item(f"Other {n}", f"{SUMMIT_HELD} Item {n}.", published=at(0)), verdict())
+        for n in range(3)
+    ]
+    stored, _ = ingest(db, novelty, batch, at(0))
+    with db.session() as session:
+        rows = {
+            title: (story, minhash is not None)
+            for title, story, minhash in session.execute(
+                select(ItemRow.title, ItemRow.story_id, ItemRow.minhash)
+            )
+        }
+        banded = set(session.scalars(select(StoryBand.item_id).distinct()))
+    relevant = {s.id for s in stored if s.item.title.startswith("Call")}
+    assert {rows[f"Other {n}"] for n in range(3)} == {(None, False)}
+    assert len({rows[f"Call {n}"][0] for n in range(3)}) == 1  # one story of three copies
+    assert all(rows[f"Call {n}"] != (None, False) for n in range(3))
+    assert banded == relevant

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.classify import load_rules
@@ -17,6 +18,7 @@ from monitor.model import Item
 from monitor.novelty.stage import EventNews, NoveltyStage
 from monitor.store.db import Database
 from monitor.store.items import add_items
+from monitor.store.tables import Item as ItemRow
 from tests.support.novelty_data import (
     WATCH,
     Seed,
@@ -140,6 +142,11 @@ def run(db: Database, pipe: Pipeline, feed: str, items: list[Item], now: datetim
         pipe.process(session, stored, now)
 
 
+def relevant_by_url(db: Database) -> dict[str, bool]:
+    with db.session() as session:
+        return {url: bool(r) for url, r in session.execute(select(ItemRow.url, ItemRow.relevant))}
+
+
 def test_shipped_rules_on_seed_articles_and_pages(
     db: Database, seeds: dict[str, Seed], shared_dir: Path, repo_dir: Path
 ) -> None:
@@ -165,11 +172,14 @@ def test_shipped_rules_on_seed_articles_and_pages(
         run(db, pipe, "pages", [page_item], page_item.published + timedelta(minutes=5))
 
     stories: dict[int | None, set[str]] = {}
+    relevant = relevant_by_url(db)
     for url, story in stories_by_url(db).items():
+        assert (story is not None) == relevant[url], url  # only relevant items get stories
         stories.setdefault(story, set()).add(owner[url])
-    assert None not in stories
+    stories.pop(None, None)
     assert all(len(ids) == 1 for ids in stories.values())  # no two seeds merged
-    assert len(stories) == len(seeds)  # every page copy joined its article's story
+    # every relevant page copy joined its article's story
+    assert len(stories) == len({owner[u] for u, r in relevant.items() if r})
     assert len(recorder.news) == alerts_before  # page copies bring no news
 
     found = [(event, {owner[u] for u in urls}) for event, urls in events_by_url(db)]

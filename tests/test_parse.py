@@ -275,6 +275,16 @@ def test_ttl_and_language_are_read():
     assert (feed.ttl_minutes, feed.language) == (30, "en-us")
 
 
+def test_an_enormous_ttl_is_read_as_a_week_and_the_next_check_stays_finite():
+    from monitor.fetch.headers import next_check_delay
+    from monitor.parse.rss_atom import MAX_TTL_MINUTES
+
+    feed = parse(rss("<ttl>" + "9" * 400 + "</ttl>").encode())
+    assert feed.ttl_minutes == MAX_TTL_MINUTES
+    delay = next_check_delay(600.0, ttl_minutes=feed.ttl_minutes, max_age=None, retry_after=None)
+    assert 600.0 < delay < float("inf")
+
+
 def test_deeply_nested_json_is_a_parse_error():
     with pytest.raises(ParseError, match="nested too deeply"):
         parse(b"[" * 100_000 + b"]" * 100_000, "application/feed+json")

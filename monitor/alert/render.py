@@ -95,6 +95,9 @@ def render_email(msg: AlertMessage, channel: ChannelBase) -> RenderedEmail:
         except jinja2.TemplateError as exc:
             where = getattr(exc, "filename", None) or name
             raise ConfigError(f"template {name} cannot be rendered: {exc}", file=where) from None
+        except Exception as exc:  # a template's own expression failed (e.g. 1/0)
+            reason = f"{type(exc).__name__}: {exc}"
+            raise ConfigError(f"template {name} cannot be rendered: {reason}") from None
     return RenderedEmail(clean_subject(parts[0]), parts[1], parts[2])
 
 

@@ -7,9 +7,10 @@ compiler nor the matcher.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
+
+import regex
 
 from monitor.classify.schema import RulesFile
 from monitor.classify.terms import TermTable
@@ -28,7 +29,7 @@ class CompiledClue:
     name: str
     kind: str  # terms | all | near | regex
     groups: tuple[frozenset[int], ...]
-    regex: re.Pattern[str] | None
+    regex: regex.Pattern[str] | None
     starts: tuple[str, ...] | None  # literals every regex match starts with (regexes.py)
     within: Within
     where: str
@@ -86,6 +87,7 @@ class CompiledRules:
         self.types = types
         self.tense = tense
         self.title_weight = spec.defaults.title_weight
+        self.fallback = spec.defaults.fallback
 
     @property
     def event_types(self) -> tuple[str, ...]:

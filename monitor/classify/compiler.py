@@ -3,8 +3,9 @@
 The file's shape is validated (schema.py), ``$lists`` are resolved, every term of
 every group goes into the term table (terms.py: its normalised surface forms, with
 plural, hyphen and Korean-spacing variants), and groups become frozensets of term
-ids, so matching is one pass over the text plus set work. Regexes are compiled once
-and checked for common mistakes. Each problem is a ConfigError with
+ids, so matching is one pass over the text plus set work. Regexes are compiled once,
+by the ``regex`` engine the matcher runs them with (regexes.py: a time bound and a
+bounded text), and checked for common mistakes. Each problem is a ConfigError with
 ``file:line: key.path: reason``; all problems are reported together.
 """
 
@@ -14,6 +15,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import regex
 from pydantic import ValidationError
 
 from monitor.classify.compiled import (
@@ -203,12 +205,12 @@ class _Compiler:
         )
         return self.clues.setdefault(compiled, compiled)  # equal clues: one object, one result
 
-    def _regex(self, pattern: str, path: Path_) -> re.Pattern[str] | None:
+    def _regex(self, pattern: str, path: Path_) -> regex.Pattern[str] | None:
         problem = regex_problem(pattern)
         if problem is not None:
             self._error(path, problem)
             return None
-        return re.compile(pattern, re.IGNORECASE)
+        return regex.compile(pattern, regex.IGNORECASE)
 
 
 _FLAG_TYPO = re.compile(r"(?<!\\)\(([aiLmsux]+)\?\)")
@@ -225,8 +227,8 @@ def regex_problem(pattern: str) -> str | None:
             "(patterns are case-insensitive already)"
         )
     try:
-        compiled = re.compile(pattern, re.IGNORECASE)
-    except re.error as exc:
+        compiled = regex.compile(pattern, regex.IGNORECASE)
+    except regex.error as exc:
         return f"invalid regular expression: {exc}"
     for probe in _EMPTY_PROBES:
         for match in compiled.finditer(probe):

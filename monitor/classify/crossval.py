@@ -117,7 +117,7 @@ class CrossValidation:
 
 
 def cross_validate(
-    scored: Sequence[Scored], shipped: Mapping[str, float], k: int
+    scored: Sequence[Scored], shipped: Mapping[str, float], k: int, *, fallback: float | None
 ) -> CrossValidation:
     """Fit thresholds on k-1 folds, predict the held-out fold, pool (see the module doc)."""
     fold_of = assign_folds([s.item.id for s in scored], k)
@@ -129,8 +129,8 @@ def cross_validate(
         train = [s for s in scored if fold_of[s.item.id] != index]
         test = [s for s in scored if fold_of[s.item.id] == index]
         thresholds = fit_thresholds(train, shipped)
-        fitted = [(s, s.predicted(thresholds)) for s in test]
-        plain = [(s, s.predicted(shipped)) for s in test]
+        fitted = [(s, s.predicted(thresholds, fallback)) for s in test]
+        plain = [(s, s.predicted(shipped, fallback)) for s in test]
         held_out += fitted
         at_shipped += plain
         folds.append(

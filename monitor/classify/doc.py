@@ -8,6 +8,7 @@ on first use and kept for the item, so types and clues that ask the same questio
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from re import Match
 
 from monitor.classify.compiled import CompiledRules
@@ -53,8 +54,10 @@ class Doc:
         self._positions: dict[frozenset[int], tuple[list[int], list[int]]] = {}
         self._tense: dict[int, str | None] = {}
         self._nearest: dict[tuple[frozenset[int], int, tuple[int, str]], int | None] = {}
+        self._numbers: dict[tuple[frozenset[int], str], list[int]] = {}
         self._hits_in: dict[tuple[frozenset[int], str], list[Hit]] = {}
         self.clues: dict[tuple[int, bool], list[Hit]] = {}
+        self.cues: dict[tuple[int, int], list[str | None]] = {}  # tense of each clue match
 
     def positions(self, group: frozenset[int]) -> tuple[list[int], list[int]]:
         """Sorted positions of the group's hits and the term id at each."""
@@ -109,23 +112,27 @@ class Doc:
         return (pos < self.title_end) == (where == "title")
 
     def sentence(self, pos: int) -> int:
-        if self._breaks is None:
-            self._breaks = list(map(Match.start, SENTENCE_BREAK.finditer(self.low)))
-        return bisect_right(self._breaks, pos)
+        return bisect_right(self._sentence_breaks(), pos)
 
     def close(self, a: int, b: int, within: tuple[int, str]) -> bool:
-        count, unit = within
-        if unit == "sentences":
-            return abs(self.sentence(a) - self.sentence(b)) < count
-        lo, hi = (a, b) if a <= b else (b, a)
-        if hi - lo <= count:
-            return True  # at most one word starts at each character
-        if hi - lo > 25 * count + 30:
+        """Whether positions ``a`` and ``b`` are within ``within`` of each other."""
+        marks, index, steps, reach = self._scale(within)
+        if reach >= 0 and abs(a - b) > reach:
             return False
-        words = self._words
-        if words is None:
-            words = self._words = word_starts(self.low)
-        return bisect_left(words, hi) - bisect_left(words, lo) <= count
+        return abs(index(marks, a) - index(marks, b)) <= steps
+
+    def _scale(
+        self, within: tuple[int, str]
+    ) -> tuple[list[int], Callable[[list[int], int], int], int, int]:
+        """How ``within`` is measured: (marks, index, steps, reach). A position's number
+        is ``index(marks, pos)`` (words: how many words start before it; sentences: how
+        many sentence breaks are at or before it); two positions are within range when
+        their numbers differ by at most ``steps`` and, when ``reach`` >= 0, they are at
+        most ``reach`` characters apart (a word is rarely longer than 25 characters)."""
+        count, unit = within
+        if unit == "words":
+            return self._word_starts(), bisect_left, count, 25 * count + 30
+        return self._sentence_breaks(), bisect_right, count - 1, -1
 
     def nearest(self, group: frozenset[int], pos: int, within: tuple[int, str]) -> int | None:
         """The hit of ``group`` nearest to ``pos`` when it is within range, else None.
@@ -133,29 +140,72 @@ class Doc:
         Of two hits at the same distance the earlier one is tried first."""
         key = (group, pos, within)
         result = self._nearest.get(key, -1)
-        if result != -1:
-            return result
+        if result == -1:
+            result = self._nearest[key] = self.nearest_each(group, [pos], within)[0]
+        return result
+
+    def nearest_each(
+        self, group: frozenset[int], at: list[int], within: tuple[int, str]
+    ) -> list[int | None]:
+        """:meth:`nearest` for each of the sorted positions ``at``, in one pass: positions
+        are turned into word (or sentence) numbers once, so each check is a subtraction."""
         cached = self._positions.get(group)
         found = (cached if cached is not None else self.positions(group))[0]
-        i = bisect_left(found, pos)
-        if i == len(found):
-            order = found[i - 1 :]  # empty when there are no hits
-        elif i == 0:
-            order = found[:1]
-        else:
-            before, after = found[i - 1], found[i]
-            order = [before, after] if pos - before <= after - pos else [after, before]
-        result = None
-        count, unit = within
-        for p in order:
-            if unit == "words" and abs(p - pos) <= count:
-                result = p  # at most one word starts at each character
-                break
-            if self.close(pos, p, within):
-                result = p
-                break
-        self._nearest[key] = result
-        return result
+        if not found:
+            return [None] * len(at)
+        marks, index, steps, reach = self._scale(within)
+        numbers = self.numbers(group, within[1])
+        last = len(found) - 1
+        out: list[int | None] = []
+        i = 0
+        for pos in at:
+            i = bisect_left(found, pos, i)  # ``at`` is sorted: i only moves on
+            if i > last:
+                order: tuple[int, ...] = (last,)
+            elif i == 0:
+                order = (0,)
+            elif pos - found[i - 1] <= found[i] - pos:
+                order = (i - 1, i)
+            else:
+                order = (i, i - 1)
+            number = index(marks, pos)
+            result = None
+            for j in order:
+                p = found[j]
+                if reach >= 0 and abs(p - pos) > reach:
+                    continue  # as in :meth:`close`, with the numbers of ``found`` kept
+                if abs(numbers[j] - number) <= steps:
+                    result = p
+                    break
+            out.append(result)
+        return out
+
+    def numbers(self, group: frozenset[int], unit: str) -> list[int]:
+        """The word (``unit`` "words") or sentence numbers of the group's hits, in the
+        order of :meth:`positions` (see :meth:`_scale`)."""
+        numbers = self._numbers.get((group, unit))
+        if numbers is None:
+            marks, index, _, _ = self._scale((1, unit))
+            found = self.positions(group)[0]
+            numbers = self._numbers[(group, unit)] = [index(marks, p) for p in found]
+        return numbers
+
+    def sentences(self, positions: list[int]) -> list[int]:
+        """The sentence number of each of ``positions``."""
+        breaks = self._sentence_breaks()
+        return [bisect_right(breaks, p) for p in positions]
+
+    def _word_starts(self) -> list[int]:
+        words = self._words
+        if words is None:
+            words = self._words = word_starts(self.low)
+        return words
+
+    def _sentence_breaks(self) -> list[int]:
+        breaks = self._breaks
+        if breaks is None:
+            breaks = self._breaks = list(map(Match.start, SENTENCE_BREAK.finditer(self.low)))
+        return breaks
 
     def tense_at(self, pos: int) -> str | None:
         """ "future"/"past" from the nearest tense cue in the same sentence, else None."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monitor.classify.match import assigned, headlined
 from monitor.classify.rules import RuleSet
 from monitor.errors import ConfigError
 from monitor.model import Classification
@@ -82,11 +83,11 @@ class Scored:
     item: LabelledItem
     verdict: Classification
 
-    def predicted(self, thresholds: Mapping[str, float]) -> frozenset[str]:
-        """The types whose score reaches ``thresholds[type]`` (types not listed: never)."""
-        return frozenset(
-            t for t, score in self.verdict.scores.items() if score >= thresholds.get(t, 2.0)
-        )
+    def predicted(self, thresholds: Mapping[str, float], fallback: float | None) -> frozenset[str]:
+        """The types the rules assign at ``thresholds`` (types not listed: never)."""
+        verdict = self.verdict
+        on_title = headlined(verdict.gate_evidence)
+        return frozenset(assigned(verdict.scores, thresholds, fallback, on_title))
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,4 +367,5 @@ def evaluate(rules: RuleSet, items: Iterable[LabelledItem]) -> EvalReport:
     """Classify every item and compare its labels (at the shipped thresholds) with the corpus."""
     thresholds = shipped_thresholds(rules)
     scored = score_items(rules, items)
-    return tally(((s, s.predicted(thresholds)) for s in scored), rules.event_types)
+    predictions = ((s, s.predicted(thresholds, rules.fallback)) for s in scored)
+    return tally(predictions, rules.event_types)

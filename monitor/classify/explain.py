@@ -31,9 +31,17 @@ def explain(verdict: Classification, rules: RuleSet | None = None) -> str:
                 lines.append(f"  topic.{side}: not mentioned")
     if verdict.gate_evidence and not verdict.relevant and not verdict.scores:
         lines.append("  (the topic gate did not pass: see docs/rules.md, 'topic')")
+    thresholds = {t.id: t.threshold for t in rules.types} if rules is not None else {}
     for label in verdict.labels:
         tense = f", {label.tense}" if label.tense else ""
-        lines.append(f"{label.event_type} {label.score:.2f}{tense}")
+        threshold = thresholds.get(label.event_type, 0.0)
+        why = (
+            f" (below its threshold {threshold:.2f}: the best type of an item whose title"
+            " names every side; defaults.fallback)"
+            if label.score < threshold
+            else ""
+        )
+        lines.append(f"{label.event_type} {label.score:.2f}{tense}{why}")
         lines.extend("  " + evidence_line(ev) for ev in label.evidence)
     assigned = set(verdict.types)
     below = {k: v for k, v in verdict.scores.items() if k not in assigned}

@@ -8,7 +8,9 @@ proximity, sentence and tense checks run only on the few positions that need the
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_left
+from collections.abc import Mapping
 
 from monitor.classify.compiled import (
     CompiledClue,
@@ -18,8 +20,11 @@ from monitor.classify.compiled import (
     TermFilter,
 )
 from monitor.classify.doc import Doc, Hit, Prepared
-from monitor.classify.regexes import regex_hits
+from monitor.classify.regexes import REGEX_BUDGET, regex_hits
+from monitor.log import log_event
 from monitor.model import Classification, Evidence, Label
+
+log = logging.getLogger(__name__)
 
 
 def vetoed(doc: Doc, filters: tuple[TermFilter, ...]) -> Hit | None:
@@ -57,8 +62,10 @@ def _clue_hits(doc: Doc, clue: CompiledClue, first: bool) -> list[Hit]:
         hits = _all_hits(doc, clue)
     else:
         hits = _near_hits(doc, clue, first and not clue.none and not clue.none_near)
-    if hits and clue.none and doc.present(clue.none):
-        hits = [h for h in hits if not _same_sentence_as(doc, clue.none, h[0])]
+    if hits and clue.none and doc.present(clue.none):  # no hit of ``none`` in its sentence
+        barred = set(doc.numbers(clue.none, "sentences"))
+        sentences = doc.sentences([p for p, _ in hits])
+        hits = [h for h, n in zip(hits, sentences, strict=True) if n not in barred]
     for group, within in clue.none_near:
         if hits and doc.present(group):
             hits = [h for h in hits if not _none_near(doc, group, h[0], within)]
@@ -72,7 +79,21 @@ def _regex_hits(doc: Doc, clue: CompiledClue) -> list[Hit]:
     lo, hi = {"any": (0, len(doc.low)), "title": (0, doc.title_end)}.get(
         clue.where, (doc.title_end + 1, len(doc.low))
     )
-    return regex_hits(clue.regex, clue.starts, doc.low, lo, hi)
+    try:
+        return regex_hits(clue.regex, clue.starts, doc.low, lo, hi)
+    except TimeoutError:  # this item's text is this pattern's worst case: no match, said
+        log_event(
+            log,
+            logging.WARNING,
+            "regex_clue_timed_out",
+            clue=clue.name,
+            pattern=clue.regex.pattern[:200],
+            seconds=REGEX_BUDGET,
+            title=doc.norm[: doc.title_end][:120],
+            hint="the clue counts as not matching this item; simplify the pattern "
+            "(nested repeats such as (a|aa)+ backtrack without end)",
+        )
+        return []
 
 
 def _all_hits(doc: Doc, clue: CompiledClue) -> list[Hit]:
@@ -83,28 +104,37 @@ def _all_hits(doc: Doc, clue: CompiledClue) -> list[Hit]:
 
 
 def _near_hits(doc: Doc, clue: CompiledClue, first: bool) -> list[Hit]:
+    """Hits of the first group with a hit of every other group within range; each
+    other group is looked up for all the remaining hits at once."""
     groups, within, text = clue.groups, clue.within, doc.rules.term_text
-    others = [(g, *doc.positions(g)) for g in groups[1:]]
-    out: list[Hit] = []
-    for pos, term in doc.hits_in(groups[0], clue.where):
-        terms = [term]
-        for group, found, tids in others:
-            other = doc.nearest(group, pos, within)
-            if other is None:
-                break
-            terms.append(text[tids[bisect_left(found, other)]])
-        else:
-            out.append((pos, " + ".join(terms)))
-            if first:
-                break
-    return out
+    hits = doc.hits_in(groups[0], clue.where)
+    if first and len(hits) > 1:  # most clues need one match: the first hit alone first
+        return (
+            _near_hits_of(doc, groups, within, text, hits[:1])
+            or _near_hits_of(doc, groups, within, text, hits[1:])[:1]
+        )
+    return _near_hits_of(doc, groups, within, text, hits)
 
 
-def _same_sentence_as(doc: Doc, group: frozenset[int], pos: int) -> bool:
-    found, _ = doc.positions(group)
-    sentence = doc.sentence(pos)
-    i = bisect_left(found, pos)
-    return any(doc.sentence(found[j]) == sentence for j in (i - 1, i) if 0 <= j < len(found))
+def _near_hits_of(
+    doc: Doc,
+    groups: tuple[frozenset[int], ...],
+    within: tuple[int, str],
+    text: tuple[str, ...],
+    hits: list[Hit],
+) -> list[Hit]:
+    kept = [(pos, [term]) for pos, term in hits]
+    for group in groups[1:]:
+        if not kept:
+            break
+        found, tids = doc.positions(group)
+        nearest = doc.nearest_each(group, [pos for pos, _ in kept], within)
+        kept = [
+            (pos, [*terms, text[tids[bisect_left(found, other)]]])
+            for (pos, terms), other in zip(kept, nearest, strict=True)
+            if other is not None
+        ]
+    return [(pos, " + ".join(terms)) for pos, terms in kept]
 
 
 def _none_near(doc: Doc, group: frozenset[int], pos: int, within: tuple[int, str]) -> bool:
@@ -162,12 +192,18 @@ def tense_kept(
     doc: Doc, clue: CompiledClue, tense: str, hits: list[Hit], weights: dict[str, float]
 ) -> list[Hit]:
     """The clue's matches a type of ``tense`` keeps (uncued ones too); the clue's weight
-    is shared out over its matches' cues in ``weights`` (future vs past)."""
-    marked = [(h, match_tense(doc, clue, h[0])) for h in hits]
-    for _, cue in marked:
+    is shared out over its matches' cues in ``weights`` (future vs past).
+
+    ``hits`` are the clue's matches (:func:`clue_hits`, kept per item), so their cues are
+    worked out once per item for every type that reads them."""
+    key = (id(clue), len(hits))
+    cues = doc.cues.get(key)
+    if cues is None:
+        cues = doc.cues[key] = [match_tense(doc, clue, p) for p, _ in hits]
+    for cue in cues:
         if cue is not None:
-            weights[cue] += clue.weight / len(marked)
-    return [h for h, cue in marked if cue in (None, tense)]
+            weights[cue] += clue.weight / len(cues)
+    return [h for h, cue in zip(hits, cues, strict=True) if cue in (None, tense)]
 
 
 def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
@@ -222,21 +258,45 @@ def classify(rules: CompiledRules, title: str, text: str) -> Classification:
     return verdict(Doc(rules, Prepared(title, text)))
 
 
+def assigned(
+    scores: Mapping[str, float],
+    thresholds: Mapping[str, float],
+    fallback: float | None,
+    headlined: bool,
+) -> list[str]:
+    """The types an item gets from its scores (in the order of ``scores``): those that
+    reach their threshold (types without one: never). When none does and the item is
+    ``headlined`` (its title names every side of the topic: an article about the
+    relationship), its best-scoring type (the first of equals) if it reaches ``fallback``."""
+    chosen = [t for t, score in scores.items() if score >= thresholds.get(t, 2.0)]
+    if chosen or fallback is None or not headlined or not scores:
+        return chosen
+    best = max(scores, key=scores.__getitem__)  # max keeps the first of equals
+    return [best] if scores[best] >= fallback else []
+
+
+def headlined(gate_evidence: tuple[Evidence, ...]) -> bool:
+    """Whether the topic gate found every side in the title (from its evidence: each
+    side's first mention is a title one when the title has one)."""
+    sides = [e for e in gate_evidence if e.rule != "topic.none"]
+    return bool(sides) and all(e.where == "title" for e in sides)
+
+
 def verdict(doc: Doc) -> Classification:
     """The classification of a prepared item with its rules (see :func:`classify`)."""
     rules = doc.rules
     relevant, gate_evidence = gate(doc, rules.topic)
     if not relevant:
         return Classification(relevant=False, gate_evidence=gate_evidence)
-    labels: list[Label] = []
-    scores: dict[str, float] = {}
+    found: dict[str, Label] = {}
     for ctype in rules.types:
         label = score_type(doc, ctype)
-        if label is None:
-            continue
-        scores[ctype.id] = label.score
-        if label.score >= ctype.threshold:
-            labels.append(label)
+        if label is not None:
+            found[ctype.id] = label
+    scores = {t: label.score for t, label in found.items()}
+    thresholds = {t.id: t.threshold for t in rules.types}
+    on_title = headlined(gate_evidence)
+    labels = [found[t] for t in assigned(scores, thresholds, rules.fallback, on_title)]
     return Classification(
         relevant=bool(labels), labels=tuple(labels), scores=scores, gate_evidence=gate_evidence
     )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from monitor.classify.doc import Doc, Hit, Prepared
 from monitor.classify.match import clue_hits, gate, tense_allows, tense_kept, vetoed
+from monitor.classify.match import verdict as verdict_of
 from monitor.model import Classification
 
 if TYPE_CHECKING:
@@ -66,18 +67,15 @@ def near_misses(
     passed, _ = gate(doc, rules.topic)
     if not passed:
         return []
-    assigned = set(verdict.types) if verdict is not None else set()
-    scores = verdict.scores if verdict is not None else {}
+    if verdict is None:
+        verdict = verdict_of(Doc(rules, Prepared(title, text)))
+    assigned, scores = set(verdict.types), verdict.scores
     keep: list[CompiledClue] = []  # variants stay alive: doc caches clue hits by id()
     out: list[NearMiss] = []
     for ctype in rules.types:
         if ctype.id in assigned:
             continue
-        miss = _check_type(doc, ctype, keep)
-        if verdict is None and miss.score is not None and miss.score >= ctype.threshold:
-            continue
-        if verdict is not None:
-            miss = replace(miss, score=scores.get(ctype.id))
+        miss = replace(_check_type(doc, ctype, keep), score=scores.get(ctype.id))
         if miss.clue_score > 0 or any(c.close for c in miss.clues):
             out.append(miss)
     return out

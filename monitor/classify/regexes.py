@@ -3,54 +3,155 @@
 A clue pattern like ``\\bnew (?:south )?president`` has no fixed first character the
 regex engine can skip ahead to (``\\b`` and case-insensitivity turn its search
 shortcut off), so a plain search tries every position of a 2 KB text. When every
-alternative of the pattern begins (after zero-width assertions) with literal text,
-each match starts at an occurrence of one of those literals: ``str.find`` gives the
-candidates and ``pattern.match`` is tried there in text order, which is exactly
-what ``finditer`` reports. The literals are searched in the lower-cased text, so
-only characters whose case-insensitive match there is the character itself qualify
-(ASCII except ``i``/``s``, which also match ``ı``/``ſ``; Hangul, kana and CJK).
+alternative of the pattern begins (after ``\\b``, ``\\A`` or ``^``) with literal text,
+or with a group ``(?:...)`` whose alternatives all do, each match starts at an
+occurrence of one of those literals: ``str.find`` gives the candidates and
+``pattern.match`` is tried there in text order, which is exactly what ``finditer``
+reports. The literals are searched in the lower-cased text, so only characters whose
+case-insensitive match there is the character itself qualify (ASCII, Hangul, kana and
+CJK), except that a literal may start with ``i`` or ``s``, searched in both spellings
+(with ``ı`` and ``ſ``, which the stdlib's ``re`` matches to them case-insensitively and
+the ``regex`` engine does not: the candidates are right for either).
+
+The pattern is read by a small reader of its own that understands only these shapes and
+answers None for anything else (a plain search is then used), so it never depends on
+how the ``re`` module parses internally.
 """
 
 from __future__ import annotations
 
-import importlib
-import re
-from typing import Any
+import time
 
-_parser: Any = importlib.import_module("re._parser")
+import regex
+
+# Regex clues run with the ``regex`` engine and two bounds, so no pattern can hold the
+# writer thread: each clue scans at most MAX_SCAN characters of an item's text, and
+# gives up after REGEX_BUDGET seconds (the matcher then counts the clue as not matching
+# and logs why; see match.py).
+MAX_SCAN = 20_000
+REGEX_BUDGET = 0.5
 
 _PLAIN_ASCII = frozenset(chr(c) for c in range(32, 127)) - set("iIsS")
+_TWO_WAY = {"i": "ı", "s": "ſ"}  # lower-case letters that case-insensitively match another
+_META = frozenset(".^$*+?{}[]\\|()")
+_QUANTIFIERS = frozenset("?*+{")
+_ASSERTIONS = ("\\b", "\\A", "^")
 
 
 def leading_literals(pattern: str) -> tuple[str, ...] | None:
     """The literal text each alternative of ``pattern`` starts with, or None."""
-    try:
-        parsed = list(_parser.parse(pattern, re.IGNORECASE))
-    except re.error:
+    alternatives = _split_top(pattern)
+    if alternatives is None:
         return None
-    if len(parsed) == 1 and parsed[0][0] is _parser.BRANCH:
-        alternatives = [list(a) for a in parsed[0][1][1]]
-    else:
-        alternatives = [parsed]
-    found = []
-    for items in alternatives:
-        literal = _leading(items)
+    found: set[str] = set()
+    for alternative in alternatives:
+        literals = _starts_of(alternative)
+        if not literals:
+            return None
+        found |= literals
+        found |= {_TWO_WAY[lit[0]] + lit[1:] for lit in literals if lit[0] in _TWO_WAY}
+    return tuple(sorted(found))
+
+
+def _split_top(pattern: str) -> list[str] | None:
+    """``pattern`` cut at its top-level ``|`` (None when its brackets do not balance)."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":  # a class: skip to its end
+            i = _class_end(pattern, i)
+            if i < 0:
+                return None
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    return None if depth else [*parts, pattern[start:]]
+
+
+def _class_end(pattern: str, i: int) -> int:
+    """The index after the character class that opens at ``i`` (-1 when it never ends);
+    a ``]`` first in the class is a member."""
+    i += 2 if pattern.startswith("[^", i) else 1
+    first = i
+    while i < len(pattern):
+        if pattern[i] == "\\":
+            i += 2
+            continue
+        if pattern[i] == "]" and i > first:
+            return i + 1
+        i += 1
+    return -1
+
+
+def _starts_of(alternative: str) -> set[str] | None:
+    """The literals one alternative can start with, or None."""
+    i = 0
+    while skip := next((a for a in _ASSERTIONS if alternative.startswith(a, i)), ""):
+        i += len(skip)
+    if not alternative.startswith("(?:", i):
+        literal = _literal(alternative, i)
+        return {literal} if literal else None
+    inner = alternative[i + 3 :]
+    close = _group_end(inner)
+    following = inner[close + 1 : close + 2] if close is not None else ""
+    if close is None or (following and following in _QUANTIFIERS):
+        return None  # unbalanced, or an optional / repeated group
+    found: set[str] = set()
+    for branch in _split_top(inner[:close]) or [""]:
+        literal = _literal(branch, 0)
         if not literal:
             return None
-        found.append(literal)
-    return tuple(sorted(set(found)))
+        found.add(literal)
+    return found
 
 
-def _leading(items: list[Any]) -> str:
-    i = 0
-    while i < len(items) and items[i][0] is _parser.AT:
+def _group_end(text: str) -> int | None:
+    """The index of the ``)`` that closes a group whose content starts ``text``."""
+    depth, i = 0, 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                return i
+            depth -= 1
         i += 1
-    chars = []
-    for op, value in items[i:]:
-        char = chr(value) if op is _parser.LITERAL else ""
-        if not char or not _plain(char):
+    return None
+
+
+def _literal(text: str, i: int) -> str:
+    """The plain literal characters at the start of ``text[i:]``, lower-cased; a character
+    followed by a quantifier is left out (it may be absent)."""
+    chars: list[str] = []
+    while i < len(text):
+        char, step = text[i], 1
+        if char == "\\":
+            char, step = text[i + 1 : i + 2], 2
+            if not char or char.isalnum():
+                break  # \d, \w, \b, \1 ...: not a literal
+        elif char in _META:
+            break
+        if text[i + step : i + step + 1] in _QUANTIFIERS:
+            break
+        if not _plain(char) and (chars or char.lower() not in _TWO_WAY):
             break
         chars.append(char.lower())
+        i += step
     return "".join(chars)
 
 
@@ -65,11 +166,28 @@ def _plain(char: str) -> bool:
 
 
 def regex_hits(
-    regex: re.Pattern[str], starts: tuple[str, ...] | None, text: str, lo: int, hi: int
+    pattern: regex.Pattern[str],
+    starts: tuple[str, ...] | None,
+    text: str,
+    lo: int,
+    hi: int,
+    *,
+    budget: float = REGEX_BUDGET,
 ) -> list[tuple[int, str]]:
-    """``(start, matched text)`` of ``regex.finditer(text, lo, hi)``."""
+    """``(start, matched text)`` of ``pattern.finditer(text, lo, hi)``, scanning at most
+    ``MAX_SCAN`` characters from ``lo``; ``TimeoutError`` when that takes longer than
+    ``budget`` seconds (a pattern that backtracks without end on this text)."""
+    hi = max(0, min(hi, len(text), lo + MAX_SCAN))  # as ``finditer`` reads its endpos
+    if hi <= lo:
+        return []
+    deadline = time.monotonic() + budget
     if starts is None:
-        return [(m.start(), m.group()) for m in regex.finditer(text, lo, hi)]
+        hits = []
+        for m in pattern.finditer(text, lo, hi, timeout=budget):
+            hits.append((m.start(), m.group()))
+            if time.monotonic() > deadline:
+                raise TimeoutError("regex time bound exceeded")
+        return hits
     candidates: set[int] = set()
     for literal in starts:
         at = text.find(literal, lo, hi)
@@ -81,7 +199,10 @@ def regex_hits(
     for at in sorted(candidates):
         if at < done:
             continue
-        match = regex.match(text, at, hi)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("regex time bound exceeded")
+        match = pattern.match(text, at, hi, timeout=left)
         if match is not None:
             out.append((at, match.group()))
             done = match.end()

@@ -149,6 +149,14 @@ class Defaults(Strict):
     threshold: float = Field(0.5, gt=0, le=1, description="score at which a type is assigned")
     title_weight: float = Field(2.0, ge=1, le=5, description="multiplier for a clue in the title")
     within: Within = Field(10, description="default distance for near")
+    fallback: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="an item whose title names every side of the topic but that reaches "
+        "no type's threshold gets its best-scoring type when that scores at least this "
+        "(default: never)",
+    )
 
 
 class RulesFile(Strict):

@@ -35,7 +35,7 @@ import ahocorasick_rs
 from monitor.classify.text import is_cjk_or_hangul, is_latin, normalize
 
 _PLURAL_ES = ("s", "x", "z", "ch", "sh")
-_FORM = itemgetter(1)
+_FORM = itemgetter(0)
 _NOTHING = (1, False, False, (), ())
 
 # (length, check_start, check_end, ids, prefix_ids) of one surface form
@@ -130,41 +130,41 @@ def scan(table: TermTable, low: str) -> dict[int, list[int]]:
     if table.fast is None:
         table.build_automata()
     try:
-        matches = table.fast.find_matches_as_indexes(low, overlapping=True)
+        found = table.fast.find_matches_as_indexes(low, overlapping=True)
     except UnicodeEncodeError:  # a lone surrogate: pyahocorasick's automaton
-        found = list(table.plain.iter(low))
-    else:
-        found = [(end - 1, index) for index, _, end in matches]
+        forms = table.forms
+        found = [(i, end - forms[i][0] + 1, end + 1) for end, i in table.plain.iter(low)]
     hits: dict[int, list[int]] = {}
     if found:
         _collect(table, hits, low, found)
     return hits
 
 
-def _collect(table: TermTable, hits: dict[int, list[int]], low: str, found: Any) -> None:
-    """Add the hits of an automaton pass, handled per surface form rather than per hit."""
-    pairs = sorted(found, key=_FORM)
+def _collect(
+    table: TermTable, hits: dict[int, list[int]], low: str, found: list[tuple[int, int, int]]
+) -> None:
+    """Add the hits of an automaton pass, (form, start, end) each, handled per surface
+    form rather than per hit."""
+    found.sort()  # by form, then start
     forms = table.forms
-    for index, group in groupby(pairs, _FORM):
+    for index, group in groupby(found, _FORM):
         form = forms[index]
-        ends = [end for end, _ in group]
+        starts = [start for _, start, _ in group]
         if form[1] or form[2]:
-            _add_checked(hits, low, ends, form)
+            _add_checked(hits, low, starts, form)
             continue
-        length = form[0]
-        starts = [end - length + 1 for end in ends]
         for tid in form[3]:
             hits.setdefault(tid, []).extend(starts)
 
 
-def _add_checked(hits: dict[int, list[int]], low: str, ends: list[int], form: Form) -> None:
+def _add_checked(hits: dict[int, list[int]], low: str, starts: list[int], form: Form) -> None:
     length, check_start, check_end, every, prefixed = form
     size, latin = len(low), _LATIN
-    for last in ends:
-        start = last - length + 1
+    for start in starts:
         if check_start and start and low[start - 1] in latin:
             continue
-        ids = prefixed if check_end and last + 1 < size and low[last + 1] in latin else every
+        after = start + length
+        ids = prefixed if check_end and after < size and low[after] in latin else every
         for tid in ids:
             hits.setdefault(tid, []).append(start)
 

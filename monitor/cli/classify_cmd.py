@@ -6,7 +6,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +250,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"--folds {args.folds} needs at least {args.folds} items", file=args.corpus
             )
-        cv = cross_validate(score_items(rules, items), shipped_thresholds(rules), args.folds)
+        cv = cross_validate(
+            score_items(rules, items),
+            shipped_thresholds(rules),
+            args.folds,
+            fallback=rules.fallback,
+        )
         if args.json:
             print(
                 json.dumps(
@@ -399,22 +404,34 @@ def format_crossval(cv: CrossValidation) -> str:
 def cmd_rules_test(args: argparse.Namespace) -> int:
     new = load_rules(args.rules)
     old = load_rules(rules_path(args, args.against))
+    items: Iterable[tuple[str, str, str]]
     if args.corpus:
         items = [(i.id, i.title, i.text) for i in read_corpus(args.corpus)]
     else:
         items = stored_items(args.db or load_config(args.config).storage.url, args.limit)
-    print(format_changes(diff_rulesets(old, new, items), total=len(items)))
+    seen = 0
+
+    def counted() -> Iterator[tuple[str, str, str]]:
+        nonlocal seen
+        for item in items:
+            seen += 1
+            yield item
+
+    changes = diff_rulesets(old, new, counted())
+    print(format_changes(changes, total=seen))
     return EXIT_OK
 
 
-def stored_items(url: str, limit: int) -> list[tuple[str, str, str]]:
-    """The newest stored items as (id, title, text), for `stmon rules test`."""
+def stored_items(url: str, limit: int) -> Iterator[tuple[str, str, str]]:
+    """The newest stored items as (id, title, text), for `stmon rules test`: read from
+    the database in batches as they are classified, so memory does not grow with
+    ``limit``."""
     from monitor.app import open_database
     from monitor.store.items import newest_texts
 
     db = open_database(url)
     try:
         with db.session() as session:
-            return newest_texts(session, limit)
+            yield from newest_texts(session, limit)
     finally:
         db.dispose()

@@ -177,6 +177,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "errors": f.consecutive_errors,
             "next_run": f.next_due,
             "last_error": f.last_error,
+            "last_warning": f.last_warning,
             "url": f.fetch_url,
         }
         for f in feeds
@@ -203,7 +204,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 r["items"],
                 r["errors"],
                 r["next_run"],
-                (r["last_error"] or r["health_reason"] or "")[:60],
+                (r["last_error"] or r["last_warning"] or r["health_reason"] or "")[:60],
             ]
             for r in rows
         ],

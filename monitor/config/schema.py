@@ -108,11 +108,28 @@ class NoveltySettings(Strict):
 
 
 class AlertSettings(Strict):
-    # Delivery attempts before an alert is marked dead (re-send with `stmon alerts retry`).
-    max_attempts: int = Field(default=8, ge=1, le=100)
+    # A failing alert is retried until it has been failing this long, then it is dead
+    # (see `stmon alerts --status dead`; re-send with `stmon alerts retry`). Permanent
+    # refusals (a webhook's 4xx other than 429, an SMTP 5xx, a template that cannot
+    # render) are dead at once.
+    give_up_after: Duration = timedelta(hours=24)
+    # Optional: also give up after this many attempts, whichever comes first (unset:
+    # only give_up_after counts).
+    max_attempts: int | None = Field(default=None, ge=1, le=10_000)
     # First retry delay; doubles each attempt (with jitter) up to max_delay.
     retry_delay: Duration = timedelta(seconds=30)
     max_delay: Duration = timedelta(hours=1)
+    # The longest one send may take, whatever the channel (connecting, every read and
+    # write, a server that answers a byte at a time): then it is a failure, retried.
+    send_deadline: Duration = timedelta(minutes=1)
+
+    @model_validator(mode="after")
+    def _check_delays(self) -> AlertSettings:
+        if self.send_deadline <= timedelta(0):
+            raise _located("must be longer than 0s", "send_deadline")
+        if self.give_up_after < self.retry_delay:
+            raise _located("must be at least retry_delay", "give_up_after")
+        return self
 
 
 class Config(Strict):

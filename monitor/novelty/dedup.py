@@ -20,10 +20,20 @@ headline, small edits or boilerplate around the same text. Each new item gets:
    signed 64-bit key stored in ``story_bands``; the lookup for a whole batch of
    items is one indexed ``IN`` query, so its cost does not grow with the number of
    stored items.
-4. **Verification.** Candidates sharing a band, whose time lies within the window of
-   this item's time, are compared by estimated Jaccard similarity (equal signature
-   positions); the most similar one at or above the threshold (ties: the oldest)
-   gives its story. Otherwise the item starts a new story.
+4. **Candidates.** Per band key, at most ``MAX_BAND_ROWS`` items sharing it count as
+   candidates: the newest (highest item id) whose time lies within the window of this
+   item's time, the items of the same batch first. The ``MAX_CANDIDATES`` items sharing
+   the most bands are verified. A band key shared by more items than that is a cluster
+   of copies of one text, and its newest members stand for it; without the bound, a
+   document of n copies of one text cost n² comparisons and the memory to hold them.
+   With it the work per item is at most ``bands × MAX_BAND_ROWS`` counts, whatever the
+   store or the batch holds. (Within a batch, an item sees the newest
+   ``MAX_BAND_ROWS`` rows of the batch per key before the window is applied: in a batch
+   whose times lie further apart than the window it may see fewer candidates than one
+   at a time would.)
+5. **Verification.** The candidates are compared by estimated Jaccard similarity
+   (equal signature positions); the most similar one at or above the threshold (ties:
+   the oldest) gives its story. Otherwise the item starts a new story.
 
 An item's *time* is its publication time, capped at the time it was stored (feeds
 post-date items). The window is symmetric, so feeding items in another order finds
@@ -38,7 +48,7 @@ with one insert of stories, one of band keys and one update of items).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -73,9 +83,11 @@ __all__ = [  # the signature functions, for users of this module (and prune_band
     "similarity",
 ]
 
-MAX_CANDIDATES = 64
+MAX_CANDIDATES = 64  # items verified per new item: those sharing the most bands
+MAX_BAND_ROWS = 8  # items counted per band key: the newest within the window
 
-Rows = Mapping[int, list[tuple[int, Any]]]  # band key -> [(item id, created as held)]
+# band key -> [(item id, created as held)], newest first
+Rows = Mapping[int, Sequence[tuple[int, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +162,7 @@ class NearDuplicates:
         """The stored item most similar to ``sig`` within the window: (item id, similarity)."""
         store = StoryRows(session)
         p = self._pending(store.time, -1 if exclude is None else exclude, when, sig)
-        ids = self._ranked(p, self._count(p, self._band_rows(store, [p]), {}))
+        ids = self._ranked(p, self._count(p, [self._band_rows(store, [p])]))
         known = store.signatures(ids)
         return self._best(p, ids, lambda i: known.get(i, (None, None))[0])
 
@@ -177,17 +189,21 @@ class NearDuplicates:
                 p.stored = True
             batch.append(p)
         stored = self._band_rows(store, batch)
-        counts = [self._count(p, stored, {}) for p in batch]
-        wanted = {i for p, c in zip(batch, counts, strict=True) for i in self._ranked(p, c)}
-        known = store.signatures(wanted)
-        rows: defaultdict[int, list[tuple[int, Any]]] = defaultdict(list)
+        # the stored items any of the batch may count (a superset of those it will)
+        known = store.signatures({i for p in batch for i in self._count(p, [stored])})
+        rows: defaultdict[int, deque[tuple[int, Any]]] = defaultdict(self._newest)
         mine: dict[int, _Pending] = {}
-        for p, found in zip(batch, counts, strict=True):
-            self._place(p, self._ranked(p, self._count(p, rows, found)), known, mine)
+        for p in batch:
+            self._place(p, self._ranked(p, self._count(p, [rows, stored])), known, mine)
             for key in p.keys:
-                rows[key].append((p.item_id, p.at))
+                rows[key].appendleft((p.item_id, p.at))
             mine[p.item_id] = p
         return self._write(store, batch, now)
+
+    @staticmethod
+    def _newest() -> deque[tuple[int, Any]]:
+        """The batch's rows of one band key: the newest ``MAX_BAND_ROWS``, newest first."""
+        return deque(maxlen=MAX_BAND_ROWS)
 
     def _pending(
         self, raw: Callable[[Any], Any], item_id: int, when: datetime, sig: bytes | None
@@ -197,22 +213,33 @@ class NearDuplicates:
         return _Pending(item_id, when, sig, keys, lo, hi, at)
 
     def _band_rows(self, store: StoryRows, batch: Sequence[_Pending]) -> BandRows:
-        """Stored band rows sharing a key with the batch, within the window of its times."""
+        """Stored band rows sharing a key with the batch, within the window of its times:
+        the newest ``MAX_BAND_ROWS`` per key, newest first."""
         keys = {key for p in batch for key in p.keys}
         if not keys:
             return {}
         lo = min(p.lo for p in batch if p.keys)
         hi = max(p.hi for p in batch if p.keys)
-        return store.bands_near(keys, lo, hi)
+        return store.bands_near(keys, lo, hi, per_key=MAX_BAND_ROWS)
 
     @staticmethod
-    def _count(p: _Pending, rows: Rows, counts: dict[int, int]) -> dict[int, int]:
-        """Add, per item, its rows sharing a band key with ``p`` within ``p``'s window (times
-        compared as the database compares them: as driver values)."""
+    def _count(p: _Pending, sources: Sequence[Rows]) -> dict[int, int]:
+        """Per item, how many band keys it shares with ``p``: per key, the first
+        ``MAX_BAND_ROWS`` rows of ``sources`` (each newest first) within ``p``'s window
+        (times compared as the database compares them: as driver values)."""
+        counts: dict[int, int] = {}
+        lo, hi = p.lo, p.hi
         for key in p.keys:
-            for item_id, created in rows.get(key, ()):
-                if p.lo <= created <= p.hi:
-                    counts[item_id] = counts.get(item_id, 0) + 1
+            room = MAX_BAND_ROWS
+            for rows in sources:
+                for item_id, created in rows.get(key, ()):
+                    if lo <= created <= hi:
+                        counts[item_id] = counts.get(item_id, 0) + 1
+                        room -= 1
+                        if not room:
+                            break
+                if not room:
+                    break
         return counts
 
     @staticmethod

@@ -1,10 +1,15 @@
 """Novelty: one story per text, one event per happening, news only when something changed.
 
 ``NoveltyStage.handle`` runs in the transaction that stored and classified the items.
-For each new item, oldest id first:
+For each new item that a watch found relevant (it passed the watch's topic gate and
+reached a type's threshold), oldest id first:
 
 1. **Story.** ``dedup.NearDuplicates`` puts the item in the story of its nearest
-   earlier copy within the window (MinHash/LSH), or starts a new story.
+   earlier copy within the window (MinHash/LSH), or starts a new story. Items no watch
+   found relevant get no story, signature or band keys: stories only serve to place
+   labels in events, and near-duplicate work on every item of a feed would be spent on
+   text nobody is alerted about (exact copies, by URL or content hash, are still folded
+   for every item when it is stored: ``store.items.add_items``).
 2. **Events.** Each label whose type the watch routes somewhere (any route, immediate
    or digest; ``"*"`` routes every type; a watch without routes opens no events) is
    placed in an event of that watch and type, first match wins:
@@ -87,7 +92,7 @@ class NoveltyStage:
         self, session: Session, items: Sequence[Classified], now: datetime
     ) -> list[EventNews]:
         """Stories and events for ``items``; the news is handed to ``on_news`` and returned."""
-        ordered = sorted(items, key=lambda c: c.stored.id)
+        ordered = sorted((c for c in items if _relevant(c)), key=lambda c: c.stored.id)
         texts = [
             ItemText(c.stored.id, story_text(c.stored.item.title, c.stored.item.text),
                      item_time(c.stored.item.published, now), c.stored.item.minhash)
@@ -125,3 +130,8 @@ class NoveltyStage:
                             backlog)
                 )  # fmt: skip
         return reports
+
+
+def _relevant(classified: Classified) -> bool:
+    """Whether any watch found the item relevant (only those get a story)."""
+    return any(verdict.relevant for verdict in classified.verdicts.values())

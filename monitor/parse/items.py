@@ -43,7 +43,8 @@ def parse_items(
     fetched: datetime,
     max_items: int = MAX_ENTRIES,
 ) -> FeedItems:
-    """Parse a body and normalise its newest ``max_items`` entries (raises ParseError)."""
+    """Parse a body and normalise its newest ``max_items`` entries (raises ParseError;
+    ``parse`` makes a document nested too deeply for the parsers one)."""
     parsed = parse(body, content_type)
     items: list[Item] = []
     skipped: list[str] = []
@@ -68,6 +69,8 @@ def parse_items(
             )
         except (ValueError, TypeError, OverflowError) as exc:
             skipped.append(str(exc))
+        except RecursionError:
+            skipped.append("an entry nested too deeply to read")
     warnings += tuple(_cut_warning(field, times) for field, times in Counter(cut).items())
     return FeedItems(items, parsed.ttl_minutes, warnings, tuple(skipped))
 

@@ -302,9 +302,12 @@ def _when(parsed: Any) -> datetime | None:
         return None
 
 
+MAX_TTL_MINUTES = 7 * 24 * 60  # a longer <ttl> is read as a week (hints are capped anyway)
+
+
 def _ttl(value: Any) -> int | None:
     try:
         minutes = int(str(value).strip())
     except (TypeError, ValueError):
         return None
-    return minutes if minutes > 0 else None
+    return min(minutes, MAX_TTL_MINUTES) if minutes > 0 else None

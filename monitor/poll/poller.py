@@ -10,6 +10,14 @@ while it was busy together; parsing runs in parser processes when ``parse_worker
 set (``ParsePool``), so a cycle fetches, parses and stores on more than one core.
 ``poll_many`` claims feeds a chunk per statement and keeps a bounded number of polls in
 flight, so the documents held in memory do not grow with the number of feeds.
+
+Every feed fails alone: any exception while polling a feed (a fetch or parse error, or
+one nobody expected: a store job that raises, a bug) is that feed's failure, recorded on
+its row like a failed fetch (last error, errors in a row, backoff, failing), logged,
+counted in /metrics, and the other feeds of the cycle go on. Only a ``ConfigError``
+(the rules, compiled when a first feed has news) stops the cycle: it is no one feed's.
+Entries that cannot be read or stored are skipped with a reason (the feed's warning, a
+log event, ``stmon_items_total{result="skipped"}``) and their siblings are stored.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import asyncio
 import logging
 import random
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +34,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from monitor.clock import utcnow
-from monitor.errors import FetchError, HTTPStatusError, MonitorError, ParseError
+from monitor.errors import (
+    ConfigError,
+    FetchError,
+    HTTPStatusError,
+    MonitorError,
+    ParseError,
+)
 from monitor.fetch.client import Fetcher, backoff_delay, next_check_delay
 from monitor.log import log_event
 from monitor.model import Claim, FetchResult, PollOutcome, StoredItem
@@ -33,7 +48,7 @@ from monitor.parse.items import MAX_ENTRIES, FeedItems, parse_items
 from monitor.poll.parser_process import MEMORY_LIMIT, ParsePool
 from monitor.retry import MAX_RETRY_AFTER
 from monitor.store import instances
-from monitor.store.db import Database, DatabaseError, Session, savepoint
+from monitor.store.db import Database, DatabaseError, Session, error_text, savepoint
 from monitor.store.feeds import errors_in_a_row, record_failure, record_polled
 from monitor.store.items import add_items, unprocessed_items
 from monitor.store.leases import NotClaimed
@@ -169,7 +184,6 @@ class Poller:
                     waiting.remove(spec.name)
                     tasks.append(asyncio.create_task(one(spec, claim)))
             await asyncio.gather(*tasks)
-            await self.retry_unprocessed()
         except BaseException:
             for task in tasks:
                 task.cancel()
@@ -177,6 +191,12 @@ class Poller:
                 await asyncio.shield(self._release(waiting))
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+        try:
+            await self.retry_unprocessed()
+        except ConfigError:
+            raise
+        except Exception as exc:  # the items stay unprocessed: tried again next cycle
+            log_event(log, logging.ERROR, "retry_failed", error=error_text(exc))
         return [outcomes[s.name] for s in specs]
 
     async def _poll_claimed(self, spec: FeedSpec, claim: Claim | NotClaimed) -> PollOutcome:
@@ -184,13 +204,33 @@ class Poller:
             return self._skipped(claim)
         started = time.monotonic()
         try:
-            outcome = await self._poll(spec, claim)  # records the outcome, lease released
+            try:
+                outcome = await self._poll(spec, claim)  # records the outcome, lease released
+            except ConfigError:  # the rules, not this feed: the cycle stops
+                raise
+            except Exception as exc:  # anything else is this feed's failure, and only its
+                outcome = await self._crashed(spec, claim, exc)
         except BaseException:
             await asyncio.shield(self._release([spec.name]))
             raise
         if self.metrics is not None:
             self.metrics.record_poll(outcome, time.monotonic() - started)
         return outcome
+
+    async def _crashed(self, spec: FeedSpec, claim: Claim, exc: Exception) -> PollOutcome:
+        """An exception nothing expected while polling the feed: recorded as its failure
+        (as a failed fetch is); if even that cannot be stored, the outcome still says so."""
+        frames = traceback.extract_tb(exc.__traceback__)
+        at = f"{frames[-1].filename}:{frames[-1].lineno} {frames[-1].name}" if frames else ""
+        log_event(log, logging.ERROR, "feed_poll_crashed", feed=spec.name,
+                  error=error_text(exc), at=at)  # fmt: skip
+        try:
+            return await self._write_failure(spec, claim, exc)
+        except Exception as again:  # the store is down: the outcome and the log say it all
+            error = f"{error_text(exc)} (not recorded: {error_text(again)})"
+            log_event(log, logging.ERROR, "feed_failure_unrecorded", feed=spec.name, error=error)
+            await asyncio.shield(self._release([spec.name]))
+            return PollOutcome(spec.name, "error", error=error)
 
     async def _poll(self, spec: FeedSpec, claim: Claim) -> PollOutcome:
         try:
@@ -202,9 +242,7 @@ class Poller:
                 spec.interval, ttl_minutes=None, max_age=result.max_age, retry_after=None
             )
             return await self._write_success(spec, claim, result, None, delay)
-        if self._build_processor is not None:
-            self.processor = self._build_processor()  # raises: the next poll tries again
-            self._build_processor = None
+        self._ensure_processor()
         try:
             found = await self._parse(spec, result)
         except ParseError as exc:
@@ -218,6 +256,12 @@ class Poller:
         if outcome.new and self.on_new_items is not None:
             self.on_new_items(outcome)
         return outcome
+
+    def _ensure_processor(self) -> None:
+        """Build the deferred processor (raises ConfigError: the next poll tries again)."""
+        if self._build_processor is not None:
+            self.processor = self._build_processor()
+            self._build_processor = None
 
     async def _parse(self, spec: FeedSpec, result: FetchResult) -> FeedItems:
         fetched, body = self.clock(), result.body or b""
@@ -268,7 +312,17 @@ class Poller:
         items = found.items if found is not None else []
         job = partial(self._succeeded, spec=spec, claim=claim, result=result, found=found,
                       delay=delay)  # fmt: skip
-        outcome = await self._writer.run(job, weight=1 + len(items) // ITEMS_PER_UNIT)
+        weight = 1 + len(items) // ITEMS_PER_UNIT
+        try:
+            outcome, refused = await self._writer.run(job, weight=weight)
+        except Exception as exc:  # maybe one item the store refuses: each in a savepoint
+            if not items:
+                raise
+            log_event(log, logging.WARNING, "feed_store_retried", feed=spec.name,
+                      error=error_text(exc))  # fmt: skip
+            outcome, refused = await self._writer.run(partial(job, careful=True), weight=weight)
+        for reason in refused:
+            log_event(log, logging.WARNING, "item_skipped", feed=spec.name, reason=reason)
         if result.permanent_url:
             log_event(log, logging.INFO, "feed_moved", feed=spec.name, url=result.permanent_url)
         log_event(
@@ -295,11 +349,18 @@ class Poller:
         result: FetchResult,
         found: FeedItems | None,
         delay: float,
-    ) -> PollOutcome:
+        careful: bool = False,
+    ) -> tuple[PollOutcome, list[str]]:
+        """Store the items and the feed's outcome; with ``careful``, each item in its own
+        savepoint (``add_items``), returning the reasons of those the store refused."""
         now = self.clock()
-        warning = "; ".join(found.warnings)[:2000] if found and found.warnings else None
         items = found.items if found is not None else []
-        new = add_items(session, claim, items, now) if items else []
+        refused: list[str] | None = [] if careful else None
+        new = add_items(session, claim, items, now, skipped=refused) if items else []
+        unread = found.skipped if found is not None else ()
+        skipped = [*unread, *(refused or [])]
+        notes = [*(found.warnings if found is not None else ()), *_skipped_note(skipped)]
+        warning = "; ".join(notes)[:2000] or None
         if new and self.processor is not None:
             problem = self._process(session, new, now)
             warning = "; ".join(w for w in (warning, problem) if w)[:2000] or None
@@ -316,14 +377,16 @@ class Poller:
             new_items=len(new),
         )
         status = "not_modified" if found is None else ("new" if new else "unchanged")
-        return PollOutcome(
+        outcome = PollOutcome(
             spec.name,
             status,
-            len(items),
+            len(items) + len(unread),
             len(new),
             warning=warning,
             next_due=now + timedelta(seconds=delay),
+            skipped=len(skipped),
         )
+        return outcome, refused or []
 
     def _process(self, session: Session, items: list[StoredItem], now: datetime) -> str | None:
         """Run the stages after the store (classify, novelty, alert routing) on ``items``
@@ -358,7 +421,7 @@ class Poller:
     async def retry_unprocessed(self) -> int:
         """Run the stages after the store again on stored items whose processing failed
         (oldest first, ``RETRY_BATCH`` at most); returns how many got through."""
-        if self.processor is None:
+        if self.processor is None and self._build_processor is None:
             return 0
         done: int = await self._writer.run(self._retry)
         if done:
@@ -369,14 +432,14 @@ class Poller:
         now = self.clock()
         since = now - timedelta(seconds=self.settings.retry_window)
         items = unprocessed_items(session, since, RETRY_BATCH)
+        if items and self.processor is None:  # a cycle of 304s: the rules are needed now
+            self._ensure_processor()
         if not items or self._process(session, items, now) is None:
             return len(items)
         # one item that fails every time must not hold back the others
         return sum(self._process(session, [one], now) is None for one in items)
 
-    async def _write_failure(
-        self, spec: FeedSpec, claim: Claim, exc: FetchError | ParseError
-    ) -> PollOutcome:
+    async def _write_failure(self, spec: FeedSpec, claim: Claim, exc: Exception) -> PollOutcome:
         job = partial(self._failed, spec=spec, claim=claim, exc=exc)
         outcome, errors, failing, delay = await self._writer.run(job)
         log_event(
@@ -392,7 +455,7 @@ class Poller:
         return outcome
 
     def _failed(
-        self, session: Session, spec: FeedSpec, claim: Claim, exc: FetchError | ParseError
+        self, session: Session, spec: FeedSpec, claim: Claim, exc: Exception
     ) -> tuple[PollOutcome, int, bool, float]:
         now = self.clock()
         errors, holder = errors_in_a_row(session, claim.id)
@@ -416,7 +479,17 @@ class Poller:
         return outcome, errors, failing, delay
 
 
-def _describe(exc: FetchError | ParseError) -> str:
+def _describe(exc: Exception) -> str:
     if isinstance(exc, HTTPStatusError) and str(exc.status) not in exc.message:
         return f"HTTP {exc.status}: {exc.message}"
-    return exc.message
+    if isinstance(exc, FetchError | ParseError):
+        return exc.message
+    return error_text(exc)
+
+
+def _skipped_note(reasons: Sequence[str]) -> list[str]:
+    """The feed's warning about the entries left out: how many, and the first reasons."""
+    if not reasons:
+        return []
+    shown = "; ".join(reasons[:3]) + ("; …" if len(reasons) > 3 else "")
+    return [f"{len(reasons)} entries skipped: {shown}"]

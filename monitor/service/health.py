@@ -12,15 +12,16 @@ silence began, or the last success before the failures), so it alerts once.
 
 Service health (``/healthz``) fails when no feed has succeeded for ``no_success_for``
 (after a grace period of the same length from start), when an alert due for delivery
-has waited longer than ``outbox_stuck_after``, and, if ``include_sources``, while any
-feed is flagged.
+has waited longer than ``outbox_stuck_after``, if ``include_sources`` while any feed
+is flagged, and while a background task waits to restart or crashed lately
+(``monitor.service.tasks``); it also shows why the last config reload was refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -30,7 +31,9 @@ from monitor.alert.message import AlertMessage, notice
 from monitor.alert.route import message_to_dict
 from monitor.config.service import HealthzSettings, ServiceSettings, SourceHealthSettings
 from monitor.config.types import format_duration
+from monitor.errors import MonitorError
 from monitor.model import StoredFeed
+from monitor.service.tasks import Tasks
 from monitor.store.db import Database, Session
 from monitor.store.feeds import active_feeds
 from monitor.store.outbox import add_alert, known_keys
@@ -225,10 +228,20 @@ class SourceWatch:
     answers /healthz cheaply from the store and the last refresh. Both block: call them
     in a thread (``asyncio.to_thread``)."""
 
-    def __init__(self, db: Database, settings: ServiceSettings, *, started: datetime) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: ServiceSettings,
+        *,
+        started: datetime,
+        tasks: Tasks | None = None,
+        config_error: Callable[[], str | None] | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.started = started
+        self.tasks = tasks
+        self.config_error = config_error or (lambda: None)
         self.sources: list[FeedHealth] = []
         self.status = ""
 
@@ -243,9 +256,23 @@ class SourceWatch:
         return self.status
 
     def report(self, now: datetime | None = None) -> HealthReport:
-        with self.db.session() as session:
-            return check_service(session, now or datetime.now(UTC), self.settings.healthz,
-                                 started=self.started, sources=self.sources)  # fmt: skip
+        """The service's health, with the background tasks' and the last reload's; when
+        the store cannot answer, a failing report that still says those."""
+        now = now or datetime.now(UTC)
+        try:
+            with self.db.session() as session:
+                report = check_service(session, now, self.settings.healthz,
+                                       started=self.started, sources=self.sources)  # fmt: skip
+        except MonitorError as exc:
+            report = HealthReport(False, [f"health check failed: {exc}"])
+        reasons, details = list(report.reasons), dict(report.details)
+        if self.tasks is not None:
+            reasons += self.tasks.problems(now)
+            details["tasks"] = self.tasks.to_dict()
+        error = self.config_error()
+        if error:
+            details["config_error"] = error
+        return HealthReport(not reasons, reasons, details)
 
 
 def status_line(session: Session, now: datetime, sources: Sequence[FeedHealth]) -> str:

@@ -1,11 +1,12 @@
 """Live reload: on SIGHUP, or when the config or a rules file changes on disk.
 
 The new config is loaded and every watch's rules compiled *before* anything changes;
-if any of that fails, the daemon keeps running on the last good config and the error
-(``file:line: key: reason``) is logged and reported (``stmon status``, sd_notify
-STATUS). If it all compiles, ``apply`` swaps it in: the running service adds and
-removes scheduler jobs, retimes feeds, and replaces rules and channels; polls already
-in flight finish with what they started with.
+if any of that fails (with whatever exception: an alias bomb, a file that vanished),
+the daemon keeps running on the last good config and the error (``file:line: key:
+reason``) is logged and reported (``stmon status``, /healthz, sd_notify STATUS). If it
+all compiles, ``apply`` swaps it in: the running service adds and removes scheduler
+jobs, retimes feeds, and replaces rules and channels; polls already in flight finish
+with what they started with.
 """
 
 from __future__ import annotations
@@ -54,19 +55,20 @@ class ConfigReloader:
             config = load_config(self.path)
             prepared = self.prepare(config)
         except ConfigError as exc:
-            self.error = str(exc)
-            log_event(
-                log,
-                logging.ERROR,
-                "config_rejected",
-                error=self.error,
-                hint="still running on the last good config",
+            return self._rejected(str(exc))
+        except Exception as exc:  # whatever the files hold, the daemon keeps its config
+            log.exception("config_reload_crashed path=%s", self.path)
+            return self._rejected(f"{self.path}: cannot load: {type(exc).__name__}: {exc}")
+        try:
+            self.apply(config, prepared)
+        except Exception as exc:  # e.g. the store did not answer while feeds were synced
+            log.exception("config_apply_failed path=%s", self.path)
+            return self._rejected(
+                f"{self.path}: checked, but applying it failed part-way: "
+                f"{type(exc).__name__}: {exc} (save the file or send SIGHUP to try again)"
             )
-            self.report(self.error)
-            return False
-        self.apply(config, prepared)
         self.config, self.error = config, None
-        self.report(None)
+        self._report(None)
         log_event(
             log,
             logging.INFO,
@@ -76,6 +78,24 @@ class ConfigReloader:
             channels=len(config.channels),
         )
         return True
+
+    def _rejected(self, error: str) -> bool:
+        self.error = error
+        log_event(
+            log,
+            logging.ERROR,
+            "config_rejected",
+            error=error,
+            hint="still running on the last good config",
+        )
+        self._report(error)
+        return False
+
+    def _report(self, error: str | None) -> None:
+        try:
+            self.report(error)
+        except Exception as exc:  # the log above says it; status catches up at the next reload
+            log_event(log, logging.WARNING, "config_report_failed", error=str(exc))
 
     async def watch(self, stop: asyncio.Event, debounce_ms: int = 300) -> None:
         """Reload whenever a watched file changes (editors that replace files are fine)."""

@@ -143,6 +143,7 @@ class Service:
         """
         from monitor.schedule import FeedScheduler
         from monitor.service.supervise import Supervisor
+        from monitor.service.tasks import Tasks
         from monitor.store.instances import Membership
 
         if self.metrics is None:
@@ -159,18 +160,24 @@ class Service:
         self.scheduler.start(self.specs)
         if self.db.engine.dialect.name == "sqlite":  # one instance per file: old leases are ours
             self.worker.release_claims()
+        keeper = Tasks(metrics)
         self.supervisor = Supervisor(
-            self.db, self.config.service, metrics, config_error=lambda: self.config_error
+            self.db,
+            self.config.service,
+            metrics,
+            config_error=lambda: self.config_error,
+            tasks=keeper,
         )
         await self.supervisor.start()
-        tasks = [
-            asyncio.create_task(self.worker.run(stop), name="delivery"),
-            asyncio.create_task(self.supervisor.run(stop), name="supervise"),
+        supervisor = self.supervisor
+        tasks = [  # each restarted after a crash (monitor.service.tasks), shown by /healthz
+            keeper.start("delivery", lambda: self.worker.run(stop), stop),
+            keeper.start("supervise", lambda: supervisor.run(stop), stop),
         ]
         if config_path is not None:
             reloader = self.reloader(config_path)
             loop.add_signal_handler(signal.SIGHUP, reloader.reload, "SIGHUP")
-            tasks.append(asyncio.create_task(reloader.watch(stop), name="watch-config"))
+            tasks.append(keeper.start("watch-config", lambda: reloader.watch(stop), stop))
         log_event(
             log,
             logging.INFO,

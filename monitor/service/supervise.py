@@ -1,8 +1,9 @@
 """The daemon's own upkeep: systemd notifications, the watchdog, /metrics and /healthz.
 
 ``Supervisor`` tells systemd READY once the monitor runs, keeps STATUS current (feeds,
-events, alerts at a glance, and any config error), pings the watchdog only after the
-database answered, and serves the optional HTTP endpoint on 127.0.0.1.
+events, alerts at a glance, any config error and any crashed task), pings the watchdog
+only after the database answered, and serves the optional HTTP endpoint on 127.0.0.1.
+The daemon's background tasks themselves are kept running by ``monitor.service.tasks``.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from monitor.config.service import ServiceSettings
+from monitor.errors import MonitorError
 from monitor.log import log_event
 from monitor.metrics import Metrics
 from monitor.service.health import SourceWatch
 from monitor.service.http import Endpoint
 from monitor.service.systemd import Notifier, watchdog_interval
+from monitor.service.tasks import Tasks
 from monitor.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -32,13 +35,17 @@ class Supervisor:
         metrics: Metrics,
         *,
         config_error: Callable[[], str | None],
+        tasks: Tasks | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.metrics = metrics
         self.config_error = config_error
+        self.tasks = tasks
         self.notifier = Notifier()
-        self.watch = SourceWatch(db, settings, started=datetime.now(UTC))
+        self.watch = SourceWatch(
+            db, settings, started=datetime.now(UTC), tasks=tasks, config_error=config_error
+        )
         self.endpoint: Endpoint | None = None
 
     async def start(self) -> None:
@@ -54,6 +61,9 @@ class Supervisor:
         error = self.config_error()
         if error:
             line += f"; config error (running on the last good config): {error.splitlines()[0]}"
+        crashed = self.tasks.problems(datetime.now(UTC)) if self.tasks is not None else []
+        if crashed:
+            line += "; " + "; ".join(crashed)
         return line
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -87,8 +97,15 @@ class Supervisor:
         self.notifier.reloading()
 
     async def reloaded(self, ok: bool) -> None:
+        """Count a reload and tell systemd READY with a fresh STATUS (if the store answers:
+        otherwise READY alone, and the next STATUS comes with the next refresh)."""
         self.metrics.record_reload(ok)
-        self.notifier.ready(await self.status())
+        try:
+            line = await self.status()
+        except MonitorError as exc:
+            log_event(log, logging.WARNING, "status_failed", error=str(exc))
+            line = ""
+        self.notifier.ready(line)
 
     async def close(self) -> None:
         self.notifier.stopping()

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session as Session  # the transaction handle stages pass on
 from sqlalchemy.orm import sessionmaker
 
@@ -102,3 +102,12 @@ def savepoint(session: Session) -> Iterator[None]:
     """A nested transaction: on error, only what was done inside it is rolled back."""
     with session.begin_nested():
         yield
+
+
+def error_text(exc: BaseException) -> str:
+    """One line saying what went wrong: ``Type: message``; for an error of a statement, the
+    database's own message (not the statement and its parameters, which hold feed text)."""
+    if isinstance(exc, StatementError) and exc.orig is not None:
+        exc = exc.orig
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")

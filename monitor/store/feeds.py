@@ -62,12 +62,12 @@ def feed_by_name(session: Session, name: str) -> Feed | None:
 def active_feeds(session: Session) -> list[StoredFeed]:
     """The feeds still in the config, by name."""
     rows = session.execute(select(*_STORED_FEED).where(Feed.active).order_by(Feed.name))
-    return [StoredFeed(*row) for row in rows]
+    return [StoredFeed(*tuple(row)) for row in rows]
 
 
 _STORED_FEED = (
     Feed.id, Feed.name, Feed.url, Feed.fetch_url, Feed.next_due, Feed.last_success,
-    Feed.consecutive_errors, Feed.failing, Feed.last_error,
+    Feed.consecutive_errors, Feed.failing, Feed.last_error, Feed.last_warning,
 )  # fmt: skip
 
 

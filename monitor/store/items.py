@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from monitor.model import Claim, Item, Label, StoredItem
+from monitor.store.db import DatabaseError, error_text
 from monitor.store.driver import Driver
 from monitor.store.tables import Classification as ClassificationRow
 from monitor.store.tables import Feed, ItemSource
@@ -41,29 +42,49 @@ def guid_key(guid: str) -> str:
 
 
 def add_items(
-    session: Session, feed: Claim, items: Sequence[Item], now: datetime
+    session: Session,
+    feed: Claim,
+    items: Sequence[Item],
+    now: datetime,
+    *,
+    skipped: list[str] | None = None,
 ) -> list[StoredItem]:
     """Store a feed's items; returns only those stored for the first time.
 
     An item this feed gave before (same GUID) is skipped. An item another feed already
     brought (same canonical URL, or same content hash) is not stored again, but this
     feed is recorded as one of its sources. Race-free: inserts use ON CONFLICT DO NOTHING.
+
+    The items go in with one statement per few hundred, so one value the database or its
+    driver refuses (a NUL byte on PostgreSQL, a lone surrogate) fails them all. Given
+    ``skipped``, each item goes in in its own savepoint (``Session.begin_nested``)
+    instead: an item that fails is left out, its GUID not recorded (it is read again the
+    next time), and the reason is appended to ``skipped``. Callers do so only after the
+    plain call failed, so the common path pays for no savepoint.
     """
     if not items:
         return []
-    guids = {guid_key(item.guid) for item in items}
+    keyed: list[tuple[str, str, Item]] = []  # (url key, GUID key, item)
+    for item in items:
+        try:
+            keyed.append((item_key(item), guid_key(item.guid), item))
+        except UnicodeEncodeError as exc:  # a lone surrogate in the URL or the GUID
+            if skipped is None:
+                raise
+            skipped.append(_skip_reason(item, exc))
+    guids = {guid for _, guid, _ in keyed}
     seen = set(
         session.scalars(
             select(ItemSource.guid).where(ItemSource.feed_id == feed.id, ItemSource.guid.in_(guids))
         )
     )
-    fresh: dict[str, Item] = {}
-    for item in items:
-        if guid_key(item.guid) not in seen:
-            fresh.setdefault(item_key(item), item)
+    fresh: dict[str, tuple[str, Item]] = {}  # url key -> (GUID key, item)
+    for key, guid, item in keyed:
+        if guid not in seen:
+            fresh.setdefault(key, (guid, item))
     if not fresh:
         return []
-    hashes = {item.content_hash for item in fresh.values()}
+    hashes = {item.content_hash for _, item in fresh.values()}
     known: dict[str, int] = {}  # url_key or "hash:<content hash>" -> item id
     for row_id, key, content_hash in session.execute(
         select(ItemRow.id, ItemRow.url_key, ItemRow.content_hash).where(
@@ -74,7 +95,7 @@ def add_items(
         known.setdefault("hash:" + content_hash, row_id)
     same_text: dict[str, str] = {}  # content hash -> url_key of its first copy in this batch
     candidates: dict[str, Item] = {}
-    for key, item in fresh.items():
+    for key, (_, item) in fresh.items():
         if key in known or "hash:" + item.content_hash in known:
             continue
         if same_text.setdefault(item.content_hash, key) == key:
@@ -85,11 +106,16 @@ def add_items(
         values = _item_values(sql)
         # in key order: concurrent writers then take the unique-index locks in one
         # order, so two instances storing the same story cannot deadlock (PostgreSQL)
-        rows = sql.insert(
+        order = sorted(candidates)
+        rows = _insert(
+            session,
+            sql,
             "items",
             _ITEM_COLUMNS,
-            [values(candidates[key], feed.id, key) for key in sorted(candidates)],
+            [values(candidates[key], feed.id, key) for key in order],
             " ON CONFLICT (url_key) DO NOTHING RETURNING id, url_key",
+            [candidates[key] for key in order],
+            skipped,
         )
         for row_id, key in rows:
             item = candidates[key]
@@ -102,23 +128,57 @@ def add_items(
             )
             known.update({key: row_id for key, row_id in found})
     seen_at = sql.value(ItemSource.seen.type)(now)
-    sources = [
-        (
-            known.get(key) or known["hash:" + item.content_hash],
-            feed.id,
-            guid_key(item.guid),
-            seen_at,
-        )
-        for key, item in fresh.items()
-    ]
-    sql.insert(
+    sources: list[tuple[Any, ...]] = []
+    sourced: list[Item] = []
+    for key, (guid, item) in fresh.items():
+        item_id = known.get(key) or known.get("hash:" + item.content_hash)
+        if item_id is not None:  # (None: its item was skipped)
+            sources.append((item_id, feed.id, guid, seen_at))
+            sourced.append(item)
+    _insert(
+        session,
+        sql,
         "item_sources",
         ("item_id", "feed_id", "guid", "seen"),
         sources,
         " ON CONFLICT (feed_id, guid) DO NOTHING",
+        sourced,
+        skipped,
     )
     stored.sort(key=lambda s: s.id)
     return stored
+
+
+# what a database or its driver raises for a value it refuses
+REFUSED = (DatabaseError, ValueError, OverflowError)
+
+
+def _insert(
+    session: Session,
+    sql: Driver,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    tail: str,
+    items: Sequence[Item],
+    skipped: list[str] | None,
+) -> list[tuple[Any, ...]]:
+    """``Driver.insert`` of ``rows`` (one per item of ``items``): all at once, or, given
+    ``skipped``, each in its own savepoint, leaving out (with the reason) those refused."""
+    if skipped is None:
+        return sql.insert(table, columns, rows, tail)
+    found: list[tuple[Any, ...]] = []
+    for row, item in zip(rows, items, strict=True):
+        try:
+            with session.begin_nested():
+                found.extend(sql.insert(table, columns, [row], tail))
+        except REFUSED as exc:
+            skipped.append(_skip_reason(item, exc))
+    return found
+
+
+def _skip_reason(item: Item, exc: BaseException) -> str:
+    return f"entry {item.guid[:80]!r} not stored: {error_text(exc)}"
 
 
 _ITEM_COLUMNS = (
@@ -155,10 +215,20 @@ def recent_items(
     return [_item_record(row) for row in session.scalars(query)]
 
 
-def newest_texts(session: Session, limit: int) -> list[tuple[str, str, str]]:
-    """(id, title, text) of the newest ``limit`` stored items."""
-    rows = session.scalars(_newest_items().limit(max(limit, 0)))
-    return [(str(r.id), r.title, r.content or r.summary) for r in rows]
+TEXT_BATCH = 1000  # rows fetched at a time by newest_texts
+
+
+def newest_texts(session: Session, limit: int) -> Iterator[tuple[str, str, str]]:
+    """(id, title, text) of the newest ``limit`` stored items, newest first, fetched
+    ``TEXT_BATCH`` rows at a time (only the columns needed)."""
+    query = (
+        select(ItemRow.id, ItemRow.title, ItemRow.content, ItemRow.summary)
+        .order_by(ItemRow.published.desc(), ItemRow.id.desc())
+        .limit(max(limit, 0))
+        .execution_options(yield_per=TEXT_BATCH)
+    )
+    for row in session.execute(query):
+        yield str(row.id), row.title, row.content or row.summary
 
 
 def _newest_items(

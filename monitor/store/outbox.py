@@ -31,6 +31,7 @@ class FailedAlert:
     kind: str
     attempts: int
     last_error: str | None
+    failing_since: datetime
 
 
 def add_alert(
@@ -86,12 +87,34 @@ def release_claims(session: Session) -> None:
     )
 
 
+def due_channels(session: Session, now: datetime) -> list[str]:
+    """The channels that have due pending alerts nobody holds, by name."""
+    query = (
+        select(Alert.channel)
+        .where(
+            Alert.status == "pending",
+            Alert.next_attempt <= now,
+            or_(Alert.claimed_until.is_(None), Alert.claimed_until < now),
+        )
+        .distinct()
+        .order_by(Alert.channel)
+    )
+    return list(session.scalars(query))
+
+
 def claim_due_alerts(
-    session: Session, instance: str, now: datetime, lease: timedelta, limit: int
+    session: Session,
+    instance: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    *,
+    channel: str | None = None,
 ) -> list[tuple[int, str, Payload]]:
-    """Claim up to ``limit`` due pending alerts for ``instance`` until ``now + lease``:
-    (id, channel, payload), the longest waiting first. On PostgreSQL the rows are locked
-    and locked rows skipped, so two instances never claim the same alert."""
+    """Claim up to ``limit`` due pending alerts (to ``channel``, when given) for
+    ``instance`` until ``now + lease``: (id, channel, payload), the longest waiting
+    first. On PostgreSQL the rows are locked and locked rows skipped, so two instances
+    never claim the same alert."""
     query = (
         select(Alert.id, Alert.channel, Alert.payload)
         .where(
@@ -102,6 +125,8 @@ def claim_due_alerts(
         .order_by(Alert.next_attempt, Alert.id)
         .limit(limit)
     )
+    if channel is not None:
+        query = query.where(Alert.channel == channel)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = [(row_id, channel, dict(payload)) for row_id, channel, payload in session.execute(query)]
@@ -124,27 +149,35 @@ def record_sent(
         return None
     row.status, row.sent, row.detail = "sent", now, detail[:2000]
     row.attempts += 1
+    row.failing_since = None
     row.claimed_by = row.claimed_until = None
     return row.channel
 
 
-def record_failed(session: Session, alert_id: int, instance: str, error: str) -> FailedAlert | None:
-    """A delivery attempt failed: one more attempt, the error kept, the lease ended; then
-    ``mark_dead`` or ``retry_at``. None (and nothing changed) when ``instance`` no longer
-    holds the alert."""
+def record_failed(
+    session: Session, alert_id: int, instance: str, error: str, now: datetime
+) -> FailedAlert | None:
+    """A delivery attempt failed at ``now``: one more attempt, the error kept, the lease
+    ended, ``failing_since`` set by the first failure; then ``mark_dead`` or ``retry_at``.
+    None (and nothing changed) when ``instance`` no longer holds the alert."""
     row = session.get(Alert, alert_id)
     if row is None or row.claimed_by != instance:
         return None
     row.attempts += 1
     row.last_error = error[:2000]
     row.claimed_by = row.claimed_until = None
-    return FailedAlert(row.id, row.channel, row.kind, row.attempts, row.last_error)
+    if row.failing_since is None:
+        row.failing_since = now
+    return FailedAlert(
+        row.id, row.channel, row.kind, row.attempts, row.last_error, row.failing_since
+    )
 
 
-def mark_dead(session: Session, alert_id: int) -> None:
+def mark_dead(session: Session, alert_id: int, now: datetime) -> None:
     """Give up on an alert ``record_failed`` just settled (the same UPDATE: the row is held
-    by the session, changed and not yet written)."""
-    _held(session, alert_id).status = "dead"
+    by the session, changed and not yet written); ``next_attempt`` keeps when."""
+    row = _held(session, alert_id)
+    row.status, row.next_attempt = "dead", now
 
 
 def retry_at(session: Session, alert_id: int, when: datetime) -> None:
@@ -282,6 +315,7 @@ def _alert_record(row: Alert) -> dict[str, Any]:
         "headline": row.payload.get("headline", ""),
         "event": row.payload.get("event_id", ""),
         "last_error": row.last_error,
+        "failing_since": row.failing_since,
         "detail": row.detail,
         "idempotency_key": row.idempotency_key,
     }
@@ -293,6 +327,13 @@ def requeue_dead(session: Session, alert_id: int, now: datetime) -> bool:
     result = session.execute(
         update(Alert)
         .where(Alert.id == alert_id, Alert.status == "dead")
-        .values(status="pending", attempts=0, next_attempt=now, claimed_by=None, claimed_until=None)
+        .values(
+            status="pending",
+            attempts=0,
+            next_attempt=now,
+            failing_since=None,
+            claimed_by=None,
+            claimed_until=None,
+        )
     )
     return bool(getattr(result, "rowcount", 0))

@@ -68,10 +68,11 @@ def first_due_attempt(session: Session, now: datetime) -> datetime | None:
 
 
 def dead_alerts_since(session: Session, since: datetime) -> list[tuple[str, int]]:
-    """(channel, count) of alerts queued since ``since`` that were given up."""
+    """(channel, count) of alerts given up since ``since`` (a dead alert's
+    ``next_attempt`` is when it was given up)."""
     rows = session.execute(
         select(Alert.channel, func.count())
-        .where(Alert.status == "dead", Alert.created >= since)
+        .where(Alert.status == "dead", Alert.next_attempt >= since)
         .group_by(Alert.channel)
     )
     return [(channel, count) for channel, count in rows]

@@ -32,20 +32,25 @@ class StoryRows:
         # a time as the database holds it: compared in memory as the database compares
         self.time: Callable[[datetime], Any] = self._sql.value(StoryBand.created.type)
 
-    def bands_near(self, keys: Iterable[int], lo: Any, hi: Any) -> BandRows:
-        """Stored band rows with one of ``keys``, created from ``lo`` to ``hi`` (held times)."""
+    def bands_near(self, keys: Iterable[int], lo: Any, hi: Any, per_key: int) -> BandRows:
+        """Stored band rows with one of ``keys``, created from ``lo`` to ``hi`` (held times):
+        per key the newest ``per_key`` (highest item id), newest first. The database ranks
+        the rows, so what is read stays bounded however many items share a key."""
         sql = self._sql
         wanted = sorted(set(keys))
         found: defaultdict[int, list[tuple[int, Any]]] = defaultdict(list)
-        step = Driver.PARAMS - 2  # (and two times)
+        step = Driver.PARAMS - 3  # (two times and the limit)
         for start in range(0, len(wanted), step):
             chunk = wanted[start : start + step]
             query = (
-                "SELECT band_key, item_id, created FROM story_bands"
+                "SELECT band_key, item_id, created FROM ("
+                " SELECT band_key, item_id, created, ROW_NUMBER() OVER"
+                " (PARTITION BY band_key ORDER BY item_id DESC) AS n FROM story_bands"
                 f" WHERE band_key IN ({sql.marks(len(chunk))})"
                 f" AND created >= {sql.mark} AND created <= {sql.mark}"
+                f") AS ranked WHERE n <= {sql.mark} ORDER BY band_key, n"
             )
-            for key, item_id, created in sql.run(query, [*chunk, lo, hi]):
+            for key, item_id, created in sql.run(query, [*chunk, lo, hi, per_key]):
                 found[key].append((item_id, created))
         return found
 

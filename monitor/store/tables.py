@@ -223,7 +223,10 @@ class Alert(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20))  # pending | sent | dead | digested | folded
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # when a pending alert is tried next; for a dead alert, when it was given up
     next_attempt: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the first failed attempt since the alert was queued (or requeued); None while none
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)  # what the server said
     claimed_by: Mapped[str | None] = mapped_column(String(120))

@@ -10,11 +10,14 @@ and connection problems are worth retrying.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
 import smtplib
+import socket
 import ssl
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -92,6 +95,61 @@ def _close(smtp: smtplib.SMTP) -> None:
         smtp.close()
 
 
+class _Abort:
+    """Stops an SMTP conversation from another thread: ``fire`` shuts the connection's
+    socket down (a blocked read or write then fails at once), again every
+    ``ABORT_EVERY`` seconds until the conversation has ended, so a socket the
+    conversation opens after ``fire`` is shut down too."""
+
+    ABORT_EVERY = 0.1
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._smtp: smtplib.SMTP | None = None
+        self._fired = threading.Event()
+        self._ended = threading.Event()
+
+    def watch(self, smtp: smtplib.SMTP) -> None:
+        with self._lock:
+            self._smtp = smtp
+
+    def end(self) -> None:
+        self._ended.set()
+
+    def fire(self) -> None:
+        if not self._fired.is_set():
+            self._fired.set()
+            threading.Thread(target=self._shut_down, name="smtp-abort", daemon=True).start()
+
+    def _shut_down(self) -> None:
+        while True:
+            with self._lock:
+                sock = self._smtp.sock if self._smtp is not None else None
+            if sock is not None:
+                with contextlib.suppress(OSError):  # already closed: nothing left to stop
+                    sock.shutdown(socket.SHUT_RDWR)
+            if self._ended.wait(self.ABORT_EVERY):
+                return
+
+
+class _WatchedSMTP(smtplib.SMTP):
+    """An SMTP connection that ``abort`` can shut down, its greeting included."""
+
+    def __init__(self, abort: _Abort, host: str, port: int, timeout: float) -> None:
+        abort.watch(self)  # before connecting: the constructor reads the greeting
+        super().__init__(host, port, timeout=timeout)
+
+
+class _WatchedSMTPSSL(smtplib.SMTP_SSL):
+    """An implicit-TLS SMTP connection that ``abort`` can shut down."""
+
+    def __init__(
+        self, abort: _Abort, host: str, port: int, timeout: float, context: ssl.SSLContext
+    ) -> None:
+        abort.watch(self)
+        super().__init__(host, port, timeout=timeout, context=context)
+
+
 class EmailSender:
     """Sends alerts as email through one SMTP server."""
 
@@ -115,9 +173,15 @@ class EmailSender:
         return self._ssl
 
     async def send(self, msg: AlertMessage) -> DeliveryReceipt:
+        """Send ``msg``; when the caller gives up (a deadline cancels this), the SMTP
+        connection is shut down so the worker thread ends at its next read or write."""
         email = build_message(msg, self.config, self._clock())
+        abort = _Abort()
         try:
-            detail = await asyncio.to_thread(self._deliver, email)
+            detail = await asyncio.to_thread(self._deliver, email, abort)
+        except asyncio.CancelledError:
+            abort.fire()
+            raise
         except (smtplib.SMTPException, OSError) as exc:
             error = _error(exc, self.config.host)
             log.warning(
@@ -130,15 +194,15 @@ class EmailSender:
             raise error from exc
         return DeliveryReceipt(detail=detail)
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self, abort: _Abort) -> smtplib.SMTP:
         cfg = self.config
         timeout = cfg.timeout.total_seconds()
         if cfg.security == "tls":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                cfg.host, cfg.port, timeout=timeout, context=self._context()
+            smtp: smtplib.SMTP = _WatchedSMTPSSL(
+                abort, cfg.host, cfg.port, timeout, self._context()
             )
         else:
-            smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=timeout)
+            smtp = _WatchedSMTP(abort, cfg.host, cfg.port, timeout)
         try:
             if cfg.security == "starttls":
                 smtp.ehlo()
@@ -149,15 +213,18 @@ class EmailSender:
             raise
         return smtp
 
-    def _deliver(self, email: EmailMessage) -> str:
+    def _deliver(self, email: EmailMessage, abort: _Abort) -> str:
         """Send in this thread; return the server's answer to the message data."""
-        smtp = self._connect()
         try:
-            if self.config.username and self.config.password:
-                smtp.login(self.config.username, self.config.password.get_secret_value())
-            return self._transmit(smtp, email)
+            smtp = self._connect(abort)
+            try:
+                if self.config.username and self.config.password:
+                    smtp.login(self.config.username, self.config.password.get_secret_value())
+                return self._transmit(smtp, email)
+            finally:
+                _close(smtp)
         finally:
-            _close(smtp)
+            abort.end()
 
     def _transmit(self, smtp: smtplib.SMTP, email: EmailMessage) -> str:
         sender = parseaddr(self.config.sender)[1]
