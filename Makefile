@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_dedup.py
 	$(BIN)/python bench/bench_alert.py
 	$(BIN)/python bench/bench_latency.py
+	$(BIN)/python bench/bench_hostile.py
 	scripts/test-postgres.sh $(BIN)/python bench/bench_instances.py
 
 demo: $(STAMP)

@@ -88,12 +88,12 @@ def delivery_worker(config: Config, db: Database, client: httpx.AsyncClient) -> 
 
 
 def parse_workers() -> int:
-    """Parser processes for a one-off cycle (``poll --once``): one per core beyond the
-    first (the poller's own process needs one core to fetch and store), at most two;
-    none on a single core. The daemon parses in its own process: its polls are spread
-    over each feed's interval, and a parser process would hold ~27 MB for good."""
+    """Parser processes: one per core beyond the first (the poller's own process needs
+    one core to fetch and store), at least one and at most two. Documents are always
+    parsed in a parser process, the daemon's too: it holds its own memory limit
+    (``fetch.parser_memory``), so a hostile document fails its feed, not the poller."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(0, min(2, (cores or 1) - 1))
+    return max(1, min(2, (cores or 1) - 1))
 
 
 def open_database(url: str) -> Database:
@@ -146,6 +146,8 @@ def build_service(
         settings=PollSettings(
             failing_after=config.fetch.failing_after,
             max_backoff=config.fetch.max_backoff.total_seconds(),
+            max_items=config.fetch.max_items,
+            parser_memory=config.fetch.parser_memory,
         ),
         on_new_items=lambda _outcome: worker.wake.set(),
         metrics=metrics,

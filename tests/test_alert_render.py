@@ -269,7 +269,7 @@ def test_discord_stays_within_its_size_limits() -> None:
     assert len(body["content"]) <= 2000
     embed = body["embeds"][0]
     assert len(embed["title"]) <= 256
-    assert all(len(f["value"]) <= 1024 for f in embed["fields"])
+    assert all(len(f["value"]) <= 1024 for f in embed.get("fields", []))
     assert embed["fields"][0]["value"].startswith("• Summit Summit")  # cut, not dropped
     many = [
         make_message(alert_id=str(i), event_type=t, headline=long)
@@ -281,6 +281,62 @@ def test_discord_stays_within_its_size_limits() -> None:
 
 
 UTC_ZONE = LogChannel(type="log").zone
+
+HUGE = "Lee & Ishiba <meet> " * 100_000  # 2 MB of feed text, every escape at every cut
+
+
+def embed_size(embed: dict[str, object]) -> int:
+    fields = embed.get("fields", [])
+    assert isinstance(fields, list)
+    texts = [embed.get("title", ""), embed.get("description", "")]
+    texts += [f["name"] + f["value"] for f in fields]
+    return sum(len(str(t)) for t in texts)
+
+
+@pytest.mark.parametrize("kind", ["event", "digest"])
+def test_a_2mb_headline_stays_within_slacks_limits(kind: str) -> None:
+    source = SourceLink("feed", HUGE, "https://e.org/" + "a" * 3000)  # a link too long to use
+    msg = make_message(headline=HUGE, summary=HUGE, evidence=[HUGE], sources=[source])
+    body = slack(make_digest([msg] * 3) if kind == "digest" else msg, UTC_ZONE)
+
+    assert len(body["text"]) <= 4000
+    if kind == "event":
+        assert len(body["text"]) > 3000 and body["text"].endswith("…")
+    texts = [b["text"]["text"] for b in body["blocks"] if b["type"] == "section"]
+    assert texts and all(len(t) <= 3000 for t in texts)
+    for text in [body["text"], *texts]:
+        assert not re.search(r"&[a-z]{0,3}…|<[^<>]*$", text)  # no torn entity or link
+        assert "a" * 3000 not in text
+
+
+def test_slack_text_is_cut_between_escapes() -> None:
+    body = slack(make_message(headline="&" * 5000), UTC_ZONE)
+
+    assert body["text"].endswith("&amp;…") and len(body["text"]) <= 4000
+
+
+@pytest.mark.parametrize("kind", ["event", "digest"])
+def test_a_2mb_headline_stays_within_discords_limits(kind: str) -> None:
+    msg = make_message(headline=HUGE, summary=HUGE, evidence=[HUGE])
+    body = discord(make_digest([msg] * 3) if kind == "digest" else msg, UTC_ZONE)
+
+    assert len(body["content"]) <= 2000
+    for embed in body["embeds"]:
+        assert len(embed["title"]) <= 256
+        assert len(embed.get("description", "")) <= 4096
+        assert all(
+            len(f["name"]) <= 256 and len(f["value"]) <= 1024 for f in embed.get("fields", [])
+        )
+    assert sum(embed_size(e) for e in body["embeds"]) <= 6000
+    if kind == "event":
+        assert body["content"].endswith("…") and body["embeds"][0]["description"].endswith("…")
+
+
+def test_a_digest_of_one_type_keeps_its_description_within_4096() -> None:
+    many = [make_message(alert_id=str(i), headline=f"Summit {i} " * 20) for i in range(100)]
+    (embed,) = discord(make_digest(many), UTC_ZONE)["embeds"]
+
+    assert 3000 < len(embed["description"]) <= 4096
 
 
 def test_every_kind_renders() -> None:

@@ -22,12 +22,12 @@ from monitor.errors import (
 from monitor.fetch.client import (
     Fetcher,
     FetchSettings,
-    _connect_reason,
     backoff_delay,
     make_client,
     next_check_delay,
     utcnow,
 )
+from monitor.fetch.failures import connect_reason
 from monitor.fetch.headers import cache_control_max_age
 from monitor.model import Claim, FetchResult
 from tests.support import feedserver
@@ -244,7 +244,7 @@ def test_dns_failure_reason_names_the_lookup() -> None:
     exc.__cause__ = OSError("All connection attempts failed")
     exc.__cause__.__cause__ = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    assert _connect_reason(exc) == "DNS lookup failed: Name or service not known"
+    assert connect_reason(exc) == "DNS lookup failed: Name or service not known"
 
 
 @pytest.mark.parametrize("url", ["ftp://example.test/feed", "/relative/feed.xml", "http://[::1"])

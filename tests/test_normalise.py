@@ -10,7 +10,14 @@ import pytest
 from monitor.model import Entry
 from monitor.parse import parse
 from monitor.parse.language import detect_language, item_language, normalise_tag
-from monitor.parse.normalise import canonical_url, content_hash, html_to_text, normalise
+from monitor.parse.normalise import (
+    LIMITS,
+    canonical_url,
+    clean_text,
+    content_hash,
+    html_to_text,
+    normalise,
+)
 from tests.support.parse_golden import FEED_URL, FIXTURES, body, expected
 
 FETCHED = datetime(2025, 8, 20, 12, 0, tzinfo=UTC)
@@ -269,3 +276,62 @@ def test_normalise_uses_entry_then_feed_language():
     assert normalise(entry, feed_language="en", **kwargs).language == "ja"
     entry = Entry(guid="g", link=None, title="Summit")
     assert normalise(entry, feed_language="de-DE", **kwargs).language == "de"
+
+
+# text cleaning and limits ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("Seoul\x00 Tokyo", "Seoul Tokyo"),
+        ("a\x01\x08\x0b\x0c\x1b[31mb", "a[31mb"),
+        ("tab\tand\nnewline", "tab\tand\nnewline"),
+        ("cr\r\nlf", "cr\n\nlf"),
+        ("c1\x80\x9f\x7fgone", "c1gone"),
+        ("lone \ud800 and \udfff", "lone \ufffd and \ufffd"),
+        ("한일 정상회담 \u00a0é", "한일 정상회담 \u00a0é"),
+    ],
+    ids=["nul", "c0", "tab-newline", "cr", "c1-del", "surrogates", "kept"],
+)
+def test_clean_text(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
+
+
+def test_every_text_field_is_cleaned() -> None:
+    got = item(
+        guid="g\x00\ud800",
+        link="https://news.example.org/a\x00b",
+        title="Summit\x00 \x1b[2Jannounced",
+        summary="<p>a\x07b</p>",
+        content="c\x85d \udc80",  # NEL is a space to str.split
+        author="Kim\x00 \ud800",
+    )
+
+    assert (got.guid, got.url) == ("g\ufffd", "https://news.example.org/ab")
+    assert got.title == "Summit [2Jannounced"
+    assert (got.summary, got.content, got.author) == ("ab", "c d \ufffd", "Kim \ufffd")
+    for text in (got.guid, got.url, got.title, got.summary, got.content, got.author or ""):
+        text.encode("utf-8")  # storable: no lone surrogate left
+
+
+def test_long_fields_are_cut_to_their_limits_and_noted() -> None:
+    notes: list[str] = []
+    entry = Entry(guid="g", link=None, title="t" * 5000, summary="s " * 30_000,
+                  content="<p>c</p>" * 300_000)  # fmt: skip
+
+    got = normalise(entry, source="s", feed_url="", fetched=FETCHED, notes=notes)
+
+    assert len(got.title) == LIMITS.title and got.title.endswith("…")
+    assert len(got.summary) <= LIMITS.summary and got.summary.endswith("…")
+    assert len(got.content) <= LIMITS.content and got.content.endswith("…")
+    assert notes == ["title", "summary", "content"]
+
+
+def test_fields_within_their_limits_are_kept_whole() -> None:
+    notes: list[str] = []
+    entry = Entry(guid="g", link=None, title="t" * LIMITS.title, summary="s" * LIMITS.summary)
+
+    got = normalise(entry, source="s", feed_url="", fetched=FETCHED, notes=notes)
+
+    assert (got.title, got.summary, notes) == ("t" * LIMITS.title, "s" * LIMITS.summary, [])

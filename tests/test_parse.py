@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
@@ -150,6 +151,23 @@ def test_one_bad_byte_does_not_garble_a_utf8_feed():
     assert feed.warnings[0].startswith("invalid UTF-8 at byte")
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["", "text/xml", "application/rss+xml; charset=EUC-KR"],
+    ids=["none", "xml", "http"],
+)
+def test_one_bad_byte_does_not_garble_an_euc_kr_feed(content_type: str):
+    titles = [f"한일 정상회담 {i}" for i in range(5)]
+    items = "".join(f"<item><title>{t}</title><guid>g{i}</guid></item>"
+                    for i, t in enumerate(titles))  # fmt: skip
+    doc = rss(items, decl='<?xml version="1.0" encoding="euc-kr"?>').encode("euc-kr")
+    at = doc.index("정상회담 2".encode("euc-kr"))
+    feed = parse(doc[:at] + b"\xff" + doc[at:], content_type)
+    assert [e.title for e in feed.entries] == [*titles[:2], "한일 \ufffd정상회담 2", *titles[3:]]
+    assert feed.warnings == (f"invalid {'EUC-KR' if content_type.endswith('KR') else 'euc-kr'}"
+                             f" at byte {at}: 1 sequence(s) replaced with U+FFFD",)  # fmt: skip
+
+
 def test_a_latin1_feed_without_a_declaration_is_still_detected():
     doc = rss(
         "<item><title>Caf\u00e9 na\u00efve r\u00e9sum\u00e9</title><guid>x</guid></item>",
@@ -281,3 +299,88 @@ def test_a_document_with_too_many_entries_is_read_up_to_the_bound():
     found = parse_items(rss(items).encode(), "", "https://e.org/f", "f", datetime.now(UTC))
     assert [i.guid for i in found.items] == [f"g{i}" for i in range(MAX_ENTRIES)]
     assert f"{MAX_ENTRIES + 5} entries in one document" in found.warnings[-1]
+
+
+def test_the_newest_entries_are_kept_whatever_their_order_in_the_document():
+    from monitor.parse.items import parse_items
+
+    def pub(hours: int) -> str:
+        when = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(hours=hours)
+        return f"<pubDate>{format_datetime(when)}</pubDate>"
+
+    order = [3, 0, 7, 5, 1, 6, 2, 4]  # hours after the first
+    items = "".join(f"<item><guid>g{h}</guid>{pub(h)}</item>" for h in order)
+    items += "<item><guid>undated</guid></item>"
+
+    found = parse_items(rss(items).encode(), "", "https://e.org/f", "f", datetime.now(UTC), 3)
+
+    assert [i.guid for i in found.items] == ["g7", "g5", "g6"]  # document order
+    assert found.warnings == ("9 entries in one document: the newest 3 are read",)
+
+
+def test_undated_entries_are_kept_from_the_top_of_the_document():
+    from monitor.parse.items import parse_items
+
+    items = "".join(f"<item><guid>g{i}</guid></item>" for i in range(5))
+
+    found = parse_items(rss(items).encode(), "", "https://e.org/f", "f", datetime.now(UTC), 2)
+
+    assert [i.guid for i in found.items] == ["g0", "g1"]
+
+
+def test_cut_fields_are_counted_in_the_warnings():
+    from monitor.parse.items import parse_items
+
+    items = "".join(f"<item><guid>g{i}</guid><title>{'x' * 3000}</title></item>" for i in range(4))
+
+    found = parse_items(rss(items).encode(), "", "https://e.org/f", "f", datetime.now(UTC))
+
+    assert [len(i.title) for i in found.items] == [1000] * 4
+    assert found.warnings == ("title longer than 1,000 characters cut in 4 item(s)",)
+
+
+def test_a_document_with_few_entries_is_one_slice():
+    from monitor.parse.slices import slices
+
+    doc = rss("<item><guid>a</guid></item><item><guid>b</guid></item>").encode()
+
+    assert list(slices(doc, 2)) == [doc]
+
+
+def test_slices_carry_the_head_and_tail_of_the_document():
+    from monitor.parse.slices import slices
+
+    items = "".join(f"<item><guid>g{i}</guid></item>" for i in range(5))
+    doc = rss(items).encode()
+
+    pieces = list(slices(doc, 2))
+
+    head, tail = doc[: doc.index(b"<item>")], doc[doc.rindex(b"</item>") + 7 :]
+    runs = ["g0</guid></item><item><guid>g1", "g2</guid></item><item><guid>g3", "g4"]
+    assert pieces == [head + f"<item><guid>{r}</guid></item>".encode() + tail for r in runs]
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_a_document_of_many_entries_is_read_whole_a_slice_at_a_time(kind: str):
+    count = 5_001  # three slices
+    if kind == "rss":
+        entries = "".join(
+            f"<item><title>t{i}</title><guid>g{i}</guid></item>" for i in range(count)
+        )
+        doc = rss(entries)
+    else:
+        entries = "".join(
+            f"<entry><title>t{i}</title><id>g{i}</id><updated>2025-01-01T00:00:00Z</updated>"
+            "</entry>"
+            for i in range(count)
+        )
+        doc = (
+            '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" xml:lang="ko">'
+            f"<title>Atom</title><id>f</id>{entries}</feed>"
+        )
+
+    feed = parse(doc.encode())
+
+    assert [e.guid for e in feed.entries] == [f"g{i}" for i in range(count)]
+    assert feed.title == ("T" if kind == "rss" else "Atom") and feed.warnings == ()
+    assert feed.format.startswith(kind)

@@ -1,8 +1,11 @@
-"""Parser processes: the same items as parsing in the poller, and a dead worker costs no feed."""
+"""Parser processes: the same items as parsing in the poller; a dead worker costs no feed;
+a document over the memory limit, or a worker killed while parsing, fails its feed only."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,3 +97,69 @@ def test_a_worker_asked_for_signatures_gives_those_computed_here() -> None:
         sig = signature(story_text(item.title, item.text))
         assert item.minhash == (b"" if sig is None else sig)
     assert any(item.minhash for item in signed.items)
+
+
+SMALL = b"<rss version='2.0'><channel><item><guid>a</guid><title>t</title></item></channel></rss>"
+# about 8 MB of text: more than a worker held to 50 MiB can parse
+LARGE = (
+    "<rss version='2.0'><channel>"
+    + "".join(
+        f"<item><guid>g{i}</guid><description>{'word ' * 4000}</description></item>"
+        for i in range(400)
+    )
+    + "</channel></rss>"
+).encode()
+
+
+def test_a_worker_holds_its_address_space_to_the_limit() -> None:
+    async def scenario() -> str:
+        pool = ParsePool(1, memory_limit=300 * 1024**2)
+        try:
+            await pool.parse(SMALL, "", "https://example.org/a", "a", NOW)
+            (worker,) = pool._all
+            return Path(f"/proc/{worker.proc.pid}/limits").read_text()
+        finally:
+            await pool.close()
+
+    limits = asyncio.run(scenario())
+    (line,) = [line for line in limits.splitlines() if line.startswith("Max address space")]
+    assert line.split()[3:5] == [str(300 * 1024**2)] * 2
+
+
+def test_a_document_over_the_memory_limit_fails_its_feed_and_the_next_is_parsed() -> None:
+    async def scenario() -> tuple[str, int]:
+        pool = ParsePool(1, memory_limit=50 * 1024**2)
+        try:
+            with pytest.raises(ParseError) as failed:
+                await pool.parse(LARGE, "", "https://example.org/big", "big", NOW)
+            after = await pool.parse(SMALL, "", "https://example.org/a", "a", NOW)
+            return failed.value.message, len(after.items)
+        finally:
+            await pool.close()
+
+    message, items = asyncio.run(scenario())
+    assert message == "parser ran out of memory (limit 50 MiB)"
+    assert items == 1
+
+
+def test_a_worker_killed_while_parsing_fails_that_feed_only() -> None:
+    async def scenario() -> tuple[str, int]:
+        pool = ParsePool(1)
+        try:
+            await pool.parse(SMALL, "", "https://example.org/a", "a", NOW)
+            (worker,) = pool._all
+            os.kill(worker.proc.pid, signal.SIGSTOP)  # it gets the document, never answers
+            parsing = asyncio.create_task(pool.parse(SMALL, "", "https://example.org/b", "b", NOW))
+            while pool._idle:  # the request is written as the worker leaves the idle list
+                await asyncio.sleep(0)
+            worker.proc.kill()
+            with pytest.raises(ParseError) as failed:
+                await parsing
+            after = await pool.parse(SMALL, "", "https://example.org/c", "c", NOW)
+            return failed.value.message, len(after.items)
+        finally:
+            await pool.close()
+
+    message, items = asyncio.run(scenario())
+    assert message.startswith("parser process died while parsing (killed by SIGKILL")
+    assert items == 1

@@ -68,7 +68,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     pipeline = build_pipeline(config)
     db = open_database(config.storage.url)
     try:
-        asyncio.run(_serve(build_service(config, db, pipeline), config_path(args.config)))
+        service = build_service(config, db, pipeline, parse_workers=parse_workers())
+        asyncio.run(_serve(service, config_path(args.config)))
     finally:
         db.dispose()
     return EXIT_OK

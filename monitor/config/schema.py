@@ -48,6 +48,11 @@ class FetchSettings(Strict):
     # A response body larger than this is cut and recorded as an error.
     max_body: ByteSize = ByteSize(5 * 1024 * 1024)
     max_redirects: int = Field(default=5, ge=0, le=20)
+    # Items read from one document: the newest this many (by date) are stored.
+    max_items: int = Field(default=1_000, ge=1, le=100_000)
+    # Address-space limit of each parser process; a document that needs more fails
+    # with "parser ran out of memory".
+    parser_memory: ByteSize = Field(default=ByteSize(1024**3), ge=256 * 1024**2)
     # Fetches in flight at once, in total and per host.
     concurrency: int = Field(default=32, ge=1, le=1024)
     per_host: int = Field(default=2, ge=1, le=64)

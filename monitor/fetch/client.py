@@ -7,10 +7,14 @@ Last-Modified (an unchanged feed costs a 304 and no body), and the server's cach
 
 Safety: connect and read timeouts plus an overall budget per fetch (time spent waiting for
 a concurrency slot does not count against it); the body is streamed and cut as soon as it
-passes ``max_body_bytes``; redirects are followed here, by hand, with a limit and loop
-detection, so that a chain made only of permanent redirects (301/308) can move the feed.
+passes ``max_body_bytes`` of decoded bytes (``monitor.fetch.decode`` decodes the
+Content-Encoding with that bound, not httpx); redirects are followed here, by hand, with a
+limit and loop detection, so that a chain made only of permanent redirects (301/308) can
+move the feed (``monitor.fetch.redirects`` says which redirects are refused and which
+moves are stored).
 
-httpx exceptions are translated into ``monitor.errors`` in this module and nowhere else.
+httpx exceptions are translated into ``monitor.errors`` here, by ``monitor.fetch.failures``,
+and nowhere else.
 A ``Fetcher`` and its client belong to one event loop.
 """
 
@@ -18,10 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
-import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -37,8 +39,12 @@ from monitor.errors import (
     HTTPStatusError,
     TooManyRedirects,
 )
+from monitor.fetch.decode import ACCEPT_ENCODING, CorruptBody, UnsupportedCoding, decoder_for
+from monitor.fetch.failures import translate
 from monitor.fetch.headers import backoff_delay, cache_control_max_age, next_check_delay
+from monitor.fetch.redirects import redirect_refusal, resolved, stores_move
 from monitor.fetch.transport import RetryDropped, no_cookies
+from monitor.log import log_event
 from monitor.model import Claim, FetchResult
 from monitor.retry import retry_after_seconds
 
@@ -112,7 +118,7 @@ def make_client(settings: FetchSettings) -> httpx.AsyncClient:
         limits=limits,  # for the transports of proxies from the environment
         transport=RetryDropped(httpx.AsyncHTTPTransport(limits=limits)),
         cookies=no_cookies(),
-        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
+        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
         follow_redirects=False,
     )
 
@@ -163,14 +169,14 @@ class Fetcher:
             return await self._follow(state)
 
     async def _follow(self, state: Claim) -> FetchResult:
-        url = _parse_url(state.url)
+        url = feed_url = _parse_url(state.url)
         seen = {url}
         permanent = True
         budget = _Budget(self._settings.total_timeout)
         for _hop in range(self._settings.max_redirects + 1):
             answer = await self._get(url, state, budget)
             if answer.status not in REDIRECT_STATUSES:
-                moved = str(url) if permanent and len(seen) > 1 else None
+                moved = self._moved(state, feed_url, url) if permanent and len(seen) > 1 else None
                 result = _result(answer, state, moved, budget.spent, self._clock())
                 log.debug(
                     "fetch_done feed=%s status=%d bytes=%d elapsed=%.3f",
@@ -185,9 +191,35 @@ class Fetcher:
             if url in seen:
                 raise TooManyRedirects(f"redirect loop back to {url}", url=state.url)
             seen.add(url)
+            await self._check_target(feed_url, url, budget)
             log.debug("fetch_redirect feed=%s status=%d to=%s", state.name, answer.status, url)
         limit = self._settings.max_redirects
         raise TooManyRedirects(f"more than {limit} redirects", url=state.url)
+
+    async def _check_target(self, feed_url: httpx.URL, target: httpx.URL, budget: _Budget) -> None:
+        """Refuse a redirect to a loopback, private or link-local address for a feed that
+        is not on one (``monitor.fetch.redirects``)."""
+        timeout = min(self._settings.connect_timeout, budget.remaining)
+        started = time.monotonic()
+        try:
+            hosts = await resolved(target, timeout)
+            if redirect_refusal([feed_url.host], hosts) is None:
+                return
+            refusal = redirect_refusal(await resolved(feed_url, timeout), hosts)
+        finally:
+            budget.spent += time.monotonic() - started
+        if refusal is not None:
+            raise FetchError(f"{refusal}: {target}", url=str(feed_url))
+
+    def _moved(self, state: Claim, feed_url: httpx.URL, final: httpx.URL) -> str | None:
+        """The URL an all-permanent chain of redirects moved the feed to, unless the move
+        may not be stored (https to http)."""
+        if stores_move(feed_url, final):
+            return str(final)
+        reason = "a permanent move from https to http is followed but not stored"
+        log_event(log, logging.WARNING, "feed_move_not_stored", feed=state.name, url=str(final),
+                  reason=reason)  # fmt: skip
+        return None
 
     async def _get(self, url: httpx.URL, state: Claim, budget: _Budget) -> _Answer:
         request = self._client.build_request("GET", url, headers=self._headers(state))
@@ -197,7 +229,12 @@ class Fetcher:
                 async with asyncio.timeout(budget.remaining):
                     return await self._send(request)
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                raise _translate(exc, str(url), self._settings) from exc
+                raise translate(
+                    exc,
+                    str(url),
+                    connect_timeout=self._settings.connect_timeout,
+                    read_timeout=self._settings.read_timeout,
+                ) from exc
             except TimeoutError:
                 total = self._settings.total_timeout
                 raise FetchTimeout(f"no complete answer within {total:g}s", url=str(url)) from None
@@ -219,18 +256,29 @@ class Fetcher:
         )
 
     async def _read_body(self, response: httpx.Response) -> bytes:
-        cap = self._settings.max_body_bytes
+        """The body, its Content-Encoding decoded here (``monitor.fetch.decode``) so that
+        the cap counts decoded bytes and decoding stops as soon as it passes the cap."""
+        cap, url = self._settings.max_body_bytes, str(response.url)
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
-            raise BodyTooLarge(
-                f"body of {declared} bytes is over the {cap} byte cap", url=str(response.url)
-            )
+            raise BodyTooLarge(f"body of {declared} bytes is over the {cap} byte cap", url=url)
+        codings = response.headers.get_list("content-encoding", split_commas=True)
+        try:
+            decoder = decoder_for(codings)
+        except UnsupportedCoding as exc:
+            raise FetchError(str(exc), url=url) from None
         chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
+        size = raw = 0
+        async for data in response.aiter_raw():
+            raw += len(data)
+            try:
+                chunk = decoder.decode(data, cap - size)
+            except CorruptBody as exc:
+                coding = ", ".join(codings)
+                raise FetchError(f"could not decode the {coding} body: {exc}", url=url) from None
             size += len(chunk)
-            if size > cap:
-                raise BodyTooLarge(f"body passed the {cap} byte cap; cut", url=str(response.url))
+            if size > cap or raw > cap:
+                raise BodyTooLarge(_too_large(cap, codings, decoded=size > cap), url=url)
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -257,6 +305,12 @@ async def _drain(response: httpx.Response, limit: int = DRAIN_BYTES) -> None:
         size += len(chunk)
         if size > limit:
             return
+
+
+def _too_large(cap: int, codings: list[str], *, decoded: bool) -> str:
+    if codings and decoded:
+        return f"body ({', '.join(codings)}) passed the {cap} byte cap once decoded; cut"
+    return f"body passed the {cap} byte cap; cut"
 
 
 def _parse_url(raw: str) -> httpx.URL:
@@ -310,60 +364,3 @@ def _result(
         max_age=max(hints, default=None),
         elapsed=elapsed,
     )
-
-
-def _translate(exc: Exception, url: str, settings: FetchSettings) -> FetchError:
-    """One httpx exception as the FetchError a user can act on."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return FetchTimeout(f"connect timeout after {settings.connect_timeout:g}s", url=url)
-    if isinstance(exc, httpx.ReadTimeout):
-        return FetchTimeout(f"read timeout after {settings.read_timeout:g}s", url=url)
-    if isinstance(exc, httpx.TimeoutException):
-        return FetchTimeout(f"timeout ({type(exc).__name__})", url=url)
-    if isinstance(exc, httpx.ConnectError):
-        return FetchError(_connect_reason(exc), url=url)
-    if isinstance(exc, httpx.DecodingError):
-        return FetchError(f"could not decode the body: {exc}", url=url)
-    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return FetchError(f"invalid URL: {exc}", url=url)
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return FetchError(f"the server broke the HTTP protocol: {exc}", url=url)
-    if isinstance(exc, httpx.NetworkError):
-        return FetchError(f"connection lost: {_root_reason(exc)}", url=url)
-    return FetchError(f"HTTP failure: {type(exc).__name__}: {exc}", url=url)
-
-
-def _connect_reason(exc: BaseException) -> str:
-    """A short reason for a failed connection: TLS, DNS, refused, or the OS's words."""
-    causes = list(_causes(exc))
-    for cause in causes:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"TLS error: certificate verify failed: {cause.verify_message}"
-        if isinstance(cause, ssl.SSLError):
-            reason = (cause.reason or str(cause)).replace("_", " ").lower()
-            return f"TLS error: {reason}"
-    for cause in causes:
-        if isinstance(cause, socket.gaierror):
-            return f"DNS lookup failed: {cause.strerror or cause}"
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-    return f"connection failed: {_root_reason(exc)}"
-
-
-def _root_reason(exc: BaseException) -> str:
-    causes = [c for c in _causes(exc) if isinstance(c, OSError) and c.strerror]
-    return str(causes[-1].strerror) if causes else str(exc) or type(exc).__name__
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and everything it was raised from, exception groups opened."""
-    stack, seen = [exc], set()
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        if isinstance(current, BaseExceptionGroup):
-            stack.extend(current.exceptions)
-        stack.extend(e for e in (current.__context__, current.__cause__) if e is not None)

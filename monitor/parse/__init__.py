@@ -11,7 +11,8 @@ Outcomes:
 - a well-formed feed with no entries (an RSS channel with no items, a JSON Feed with
   ``"items": []``): a valid, empty :class:`ParsedFeed`. A quiet feed is not broken.
 - anything else (empty body, an HTML page, XML that is not a feed, broken XML or JSON
-  from which nothing could be read): :class:`monitor.errors.ParseError` with the reason.
+  from which nothing could be read, a document nested too deeply for the parser to
+  recurse through): :class:`monitor.errors.ParseError` with the reason.
 """
 
 from __future__ import annotations
@@ -33,9 +34,12 @@ def parse(body: bytes, content_type: str = "") -> ParsedFeed:
     head = _head(body)
     if not head:
         raise ParseError("empty body")
-    if _is_json(head, content_type):
-        return parse_jsonfeed(body, content_type)
-    return parse_xml(body, content_type)
+    try:
+        if _is_json(head, content_type):
+            return parse_jsonfeed(body, content_type)
+        return parse_xml(body, content_type)
+    except RecursionError:
+        raise ParseError("document nested too deeply to be read as a feed") from None
 
 
 def _head(body: bytes) -> bytes:

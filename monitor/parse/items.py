@@ -1,14 +1,21 @@
-"""A fetched body as the items a poll stores: parse, then normalise every entry."""
+"""A fetched body as the items a poll stores: parse, then normalise every entry.
+
+A document gives at most ``max_items`` items (``fetch.max_items`` in the config): the
+newest by published (else updated) time, undated entries last and, between equals, the
+one nearer the top of the document first. Text fields longer than their limits
+(``monitor.parse.normalise.LIMITS``) are cut. Both are said in the feed's warnings.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from monitor.errors import ParseError
-from monitor.model import Item
+from monitor.model import Entry, Item
 from monitor.parse import parse
-from monitor.parse.normalise import normalise
+from monitor.parse.normalise import LIMITS, normalise
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,28 +28,34 @@ class FeedItems:
     skipped: tuple[str, ...] = ()  # why entries were left out (one odd entry, not the feed)
 
 
-# Entries read from one document: news feeds carry tens to a few hundred (the largest of
-# 2,500 real feeds in the test material has 730); a document with more is not a feed to
-# store whole in one poll.
+# Entries read from one document by default: news feeds carry tens to a few hundred (the
+# largest of 2,500 real feeds in the test material has 730); a document with more is not
+# a feed to store whole in one poll.
 MAX_ENTRIES = 1_000
+_UNDATED = datetime.min.replace(tzinfo=UTC)
 
 
 def parse_items(
-    body: bytes, content_type: str, url: str, source: str, fetched: datetime
+    body: bytes,
+    content_type: str,
+    url: str,
+    source: str,
+    fetched: datetime,
+    max_items: int = MAX_ENTRIES,
 ) -> FeedItems:
-    """Parse a body and normalise its first ``MAX_ENTRIES`` entries (raises ParseError)."""
-    try:
-        parsed = parse(body, content_type)
-    except RecursionError:  # nesting deeper than the parsers go (JSON, XML)
-        raise ParseError("the document is nested too deeply to read") from None
+    """Parse a body and normalise its newest ``max_items`` entries (raises ParseError;
+    ``parse`` makes a document nested too deeply for the parsers one)."""
+    parsed = parse(body, content_type)
     items: list[Item] = []
     skipped: list[str] = []
     warnings = parsed.warnings
-    if len(parsed.entries) > MAX_ENTRIES:
+    entries = newest(parsed.entries, max_items)
+    if len(entries) < len(parsed.entries):
         warnings += (
-            f"{len(parsed.entries)} entries in one document: the first {MAX_ENTRIES} are read",
+            f"{len(parsed.entries)} entries in one document: the newest {max_items} are read",
         )
-    for entry in parsed.entries[:MAX_ENTRIES]:
+    cut: list[str] = []
+    for entry in entries:
         try:
             items.append(
                 normalise(
@@ -51,10 +64,32 @@ def parse_items(
                     feed_url=url,
                     fetched=fetched,
                     feed_language=parsed.language,
+                    notes=cut,
                 )
             )
         except (ValueError, TypeError, OverflowError) as exc:
             skipped.append(str(exc))
         except RecursionError:
             skipped.append("an entry nested too deeply to read")
+    warnings += tuple(_cut_warning(field, times) for field, times in Counter(cut).items())
     return FeedItems(items, parsed.ttl_minutes, warnings, tuple(skipped))
+
+
+def newest(entries: Sequence[Entry], limit: int) -> list[Entry]:
+    """The ``limit`` newest of ``entries``, in document order (see the module docstring)."""
+    if len(entries) <= limit:
+        return list(entries)
+    ranked = sorted(range(len(entries)), key=lambda i: (_when(entries[i]), -i), reverse=True)
+    return [entries[i] for i in sorted(ranked[:limit])]
+
+
+def _when(entry: Entry) -> datetime:
+    when = entry.published or entry.updated
+    if when is None:
+        return _UNDATED
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def _cut_warning(field: str, times: int) -> str:
+    limit: int = getattr(LIMITS, field)
+    return f"{field} longer than {limit:,} characters cut in {times} item(s)"

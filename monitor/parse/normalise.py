@@ -4,7 +4,13 @@
   only http(s) links are kept (:func:`web_link`).
 - ``guid``: the entry's guid, else its canonical URL, else ``"sha256:"`` + a hash of
   title and published time (stable across polls of the same document).
-- ``title``/``summary``/``content``: plain text from :func:`html_to_text`.
+- every text field (title, summary, content, author, guid, link) is cleaned
+  (:func:`clean_text`, after HTML is turned into text): NUL and the other C0 and C1
+  control characters are removed (tab and newline stay; a carriage return becomes a
+  newline), and a lone surrogate (from a JSON ``\\ud800`` escape) becomes U+FFFD.
+- ``title``/``summary``/``content``: plain text from :func:`html_to_text`, cut to
+  ``LIMITS`` (title 1,000 characters, summary 20,000, content 200,000) with an ellipsis
+  at the cut; what was cut is reported in ``notes`` for the feed's warnings.
 - ``published``: aware UTC; fallback updated, then the fetch time. A date more than
   ``max_skew`` after the fetch time is clamped to the fetch time. Naive times are UTC.
 - ``language``: see :mod:`monitor.parse.language`.
@@ -20,6 +26,7 @@ import hashlib
 import html
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
@@ -45,6 +52,20 @@ _BLOCK = re.compile(
 _TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 WEB_SCHEMES = ("http", "https")
+# C0 and C1 controls but tab and newline, DEL, and the surrogates (only ever lone in a str)
+_UNCLEAN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+@dataclass(frozen=True, slots=True)
+class TextLimits:
+    """Characters an item's text fields keep; a longer one is cut, ending in an ellipsis."""
+
+    title: int = 1_000
+    summary: int = 20_000
+    content: int = 200_000
+
+
+LIMITS = TextLimits()
 
 
 def normalise(
@@ -55,28 +76,55 @@ def normalise(
     fetched: datetime,
     feed_language: str | None = None,
     max_skew: timedelta = timedelta(minutes=10),
+    limits: TextLimits = LIMITS,
+    notes: list[str] | None = None,
 ) -> Item:
-    """Turn one parsed entry into an :class:`Item`; see the module docstring."""
+    """Turn one parsed entry into an :class:`Item`; see the module docstring. The name
+    of each field cut to ``limits`` is appended to ``notes`` when it is given."""
     fetched = _as_utc(fetched)
-    url = web_link(entry.link, feed_url) if entry.link else ""
-    title = _one_line(html_to_text(entry.title))
-    summary = html_to_text(entry.summary)
-    content = html_to_text(entry.content)
+    link = clean_text(entry.link or "")
+    url = web_link(link, feed_url) if link else ""
+    title = _cut(_one_line(clean_text(html_to_text(entry.title))), limits.title, "title", notes)
+    summary = _cut(clean_text(html_to_text(entry.summary)), limits.summary, "summary", notes)
+    content = _cut(clean_text(html_to_text(entry.content)), limits.content, "content", notes)
     text = content if len(content) >= len(summary) else summary
     published = _published(entry, fetched, max_skew)
     return Item(
         source=source,
         url=url,
-        guid=_guid(entry, url, title),
+        guid=_guid(clean_text(entry.guid or ""), url, title, entry),
         title=title,
         summary=summary,
         content=content,
-        author=(entry.author or "").strip() or None,
+        author=clean_text(entry.author or "").strip() or None,
         published=published,
         fetched=fetched,
         language=item_language(f"{title}\n{text}", entry.language, feed_language),
         content_hash=content_hash(title, text),
     )
+
+
+def clean_text(text: str) -> str:
+    """``text`` without NUL and the other C0/C1 control characters (tab and newline
+    kept, a carriage return made a newline) and with each lone surrogate as U+FFFD."""
+    if _UNCLEAN.search(text) is None:
+        return text
+    return _UNCLEAN.sub(_replacement, text)
+
+
+def _replacement(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == "\r":
+        return "\n"
+    return "\ufffd" if "\ud800" <= char <= "\udfff" else ""
+
+
+def _cut(text: str, limit: int, field: str, notes: list[str] | None) -> str:
+    if len(text) <= limit:
+        return text
+    if notes is not None:
+        notes.append(field)
+    return text[: limit - 1].rstrip() + "…"
 
 
 def web_link(link: str, base: str) -> str:
@@ -174,9 +222,9 @@ def content_hash(title: str, text: str) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _guid(entry: Entry, url: str, title: str) -> str:
-    if entry.guid and entry.guid.strip():
-        return entry.guid.strip()
+def _guid(guid: str, url: str, title: str, entry: Entry) -> str:
+    if guid.strip():
+        return guid.strip()
     if url:
         return url
     when = entry.published or entry.updated

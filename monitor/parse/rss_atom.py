@@ -9,6 +9,9 @@ feed that simply has none (a valid empty feed).
 HTML sanitising and relative-URI rewriting are switched off: every field is turned
 into plain text later, and links are resolved against the feed URL by normalisation.
 
+A document with more entries than ``monitor.parse.slices.SLICE`` is given to feedparser a
+slice at a time, so that its memory does not grow with the number of entries.
+
 Two repairs happen before feedparser sees the bytes, each reported as a warning:
 
 - **Entity declarations.** A DOCTYPE may declare entities whose text every ``&name;``
@@ -18,9 +21,11 @@ Two repairs happen before feedparser sees the bytes, each reported as a warning:
   of a short plain text are kept while all their references together add at most
   ``MAX_ENTITY_TEXT`` characters; the others are removed, so their references stay as
   they are written.
-- **Damaged UTF-8.** A UTF-8 document with a few invalid bytes would be read as
-  windows-1252 as a whole (Korean and Japanese titles as mojibake); its invalid bytes
-  are replaced with U+FFFD instead, when most of its non-ASCII text is valid UTF-8.
+- **Damaged text.** A document with a few bytes that are invalid in its declared
+  charset (HTTP, else the XML declaration, else UTF-8; EUC-KR and the like read in their
+  Windows superset) would be read as windows-1252 as a whole (Korean and Japanese
+  titles as mojibake); its invalid bytes are replaced with U+FFFD instead, in that
+  charset, when most of its non-ASCII text decodes.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from xml.sax import SAXParseException
 
 from monitor.errors import ParseError
 from monitor.model import Entry, ParsedFeed
+from monitor.parse.slices import slices
 
 _PLAIN = "text/plain"
 _DOCTYPE_HTML = re.compile(rb"<!doctype\s+html\b", re.I)
@@ -60,15 +66,23 @@ def parse_xml(body: bytes, content_type: str = "") -> ParsedFeed:
 
     body, undeclared = _drop_entity_declarations(body)
     charset, widened = _effective_charset(body, _charset(content_type))
-    body, repaired = _repair_utf8(body, charset)
-    doc = feedparser.parse(
-        io.BytesIO(body),
-        response_headers=_headers(charset),
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
-    entries = tuple(_entry(raw) for raw in doc.entries)
-    problem = _describe(doc.get("bozo_exception")) if doc.bozo else None
+    body, charset, repaired = _repair_charset(body, charset)
+    entries: list[Entry] = []
+    problems: list[str] = []
+    first: Any = None
+    for piece in slices(body):
+        doc = feedparser.parse(
+            io.BytesIO(piece),
+            response_headers=_headers(charset),
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+        entries += _entries(doc)
+        if doc.bozo and len(problems) < 1:
+            problems.append(_describe(doc.get("bozo_exception")))
+        first = doc if first is None else first
+    doc = first
+    problem = problems[0] if problems else None
     if not entries:
         _reject_empty(body, doc, problem)
     remarks = (undeclared, widened, repaired, problem and f"salvaged: {problem}")
@@ -77,11 +91,17 @@ def parse_xml(body: bytes, content_type: str = "") -> ParsedFeed:
     return ParsedFeed(
         format=doc.version or "unknown",
         title=_text(feed, "title"),
-        entries=entries,
+        entries=tuple(entries),
         language=dict.get(feed, "language") or None,
         ttl_minutes=_ttl(dict.get(feed, "ttl")),
         warnings=tuple(warnings),
     )
+
+
+def _entries(doc: Any) -> list[Entry]:
+    """feedparser's entries as ours; the document keeps none of its own."""
+    raw, doc.entries = doc.entries, []
+    return [_entry(one) for one in raw]
 
 
 def _headers(charset: str) -> dict[str, str]:
@@ -153,28 +173,38 @@ def _drop_entity_declarations(body: bytes) -> tuple[bytes, str | None]:
     return body, f"removed {removed} entity declaration(s) from the DOCTYPE (not expanded)"
 
 
-def _repair_utf8(body: bytes, charset: str) -> tuple[bytes, str | None]:
-    """UTF-8 with invalid bytes replaced, when the document is UTF-8 with some damage."""
+def _repair_charset(body: bytes, charset: str) -> tuple[bytes, str, str | None]:
+    """The body as UTF-8 with its undecodable bytes replaced by U+FFFD, when it is
+    mostly valid text in its declared charset (the HTTP charset, else the XML
+    declaration, else UTF-8) and has a few bad bytes; the charset to read the result
+    with; a warning when bytes were replaced. Anything else is left to feedparser."""
     match = _XML_ENCODING.match(body[:_SNIFF])
     declared = charset or (match.group(1).decode("ascii") if match else "utf-8")
     try:
-        if codecs.lookup(declared).name != "utf-8":
-            return body, None
+        codec = codecs.lookup(declared).name
     except LookupError:
-        return body, None
+        return body, charset, None
+    if codec.startswith(("utf-16", "utf-32")) or _decodes(body, codec):
+        return body, charset, None
+    if codec != "utf-8" and _decodes(body, "utf-8"):  # UTF-8 declared as something else
+        return body, charset, None
+    codec = _SUPERSETS.get(codec, codec)
     try:
-        body.decode("utf-8")
+        body.decode(codec)
     except UnicodeDecodeError as exc:
         first = exc.start
     else:
-        return body, None
-    text = body.decode("utf-8", "replace")
+        return body, codec, None  # whole in the wider charset
+    text = body.decode(codec, "replace")
     damaged = text.count("\ufffd")
     wide = sum(1 for c in text if c > "\x7f") - damaged
-    if wide < damaged:  # mostly not UTF-8 at all: leave it to feedparser's detection
-        return body, None
-    repaired = f"invalid UTF-8 at byte {first}: {damaged} sequence(s) replaced with U+FFFD"
-    return text.encode("utf-8"), repaired
+    if wide < damaged:  # mostly not in that charset at all: leave it to feedparser's detection
+        return body, charset, None
+    if match is not None and codec != "utf-8":  # the declaration now says what the bytes are
+        text = text[: match.start(1)] + "utf-8" + text[match.end(1) :]
+    name = "UTF-8" if codec == "utf-8" else declared
+    repaired = f"invalid {name} at byte {first}: {damaged} sequence(s) replaced with U+FFFD"
+    return text.encode("utf-8"), "utf-8", repaired
 
 
 def _decodes(body: bytes, codec: str) -> bool:

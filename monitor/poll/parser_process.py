@@ -1,22 +1,33 @@
-"""Parser processes: parsing (feedparser) is most of the CPU a changed feed costs, so
-``ParsePool`` runs it in child processes while the poller's own process keeps fetching
-and storing on another core.
+"""Parser processes: parsing (feedparser) is most of the CPU a changed feed costs, and
+the part a hostile document attacks, so ``ParsePool`` runs it in child processes while
+the poller's own process keeps fetching and storing on another core.
 
-A worker is ``python -m monitor.poll.parser_process``: it imports ``monitor.parse.items`` and
-little else, reads requests from stdin and answers on stdout, one at a time (a 4-byte
-length, then a pickle: the arguments of ``parse_packed`` there, its result back). It
-shares nothing with the poller but the body it is sent and the items it sends back.
-It ignores SIGINT and SIGTERM (the poller decides when it stops: after its polls
-finish, by closing its stdin) and exits at the end of its input, so it never outlives
-the poller. Workers start on first use; if one dies, the feed it was parsing is parsed
-in the poller and a new worker starts for the next.
+A worker is ``python -m monitor.poll.parser_process --memory-limit BYTES``: it limits its
+own address space to BYTES (``RLIMIT_AS``, ``fetch.parser_memory`` in the config) before
+it reads anything, imports ``monitor.parse.items`` and little else, reads requests from
+stdin and answers on stdout, one at a time (a 4-byte length, then a pickle: there, the
+arguments of ``parse_packed``; back, its result and whether the worker leaves after it).
+It shares nothing with the poller but the body it is sent and the items it sends back.
+It ignores SIGINT and SIGTERM (the poller decides when it stops: after its polls finish,
+by closing its stdin) and exits at the end of its input, so it never outlives the poller.
+
+What goes wrong in a worker is the feed's ParseError, never the poller's: an exception
+while parsing is the answer (the worker goes on); a MemoryError (the document needed
+more than the limit) is answered with "parser ran out of memory (limit …)" and the
+worker exits; a worker that dies while parsing (killed, crashed) fails that feed with
+"parser process died". The document is never parsed again in the poller's own process,
+which has no such limit. Workers start on first use; one found dead before it was
+given a document is replaced, and the document goes to the new one.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
+import os
 import pickle
+import resource
 import signal
 import struct
 import sys
@@ -24,27 +35,40 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from monitor.errors import ParseError
+from monitor.log import log_event, setup_logging
 from monitor.model import Item
 from monitor.novelty.minhash import packed, story_text
-from monitor.parse.items import FeedItems, parse_items
+from monitor.parse.items import MAX_ENTRIES, FeedItems, parse_items
 
 log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("<I")
+MEMORY_LIMIT = 1024**3  # bytes of address space a worker may use, unless configured
+# a worker computes MinHash signatures with numpy: one BLAS thread is all it needs, and
+# each further thread would reserve address space under the limit
+_WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# how a pipe to a worker fails when the worker is gone
+_GONE = (OSError, EOFError, asyncio.IncompleteReadError, pickle.PickleError)
 
 
 Packed = tuple[str | None, int | None, tuple[str, ...], tuple[str, ...], list[tuple[Any, ...]]]
 
 
 def parse_packed(
-    body: bytes, content_type: str, url: str, source: str, fetched: datetime, minhash: bool
+    body: bytes,
+    content_type: str,
+    url: str,
+    source: str,
+    fetched: datetime,
+    minhash: bool,
+    max_items: int = MAX_ENTRIES,
 ) -> Packed:
     """``parse_items`` for a worker: (error, ttl, warnings, skipped, item field tuples);
     with ``minhash``, each item's signature too (``Item.minhash``), else None."""
     try:
-        found = parse_items(body, content_type, url, source, fetched)
+        found = parse_items(body, content_type, url, source, fetched, max_items)
     except ParseError as exc:
-        return exc.message, None, (), (), []
+        return failed(exc.message)
     texts = [story_text(i.title, i.text) for i in found.items]
     sigs: list[bytes | None] = list(packed(texts)) if minhash else [None] * len(texts)
     rows = [
@@ -53,6 +77,11 @@ def parse_packed(
         for i, sig in zip(found.items, sigs, strict=True)
     ]  # fmt: skip
     return None, found.ttl_minutes, found.warnings, found.skipped, rows
+
+
+def failed(reason: str) -> Packed:
+    """The answer for a document that gave no items: ``reason`` becomes its ParseError."""
+    return reason, None, (), (), []
 
 
 def unpack(packed: Packed, source: str, fetched: datetime) -> FeedItems:
@@ -69,18 +98,50 @@ def unpack(packed: Packed, source: str, fetched: datetime) -> FeedItems:
     return FeedItems(items, ttl, warnings, skipped)
 
 
+def size_text(size: int) -> str:
+    """``1073741824`` as ``1 GiB``, ``805306368`` as ``768 MiB``."""
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.4g} {unit}"
+    return f"{size} bytes"
+
+
+class WorkerDied(Exception):
+    """The worker's pipe broke: it was gone before it was ``asked``, or died after."""
+
+    def __init__(self, *, asked: bool) -> None:
+        super().__init__("asked" if asked else "not asked")
+        self.asked = asked
+
+
 class _Worker:
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
 
-    async def call(self, args: tuple[Any, ...]) -> Packed:
+    async def call(self, args: tuple[Any, ...]) -> tuple[Packed, bool]:
+        """The worker's answer, and whether it is leaving after it; ``WorkerDied`` when
+        it is gone."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         data = pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
-        self.proc.stdin.write(_LENGTH.pack(len(data)) + data)
-        await self.proc.stdin.drain()
-        (size,) = _LENGTH.unpack(await self.proc.stdout.readexactly(_LENGTH.size))
-        packed: Packed = pickle.loads(await self.proc.stdout.readexactly(size))
-        return packed
+        try:
+            self.proc.stdin.write(_LENGTH.pack(len(data)) + data)
+            await self.proc.stdin.drain()
+        except _GONE as exc:
+            raise WorkerDied(asked=False) from exc
+        try:
+            (size,) = _LENGTH.unpack(await self.proc.stdout.readexactly(_LENGTH.size))
+            answer: tuple[Packed, bool] = pickle.loads(await self.proc.stdout.readexactly(size))
+        except _GONE as exc:
+            raise WorkerDied(asked=True) from exc
+        return answer
+
+    def how_it_ended(self) -> str:
+        code = self.proc.returncode
+        if code is None:
+            return "its pipe broke"
+        if code < 0:
+            return f"killed by {signal.Signals(-code).name}"
+        return f"exit code {code}"
 
     async def close(self) -> None:
         if self.proc.stdin is not None and not self.proc.stdin.is_closing():
@@ -93,12 +154,23 @@ class _Worker:
 
 
 class ParsePool:
-    """``workers`` parser processes, each parsing one document at a time; with ``minhash``
-    they also compute the items' MinHash signatures (``Item.minhash``)."""
+    """``workers`` parser processes, each parsing one document at a time within
+    ``memory_limit`` bytes of address space and keeping a document's newest
+    ``max_items`` items; with ``minhash`` they also compute the items' MinHash
+    signatures (``Item.minhash``)."""
 
-    def __init__(self, workers: int, *, minhash: bool = False) -> None:
+    def __init__(
+        self,
+        workers: int,
+        *,
+        minhash: bool = False,
+        memory_limit: int = MEMORY_LIMIT,
+        max_items: int = MAX_ENTRIES,
+    ) -> None:
         self.workers = workers
         self.minhash = minhash
+        self.memory_limit = memory_limit
+        self.max_items = max_items
         self._idle: list[_Worker] = []
         self._all: list[_Worker] = []
         self._slots: asyncio.Semaphore | None = None
@@ -106,33 +178,55 @@ class ParsePool:
     async def parse(
         self, body: bytes, content_type: str, url: str, source: str, fetched: datetime
     ) -> FeedItems:
-        args = (body, content_type, url, source, fetched, self.minhash)
+        """The document's items, parsed in a worker (raises ParseError)."""
+        args = (body, content_type, url, source, fetched, self.minhash, self.max_items)
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.workers)
         async with self._slots:
+            packed = await self._call(args, source)
+        return unpack(packed, source, fetched)
+
+    async def _call(self, args: tuple[Any, ...], source: str) -> Packed:
+        for attempt in (1, 2):
             worker = self._idle.pop() if self._idle else await self._start()
             try:
-                packed = await worker.call(args)
-            except (OSError, EOFError, asyncio.IncompleteReadError, pickle.PickleError) as exc:
-                log.warning("parse_worker_failed feed=%s error=%r: parsing here", source, exc)
-                self._all.remove(worker)
-                await worker.close()
-                packed = parse_packed(*args)
+                packed, leaving = await worker.call(args)
+            except WorkerDied as exc:
+                await self._retire(worker)
+                ended = worker.how_it_ended()
+                log_event(log, logging.WARNING, "parse_worker_died", feed=source,
+                          asked=exc.asked, ended=ended)  # fmt: skip
+                if exc.asked or attempt == 2:
+                    return failed(
+                        f"parser process died while parsing ({ended}; its memory limit is "
+                        f"{size_text(self.memory_limit)})"
+                    )
+                continue  # it was gone before it was asked: a new one takes the document
             except BaseException:  # cancelled mid-answer: the worker's pipe is out of step
-                self._all.remove(worker)
-                await asyncio.shield(worker.close())
+                await asyncio.shield(self._retire(worker))
                 raise
+            if leaving:
+                await self._retire(worker)
             else:
                 self._idle.append(worker)
-        return unpack(packed, source, fetched)
+            return packed
+        raise AssertionError("unreachable")
+
+    async def _retire(self, worker: _Worker) -> None:
+        if worker in self._all:
+            self._all.remove(worker)
+        await worker.close()
 
     async def _start(self) -> _Worker:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             __name__,
+            "--memory-limit",
+            str(self.memory_limit),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, **_WORKER_ENV},
         )
         worker = _Worker(proc)
         self._all.append(worker)
@@ -143,19 +237,65 @@ class ParsePool:
         await asyncio.gather(*(w.close() for w in workers))
 
 
-def serve(requests: BinaryIO, answers: BinaryIO) -> None:
-    """A worker's loop: answer each request until the end of ``requests``."""
+def serve(requests: BinaryIO, answers: BinaryIO, memory_limit: int = MEMORY_LIMIT) -> None:
+    """A worker's loop: answer each request until the end of ``requests``, or until a
+    document needed more memory than the worker has (answered, then the loop ends)."""
     while header := requests.read(_LENGTH.size):
         if len(header) < _LENGTH.size:
             return
         (size,) = _LENGTH.unpack(header)
-        args = pickle.loads(requests.read(size))
-        data = pickle.dumps(parse_packed(*args), protocol=pickle.HIGHEST_PROTOCOL)
+        data, out_of_memory = _answer(requests.read(size), memory_limit)
         answers.write(_LENGTH.pack(len(data)) + data)
         answers.flush()
+        if out_of_memory:
+            return  # a fresh worker starts for the next document
+
+
+def _answer(request: bytes, memory_limit: int) -> tuple[bytes, bool]:
+    """The pickled answer to one request, and whether the worker ran out of memory (and
+    leaves: the answer says so)."""
+    try:
+        return _pickled(parse_packed(*pickle.loads(request)), False), False
+    except MemoryError:  # what the document took is freed once this is handled
+        reason = f"parser ran out of memory (limit {size_text(memory_limit)})"
+        return _pickled(failed(reason), True), True
+    except Exception as exc:  # the document's failure, not the worker's
+        return _pickled(failed(f"parser failed: {type(exc).__name__}: {exc}"), False), False
+
+
+def _pickled(answer: Packed, leaving: bool) -> bytes:
+    return pickle.dumps((answer, leaving), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def limit_memory(limit: int) -> None:
+    """Hold this process's address space to ``limit`` bytes (``RLIMIT_AS``), or under
+    the hard limit it already has, and make it the first process the kernel's OOM
+    killer picks, before the poller. Each step that the system refuses is logged
+    (a sandbox may forbid ``setrlimit``: see systemd/stmon.service)."""
+    try:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError) as exc:
+        log_event(log, logging.ERROR, "parse_worker_memory_unlimited", error=str(exc))
+    try:
+        with open("/proc/self/oom_score_adj", "w") as adj:
+            adj.write("1000")
+    except OSError as exc:
+        log_event(log, logging.INFO, "parse_worker_oom_score_kept", error=str(exc))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m monitor.poll.parser_process")
+    parser.add_argument("--memory-limit", type=int, default=MEMORY_LIMIT, metavar="BYTES")
+    args = parser.parse_args()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    setup_logging("info", "auto")  # on the poller's stderr
+    limit_memory(args.memory_limit)
+    serve(sys.stdin.buffer, sys.stdout.buffer, args.memory_limit)
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    serve(sys.stdin.buffer, sys.stdout.buffer)
+    main()

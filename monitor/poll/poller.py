@@ -44,8 +44,8 @@ from monitor.errors import (
 from monitor.fetch.client import Fetcher, backoff_delay, next_check_delay
 from monitor.log import log_event
 from monitor.model import Claim, FetchResult, PollOutcome, StoredItem
-from monitor.parse.items import FeedItems, parse_items
-from monitor.poll.parser_process import ParsePool
+from monitor.parse.items import MAX_ENTRIES, FeedItems, parse_items
+from monitor.poll.parser_process import MEMORY_LIMIT, ParsePool
 from monitor.retry import MAX_RETRY_AFTER
 from monitor.store import instances
 from monitor.store.db import Database, DatabaseError, Session, error_text, savepoint
@@ -82,6 +82,8 @@ class FeedSpec:
 class PollSettings:
     failing_after: int = 5
     max_backoff: float = 6 * 3600.0
+    max_items: int = MAX_ENTRIES  # items kept of one document: the newest
+    parser_memory: int = MEMORY_LIMIT  # address space of each parser process, in bytes
     # items whose processing failed are run again while they are this young (seconds)
     retry_window: float = 48 * 3600.0
 
@@ -128,7 +130,16 @@ class Poller:
         # One writer thread: SQLite allows one writer, and the event loop never blocks on I/O.
         self._writer = StoreWriter(db)
         # with ``minhash`` (novelty reads the signatures), parser processes compute them
-        self._parser = ParsePool(parse_workers, minhash=minhash) if parse_workers > 0 else None
+        self._parser = (
+            ParsePool(
+                parse_workers,
+                minhash=minhash,
+                memory_limit=self.settings.parser_memory,
+                max_items=self.settings.max_items,
+            )
+            if parse_workers > 0
+            else None
+        )
 
     def close(self) -> None:
         """Stop the writer thread (after the jobs queued); see also ``aclose``."""
@@ -258,7 +269,8 @@ class Poller:
             return await self._parser.parse(
                 body, result.content_type, result.url, spec.name, fetched
             )
-        return parse_items(body, result.content_type, result.url, spec.name, fetched)
+        max_items = self.settings.max_items
+        return parse_items(body, result.content_type, result.url, spec.name, fetched, max_items)
 
     # --- store jobs (on the writer thread) -----------------------------------------------
 

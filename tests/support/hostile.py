@@ -3,9 +3,13 @@ status, headers and body a case gives, and a runner for ``stmon`` as a separate 
 that reports the peak resident memory of the process tree it made.
 
 Peak memory is the sum of each process's own high-water mark (``VmHWM`` in
-``/proc/PID/status``, read while it runs; for the top process the kernel's ``ru_maxrss``
-at exit). A sum of peaks is never below the peak of the sum, so an assertion on it is
-on the safe side.
+``/proc/PID/status``, read every 10 ms while it runs, the top process's included). A sum
+of peaks is never below the peak of the sum, so an assertion on it is on the safe side.
+The kernel's ``ru_maxrss`` of the top process is not used: a child inherits its parent's
+high-water mark through fork and exec, so it would count the test process itself (a few
+hundred MB late in a full test run). A peak in the last 10 ms before a process exits
+could be missed; a sample taken while a process starts a child can count the parent's
+pages for the child once more (on the safe side).
 """
 
 from __future__ import annotations
@@ -152,7 +156,7 @@ def _descendants(pid: int) -> Iterator[int]:
 
 def run_stmon(*args: str, timeout: float = 120, cwd: Path | None = None) -> Run:
     """``python -m monitor ARGS`` as a child process, watched every 10 ms for the peak
-    memory of each process it starts (parser workers included)."""
+    memory of itself and of each process it starts (parser workers included)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "monitor", *args],
         stdout=subprocess.PIPE,
@@ -173,7 +177,7 @@ def run_stmon(*args: str, timeout: float = 120, cwd: Path | None = None) -> Run:
 
     def watch() -> None:
         while not stop.is_set():
-            for pid in _descendants(proc.pid):
+            for pid in (proc.pid, *_descendants(proc.pid)):
                 hwm = _status_hwm(pid)
                 if hwm is not None:
                     peaks[pid] = max(peaks.get(pid, 0), hwm)
@@ -190,7 +194,7 @@ def run_stmon(*args: str, timeout: float = 120, cwd: Path | None = None) -> Run:
     killer = threading.Timer(timeout, kill)
     killer.start()
     try:
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not the suite's
+        _, status = os.waitpid(proc.pid, 0)
     finally:
         killer.cancel()
         stop.set()
@@ -203,13 +207,11 @@ def run_stmon(*args: str, timeout: float = 120, cwd: Path | None = None) -> Run:
     err = texts.get("err", b"").decode(errors="replace")
     if killed.is_set():
         raise AssertionError(f"stmon {' '.join(args)} did not finish in {timeout} s:\n{err}")
-    # ru_maxrss (KiB) is the largest of the top process and the children it waited for:
-    # adding every descendant's own peak counts the largest twice, on the safe side.
     return Run(
         proc.returncode,
         texts.get("out", b"").decode(errors="replace"),
         err,
-        usage.ru_maxrss * 1024 + sum(peaks.values()),
+        sum(peaks.values()),
     )
 
 
