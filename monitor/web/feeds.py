@@ -33,7 +33,7 @@ def _feeds(desk: Desk) -> Callable[[Request], Response]:
             counts = item_counts(session)
             daily = items_per_day(session, now - timedelta(days=DAYS))
         rows = [
-            {"feed": f, "health": health.get(f.name), "items": counts.get(f.id, 0),
+            {"feed": f, "health": health.get(f.name), "stored": counts.get(f.id, 0),
              "spark": sparkline(daily.get(f.id, {}), now.date(), DAYS)}
             for f in feeds
         ]  # fmt: skip
