@@ -6,7 +6,6 @@ in docs/screenshots/ (linked from the README)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from selenium import webdriver
