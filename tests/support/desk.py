@@ -88,10 +88,12 @@ def free_port() -> int:
     return port
 
 
-def stmon(*args: str, config: Path) -> subprocess.CompletedProcess[str]:
+def stmon(
+    *args: str, config: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "monitor", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=120, cwd=REPO,
+        capture_output=True, text=True, timeout=120, cwd=REPO, env={**os.environ, **(env or {})},
     )  # fmt: skip
 
 
