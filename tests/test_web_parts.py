@@ -53,7 +53,7 @@ def test_timeline_has_a_row_per_outlet_and_a_dot_per_article() -> None:
 
 
 def test_off_loopback_needs_a_token() -> None:
-    with pytest.raises(ValidationError, match="service.web.token"):
+    with pytest.raises(ValidationError, match=r"service\.web\.token"):
         WebSettings(listen="192.0.2.1:8470")
     assert WebSettings(listen="[::1]:8470").address == ("::1", 8470)
     with_token = WebSettings(listen="0.0.0.0:8470", token="x" * 16)  # type: ignore[arg-type]
