@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from hmac import compare_digest as same
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 from starlette.applications import Starlette
@@ -28,7 +29,9 @@ from monitor.store.db import Database
 from monitor.web.guard import TOKEN_COOKIE, Guard, csrf_ok, csrf_token, keep_csrf, token_digest
 from monitor.web.highlight import highlight, safe_href, terms_of
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
+SLOW_TTL = 60.0  # seconds: how old the slow, slowly changing reads of a page may be
 CSS = resources.files("monitor.web").joinpath("static/style.css").read_bytes()
 
 
@@ -56,6 +59,20 @@ class Desk:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     env: jinja2.Environment = field(default_factory=_environment)
     _rules: dict[str, tuple[float, RuleSet]] = field(default_factory=dict)
+    _recent: dict[str, tuple[float, Any]] = field(default_factory=dict)
+
+    def recent(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()``, or its value from less than ``SLOW_TTL`` seconds ago: for reads
+        that scan whole tables and change only with each poll (feed health, the filter
+        choices). Two pages asking at once may both compute it; either result is right."""
+        now = time.monotonic()
+        held = self._recent.get(key)
+        if held is not None and now - held[0] < SLOW_TTL:
+            value: T = held[1]
+            return value
+        value = compute()
+        self._recent[key] = (now, value)
+        return value
 
     def render(
         self, request: Request, template: str, status: int = 200, **context: Any

@@ -64,7 +64,7 @@ def _list(desk: Desk) -> Callable[[Request], Response]:
         page_no = int(number) if number.isdigit() and int(number) > 0 else 1
         with desk.db.session() as session:
             rows = search_events(session, wanted, PAGE + 1, (page_no - 1) * PAGE)
-            facets = event_facets(session)
+            facets = desk.recent("facets", lambda: event_facets(session))
         return desk.render(
             request,
             "events.html",

@@ -29,9 +29,13 @@ def _feeds(desk: Desk) -> Callable[[Request], Response]:
         settings = desk.config().service.source_health
         with desk.db.session() as session:
             feeds = active_feeds(session)
-            health = {h.feed: h for h in source_health(session, now, settings)}
+            # the health of every feed and its items per day read all the recent items:
+            # at most a minute old (the daemon's status line is five minutes old)
+            health = desk.recent(
+                "health", lambda: {h.feed: h for h in source_health(session, now, settings)}
+            )
             counts = item_counts(session)
-            daily = items_per_day(session, now - timedelta(days=DAYS))
+            daily = desk.recent("daily", lambda: items_per_day(session, now - timedelta(days=DAYS)))
         rows = [
             {"feed": f, "health": health.get(f.name), "stored": counts.get(f.id, 0),
              "spark": sparkline(daily.get(f.id, {}), now.date(), DAYS)}
