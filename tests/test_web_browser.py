@@ -10,7 +10,9 @@ from collections.abc import Iterator
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.support.browser import chromium
 from tests.support.desk import HOSTILE, REPO, Desk
@@ -49,6 +51,13 @@ def shoot(browser: webdriver.Chrome, name: str) -> None:
         browser.set_window_size(1280, 1000)
 
 
+def follow(browser: webdriver.Chrome, element: WebElement) -> None:
+    """Click a link or a submit button and wait until the next page has replaced this one."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+
+
 def rows(browser: webdriver.Chrome) -> list[list[str]]:
     return [
         [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
@@ -74,7 +83,7 @@ def test_events_page_lists_the_polled_events_newest_first(
 def test_filter_by_type_and_search_headlines(desk: Desk, browser: webdriver.Chrome) -> None:
     browser.get(desk.url + "/")
     Select(browser.find_element(By.NAME, "type")).select_by_value("ministerial_talks")
-    browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button"))
     assert "type=ministerial_talks" in browser.current_url
     assert [row[1] for row in rows(browser)] == ["ministerial_talks"]
     browser.get(desk.url + "/?q=FOREIGN+minister")
@@ -88,7 +97,7 @@ def test_event_page_shows_articles_evidence_timeline_and_alerts(
     desk: Desk, browser: webdriver.Chrome
 ) -> None:
     browser.get(desk.url + "/?type=summit_announced")
-    browser.find_element(By.CSS_SELECTOR, "a.event-link").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "a.event-link"))
     assert "/events/ev-" in browser.current_url
     articles = browser.find_elements(By.CSS_SELECTOR, "article.article")
     assert len(articles) == 3
@@ -108,7 +117,7 @@ def test_event_page_shows_articles_evidence_timeline_and_alerts(
 
 def test_hostile_feed_text_renders_as_text(desk: Desk, browser: webdriver.Chrome) -> None:
     browser.get(desk.url + "/?type=summit_announced")
-    browser.find_element(By.CSS_SELECTOR, "a.event-link").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "a.event-link"))
     main = browser.find_element(By.TAG_NAME, "main")
     assert HOSTILE in main.text  # shown, as the characters the feed sent
     assert browser.title != "owned"  # the script did not run
@@ -139,7 +148,7 @@ def test_resend_a_dead_alert(desk: Desk, browser: webdriver.Chrome) -> None:
     assert all("connect" in row.text.lower() or "refused" in row.text.lower() for row in dead)
     shoot(browser, "alerts")
     row_id = dead[0].get_attribute("id")
-    dead[0].find_element(By.CSS_SELECTOR, "button.resend").click()
+    follow(browser, dead[0].find_element(By.CSS_SELECTOR, "button.resend"))
     notice = browser.find_element(By.ID, "resent").text
     assert f"Alert {row_id.removeprefix('alert-')} is queued again" in notice
     row = browser.find_element(By.ID, row_id)
@@ -158,7 +167,7 @@ def test_playground_classifies_a_pasted_article(desk: Desk, browser: webdriver.C
         "South Korean President Lee Jae-myung will visit Tokyo next month for a summit "
         "with Japanese Prime Minister Shigeru Ishiba, the presidential office said."
     )
-    browser.find_element(By.ID, "classify").click()
+    follow(browser, browser.find_element(By.ID, "classify"))
     verdict = browser.find_element(By.ID, "verdict")
     assert "Relevant: yes" in verdict.text
     labels = [h.text.split()[0] for h in verdict.find_elements(By.CSS_SELECTOR, "h3.label")]
@@ -180,7 +189,7 @@ def test_playground_tries_a_candidate_rules_file_without_writing_it(
     browser.get(desk.url + "/rules")
     area = browser.find_element(By.NAME, "candidate")
     browser.execute_script("arguments[0].value = arguments[1]", area, renamed)
-    browser.find_element(By.ID, "try-rules").click()
+    follow(browser, browser.find_element(By.ID, "try-rules"))
     changes = browser.find_element(By.ID, "changes").text
     assert "3 of 4 items change: 3 new matches, 3 lost matches" in changes
     assert changes.count("+ summit_planned") == 3 and changes.count("− summit_announced") == 3
@@ -196,7 +205,7 @@ def test_playground_names_the_line_of_a_broken_candidate(
     browser.get(desk.url + "/rules")
     area = browser.find_element(By.NAME, "candidate")
     browser.execute_script("arguments[0].value = arguments[1]", area, broken)
-    browser.find_element(By.ID, "try-rules").click()
+    follow(browser, browser.find_element(By.ID, "try-rules"))
     errors = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "p.error")]
     assert errors == [
         "pasted rules:12: defaults.threshold: Input should be less than or equal to 1"
