@@ -34,6 +34,7 @@ format: $(STAMP)
 
 pytest: $(STAMP)
 	scripts/test-tools.sh
+	scripts/test-browser.sh
 	scripts/test-postgres.sh $(BIN)/pytest
 
 test: lint pytest
@@ -46,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_alert.py
 	$(BIN)/python bench/bench_latency.py
 	$(BIN)/python bench/bench_hostile.py
+	$(BIN)/python bench/bench_web.py
 	scripts/test-postgres.sh $(BIN)/python bench/bench_instances.py
 
 demo: $(STAMP)

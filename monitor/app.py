@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -24,8 +25,10 @@ from monitor.store import migrate
 from monitor.store.db import Database
 
 if TYPE_CHECKING:  # the daemon's parts, imported when it starts (not by `poll --once`)
+    from monitor.config.service import WebSettings
     from monitor.novelty.events import EventNews
     from monitor.store.db import Session
+    from monitor.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -160,4 +163,25 @@ def build_service(
     return Service(config, db, client, poller, worker, metrics, COMPOSER, specs)
 
 
-COMPOSER = Composer(pipeline=build_pipeline, worker=delivery_worker, specs=feed_specs)
+def web_server(db: Database, config: Callable[[], Config], settings: WebSettings) -> WebServer:
+    """The desk's web pages over ``db``, to serve on ``settings.listen``; ``config`` gives
+    the config in force (a reload changes the rules the playground uses)."""
+    from monitor.web.app import Desk, create_app
+    from monitor.web.server import WebServer
+
+    token = settings.token.get_secret_value() if settings.token is not None else None
+    host, port = settings.address
+    return WebServer(create_app(Desk(db, config, token=token)), host, port)
+
+
+def daemon_web(service: Service) -> WebServer | None:
+    """The web server `stmon run` starts beside the daemon, if ``service.web.enabled``."""
+    settings = service.config.service.web
+    if not settings.enabled:
+        return None
+    return web_server(service.db, lambda: service.config, settings)
+
+
+COMPOSER = Composer(
+    pipeline=build_pipeline, worker=delivery_worker, specs=feed_specs, web=daemon_web
+)

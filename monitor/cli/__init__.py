@@ -37,6 +37,7 @@ COMMANDS = {
     "eval": "classify_cmd",
     "rules": "classify_cmd",
     "alerts": "alerts_cmd",
+    "web": "web_cmd",
     "prune": "data_cmd",
     "export": "data_cmd",
     "backup": "data_cmd",

@@ -5,6 +5,10 @@ service:
   metrics:
     enabled: true            # serve /metrics and /healthz
     listen: 127.0.0.1:9464   # host:port ([::1]:9464 for IPv6); keep it on loopback
+  web:
+    enabled: true            # serve the desk's web pages from `stmon run` too
+    listen: 127.0.0.1:8470   # elsewhere than loopback only with a token
+    token: ${STMON_WEB_TOKEN}  # required off loopback: a bearer token or the login form
   healthz:
     no_success_for: 1h       # unhealthy when no feed has succeeded for this long
     outbox_stuck_after: 15m  # unhealthy when a due alert has waited this long
@@ -18,9 +22,10 @@ service:
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from monitor.config.types import Duration
 
@@ -56,6 +61,46 @@ class MetricsSettings(_Strict):
         return split_listen(self.listen)
 
 
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and the loopback addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve anywhere
+
+
+class WebSettings(_Strict):
+    # Serve the desk's web pages (events, feeds, alerts, rules playground) from `stmon run`.
+    enabled: bool = False
+    # host:port to listen on; off loopback only with a token.
+    listen: str = "127.0.0.1:8470"
+    # The token a browser or client must present (bearer header, or the login form's
+    # cookie). Required when listen is not a loopback address; at least 16 characters.
+    token: SecretStr | None = Field(default=None, min_length=16)
+
+    @field_validator("listen")
+    @classmethod
+    def _valid_listen(cls, value: str) -> str:
+        split_listen(value)
+        return value
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> WebSettings:
+        host, _ = self.address
+        if self.token is None and not is_loopback(host):
+            raise ValueError(
+                f"listen {self.listen} is not a loopback address: set service.web.token "
+                "(e.g. token: ${STMON_WEB_TOKEN}) or listen on 127.0.0.1"
+            )
+        return self
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return split_listen(self.listen)
+
+
 class HealthzSettings(_Strict):
     # /healthz fails when no feed has been fetched successfully for this long.
     no_success_for: Duration = timedelta(hours=1)
@@ -80,5 +125,6 @@ class SourceHealthSettings(_Strict):
 
 class ServiceSettings(_Strict):
     metrics: MetricsSettings = MetricsSettings()
+    web: WebSettings = WebSettings()
     healthz: HealthzSettings = HealthzSettings()
     source_health: SourceHealthSettings = SourceHealthSettings()

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 
@@ -43,13 +43,23 @@ log = logging.getLogger(__name__)
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+class Background(Protocol):
+    """A server the daemon runs beside its own work (the web pages)."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Composer:
-    """The builders a reloaded config goes through (``monitor.app`` provides them)."""
+    """The builders a reloaded config goes through (``monitor.app`` provides them), and
+    the optional web server the daemon starts."""
 
     pipeline: Callable[[Config], Pipeline]
     worker: Callable[[Config, Database, httpx.AsyncClient], DeliveryWorker]
     specs: Callable[[Config], list[FeedSpec]]
+    web: Callable[[Service], Background | None] = lambda _service: None
 
 
 def sync_feeds(db: Database, config: Config) -> None:
@@ -149,6 +159,9 @@ class Service:
         if self.metrics is None:
             raise RuntimeError("a service built without metrics cannot run")
         metrics = self.metrics
+        web = self.compose.web(self)
+        if web is not None:  # first: a port taken is a config error before anything runs
+            await web.start()
         membership = Membership(self.db, INSTANCE)
         await membership.join()  # on SQLite, refuses a second instance on the same file
         self.poller.owner, self.poller.due_only = INSTANCE, True
@@ -191,6 +204,8 @@ class Service:
         finally:
             log_event(log, logging.INFO, "stopping")
             await self.supervisor.close()
+            if web is not None:
+                await web.close()
             await self.scheduler.shutdown(grace=10.0)
             stop.set()
             await asyncio.wait(tasks, timeout=10.0)

@@ -12,27 +12,32 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.store.driver import Driver, dialect_insert
+from monitor.store.tables import Classification, EventItem, Item
 from monitor.store.tables import Event as EventRow
-from monitor.store.tables import EventItem, Item
 
 __all__ = [
+    "EventFilter",
     "EventRow",
     "add_coverage",
     "coverage",
     "event_by_key",
+    "event_evidence",
+    "event_facets",
     "event_opened",
     "event_timeline",
     "events_near",
     "events_of_stories",
     "open_event",
     "recent_events",
+    "search_events",
 ]
 
 
@@ -227,3 +232,100 @@ def event_timeline(
     record = _event_record(event, len(items), len({c["source"] for c in items}))
     record["parent"] = parent.uid if parent is not None else None
     return record, items
+
+
+# --- for the web pages ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """What the events page asks for; None (or "") means any."""
+
+    watch: str | None = None
+    event_type: str | None = None
+    state: str | None = None
+    language: str | None = None  # some covering article is in this language
+    since: datetime | None = None  # first seen at or after
+    until: datetime | None = None  # first seen before
+    text: str | None = None  # in the headline (case-insensitive substring)
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_events(
+    session: Session, wanted: EventFilter, limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Events matching ``wanted``, newest first (``limit`` from ``offset``), as records with
+    their articles and sources counted."""
+    query = select(EventRow)
+    for column, value in (
+        (EventRow.watch, wanted.watch),
+        (EventRow.event_type, wanted.event_type),
+        (EventRow.state, wanted.state),
+    ):
+        if value:
+            query = query.where(column == value)
+    if wanted.since is not None:
+        query = query.where(EventRow.first_seen >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(EventRow.first_seen < wanted.until)
+    if wanted.text:
+        query = query.where(EventRow.headline.ilike(_like_pattern(wanted.text), escape="\\"))
+    if wanted.language:
+        covered = (
+            select(EventItem.id)
+            .join(Item, Item.id == EventItem.item_id)
+            .where(EventItem.event_id == EventRow.id, Item.language == wanted.language)
+        )
+        query = query.where(exists(covered))
+    query = query.order_by(EventRow.first_seen.desc(), EventRow.id.desc())
+    events = list(session.scalars(query.limit(max(limit, 0)).offset(max(offset, 0))))
+    counts = _coverage_counts(session, [e.id for e in events])
+    return [_event_record(e, *counts.get(e.id, (0, 0))) for e in events]
+
+
+def _coverage_counts(session: Session, event_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(articles, sources) of each of these events."""
+    if not event_ids:
+        return {}
+    rows = session.execute(
+        select(
+            EventItem.event_id,
+            func.count(EventItem.item_id),
+            func.count(func.distinct(Item.source)),
+        )
+        .join(Item, Item.id == EventItem.item_id)
+        .where(EventItem.event_id.in_(event_ids))
+        .group_by(EventItem.event_id)
+    )
+    return {event_id: (articles, sources) for event_id, articles, sources in rows}
+
+
+def event_facets(session: Session) -> dict[str, list[str]]:
+    """The values the events page can filter by: watches, types and states of the
+    stored events, and the languages of the stored articles."""
+
+    def distinct(column: Any) -> list[str]:
+        return sorted(v for v in session.scalars(select(column).distinct()) if v)
+
+    return {
+        "watch": distinct(EventRow.watch),
+        "type": distinct(EventRow.event_type),
+        "state": distinct(EventRow.state),
+        "language": distinct(Item.language),
+    }
+
+
+def event_evidence(
+    session: Session, event_id: int, event_type: str
+) -> dict[int, tuple[float, list[dict[str, Any]]]]:
+    """(score, evidence) of ``event_type`` on each article covering the event, by item id."""
+    rows = session.execute(
+        select(Classification.item_id, Classification.score, Classification.evidence)
+        .join(EventItem, EventItem.item_id == Classification.item_id)
+        .where(EventItem.event_id == event_id, Classification.event_type == event_type)
+    )
+    return {item_id: (score, list(evidence or [])) for item_id, score, evidence in rows}

@@ -337,3 +337,14 @@ def requeue_dead(session: Session, alert_id: int, now: datetime) -> bool:
         )
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def event_alerts(session: Session, event_id: int) -> list[dict[str, Any]]:
+    """The alerts queued for an event, oldest first, as records with the event's state and
+    the kind of news (``event``, ``update``) they carried."""
+    query = select(Alert).where(Alert.event_id == event_id).order_by(Alert.created, Alert.id)
+    return [
+        {**_alert_record(row), "state": row.payload.get("state", ""),
+         "sources": list(row.payload.get("sources", []))}
+        for row in session.scalars(query)
+    ]  # fmt: skip

@@ -102,3 +102,17 @@ def queued_by_channel(session: Session, statuses: Sequence[str]) -> list[tuple[s
         .group_by(Alert.channel, Alert.status)
     )
     return [(channel, status, count) for channel, status, count in rows]
+
+
+def items_per_day(session: Session, since: datetime) -> dict[int, dict[str, int]]:
+    """Items each feed carried per day (``YYYY-MM-DD``, UTC) since ``since``, by feed id."""
+    day = func.date(ItemSource.seen)
+    rows = session.execute(
+        select(ItemSource.feed_id, day, func.count())
+        .where(ItemSource.seen >= since)
+        .group_by(ItemSource.feed_id, day)
+    )
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for feed_id, when, count in rows:
+        out[feed_id][str(when)[:10]] = count
+    return dict(out)
