@@ -3,8 +3,16 @@
 Measures a cold cycle (all items new), a warm cycle (every feed answers 304) and a
 cycle with 2 new items per feed, each as a whole `stmon` process: wall time, feeds/s,
 items/s and peak RSS (the sum of the peaks of the process and of the parser processes
-it starts). The floor is a bare httpx + feedparser script over the same farm at the
-same concurrency, storing nothing (bench/floor.py), also timed as a process.
+it starts). In the same sitting, over the same farm and at the same concurrency:
+
+- the floor: a bare httpx + fastfeedparser script storing nothing (bench/floor.py), its
+  three cycles too (its warm cycle sends the ETags back, as stmon does);
+- the httpx + feedparser floor, cold only;
+- rss2email 3.14 `run --no-send`, its three cycles, when it is installed: give its `r2e`
+  with `--rss2email PATH` or `STMON_BENCH_RSS2EMAIL`. Install it apart from stmon:
+
+      python3 -m venv /tmp/r2e && /tmp/r2e/bin/pip install rss2email==3.14
+      STMON_BENCH_RSS2EMAIL=/tmp/r2e/bin/r2e .venv/bin/python bench/bench_poll.py
 
     .venv/bin/python bench/bench_poll.py [--feeds 500] [--items 50] [--concurrency 16]
 """
@@ -12,6 +20,7 @@ same concurrency, storing nothing (bench/floor.py), also timed as a process.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -72,8 +81,11 @@ class PeakWatch(threading.Thread):
             self.done.wait(0.02)
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Run ``cmd``; return (wall seconds, peak RSS in MB, stdout).
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str, float]:
+    """Run ``cmd``; return (wall seconds, peak RSS in MB, stdout, CPU seconds).
+
+    CPU seconds are user + system time of ``cmd`` and of the processes it waited for (its
+    parser processes): on a machine shared with other jobs they vary less than wall time.
 
     Peak RSS is the sum of the per-process peaks of ``cmd`` and the processes it starts
     (wait4's ``ru_maxrss`` alone is the largest single one of them). ``cmd``'s own peak
@@ -95,7 +107,8 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, flo
     own = watch.peaks.get(proc.pid, 0)
     if not children:
         own = max(own, usage.ru_maxrss)
-    return elapsed, (own + children) / 1024, out
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, (own + children) / 1024, out, cpu
 
 
 def write_config(folder: Path, port: int, feeds: int, concurrency: int, classify: bool) -> Path:
@@ -115,11 +128,44 @@ def write_config(folder: Path, port: int, feeds: int, concurrency: int, classify
     return path
 
 
-def report(label: str, seconds: float, rss: float, feeds: int, items: int) -> None:
+def report(label: str, run: tuple[float, float, str, float], feeds: int, items: int) -> None:
+    seconds, rss, _out, cpu = run
     print(
-        f"{label:<22} {seconds:7.2f} s  {feeds / seconds:8.1f} feeds/s  "
-        f"{items / seconds:9.1f} items/s  peak RSS {rss:6.1f} MB"
+        f"{label:<34} {seconds:7.2f} s  CPU {cpu:6.2f} s  {feeds / seconds:7.1f} feeds/s  "
+        f"{items / seconds:8.1f} items/s  peak RSS {rss:6.1f} MB"
     )
+
+
+def rss2email_command(path: str | None, folder: Path, port: int, feeds: int) -> list[str] | None:
+    """``r2e run --no-send`` over the farm, with its config and state in ``folder``; None
+    (and a message) when rss2email is not installed."""
+    if not path or not Path(path).exists():
+        print(
+            "rss2email: not installed, its rows are left out (python3 -m venv /tmp/r2e && "
+            "/tmp/r2e/bin/pip install rss2email==3.14; then --rss2email /tmp/r2e/bin/r2e)"
+        )
+        return None
+    config, data = folder / "r2e.cfg", folder / "r2e.json"
+    base = [path, "-c", str(config), "-d", str(data)]
+    subprocess.run([*base, "new", "bench@example.org"], check=True, capture_output=True)
+    sections = "".join(
+        f"\n[feed.farm-{i}]\nurl = http://127.0.0.1:{port}/feed/{i}.xml\n" for i in range(feeds)
+    )
+    with config.open("a", encoding="utf-8") as out:
+        out.write(sections)
+    feed = {"etag": None, "modified": None, "seen": {}}
+    state = {"version": 2, "feeds": [{"name": f"farm-{i}", **feed} for i in range(feeds)]}
+    data.write_text(json.dumps(state))
+    return [*base, "run", "--no-send"]
+
+
+CYCLES = ("cold", "warm", "new")
+TARGETS = (  # (cycle, what it is compared with, at most this many times it)
+    ("cold", "floor", 2.0),
+    ("cold", "rss2email", 1 / 8),
+    ("warm", "floor", 1.0),
+    ("new", "floor", 2.0),
+)
 
 
 def main() -> None:
@@ -130,6 +176,11 @@ def main() -> None:
     parser.add_argument(
         "--no-classify", action="store_true", help="no watch: measure polling alone"
     )
+    parser.add_argument(
+        "--rss2email",
+        default=os.environ.get("STMON_BENCH_RSS2EMAIL"),
+        help="rss2email's r2e (default: $STMON_BENCH_RSS2EMAIL); its rows are left out without",
+    )
     args = parser.parse_args()
     # stmon's own bytecode compiled, as an installed package has it (this checkout may run
     # with PYTHONDONTWRITEBYTECODE, which would compile every module at every start)
@@ -137,38 +188,51 @@ def main() -> None:
     farm, port = start(args.feeds, args.items)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            config = write_config(
-                Path(tmp), port, args.feeds, args.concurrency, not args.no_classify
-            )
+            folder = Path(tmp)
+            config = write_config(folder, port, args.feeds, args.concurrency, not args.no_classify)
             stmon = [str(BIN / "stmon"), "--config", str(config)]
             subprocess.run([*stmon, "db", "upgrade"], check=True, capture_output=True)
-            n, m = args.feeds, args.feeds * args.items
+            n = args.feeds
             print(
                 f"farm: {n} feeds x {args.items} items, concurrency {args.concurrency}, "
                 f"{os.cpu_count()} cores"
             )
-            template = f"http://127.0.0.1:{port}/feed/{{}}.xml"
-            floor = timed(
-                [
-                    sys.executable,
-                    str(REPO / "bench" / "floor.py"),
-                    template,
-                    str(n),
-                    str(args.concurrency),
-                ]
-            )
-            report("floor (httpx+feedparser)", floor[0], floor[1], n, m)
-            cold = timed([*stmon, "poll", "--once", "--force"])
-            report("cold cycle", cold[0], cold[1], n, m)
-            warm = timed([*stmon, "poll", "--once", "--force"])
-            report("warm cycle (304)", warm[0], warm[1], n, 0 or n)
-            urllib.request.urlopen(
-                urllib.request.Request(f"http://127.0.0.1:{port}/advance?n=2", method="POST")
-            ).read()
-            new = timed([*stmon, "poll", "--once", "--force"])
-            report("2 new items per feed", new[0], new[1], n, 2 * n)
-            print(f"cold / floor = {cold[0] / floor[0]:.2f}  (target <= 1.5)")
-            print(f"cold: {cold[2].strip()}\nnew: {new[2].strip()}")
+            floor = [sys.executable, str(REPO / "bench" / "floor.py")]
+            floor += [f"http://127.0.0.1:{port}/feed/{{}}.xml", str(n), str(args.concurrency)]
+            runs: dict[str, list[str]] = {
+                "stmon": [*stmon, "poll", "--once", "--force"],
+                "floor": [*floor, "--parser", "fastfeedparser", "--state", str(folder / "etags")],
+            }
+            r2e = rss2email_command(args.rss2email, folder, port, n)
+            if r2e:
+                runs["rss2email"] = r2e
+            items = {"cold": n * args.items, "warm": 0, "new": 2 * n}
+            labels = {"stmon": "stmon", "floor": "httpx + fastfeedparser", "rss2email": "rss2email"}
+            seconds: dict[tuple[str, str], float] = {}
+            cpu: dict[tuple[str, str], float] = {}
+            for cycle in CYCLES:
+                if cycle == "new":
+                    urllib.request.urlopen(
+                        urllib.request.Request(
+                            f"http://127.0.0.1:{port}/advance?n=2", method="POST"
+                        )
+                    ).read()
+                for name, cmd in runs.items():
+                    run = timed(cmd)
+                    seconds[name, cycle] = run[0]
+                    cpu[name, cycle] = run[3]
+                    report(f"{cycle:<5} {labels[name]}", run, n, items[cycle])
+                if cycle == "cold":
+                    report("cold  httpx + feedparser", timed(floor), n, items[cycle])
+            for cycle, other, most in TARGETS:
+                if (other, cycle) in seconds:
+                    ratio = seconds["stmon", cycle] / seconds[other, cycle]
+                    by_cpu = cpu["stmon", cycle] / cpu[other, cycle]
+                    verdict = "met" if ratio <= most else "NOT met"
+                    print(
+                        f"stmon {cycle} / {other} {cycle} = {ratio:.3f} wall, {by_cpu:.3f} CPU  "
+                        f"(target <= {most:.3g}: {verdict})"
+                    )
     finally:
         farm.terminate()
         farm.wait()

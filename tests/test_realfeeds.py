@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.parse_realfeeds import HANGUL, KANA, Outcome, manifest, summary, walk
+from tests.support.parse_realfeeds import (
+    HANGUL,
+    KANA,
+    Outcome,
+    known_differences,
+    manifest,
+    summary,
+    walk,
+)
 
 JSON_ITEMS = re.compile(r"json\.loads finds (\d+) items")
 
@@ -122,3 +130,51 @@ def test_normalised_items_are_sane(outcomes):
         if o.problems
     ]
     assert not bad, _listing(bad)
+
+
+# The differential test: each file the fast path (feedparser-rs) reads is read by the
+# feedparser path too, and the fields stmon uses agree, or differ as documented.
+DIFFERENCES = Path(__file__).parent / "data" / "fast_parser_differences.json"
+
+
+@pytest.fixture(scope="module")
+def documented() -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    return known_differences(DIFFERENCES)
+
+
+def test_the_fast_path_reads_clean_feeds_of_every_kind(outcomes):
+    fast = [o for o in outcomes.values() if o.fast]
+    assert len(fast) >= 1000, summary(outcomes)
+    assert {p.split("/")[0] for p in (o.path for o in fast)} == {"feedparser", "other", "p1"}
+    assert any(HANGUL.search(o.text) for o in fast) and any(KANA.search(o.text) for o in fast)
+    assert all(o.status == "parsed" for o in fast), _listing([o.path for o in fast])
+
+
+def test_both_paths_agree_or_differ_as_documented(outcomes, documented):
+    _kinds, files = documented
+    bad = [
+        f"{o.path}: {name}: {value}"
+        for o in outcomes.values()
+        for name, value in o.differences.items()
+        if name not in files.get(o.path, {})
+    ]
+    assert not bad, _listing(bad)
+
+
+def test_every_documented_difference_still_occurs_and_has_a_reason(outcomes, documented):
+    kinds, files = documented
+    stale = [
+        f"{path}: {name}"
+        for path, fields in files.items()
+        for name in fields
+        if path not in outcomes or name not in outcomes[path].differences
+    ]
+    assert not stale, _listing(stale)
+    used = {kind for fields in files.values() for kind in fields.values()}
+    assert used <= set(kinds) and all(len(kinds[k]) > 40 for k in used)
+
+
+def test_publisher_feeds_read_by_the_fast_path_agree_field_by_field(outcomes):
+    publishers = [o for o in outcomes.values() if o.path.startswith("p1/") and o.fast]
+    assert len(publishers) >= 10  # the UTF-8 ones; legacy codepages go to feedparser
+    assert not [o.path for o in publishers if o.differences]

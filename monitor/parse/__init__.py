@@ -2,7 +2,9 @@
 
 JSON Feed is chosen when the body starts with ``{`` or ``[`` (after a BOM and
 whitespace), or when the content type names JSON and the body does not start with
-``<``. Everything else goes to feedparser (RSS 0.9x/1.0/2.0, Atom).
+``<``. Everything else is XML: a clean, well-formed UTF-8 RSS 1.0/2.0 or Atom 1.0 document
+is read by feedparser-rs (:mod:`monitor.parse.fast`), any other (RSS 0.9x, legacy
+encodings, DOCTYPEs, broken XML) by feedparser (:mod:`monitor.parse.rss_atom`).
 
 Outcomes:
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from monitor.errors import ParseError
 from monitor.model import ParsedFeed
+from monitor.parse.fast import parse_fast
 from monitor.parse.jsonfeed import parse_jsonfeed
 from monitor.parse.rss_atom import parse_xml
 
@@ -37,7 +40,7 @@ def parse(body: bytes, content_type: str = "") -> ParsedFeed:
     try:
         if _is_json(head, content_type):
             return parse_jsonfeed(body, content_type)
-        return parse_xml(body, content_type)
+        return parse_fast(body, content_type) or parse_xml(body, content_type)
     except RecursionError:
         raise ParseError("document nested too deeply to be read as a feed") from None
 

@@ -35,6 +35,7 @@ import html
 import io
 import re
 from calendar import timegm
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from xml.sax import SAXParseException
@@ -42,6 +43,8 @@ from xml.sax import SAXParseException
 from monitor.errors import ParseError
 from monitor.model import Entry, ParsedFeed
 from monitor.parse.slices import slices
+
+Getter = Callable[[Any, str], Any]  # reads one field of a parser's record
 
 _PLAIN = "text/plain"
 _DOCTYPE_HTML = re.compile(rb"<!doctype\s+html\b", re.I)
@@ -65,7 +68,7 @@ def parse_xml(body: bytes, content_type: str = "") -> ParsedFeed:
     import feedparser  # on first use: a poller that parses in its parser processes never loads it
 
     body, undeclared = _drop_entity_declarations(body)
-    charset, widened = _effective_charset(body, _charset(content_type))
+    charset, widened = _effective_charset(body, http_charset(content_type))
     body, charset, repaired = _repair_charset(body, charset)
     entries: list[Entry] = []
     problems: list[str] = []
@@ -90,10 +93,10 @@ def parse_xml(body: bytes, content_type: str = "") -> ParsedFeed:
     feed = doc.feed
     return ParsedFeed(
         format=doc.version or "unknown",
-        title=_text(feed, "title"),
+        title=text_of(feed, "title"),
         entries=tuple(entries),
         language=dict.get(feed, "language") or None,
-        ttl_minutes=_ttl(dict.get(feed, "ttl")),
+        ttl_minutes=ttl(dict.get(feed, "ttl")),
         warnings=tuple(warnings),
     )
 
@@ -101,7 +104,7 @@ def parse_xml(body: bytes, content_type: str = "") -> ParsedFeed:
 def _entries(doc: Any) -> list[Entry]:
     """feedparser's entries as ours; the document keeps none of its own."""
     raw, doc.entries = doc.entries, []
-    return [_entry(one) for one in raw]
+    return [entry_from(one) for one in raw]
 
 
 def _headers(charset: str) -> dict[str, str]:
@@ -215,7 +218,7 @@ def _decodes(body: bytes, codec: str) -> bool:
     return True
 
 
-def _charset(content_type: str) -> str:
+def http_charset(content_type: str) -> str:
     for param in content_type.split(";")[1:]:
         key, _, value = param.partition("=")
         if key.strip().lower() == "charset":
@@ -246,53 +249,55 @@ def _describe(exc: object) -> str:
     return "unknown problem"
 
 
-def _entry(raw: Any) -> Entry:
+def entry_from(raw: Any, get: Getter = dict.get) -> Entry:
+    """A feedparser-shaped entry as an :class:`Entry`; ``get(record, key)`` reads a field
+    (``dict.get`` for feedparser's dicts, which skips their key aliasing)."""
     return Entry(
-        guid=dict.get(raw, "id") or None,
-        link=dict.get(raw, "link") or None,
-        title=_text(raw, "title"),
-        summary=_text(raw, "summary"),
-        content=_content(raw),
-        author=dict.get(raw, "author") or None,
-        published=_when(dict.get(raw, "published_parsed")),
-        updated=_when(dict.get(raw, "updated_parsed")),
-        language=_language(raw),
+        guid=get(raw, "id") or None,
+        link=get(raw, "link") or None,
+        title=text_of(raw, "title", get),
+        summary=text_of(raw, "summary", get),
+        content=_content(raw, get),
+        author=get(raw, "author") or None,
+        published=when(get(raw, "published_parsed")),
+        updated=when(get(raw, "updated_parsed")),
+        language=_language(raw, get),
     )
 
 
-def _text(raw: Any, key: str) -> str:
+def text_of(raw: Any, key: str, get: Getter = dict.get) -> str:
     """The field as HTML: plain-text values are escaped so every field is markup."""
-    value = dict.get(raw, key) or ""
-    detail = dict.get(raw, f"{key}_detail")
-    if detail and dict.get(detail, "type") == _PLAIN:
+    value = get(raw, key) or ""
+    detail = get(raw, f"{key}_detail")
+    if detail and get(detail, "type") == _PLAIN:
         return html.escape(value, quote=False)
     return str(value)
 
 
-def _content(raw: Any) -> str:
-    parts = dict.get(raw, "content") or ()
+def _content(raw: Any, get: Getter) -> str:
+    parts = get(raw, "content") or ()
     best = ""
     for part in parts:
-        value = dict.get(part, "value") or ""
-        if dict.get(part, "type") == _PLAIN:
+        value = get(part, "value") or ""
+        if get(part, "type") == _PLAIN:
             value = html.escape(value, quote=False)
         if len(value) > len(best):
             best = value
     return best
 
 
-def _language(raw: Any) -> str | None:
+def _language(raw: Any, get: Getter) -> str | None:
     for key in ("content", "summary_detail", "title_detail"):
-        detail = dict.get(raw, key)
+        detail = get(raw, key)
         if isinstance(detail, list):
             detail = detail[0] if detail else None
-        lang = dict.get(detail, "language") if detail else None
+        lang = get(detail, "language") if detail else None
         if lang:
             return str(lang)
     return None
 
 
-def _when(parsed: Any) -> datetime | None:
+def when(parsed: Any) -> datetime | None:
     """feedparser's UTC struct_time as an aware datetime; None when absent or absurd."""
     if not parsed:
         return None
@@ -305,7 +310,7 @@ def _when(parsed: Any) -> datetime | None:
 MAX_TTL_MINUTES = 7 * 24 * 60  # a longer <ttl> is read as a week (hints are capped anyway)
 
 
-def _ttl(value: Any) -> int | None:
+def ttl(value: Any) -> int | None:
     try:
         minutes = int(str(value).strip())
     except (TypeError, ValueError):

@@ -4,6 +4,7 @@ file (the folder is ``shared_dir / "realfeeds"``, see tests/support/shared.py)."
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -11,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.errors import ParseError
-from monitor.model import Item
+from monitor.model import Item, ParsedFeed
 from monitor.parse import parse
-from monitor.parse.normalise import normalise
+from monitor.parse.fast import parse_fast
+from monitor.parse.normalise import html_to_text, normalise
+from monitor.parse.rss_atom import parse_xml
 
 FETCHED = datetime(2026, 1, 1, tzinfo=UTC)
 SKEW = timedelta(minutes=10)
@@ -37,6 +40,15 @@ class Outcome:
     reason: str = ""
     text: str = ""
     problems: list[str] = field(default_factory=list)
+    fast: bool = False  # read by feedparser-rs (monitor.parse.fast)
+    # field -> the first entry's two values, where the feedparser path reads it otherwise
+    differences: dict[str, str] = field(default_factory=dict)
+
+
+# What the differential test compares: the fields of an Item that later stages use
+# (``text`` is the fuller of summary and content: which of the two holds an entry's text
+# is not compared), the feed's language and ttl, and whether the document needed repairs.
+COMPARED = ("url", "guid", "title", "text", "author", "published", "language")
 
 
 def _item_problems(item: Item) -> list[str]:
@@ -54,16 +66,19 @@ def _item_problems(item: Item) -> list[str]:
     return problems
 
 
-def run_one(root: Path, rel: str) -> Outcome:
+def _items(parsed: ParsedFeed, rel: str) -> list[Item]:
     feed_url = f"https://feeds.example.org/{rel}"
+    return [
+        normalise(e, source=rel, feed_url=feed_url, fetched=FETCHED, feed_language=parsed.language)
+        for e in parsed.entries
+    ]
+
+
+def run_one(root: Path, rel: str) -> Outcome:
+    body = (root / rel).read_bytes()
     try:
-        parsed = parse((root / rel).read_bytes())
-        items = [
-            normalise(
-                e, source=rel, feed_url=feed_url, fetched=FETCHED, feed_language=parsed.language
-            )
-            for e in parsed.entries
-        ]
+        parsed = parse(body)
+        items = _items(parsed, rel)
     except ParseError as exc:
         return Outcome(rel, "rejected", reason=str(exc))
     except Exception as exc:  # the test reports these as failures, file by file
@@ -72,7 +87,40 @@ def run_one(root: Path, rel: str) -> Outcome:
     text = "\n".join(f"{i.title}\n{i.text}" for i in items)
     problems = [p for item in items for p in _item_problems(item)]
     reason = "; ".join(parsed.warnings)
-    return Outcome(rel, status, len(items), reason, text, problems)
+    outcome = Outcome(rel, status, len(items), reason, text, problems)
+    try:
+        fast = parse_fast(body)
+        if fast is not None:
+            outcome.fast = True
+            outcome.differences = differences(fast, body, rel)
+    except Exception as exc:
+        return Outcome(rel, "crashed", reason=f"differential: {type(exc).__name__}: {exc}")
+    return outcome
+
+
+def differences(fast: ParsedFeed, body: bytes, rel: str) -> dict[str, str]:
+    """Where the feedparser path reads a document the fast path read otherwise."""
+    try:
+        slow = parse_xml(body)
+    except ParseError as exc:
+        return {"rejected": str(exc)}
+    found: dict[str, str] = {}
+    if slow.warnings != fast.warnings:
+        found["warnings"] = f"{slow.warnings} | {fast.warnings}"
+    if html_to_text(slow.title) != html_to_text(fast.title):
+        found["feed title"] = f"{slow.title!r} | {fast.title!r}"
+    for name in ("language", "ttl_minutes"):
+        if getattr(slow, name) != getattr(fast, name):
+            found[f"feed {name}"] = f"{getattr(slow, name)!r} | {getattr(fast, name)!r}"
+    if len(slow.entries) != len(fast.entries):
+        found["entries"] = f"{len(slow.entries)} | {len(fast.entries)}"
+        return found
+    for one, two in zip(_items(slow, rel), _items(fast, rel), strict=True):
+        for name in COMPARED:
+            a, b = getattr(one, name), getattr(two, name)
+            if a != b and name not in found:
+                found[name] = f"{str(a)[:200]!r} | {str(b)[:200]!r}"
+    return found
 
 
 def walk(root: Path) -> dict[str, Outcome]:
@@ -84,6 +132,13 @@ def walk(root: Path) -> dict[str, Outcome]:
     return {rel: run_one(root, rel) for rel in files}
 
 
+def known_differences(path: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The documented differences (tests/data/fast_parser_differences.json): the reason
+    for each kind, and for each file the kind of each field that differs."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data["kinds"], data["files"]
+
+
 def summary(outcomes: dict[str, Outcome]) -> str:
     counts = Counter(o.status for o in outcomes.values())
     reasons = Counter(_reason_kind(o.reason) for o in outcomes.values() if o.status == "rejected")
@@ -91,6 +146,8 @@ def summary(outcomes: dict[str, Outcome]) -> str:
         f"realfeeds: {len(outcomes)} files: "
         + ", ".join(f"{k} {counts[k]}" for k in ("parsed", "salvaged", "rejected", "crashed")),
         f"  items normalised: {sum(o.entries for o in outcomes.values())}",
+        f"  read by the fast path: {sum(o.fast for o in outcomes.values())}, differing "
+        f"from the feedparser path: {sum(bool(o.differences) for o in outcomes.values())}",
         "  rejected by reason:",
     ]
     lines += [f"    {n:5d}  {kind}" for kind, n in reasons.most_common()]
