@@ -179,3 +179,28 @@ class Classified:
 
     stored: StoredItem
     verdicts: Mapping[str, Classification]  # watch name -> verdict
+
+
+@dataclass(frozen=True, slots=True)
+class EventKnowledge:
+    """What a watch's rules file declares about events (its ``events:`` section),
+    compiled: term lists are NFKC-normalised and lower-cased (venues keep their case).
+
+    ``meetings`` maps a meeting type to its actors: a tuple of actor ids, or one of
+    ``"parties"``, ``"portfolio"``, ``"third_party"``. ``later`` maps a type that reports
+    a later state of an announced meeting to (the announced type, that state).
+    """
+
+    parties: tuple[str, ...] = ()
+    meetings: Mapping[str, tuple[str, ...] | str] = field(default_factory=dict)
+    later: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    postponed: tuple[str, ...] = ()
+    cancelled: tuple[str, ...] = ()
+    venues: tuple[str, ...] = ()
+    portfolios: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    third_parties: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def announced(self) -> frozenset[str]:
+        """The types whose events start announced (those with a lifecycle)."""
+        return frozenset(origin for origin, _ in self.later.values())

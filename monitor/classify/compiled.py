@@ -13,6 +13,7 @@ from pathlib import Path
 
 from monitor.classify.schema import RulesFile
 from monitor.classify.terms import TermTable
+from monitor.model import EventKnowledge
 
 Within = tuple[int, str]  # (count, "words" | "sentences")
 
@@ -77,6 +78,7 @@ class CompiledRules:
         topic: CompiledTopic,
         types: tuple[CompiledType, ...],
         tense: CompiledTense | None,
+        events: EventKnowledge | None = None,
     ) -> None:
         self.path = path
         self.spec = spec
@@ -85,6 +87,7 @@ class CompiledRules:
         self.topic = topic
         self.types = types
         self.tense = tense
+        self.events = events or EventKnowledge()
         self.title_weight = spec.defaults.title_weight
         self.fallback = spec.defaults.fallback
 

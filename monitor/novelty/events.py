@@ -44,7 +44,6 @@ from monitor.store.events import (
 log = logging.getLogger(__name__)
 
 MAX_KEYS = 50
-PREDECESSORS = {"summit_held": "summit_announced"}
 OPEN_STATES = ("announced", "postponed", "reported")
 
 
@@ -76,6 +75,7 @@ class Report:
     cues: Happening
     story: StoryMatch
     backlog: bool
+    origin: str | None = None  # the announced type whose event this later state moves on
 
     @property
     def event_type(self) -> str:
@@ -157,27 +157,36 @@ class Placer:
         self.known.write_links()
 
     def place(self, r: Report) -> EventNews | None:
-        event = self.known.story_event(r, r.event_type) if r.story.joined else None
+        event = self._story_event(r) if r.story.joined else None
         if event is None:
             event = self._matching_event(r)
+        if event is None and r.origin is not None:
+            event = self._announced_event(r)
         if event is not None:
             return self._join(event, r)
         return self._open(r)
 
     # --- finding ----------------------------------------------------------------------
 
+    def _story_event(self, r: Report) -> EventRow | None:
+        event = self.known.story_event(r, r.event_type)
+        if event is None and r.origin is not None:
+            event = self.known.story_event(r, r.origin)
+        return event
+
     def _matching_event(self, r: Report) -> EventRow | None:
         return next((e for e in self.known.candidates(r, r.event_type) if _same_date(e, r)), None)
 
-    def _predecessor(self, r: Report) -> EventRow | None:
-        earlier = PREDECESSORS.get(r.event_type)
-        if earlier is None:
-            return None
+    def _announced_event(self, r: Report) -> EventRow | None:
+        """The announced meeting a report of its later state moves along (lifecycle)."""
+        assert r.origin is not None
         return next(
             (
                 e
-                for e in self.known.candidates(r, earlier)
-                if e.state in OPEN_STATES and e.first_seen <= r.at
+                for e in self.known.candidates(r, r.origin)
+                if (e.state in OPEN_STATES or e.state == r.cues.state)
+                and e.first_seen <= r.at
+                and _same_date(e, r)
             ),
             None,
         )
@@ -207,22 +216,18 @@ class Placer:
         return _news("state_change", event, r, None)
 
     def _open(self, r: Report) -> EventNews | None:
-        parent = self._predecessor(r)
         reprint_of = self.known.story_event(r, None) if r.story.joined else None
-        kind = "update" if reprint_of else ("state_change" if parent else "new")
+        kind = "update" if reprint_of else "new"
         alerting = not r.backlog and (kind != "update" or self.settings.alert_updates)
-        event, created = self._create(r, parent or reprint_of, alerting)
+        event, created = self._create(r, reprint_of, alerting)
         if not created:
             return self._join(event, r)
-        if parent is not None:
-            parent.state = transition(parent.state, r.cues.state)[0]
         log_event(log, logging.INFO, "event_opened", uid=event.uid, watch=r.watch,
                   type=r.event_type, state=event.state, kind=kind, alerting=alerting,
                   item=r.item_id)  # fmt: skip
         if not alerting:
             return None
-        linked = parent or reprint_of
-        return _news(kind, event, r, linked.uid if linked is not None else None)
+        return _news(kind, event, r, reprint_of.uid if reprint_of is not None else None)
 
     def _create(self, r: Report, parent: EventRow | None, alerting: bool) -> tuple[EventRow, bool]:
         """Insert the event (race-free), or find the same happening another writer opened."""
@@ -263,7 +268,7 @@ def _news(kind: str, event: EventRow, r: Report, parent_uid: str | None) -> Even
         event_id=event.id,
         event_uid=event.uid,
         watch=event.watch,
-        event_type=event.event_type,
+        event_type=r.event_type,
         state=event.state,
         score=r.label.score,
         item_id=r.item_id,
