@@ -76,7 +76,8 @@ class Route(Strict):
     # Event type ids (see docs/rules.md); "*" means every type the rules define.
     types: tuple[str, ...] = Field(min_length=1)
     channels: tuple[str, ...] = Field(min_length=1)
-    # immediate: one alert per new event; digest: collected into the channel's digest.
+    # immediate: one alert per article and channel (listing every event it opened or
+    # changed); digest: collected into the channel's digest.
     delivery: Literal["immediate", "digest"] = "immediate"
     # Events whose best score is below this are not routed.
     min_score: float = Field(default=0.0, ge=0, le=1)

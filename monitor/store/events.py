@@ -135,6 +135,16 @@ def event_opened(session: Session, event_id: int) -> tuple[str, datetime]:
     return event.uid, event.first_seen
 
 
+def event_lines(session: Session, event_ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+    """Per event id: (uid, headline, the date it takes place or "") of each event."""
+    found = {}
+    for event_id in event_ids:
+        event = session.get(EventRow, event_id)
+        if event is not None:
+            found[event_id] = (event.uid, event.headline, event.when_text or "")
+    return found
+
+
 def coverage(session: Session, event_id: int, limit: int) -> list[tuple[str, str, str]]:
     """(source, title, url) of the first ``limit`` items covering the event, in order."""
     rows = session.execute(
