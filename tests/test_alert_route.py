@@ -122,3 +122,14 @@ def test_digests_fold_an_articles_events_into_one_entry(db: Database) -> None:
     assert [e.event_type for e in entry.events] == ["leaders_call", "summit_announced"]
     text = render_email(message, CHANNELS["wire-digest"]).text
     assert text.count("also: Summit announced (announced)") == 1
+
+
+def test_an_alert_shows_the_date_the_meeting_takes_place(db: Database) -> None:
+    stage = novelty(router())
+    plan = make_item("Lee to visit Tokyo on Aug. 23 for summit with Ishiba", CALL, published=at(0))
+    ingest(db, stage, [(plan, verdict("summit_announced"))], at(0.5))
+    [(_, _, payload)] = [row for row in alerts(db) if row[0] == "desk"]
+    assert payload["when"] == "2025-08-23" and payload["events"][0]["when"] == "2025-08-23"
+    message = message_from_dict(payload)
+    assert "Takes place: 2025-08-23" in render_email(message, CHANNELS["desk"]).text
+    assert webhook_payload(message)["event"]["when"] == "2025-08-23"

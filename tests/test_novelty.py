@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -153,8 +153,8 @@ def test_other_ministers_or_another_date_within_the_window_are_other_events(db: 
     assert sorted((e.event_type, tuple(e.actors), e.when_text) for e in found) == [
         ("ministerial_talks", ("JP:defense_minister", "KR:defense_minister"), None),
         ("ministerial_talks", ("JP:foreign_minister", "KR:foreign_minister"), None),
-        ("summit_announced", ("KR:president", "JP:prime_minister"), "Aug 23"),
-        ("summit_announced", ("KR:president", "JP:prime_minister"), "Sep 30"),
+        ("summit_announced", ("KR:president", "JP:prime_minister"), "2025-08-23"),
+        ("summit_announced", ("KR:president", "JP:prime_minister"), "2025-09-30"),
     ]
     assert len({n.event_id for n in recorder.news if n.kind == "new"}) == 4
     assert {e.place for e in found if e.event_type == "summit_announced"} == {"Tokyo", "Busan"}
@@ -281,7 +281,8 @@ def test_event_creation_is_race_free_through_the_unique_key(db: Database) -> Non
     bucket = int(at(0).timestamp() // timedelta(days=7).total_seconds())
     base = f"{WATCH}|ministerial_talks|JP:foreign_minister+KR:foreign_minister|{bucket}"
     with db.session() as session:
-        for n, when in enumerate(["Jun 2", None]):
+        june_2 = (date(2025, 6, 2), date(2025, 6, 3))
+        for n, (when, (start, end)) in enumerate([("2025-06-02", june_2), (None, (None, None))]):
             session.add(
                 Event(
                     uid=f"other-{n}",
@@ -291,6 +292,8 @@ def test_event_creation_is_race_free_through_the_unique_key(db: Database) -> Non
                     state="held",
                     actors=["JP:foreign_minister", "KR:foreign_minister"],
                     when_text=when,
+                    when_start=start,
+                    when_end=end,
                     headline="another writer",
                     score=0.5,
                     alerting=True,

@@ -117,7 +117,7 @@ def test_gold_labels_give_one_call_event_and_separate_summit_events(
     assert held.event_type == "summit_announced" and held.state == "held"
     assert "seed-011" in held_items
     assert announced_aug.id != held.id
-    assert announced_aug.state == "announced" and announced_aug.when_text == "Aug 23"
+    assert announced_aug.state == "announced" and announced_aug.when_text == "2025-08-23"
     assert announced_aug.place == "Tokyo"
     assert not any(e.event_type == "summit_held" for e, _ in found)
 

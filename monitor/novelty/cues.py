@@ -9,9 +9,11 @@ opening of the body, kept small on purpose:
   first; a minister's name counts for the portfolio; ``cabinet`` when none is named),
   or ``third_party`` (the parties and the third country named first). Every other type
   is the parties.
-- **Date** (``when_text``): the first month–day date in the title ("Aug. 23",
-  "8월 23일", "8月23日"), as "Aug 23". Dates in the body are not used: the opening of
-  a report is often a photo caption or a dateline ("speaks ... on June 4").
+- **Date** (``when``, ``monitor.novelty.dates``): the first date in the title ("Aug. 23",
+  "8월 23일", "8月23日", "next month", "next week"), resolved against the item's
+  publication date; for an announcement without one there, the first date in the lead
+  that lies ahead of publication (the opening of a report is often a photo caption or
+  a dateline of something past: "speaks ... on June 4").
 - **Place**: the first venue there (display only).
 - **State**: a type with a lifecycle is announced, a type of its later state is that
   state (held, postponed, cancelled); other meeting types follow the label's tense
@@ -21,20 +23,15 @@ opening of the body, kept small on purpose:
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from monitor.model import EventKnowledge
+from monitor.novelty.dates import When, read_when
 
 LEAD = 300
-
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_EN_DATE = re.compile(
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})\b", re.I
-)
-_CJK_DATE = re.compile(r"(\d{1,2})\s*[월月]\s*(\d{1,2})\s*[일日]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +40,7 @@ class Happening:
 
     actors: tuple[str, ...]
     state: str  # announced | held | postponed | cancelled | reported
-    when_text: str | None = None
+    when: When | None = None
     place: str | None = None
 
 
@@ -52,14 +49,21 @@ def lead_of(title: str, text: str) -> str:
 
 
 def read(
-    known: EventKnowledge, event_type: str, tense: str | None, title: str, text: str
+    known: EventKnowledge,
+    event_type: str,
+    tense: str | None,
+    title: str,
+    text: str,
+    published: date,
 ) -> Happening:
-    """The actors, state, date and place an item gives for one of its types."""
+    """The actors, state, date (resolved against ``published``) and place an item gives
+    for one of its types."""
     lead, whole, heading = _texts(title, text)
+    state = state_of(known, event_type, tense, lead.lower())
     return Happening(
         actors=actors_of(known, event_type, whole),
-        state=state_of(known, event_type, tense, lead.lower()),
-        when_text=date_of(heading),
+        state=state,
+        when=date_of(heading, lead, state, published),
         place=place_of(known, lead),
     )
 
@@ -116,16 +120,15 @@ def state_of(known: EventKnowledge, event_type: str, tense: str | None, lead: st
     return "reported"
 
 
-def date_of(title: str) -> str | None:
-    found: list[tuple[int, int, int]] = []
-    if match := _EN_DATE.search(title):
-        found.append((match.start(), _MONTHS.index(match.group(1).lower()) + 1,
-                      int(match.group(2))))  # fmt: skip
-    if match := _CJK_DATE.search(title):
-        found.append((match.start(), int(match.group(1)), int(match.group(2))))
-    for _, month, day in sorted(found):
-        if 1 <= month <= 12 and 1 <= day <= 31:
-            return f"{_MONTHS[month - 1].capitalize()} {day}"
+def date_of(heading: str, lead: str, state: str, published: date) -> When | None:
+    """The date of the title; for an announcement, else the first date ahead of
+    publication in the lead."""
+    if (found := read_when(heading, published)) is not None:
+        return found
+    if state in ("announced", "postponed"):
+        found = read_when(lead, published)
+        if found is not None and found.end > published:
+            return found
     return None
 
 

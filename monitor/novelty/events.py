@@ -23,13 +23,14 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from monitor.config.schema import NoveltySettings
 from monitor.errors import StoreError
 from monitor.log import log_event
 from monitor.model import Label
 from monitor.novelty.cues import Happening, transition
+from monitor.novelty.dates import When
 from monitor.novelty.dedup import StoryMatch
 from monitor.store.db import Session
 from monitor.store.events import (
@@ -201,8 +202,8 @@ class Placer:
             event.last_seen = r.at
         if r.label.score > event.score:
             event.score = r.label.score
-        if not event.when_text and r.cues.when_text:
-            event.when_text = r.cues.when_text
+        if r.cues.when is not None and _narrows(event, r.cues.when):
+            _set_when(event, r.cues.when)
         if not event.place and r.cues.place:
             event.place = r.cues.place
         state, is_news = transition(event.state, r.cues.state)
@@ -237,7 +238,7 @@ class Placer:
             key = _event_key(base, n)
             event = open_event(
                 self.session, key, watch=r.watch, event_type=r.event_type, state=r.cues.state,
-                actors=r.cues.actors, place=r.cues.place, when_text=r.cues.when_text,
+                actors=r.cues.actors, place=r.cues.place, when=_when_columns(r.cues.when),
                 headline=r.headline, score=r.label.score, alerting=alerting,
                 parent_id=parent.id if parent is not None else None, at=r.at,
             )  # fmt: skip
@@ -251,8 +252,30 @@ class Placer:
         raise StoreError(f"no free event key for '{base}' after {MAX_KEYS} tries")
 
 
+def _event_when(event: EventRow) -> When | None:
+    if event.when_start is None or event.when_end is None:
+        return None
+    return When(event.when_start, event.when_end, event.when_text or "")
+
+
 def _same_date(event: EventRow, r: Report) -> bool:
-    return event.when_text is None or r.cues.when_text in (None, event.when_text)
+    """Unless both give a date and the dates cannot be the same days."""
+    known = _event_when(event)
+    return known is None or r.cues.when is None or known.overlaps(r.cues.when)
+
+
+def _narrows(event: EventRow, when: When) -> bool:
+    """Whether ``when`` says more than the event knows ("Aug. 23" after "next month")."""
+    known = _event_when(event)
+    return known is None or (when.within(known) and when != known)
+
+
+def _set_when(event: EventRow, when: When) -> None:
+    event.when_text, event.when_start, event.when_end = when.text, when.start, when.end
+
+
+def _when_columns(when: When | None) -> tuple[str, date, date] | None:
+    return None if when is None else (when.text, when.start, when.end)
 
 
 def _event_key(base: str, n: int) -> str:

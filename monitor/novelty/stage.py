@@ -130,7 +130,8 @@ class NoveltyStage:
             for label in verdict.labels:
                 if wanted is not None and label.event_type not in wanted:
                     continue
-                cues = read_cues(known, label.event_type, label.tense, item.title, item.text)
+                cues = read_cues(known, label.event_type, label.tense, item.title, item.text,
+                                 item.published.date())  # fmt: skip
                 origin = known.later.get(label.event_type, (None, ""))[0]
                 reports.append(
                     Report(classified.stored.id, watch, label, item.title, at, now, cues, story,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -81,7 +81,7 @@ def open_event(
     state: str,
     actors: Sequence[str],
     place: str | None,
-    when_text: str | None,
+    when: tuple[str, date, date] | None,
     headline: str,
     score: float,
     alerting: bool,
@@ -98,7 +98,9 @@ def open_event(
         state=state,
         actors=list(actors),
         place=place,
-        when_text=when_text,
+        when_text=when[0] if when else None,
+        when_start=when[1] if when else None,
+        when_end=when[2] if when else None,
         headline=headline[:1000],
         score=score,
         alerting=alerting,
