@@ -447,3 +447,41 @@ def test_only_relevant_items_get_stories_signatures_and_band_keys(db: Database) 
     assert len({rows[f"Call {n}"][0] for n in range(3)}) == 1  # one story of three copies
     assert all(rows[f"Call {n}"] != (None, False) for n in range(3))
     assert banded == relevant
+
+
+def test_events_show_lists_the_state_history_with_the_article_that_moved_it(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    novelty = stage()
+    plan = make_item("Lee, Ishiba to hold summit", SUMMIT_PLAN.format(extra=""), published=at(0))
+    again = make_item("Summit plan confirmed", SUMMIT_PLAN.format(extra="Again."), published=at(1))
+    postponed = make_item(
+        "Korea-Japan summit postponed",
+        "The summit planned for Aug. 23 has been postponed, Seoul said.",
+        published=at(2),
+        source="Yonhap",
+    )
+    held = make_item("Ishiba, Lee meet in Tokyo", SUMMIT_HELD, published=at(4), source="Kyodo")
+    for item, label in ((plan, "summit_announced"), (again, "summit_announced"),
+                        (postponed, "summit_announced"), (held, "summit_held")):  # fmt: skip
+        ingest(db, novelty, [(item, verdict(label))], item.published)
+    [event] = events(db)
+
+    code, out = run_cli(capsys, "events", "show", event.uid, "--db", db.url, "--json")
+    states = json.loads(out)["states"]
+    assert code == 0
+    assert [(s["state"], s["was"], s["title"]) for s in states] == [
+        ("announced", None, plan.title),
+        ("postponed", "announced", postponed.title),
+        ("held", "postponed", held.title),
+    ]
+    code, text = run_cli(capsys, "events", "show", event.uid, "--db", db.url)
+    history = text.split("State history:")[1].split("Coverage:")[0]
+    assert [line.split()[2] for line in history.strip().splitlines()[1:]] == [
+        "announced",
+        "postponed",
+        "held",
+    ]
+    assert "Kyodo" in history and "Yonhap" in history

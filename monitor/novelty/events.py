@@ -36,6 +36,7 @@ from monitor.store.db import Session
 from monitor.store.events import (
     EventRow,
     add_coverage,
+    add_states,
     event_by_key,
     events_near,
     events_of_stories,
@@ -99,6 +100,7 @@ class Known:
         self.by_type: dict[tuple[str, str], dict[int, EventRow]] = {}
         self.by_story: dict[int, dict[int, EventRow]] = {}
         self.links: dict[tuple[int, int], datetime] = {}  # (event, item) -> added, in order
+        self.states: list[tuple[int, str, str | None, int, datetime]] = []  # history rows
         self._load_stories({r.story.story_id for r in reports if r.story.joined})
 
     def _load_stories(self, story_ids: set[int]) -> None:
@@ -139,11 +141,13 @@ class Known:
         self.add(event)
 
     def write_links(self) -> None:
-        """The coverage links of the batch, in the order they were made, with one insert."""
-        if not self.links:
-            return
-        add_coverage(self.session, [(e, i, at) for (e, i), at in self.links.items()])
-        self.links.clear()
+        """The coverage links and state history of the batch, in the order they were made,
+        with one insert each."""
+        if self.links:
+            add_coverage(self.session, [(e, i, at) for (e, i), at in self.links.items()])
+            self.links.clear()
+        add_states(self.session, self.states)
+        self.states.clear()
 
 
 class Placer:
@@ -210,6 +214,7 @@ class Placer:
         if state != event.state:
             log_event(log, logging.INFO, "event_state", uid=event.uid, state=state,
                       was=event.state, item=r.item_id)  # fmt: skip
+            self.known.states.append((event.id, state, event.state, r.item_id, r.at))
             event.state = state
         if not is_news or r.backlog:
             return None
@@ -244,6 +249,7 @@ class Placer:
             )  # fmt: skip
             if event is not None:
                 self.known.link(event, r)
+                self.known.states.append((event.id, event.state, None, r.item_id, r.at))
                 return event, True
             existing = event_by_key(self.session, key)
             if existing is not None and _same_date(existing, r):

@@ -4,7 +4,8 @@
 The novelty stage reads the events a batch can meet (``events_of_stories``,
 ``events_near``), opens new ones race-free (``open_event``: ``ON CONFLICT DO NOTHING``
 on the event key, then ``event_by_key``), and records coverage with one insert
-(``add_coverage``). It changes the rows it was given (``EventRow``: state, times, score)
+(``add_coverage``) and the states events entered, with the article that moved them
+(``add_states``). It changes the rows it was given (``EventRow``: state, times, score)
 in place: the session writes those changes at its next flush, in the same transaction.
 """
 
@@ -20,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from monitor.store.driver import Driver, dialect_insert
 from monitor.store.tables import Event as EventRow
-from monitor.store.tables import EventItem, Item
+from monitor.store.tables import EventItem, EventState, Item
 
 __all__ = [
     "EventRow",
     "add_coverage",
+    "add_states",
     "coverage",
     "event_by_key",
     "event_opened",
@@ -130,6 +132,34 @@ def add_coverage(session: Session, links: Sequence[tuple[int, int, datetime]]) -
     sql.insert("event_items", ("event_id", "item_id", "added"), rows, tail)
 
 
+def add_states(
+    session: Session, rows: Sequence[tuple[int, str, str | None, int, datetime]]
+) -> None:
+    """States events entered, (event id, state, previous state or None, item id, at),
+    with one insert."""
+    if not rows:
+        return
+    sql = Driver(session)
+    at = sql.value(EventState.at.type)
+    values = [(event_id, state, was, item_id, at(when)) for event_id, state, was, item_id, when
+              in rows]  # fmt: skip
+    sql.insert("event_states", ("event_id", "state", "was", "item_id", "at"), values, "")
+
+
+def _states(session: Session, event: EventRow) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(EventState, Item.source, Item.title, Item.url)
+        .outerjoin(Item, Item.id == EventState.item_id)
+        .where(EventState.event_id == event.id)
+        .order_by(EventState.at, EventState.id)
+    )
+    return [
+        {"at": s.at, "state": s.state, "was": s.was, "item": s.item_id, "source": source,
+         "title": title, "url": url}
+        for s, source, title, url in rows
+    ]  # fmt: skip
+
+
 def event_opened(session: Session, event_id: int) -> tuple[str, datetime]:
     """(uid, first seen) of an event (read from the session when it holds the row)."""
     event = session.get(EventRow, event_id)
@@ -229,8 +259,9 @@ def _timeline(session: Session, event: EventRow) -> list[dict[str, Any]]:
 def event_timeline(
     session: Session, ident: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-    """The event with uid (or numeric id) ``ident`` as a record (with its parent's uid),
-    and its coverage, oldest first; None if there is no such event."""
+    """The event with uid (or numeric id) ``ident`` as a record (with its parent's uid and
+    its state history, ``states``: each state with the article that moved it there), and
+    its coverage, oldest first; None if there is no such event."""
     event = _find_event(session, ident)
     if event is None:
         return None
@@ -238,4 +269,5 @@ def event_timeline(
     items = _timeline(session, event)
     record = _event_record(event, len(items), len({c["source"] for c in items}))
     record["parent"] = parent.uid if parent is not None else None
+    record["states"] = _states(session, event)
     return record, items

@@ -209,6 +209,20 @@ class EventItem(Base):
     added: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class EventState(Base):
+    """A state an event entered, and the article that moved it there (``was`` is None
+    for the state it opened in)."""
+
+    __tablename__ = "event_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    was: Mapped[str | None] = mapped_column(String(20))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Alert(Base):
     """The outbox: one row per message to one channel, sent by the delivery worker."""
 
