@@ -28,6 +28,7 @@ __all__ = [
     "add_coverage",
     "add_states",
     "coverage",
+    "dated_events",
     "event_by_key",
     "event_opened",
     "event_timeline",
@@ -233,6 +234,35 @@ def recent_events(session: Session, since: datetime, limit: int) -> list[dict[st
         .limit(max(limit, 0))
     )
     return [_event_record(e, a or 0, s or 0) for e, a, s in session.execute(query)]
+
+
+def dated_events(session: Session, since: date | None) -> list[dict[str, Any]]:
+    """Events with a date they take place (ending after ``since``), soonest first, each
+    with how many times its state changed (``changes``) and when last (``changed``)."""
+    changes = (
+        select(
+            EventState.event_id,
+            func.count(EventState.id).label("n"),
+            func.max(EventState.at).label("last"),
+        )
+        .group_by(EventState.event_id)
+        .subquery()
+    )
+    query = (
+        select(EventRow, changes.c.n, changes.c.last)
+        .outerjoin(changes, changes.c.event_id == EventRow.id)
+        .where(EventRow.when_start.is_not(None), EventRow.when_end.is_not(None))
+        .order_by(EventRow.when_start, EventRow.id)
+    )
+    if since is not None:
+        query = query.where(EventRow.when_end > since)
+    return [
+        {"uid": e.uid, "watch": e.watch, "type": e.event_type, "state": e.state,
+         "actors": list(e.actors), "place": e.place, "when": e.when_text,
+         "start": e.when_start, "end": e.when_end, "headline": e.headline,
+         "changes": max((n or 1) - 1, 0), "changed": last or e.first_seen}
+        for e, n, last in session.execute(query)
+    ]  # fmt: skip
 
 
 def _find_event(session: Session, ident: str) -> EventRow | None:
