@@ -485,3 +485,21 @@ def test_events_show_lists_the_state_history_with_the_article_that_moved_it(
         "held",
     ]
     assert "Kyodo" in history and "Yonhap" in history
+
+
+def test_an_announcement_read_after_its_summit_was_held_joins_it(db: Database) -> None:
+    recorder = Recorder()
+    novelty = stage(recorder, backlog=timedelta(days=60))
+    held = make_item("Ishiba, Lee meet in Tokyo", SUMMIT_HELD, published=at(12))
+    ingest(db, novelty, [(held, verdict("summit_held"))], at(20))
+    plan = make_item("Lee, Ishiba to hold summit", SUMMIT_PLAN.format(extra=""), published=at(0))
+    ingest(db, novelty, [(plan, verdict("summit_announced"))], at(20))  # read late
+    [(event, urls)] = events_by_url(db)
+    assert urls == {held.url, plan.url}
+    assert (event.event_type, event.state, event.first_seen) == ("summit_announced", "held", at(0))
+    assert [(n.kind, n.event_type) for n in recorder.news] == [("new", "summit_held")]
+    # an announcement made after the summit (beyond the window) is a new event
+    next_one = make_item("Lee, Ishiba to meet again", SUMMIT_PLAN.format(extra="Next."),
+                         published=at(25), source="Kyodo")  # fmt: skip
+    ingest(db, novelty, [(next_one, verdict("summit_announced"))], at(25))
+    assert len(events(db)) == 2

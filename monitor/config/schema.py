@@ -99,6 +99,9 @@ class NoveltySettings(Strict):
     threshold: float = Field(default=0.6, gt=0, le=1)
     # Items published longer ago than this are stored and classified but open no alert.
     backlog_age: Duration = timedelta(hours=48)
+    # An announced meeting waits this long after its last coverage for a report that it
+    # was held, postponed or cancelled (the rules' events.lifecycle).
+    announced_window: Duration = timedelta(days=30)
     # Also alert when a known event gains a new type (off by default).
     alert_updates: bool = False
 

@@ -121,13 +121,13 @@ def state_of(known: EventKnowledge, event_type: str, tense: str | None, lead: st
 
 
 def date_of(heading: str, lead: str, state: str, published: date) -> When | None:
-    """The date of the title; for an announcement, else the first date ahead of
-    publication in the lead."""
+    """The date of the title; for an announcement, else the first date in the lead if it
+    lies after the day of publication."""
     if (found := read_when(heading, published)) is not None:
         return found
     if state in ("announced", "postponed"):
         found = read_when(lead, published)
-        if found is not None and found.end > published:
+        if found is not None and found.start > published:
             return found
     return None
 

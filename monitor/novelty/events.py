@@ -78,10 +78,17 @@ class Report:
     story: StoryMatch
     backlog: bool
     origin: str | None = None  # the announced type whose event this later state moves on
+    announces: bool = False  # the type announces a meeting with a lifecycle
 
     @property
     def event_type(self) -> str:
         return self.label.event_type
+
+    @property
+    def family(self) -> str:
+        """The type of the events this report is placed in: a lifecycle's announced type
+        for its later states (a held summit is the announced summit, held)."""
+        return self.origin or self.label.event_type
 
 
 class Known:
@@ -98,6 +105,7 @@ class Known:
         self.lo = min(r.at for r in reports) - window
         self.hi = max(r.at for r in reports) + window
         self.by_type: dict[tuple[str, str], dict[int, EventRow]] = {}
+        self.around_by_type: dict[tuple[str, str], dict[int, EventRow]] = {}
         self.by_story: dict[int, dict[int, EventRow]] = {}
         self.links: dict[tuple[int, int], datetime] = {}  # (event, item) -> added, in order
         self.states: list[tuple[int, str, str | None, int, datetime]] = []  # history rows
@@ -131,9 +139,23 @@ class Known:
         ]
         return sorted(found, key=lambda e: e.last_seen, reverse=True)  # stable: id order kept
 
+    def around(self, r: Report, event_type: str, horizon: timedelta) -> list[EventRow]:
+        """Events of this watch, type and actors whose coverage lies within ``horizon`` of
+        the batch (a lifecycle's longer reach), in id order."""
+        key = (r.watch, event_type)
+        if key not in self.around_by_type:
+            lo, hi = self.lo - horizon, self.hi + horizon
+            found = events_near(self.session, r.watch, event_type, lo, hi)
+            self.around_by_type[key] = {e.id: e for e in found}
+            for event in self.by_type.get(key, {}).values():  # the rows this batch changed
+                self.around_by_type[key][event.id] = event
+        events = sorted(self.around_by_type[key].values(), key=lambda e: e.id)
+        return [e for e in events if tuple(e.actors) == r.cues.actors]
+
     def add(self, event: EventRow) -> None:
-        if (events := self.by_type.get((event.watch, event.event_type))) is not None:
-            events[event.id] = event
+        for known in (self.by_type, self.around_by_type):
+            if (events := known.get((event.watch, event.event_type))) is not None:
+                events[event.id] = event
 
     def link(self, event: EventRow, r: Report) -> None:
         self.links.setdefault((event.id, r.item_id), r.now)
@@ -162,39 +184,49 @@ class Placer:
         self.known.write_links()
 
     def place(self, r: Report) -> EventNews | None:
-        event = self._story_event(r) if r.story.joined else None
+        event = self.known.story_event(r, r.family) if r.story.joined else None
         if event is None:
             event = self._matching_event(r)
         if event is None and r.origin is not None:
             event = self._announced_event(r)
+        if event is None and r.announces:
+            event = self._later_event(r)
         if event is not None:
             return self._join(event, r)
         return self._open(r)
 
     # --- finding ----------------------------------------------------------------------
 
-    def _story_event(self, r: Report) -> EventRow | None:
-        event = self.known.story_event(r, r.event_type)
-        if event is None and r.origin is not None:
-            event = self.known.story_event(r, r.origin)
-        return event
-
     def _matching_event(self, r: Report) -> EventRow | None:
-        return next((e for e in self.known.candidates(r, r.event_type) if _same_date(e, r)), None)
+        return next((e for e in self.known.candidates(r, r.family) if _same_date(e, r)), None)
 
     def _announced_event(self, r: Report) -> EventRow | None:
-        """The announced meeting a report of its later state moves along (lifecycle)."""
-        assert r.origin is not None
-        return next(
-            (
-                e
-                for e in self.known.candidates(r, r.origin)
-                if (e.state in OPEN_STATES or e.state == r.cues.state)
-                and e.first_seen <= r.at
-                and _same_date(e, r)
-            ),
-            None,
-        )
+        """The announced meeting a report of its later state moves along (lifecycle): one
+        still announced or postponed whose last coverage is within ``announced_window``."""
+        horizon = self.settings.announced_window
+        waiting = [
+            e
+            for e in self.known.around(r, r.family, horizon)
+            if e.state in OPEN_STATES
+            and e.first_seen <= r.at
+            and e.last_seen >= r.at - horizon
+            and _same_date(e, r)
+        ]
+        return max(waiting, key=lambda e: e.last_seen, default=None)
+
+    def _later_event(self, r: Report) -> EventRow | None:
+        """For an announcement read after the news of its meeting (feeds are not read in
+        publication order): the meeting held, postponed or cancelled within
+        ``announced_window`` after it."""
+        horizon = self.settings.announced_window
+        later = [
+            e
+            for e in self.known.around(r, r.family, horizon)
+            if e.state not in OPEN_STATES
+            and r.at < e.first_seen <= r.at + horizon
+            and _same_date(e, r)
+        ]
+        return min(later, key=lambda e: e.first_seen, default=None)
 
     # --- changing ---------------------------------------------------------------------
 
@@ -238,11 +270,11 @@ class Placer:
     def _create(self, r: Report, parent: EventRow | None, alerting: bool) -> tuple[EventRow, bool]:
         """Insert the event (race-free), or find the same happening another writer opened."""
         bucket = int(r.at.timestamp() // self.settings.window.total_seconds())
-        base = "|".join((r.watch, r.event_type, "+".join(r.cues.actors), str(bucket)))
+        base = "|".join((r.watch, r.family, "+".join(r.cues.actors), str(bucket)))
         for n in range(MAX_KEYS):
             key = _event_key(base, n)
             event = open_event(
-                self.session, key, watch=r.watch, event_type=r.event_type, state=r.cues.state,
+                self.session, key, watch=r.watch, event_type=r.family, state=r.cues.state,
                 actors=r.cues.actors, place=r.cues.place, when=_when_columns(r.cues.when),
                 headline=r.headline, score=r.label.score, alerting=alerting,
                 parent_id=parent.id if parent is not None else None, at=r.at,

@@ -21,8 +21,12 @@ reached a type's threshold), oldest id first:
       differ (the foreign ministers' call next month is another event);
    c. for a type that reports a later state of an announced meeting (the rules'
       ``events.lifecycle``: announced → held / postponed / cancelled), the announced
-      event of the same actors within the window, unless the dates differ: it moves
-      along, and stays one event;
+      event of the same actors, unless the dates differ, still announced or postponed
+      and last covered within ``announced_window`` (30 days): it moves along, and stays
+      one event. Such types are placed in events of the announced type (a held summit
+      is the announced summit, held: (a) and (b) look there too), and an announcement
+      read after the news of its meeting joins the meeting held, postponed or cancelled
+      within ``announced_window`` after it, so the order of reading does not matter;
    d. otherwise a new event.
 
    Text similarity between different outlets' reports of one happening is too low to
@@ -133,9 +137,10 @@ class NoveltyStage:
                 cues = read_cues(known, label.event_type, label.tense, item.title, item.text,
                                  item.published.date())  # fmt: skip
                 origin = known.later.get(label.event_type, (None, ""))[0]
+                announces = label.event_type in known.announced
                 reports.append(
                     Report(classified.stored.id, watch, label, item.title, at, now, cues, story,
-                           backlog, origin)
+                           backlog, origin, announces)
                 )  # fmt: skip
         return reports
 

@@ -173,6 +173,29 @@ def events_by_url(db: Database) -> list[tuple[Event, set[str]]]:
 
 # --- the shared seeds ------------------------------------------------------------------
 
+# The seed articles' publication dates (from their pages; the corpus lacks some)
+PUBLISHED = {
+    "seed-001": "2025-08-13",
+    "seed-002": "2025-07-24",
+    "seed-003": "2025-06-16",
+    "seed-004": "2025-05-30",
+    "seed-005": "2025-06-23",
+    "seed-006": "2025-06-15",
+    "seed-007": "2025-06-10",
+    "seed-008": "2025-06-09",
+    "seed-009": "2025-06-09",
+    "seed-010": "2025-06-05",
+    "seed-011": "2025-06-05",
+    "seed-012": "2025-06-21",
+    "seed-013": "2025-06-21",
+    "seed-014": "2025-06-20",
+    "seed-015": "2025-06-17",
+    "seed-016": "2025-06-18",
+    "seed-017": "2025-06-18",
+    "seed-018": "2025-06-18",
+}
+CALL_REPORTS = {"seed-007", "seed-008", "seed-009"}  # Yomiuri, Asahi, Jiji on the June 9 call
+
 
 @dataclass(frozen=True)
 class Seed:
