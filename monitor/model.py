@@ -188,7 +188,8 @@ class EventKnowledge:
 
     ``meetings`` maps a meeting type to its actors: a tuple of actor ids, or one of
     ``"parties"``, ``"portfolio"``, ``"third_party"``. ``later`` maps a type that reports
-    a later state of an announced meeting to (the announced type, that state).
+    a later state of an announced meeting to (the announced type, that state);
+    ``announced`` holds those announced types (their events start announced).
     """
 
     parties: tuple[str, ...] = ()
@@ -200,7 +201,12 @@ class EventKnowledge:
     portfolios: tuple[tuple[str, tuple[str, ...]], ...] = ()
     third_parties: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
-    @property
-    def announced(self) -> frozenset[str]:
-        """The types whose events start announced (those with a lifecycle)."""
-        return frozenset(origin for origin, _ in self.later.values())
+    announced: frozenset[str] = field(init=False)  # types whose events start announced
+    meeting_types: frozenset[str] = field(init=False)  # meetings, and every lifecycle type
+
+    def __post_init__(self) -> None:
+        announced = frozenset(origin for origin, _ in self.later.values())
+        object.__setattr__(self, "announced", announced)
+        object.__setattr__(
+            self, "meeting_types", frozenset(self.meetings) | set(self.later) | announced
+        )

@@ -100,12 +100,8 @@ def actors_of(known: EventKnowledge, event_type: str, text: str) -> tuple[str, .
     return known.parties
 
 
-def is_meeting(known: EventKnowledge, event_type: str) -> bool:
-    return any(event_type in kinds for kinds in (known.meetings, known.later, known.announced))
-
-
 def state_of(known: EventKnowledge, event_type: str, tense: str | None, lead: str) -> str:
-    meeting = is_meeting(known, event_type)
+    meeting = event_type in known.meeting_types
     if meeting:
         if _first(lead, known.cancelled) >= 0:
             return "cancelled"

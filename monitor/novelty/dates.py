@@ -19,12 +19,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_EN_DAY = re.compile(
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})\b", re.I
+# One pattern, so the first date of a text is found in one pass: a day in English, in
+# Korean or Japanese, next week, next month.
+_DATE = re.compile(
+    r"\b(?P<en_month>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+"
+    r"(?P<en_day>\d{1,2})\b"
+    r"|(?P<cjk_month>\d{1,2})\s*[월月]\s*(?P<cjk_day>\d{1,2})\s*[일日]"
+    r"|(?P<week>\bnext week\b|다음\s?주|내주|来週)"
+    r"|(?P<month>\bnext month\b|다음\s?달|내달|来月)",
+    re.I,
 )
-_CJK_DAY = re.compile(r"(\d{1,2})\s*[월月]\s*(\d{1,2})\s*[일日]")
-_NEXT_WEEK = re.compile(r"\bnext week\b|다음\s?주|내주|来週", re.I)
-_NEXT_MONTH = re.compile(r"\bnext month\b|다음\s?달|내달|来月", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,22 +52,25 @@ def day(on: date) -> When:
 
 def read_when(text: str, published: date) -> When | None:
     """The first date ``text`` states (a day, next week, next month), resolved."""
-    found: list[tuple[int, When]] = []
-    if match := _EN_DAY.search(text):
-        month = MONTHS.index(match.group(1).lower()[:3]) + 1
-        if (on := _resolve(month, int(match.group(2)), published)) is not None:
-            found.append((match.start(), day(on)))
-    if match := _CJK_DAY.search(text):
-        if (on := _resolve(int(match.group(1)), int(match.group(2)), published)) is not None:
-            found.append((match.start(), day(on)))
-    if match := _NEXT_WEEK.search(text):
+    for match in _DATE.finditer(text):
+        if (found := _when(match, published)) is not None:
+            return found
+    return None
+
+
+def _when(match: re.Match[str], published: date) -> When | None:
+    if match["week"]:
         monday = published - timedelta(days=published.weekday()) + timedelta(days=7)
-        found.append((match.start(), When(monday, monday + timedelta(days=7),
-                                          f"week of {monday.isoformat()}")))  # fmt: skip
-    if match := _NEXT_MONTH.search(text):
+        return When(monday, monday + timedelta(days=7), f"week of {monday.isoformat()}")
+    if match["month"]:
         first = _month_after(published.replace(day=1))
-        found.append((match.start(), When(first, _month_after(first), first.strftime("%Y-%m"))))
-    return min(found, key=lambda pair: pair[0])[1] if found else None
+        return When(first, _month_after(first), first.strftime("%Y-%m"))
+    if match["en_month"]:
+        month, day_of_month = MONTHS.index(match["en_month"].lower()) + 1, int(match["en_day"])
+    else:
+        month, day_of_month = int(match["cjk_month"]), int(match["cjk_day"])
+    on = _resolve(month, day_of_month, published)
+    return None if on is None else day(on)
 
 
 def _resolve(month: int, day_of_month: int, published: date) -> date | None:

@@ -216,7 +216,7 @@ class Placer:
 
     def _later_event(self, r: Report) -> EventRow | None:
         """For an announcement read after the news of its meeting (feeds are not read in
-        publication order): the meeting held, postponed or cancelled within
+        publication order): the meeting first reported (held or cancelled) within
         ``announced_window`` after it."""
         horizon = self.settings.announced_window
         later = [
