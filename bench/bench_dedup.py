@@ -30,8 +30,9 @@ from pathlib import Path
 
 from sqlalchemy import insert, text
 
+from monitor.classify import load_rules
 from monitor.config.schema import NoveltySettings, Route, WatchConfig
-from monitor.model import Classification, Classified, Item, Label
+from monitor.model import Classification, Classified, EventKnowledge, Item, Label
 from monitor.novelty import dedup
 from monitor.novelty.stage import NoveltyStage
 from monitor.store import migrate
@@ -138,10 +139,15 @@ def lookup_bench(size: int, rng: random.Random) -> None:
           f"db {size_mb:.0f} MB")  # fmt: skip
 
 
+def shipped_events() -> EventKnowledge:
+    """The shipped rules' event knowledge: events are placed as in production."""
+    return load_rules(Path(__file__).resolve().parents[1] / "config/rules/seoul-tokyo.yaml").events
+
+
 def ingest_bench(count: int, rng: random.Random) -> tuple[float, float]:
     """Items per second for the novelty stage alone and for store + novelty."""
     watch = WatchConfig(name="w", rules=Path("r"), routes=(Route(types=("*",), channels=("c",)),))
-    stage = NoveltyStage(NoveltySettings(), [watch])
+    stage = NoveltyStage(NoveltySettings(), [watch], knowledge={"w": shipped_events()})
     originals = [synthetic_text(rng) for _ in range(count // 2)]
     texts = originals + [edited(rng.choice(originals), rng) for _ in range(count - len(originals))]
     label = Classification(True, (Label("ministerial_talks", 0.8),))
@@ -172,7 +178,7 @@ def copies_bench(count: int) -> None:
     """``count`` copies of one relevant text (a reference number apart) in one transaction,
     through the novelty stage, then ``count`` more: seconds each, and the peak RSS."""
     watch = WatchConfig(name="w", rules=Path("r"), routes=(Route(types=("*",), channels=("c",)),))
-    stage = NoveltyStage(NoveltySettings(), [watch])
+    stage = NoveltyStage(NoveltySettings(), [watch], knowledge={"w": shipped_events()})
     label = Classification(True, (Label("summit_announced", 0.9),))
     body = synthetic_text(random.Random(11), 60)
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:

@@ -68,7 +68,10 @@ def build_pipeline(config: Config) -> Pipeline:
                     pipeline.metrics.record_event(one.event_type)
 
     pipeline.next_stage = NoveltyStage(
-        settings=config.novelty, watches=config.watches, on_news=on_news
+        settings=config.novelty,
+        watches=config.watches,
+        on_news=on_news,
+        knowledge={w.name: w.rules.events for w in watches},
     )
     return pipeline
 

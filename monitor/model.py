@@ -179,3 +179,34 @@ class Classified:
 
     stored: StoredItem
     verdicts: Mapping[str, Classification]  # watch name -> verdict
+
+
+@dataclass(frozen=True, slots=True)
+class EventKnowledge:
+    """What a watch's rules file declares about events (its ``events:`` section),
+    compiled: term lists are NFKC-normalised and lower-cased (venues keep their case).
+
+    ``meetings`` maps a meeting type to its actors: a tuple of actor ids, or one of
+    ``"parties"``, ``"portfolio"``, ``"third_party"``. ``later`` maps a type that reports
+    a later state of an announced meeting to (the announced type, that state);
+    ``announced`` holds those announced types (their events start announced).
+    """
+
+    parties: tuple[str, ...] = ()
+    meetings: Mapping[str, tuple[str, ...] | str] = field(default_factory=dict)
+    later: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    postponed: tuple[str, ...] = ()
+    cancelled: tuple[str, ...] = ()
+    venues: tuple[str, ...] = ()
+    portfolios: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    third_parties: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    announced: frozenset[str] = field(init=False)  # types whose events start announced
+    meeting_types: frozenset[str] = field(init=False)  # meetings, and every lifecycle type
+
+    def __post_init__(self) -> None:
+        announced = frozenset(origin for origin, _ in self.later.values())
+        object.__setattr__(self, "announced", announced)
+        object.__setattr__(
+            self, "meeting_types", frozenset(self.meetings) | set(self.later) | announced
+        )

@@ -178,7 +178,9 @@ def test_webhook_payload_is_versioned_and_complete() -> None:
         "evidence": list(make_message().evidence),
         "first_seen": "2025-06-01T09:30:00Z",
         "score": 0.87,
+        "when": None,
     }
+    assert payload["events"] == []
     assert payload["sources"][1] == {
         "name": "kyodo",
         "title": "Ishiba, Lee to hold talks",

@@ -8,7 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.support.hostile import RSS_LIMIT, Answer, HostileServer, poll_once_config, run_stmon
+from tests.support.hostile import MB, RSS_LIMIT, Answer, HostileServer, poll_once_config, run_stmon
 
 RSS = [("Content-Type", "application/rss+xml")]
 SUMMIT = (
@@ -126,3 +126,15 @@ def test_a_document_nested_too_deeply_fails_its_feed_alone(tmp_path: Path) -> No
         titles = {title for (title,) in conn.execute("SELECT title FROM items")}
     assert titles == {"beta"}
     assert status(config)["deep"]["state"] == "error"
+
+
+def test_the_measured_peak_memory_is_the_commands_own() -> None:
+    """A child shows its parent's memory until its exec: the bound must not count the
+    test process (which grows as the suite runs), nor miss the command itself."""
+    alone = run_stmon("version").peak_rss
+    ballast = bytearray(200 * MB)
+    ballast[::4096] = b"\x01" * len(range(0, len(ballast), 4096))
+    beside = run_stmon("version").peak_rss
+    del ballast
+    assert 10 * MB < alone < 150 * MB
+    assert abs(beside - alone) < 30 * MB

@@ -42,7 +42,7 @@ pytestmark = pytest.mark.postgres
 
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 ALERTING = ("summit_announced", "leaders_call", "ministerial_talks", "territorial_dispute",
-            "historical_issue", "security_defense")  # fmt: skip
+            "historical_issue", "security_defense", "economy_trade")  # fmt: skip
 COPIES = 5  # feeds that carry each story at once
 SLOW = 4.0  # the receiver's answer time while the victim is chosen (webhook timeout: 10 s)
 
@@ -143,10 +143,24 @@ DEFENSE = Wire(
     "agreed to expand military exchanges and to share missile warning data on North Korea "
     "in real time.",
 )
+TRADE = Wire(
+    "trade",
+    ("ministerial_talks", "economy_trade"),
+    (
+        "Seoul, Tokyo agree to ease export controls on chip materials",
+        "S. Korea, Japan agree to restore currency swap, ease export curbs",
+        "(LEAD) Korea, Japan ease export controls on chip materials",
+    ),
+    "South Korea and Japan agreed on Friday to restore a currency swap line and to ease "
+    "export controls on semiconductor materials, the trade ministry in Seoul said. Trade "
+    "Minister Yeo Han-koo and Japanese Economy Minister Ryosei Akazawa announced the deal "
+    "after talks in Seoul.",
+)
 
 FIRST_WAVE = (SUMMIT, FOREIGN_MINISTERS, DOKDO)
 SECOND_WAVE = (LEADERS_CALL, SADO)
-WIRES = (*FIRST_WAVE, *SECOND_WAVE, DEFENSE)
+THIRD_WAVE = (DEFENSE, TRADE)  # each story opens two events: one alert each
+WIRES = (*FIRST_WAVE, *SECOND_WAVE, *THIRD_WAVE)
 
 
 def write_config(tmp_path: Path, url: str, farm: FeedFarm, hook: WebhookReceiver) -> Path:
@@ -185,6 +199,17 @@ class Newsroom:
             story = wire.reprint(len(self.published.get(wire.slug, [])), feed, now)
             self.published.setdefault(wire.slug, []).append(story)
             self.farm.publish(feed, story)
+
+    def publish_together(self, wires: tuple[Wire, ...], copies: int = COPIES) -> None:
+        """Each copy of every wire in the same feed: one poll stores them all at once."""
+        now = datetime.now(UTC)
+        for _ in range(copies):
+            feed = (self.next_feed * 37) % FEEDS
+            self.next_feed += 1
+            for wire in wires:
+                story = wire.reprint(len(self.published.get(wire.slug, [])), feed, now)
+                self.published.setdefault(wire.slug, []).append(story)
+                self.farm.publish(feed, story)
 
     def guids(self) -> set[str]:
         return {story.guid for stories in self.published.values() for story in stories}
@@ -284,11 +309,12 @@ def run_newsroom(db, farm, hook, procs, tmp_path) -> None:  # type: ignore[no-un
     assert arrived, logs_of(tmp_path)
     assert clock.wait_until(lambda: all_sent(db, expected), 20), alerts(db)
 
-    # Wave 3, with a slow receiver: one story, two events (two alerts claimed together).
-    # The instance that claims them is killed while it holds them.
+    # Wave 3, with a slow receiver: two stories in the same feeds, each opening two events
+    # (one alert per story, two alerts claimed together). The instance that claims them
+    # is killed while it holds them.
     hook.program(then=Reply(delay=SLOW))
-    news.publish(DEFENSE)
-    expected += 2
+    news.publish_together(THIRD_WAVE)
+    expected += len(THIRD_WAVE)
     assert clock.wait_until(lambda: bool(claims(db)), 3 * INTERVAL), logs_of(tmp_path)
     owner, held = next(iter(claims(db).items()))
     by_id = {v: k for k, v in members(db).items()}
@@ -344,10 +370,13 @@ def check_events(db: Database, news: Newsroom) -> None:
 def check_deliveries(
     db: Database, requests: list[ReceivedRequest], held: set[str], before_kill: int
 ) -> None:
-    """One request per alert; only the one in flight to the victim may be posted again."""
+    """One request per alert, listing every event its story opened; only the one in flight
+    to the victim may be posted again."""
     rows = alerts(db)
     uids = {e.id: e.uid for e in events(db)}
-    assert sorted(uids[a.event_id] for a in rows) == sorted(uids.values())
+    listed = Counter(e["event_id"] for a in rows for e in a.payload["events"])
+    assert listed == Counter(uids.values()), listed  # each event in exactly one alert
+    assert Counter(len(a.payload["events"]) for a in rows) == {1: 5, 2: 2}
     assert all(a.kind == "event" for a in rows)
     keys = {a.idempotency_key for a in rows}
     posted = keys_of(requests)
@@ -362,6 +391,6 @@ def check_deliveries(
     for request in requests:
         body = request.json()
         assert body["idempotency_key"] == request.header("Idempotency-Key")
-    per_event = Counter((r.json()["event"]["id"], r.header("Idempotency-Key")) for r in requests)
-    assert {uid for uid, _ in per_event} == set(uids.values())
-    assert len(per_event) == len(uids), per_event  # one key per event
+    per_key = {r.header("Idempotency-Key"): {e["id"] for e in r.json()["events"]} for r in requests}
+    assert set().union(*per_key.values()) == set(uids.values())
+    assert len(per_key) == len(rows), per_key  # one key per alert

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +13,16 @@ from monitor.novelty.stage import EventNews, NoveltyStage, event_types
 from monitor.store.db import Database
 from monitor.store.tables import Event, EventItem, StoryBand
 from monitor.store.tables import Item as ItemRow
-from tests.support.novelty_data import T0, WATCH, events_by_url, ingest, make_item, stage, verdict
+from tests.support.novelty_data import (
+    T0,
+    WATCH,
+    events_by_url,
+    ingest,
+    make_item,
+    shipped_events,
+    stage,
+    verdict,
+)
 
 CALL = (
     "Foreign Minister Cho Hyun and his Japanese counterpart Takeshi Iwaya talked by phone on "
@@ -144,8 +153,8 @@ def test_other_ministers_or_another_date_within_the_window_are_other_events(db: 
     assert sorted((e.event_type, tuple(e.actors), e.when_text) for e in found) == [
         ("ministerial_talks", ("JP:defense_minister", "KR:defense_minister"), None),
         ("ministerial_talks", ("JP:foreign_minister", "KR:foreign_minister"), None),
-        ("summit_announced", ("KR:president", "JP:prime_minister"), "Aug 23"),
-        ("summit_announced", ("KR:president", "JP:prime_minister"), "Sep 30"),
+        ("summit_announced", ("KR:president", "JP:prime_minister"), "2025-08-23"),
+        ("summit_announced", ("KR:president", "JP:prime_minister"), "2025-09-30"),
     ]
     assert len({n.event_id for n in recorder.news if n.kind == "new"}) == 4
     assert {e.place for e in found if e.event_type == "summit_announced"} == {"Tokyo", "Busan"}
@@ -172,21 +181,23 @@ def test_lifecycle_repeats_are_quiet_and_state_changes_are_news(db: Database) ->
     held = make_item("Ishiba, Lee meet in Tokyo", SUMMIT_HELD, published=at(3))
     ingest(db, novelty, [(held, verdict("summit_held"))], at(3))
 
-    announced, held_event = sorted(events(db), key=lambda e: e.id)
-    assert announced.event_type == "summit_announced" and held_event.event_type == "summit_held"
-    assert held_event.parent_id == announced.id
-    assert announced.state == "held" and held_event.state == "held"
-    kinds = [(n.kind, n.event_uid, n.state, n.parent_uid) for n in recorder.news]
+    # the held summit moves the announced one along (events.lifecycle): one event
+    [announced] = events(db)
+    assert announced.event_type == "summit_announced" and announced.state == "held"
+    kinds = [(n.kind, n.event_uid, n.event_type, n.state) for n in recorder.news]
     assert kinds == [
-        ("new", announced.uid, "announced", None),
-        ("state_change", announced.uid, "postponed", None),
-        ("state_change", held_event.uid, "held", announced.uid),
+        ("new", announced.uid, "summit_announced", "announced"),
+        ("state_change", announced.uid, "summit_announced", "postponed"),
+        ("state_change", announced.uid, "summit_held", "held"),
     ]
+    later = make_item("Lee, Ishiba summit: what they agreed", SUMMIT_HELD, published=at(3.5))
+    ingest(db, novelty, [(later, verdict("summit_held"))], at(3.5))
+    assert len(events(db)) == 1 and len(recorder.news) == 3  # coverage, not news
     with db.session() as session:
         count = session.scalar(
             select(func.count()).select_from(EventItem).where(EventItem.event_id == announced.id)
         )
-    assert count == 11
+    assert count == 13
 
 
 def test_backlog_items_open_events_that_never_alert(db: Database) -> None:
@@ -270,7 +281,8 @@ def test_event_creation_is_race_free_through_the_unique_key(db: Database) -> Non
     bucket = int(at(0).timestamp() // timedelta(days=7).total_seconds())
     base = f"{WATCH}|ministerial_talks|JP:foreign_minister+KR:foreign_minister|{bucket}"
     with db.session() as session:
-        for n, when in enumerate(["Jun 2", None]):
+        june_2 = (date(2025, 6, 2), date(2025, 6, 3))
+        for n, (when, (start, end)) in enumerate([("2025-06-02", june_2), (None, (None, None))]):
             session.add(
                 Event(
                     uid=f"other-{n}",
@@ -280,6 +292,8 @@ def test_event_creation_is_race_free_through_the_unique_key(db: Database) -> Non
                     state="held",
                     actors=["JP:foreign_minister", "KR:foreign_minister"],
                     when_text=when,
+                    when_start=start,
+                    when_end=end,
                     headline="another writer",
                     score=0.5,
                     alerting=True,
@@ -322,7 +336,7 @@ def test_handle_is_the_pipeline_hook(db: Database) -> None:
     recorder = Recorder()
     every_type = Route(types=("*",), channels=("x",))
     watch = WatchConfig(name=WATCH, rules="r.yaml", routes=(every_type,))
-    novelty = NoveltyStage(NoveltySettings(), [watch], recorder)
+    novelty = NoveltyStage(NoveltySettings(), [watch], recorder, {WATCH: shipped_events()})
     from monitor.model import Classified
     from monitor.store.items import add_items
     from tests.support.novelty_data import ensure_feed
@@ -433,3 +447,59 @@ def test_only_relevant_items_get_stories_signatures_and_band_keys(db: Database) 
     assert len({rows[f"Call {n}"][0] for n in range(3)}) == 1  # one story of three copies
     assert all(rows[f"Call {n}"] != (None, False) for n in range(3))
     assert banded == relevant
+
+
+def test_events_show_lists_the_state_history_with_the_article_that_moved_it(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    novelty = stage()
+    plan = make_item("Lee, Ishiba to hold summit", SUMMIT_PLAN.format(extra=""), published=at(0))
+    again = make_item("Summit plan confirmed", SUMMIT_PLAN.format(extra="Again."), published=at(1))
+    postponed = make_item(
+        "Korea-Japan summit postponed",
+        "The summit planned for Aug. 23 has been postponed, Seoul said.",
+        published=at(2),
+        source="Yonhap",
+    )
+    held = make_item("Ishiba, Lee meet in Tokyo", SUMMIT_HELD, published=at(4), source="Kyodo")
+    for item, label in ((plan, "summit_announced"), (again, "summit_announced"),
+                        (postponed, "summit_announced"), (held, "summit_held")):  # fmt: skip
+        ingest(db, novelty, [(item, verdict(label))], item.published)
+    [event] = events(db)
+
+    code, out = run_cli(capsys, "events", "show", event.uid, "--db", db.url, "--json")
+    states = json.loads(out)["states"]
+    assert code == 0
+    assert [(s["state"], s["was"], s["title"]) for s in states] == [
+        ("announced", None, plan.title),
+        ("postponed", "announced", postponed.title),
+        ("held", "postponed", held.title),
+    ]
+    code, text = run_cli(capsys, "events", "show", event.uid, "--db", db.url)
+    history = text.split("State history:")[1].split("Coverage:")[0]
+    assert [line.split()[2] for line in history.strip().splitlines()[1:]] == [
+        "announced",
+        "postponed",
+        "held",
+    ]
+    assert "Kyodo" in history and "Yonhap" in history
+
+
+def test_an_announcement_read_after_its_summit_was_held_joins_it(db: Database) -> None:
+    recorder = Recorder()
+    novelty = stage(recorder, backlog=timedelta(days=60))
+    held = make_item("Ishiba, Lee meet in Tokyo", SUMMIT_HELD, published=at(12))
+    ingest(db, novelty, [(held, verdict("summit_held"))], at(20))
+    plan = make_item("Lee, Ishiba to hold summit", SUMMIT_PLAN.format(extra=""), published=at(0))
+    ingest(db, novelty, [(plan, verdict("summit_announced"))], at(20))  # read late
+    [(event, urls)] = events_by_url(db)
+    assert urls == {held.url, plan.url}
+    assert (event.event_type, event.state, event.first_seen) == ("summit_announced", "held", at(0))
+    assert [(n.kind, n.event_type) for n in recorder.news] == [("new", "summit_held")]
+    # an announcement made after the summit (beyond the window) is a new event
+    next_one = make_item("Lee, Ishiba to meet again", SUMMIT_PLAN.format(extra="Next."),
+                         published=at(25), source="Kyodo")  # fmt: skip
+    ingest(db, novelty, [(next_one, verdict("summit_announced"))], at(25))
+    assert len(events(db)) == 2

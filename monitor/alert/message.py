@@ -42,6 +42,21 @@ class SourceLink:
     url: str
 
 
+@dataclass(frozen=True, slots=True)
+class EventLine:
+    """One event an alert's article touches: its id, type, state, headline and date."""
+
+    event_id: str
+    event_type: str
+    state: str
+    headline: str
+    when: str = ""  # the date the event takes place, when an article states it
+
+    @property
+    def type_label(self) -> str:
+        return label_for(self.event_type)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlertMessage:
     """Everything a channel needs to say about one alert.
@@ -50,6 +65,9 @@ class AlertMessage:
     ``digest`` / ``storm`` (a summary whose ``items`` are the folded alerts),
     ``test`` (``stmon alerts test``) or ``health`` (alerting itself is failing).
     ``first_seen`` is stored in UTC; channels show it in their own timezone.
+    ``events`` lists every event the article opened or changed, the alert's own first
+    (an article touching several events makes one alert per channel, led by the most
+    specific one); ``when`` is the date the event takes place, if known.
     ``event_type_label`` defaults to the words of :data:`EVENT_TYPE_LABELS` (pass
     ``event_type_label=""`` to ``dataclasses.replace`` when changing ``event_type``).
     """
@@ -68,6 +86,8 @@ class AlertMessage:
     sources: Sequence[SourceLink] = ()
     score: float = 0.0
     items: Sequence[AlertMessage] = field(default_factory=tuple)
+    events: Sequence[EventLine] = field(default_factory=tuple)
+    when: str = ""
 
     def __post_init__(self) -> None:
         if self.first_seen.tzinfo is None:
@@ -78,6 +98,7 @@ class AlertMessage:
         object.__setattr__(self, "evidence", tuple(self.evidence))
         object.__setattr__(self, "sources", tuple(self.sources))
         object.__setattr__(self, "items", tuple(self.items))
+        object.__setattr__(self, "events", tuple(self.events))
 
 
 def notice(

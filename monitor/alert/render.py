@@ -122,6 +122,7 @@ def _event(msg: AlertMessage) -> dict[str, Any]:
         "evidence": list(msg.evidence),
         "first_seen": msg.first_seen.isoformat().replace("+00:00", "Z"),
         "score": msg.score,
+        "when": msg.when or None,
     }
 
 
@@ -132,14 +133,20 @@ def _alert(msg: AlertMessage) -> dict[str, Any]:
         "kind": msg.kind,
         "event": _event(msg),
         "sources": [{"name": s.name, "title": s.title, "url": s.url} for s in msg.sources],
-    }
+        "events": [
+            {"id": e.event_id, "type": e.event_type, "type_label": e.type_label,
+             "state": e.state, "headline": e.headline, "when": e.when or None}
+            for e in msg.events
+        ],
+    }  # fmt: skip
 
 
 def webhook_payload(msg: AlertMessage) -> dict[str, Any]:
     """The documented, versioned JSON payload of the generic webhook preset.
 
     ``{"version": 1, "alert_id", "idempotency_key", "kind", "event": {...},
-    "sources": [...], "items": [...]}``; ``items`` holds the folded alerts of a
+    "sources": [...], "events": [...], "items": [...]}``; ``events`` lists every event
+    the article touched (the alert's own first); ``items`` holds the folded alerts of a
     digest or storm summary, each shaped like the top level without ``version``
     and ``items``. See docs/webhooks.md.
     """

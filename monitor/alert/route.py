@@ -2,10 +2,20 @@
 
 For each piece of event news (a new event, a state change of a known one, an update)
 the watch's routes are read in order; every route whose ``types`` include the event
-type (``*`` matches all) and whose ``min_score`` the event reaches adds one outbox row
-per enabled channel. Rows are written in the caller's transaction (the one that
-created the event), keyed by an idempotency key (event, news, channel) and inserted
-with ON CONFLICT DO NOTHING, so re-processing or a second instance cannot alert twice.
+type (``*`` matches all) and whose ``min_score`` the event reaches sends it to each of
+its enabled channels, now (``immediate``) or in a digest.
+
+**One alert per article and channel.** The news an article brings (it may open or move
+several events: a phone call in which the leaders hope to meet soon) is folded: each
+channel gets one outbox row listing every event the article touches there (type,
+state, headline, date), led by the most specific news: a state change before a new
+event before an update, then the higher score, then the earlier label. The row is
+immediate when any of its news is routed immediately to that channel, else it waits
+for the digest. The events themselves stay separate.
+
+Rows are written in the caller's transaction (the one that created the events), keyed
+by an idempotency key (the leading event and news, the channel) and inserted with ON
+CONFLICT DO NOTHING, so re-processing or a second instance cannot alert twice.
 Immediate rows start ``pending``; digest rows start ``digest`` and wait for the
 channel's next digest (see ``monitor.alert.digest``).
 """
@@ -17,12 +27,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from monitor.alert.message import AlertMessage, SourceLink
+from monitor.alert.message import AlertMessage, EventLine, SourceLink
 from monitor.config.channels import ChannelConfig
 from monitor.config.schema import WatchConfig
 from monitor.log import log_event
 from monitor.store.db import Session
-from monitor.store.events import coverage, event_opened
+from monitor.store.events import coverage, event_lines, event_opened
 from monitor.store.items import evidence_of, item_by_id
 from monitor.store.outbox import add_alert
 
@@ -79,45 +89,85 @@ class Router:
         return sorted(chosen.items(), key=lambda pair: (pair[1] != "immediate", pair[0]))
 
     def enqueue(self, session: Session, news: Sequence[News], now: datetime) -> int:
-        """Write the outbox rows for ``news``; returns how many were new."""
+        """Write the outbox rows for ``news`` (one per article and channel); returns how
+        many were new."""
         added = 0
-        for one in news:
-            targets = self.destinations(one)
-            if not targets:
-                continue
-            kind = "event" if one.kind == "new" else "update"
-            message = build_message(session, one, kind)
-            for channel, delivery in targets:
-                key = f"{one.event_uid}:{one.kind}:{one.state}:{one.event_type}:{channel}"
-                payload = message_to_dict(message, alert_id=key, key=key)
-                config = self.channels[channel]
-                hold = config.quiet_until(now) if delivery == "immediate" else None
-                added += add_alert(
-                    session,
-                    key=key,
-                    channel=channel,
-                    kind=kind,
-                    delivery=delivery,
-                    payload=payload,
-                    event_id=one.event_id,
-                    next_attempt=hold or now,
-                    now=now,
-                )
-                log_event(
-                    log,
-                    logging.INFO,
-                    "alert_queued",
-                    channel=channel,
-                    event=one.event_uid,
-                    type=one.event_type,
-                    news=one.kind,
-                    delivery=delivery,
-                )
+        for touched in _by_article(news):
+            for channel, (delivery, folded) in self._folded(touched).items():
+                added += self._queue(session, channel, delivery, folded, now)
         return added
 
+    def _folded(self, touched: Sequence[News]) -> dict[str, tuple[str, list[News]]]:
+        """Per channel: the delivery (immediate if any news is) and the news sent there."""
+        per_channel: dict[str, tuple[str, list[News]]] = {}
+        for one in touched:
+            for channel, delivery in self.destinations(one):
+                was, folded = per_channel.get(channel, (delivery, []))
+                folded.append(one)
+                immediate = "immediate" in (was, delivery)
+                per_channel[channel] = ("immediate" if immediate else delivery, folded)
+        return per_channel
 
-def build_message(session: Session, news: News, kind: str) -> AlertMessage:
-    """The alert for ``news``: the event, the item that brought it, why, and its sources."""
+    def _queue(
+        self, session: Session, channel: str, delivery: str, folded: list[News], now: datetime
+    ) -> int:
+        urgent = [n for n in folded if delivery != "immediate" or self._immediate(n, channel)]
+        lead = leading(urgent)
+        kind = "event" if lead.kind == "new" else "update"
+        message = build_message(session, lead, kind, folded)
+        key = f"{lead.event_uid}:{lead.kind}:{lead.state}:{lead.event_type}:{channel}"
+        payload = message_to_dict(message, alert_id=key, key=key)
+        hold = self.channels[channel].quiet_until(now) if delivery == "immediate" else None
+        added = add_alert(
+            session,
+            key=key,
+            channel=channel,
+            kind=kind,
+            delivery=delivery,
+            payload=payload,
+            event_id=lead.event_id,
+            next_attempt=hold or now,
+            now=now,
+        )
+        log_event(
+            log,
+            logging.INFO,
+            "alert_queued",
+            channel=channel,
+            event=lead.event_uid,
+            type=lead.event_type,
+            news=lead.kind,
+            delivery=delivery,
+            events=len(message.events),
+        )
+        return added
+
+    def _immediate(self, news: News, channel: str) -> bool:
+        return (channel, "immediate") in self.destinations(news)
+
+
+def _by_article(news: Sequence[News]) -> list[list[News]]:
+    """The news grouped by the article that brought it, in order of first appearance."""
+    groups: dict[int, list[News]] = {}
+    for one in news:
+        groups.setdefault(one.item_id, []).append(one)
+    return list(groups.values())
+
+
+_KIND_RANK = {"state_change": 2, "new": 1, "update": 0}
+
+
+def leading(news: Sequence[News]) -> News:
+    """The most specific news: a state change, then a new event, then an update; then the
+    higher score; then the earlier one."""
+    return max(news, key=lambda n: (_KIND_RANK.get(n.kind, 0), n.score))
+
+
+def build_message(
+    session: Session, news: News, kind: str, touched: Sequence[News] = ()
+) -> AlertMessage:
+    """The alert for ``news``: the event, the item that brought it, why, its sources, and
+    every event the item touched (``touched``; the alert's own event first)."""
     event_uid, first_seen = event_opened(session, news.event_id)
     item = item_by_id(session, news.item_id)
     assert item is not None
@@ -126,6 +176,7 @@ def build_message(session: Session, news: News, kind: str) -> AlertMessage:
     sources = [SourceLink(name=s, title=t, url=u) for s, t, u in rows] or [
         SourceLink(name=item.source, title=item.title, url=item.url)
     ]
+    events = _event_lines(session, [news, *(n for n in touched if n is not news)])
     return AlertMessage(
         alert_id="",
         idempotency_key="",
@@ -139,7 +190,25 @@ def build_message(session: Session, news: News, kind: str) -> AlertMessage:
         sources=sources,
         first_seen=first_seen,
         score=round(news.score, 3),
+        events=events,
+        when=events[0].when if events else "",
     )
+
+
+def _event_lines(session: Session, news: Sequence[News]) -> list[EventLine]:
+    """One line per event (the last news of an event gives its type and state)."""
+    latest: dict[int, News] = {}
+    for one in news[1:]:
+        latest[one.event_id] = one
+    latest.pop(news[0].event_id, None)
+    ordered = [news[0], *latest.values()]
+    found = event_lines(session, [n.event_id for n in ordered])
+    return [
+        EventLine(uid, n.event_type, n.state, headline, when)
+        for n in ordered
+        if n.event_id in found
+        for uid, headline, when in [found[n.event_id]]
+    ]
 
 
 def _summary(text: str) -> str:
@@ -176,7 +245,13 @@ def message_to_dict(msg: AlertMessage, *, alert_id: str, key: str) -> dict[str, 
         "items": [
             message_to_dict(i, alert_id=i.alert_id, key=i.idempotency_key) for i in msg.items
         ],
-    }
+        "events": [
+            {"event_id": e.event_id, "event_type": e.event_type, "state": e.state,
+             "headline": e.headline, "when": e.when}
+            for e in msg.events
+        ],
+        "when": msg.when,
+    }  # fmt: skip
 
 
 def queue_message(
@@ -219,4 +294,6 @@ def message_from_dict(data: Mapping[str, Any]) -> AlertMessage:
         first_seen=datetime.fromisoformat(data["first_seen"]),
         score=float(data.get("score", 0.0)),
         items=[message_from_dict(i) for i in data.get("items", [])],
+        events=[EventLine(**e) for e in data.get("events", [])],
+        when=data.get("when", ""),
     )

@@ -14,6 +14,7 @@ import regex
 
 from monitor.classify.schema import RulesFile
 from monitor.classify.terms import TermTable
+from monitor.model import EventKnowledge
 
 Within = tuple[int, str]  # (count, "words" | "sentences")
 
@@ -78,6 +79,7 @@ class CompiledRules:
         topic: CompiledTopic,
         types: tuple[CompiledType, ...],
         tense: CompiledTense | None,
+        events: EventKnowledge | None = None,
     ) -> None:
         self.path = path
         self.spec = spec
@@ -86,6 +88,7 @@ class CompiledRules:
         self.topic = topic
         self.types = types
         self.tense = tense
+        self.events = events or EventKnowledge()
         self.title_weight = spec.defaults.title_weight
         self.fallback = spec.defaults.fallback
 

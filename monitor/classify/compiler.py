@@ -12,6 +12,7 @@ bounded text), and checked for common mistakes. Each problem is a ConfigError wi
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from monitor.classify.regexes import leading_literals
 from monitor.classify.schema import (
     ID_PATTERN,
     Clue,
+    Events,
     EventType,
     Filter,
     NoneNear,
@@ -40,6 +42,7 @@ from monitor.classify.schema import (
 from monitor.classify.terms import TermTable
 from monitor.config.yamlload import Document, validation_errors
 from monitor.errors import ConfigError, ConfigErrors
+from monitor.model import EventKnowledge
 
 Path_ = tuple[str | int, ...]
 
@@ -81,13 +84,82 @@ class _Compiler:
                 self._group(t.past, ("tense", "past")),
                 parse_within(t.within),
             )
+        events = self._events(self.spec.events)
         self.terms.finish()
         if self.errors:
             unique = {str(e): e for e in self.errors}
             raise ConfigErrors(unique.values())
         return CompiledRules(
-            path=path, spec=self.spec, terms=self.terms, topic=topic, types=types, tense=tense
+            path=path,
+            spec=self.spec,
+            terms=self.terms,
+            topic=topic,
+            types=types,
+            tense=tense,
+            events=events,
         )
+
+    def _events(self, spec: Events | None) -> EventKnowledge:
+        """The ``events:`` section as the event stage reads it (types checked, lists
+        resolved, cues normalised)."""
+        sides = [side.upper() for side in self.spec.topic.sides]
+        if spec is None:
+            return EventKnowledge(parties=tuple(sorted(sides)))
+        for name in spec.meetings:
+            self._known_type(name, ("events", "meetings", name))
+        later: dict[str, tuple[str, str]] = {}
+        for origin, links in spec.lifecycle.items():
+            self._known_type(origin, ("events", "lifecycle", origin))
+            for state in ("held", "postponed", "cancelled"):
+                if (kind := getattr(links, state)) is None:
+                    continue
+                where = ("events", "lifecycle", origin, state)
+                self._known_type(kind, where)
+                if kind == origin or kind in later or kind in spec.lifecycle:
+                    self._error(where, f"'{kind}' is already part of a lifecycle")
+                later[kind] = (origin, state)
+        meetings = {
+            name: tuple(m.actors) if isinstance(m.actors, list) else m.actors
+            for name, m in spec.meetings.items()
+        }
+        return EventKnowledge(
+            parties=tuple(sorted(spec.parties or sides)),
+            meetings=meetings,
+            later=later,
+            postponed=self._cues(spec.postponed, ("events", "postponed")),
+            cancelled=self._cues(spec.cancelled, ("events", "cancelled")),
+            venues=tuple(unicodedata.normalize("NFKC", v) for v in self._terms(spec.venues, ())),
+            portfolios=tuple(
+                (name, self._cues(terms, ("events", "portfolios", name)))
+                for name, terms in spec.portfolios.items()
+            ),
+            third_parties=tuple(
+                (name, self._cues(terms, ("events", "third_parties", name)))
+                for name, terms in spec.third_parties.items()
+            ),
+        )
+
+    def _known_type(self, name: str, path: Path_) -> None:
+        if name not in self.spec.types:
+            known = ", ".join(sorted(self.spec.types))
+            self._error(path, f"unknown event type '{name}' (types: {known})")
+
+    def _terms(self, items: Sequence[str], path: Path_) -> list[str]:
+        """Terms with ``$name`` references resolved."""
+        out: list[str] = []
+        for i, item in enumerate(items):
+            ref = _ref(item)
+            if ref is None:
+                out.append(item)
+            elif ref not in self.spec.lists:
+                self._error((*path, i), self._unknown(ref))
+            else:
+                out.extend(self._resolve_list(ref, ()))
+        return out
+
+    def _cues(self, items: Sequence[str], path: Path_) -> tuple[str, ...]:
+        terms = (unicodedata.normalize("NFKC", t).lower().strip() for t in self._terms(items, path))
+        return tuple(dict.fromkeys(t for t in terms if t))
 
     def _error(self, path: Sequence[str | int], reason: str) -> None:
         self.errors.append(self.doc.error(path, reason))

@@ -23,6 +23,7 @@ class RuleSet(CompiledRules):
             topic=rules.topic,
             types=rules.types,
             tense=rules.tense,
+            events=rules.events,
         )
 
     def classify(self, title: str, text: str) -> Classification:

@@ -159,6 +159,58 @@ class Defaults(Strict):
     )
 
 
+class Meeting(Strict):
+    """An event type that is a meeting, and of whom."""
+
+    actors: list[str] | Literal["parties", "portfolio", "third_party"] = Field(
+        "parties",
+        description="who meets: a list of actor ids (e.g. KR:president), 'parties' (the "
+        "sides of events.parties), 'portfolio' (each party's minister of the portfolio the "
+        "item names first) or 'third_party' (the parties and the first third party named)",
+    )
+
+
+class Lifecycle(Strict):
+    """The types that report a later state of an announced meeting of this type."""
+
+    held: str | None = Field(None, description="a type reporting the meeting took place")
+    postponed: str | None = Field(None, description="a type reporting it was postponed")
+    cancelled: str | None = Field(None, description="a type reporting it was called off")
+
+
+class Events(Strict):
+    """What the event stage reads from items of this watch (see docs/rules.md, "Events").
+
+    Cue terms match case-insensitively inside words, in the title and the item's text
+    (venues, postponement and cancellation cues: the title and the opening of the body).
+    Term lists may use ``$name`` references to ``lists``.
+    """
+
+    parties: list[str] | None = Field(
+        None, description="the sides as actor ids, e.g. [JP, KR] (default: the topic's sides)"
+    )
+    meetings: dict[str, Meeting] = Field(
+        default_factory=dict, description="event types that are meetings, and of whom"
+    )
+    lifecycle: dict[str, Lifecycle] = Field(
+        default_factory=dict,
+        description="announced type -> the types of its later states; an item of a later "
+        "type moves the announced event along instead of opening another",
+    )
+    postponed: list[str] = Field(default_factory=list, description="postponement cues")
+    cancelled: list[str] = Field(default_factory=list, description="cancellation cues")
+    venues: list[str] = Field(
+        default_factory=list, description="places shown with an event (matched as written)"
+    )
+    portfolios: dict[str, TermList] = Field(
+        default_factory=dict,
+        description="portfolio -> terms naming its minister (offices and names)",
+    )
+    third_parties: dict[str, TermList] = Field(
+        default_factory=dict, description="actor id of a third country -> terms naming it"
+    )
+
+
 class RulesFile(Strict):
     model_config = ConfigDict(
         extra="forbid",
@@ -174,3 +226,4 @@ class RulesFile(Strict):
     tense: Tense | None = None
     topic: Topic
     types: Annotated[dict[str, EventType], Field(min_length=1)]
+    events: Events | None = Field(None, description="event knowledge: meetings, lifecycle, cues")

@@ -33,6 +33,7 @@ COMMANDS = {
     "status": "daemon",
     "items": "items",
     "events": "events_cmd",
+    "calendar": "calendar_cmd",
     "classify": "classify_cmd",
     "eval": "classify_cmd",
     "rules": "classify_cmd",

@@ -31,7 +31,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_json_option(events)
     events.set_defaults(func=cmd_events)
     inner = events.add_subparsers(dest="events_command", metavar="SUBCOMMAND")
-    show = inner.add_parser("show", help="the timeline of one event's coverage")
+    show = inner.add_parser(
+        "show", help="one event: its state history (with the article that moved it) and coverage"
+    )
     show.add_argument("id", metavar="ID", help="event uid (or numeric id)")
     add_db_option(show)
     add_json_option(show)
@@ -81,6 +83,14 @@ def cmd_show(args: argparse.Namespace) -> int:
         shown = ", ".join(value) if isinstance(value, list) else _text(value)
         print(terminal_safe(f"{key + ':':12} {shown}"))
     print()
+    print(terminal_safe("State history:"))
+    print_table(
+        ["at", "state", "was", "source", "article"],
+        [[s["at"], s["state"], s["was"] or "-", s["source"] or "-", (s["title"] or "-")[:60]]
+         for s in record["states"]],
+    )  # fmt: skip
+    print()
+    print(terminal_safe("Coverage:"))
     print_table(
         ["published", "source", "story", "title"],
         [[c["published"], c["source"], c["story"], c["title"][:70]] for c in coverage],

@@ -81,7 +81,8 @@ class Route(Strict):
     # Event type ids (see docs/rules.md); "*" means every type the rules define.
     types: tuple[str, ...] = Field(min_length=1)
     channels: tuple[str, ...] = Field(min_length=1)
-    # immediate: one alert per new event; digest: collected into the channel's digest.
+    # immediate: one alert per article and channel (listing every event it opened or
+    # changed); digest: collected into the channel's digest.
     delivery: Literal["immediate", "digest"] = "immediate"
     # Events whose best score is below this are not routed.
     min_score: float = Field(default=0.0, ge=0, le=1)
@@ -103,6 +104,9 @@ class NoveltySettings(Strict):
     threshold: float = Field(default=0.6, gt=0, le=1)
     # Items published longer ago than this are stored and classified but open no alert.
     backlog_age: Duration = timedelta(hours=48)
+    # An announced meeting waits this long after its last coverage for a report that it
+    # was held, postponed or cancelled (the rules' events.lifecycle).
+    announced_window: Duration = timedelta(days=30)
     # Also alert when a known event gains a new type (off by default).
     alert_updates: bool = False
 

@@ -23,18 +23,20 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from monitor.config.schema import NoveltySettings
 from monitor.errors import StoreError
 from monitor.log import log_event
 from monitor.model import Label
 from monitor.novelty.cues import Happening, transition
+from monitor.novelty.dates import When
 from monitor.novelty.dedup import StoryMatch
 from monitor.store.db import Session
 from monitor.store.events import (
     EventRow,
     add_coverage,
+    add_states,
     event_by_key,
     events_near,
     events_of_stories,
@@ -44,7 +46,6 @@ from monitor.store.events import (
 log = logging.getLogger(__name__)
 
 MAX_KEYS = 50
-PREDECESSORS = {"summit_held": "summit_announced"}
 OPEN_STATES = ("announced", "postponed", "reported")
 
 
@@ -76,10 +77,18 @@ class Report:
     cues: Happening
     story: StoryMatch
     backlog: bool
+    origin: str | None = None  # the announced type whose event this later state moves on
+    announces: bool = False  # the type announces a meeting with a lifecycle
 
     @property
     def event_type(self) -> str:
         return self.label.event_type
+
+    @property
+    def family(self) -> str:
+        """The type of the events this report is placed in: a lifecycle's announced type
+        for its later states (a held summit is the announced summit, held)."""
+        return self.origin or self.label.event_type
 
 
 class Known:
@@ -96,8 +105,10 @@ class Known:
         self.lo = min(r.at for r in reports) - window
         self.hi = max(r.at for r in reports) + window
         self.by_type: dict[tuple[str, str], dict[int, EventRow]] = {}
+        self.around_by_type: dict[tuple[str, str], dict[int, EventRow]] = {}
         self.by_story: dict[int, dict[int, EventRow]] = {}
         self.links: dict[tuple[int, int], datetime] = {}  # (event, item) -> added, in order
+        self.states: list[tuple[int, str, str | None, int, datetime]] = []  # history rows
         self._load_stories({r.story.story_id for r in reports if r.story.joined})
 
     def _load_stories(self, story_ids: set[int]) -> None:
@@ -128,9 +139,23 @@ class Known:
         ]
         return sorted(found, key=lambda e: e.last_seen, reverse=True)  # stable: id order kept
 
+    def around(self, r: Report, event_type: str, horizon: timedelta) -> list[EventRow]:
+        """Events of this watch, type and actors whose coverage lies within ``horizon`` of
+        the batch (a lifecycle's longer reach), in id order."""
+        key = (r.watch, event_type)
+        if key not in self.around_by_type:
+            lo, hi = self.lo - horizon, self.hi + horizon
+            found = events_near(self.session, r.watch, event_type, lo, hi)
+            self.around_by_type[key] = {e.id: e for e in found}
+            for event in self.by_type.get(key, {}).values():  # the rows this batch changed
+                self.around_by_type[key][event.id] = event
+        events = sorted(self.around_by_type[key].values(), key=lambda e: e.id)
+        return [e for e in events if tuple(e.actors) == r.cues.actors]
+
     def add(self, event: EventRow) -> None:
-        if (events := self.by_type.get((event.watch, event.event_type))) is not None:
-            events[event.id] = event
+        for known in (self.by_type, self.around_by_type):
+            if (events := known.get((event.watch, event.event_type))) is not None:
+                events[event.id] = event
 
     def link(self, event: EventRow, r: Report) -> None:
         self.links.setdefault((event.id, r.item_id), r.now)
@@ -138,11 +163,13 @@ class Known:
         self.add(event)
 
     def write_links(self) -> None:
-        """The coverage links of the batch, in the order they were made, with one insert."""
-        if not self.links:
-            return
-        add_coverage(self.session, [(e, i, at) for (e, i), at in self.links.items()])
-        self.links.clear()
+        """The coverage links and state history of the batch, in the order they were made,
+        with one insert each."""
+        if self.links:
+            add_coverage(self.session, [(e, i, at) for (e, i), at in self.links.items()])
+            self.links.clear()
+        add_states(self.session, self.states)
+        self.states.clear()
 
 
 class Placer:
@@ -157,9 +184,13 @@ class Placer:
         self.known.write_links()
 
     def place(self, r: Report) -> EventNews | None:
-        event = self.known.story_event(r, r.event_type) if r.story.joined else None
+        event = self.known.story_event(r, r.family) if r.story.joined else None
         if event is None:
             event = self._matching_event(r)
+        if event is None and r.origin is not None:
+            event = self._announced_event(r)
+        if event is None and r.announces:
+            event = self._later_event(r)
         if event is not None:
             return self._join(event, r)
         return self._open(r)
@@ -167,20 +198,35 @@ class Placer:
     # --- finding ----------------------------------------------------------------------
 
     def _matching_event(self, r: Report) -> EventRow | None:
-        return next((e for e in self.known.candidates(r, r.event_type) if _same_date(e, r)), None)
+        return next((e for e in self.known.candidates(r, r.family) if _same_date(e, r)), None)
 
-    def _predecessor(self, r: Report) -> EventRow | None:
-        earlier = PREDECESSORS.get(r.event_type)
-        if earlier is None:
-            return None
-        return next(
-            (
-                e
-                for e in self.known.candidates(r, earlier)
-                if e.state in OPEN_STATES and e.first_seen <= r.at
-            ),
-            None,
-        )
+    def _announced_event(self, r: Report) -> EventRow | None:
+        """The announced meeting a report of its later state moves along (lifecycle): one
+        still announced or postponed whose last coverage is within ``announced_window``."""
+        horizon = self.settings.announced_window
+        waiting = [
+            e
+            for e in self.known.around(r, r.family, horizon)
+            if e.state in OPEN_STATES
+            and e.first_seen <= r.at
+            and e.last_seen >= r.at - horizon
+            and _same_date(e, r)
+        ]
+        return max(waiting, key=lambda e: e.last_seen, default=None)
+
+    def _later_event(self, r: Report) -> EventRow | None:
+        """For an announcement read after the news of its meeting (feeds are not read in
+        publication order): the meeting first reported (held or cancelled) within
+        ``announced_window`` after it."""
+        horizon = self.settings.announced_window
+        later = [
+            e
+            for e in self.known.around(r, r.family, horizon)
+            if e.state not in OPEN_STATES
+            and r.at < e.first_seen <= r.at + horizon
+            and _same_date(e, r)
+        ]
+        return min(later, key=lambda e: e.first_seen, default=None)
 
     # --- changing ---------------------------------------------------------------------
 
@@ -192,14 +238,15 @@ class Placer:
             event.last_seen = r.at
         if r.label.score > event.score:
             event.score = r.label.score
-        if not event.when_text and r.cues.when_text:
-            event.when_text = r.cues.when_text
+        if r.cues.when is not None and _narrows(event, r.cues.when):
+            _set_when(event, r.cues.when)
         if not event.place and r.cues.place:
             event.place = r.cues.place
         state, is_news = transition(event.state, r.cues.state)
         if state != event.state:
             log_event(log, logging.INFO, "event_state", uid=event.uid, state=state,
                       was=event.state, item=r.item_id)  # fmt: skip
+            self.known.states.append((event.id, state, event.state, r.item_id, r.at))
             event.state = state
         if not is_news or r.backlog:
             return None
@@ -207,37 +254,34 @@ class Placer:
         return _news("state_change", event, r, None)
 
     def _open(self, r: Report) -> EventNews | None:
-        parent = self._predecessor(r)
         reprint_of = self.known.story_event(r, None) if r.story.joined else None
-        kind = "update" if reprint_of else ("state_change" if parent else "new")
+        kind = "update" if reprint_of else "new"
         alerting = not r.backlog and (kind != "update" or self.settings.alert_updates)
-        event, created = self._create(r, parent or reprint_of, alerting)
+        event, created = self._create(r, reprint_of, alerting)
         if not created:
             return self._join(event, r)
-        if parent is not None:
-            parent.state = transition(parent.state, r.cues.state)[0]
         log_event(log, logging.INFO, "event_opened", uid=event.uid, watch=r.watch,
                   type=r.event_type, state=event.state, kind=kind, alerting=alerting,
                   item=r.item_id)  # fmt: skip
         if not alerting:
             return None
-        linked = parent or reprint_of
-        return _news(kind, event, r, linked.uid if linked is not None else None)
+        return _news(kind, event, r, reprint_of.uid if reprint_of is not None else None)
 
     def _create(self, r: Report, parent: EventRow | None, alerting: bool) -> tuple[EventRow, bool]:
         """Insert the event (race-free), or find the same happening another writer opened."""
         bucket = int(r.at.timestamp() // self.settings.window.total_seconds())
-        base = "|".join((r.watch, r.event_type, "+".join(r.cues.actors), str(bucket)))
+        base = "|".join((r.watch, r.family, "+".join(r.cues.actors), str(bucket)))
         for n in range(MAX_KEYS):
             key = _event_key(base, n)
             event = open_event(
-                self.session, key, watch=r.watch, event_type=r.event_type, state=r.cues.state,
-                actors=r.cues.actors, place=r.cues.place, when_text=r.cues.when_text,
+                self.session, key, watch=r.watch, event_type=r.family, state=r.cues.state,
+                actors=r.cues.actors, place=r.cues.place, when=_when_columns(r.cues.when),
                 headline=r.headline, score=r.label.score, alerting=alerting,
                 parent_id=parent.id if parent is not None else None, at=r.at,
             )  # fmt: skip
             if event is not None:
                 self.known.link(event, r)
+                self.known.states.append((event.id, event.state, None, r.item_id, r.at))
                 return event, True
             existing = event_by_key(self.session, key)
             if existing is not None and _same_date(existing, r):
@@ -246,8 +290,30 @@ class Placer:
         raise StoreError(f"no free event key for '{base}' after {MAX_KEYS} tries")
 
 
+def _event_when(event: EventRow) -> When | None:
+    if event.when_start is None or event.when_end is None:
+        return None
+    return When(event.when_start, event.when_end, event.when_text or "")
+
+
 def _same_date(event: EventRow, r: Report) -> bool:
-    return event.when_text is None or r.cues.when_text in (None, event.when_text)
+    """Unless both give a date and the dates cannot be the same days."""
+    known = _event_when(event)
+    return known is None or r.cues.when is None or known.overlaps(r.cues.when)
+
+
+def _narrows(event: EventRow, when: When) -> bool:
+    """Whether ``when`` says more than the event knows ("Aug. 23" after "next month")."""
+    known = _event_when(event)
+    return known is None or (when.within(known) and when != known)
+
+
+def _set_when(event: EventRow, when: When) -> None:
+    event.when_text, event.when_start, event.when_end = when.text, when.start, when.end
+
+
+def _when_columns(when: When | None) -> tuple[str, date, date] | None:
+    return None if when is None else (when.text, when.start, when.end)
 
 
 def _event_key(base: str, n: int) -> str:
@@ -263,7 +329,7 @@ def _news(kind: str, event: EventRow, r: Report, parent_uid: str | None) -> Even
         event_id=event.id,
         event_uid=event.uid,
         watch=event.watch,
-        event_type=event.event_type,
+        event_type=r.event_type,
         state=event.state,
         score=r.label.score,
         item_id=r.item_id,

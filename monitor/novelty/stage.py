@@ -19,16 +19,22 @@ reached a type's threshold), oldest id first:
    b. an event with the same actors (see ``monitor.novelty.cues``) whose coverage lies
       within the window of the item's time, unless both give a date and the dates
       differ (the foreign ministers' call next month is another event);
-   c. otherwise a new event. A ``summit_held`` event is linked (``parent_id``) to the
-      announced summit of the same actors within the window, which becomes held.
+   c. for a type that reports a later state of an announced meeting (the rules'
+      ``events.lifecycle``: announced → held / postponed / cancelled), the announced
+      event of the same actors, unless the dates differ, still announced or postponed
+      and last covered within ``announced_window`` (30 days): it moves along, and stays
+      one event. Such types are placed in events of the announced type (a held summit
+      is the announced summit, held: (a) and (b) look there too), and an announcement
+      read after the news of its meeting joins the meeting held, postponed or cancelled
+      within ``announced_window`` after it, so the order of reading does not matter;
+   d. otherwise a new event.
 
    Text similarity between different outlets' reports of one happening is too low to
    decide anything (they share names, not sentences), so "similar text" is the story
    test of (a); (b) rests on type, actors, time and date.
 3. **News** for the alert stage (``on_news``, same transaction), as ``EventNews``:
    ``new`` when an event opens; ``state_change`` when an item moves an event along
-   announced → held / postponed / cancelled (``monitor.novelty.cues.transition``), or when
-   a held summit opens with an announced one as parent (``parent_uid``); ``update``
+   announced → held / postponed / cancelled (``monitor.novelty.cues.transition``); ``update``
    when a reprint of covered text brings a type its story had no event for, only with
    ``alert_updates`` (otherwise that event opens with ``alerting`` False). Coverage
    that changes nothing is not news: the tenth report that a summit will happen.
@@ -44,11 +50,11 @@ the same event end with one event and one ``new`` (``monitor.novelty.events`` sa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from monitor.config.schema import NoveltySettings, WatchConfig
-from monitor.model import Classified
+from monitor.model import Classified, EventKnowledge
 from monitor.novelty.cues import read as read_cues
 from monitor.novelty.dedup import ItemText, NearDuplicates, StoryMatch, item_time
 from monitor.novelty.events import EventNews, Placer, Report
@@ -57,6 +63,7 @@ from monitor.store.db import Session
 
 __all__ = ["EventNews", "NewsHandler", "NoveltyStage", "event_types"]
 
+NO_KNOWLEDGE = EventKnowledge()
 NewsHandler = Callable[[Session, list[EventNews], datetime], None]
 
 
@@ -79,8 +86,10 @@ class NoveltyStage:
         settings: NoveltySettings,
         watches: Sequence[WatchConfig],
         on_news: NewsHandler | None = None,
+        knowledge: Mapping[str, EventKnowledge] | None = None,
     ) -> None:
         self.settings = settings
+        self.knowledge = dict(knowledge or {})
         self.types = event_types(watches)
         self.on_news = on_news
         self.dedup = NearDuplicates(settings.threshold, settings.window)
@@ -121,13 +130,17 @@ class NoveltyStage:
         reports = []
         for watch, verdict in sorted(classified.verdicts.items()):
             wanted = self.types.get(watch, frozenset())
+            known = self.knowledge.get(watch, NO_KNOWLEDGE)
             for label in verdict.labels:
                 if wanted is not None and label.event_type not in wanted:
                     continue
-                cues = read_cues(label.event_type, label.tense, item.title, item.text)
+                cues = read_cues(known, label.event_type, label.tense, item.title, item.text,
+                                 item.published.date())  # fmt: skip
+                origin = known.later.get(label.event_type, (None, ""))[0]
+                announces = label.event_type in known.announced
                 reports.append(
                     Report(classified.stored.id, watch, label, item.title, at, now, cues, story,
-                            backlog)
+                           backlog, origin, announces)
                 )  # fmt: skip
         return reports
 

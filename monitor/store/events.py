@@ -4,7 +4,8 @@
 The novelty stage reads the events a batch can meet (``events_of_stories``,
 ``events_near``), opens new ones race-free (``open_event``: ``ON CONFLICT DO NOTHING``
 on the event key, then ``event_by_key``), and records coverage with one insert
-(``add_coverage``). It changes the rows it was given (``EventRow``: state, times, score)
+(``add_coverage``) and the states events entered, with the article that moved them
+(``add_states``). It changes the rows it was given (``EventRow``: state, times, score)
 in place: the session writes those changes at its next flush, in the same transaction.
 """
 
@@ -13,21 +14,23 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.store.driver import Driver, dialect_insert
-from monitor.store.tables import Classification, EventItem, Item
+from monitor.store.tables import Classification, EventItem, EventState, Item
 from monitor.store.tables import Event as EventRow
 
 __all__ = [
     "EventFilter",
     "EventRow",
     "add_coverage",
+    "add_states",
     "coverage",
+    "dated_events",
     "event_by_key",
     "event_evidence",
     "event_facets",
@@ -86,7 +89,7 @@ def open_event(
     state: str,
     actors: Sequence[str],
     place: str | None,
-    when_text: str | None,
+    when: tuple[str, date, date] | None,
     headline: str,
     score: float,
     alerting: bool,
@@ -103,7 +106,9 @@ def open_event(
         state=state,
         actors=list(actors),
         place=place,
-        when_text=when_text,
+        when_text=when[0] if when else None,
+        when_start=when[1] if when else None,
+        when_end=when[2] if when else None,
         headline=headline[:1000],
         score=score,
         alerting=alerting,
@@ -133,11 +138,49 @@ def add_coverage(session: Session, links: Sequence[tuple[int, int, datetime]]) -
     sql.insert("event_items", ("event_id", "item_id", "added"), rows, tail)
 
 
+def add_states(
+    session: Session, rows: Sequence[tuple[int, str, str | None, int, datetime]]
+) -> None:
+    """States events entered, (event id, state, previous state or None, item id, at),
+    with one insert."""
+    if not rows:
+        return
+    sql = Driver(session)
+    at = sql.value(EventState.at.type)
+    values = [(event_id, state, was, item_id, at(when)) for event_id, state, was, item_id, when
+              in rows]  # fmt: skip
+    sql.insert("event_states", ("event_id", "state", "was", "item_id", "at"), values, "")
+
+
+def _states(session: Session, event: EventRow) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(EventState, Item.source, Item.title, Item.url)
+        .outerjoin(Item, Item.id == EventState.item_id)
+        .where(EventState.event_id == event.id)
+        .order_by(EventState.at, EventState.id)
+    )
+    return [
+        {"at": s.at, "state": s.state, "was": s.was, "item": s.item_id, "source": source,
+         "title": title, "url": url}
+        for s, source, title, url in rows
+    ]  # fmt: skip
+
+
 def event_opened(session: Session, event_id: int) -> tuple[str, datetime]:
     """(uid, first seen) of an event (read from the session when it holds the row)."""
     event = session.get(EventRow, event_id)
     assert event is not None
     return event.uid, event.first_seen
+
+
+def event_lines(session: Session, event_ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+    """Per event id: (uid, headline, the date it takes place or "") of each event."""
+    found = {}
+    for event_id in event_ids:
+        event = session.get(EventRow, event_id)
+        if event is not None:
+            found[event_id] = (event.uid, event.headline, event.when_text or "")
+    return found
 
 
 def coverage(session: Session, event_id: int, limit: int) -> list[tuple[str, str, str]]:
@@ -198,6 +241,35 @@ def recent_events(session: Session, since: datetime, limit: int) -> list[dict[st
     return [_event_record(e, a or 0, s or 0) for e, a, s in session.execute(query)]
 
 
+def dated_events(session: Session, since: date | None) -> list[dict[str, Any]]:
+    """Events with a date they take place (ending after ``since``), soonest first, each
+    with how many times its state changed (``changes``) and when last (``changed``)."""
+    changes = (
+        select(
+            EventState.event_id,
+            func.count(EventState.id).label("n"),
+            func.max(EventState.at).label("last"),
+        )
+        .group_by(EventState.event_id)
+        .subquery()
+    )
+    query = (
+        select(EventRow, changes.c.n, changes.c.last)
+        .outerjoin(changes, changes.c.event_id == EventRow.id)
+        .where(EventRow.when_start.is_not(None), EventRow.when_end.is_not(None))
+        .order_by(EventRow.when_start, EventRow.id)
+    )
+    if since is not None:
+        query = query.where(EventRow.when_end > since)
+    return [
+        {"uid": e.uid, "watch": e.watch, "type": e.event_type, "state": e.state,
+         "actors": list(e.actors), "place": e.place, "when": e.when_text,
+         "start": e.when_start, "end": e.when_end, "headline": e.headline,
+         "changes": max((n or 1) - 1, 0), "changed": last or e.first_seen}
+        for e, n, last in session.execute(query)
+    ]  # fmt: skip
+
+
 def _find_event(session: Session, ident: str) -> EventRow | None:
     match = EventRow.uid == ident
     if ident.isdigit():
@@ -222,8 +294,9 @@ def _timeline(session: Session, event: EventRow) -> list[dict[str, Any]]:
 def event_timeline(
     session: Session, ident: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-    """The event with uid (or numeric id) ``ident`` as a record (with its parent's uid),
-    and its coverage, oldest first; None if there is no such event."""
+    """The event with uid (or numeric id) ``ident`` as a record (with its parent's uid and
+    its state history, ``states``: each state with the article that moved it there), and
+    its coverage, oldest first; None if there is no such event."""
     event = _find_event(session, ident)
     if event is None:
         return None
@@ -231,6 +304,7 @@ def event_timeline(
     items = _timeline(session, event)
     record = _event_record(event, len(items), len({c["source"] for c in items}))
     record["parent"] = parent.uid if parent is not None else None
+    record["states"] = _states(session, event)
     return record, items
 
 

@@ -22,6 +22,7 @@ from monitor.store.tables import (
     Classification,
     Event,
     EventItem,
+    EventState,
     Item,
     ItemSource,
     Story,
@@ -73,6 +74,9 @@ def prune(
         session.execute(delete(StoryBand).where(StoryBand.item_id.in_(chunk)))
         session.execute(delete(EventItem).where(EventItem.item_id.in_(chunk)))
         session.execute(
+            update(EventState).where(EventState.item_id.in_(chunk)).values(item_id=None)
+        )
+        session.execute(
             update(Story).where(Story.first_item_id.in_(chunk)).values(first_item_id=None)
         )
         counts.items += _count(session, delete(Item).where(Item.id.in_(chunk)))
@@ -92,6 +96,7 @@ def _prune_events(session: Session, cutoff: datetime) -> tuple[int, int]:
         alerts += _count(session, delete(Alert).where(Alert.event_id.in_(chunk)))
         session.execute(update(Event).where(Event.parent_id.in_(chunk)).values(parent_id=None))
         session.execute(delete(EventItem).where(EventItem.event_id.in_(chunk)))
+        session.execute(delete(EventState).where(EventState.event_id.in_(chunk)))
         session.execute(delete(Event).where(Event.id.in_(chunk)))
     alerts += _count(
         session,

@@ -6,13 +6,14 @@ Schema changes go through Alembic migrations in ``monitor/store/migrations``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -185,7 +186,9 @@ class Event(Base):
     state: Mapped[str] = mapped_column(String(20))  # announced | held | postponed | cancelled
     actors: Mapped[list[str]] = mapped_column(JSON, default=list)
     place: Mapped[str | None] = mapped_column(Text)
-    when_text: Mapped[str | None] = mapped_column(Text)
+    when_text: Mapped[str | None] = mapped_column(Text)  # the date as alerts show it
+    when_start: Mapped[date | None] = mapped_column(Date)  # the days it takes place,
+    when_end: Mapped[date | None] = mapped_column(Date)  # [start, end), when stated
     headline: Mapped[str] = mapped_column(Text)
     score: Mapped[float] = mapped_column(Float)
     alerting: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -204,6 +207,20 @@ class EventItem(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     added: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EventState(Base):
+    """A state an event entered, and the article that moved it there (``was`` is None
+    for the state it opened in)."""
+
+    __tablename__ = "event_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    was: Mapped[str | None] = mapped_column(String(20))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Alert(Base):

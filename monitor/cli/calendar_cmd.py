@@ -1,0 +1,130 @@
+"""`stmon calendar`: meetings with the date they take place, and as an iCalendar feed.
+
+An event is on the calendar once an article states when it takes place (a day, a
+week, a month: ``monitor.novelty.dates``). The feed (``--ics``) gives each event a
+stable UID and a SEQUENCE that grows with each state change, so a calendar that
+subscribes to the file sees a meeting move to held, postponed or cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from monitor.alert.message import label_for
+from monitor.app import open_database
+from monitor.cli.common import (
+    add_db_option,
+    add_json_option,
+    config_of,
+    print_json_lines,
+    print_table,
+)
+from monitor.cli.exits import EXIT_OK
+from monitor.config.types import parse_duration
+from monitor.store.events import dated_events
+
+# iCalendar STATUS of an event's state (RFC 5545 3.8.1.11)
+STATUS = {"announced": "CONFIRMED", "held": "CONFIRMED", "postponed": "TENTATIVE",
+          "cancelled": "CANCELLED", "reported": "TENTATIVE"}  # fmt: skip
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    calendar = sub.add_parser(
+        "calendar", help="meetings with the date they take place (--ics: an iCalendar feed)"
+    )
+    calendar.add_argument(
+        "--since", metavar="DURATION", default=None,
+        help="only meetings that end after this long ago, e.g. 30d (default: all)",
+    )  # fmt: skip
+    calendar.add_argument(
+        "--ics", metavar="FILE", nargs="?", const="-", default=None,
+        help="write an iCalendar feed to FILE (replaced atomically; '-' or none: stdout)",
+    )  # fmt: skip
+    add_db_option(calendar)
+    add_json_option(calendar)
+    calendar.set_defaults(func=cmd_calendar)
+
+
+def cmd_calendar(args: argparse.Namespace) -> int:
+    since = None
+    if args.since is not None:
+        since = (datetime.now(UTC) - parse_duration(args.since)).date()
+    db = open_database(args.db or config_of(args).storage.url)
+    try:
+        with db.session() as session:
+            records = dated_events(session, since)
+    finally:
+        db.dispose()
+    if args.ics is not None:
+        feed = ics_feed(records, datetime.now(UTC))
+        if args.ics == "-":
+            sys.stdout.buffer.write(feed)
+        else:
+            write_atomically(Path(args.ics), feed)
+        return EXIT_OK
+    if args.json:
+        print_json_lines(records)
+        return EXIT_OK
+    print_table(
+        ["when", "state", "type", "place", "uid", "headline"],
+        [[r["when"], r["state"], r["type"], r["place"], r["uid"], r["headline"][:60]]
+         for r in records],
+    )  # fmt: skip
+    return EXIT_OK
+
+
+def ics_feed(records: list[dict[str, Any]], now: datetime) -> bytes:
+    """The events as an iCalendar document (all-day events over the days they take place)."""
+    from icalendar import Calendar, Event
+
+    calendar = Calendar()
+    calendar.add("prodid", "-//stmon//meetings//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "stmon meetings")
+    for r in records:
+        event = Event()
+        event.add("uid", f"{r['uid']}@stmon")
+        event.add("dtstamp", r["changed"] or now)
+        event.add("dtstart", _day(r["start"]))
+        event.add("dtend", _day(r["end"]))
+        event.add("summary", _summary(r))
+        event.add("status", STATUS.get(r["state"], "TENTATIVE"))
+        event.add("sequence", r["changes"])
+        event.add("categories", [r["type"]])
+        if r["place"]:
+            event.add("location", r["place"])
+        event.add(
+            "description",
+            f"{label_for(r['type'])}, {r['state']} ({r['when']}). Watch {r['watch']}; "
+            f"{', '.join(r['actors'])}. Event {r['uid']}: {r['headline']}",
+        )
+        calendar.add_component(event)
+    return bytes(calendar.to_ical())
+
+
+def _day(value: date) -> date:
+    return value if not isinstance(value, datetime) else value.date()
+
+
+def _summary(record: dict[str, Any]) -> str:
+    state = record["state"]
+    prefix = f"{state.capitalize()}: " if state in ("postponed", "cancelled", "held") else ""
+    return f"{prefix}{label_for(record['type'])}: {record['headline']}"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` (a reader never sees half a file)."""
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
