@@ -44,6 +44,29 @@ def vevents(path: Path) -> dict[str, dict[str, object]]:
     }
 
 
+def calendar_page(db: Database) -> bytes:
+    """``/calendar.ics`` of the web pages over this store, answered in-process."""
+    import asyncio
+
+    import httpx
+
+    from monitor.config.schema import Config
+    from monitor.web.app import Desk, create_app
+
+    config = Config.model_validate({})
+    app = create_app(Desk(db, lambda: config))
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return await client.get("/calendar.ics")
+
+    response = asyncio.run(get())
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/calendar")
+    return response.content
+
+
 def test_calendar_lists_dated_meetings_and_the_feed_follows_their_state(
     db: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -96,6 +119,11 @@ def test_calendar_lists_dated_meetings_and_the_feed_follows_their_state(
     event = vevents(feed)[uid]
     assert (event["status"], event["sequence"]) == ("CANCELLED", 2)
     assert not list(tmp_path.glob(".meetings.ics.*"))  # written atomically, nothing left over
+
+    # the web page serves the same feed (the daemon's `/calendar.ics`)
+    served = tmp_path / "served.ics"
+    served.write_bytes(calendar_page(db))
+    assert vevents(served) == vevents(feed)
 
 
 def test_ics_goes_to_stdout_without_a_file(

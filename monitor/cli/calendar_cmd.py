@@ -12,11 +12,10 @@ import argparse
 import os
 import sys
 import tempfile
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from monitor.alert.message import label_for
+from monitor.alert.calendar import ics_feed
 from monitor.app import open_database
 from monitor.cli.common import (
     add_db_option,
@@ -28,10 +27,6 @@ from monitor.cli.common import (
 from monitor.cli.exits import EXIT_OK
 from monitor.config.types import parse_duration
 from monitor.store.events import dated_events
-
-# iCalendar STATUS of an event's state (RFC 5545 3.8.1.11)
-STATUS = {"announced": "CONFIRMED", "held": "CONFIRMED", "postponed": "TENTATIVE",
-          "cancelled": "CANCELLED", "reported": "TENTATIVE"}  # fmt: skip
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,45 +72,6 @@ def cmd_calendar(args: argparse.Namespace) -> int:
          for r in records],
     )  # fmt: skip
     return EXIT_OK
-
-
-def ics_feed(records: list[dict[str, Any]], now: datetime) -> bytes:
-    """The events as an iCalendar document (all-day events over the days they take place)."""
-    from icalendar import Calendar, Event
-
-    calendar = Calendar()
-    calendar.add("prodid", "-//stmon//meetings//EN")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", "stmon meetings")
-    for r in records:
-        event = Event()
-        event.add("uid", f"{r['uid']}@stmon")
-        event.add("dtstamp", r["changed"] or now)
-        event.add("dtstart", _day(r["start"]))
-        event.add("dtend", _day(r["end"]))
-        event.add("summary", _summary(r))
-        event.add("status", STATUS.get(r["state"], "TENTATIVE"))
-        event.add("sequence", r["changes"])
-        event.add("categories", [r["type"]])
-        if r["place"]:
-            event.add("location", r["place"])
-        event.add(
-            "description",
-            f"{label_for(r['type'])}, {r['state']} ({r['when']}). Watch {r['watch']}; "
-            f"{', '.join(r['actors'])}. Event {r['uid']}: {r['headline']}",
-        )
-        calendar.add_component(event)
-    return bytes(calendar.to_ical())
-
-
-def _day(value: date) -> date:
-    return value if not isinstance(value, datetime) else value.date()
-
-
-def _summary(record: dict[str, Any]) -> str:
-    state = record["state"]
-    prefix = f"{state.capitalize()}: " if state in ("postponed", "cancelled", "held") else ""
-    return f"{prefix}{label_for(record['type'])}: {record['headline']}"
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -1,4 +1,5 @@
-"""The events page (``/``) and one event's page (``/events/<uid>``)."""
+"""The events page (``/``), one event's page (``/events/<uid>``) and the meetings as an
+iCalendar feed (``/calendar.ics``, what `stmon calendar --ics` writes)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from monitor.alert.calendar import ics_feed
 from monitor.store.events import (
     EventFilter,
+    dated_events,
     event_evidence,
     event_facets,
     event_timeline,
@@ -29,7 +32,17 @@ def routes(desk: Desk) -> list[BaseRoute]:
     return [
         Route("/", _list(desk), methods=["GET"]),
         Route("/events/{uid}", _one(desk), methods=["GET"]),
+        Route("/calendar.ics", _calendar(desk), methods=["GET"]),
     ]
+
+
+def _calendar(desk: Desk) -> Callable[[Request], Response]:
+    def feed(request: Request) -> Response:
+        with desk.db.session() as session:
+            records = dated_events(session, None)
+        return Response(ics_feed(records, desk.clock()), media_type="text/calendar")
+
+    return feed
 
 
 def _day(value: str, name: str, errors: list[str]) -> datetime | None:
