@@ -184,7 +184,8 @@ def test_playground_tries_a_candidate_rules_file_without_writing_it(
     from tests.support.desk import RULES
 
     before = RULES.read_bytes()
-    renamed = before.decode().replace("  summit_announced:\n", "  summit_planned:\n")
+    # the type renamed everywhere it is named (its clues, the events section's links)
+    renamed = before.decode().replace("summit_announced", "summit_planned")
     assert renamed != before.decode()
     browser.get(desk.url + "/rules")
     area = browser.find_element(By.NAME, "candidate")
