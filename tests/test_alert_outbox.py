@@ -22,21 +22,11 @@ from monitor.store.db import Database
 from monitor.store.outbox import add_alert
 from monitor.store.tables import Alert
 from tests.support.alerts import make_message
+from tests.support.clock import Clock
 from tests.support.smtp import SMTPServer
 from tests.support.webhook import Reply, WebhookReceiver
 
 START = datetime(2025, 6, 2, 10, 10, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ from monitor.store.db import Database
 from monitor.store.outbox import add_alert
 from monitor.store.tables import Alert
 from tests.support.alerts import make_message
+from tests.support.clock import Clock
 from tests.support.feedserver import FeedServer
 from tests.support.hostile import Answer, HostileServer
 from tests.support.smtp import SMTPServer
@@ -45,17 +46,6 @@ from tests.support.webhook import WebhookReceiver
 
 START = datetime(2025, 6, 2, 10, 10, tzinfo=UTC)
 FIXTURES = Path(__file__).parent / "data" / "feeds"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def worker(

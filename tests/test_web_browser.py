@@ -15,20 +15,14 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.support.browser import chromium
-from tests.support.desk import HOSTILE, REPO, Desk
+from tests.support.desk import HOSTILE, REPO, Desk, desk_fixture
 
 SHOTS = REPO / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    tmp = tmp_path_factory.mktemp("desk")
-    (tmp / "feeds").mkdir()
-    started = Desk.start(tmp)
-    try:
-        yield started
-    finally:
-        started.close()
+    yield from desk_fixture(tmp_path_factory, "desk")
 
 
 @pytest.fixture(scope="module")

@@ -15,20 +15,24 @@ import httpx
 import pytest
 
 from monitor.web.guard import CSP
-from tests.support.desk import REPO, TOKEN, Desk, free_port, serve, stmon, stop, write_config
+from tests.support.desk import (
+    REPO,
+    TOKEN,
+    Desk,
+    desk_fixture,
+    free_port,
+    serve,
+    stmon,
+    stop,
+    write_config,
+)
 from tests.support.feedserver import FeedServer
 from tests.support.wait import wait_for
 
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    tmp = tmp_path_factory.mktemp("desk-http")
-    (tmp / "feeds").mkdir()
-    started = Desk.start(tmp)
-    try:
-        yield started
-    finally:
-        started.close()
+    yield from desk_fixture(tmp_path_factory, "desk-http")
 
 
 def alerts(desk: Desk, status: str) -> list[dict[str, object]]:

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -22,6 +23,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import httpx
+import pytest
 
 from tests.support.feedserver import FeedServer
 from tests.support.wait import wait_for
@@ -182,3 +184,14 @@ def stop(process: subprocess.Popen[str]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def desk_fixture(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Desk]:
+    """A started desk (a real poll's store served by `stmon web`) for a module's tests."""
+    tmp = tmp_path_factory.mktemp(name)
+    (tmp / "feeds").mkdir()
+    started = Desk.start(tmp)
+    try:
+        yield started
+    finally:
+        started.close()
