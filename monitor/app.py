@@ -158,7 +158,6 @@ def build_service(
         on_new_items=lambda _outcome: worker.wake.set(),
         metrics=metrics,
         parse_workers=parse_workers,
-        minhash=bool(config.watches) and (defer_rules or pipeline is not None),  # novelty
         build_processor=deferred if defer_rules and pipeline is None else None,
     )
     specs = feed_specs(config)

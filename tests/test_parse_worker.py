@@ -6,14 +6,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from monitor.errors import ParseError
-from monitor.novelty.minhash import signature, story_text
 from monitor.parse.items import FeedItems, parse_items
 from monitor.poll.parser_process import ParsePool
 
@@ -75,28 +73,21 @@ def test_a_dead_worker_costs_no_feed_and_is_replaced() -> None:
     assert counts[0] > 0 and len(set(counts)) == 1
 
 
-def test_a_worker_asked_for_signatures_gives_those_computed_here() -> None:
+def test_a_worker_gives_the_items_parsed_here_without_signatures() -> None:
+    """Signatures are the novelty stage's, for relevant items only: a worker sends none."""
     body = (FIXTURES / "rss20.xml").read_bytes()
 
-    async def scenario() -> tuple[FeedItems, FeedItems]:
-        pool, plain = ParsePool(1, minhash=True), ParsePool(1)
+    async def scenario() -> FeedItems:
+        pool = ParsePool(1)
         try:
-            return (
-                await pool.parse(body, "", "https://example.org/a", "a", NOW),
-                await plain.parse(body, "", "https://example.org/a", "a", NOW),
-            )
+            return await pool.parse(body, "", "https://example.org/a", "a", NOW)
         finally:
             await pool.close()
-            await plain.close()
 
-    signed, unsigned = asyncio.run(scenario())
+    parsed = asyncio.run(scenario())
     local = parse_items(body, "", "https://example.org/a", "a", NOW).items
-    assert signed.items and all(i.minhash is None for i in unsigned.items)
-    assert [replace(i, minhash=None) for i in signed.items] == local
-    for item in signed.items:
-        sig = signature(story_text(item.title, item.text))
-        assert item.minhash == (b"" if sig is None else sig)
-    assert any(item.minhash for item in signed.items)
+    assert parsed.items and parsed.items == local
+    assert all(item.minhash is None for item in parsed.items)
 
 
 SMALL = b"<rss version='2.0'><channel><item><guid>a</guid><title>t</title></item></channel></rss>"

@@ -52,11 +52,6 @@ class Pipeline:
         self.next_stage = next_stage
         self.metrics = metrics
 
-    @property
-    def uses_minhash(self) -> bool:
-        """Whether a later stage reads the items' MinHash signatures (novelty does)."""
-        return bool(getattr(self.next_stage, "uses_minhash", False))
-
     def process(self, session: Session, items: list[StoredItem], now: datetime) -> None:
         labels: list[tuple[int, Label]] = []
         marks: list[tuple[int, bool]] = []

@@ -107,8 +107,8 @@ class StoryMatch:
 class ItemText:
     """A stored item to put in a story: its title and text, and its time (``item_time``).
 
-    ``minhash``: the text's signature as stored, when computed already (by a parser
-    process; b"" when the text has none) and stored with the item; None: compute it.
+    ``minhash``: the text's signature as stored, when stored already (b"" when the
+    text has none); None: compute it.
     """
 
     item_id: int

@@ -1,7 +1,7 @@
 """MinHash signatures and LSH band keys: the per-item work of near-duplicate detection.
 
-Pure functions of a text (no store): the parser processes compute signatures with
-them, and ``dedup`` looks the band keys up in the store. See ``monitor.novelty.dedup``
+Pure functions of a text (no store): the novelty stage computes the signatures of
+the items a watch finds relevant with them, and ``dedup`` looks the band keys up in the store. See ``monitor.novelty.dedup``
 for the scheme: shingles, ``NUM_PERM`` permutations of CRC-32 base hashes with the
 values of ``datasketch.MinHash`` (scheme ``affine32``, seed ``SEED``: the permutations
 below are the ones that library draws), and ``b`` bands of ``r`` rows per signature.
@@ -196,11 +196,6 @@ def similarity(a: Signature, b: Signature) -> float:
     x, y = memoryview(a).cast("I"), memoryview(b).cast("I")
     equal: int = sum(map(operator.eq, x, y))
     return equal / len(x)
-
-
-def packed(texts: Sequence[str]) -> list[bytes]:
-    """``signatures`` for handing on: b"" for a text without a signature."""
-    return [sig or b"" for sig in signatures(texts)]
 
 
 def _area(bands: int, rows: int, lo: float, hi: float, *, missed: bool) -> float:

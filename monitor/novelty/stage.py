@@ -79,8 +79,6 @@ def event_types(watches: Sequence[WatchConfig]) -> dict[str, frozenset[str] | No
 class NoveltyStage:
     """``process.NextStage``: stories, events and news for newly stored items."""
 
-    uses_minhash = True  # parser processes may compute the items' signatures (Item.minhash)
-
     def __init__(
         self,
         settings: NoveltySettings,

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import pickle
 import resource
 import signal
@@ -37,16 +36,12 @@ from typing import Any, BinaryIO
 from monitor.errors import ParseError
 from monitor.log import log_event, setup_logging
 from monitor.model import Item
-from monitor.novelty.minhash import packed, story_text
 from monitor.parse.items import MAX_ENTRIES, FeedItems, parse_items
 
 log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("<I")
 MEMORY_LIMIT = 1024**3  # bytes of address space a worker may use, unless configured
-# a worker computes MinHash signatures with numpy: one BLAS thread is all it needs, and
-# each further thread would reserve address space under the limit
-_WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 # how a pipe to a worker fails when the worker is gone
 _GONE = (OSError, EOFError, asyncio.IncompleteReadError, pickle.PickleError)
 
@@ -60,21 +55,20 @@ def parse_packed(
     url: str,
     source: str,
     fetched: datetime,
-    minhash: bool,
     max_items: int = MAX_ENTRIES,
 ) -> Packed:
-    """``parse_items`` for a worker: (error, ttl, warnings, skipped, item field tuples);
-    with ``minhash``, each item's signature too (``Item.minhash``), else None."""
+    """``parse_items`` for a worker: (error, ttl, warnings, skipped, item field tuples).
+
+    No MinHash signatures: only the items a watch finds relevant need one, and the
+    novelty stage computes those (most items of a document are known or irrelevant)."""
     try:
         found = parse_items(body, content_type, url, source, fetched, max_items)
     except ParseError as exc:
         return failed(exc.message)
-    texts = [story_text(i.title, i.text) for i in found.items]
-    sigs: list[bytes | None] = list(packed(texts)) if minhash else [None] * len(texts)
     rows = [
         (i.url, i.guid, i.title, i.summary, i.content, i.author, i.published, i.language,
-         i.content_hash, sig)
-        for i, sig in zip(found.items, sigs, strict=True)
+         i.content_hash)
+        for i in found.items
     ]  # fmt: skip
     return None, found.ttl_minutes, found.warnings, found.skipped, rows
 
@@ -91,8 +85,8 @@ def unpack(packed: Packed, source: str, fetched: datetime) -> FeedItems:
         raise ParseError(error)
     items = [
         Item(source, url, guid, title, summary, content, author, published, fetched, language,
-             content_hash, sig)
-        for url, guid, title, summary, content, author, published, language, content_hash, sig
+             content_hash)
+        for url, guid, title, summary, content, author, published, language, content_hash
         in rows
     ]  # fmt: skip
     return FeedItems(items, ttl, warnings, skipped)
@@ -156,19 +150,16 @@ class _Worker:
 class ParsePool:
     """``workers`` parser processes, each parsing one document at a time within
     ``memory_limit`` bytes of address space and keeping a document's newest
-    ``max_items`` items; with ``minhash`` they also compute the items' MinHash
-    signatures (``Item.minhash``)."""
+    ``max_items`` items."""
 
     def __init__(
         self,
         workers: int,
         *,
-        minhash: bool = False,
         memory_limit: int = MEMORY_LIMIT,
         max_items: int = MAX_ENTRIES,
     ) -> None:
         self.workers = workers
-        self.minhash = minhash
         self.memory_limit = memory_limit
         self.max_items = max_items
         self._idle: list[_Worker] = []
@@ -179,7 +170,7 @@ class ParsePool:
         self, body: bytes, content_type: str, url: str, source: str, fetched: datetime
     ) -> FeedItems:
         """The document's items, parsed in a worker (raises ParseError)."""
-        args = (body, content_type, url, source, fetched, self.minhash, self.max_items)
+        args = (body, content_type, url, source, fetched, self.max_items)
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.workers)
         async with self._slots:
@@ -226,7 +217,6 @@ class ParsePool:
             str(self.memory_limit),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, **_WORKER_ENV},
         )
         worker = _Worker(proc)
         self._all.append(worker)

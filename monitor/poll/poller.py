@@ -108,7 +108,6 @@ class Poller:
         due_only: bool = False,
         metrics: Metrics | None = None,
         parse_workers: int = 0,
-        minhash: bool = False,
         build_processor: Callable[[], Processor] | None = None,
     ) -> None:
         self.db = db
@@ -129,11 +128,9 @@ class Poller:
         self.rng = rng or random.Random()
         # One writer thread: SQLite allows one writer, and the event loop never blocks on I/O.
         self._writer = StoreWriter(db)
-        # with ``minhash`` (novelty reads the signatures), parser processes compute them
         self._parser = (
             ParsePool(
                 parse_workers,
-                minhash=minhash,
                 memory_limit=self.settings.parser_memory,
                 max_items=self.settings.max_items,
             )
