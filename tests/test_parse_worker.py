@@ -73,8 +73,15 @@ def test_a_dead_worker_costs_no_feed_and_is_replaced() -> None:
     assert counts[0] > 0 and len(set(counts)) == 1
 
 
-def test_a_worker_gives_the_items_parsed_here_without_signatures() -> None:
-    """Signatures are the novelty stage's, for relevant items only: a worker sends none."""
+def test_a_worker_started_beside_another_monitor_package_uses_this_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker imports this install's ``monitor``, not one in the working directory
+    (``python -m`` would put that first on sys.path), and computes no signatures (the
+    novelty stage computes those of relevant items)."""
+    (tmp_path / "monitor").mkdir()
+    (tmp_path / "monitor" / "__init__.py").write_text("raise ImportError('the wrong monitor')\n")
+    monkeypatch.chdir(tmp_path)
     body = (FIXTURES / "rss20.xml").read_bytes()
 
     async def scenario() -> FeedItems:

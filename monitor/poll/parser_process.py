@@ -211,6 +211,7 @@ class ParsePool:
     async def _start(self) -> _Worker:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
+            "-P",  # not the working directory first on sys.path: this install's monitor
             "-m",
             __name__,
             "--memory-limit",
