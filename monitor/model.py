@@ -6,6 +6,7 @@ database: ORM classes stay in ``monitor.store``. Stages take and return these.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -89,14 +90,25 @@ class Item:
     fetched: datetime
     language: str
     content_hash: str
-    # the MinHash signature of title and text as stored (``monitor.novelty.minhash``), when a
-    # parser process computed it (b"": the text has none); None: not computed
+    # the MinHash signature of title and text as stored (``monitor.novelty.minhash``), when
+    # known already (b"": the text has none); None: not computed
     minhash: bytes | None = None
 
     @property
     def text(self) -> str:
         """The body used for classification: the fuller of content and summary."""
         return self.content if len(self.content) >= len(self.summary) else self.summary
+
+
+GUID_MAX = 500
+
+
+def guid_key(guid: str) -> str:
+    """How a GUID is stored (``item_sources.guid``): as given unless it is very long;
+    then as a hash."""
+    if len(guid) <= GUID_MAX:
+        return guid
+    return "sha256:" + hashlib.sha256(guid.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from monitor.classify import load_rules
+from monitor.config.yamlload import Document
 from monitor.errors import ParseError
+from monitor.model import guid_key
 from monitor.parse.items import FeedItems, parse_items
 from monitor.poll.parser_process import ParsePool
 
@@ -95,6 +98,71 @@ def test_a_worker_started_beside_another_monitor_package_uses_this_one(
     local = parse_items(body, "", "https://example.org/a", "a", NOW).items
     assert parsed.items and parsed.items == local
     assert all(item.minhash is None for item in parsed.items)
+
+
+RULES = Path(__file__).parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
+STORY = (
+    "<item><guid>s1</guid><title>Lee and Ishiba hold summit in Tokyo</title><description>"
+    "President Lee Jae-myung and Prime Minister Shigeru Ishiba held a summit in Tokyo on "
+    "Saturday, the leaders of South Korea and Japan said.</description></item>"
+)
+
+
+def test_a_worker_leaves_out_known_entries_and_classifies_the_others_as_here() -> None:
+    """Entries whose GUID key is known are left out (and counted); every other item
+    comes with each watch's verdict, the one the same rules give in this process, also
+    when the worker already holds the rules (the second document)."""
+    body = (
+        (FIXTURES / "rss20.xml").read_bytes().replace(b"</channel>", STORY.encode() + b"</channel>")
+    )
+    rules = load_rules(RULES)
+    local = parse_items(body, "", "https://example.org/a", "a", NOW).items
+    known = frozenset({guid_key(local[0].guid), guid_key(local[1].guid)})
+
+    async def scenario() -> tuple[FeedItems, FeedItems]:
+        pool = ParsePool(1)
+        try:
+            first = await pool.parse(body, "", "https://example.org/a", "a", NOW,
+                                     known=known, rules=[("w", rules), ("v", rules)])  # fmt: skip
+            second = await pool.parse(body, "", "https://example.org/a", "a", NOW,
+                                      rules=[("w", rules)])  # fmt: skip
+            return first, second
+        finally:
+            await pool.close()
+
+    first, second = asyncio.run(scenario())
+    assert first.items == local[2:] and first.known == 2
+    assert second.items == local and second.known == 0
+    for found, watches in ((first, {"w", "v"}), (second, {"w"})):
+        assert set(found.verdicts) == {(i.title, i.text) for i in found.items}
+        for item in found.items:
+            verdicts = found.verdicts[item.title, item.text]
+            assert set(verdicts) == watches
+            for verdict in verdicts.values():
+                assert verdict == rules.classify(item.title, item.text)
+    assert any(
+        v.relevant for f in (first, second) for vs in f.verdicts.values() for v in vs.values()
+    )
+
+
+def test_rules_a_worker_cannot_compile_leave_the_items_unclassified() -> None:
+    """Classifying in the worker is an aid: if it fails, the items come without verdicts
+    (the poller classifies them itself) and the document is not failed."""
+    body = (FIXTURES / "rss20.xml").read_bytes()
+    broken = load_rules(RULES)
+    broken.document = Document("broken.yaml", {"types": "not a mapping"})
+
+    async def scenario() -> FeedItems:
+        pool = ParsePool(1)
+        try:
+            return await pool.parse(body, "", "https://example.org/a", "a", NOW,
+                                    rules=[("w", broken)])  # fmt: skip
+        finally:
+            await pool.close()
+
+    found = asyncio.run(scenario())
+    assert found.items == parse_items(body, "", "https://example.org/a", "a", NOW).items
+    assert found.verdicts == {}
 
 
 SMALL = b"<rss version='2.0'><channel><item><guid>a</guid><title>t</title></item></channel></rss>"

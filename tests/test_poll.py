@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.app import build_service
+from monitor.app import build_pipeline, build_service
+from monitor.classify import load_rules
 from monitor.classify.stage import Pipeline
 from monitor.config.schema import Config
 from monitor.model import PollOutcome, StoredItem
 from monitor.store.db import Database, Session
+from monitor.store.tables import Classification as ClassificationRow
 from monitor.store.tables import Feed, Item, ItemSource
 from tests.support.feedserver import FeedServer
 
@@ -264,3 +266,69 @@ def test_a_poison_item_does_not_hold_back_the_others(db: Database, feed_server: 
     poll_with(db, make_config({"mixed": feed_server.url("/mixed.xml")}), stages)
     assert ["POISON here"] in stages.calls
     assert all(call == ["POISON here"] for call in stages.calls)
+
+
+RULES = Path(__file__).parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
+STORIES = [
+    ("Lee and Ishiba hold summit in Tokyo", "President Lee Jae-myung and Prime Minister "
+     "Shigeru Ishiba held a summit in Tokyo on Saturday, the two leaders said."),
+    ("Seoul and Tokyo foreign ministers to meet next week", "South Korean Foreign Minister "
+     "Cho Hyun will meet Japanese Foreign Minister Takeshi Iwaya in Seoul next week."),
+    ("Weather", "Rain in the afternoon."),
+]  # fmt: skip
+
+
+def story_feed(stories: list[tuple[str, str]]) -> bytes:
+    items = "".join(
+        f"<item><title>{t}</title><link>https://news.example.org/{n}</link>"
+        f"<guid>g{n}</guid><description>{d}</description></item>"
+        for n, (t, d) in enumerate(stories)
+    )
+    return f"<rss version='2.0'><channel><title>n</title>{items}</channel></rss>".encode()
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_parser_process_classifies_new_items_as_the_poller_would(
+    db: Database, feed_server: FeedServer, workers: int
+) -> None:
+    """With a parser process, the items are classified there (with the watch's rules) and
+    known entries are left out before the store; what is stored is the same: each item's
+    relevance and labels as the rules give them here, and only new items."""
+    feed_server.put("/news.xml", story_feed(STORIES[:2]))
+    config = Config.model_validate(
+        {
+            "feeds": [{"name": "news", "url": feed_server.url("/news.xml")}],
+            "watches": [{"name": "st", "rules": str(RULES), "feeds": "all"}],
+        }
+    )
+
+    def cycle() -> PollOutcome:
+        async def run() -> list[PollOutcome]:
+            service = build_service(config, db, build_pipeline(config), parse_workers=workers)
+            try:
+                return await service.poll_once(force=True)
+            finally:
+                await service.close()
+
+        return asyncio.run(run())[0]
+
+    first = cycle()
+    feed_server.put("/news.xml", story_feed(STORIES))
+    second = cycle()
+    assert (first.fetched, first.new, second.fetched, second.new) == (2, 2, 3, 1)
+    rules = load_rules(RULES)
+    with db.session() as session:
+        rows = list(session.scalars(select(Item).order_by(Item.id)))
+        labels = {
+            (item_id, event_type)
+            for item_id, event_type in session.execute(
+                select(ClassificationRow.item_id, ClassificationRow.event_type)
+            )
+        }
+    assert [r.title for r in rows] == [t for t, _ in STORIES]
+    want = set()
+    for row in rows:
+        verdict = rules.classify(row.title, row.summary)
+        assert row.relevant == verdict.relevant and row.classified is not None
+        want |= {(row.id, label.event_type) for label in verdict.labels}
+    assert labels == want and want

@@ -10,7 +10,7 @@ are written with one insert of classifications and one (executemany) update of i
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -52,24 +52,46 @@ class Pipeline:
         self.next_stage = next_stage
         self.metrics = metrics
 
-    def process(self, session: Session, items: list[StoredItem], now: datetime) -> None:
+    def rules_for(self, feed: str) -> tuple[tuple[str, RuleSet], ...]:
+        """(watch, rules) of the watches that cover ``feed``: what a parser process needs
+        to classify its items as :meth:`process` would."""
+        return tuple((w.name, w.rules) for w in self.watches if feed in w.feeds)
+
+    def process(
+        self,
+        session: Session,
+        items: list[StoredItem],
+        now: datetime,
+        verdicts: Mapping[tuple[str, str], Mapping[str, Classification]] | None = None,
+    ) -> None:
+        """Classify ``items`` (each watch's verdict given in ``verdicts``, by the item's
+        title and text, is taken as it is: the same rules gave it in a parser process),
+        record the verdicts and hand them on."""
         labels: list[tuple[int, Label]] = []
         marks: list[tuple[int, bool]] = []
-        classified = [self._classify(stored, labels, marks) for stored in items]
+        given = verdicts or {}
+        classified = [self._classify(stored, labels, marks, given) for stored in items]
         record_verdicts(session, labels, marks, now)
         if self.next_stage is not None:
             self.next_stage.handle(session, classified, now)
 
     def _classify(
-        self, stored: StoredItem, labels: list[tuple[int, Label]], marks: list[tuple[int, bool]]
+        self,
+        stored: StoredItem,
+        labels: list[tuple[int, Label]],
+        marks: list[tuple[int, bool]],
+        given: Mapping[tuple[str, str], Mapping[str, Classification]],
     ) -> Classified:
         """Classify one item; its best labels and relevance go to ``labels``/``marks``."""
         verdicts: dict[str, Classification] = {}
         best: dict[str, Label] = {}  # event type -> the best label any watch gave
+        known = given.get((stored.item.title, stored.item.text), {})
         for watch in self.watches:
             if stored.feed not in watch.feeds:
                 continue
-            verdict = watch.rules.classify(stored.item.title, stored.item.text)
+            verdict = known.get(watch.name)
+            if verdict is None:
+                verdict = watch.rules.classify(stored.item.title, stored.item.text)
             verdicts[watch.name] = verdict
             for label in verdict.labels:
                 kept = best.get(label.event_type)

@@ -9,11 +9,11 @@ one nearer the top of the document first. Text fields longer than their limits
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from monitor.model import Entry, Item
+from monitor.model import Classification, Entry, Item
 from monitor.parse import parse
 from monitor.parse.normalise import LIMITS, normalise
 
@@ -26,6 +26,10 @@ class FeedItems:
     ttl_minutes: int | None = None
     warnings: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()  # why entries were left out (one odd entry, not the feed)
+    # entries left out because the feed gave them before (a parser process told which)
+    known: int = 0
+    # each watch's verdict on an item, by (title, text), when a parser process classified it
+    verdicts: Mapping[tuple[str, str], Mapping[str, Classification]] = field(default_factory=dict)
 
 
 # Entries read from one document by default: news feeds carry tens to a few hundred (the

@@ -24,19 +24,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import logging
 import pickle
 import resource
 import signal
 import struct
 import sys
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from monitor.errors import ParseError
 from monitor.log import log_event, setup_logging
-from monitor.model import Item
+from monitor.model import Classification, Item, guid_key
 from monitor.parse.items import MAX_ENTRIES, FeedItems, parse_items
+
+if TYPE_CHECKING:
+    from monitor.classify.rules import RuleSet
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +51,23 @@ MEMORY_LIMIT = 1024**3  # bytes of address space a worker may use, unless config
 _GONE = (OSError, EOFError, asyncio.IncompleteReadError, pickle.PickleError)
 
 
-Packed = tuple[str | None, int | None, tuple[str, ...], tuple[str, ...], list[tuple[Any, ...]]]
+# the rules a worker classifies with: (watch, key, the pickled rules document or None
+# when the worker was sent it before under that key)
+RulesRef = tuple[str, str, bytes | None]
+# (error, ttl, warnings, skipped, item field tuples, entries left out as known, per item
+# each watch's verdict or None)
+Packed = tuple[
+    str | None,
+    int | None,
+    tuple[str, ...],
+    tuple[str, ...],
+    list[tuple[Any, ...]],
+    int,
+    list[dict[str, Classification]] | None,
+]
+# compiled rules by key, in a worker (a few: a reloaded rules file comes under a new key)
+_COMPILED: dict[str, RuleSet] = {}
+_KEEP_COMPILED = 8
 
 
 def parse_packed(
@@ -56,31 +77,68 @@ def parse_packed(
     source: str,
     fetched: datetime,
     max_items: int = MAX_ENTRIES,
+    known: frozenset[str] = frozenset(),
+    rules: tuple[RulesRef, ...] = (),
 ) -> Packed:
-    """``parse_items`` for a worker: (error, ttl, warnings, skipped, item field tuples).
+    """``parse_items`` for a worker, leaving out the entries whose GUID key is in
+    ``known`` (the feed gave them before: the store would skip them too), and with
+    ``rules``, each watch's verdict on every item left.
 
     No MinHash signatures: only the items a watch finds relevant need one, and the
-    novelty stage computes those (most items of a document are known or irrelevant)."""
+    novelty stage computes those (most items of a document are known or irrelevant).
+    If classifying fails here, the answer carries no verdicts, and the items are
+    classified in the poller's process, where a failure is the item's (logged, counted
+    and retried as any processing failure)."""
     try:
         found = parse_items(body, content_type, url, source, fetched, max_items)
     except ParseError as exc:
         return failed(exc.message)
+    items = [i for i in found.items if guid_key(i.guid) not in known] if known else found.items
     rows = [
         (i.url, i.guid, i.title, i.summary, i.content, i.author, i.published, i.language,
          i.content_hash)
-        for i in found.items
+        for i in items
     ]  # fmt: skip
-    return None, found.ttl_minutes, found.warnings, found.skipped, rows
+    verdicts = _classified(items, rules, source) if rules and items else None
+    left_out = len(found.items) - len(items)
+    return None, found.ttl_minutes, found.warnings, found.skipped, rows, left_out, verdicts
+
+
+def _classified(
+    items: list[Item], rules: tuple[RulesRef, ...], source: str
+) -> list[dict[str, Classification]] | None:
+    """Each watch's verdict on each item; None (and an error logged) when that failed."""
+    try:
+        compiled = [(watch, _compiled(key, document)) for watch, key, document in rules]
+        return [{w: r.classify(i.title, i.text) for w, r in compiled} for i in items]
+    except Exception as exc:  # classified again in the poller's process, which records it
+        error = f"{type(exc).__name__}: {exc}"
+        log_event(log, logging.ERROR, "parse_worker_classify_failed", feed=source,
+                  error=error, hint="classified in the poller")  # fmt: skip
+        return None
+
+
+def _compiled(key: str, document: bytes | None) -> RuleSet:
+    rules = _COMPILED.get(key)
+    if rules is None:
+        if document is None:
+            raise KeyError(f"rules {key} were not sent to this worker")
+        from monitor.classify.rules import compile_rules  # only a worker that classifies
+
+        while len(_COMPILED) >= _KEEP_COMPILED:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        rules = _COMPILED[key] = compile_rules(pickle.loads(document))
+    return rules
 
 
 def failed(reason: str) -> Packed:
     """The answer for a document that gave no items: ``reason`` becomes its ParseError."""
-    return reason, None, (), (), []
+    return reason, None, (), (), [], 0, None
 
 
 def unpack(packed: Packed, source: str, fetched: datetime) -> FeedItems:
     """The FeedItems that ``parse_packed`` packed (raises its ParseError)."""
-    error, ttl, warnings, skipped, rows = packed
+    error, ttl, warnings, skipped, rows, known, verdicts = packed
     if error is not None:
         raise ParseError(error)
     items = [
@@ -89,7 +147,10 @@ def unpack(packed: Packed, source: str, fetched: datetime) -> FeedItems:
         for url, guid, title, summary, content, author, published, language, content_hash
         in rows
     ]  # fmt: skip
-    return FeedItems(items, ttl, warnings, skipped)
+    by_text: dict[tuple[str, str], dict[str, Classification]] = {}
+    if verdicts is not None:
+        by_text = {(i.title, i.text): v for i, v in zip(items, verdicts, strict=True)}
+    return FeedItems(items, ttl, warnings, skipped, known, by_text)
 
 
 def size_text(size: int) -> str:
@@ -111,6 +172,7 @@ class WorkerDied(Exception):
 class _Worker:
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
+        self.rules: set[str] = set()  # the keys of the rules it was sent
 
     async def call(self, args: tuple[Any, ...]) -> tuple[Packed, bool]:
         """The worker's answer, and whether it is leaving after it; ``WorkerDied`` when
@@ -165,23 +227,52 @@ class ParsePool:
         self._idle: list[_Worker] = []
         self._all: list[_Worker] = []
         self._slots: asyncio.Semaphore | None = None
+        # each rule set's key and pickled document, by id (the rule set kept alive with it)
+        self._documents: dict[int, tuple[RuleSet, str, bytes]] = {}
 
     async def parse(
-        self, body: bytes, content_type: str, url: str, source: str, fetched: datetime
+        self,
+        body: bytes,
+        content_type: str,
+        url: str,
+        source: str,
+        fetched: datetime,
+        *,
+        known: frozenset[str] = frozenset(),
+        rules: Sequence[tuple[str, RuleSet]] = (),
     ) -> FeedItems:
-        """The document's items, parsed in a worker (raises ParseError)."""
-        args = (body, content_type, url, source, fetched, self.max_items)
+        """The document's items, parsed in a worker (raises ParseError); the entries whose
+        GUID key is in ``known`` are left out (counted in ``FeedItems.known``), and with
+        ``rules`` (watch, rule set) the worker classifies the others
+        (``FeedItems.verdicts``)."""
+        args = (body, content_type, url, source, fetched, self.max_items, known)
+        refs = [self._document(ruleset) for _, ruleset in rules]
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.workers)
         async with self._slots:
-            packed = await self._call(args, source)
+            sent = [(w, *ref) for (w, _), ref in zip(rules, refs, strict=True)]
+            packed = await self._call(args, source, sent)
         return unpack(packed, source, fetched)
 
-    async def _call(self, args: tuple[Any, ...], source: str) -> Packed:
+    def _document(self, rules: RuleSet) -> tuple[str, bytes]:
+        kept = self._documents.get(id(rules))
+        if kept is None or kept[0] is not rules:
+            blob = pickle.dumps(rules.document, protocol=pickle.HIGHEST_PROTOCOL)
+            kept = (rules, hashlib.sha256(blob).hexdigest()[:16], blob)
+            if len(self._documents) > 16:  # rule sets of earlier configs
+                self._documents.clear()
+            self._documents[id(rules)] = kept
+        return kept[1], kept[2]
+
+    async def _call(
+        self, args: tuple[Any, ...], source: str, rules: Sequence[tuple[str, str, bytes]] = ()
+    ) -> Packed:
         for attempt in (1, 2):
             worker = self._idle.pop() if self._idle else await self._start()
+            refs = tuple((w, key, None if key in worker.rules else doc) for w, key, doc in rules)
             try:
-                packed, leaving = await worker.call(args)
+                packed, leaving = await worker.call((*args, refs))
+                worker.rules.update(key for _, key, _ in rules)
             except WorkerDied as exc:
                 await self._retire(worker)
                 ended = worker.how_it_ended()

@@ -27,11 +27,11 @@ import logging
 import random
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from monitor.clock import utcnow
 from monitor.errors import (
@@ -43,18 +43,19 @@ from monitor.errors import (
 )
 from monitor.fetch.client import Fetcher, backoff_delay, next_check_delay
 from monitor.log import log_event
-from monitor.model import Claim, FetchResult, PollOutcome, StoredItem
+from monitor.model import Claim, Classification, FetchResult, PollOutcome, StoredItem
 from monitor.parse.items import MAX_ENTRIES, FeedItems, parse_items
 from monitor.poll.parser_process import MEMORY_LIMIT, ParsePool
 from monitor.retry import MAX_RETRY_AFTER
 from monitor.store import instances
 from monitor.store.db import Database, DatabaseError, Session, error_text, savepoint
 from monitor.store.feeds import errors_in_a_row, record_failure, record_polled
-from monitor.store.items import add_items, unprocessed_items
+from monitor.store.items import add_items, recent_guids, unprocessed_items
 from monitor.store.leases import NotClaimed
 from monitor.store.writer import StoreWriter
 
 if TYPE_CHECKING:
+    from monitor.classify import RuleSet
     from monitor.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,22 @@ class Processor(Protocol):
     """The next stage: gets the items stored for the first time, in the same session."""
 
     def process(self, session: Session, items: list[StoredItem], now: datetime) -> None: ...
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    """A processor that classifies (``classify.stage.Pipeline``): parser processes can
+    classify the items with its rules, and it takes their verdicts."""
+
+    def rules_for(self, feed: str) -> tuple[tuple[str, RuleSet], ...]: ...
+
+    def process(
+        self,
+        session: Session,
+        items: list[StoredItem],
+        now: datetime,
+        verdicts: Mapping[tuple[str, str], Mapping[str, Classification]] | None = None,
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +258,7 @@ class Poller:
             return await self._write_success(spec, claim, result, None, delay)
         self._ensure_processor()
         try:
-            found = await self._parse(spec, result)
+            found = await self._parse(spec, claim, result)
         except ParseError as exc:
             return await self._write_failure(spec, claim, exc)
         for reason in found.skipped:  # one odd entry, not the feed
@@ -260,14 +277,32 @@ class Poller:
             self.processor = self._build_processor()
             self._build_processor = None
 
-    async def _parse(self, spec: FeedSpec, result: FetchResult) -> FeedItems:
+    async def _parse(self, spec: FeedSpec, claim: Claim, result: FetchResult) -> FeedItems:
         fetched, body = self.clock(), result.body or b""
         if self._parser is not None:
+            # the parser process leaves out the entries the feed gave lately (the store
+            # would skip them) and classifies the others with the watches' rules, on
+            # another core than the writer's
+            rules: tuple[tuple[str, RuleSet], ...] = ()
+            if isinstance(self.processor, Classifier):
+                rules = self.processor.rules_for(spec.name)
+            known = await asyncio.to_thread(self._recent_guids, claim.id) if rules else frozenset()
             return await self._parser.parse(
-                body, result.content_type, result.url, spec.name, fetched
+                body,
+                result.content_type,
+                result.url,
+                spec.name,
+                fetched,
+                known=known,
+                rules=[(watch, r) for watch, r in rules if r.document is not None],
             )
         max_items = self.settings.max_items
         return parse_items(body, result.content_type, result.url, spec.name, fetched, max_items)
+
+    def _recent_guids(self, feed_id: int) -> frozenset[str]:
+        """The GUID keys of the items the feed gave lately (a read, off the event loop)."""
+        with self.db.session() as session:
+            return recent_guids(session, feed_id, 2 * self.settings.max_items)
 
     # --- store jobs (on the writer thread) -----------------------------------------------
 
@@ -359,7 +394,7 @@ class Poller:
         notes = [*(found.warnings if found is not None else ()), *_skipped_note(skipped)]
         warning = "; ".join(notes)[:2000] or None
         if new and self.processor is not None:
-            problem = self._process(session, new, now)
+            problem = self._process(session, new, now, found.verdicts if found else None)
             warning = "; ".join(w for w in (warning, problem) if w)[:2000] or None
         record_polled(
             session,
@@ -377,7 +412,7 @@ class Poller:
         outcome = PollOutcome(
             spec.name,
             status,
-            len(items) + len(unread),
+            len(items) + len(unread) + (found.known if found is not None else 0),
             len(new),
             warning=warning,
             next_due=now + timedelta(seconds=delay),
@@ -385,7 +420,13 @@ class Poller:
         )
         return outcome, refused or []
 
-    def _process(self, session: Session, items: list[StoredItem], now: datetime) -> str | None:
+    def _process(
+        self,
+        session: Session,
+        items: list[StoredItem],
+        now: datetime,
+        verdicts: Mapping[tuple[str, str], Mapping[str, Classification]] | None = None,
+    ) -> str | None:
         """Run the stages after the store (classify, novelty, alert routing) on ``items``
         in a savepoint; None when they succeeded, else what went wrong.
 
@@ -397,7 +438,10 @@ class Poller:
         assert self.processor is not None
         try:
             with savepoint(session):
-                self.processor.process(session, items, now)
+                if verdicts and isinstance(self.processor, Classifier):
+                    self.processor.process(session, items, now, verdicts)
+                else:
+                    self.processor.process(session, items, now)
         except Exception as exc:  # recorded (log, /metrics, feed warning) and retried
             log_event(
                 log,

@@ -15,14 +15,12 @@ from typing import Any
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from monitor.model import Claim, Item, Label, StoredItem
+from monitor.model import Claim, Item, Label, StoredItem, guid_key
 from monitor.store.db import DatabaseError, error_text
 from monitor.store.driver import Driver
 from monitor.store.tables import Classification as ClassificationRow
 from monitor.store.tables import Feed, ItemSource
 from monitor.store.tables import Item as ItemRow
-
-GUID_MAX = 500
 
 
 def url_key(url: str) -> str:
@@ -32,13 +30,6 @@ def url_key(url: str) -> str:
 def item_key(item: Item) -> str:
     """The identity of an article: its canonical URL, or its GUID when it has no link."""
     return url_key(item.url if item.url else "guid:" + item.guid)
-
-
-def guid_key(guid: str) -> str:
-    """GUIDs are stored as given unless they are very long; then as a hash."""
-    if len(guid) <= GUID_MAX:
-        return guid
-    return "sha256:" + hashlib.sha256(guid.encode("utf-8")).hexdigest()
 
 
 def add_items(
@@ -373,3 +364,16 @@ def export_items(session: Session, since: datetime, relevant: bool) -> Iterator[
             "url": item.url,
             "summary": item.summary,
         }
+
+
+def recent_guids(session: Session, feed_id: int, limit: int) -> frozenset[str]:
+    """The GUID keys (``guid_key``) of the newest ``limit`` items the feed gave: what its
+    next document most likely repeats. A hint for leaving known entries out early;
+    ``add_items`` decides what is new whatever the hint says."""
+    rows = session.scalars(
+        select(ItemSource.guid)
+        .where(ItemSource.feed_id == feed_id)
+        .order_by(ItemSource.id.desc())
+        .limit(limit)
+    )
+    return frozenset(rows)
