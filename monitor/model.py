@@ -121,6 +121,11 @@ class Evidence:
     weight: float
     snippet: str = ""
 
+    # Verdicts come from parser processes pickled: as their constructors' arguments, which
+    # is several times cheaper to load than a slotted dataclass's state by field name.
+    def __reduce__(self) -> tuple[type[Evidence], tuple[str, str, str, float, str]]:
+        return Evidence, (self.rule, self.term, self.where, self.weight, self.snippet)
+
 
 @dataclass(frozen=True, slots=True)
 class Label:
@@ -131,6 +136,11 @@ class Label:
     evidence: tuple[Evidence, ...] = ()
     tense: str | None = None  # "future" | "past" | None when the text gives no cue
 
+    def __reduce__(
+        self,
+    ) -> tuple[type[Label], tuple[str, float, tuple[Evidence, ...], str | None]]:
+        return Label, (self.event_type, self.score, self.evidence, self.tense)
+
 
 @dataclass(frozen=True, slots=True)
 class Classification:
@@ -140,6 +150,14 @@ class Classification:
     labels: tuple[Label, ...] = ()
     scores: dict[str, float] = field(default_factory=dict)
     gate_evidence: tuple[Evidence, ...] = ()
+
+    def __reduce__(
+        self,
+    ) -> tuple[
+        type[Classification],
+        tuple[bool, tuple[Label, ...], dict[str, float], tuple[Evidence, ...]],
+    ]:
+        return Classification, (self.relevant, self.labels, self.scores, self.gate_evidence)
 
     @property
     def types(self) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from monitor.classify import load_rules
 from monitor.config.yamlload import Document
 from monitor.errors import ParseError
-from monitor.model import guid_key
+from monitor.model import Classification, Evidence, Label, guid_key
 from monitor.parse.items import FeedItems, parse_items
 from monitor.poll.parser_process import ParsePool
 
@@ -233,3 +234,14 @@ def test_a_worker_killed_while_parsing_fails_that_feed_only() -> None:
     message, items = asyncio.run(scenario())
     assert message.startswith("parser process died while parsing (killed by SIGKILL")
     assert items == 1
+
+
+def test_a_verdict_comes_back_from_a_pickle_whole() -> None:
+    """Verdicts cross from parser processes pickled (as constructor arguments): every
+    field, in its place."""
+    evidence = Evidence("summit_held.met", "summit", "title", 0.6, "… held a summit …")
+    other = Evidence("topic.korea", "seoul", "body", 2.0)
+    label = Label("summit_held", 0.75, (evidence, other), "past")
+    verdict = Classification(True, (label,), {"summit_held": 0.75, "trade": 0.2}, (other,))
+    assert pickle.loads(pickle.dumps(verdict, pickle.HIGHEST_PROTOCOL)) == verdict
+    assert pickle.loads(pickle.dumps(Classification(False))) == Classification(False)
