@@ -305,8 +305,8 @@ def test_a_batch_gets_the_stories_that_one_item_at_a_time_gets(db: Database) -> 
 
     def run(mode: str) -> tuple[dict[str, tuple[str, str | None]], dict[str, bytes | None]]:
         """Per title: the title that started its story, and the title it matched; and the
-        signature stored. ``mode``: one at a time, a batch, or a batch whose signatures a
-        parser process computed (stored with the items)."""
+        signature stored. ``mode``: one at a time, a batch, or a batch whose signatures were
+        computed before (stored with the items)."""
         title: dict[int, str] = {}
         story_of: dict[int, str] = {}
         found: dict[str, tuple[str, str | None]] = {}
@@ -315,7 +315,8 @@ def test_a_batch_gets_the_stories_that_one_item_at_a_time_gets(db: Database) -> 
             for part in (texts[:2], texts[2:]):  # two polls
                 items = [make_item(t, x, published=T0 + timedelta(days=d)) for t, x, d in part]
                 if mode == "parsed":
-                    sigs = minhash.packed([f"{i.title}\n{i.text}" for i in items])
+                    texts_ = [f"{i.title}\n{i.text}" for i in items]
+                    sigs = [sig or b"" for sig in minhash.signatures(texts_)]
                     items = [replace(i, minhash=sig) for i, sig in zip(items, sigs, strict=True)]
                 stored = add_items(session, ensure_feed(session, "wire", now), items, now)
                 entries = [
