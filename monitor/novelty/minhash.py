@@ -1,11 +1,11 @@
 """MinHash signatures and LSH band keys: the per-item work of near-duplicate detection.
 
-Pure functions of a text (no store): the novelty stage computes the signatures of
-the items a watch finds relevant with them, and ``dedup`` looks the band keys up in
-the store. See ``monitor.novelty.dedup`` for the scheme: shingles, ``NUM_PERM``
-permutations of CRC-32 base hashes with the values of ``datasketch.MinHash`` (scheme
-``affine32``, seed ``SEED``: the permutations below are the ones that library draws),
-and ``b`` bands of ``r`` rows per signature.
+Pure functions of a text (no store): parser processes, or else the novelty stage,
+compute the signatures of the items a watch finds relevant with them, and ``dedup``
+looks the band keys up in the store. See ``monitor.novelty.dedup`` for the scheme:
+shingles, ``NUM_PERM`` permutations of CRC-32 base hashes with the values of
+``datasketch.MinHash`` (scheme ``affine32``, seed ``SEED``: the permutations below are
+the ones that library draws), and ``b`` bands of ``r`` rows per signature.
 
 A signature is bytes, as stored (``items.minhash``): NUM_PERM little-endian uint32
 values. numpy computes them, for all the shingles of a batch of texts at once, and is

@@ -1,6 +1,9 @@
-"""Parser processes: parsing (feedparser) is most of the CPU a changed feed costs, and
-the part a hostile document attacks, so ``ParsePool`` runs it in child processes while
-the poller's own process keeps fetching and storing on another core.
+"""Parser processes: parsing and classifying are most of the CPU a changed feed costs,
+and parsing is the part a hostile document attacks, so ``ParsePool`` runs them in child
+processes while the poller's own process keeps fetching and storing on another core.
+A worker leaves out the entries the feed gave lately (the poller sends their GUID keys),
+classifies the others with the watches' rules (sent once per worker as the parsed
+rules document, compiled there) and signs the relevant ones (MinHash).
 
 A worker is ``python -m monitor.poll.parser_process --memory-limit BYTES``: it limits its
 own address space to BYTES (``RLIMIT_AS``, ``fetch.parser_memory`` in the config) before
@@ -26,6 +29,7 @@ import argparse
 import asyncio
 import hashlib
 import logging
+import os
 import pickle
 import resource
 import signal
@@ -38,6 +42,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from monitor.errors import ParseError
 from monitor.log import log_event, setup_logging
 from monitor.model import Classification, Item, guid_key
+from monitor.novelty.minhash import signatures, story_text
 from monitor.parse.items import MAX_ENTRIES, FeedItems, parse_items
 
 if TYPE_CHECKING:
@@ -47,6 +52,9 @@ log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("<I")
 MEMORY_LIMIT = 1024**3  # bytes of address space a worker may use, unless configured
+# a worker computes MinHash signatures with numpy: one BLAS thread is all it needs, and
+# each further thread would reserve address space under the limit
+_WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 # how a pipe to a worker fails when the worker is gone
 _GONE = (OSError, EOFError, asyncio.IncompleteReadError, pickle.PickleError)
 
@@ -84,22 +92,24 @@ def parse_packed(
     ``known`` (the feed gave them before: the store would skip them too), and with
     ``rules``, each watch's verdict on every item left.
 
-    No MinHash signatures: only the items a watch finds relevant need one, and the
-    novelty stage computes those (most items of a document are known or irrelevant).
-    If classifying fails here, the answer carries no verdicts, and the items are
-    classified in the poller's process, where a failure is the item's (logged, counted
-    and retried as any processing failure)."""
+    The items a watch finds relevant come with their MinHash signatures (``Item.minhash``:
+    only they go into stories; most items of a document are known or irrelevant); the
+    novelty stage computes those of items classified elsewhere. If classifying fails
+    here, the answer carries no verdicts, and the items are classified in the poller's
+    process, where a failure is the item's (logged, counted and retried as any
+    processing failure)."""
     try:
         found = parse_items(body, content_type, url, source, fetched, max_items)
     except ParseError as exc:
         return failed(exc.message)
     items = [i for i in found.items if guid_key(i.guid) not in known] if known else found.items
+    verdicts = _classified(items, rules, source) if rules and items else None
+    sigs = _signed(items, verdicts)
     rows = [
         (i.url, i.guid, i.title, i.summary, i.content, i.author, i.published, i.language,
-         i.content_hash)
-        for i in items
+         i.content_hash, sig)
+        for i, sig in zip(items, sigs, strict=True)
     ]  # fmt: skip
-    verdicts = _classified(items, rules, source) if rules and items else None
     left_out = len(found.items) - len(items)
     return None, found.ttl_minutes, found.warnings, found.skipped, rows, left_out, verdicts
 
@@ -116,6 +126,18 @@ def _classified(
         log_event(log, logging.ERROR, "parse_worker_classify_failed", feed=source,
                   error=error, hint="classified in the poller")  # fmt: skip
         return None
+
+
+def _signed(
+    items: list[Item], verdicts: list[dict[str, Classification]] | None
+) -> list[bytes | None]:
+    """The signature of each item some watch found relevant (b"": its text has none)."""
+    if verdicts is None:
+        return [None] * len(items)
+    relevant = [any(v.relevant for v in by_watch.values()) for by_watch in verdicts]
+    texts = [story_text(i.title, i.text) for i, r in zip(items, relevant, strict=True) if r]
+    computed = iter(signatures(texts) if texts else [])
+    return [(next(computed) or b"") if r else None for r in relevant]
 
 
 def _compiled(key: str, document: bytes | None) -> RuleSet:
@@ -143,8 +165,8 @@ def unpack(packed: Packed, source: str, fetched: datetime) -> FeedItems:
         raise ParseError(error)
     items = [
         Item(source, url, guid, title, summary, content, author, published, fetched, language,
-             content_hash)
-        for url, guid, title, summary, content, author, published, language, content_hash
+             content_hash, sig)
+        for url, guid, title, summary, content, author, published, language, content_hash, sig
         in rows
     ]  # fmt: skip
     by_text: dict[tuple[str, str], dict[str, Classification]] = {}
@@ -309,6 +331,7 @@ class ParsePool:
             str(self.memory_limit),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, **_WORKER_ENV},
         )
         worker = _Worker(proc)
         self._all.append(worker)
