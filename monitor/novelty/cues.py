@@ -77,12 +77,17 @@ def _texts(title: str, text: str) -> tuple[str, str, str]:
 
 def _first(text: str, terms: tuple[str, ...]) -> int:
     """Position of the first term found in ``text`` (lower-cased), or -1."""
-    hits = [text.find(term) for term in terms]
-    hits = [h for h in hits if h >= 0]
-    return min(hits) if hits else -1
+    best = -1
+    for term in terms:
+        # after a hit, only an earlier one matters: search no further than it
+        pos = text.find(term) if best < 0 else text.find(term, 0, best + len(term) - 1)
+        if pos >= 0:
+            best = pos
+    return best
 
 
 def _earliest(text: str, options: tuple[tuple[str, tuple[str, ...]], ...]) -> str | None:
+    """The option whose terms occur first in ``text`` (at the same place: the first name)."""
     found = [(pos, name) for name, terms in options if (pos := _first(text, terms)) >= 0]
     return min(found)[1] if found else None
 
