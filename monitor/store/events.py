@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Dialect, exists, func, or_, select
+from sqlalchemy import Dialect, Float, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
@@ -230,7 +230,11 @@ class EventRows:
 
 
 def _reader(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
-    """A column type's conversion of what the driver returns to Python values."""
+    """A column type's conversion of what the driver returns to Python values. (A float
+    column needs none: both drivers return floats; PostgreSQL's numeric processors would
+    want the column's type code from the cursor.)"""
+    if isinstance(type_, Float) and not type_.asdecimal:
+        return _same
     process = type_.dialect_impl(dialect).result_processor(dialect, None)
     return process if process is not None else _same
 
