@@ -204,13 +204,18 @@ class NearDuplicates:
         stored = self._band_rows(store, batch)
         # the stored items any of the batch may count (a superset of those it will)
         known = store.signatures({item_id for rows in stored.values() for item_id, _ in rows})
-        rows: dict[int, list[_Pending]] = {}  # the batch's items per band key, oldest first
+        # the batch's items per band key: the one item, or a list of them, oldest first
+        # (most keys are one item's: no list for each)
+        rows: dict[int, _Pending | list[_Pending]] = {}
         mine: dict[int, _Pending] = {}
         for p in batch:
             self._place(p, self._ranked(p, self._count(p, rows, stored)), known, mine)
             for key in p.keys:
-                if (same := rows.get(key)) is None:
-                    rows[key] = [p]
+                same = rows.get(key)
+                if same is None:
+                    rows[key] = p
+                elif not isinstance(same, list):
+                    rows[key] = [same, p]
                 else:
                     same.append(p)
                     if len(same) > 2 * MAX_BAND_ROWS:  # only the newest are counted
@@ -242,7 +247,7 @@ class NearDuplicates:
 
     @staticmethod
     def _count(
-        p: _Pending, batch: Mapping[int, Sequence[_Pending]], stored: Rows
+        p: _Pending, batch: Mapping[int, _Pending | list[_Pending]], stored: Rows
     ) -> dict[int, int]:
         """Per item, how many band keys it shares with ``p``: per key, the newest
         ``MAX_BAND_ROWS`` items of the batch before it (``batch``: oldest first), then of
@@ -255,7 +260,8 @@ class NearDuplicates:
             room = MAX_BAND_ROWS
             same = batch.get(key)
             if same is not None:
-                for other in same[: -MAX_BAND_ROWS - 1 : -1]:  # newest first
+                newest = same[: -MAX_BAND_ROWS - 1 : -1] if isinstance(same, list) else (same,)
+                for other in newest:
                     if lo <= other.at <= hi:
                         counts[other.item_id] = counts.get(other.item_id, 0) + 1
                         room -= 1
