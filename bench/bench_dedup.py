@@ -1,7 +1,7 @@
 """Near-duplicate lookup cost against 100k and 1M stored items, and ingest throughput.
 
 Run: .venv/bin/python bench/bench_dedup.py [--sizes 100000,1000000] [--ingest 2000]
-     [--copies 8000]
+     [--copies 8000] [--repeat 3] [--sign]
 
 For each size a SQLite file in /tmp is filled in bulk: items (with signatures) and
 their LSH band keys, from synthetic texts. Then ``NearDuplicates.find`` is timed for
@@ -9,10 +9,13 @@ texts that are near-duplicates of stored items (found) and for fresh texts (not 
 A lookup is one indexed query on ``story_bands.band_key``; its cost must stay flat
 as the store grows tenfold. Last, items are ingested the way a poll does (store, then
 the novelty stage: stories, bands, events) and items per second are printed, for the
-novelty stage alone and with the store's insert. First of all (``--copies``), a hostile
-case: thousands of near-identical relevant items in one transaction (one document of
-copies), twice (the second batch meets the first in the store); time and the process's
-peak RSS so far are printed.
+novelty stage alone and with the store's insert, in wall and in process CPU time. The
+items arrive with their signatures, as from the parser processes of a poll (which
+compute them, outside the writer); ``--sign`` leaves them out, so that the stage
+computes them (as ``stmon run`` does: it parses in its own process). First of all
+(``--copies``), a hostile case: thousands of near-identical relevant items in one
+transaction (one document of copies), twice (the second batch meets the first in the
+store); time and the process's peak RSS so far are printed.
 """
 
 from __future__ import annotations
