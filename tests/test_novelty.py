@@ -9,13 +9,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.config.schema import NoveltySettings, Route, WatchConfig
+from monitor.model import Classified
 from monitor.novelty.stage import EventNews, NoveltyStage, event_types
 from monitor.store.db import Database
+from monitor.store.events import event_lines, event_opened
+from monitor.store.items import add_items
 from monitor.store.tables import Event, EventItem, StoryBand
 from monitor.store.tables import Item as ItemRow
 from tests.support.novelty_data import (
     T0,
     WATCH,
+    ensure_feed,
     events_by_url,
     ingest,
     make_item,
@@ -503,3 +507,32 @@ def test_an_announcement_read_after_its_summit_was_held_joins_it(db: Database) -
                          published=at(25), source="Kyodo")  # fmt: skip
     ingest(db, novelty, [(next_one, verdict("summit_announced"))], at(25))
     assert len(events(db)) == 2
+
+
+def test_two_batches_in_one_transaction_see_each_others_event_changes(db: Database) -> None:
+    """A group commit runs several polls' stages in one session: the alert stage's reads
+    of an event (``event_opened``, ``event_lines``) and the next batch see the changes
+    the batches before made to it, as the store holds them."""
+    seen: list[tuple[str, datetime]] = []
+
+    def handler(session: Session, news: list[EventNews], now: datetime) -> None:
+        seen.extend(event_opened(session, n.event_id) for n in news)
+
+    novelty = stage(handler)
+    text = SUMMIT_PLAN.format(extra="")
+    first = make_item("Lee to visit Tokyo for summit", text, published=at(1), source="A")
+    reprint = make_item("Lee to visit Tokyo for summit", text, published=at(0.5), source="B")
+    with db.session() as session:
+        feed = ensure_feed(session, "wire", at(1))
+        for item in (first, reprint):  # two jobs of one batch of the writer
+            stored = add_items(session, feed, [item], at(1))
+            classified = [Classified(s, {WATCH: verdict("summit_announced")}) for s in stored]
+            novelty.process(session, classified, at(1))
+        [(uid, opened)] = seen
+        assert opened == at(1)
+        event_id = session.scalar(select(Event.id).where(Event.uid == uid))
+        assert event_id is not None
+        assert event_opened(session, event_id) == (uid, at(0.5))  # the reprint was earlier
+        assert event_lines(session, [event_id]) == {event_id: (uid, first.title, "2025-08-23")}
+    [event] = events(db)
+    assert (event.first_seen, event.last_seen) == (at(0.5), at(1))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from monitor.novelty.dates import read_when
+from monitor.novelty.dates import _DATE, _when, read_when
 from monitor.store.db import Database
 from monitor.store.tables import Event
 from tests.support.novelty_data import T0, ingest, make_item, stage, verdict
@@ -40,6 +41,26 @@ PUBLISHED = date(2025, 6, 11)  # a Wednesday
 def test_dates_are_read_and_resolved(text: str, expected: tuple[str, date, date] | None) -> None:
     when = read_when(text, PUBLISHED)
     assert (None if when is None else (when.text, when.start, when.end)) == expected
+
+
+def test_texts_skipped_without_scanning_give_what_a_full_scan_gives() -> None:
+    """``read_when`` scans only texts that may state a date; over texts built from date
+    words in every case (the Kelvin sign too, which ``re.I`` takes for "k"), digits and
+    other words, it finds what scanning every text finds."""
+    pieces = ["Aug", "aUG.", "SEPT", "nov", "NEXT WEE\u212a", "next", "week", "month",
+              "next  week", "Next Month", "다음", "주", "다음주", "내달", "来月", "来週", "8",
+              "23", "월", "月", "일", "日", "may", "market", "doctor", "w123", "", " ", ".",
+              "\n"]  # fmt: skip
+    rng = random.Random(18)
+    scanned = 0
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) + rng.choice(["", " ", " "]) for _ in range(6))
+        full = next(
+            (w for m in _DATE.finditer(text) if (w := _when(m, PUBLISHED)) is not None), None
+        )
+        assert read_when(text, PUBLISHED) == full, text
+        scanned += full is not None
+    assert scanned > 1_000  # the texts do state dates, in every form
 
 
 def test_in_december_next_month_and_early_january_are_next_year() -> None:

@@ -58,8 +58,8 @@ def read(
 ) -> Happening:
     """The actors, state, date (resolved against ``published``) and place an item gives
     for one of its types."""
-    lead, whole, heading = _texts(title, text)
-    state = state_of(known, event_type, tense, lead.lower())
+    lead, lower, whole, heading = _texts(title, text)
+    state = state_of(known, event_type, tense, lower)
     return Happening(
         actors=actors_of(known, event_type, whole),
         state=state,
@@ -69,20 +69,27 @@ def read(
 
 
 @lru_cache(maxsize=64)
-def _texts(title: str, text: str) -> tuple[str, str, str]:
-    """An item's lead, its whole text lower-cased and its title (NFKC), read once per item."""
+def _texts(title: str, text: str) -> tuple[str, str, str, str]:
+    """An item's lead (as written and lower-cased), its whole text lower-cased and its
+    title (NFKC), read once per item."""
     whole = unicodedata.normalize("NFKC", f"{title}\n{text}").lower()
-    return lead_of(title, text), whole, unicodedata.normalize("NFKC", title)
+    lead = lead_of(title, text)
+    return lead, lead.lower(), whole, unicodedata.normalize("NFKC", title)
 
 
 def _first(text: str, terms: tuple[str, ...]) -> int:
     """Position of the first term found in ``text`` (lower-cased), or -1."""
-    hits = [text.find(term) for term in terms]
-    hits = [h for h in hits if h >= 0]
-    return min(hits) if hits else -1
+    best = -1
+    for term in terms:
+        # after a hit, only an earlier one matters: search no further than it
+        pos = text.find(term) if best < 0 else text.find(term, 0, best + len(term) - 1)
+        if pos >= 0:
+            best = pos
+    return best
 
 
 def _earliest(text: str, options: tuple[tuple[str, tuple[str, ...]], ...]) -> str | None:
+    """The option whose terms occur first in ``text`` (at the same place: the first name)."""
     found = [(pos, name) for name, terms in options if (pos := _first(text, terms)) >= 0]
     return min(found)[1] if found else None
 
@@ -129,8 +136,15 @@ def date_of(heading: str, lead: str, state: str, published: date) -> When | None
 
 
 def place_of(known: EventKnowledge, lead: str) -> str | None:
-    found = [(pos, p) for p in known.venues if (pos := lead.find(p)) >= 0]
-    return min(found)[1] if found else None
+    """The venue named first in ``lead`` (at the same place: the first in order)."""
+    best: tuple[int, str] | None = None
+    for venue in known.venues:
+        # after a hit, only one as early or earlier matters: search no further
+        end = len(lead) if best is None else best[0] + len(venue)
+        pos = lead.find(venue, 0, end)
+        if pos >= 0 and (best is None or (pos, venue) < best):
+            best = (pos, venue)
+    return None if best is None else best[1]
 
 
 # State changes that are news: from the state an event is in, to the state an item reports.

@@ -48,7 +48,6 @@ with one insert of stories, one of band keys and one update of items).
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -86,7 +85,7 @@ __all__ = [  # the signature functions, for users of this module (and prune_band
 MAX_CANDIDATES = 64  # items verified per new item: those sharing the most bands
 MAX_BAND_ROWS = 8  # items counted per band key: the newest within the window
 
-# band key -> [(item id, created as held)], newest first
+# stored band rows: band key -> [(item id, created as held)], newest first
 Rows = Mapping[int, Sequence[tuple[int, Any]]]
 
 
@@ -115,6 +114,19 @@ class ItemText:
     text: str
     when: datetime
     minhash: bytes | None = None
+
+
+def _each_once(convert: Callable[[datetime], Any]) -> Callable[[datetime], Any]:
+    """``convert``, computing each distinct value once (equal times convert alike)."""
+    done: dict[datetime, Any] = {}
+
+    def held(when: datetime) -> Any:
+        found = done.get(when)
+        if found is None:
+            found = done[when] = convert(when)
+        return found
+
+    return held
 
 
 def item_time(published: datetime, now: datetime) -> datetime:
@@ -161,8 +173,9 @@ class NearDuplicates:
     ) -> tuple[int, float] | None:
         """The stored item most similar to ``sig`` within the window: (item id, similarity)."""
         store = StoryRows(session)
-        p = self._pending(store.time, -1 if exclude is None else exclude, when, sig)
-        ids = self._ranked(p, self._count(p, [self._band_rows(store, [p])]))
+        layout = band_layout(self.threshold)
+        p = self._pending(store.time, layout, -1 if exclude is None else exclude, when, sig)
+        ids = self._ranked(p, self._count(p, {}, self._band_rows(store, [p])))
         known = store.signatures(ids)
         return self._best(p, ids, lambda i: known.get(i, (None, None))[0])
 
@@ -178,38 +191,48 @@ class NearDuplicates:
         """Stories for items in this order, as ``assign_story`` one after the other gives."""
         store = StoryRows(session)
         computed = iter(signatures([t.text for t in texts if t.minhash is None]))
-        raw = store.time
+        held = _each_once(store.time)  # (a poll's items share times: each converted once)
+        layout = band_layout(self.threshold)
         batch = []
         for t in texts:
             if t.minhash is None:
-                sig = next(computed)
-                p = self._pending(raw, t.item_id, t.when, sig)
+                p = self._pending(held, layout, t.item_id, t.when, next(computed))
             else:
-                p = self._pending(raw, t.item_id, t.when, t.minhash or None)
+                p = self._pending(held, layout, t.item_id, t.when, t.minhash or None)
                 p.stored = True
             batch.append(p)
         stored = self._band_rows(store, batch)
         # the stored items any of the batch may count (a superset of those it will)
-        known = store.signatures({i for p in batch for i in self._count(p, [stored])})
-        rows: defaultdict[int, deque[tuple[int, Any]]] = defaultdict(self._newest)
+        known = store.signatures({item_id for rows in stored.values() for item_id, _ in rows})
+        # the batch's items per band key: the one item, or a list of them, oldest first
+        # (most keys are one item's: no list for each)
+        rows: dict[int, _Pending | list[_Pending]] = {}
         mine: dict[int, _Pending] = {}
         for p in batch:
-            self._place(p, self._ranked(p, self._count(p, [rows, stored])), known, mine)
+            self._place(p, self._ranked(p, self._count(p, rows, stored)), known, mine)
             for key in p.keys:
-                rows[key].appendleft((p.item_id, p.at))
+                same = rows.get(key)
+                if same is None:
+                    rows[key] = p
+                elif not isinstance(same, list):
+                    rows[key] = [same, p]
+                else:
+                    same.append(p)
+                    if len(same) > 2 * MAX_BAND_ROWS:  # only the newest are counted
+                        del same[:-MAX_BAND_ROWS]
             mine[p.item_id] = p
         return self._write(store, batch, now)
 
-    @staticmethod
-    def _newest() -> deque[tuple[int, Any]]:
-        """The batch's rows of one band key: the newest ``MAX_BAND_ROWS``, newest first."""
-        return deque(maxlen=MAX_BAND_ROWS)
-
     def _pending(
-        self, raw: Callable[[Any], Any], item_id: int, when: datetime, sig: bytes | None
+        self,
+        held: Callable[[datetime], Any],
+        layout: tuple[int, int],
+        item_id: int,
+        when: datetime,
+        sig: bytes | None,
     ) -> _Pending:
-        keys = [] if sig is None else band_keys(sig, *band_layout(self.threshold))
-        lo, hi, at = raw(when - self.window), raw(when + self.window), raw(when)
+        keys = [] if sig is None else band_keys(sig, *layout)
+        lo, hi, at = held(when - self.window), held(when + self.window), held(when)
         return _Pending(item_id, when, sig, keys, lo, hi, at)
 
     def _band_rows(self, store: StoryRows, batch: Sequence[_Pending]) -> BandRows:
@@ -223,23 +246,33 @@ class NearDuplicates:
         return store.bands_near(keys, lo, hi, per_key=MAX_BAND_ROWS)
 
     @staticmethod
-    def _count(p: _Pending, sources: Sequence[Rows]) -> dict[int, int]:
-        """Per item, how many band keys it shares with ``p``: per key, the first
-        ``MAX_BAND_ROWS`` rows of ``sources`` (each newest first) within ``p``'s window
-        (times compared as the database compares them: as driver values)."""
+    def _count(
+        p: _Pending, batch: Mapping[int, _Pending | list[_Pending]], stored: Rows
+    ) -> dict[int, int]:
+        """Per item, how many band keys it shares with ``p``: per key, the newest
+        ``MAX_BAND_ROWS`` items of the batch before it (``batch``: oldest first), then of
+        the stored rows (``stored``: newest first), as long as fewer than ``MAX_BAND_ROWS``
+        were counted, each only within ``p``'s window (times compared as the database
+        compares them: as driver values)."""
         counts: dict[int, int] = {}
         lo, hi = p.lo, p.hi
         for key in p.keys:
             room = MAX_BAND_ROWS
-            for rows in sources:
-                for item_id, created in rows.get(key, ()):
-                    if lo <= created <= hi:
-                        counts[item_id] = counts.get(item_id, 0) + 1
+            same = batch.get(key)
+            if same is not None:
+                newest = same[: -MAX_BAND_ROWS - 1 : -1] if isinstance(same, list) else (same,)
+                for other in newest:
+                    if lo <= other.at <= hi:
+                        counts[other.item_id] = counts.get(other.item_id, 0) + 1
                         room -= 1
-                        if not room:
-                            break
-                if not room:
-                    break
+            if not room:
+                continue
+            for item_id, created in stored.get(key, ()):
+                if lo <= created <= hi:
+                    counts[item_id] = counts.get(item_id, 0) + 1
+                    room -= 1
+                    if not room:
+                        break
         return counts
 
     @staticmethod

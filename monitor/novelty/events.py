@@ -33,15 +33,8 @@ from monitor.novelty.cues import Happening, transition
 from monitor.novelty.dates import When
 from monitor.novelty.dedup import StoryMatch
 from monitor.store.db import Session
-from monitor.store.events import (
-    EventRow,
-    add_coverage,
-    add_states,
-    event_by_key,
-    events_near,
-    events_of_stories,
-    open_event,
-)
+from monitor.store.events import EventRows
+from monitor.store.events import StageEvent as EventRow
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +93,7 @@ class Known:
     """
 
     def __init__(self, session: Session, window: timedelta, reports: Sequence[Report]) -> None:
-        self.session = session
+        self.store = EventRows(session)
         self.window = window
         self.lo = min(r.at for r in reports) - window
         self.hi = max(r.at for r in reports) + window
@@ -112,7 +105,7 @@ class Known:
         self._load_stories({r.story.story_id for r in reports if r.story.joined})
 
     def _load_stories(self, story_ids: set[int]) -> None:
-        for story_id, event in events_of_stories(self.session, story_ids):
+        for story_id, event in self.store.of_stories(story_ids):
             self.by_story.setdefault(story_id, {})[event.id] = event
 
     def story_event(self, r: Report, event_type: str | None) -> EventRow | None:
@@ -129,7 +122,7 @@ class Known:
         the item's time: the latest coverage first (ties: the oldest event)."""
         key = (r.watch, event_type)
         if key not in self.by_type:
-            found = events_near(self.session, r.watch, event_type, self.lo, self.hi)
+            found = self.store.near(r.watch, event_type, self.lo, self.hi)
             self.by_type[key] = {e.id: e for e in found}
         lo, hi = r.at - self.window, r.at + self.window
         found = [
@@ -145,7 +138,7 @@ class Known:
         key = (r.watch, event_type)
         if key not in self.around_by_type:
             lo, hi = self.lo - horizon, self.hi + horizon
-            found = events_near(self.session, r.watch, event_type, lo, hi)
+            found = self.store.near(r.watch, event_type, lo, hi)
             self.around_by_type[key] = {e.id: e for e in found}
             for event in self.by_type.get(key, {}).values():  # the rows this batch changed
                 self.around_by_type[key][event.id] = event
@@ -165,10 +158,9 @@ class Known:
     def write_links(self) -> None:
         """The coverage links and state history of the batch, in the order they were made,
         with one insert each."""
-        if self.links:
-            add_coverage(self.session, [(e, i, at) for (e, i), at in self.links.items()])
-            self.links.clear()
-        add_states(self.session, self.states)
+        self.store.add_coverage([(e, i, at) for (e, i), at in self.links.items()])
+        self.links.clear()
+        self.store.add_states(self.states)
         self.states.clear()
 
 
@@ -176,7 +168,6 @@ class Placer:
     """Places the reports of one batch in events, one after the other."""
 
     def __init__(self, session: Session, settings: NoveltySettings, reports: Sequence[Report]):
-        self.session = session
         self.settings = settings
         self.known = Known(session, settings.window, reports)
 
@@ -273,8 +264,8 @@ class Placer:
         base = "|".join((r.watch, r.family, "+".join(r.cues.actors), str(bucket)))
         for n in range(MAX_KEYS):
             key = _event_key(base, n)
-            event = open_event(
-                self.session, key, watch=r.watch, event_type=r.family, state=r.cues.state,
+            event = self.known.store.open(
+                key, watch=r.watch, event_type=r.family, state=r.cues.state,
                 actors=r.cues.actors, place=r.cues.place, when=_when_columns(r.cues.when),
                 headline=r.headline, score=r.label.score, alerting=alerting,
                 parent_id=parent.id if parent is not None else None, at=r.at,
@@ -283,7 +274,7 @@ class Placer:
                 self.known.link(event, r)
                 self.known.states.append((event.id, event.state, None, r.item_id, r.at))
                 return event, True
-            existing = event_by_key(self.session, key)
+            existing = self.known.store.by_key(key)
             if existing is not None and _same_date(existing, r):
                 self.known.add(existing)
                 return existing, False

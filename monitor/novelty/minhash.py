@@ -234,10 +234,10 @@ def _band_hashers(bands: int, rows: int) -> tuple[Any, ...]:
 
 def band_keys(sig: Signature, bands: int, rows: int) -> list[int]:
     """One signed 64-bit key per band; the layout is part of the key."""
-    data, width = sig, 4 * rows
-    digests = []
+    view, width = memoryview(sig), 4 * rows
+    keys = []
     for n, hasher in enumerate(_band_hashers(bands, rows)):
         band = hasher.copy()
-        band.update(data[n * width : (n + 1) * width])
-        digests.append(band.digest())
-    return [int.from_bytes(digest, "little", signed=True) for digest in digests]
+        band.update(view[n * width : (n + 1) * width])
+        keys.append(int.from_bytes(band.digest(), "little", signed=True))
+    return keys

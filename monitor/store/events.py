@@ -1,155 +1,251 @@
 """Events: happenings in the world and the items that cover them (``events``,
 ``event_items``).
 
-The novelty stage reads the events a batch can meet (``events_of_stories``,
-``events_near``), opens new ones race-free (``open_event``: ``ON CONFLICT DO NOTHING``
-on the event key, then ``event_by_key``), and records coverage with one insert
-(``add_coverage``) and the states events entered, with the article that moved them
-(``add_states``). It changes the rows it was given (``EventRow``: state, times, score)
-in place: the session writes those changes at its next flush, in the same transaction.
+The novelty stage works through ``EventRows``, at the driver: it reads the events a
+batch can meet (``of_stories``, ``near``), opens new ones race-free (``open``: ``ON
+CONFLICT DO NOTHING`` on the event key, then ``by_key``), and records coverage with one
+insert (``add_coverage``) and the states events entered, with the article that moved
+them (``add_states``). It changes the rows it was given (``StageEvent``: state, times,
+score) in place; ``EventRows`` writes the changed columns before its next statement, in
+the same transaction, as a session's autoflush would (the stage loads no ORM rows of
+events: a batch costs a few statements, not SQLAlchemy's per-row and per-query work).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Dialect, Float, exists, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
-from monitor.store.driver import Driver, dialect_insert
+from monitor.store.driver import Driver
 from monitor.store.tables import Classification, EventItem, EventState, Item
 from monitor.store.tables import Event as EventRow
 
 __all__ = [
     "EventFilter",
     "EventRow",
-    "add_coverage",
-    "add_states",
+    "EventRows",
+    "StageEvent",
     "coverage",
     "dated_events",
-    "event_by_key",
     "event_evidence",
     "event_facets",
     "event_opened",
     "event_timeline",
-    "events_near",
-    "events_of_stories",
-    "open_event",
     "recent_events",
     "search_events",
 ]
 
 
-def events_of_stories(session: Session, story_ids: Iterable[int]) -> list[tuple[int, EventRow]]:
-    """(story id, event) for each event covering an item of these stories."""
-    wanted = sorted(set(story_ids))
-    if not wanted:
-        return []
-    pairs = session.execute(
-        select(Item.story_id, EventItem.event_id)
-        .join(EventItem, EventItem.item_id == Item.id)
-        .where(Item.story_id.in_(wanted))
-        .distinct()
-    ).all()
-    if not pairs:
-        return []
-    ids = sorted({event_id for _, event_id in pairs})
-    events = {e.id: e for e in session.scalars(select(EventRow).where(EventRow.id.in_(ids)))}
-    return [(story_id, events[event_id]) for story_id, event_id in pairs if story_id is not None]
+STAGE_COLUMNS = (
+    "id", "uid", "watch", "event_type", "state", "actors", "place", "when_text", "when_start",
+    "when_end", "headline", "score", "alerting", "parent_id", "first_seen", "last_seen",
+)  # fmt: skip
+CHANGING = (
+    "state", "place", "when_text", "when_start", "when_end", "score", "alerting", "first_seen",
+    "last_seen",
+)  # fmt: skip
 
 
-def events_near(
-    session: Session, watch: str, event_type: str, lo: datetime, hi: datetime
-) -> list[EventRow]:
-    """Events of ``watch`` and ``event_type`` whose coverage overlaps ``lo`` to ``hi``."""
-    query = select(EventRow).where(
-        EventRow.watch == watch,
-        EventRow.event_type == event_type,
-        EventRow.first_seen <= hi,
-        EventRow.last_seen >= lo,
-    )
-    return list(session.scalars(query))
+@dataclass(slots=True, eq=False)
+class StageEvent:
+    """An event row as the novelty stage reads and changes it (``EventRows`` writes the
+    changed columns back; ``written``: their values as the store holds them)."""
+
+    id: int
+    uid: str
+    watch: str
+    event_type: str
+    state: str
+    actors: list[str]
+    place: str | None
+    when_text: str | None
+    when_start: date | None
+    when_end: date | None
+    headline: str
+    score: float
+    alerting: bool
+    parent_id: int | None
+    first_seen: datetime
+    last_seen: datetime
+    written: tuple[Any, ...] = ()
+
+    def changing(self) -> tuple[Any, ...]:
+        return (self.state, self.place, self.when_text, self.when_start, self.when_end,
+                self.score, self.alerting, self.first_seen, self.last_seen)  # fmt: skip
+
+
+class EventRows:
+    """The events of one session's transaction, for the novelty stage, at the driver (no
+    ORM work: a statement per question, not per row).
+
+    Each event is read once (``rows``, by id: a later read gives the same ``StageEvent``,
+    with the changes made to it); changes are written (``write``: one executemany UPDATE
+    of the changed columns per set of them) before each later statement, as a session's
+    autoflush does, and by ``add_coverage``, so every read sees them."""
+
+    def __init__(self, session: Session) -> None:
+        self._sql = Driver(session)
+        dialect = self._sql.dialect
+        table = EventRow.__table__.c
+        self._read = [_reader(table[name].type, dialect) for name in STAGE_COLUMNS]
+        self._bind = {name: self._sql.value(table[name].type) for name in STAGE_COLUMNS}
+        self._select = f"SELECT {', '.join(f'e.{name}' for name in STAGE_COLUMNS)} FROM events e"
+        self.rows: dict[int, StageEvent] = {}
+
+    def of_stories(self, story_ids: Iterable[int]) -> list[tuple[int, StageEvent]]:
+        """(story id, event) for each event covering an item of these stories."""
+        wanted = sorted(set(story_ids))
+        sql = self._sql
+        found: dict[tuple[int, int], StageEvent] = {}
+        for start in range(0, len(wanted), Driver.PARAMS):
+            chunk = wanted[start : start + Driver.PARAMS]
+            query = (
+                f"SELECT DISTINCT i.story_id, ei.event_id FROM items i JOIN event_items ei"
+                f" ON ei.item_id = i.id WHERE i.story_id IN ({sql.marks(len(chunk))})"
+            )
+            pairs = self._run(query, chunk)
+            ids = sorted({event_id for _, event_id in pairs} - self.rows.keys())
+            if ids:
+                self._events(f" WHERE e.id IN ({sql.marks(len(ids))})", ids)
+            for story_id, event_id in pairs:
+                found[story_id, event_id] = self.rows[event_id]
+        return [(story_id, event) for (story_id, _), event in found.items()]
+
+    def near(self, watch: str, event_type: str, lo: datetime, hi: datetime) -> list[StageEvent]:
+        """Events of ``watch`` and ``event_type`` whose coverage overlaps ``lo`` to ``hi``."""
+        mark, bind = self._sql.mark, self._bind
+        where = (
+            f" WHERE e.watch = {mark} AND e.event_type = {mark} AND e.first_seen <= {mark}"
+            f" AND e.last_seen >= {mark}"
+        )
+        return self._events(where, [watch, event_type, bind["first_seen"](hi),
+                                    bind["last_seen"](lo)])  # fmt: skip
+
+    def by_key(self, key: str) -> StageEvent | None:
+        found = self._events(f" WHERE e.key = {self._sql.mark}", [key])
+        return found[0] if found else None
+
+    def open(
+        self,
+        key: str,
+        *,
+        watch: str,
+        event_type: str,
+        state: str,
+        actors: Sequence[str],
+        place: str | None,
+        when: tuple[str, date, date] | None,
+        headline: str,
+        score: float,
+        alerting: bool,
+        parent_id: int | None,
+        at: datetime,
+    ) -> StageEvent | None:
+        """Insert the event under ``key``, first and last seen ``at``; None if another writer
+        (or an earlier item) has that key already (then see ``by_key``)."""
+        values: dict[str, Any] = {
+            "uid": event_uid(key), "watch": watch, "event_type": event_type, "state": state,
+            "actors": list(actors), "place": place, "when_text": when[0] if when else None,
+            "when_start": when[1] if when else None, "when_end": when[2] if when else None,
+            "headline": headline[:1000], "score": score, "alerting": alerting,
+            "parent_id": parent_id, "first_seen": at, "last_seen": at,
+        }  # fmt: skip
+        self.write()
+        names = ["key", *values]
+        row = [key, *(self._bind[name](value) for name, value in values.items())]
+        tail = " ON CONFLICT (key) DO NOTHING RETURNING id"
+        inserted = self._sql.insert("events", names, [row], tail)
+        if not inserted:
+            return None
+        event = StageEvent(id=inserted[0][0], **values)
+        event.written = event.changing()
+        self.rows[event.id] = event
+        return event
+
+    def write(self) -> None:
+        """The changes made to the events read: per set of changed columns, one UPDATE."""
+        changed: dict[tuple[str, ...], list[list[Any]]] = {}
+        for event_id in sorted(self.rows):
+            event = self.rows[event_id]
+            now = event.changing()
+            if now == event.written:
+                continue
+            names = tuple(n for n, a, b in zip(CHANGING, now, event.written, strict=True) if a != b)
+            values = [self._bind[n](getattr(event, n)) for n in names]
+            changed.setdefault(names, []).append([*values, event_id])
+            event.written = now
+        mark = self._sql.mark
+        for names, rows in changed.items():
+            columns = ", ".join(f"{name} = {mark}" for name in names)
+            self._sql.connection.exec_driver_sql(
+                f"UPDATE events SET {columns} WHERE id = {mark}", [tuple(r) for r in rows]
+            )
+
+    def add_coverage(self, links: Sequence[tuple[int, int, datetime]]) -> None:
+        """Coverage links, (event id, item id, added), in this order, with one insert (the
+        changes to events are written first)."""
+        self.write()
+        if not links:
+            return
+        added = self._sql.value(EventItem.added.type)
+        rows = [(event_id, item_id, added(at)) for event_id, item_id, at in links]
+        tail = " ON CONFLICT (event_id, item_id) DO NOTHING"
+        self._sql.insert("event_items", ("event_id", "item_id", "added"), rows, tail)
+
+    def add_states(self, rows: Sequence[tuple[int, str, str | None, int, datetime]]) -> None:
+        """States events entered, (event id, state, previous state or None, item id, at),
+        with one insert."""
+        if not rows:
+            return
+        at = self._sql.value(EventState.at.type)
+        values = [(event_id, state, was, item_id, at(when)) for event_id, state, was, item_id,
+                  when in rows]  # fmt: skip
+        self._sql.insert("event_states", ("event_id", "state", "was", "item_id", "at"), values)
+
+    def _run(self, query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        self.write()
+        return self._sql.run(query, params)
+
+    def _events(self, where: str, params: Sequence[Any]) -> list[StageEvent]:
+        """The events a query selects, each as the one ``StageEvent`` of its id."""
+        found = []
+        for raw in self._run(self._select + where, params):
+            event_id = raw[0]
+            event = self.rows.get(event_id)
+            if event is None:
+                values = dict(zip(STAGE_COLUMNS, (read(v) for read, v in zip(self._read, raw,
+                                                                            strict=True)),
+                                  strict=True))  # fmt: skip
+                event = self.rows[event_id] = StageEvent(**values)
+                event.written = event.changing()
+            found.append(event)
+        return found
+
+
+def _reader(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """A column type's conversion of what the driver returns to Python values. (A float
+    column needs none: both drivers return floats; PostgreSQL's numeric processors would
+    want the column's type code from the cursor.)"""
+    if isinstance(type_, Float) and not type_.asdecimal:
+        return _same
+    process = type_.dialect_impl(dialect).result_processor(dialect, None)
+    return process if process is not None else _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def event_uid(key: str) -> str:
     """The stable id shown to users of the event with this key."""
     return "ev-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-
-
-def open_event(
-    session: Session,
-    key: str,
-    *,
-    watch: str,
-    event_type: str,
-    state: str,
-    actors: Sequence[str],
-    place: str | None,
-    when: tuple[str, date, date] | None,
-    headline: str,
-    score: float,
-    alerting: bool,
-    parent_id: int | None,
-    at: datetime,
-) -> EventRow | None:
-    """Insert the event under ``key``, first and last seen ``at``; None if another writer
-    (or an earlier item) has that key already (then see ``event_by_key``)."""
-    insert = dialect_insert(session)(EventRow).values(
-        uid=event_uid(key),
-        key=key,
-        watch=watch,
-        event_type=event_type,
-        state=state,
-        actors=list(actors),
-        place=place,
-        when_text=when[0] if when else None,
-        when_start=when[1] if when else None,
-        when_end=when[2] if when else None,
-        headline=headline[:1000],
-        score=score,
-        alerting=alerting,
-        parent_id=parent_id,
-        first_seen=at,
-        last_seen=at,
-    )
-    new_id = session.execute(
-        insert.on_conflict_do_nothing(index_elements=["key"]).returning(EventRow.id)
-    ).scalar()
-    return None if new_id is None else session.get(EventRow, new_id)
-
-
-def event_by_key(session: Session, key: str) -> EventRow | None:
-    return session.scalar(select(EventRow).where(EventRow.key == key))
-
-
-def add_coverage(session: Session, links: Sequence[tuple[int, int, datetime]]) -> None:
-    """Coverage links, (event id, item id, added), in this order, with one insert (the
-    session's pending changes to events are written first)."""
-    if not links:
-        return
-    sql = Driver(session)  # (flushes the events first)
-    added = sql.value(EventItem.added.type)
-    rows = [(event_id, item_id, added(at)) for event_id, item_id, at in links]
-    tail = " ON CONFLICT (event_id, item_id) DO NOTHING"
-    sql.insert("event_items", ("event_id", "item_id", "added"), rows, tail)
-
-
-def add_states(
-    session: Session, rows: Sequence[tuple[int, str, str | None, int, datetime]]
-) -> None:
-    """States events entered, (event id, state, previous state or None, item id, at),
-    with one insert."""
-    if not rows:
-        return
-    sql = Driver(session)
-    at = sql.value(EventState.at.type)
-    values = [(event_id, state, was, item_id, at(when)) for event_id, state, was, item_id, when
-              in rows]  # fmt: skip
-    sql.insert("event_states", ("event_id", "state", "was", "item_id", "at"), values, "")
 
 
 def _states(session: Session, event: EventRow) -> list[dict[str, Any]]:
@@ -167,20 +263,24 @@ def _states(session: Session, event: EventRow) -> list[dict[str, Any]]:
 
 
 def event_opened(session: Session, event_id: int) -> tuple[str, datetime]:
-    """(uid, first seen) of an event (read from the session when it holds the row)."""
-    event = session.get(EventRow, event_id)
-    assert event is not None
-    return event.uid, event.first_seen
+    """(uid, first seen) of an event (read from the store: the novelty stage writes its
+    changes there, not to ORM rows)."""
+    row = session.execute(
+        select(EventRow.uid, EventRow.first_seen).where(EventRow.id == event_id)
+    ).one()
+    return row.uid, row.first_seen
 
 
 def event_lines(session: Session, event_ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
     """Per event id: (uid, headline, the date it takes place or "") of each event."""
-    found = {}
-    for event_id in event_ids:
-        event = session.get(EventRow, event_id)
-        if event is not None:
-            found[event_id] = (event.uid, event.headline, event.when_text or "")
-    return found
+    if not event_ids:
+        return {}
+    rows = session.execute(
+        select(EventRow.id, EventRow.uid, EventRow.headline, EventRow.when_text).where(
+            EventRow.id.in_(sorted(set(event_ids)))
+        )
+    )
+    return {event_id: (uid, headline, when or "") for event_id, uid, headline, when in rows}
 
 
 def coverage(session: Session, event_id: int, limit: int) -> list[tuple[str, str, str]]:
