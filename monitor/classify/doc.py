@@ -75,13 +75,14 @@ class Doc:
                 at = sorted(hits[tid])
                 cached = (at, [tid] * len(at))
             else:  # by position, then term id: a stable sort of the hits in id order
-                at, ids = [], []
+                places: list[int] = []
+                ids: list[int] = []
                 for tid in sorted(tids):
                     found = hits[tid]
-                    at += found
+                    places += found
                     ids += repeat(tid, len(found))
-                order = sorted(range(len(at)), key=at.__getitem__)
-                cached = (list(map(at.__getitem__, order)), list(map(ids.__getitem__, order)))
+                order = sorted(range(len(places)), key=places.__getitem__)
+                cached = (list(map(places.__getitem__, order)), list(map(ids.__getitem__, order)))
             self._positions[group] = cached
         return cached
 
@@ -224,8 +225,9 @@ class Doc:
 
     def tense_at(self, pos: int) -> str | None:
         """ "future"/"past" from the nearest tense cue in the same sentence, else None."""
-        tense = self._tense.get(pos, 0)
-        return self.tenses([pos])[0] if tense == 0 else tense
+        if pos in self._tense:
+            return self._tense[pos]
+        return self.tenses([pos])[0]
 
     def tenses(self, at: list[int]) -> list[str | None]:
         """:meth:`tense_at` for each of the sorted positions ``at``: the nearest cue of
