@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from functools import partial
-from itertools import repeat
+from itertools import chain, repeat
 from re import Match
 
 from monitor.classify.compiled import CompiledRules
@@ -52,6 +52,7 @@ class Doc:
         if rules.terms.cased:  # case-sensitive terms (=US): only rules that have them pay
             self.hits = keep_cased(rules.terms, self.hits, self.norm)
         self.found = frozenset(self.hits)
+        self._groups: frozenset[int] | None = None
         self._breaks: list[int] | None = None
         self._words: list[int] | None = None
         self._positions: dict[frozenset[int], tuple[list[int], list[int]]] = {}
@@ -62,6 +63,14 @@ class Doc:
         self._hits_in: dict[tuple[frozenset[int], str], list[Hit]] = {}
         self.clues: dict[tuple[int, bool], list[Hit]] = {}
         self.cues: dict[tuple[int, int], list[str | None]] = {}  # tense of each clue match
+
+    def groups(self) -> frozenset[int]:
+        """The numbers of the clue groups (``rules.groups_of``) with a hit in the item."""
+        groups = self._groups
+        if groups is None:
+            holders = map(self.rules.groups_of.__getitem__, self.found)
+            groups = self._groups = frozenset(chain.from_iterable(holders))
+        return groups
 
     def positions(self, group: frozenset[int]) -> tuple[list[int], list[int]]:
         """Sorted positions of the group's hits and the term id at each."""

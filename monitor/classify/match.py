@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from bisect import bisect_left
 from collections.abc import Mapping
+from itertools import compress
 
 from monitor.classify.compiled import (
     CompiledClue,
@@ -238,8 +239,13 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
     total, weights = 0.0, {"future": 0.0, "past": 0.0}
     evidence: list[Evidence] = []
     tenses: list[str | None] = []
-    for clue in ctype.clues:
-        hits = clue_hits(doc, clue, first=ctype.tense is None and clue.min_sentences == 1)
+    cache = doc.clues
+    present = doc.groups()  # the clues with a hit of each of their groups: only they can match
+    for clue in compress(ctype.clues, map(present.issuperset, doc.rules.clue_needs[ctype.id])):
+        key = (id(clue), ctype.tense is None and clue.min_sentences == 1)
+        hits = cache.get(key)
+        if hits is None:
+            hits = cache[key] = _clue_hits(doc, clue, key[1])
         if not hits:
             continue
         if ctype.tense is not None:
