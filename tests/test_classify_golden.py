@@ -188,7 +188,16 @@ def test_only_plain_leading_literals_are_used() -> None:
     assert leading_literals(r"isle") == ("i", "ı")  # ... and 'i' 'ı'; the second 's' ends it
     assert leading_literals(r"[ab]c|d") is None
     assert leading_literals(r"^\[") == ("[",)
-    assert leading_literals(r"\b(?:new|old) (?:south )?leader") == ("new", "old")
+    assert leading_literals(r"\b(?:new|old) (?:south )?leader") == ("new ", "old ")
+    # literal text and all-literal groups are followed as far as they go; an i or s
+    # inside a literal ends it (only a match's first character is searched both ways)
+    assert leading_literals(r"\bthe (?:author|reporter) wrote") == (
+        "the author wrote",
+        "the reporter wrote",
+    )
+    assert leading_literals(r"the (?:writer|author) is") == ("the author", "the wr")
+    assert leading_literals(r"a(?:b|c)(?:d|e)?f") == ("ab", "ac")  # an optional group ends it
+    assert leading_literals(r"(?:ab|c[de])x") == ("ab", "c")  # a class ends its branch
     assert leading_literals(r"(?:new|old)? leader") is None  # the group may be absent
     assert leading_literals(r"x[\]|]|y") == ("x", "y")  # a | inside a class does not split
     assert leading_literals(r"(?:a|b") is None

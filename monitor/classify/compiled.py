@@ -91,6 +91,22 @@ class CompiledRules:
         self.events = events or EventKnowledge()
         self.title_weight = spec.defaults.title_weight
         self.fallback = spec.defaults.fallback
+        # The term groups of the clues, numbered: for each term id the numbers of the
+        # groups that hold it, and for each type the numbers each of its clues needs
+        # (an item's present groups then tell which clues can match, in one pass).
+        numbered: dict[frozenset[int], int] = {}
+        for ctype in types:
+            for clue in ctype.clues:
+                for group in clue.groups:
+                    numbered.setdefault(group, len(numbered))
+        holders: list[list[int]] = [[] for _ in terms.display]
+        for group, number in numbered.items():
+            for tid in group:
+                holders[tid].append(number)
+        self.groups_of: tuple[tuple[int, ...], ...] = tuple(map(tuple, holders))
+        self.clue_needs: dict[str, tuple[frozenset[int], ...]] = {
+            t.id: tuple(frozenset(numbered[g] for g in c.groups) for c in t.clues) for t in types
+        }
 
     @property
     def event_types(self) -> tuple[str, ...]:

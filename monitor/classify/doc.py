@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
+from functools import partial
+from itertools import chain, repeat
 from re import Match
 
 from monitor.classify.compiled import CompiledRules
@@ -18,6 +20,7 @@ from monitor.classify.text import SENTENCE_BREAK, normalize, word_starts
 Hit = tuple[int, str]  # (position, matched term as written in the rules)
 
 SNIPPET = 50  # characters of context on each side of a snippet
+_FAR = 1 << 40  # farther than any two positions or numbers are apart
 
 
 class Prepared:
@@ -49,15 +52,25 @@ class Doc:
         if rules.terms.cased:  # case-sensitive terms (=US): only rules that have them pay
             self.hits = keep_cased(rules.terms, self.hits, self.norm)
         self.found = frozenset(self.hits)
+        self._groups: frozenset[int] | None = None
         self._breaks: list[int] | None = None
         self._words: list[int] | None = None
         self._positions: dict[frozenset[int], tuple[list[int], list[int]]] = {}
-        self._tense: dict[int, str | None] = {}
+        self._tense: dict[int, str | None] = {}  # tense_at of each position asked
         self._nearest: dict[tuple[frozenset[int], int, tuple[int, str]], int | None] = {}
         self._numbers: dict[tuple[frozenset[int], str], list[int]] = {}
+        self._padded: dict[tuple[frozenset[int], str], tuple[list[int], list[int]]] = {}
         self._hits_in: dict[tuple[frozenset[int], str], list[Hit]] = {}
         self.clues: dict[tuple[int, bool], list[Hit]] = {}
         self.cues: dict[tuple[int, int], list[str | None]] = {}  # tense of each clue match
+
+    def groups(self) -> frozenset[int]:
+        """The numbers of the clue groups (``rules.groups_of``) with a hit in the item."""
+        groups = self._groups
+        if groups is None:
+            holders = map(self.rules.groups_of.__getitem__, self.found)
+            groups = self._groups = frozenset(chain.from_iterable(holders))
+        return groups
 
     def positions(self, group: frozenset[int]) -> tuple[list[int], list[int]]:
         """Sorted positions of the group's hits and the term id at each."""
@@ -70,9 +83,15 @@ class Doc:
                 (tid,) = tids
                 at = sorted(hits[tid])
                 cached = (at, [tid] * len(at))
-            else:
-                pairs = sorted([(p, t) for t in tids for p in hits[t]])
-                cached = ([p for p, _ in pairs], [t for _, t in pairs])
+            else:  # by position, then term id: a stable sort of the hits in id order
+                places: list[int] = []
+                ids: list[int] = []
+                for tid in sorted(tids):
+                    found = hits[tid]
+                    places += found
+                    ids += repeat(tid, len(found))
+                order = sorted(range(len(places)), key=places.__getitem__)
+                cached = (list(map(places.__getitem__, order)), list(map(ids.__getitem__, order)))
             self._positions[group] = cached
         return cached
 
@@ -149,36 +168,43 @@ class Doc:
     ) -> list[int | None]:
         """:meth:`nearest` for each of the sorted positions ``at``, in one pass: positions
         are turned into word (or sentence) numbers once, so each check is a subtraction."""
-        cached = self._positions.get(group)
-        found = (cached if cached is not None else self.positions(group))[0]
-        if not found:
+        padded = self._padded.get((group, within[1]))
+        if padded is None:
+            padded = self._pad(group, within[1])
+        found, numbers = padded
+        if len(found) == 2:
             return [None] * len(at)
         marks, index, steps, reach = self._scale(within)
-        numbers = self.numbers(group, within[1])
-        last = len(found) - 1
+        if reach < 0:
+            reach = _FAR
         out: list[int | None] = []
-        i = 0
-        for pos in at:
-            i = bisect_left(found, pos, i)  # ``at`` is sorted: i only moves on
-            if i > last:
-                order: tuple[int, ...] = (last,)
-            elif i == 0:
-                order = (0,)
-            elif pos - found[i - 1] <= found[i] - pos:
-                order = (i - 1, i)
+        # found[i - 1] < pos <= found[i] (padded): the nearest hit on each side; the
+        # closer one is tried first (the one before when they are as close)
+        sides = map(partial(bisect_left, found), at)
+        for pos, i, number in zip(at, sides, map(partial(index, marks), at), strict=True):
+            before, after = found[i - 1], found[i]
+            if pos - before <= after - pos:
+                if pos - before <= reach and number - numbers[i - 1] <= steps:
+                    out.append(before)
+                elif after - pos <= reach and numbers[i] - number <= steps:
+                    out.append(after)
+                else:
+                    out.append(None)
+            elif after - pos <= reach and numbers[i] - number <= steps:
+                out.append(after)
+            elif pos - before <= reach and number - numbers[i - 1] <= steps:
+                out.append(before)
             else:
-                order = (i, i - 1)
-            number = index(marks, pos)
-            result = None
-            for j in order:
-                p = found[j]
-                if reach >= 0 and abs(p - pos) > reach:
-                    continue  # as in :meth:`close`, with the numbers of ``found`` kept
-                if abs(numbers[j] - number) <= steps:
-                    result = p
-                    break
-            out.append(result)
+                out.append(None)
         return out
+
+    def _pad(self, group: frozenset[int], unit: str) -> tuple[list[int], list[int]]:
+        """The group's hit positions and their numbers (:meth:`numbers`) between two
+        sentinels that are never within range of any position."""
+        found = self.positions(group)[0]
+        padded = ([-_FAR, *found, _FAR], [-_FAR, *self.numbers(group, unit), _FAR])
+        self._padded[(group, unit)] = padded
+        return padded
 
     def numbers(self, group: frozenset[int], unit: str) -> list[int]:
         """The word (``unit`` "words") or sentence numbers of the group's hits, in the
@@ -187,13 +213,12 @@ class Doc:
         if numbers is None:
             marks, index, _, _ = self._scale((1, unit))
             found = self.positions(group)[0]
-            numbers = self._numbers[(group, unit)] = [index(marks, p) for p in found]
+            numbers = self._numbers[(group, unit)] = list(map(partial(index, marks), found))
         return numbers
 
     def sentences(self, positions: list[int]) -> list[int]:
         """The sentence number of each of ``positions``."""
-        breaks = self._sentence_breaks()
-        return [bisect_right(breaks, p) for p in positions]
+        return list(map(partial(bisect_right, self._sentence_breaks()), positions))
 
     def _word_starts(self) -> list[int]:
         words = self._words
@@ -211,18 +236,39 @@ class Doc:
         """ "future"/"past" from the nearest tense cue in the same sentence, else None."""
         if pos in self._tense:
             return self._tense[pos]
-        tense = self.rules.tense
-        result: str | None = None
-        if tense is not None:
-            sentence = self.sentence(pos)
-            candidates = []
-            for name, group in (("future", tense.future), ("past", tense.past)):
-                cue = self.nearest(group, pos, tense.within)
-                if cue is not None and self.sentence(cue) == sentence:
-                    candidates.append((abs(cue - pos), name))
-            result = min(candidates)[1] if candidates else None
-        self._tense[pos] = result
-        return result
+        return self.tenses([pos])[0]
+
+    def tenses(self, at: list[int]) -> list[str | None]:
+        """:meth:`tense_at` for each of the sorted positions ``at``: the nearest cue of
+        each tense is looked up for all of them at once (:meth:`nearest_each`); of two
+        cues in the sentence, the closer one counts (future when they are as close)."""
+        known = self._tense
+        todo = [p for p in at if p not in known]
+        if todo:
+            tense = self.rules.tense
+            if tense is None:
+                known.update(zip(todo, repeat(None)))
+            else:
+                future = self.nearest_each(tense.future, todo, tense.within)
+                past = self.nearest_each(tense.past, todo, tense.within)
+                breaks = self._sentence_breaks()
+                far = len(self.low) + 1  # (farther than any cue)
+                for pos, cue, other in zip(todo, future, past, strict=True):
+                    if cue is None and other is None:
+                        known[pos] = None
+                        continue
+                    sentence = bisect_right(breaks, pos)
+                    ahead = far  # the future cue's distance when it is in the sentence
+                    if cue is not None and bisect_right(breaks, cue) == sentence:
+                        ahead = abs(cue - pos)
+                    behind = far
+                    if other is not None and bisect_right(breaks, other) == sentence:
+                        behind = abs(other - pos)
+                    if ahead == behind == far:
+                        known[pos] = None
+                    else:
+                        known[pos] = "future" if ahead <= behind else "past"
+        return [known[p] for p in at]
 
     def snippet(self, pos: int) -> str:
         return snippet(self.norm, pos)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from bisect import bisect_left
 from collections.abc import Mapping
+from itertools import compress
 
 from monitor.classify.compiled import (
     CompiledClue,
@@ -51,17 +52,53 @@ def clue_hits(doc: Doc, clue: CompiledClue, first: bool = False) -> list[Hit]:
 
 
 def _clue_hits(doc: Doc, clue: CompiledClue, first: bool) -> list[Hit]:
+    if first and clue.min_sentences <= 1 and clue.kind in ("terms", "near"):
+        return _first_hit(doc, clue)
     if clue.kind == "regex":
         hits = _regex_hits(doc, clue)
     elif clue.kind == "terms":
-        if first and not clue.none and not clue.none_near and clue.min_sentences <= 1:
-            hit = doc.first_in(clue.groups[0], clue.where)
-            return [hit] if hit is not None else []
         hits = doc.hits_in(clue.groups[0], clue.where)
     elif clue.kind == "all":
         hits = _all_hits(doc, clue)
     else:
-        hits = _near_hits(doc, clue, first and not clue.none and not clue.none_near)
+        hits = _near_hits_of(doc, clue.groups, clue.within, doc.rules.term_text, _starts(doc, clue))
+    hits = _unvetoed(doc, clue, hits)
+    if clue.min_sentences > 1 and len({doc.sentence(p) for p, _ in hits}) < clue.min_sentences:
+        return []
+    return hits
+
+
+def _starts(doc: Doc, clue: CompiledClue) -> list[Hit]:
+    """The hits of a clue's first group where the clue applies (its candidate matches)."""
+    return doc.hits_in(clue.groups[0], clue.where)
+
+
+def _first_hit(doc: Doc, clue: CompiledClue) -> list[Hit]:
+    """The first match of a terms or near clue (min_sentences 1), as a list of at most one.
+
+    Each candidate (a hit of the first group) is kept or not on its own, so they are
+    tried in text order in batches of growing size (1, 4, 16, ...): most clues need one
+    or two, and the others are not looked at."""
+    if clue.kind == "terms" and not clue.none and not clue.none_near:
+        hit = doc.first_in(clue.groups[0], clue.where)
+        return [hit] if hit is not None else []
+    starts = _starts(doc, clue)
+    near = clue.kind == "near"
+    done, size = 0, 1
+    while done < len(starts):
+        batch = starts[done : done + size]
+        if near:
+            batch = _near_hits_of(doc, clue.groups, clue.within, doc.rules.term_text, batch)
+        batch = _unvetoed(doc, clue, batch)
+        if batch:
+            return batch[:1]
+        done += size
+        size *= 4
+    return []
+
+
+def _unvetoed(doc: Doc, clue: CompiledClue, hits: list[Hit]) -> list[Hit]:
+    """The matches ``hits`` of ``clue`` that its ``none`` terms do not veto."""
     if hits and clue.none and doc.present(clue.none):  # no hit of ``none`` in its sentence
         barred = set(doc.numbers(clue.none, "sentences"))
         sentences = doc.sentences([p for p, _ in hits])
@@ -69,8 +106,6 @@ def _clue_hits(doc: Doc, clue: CompiledClue, first: bool) -> list[Hit]:
     for group, within in clue.none_near:
         if hits and doc.present(group):
             hits = [h for h in hits if not _none_near(doc, group, h[0], within)]
-    if clue.min_sentences > 1 and len({doc.sentence(p) for p, _ in hits}) < clue.min_sentences:
-        return []
     return hits
 
 
@@ -101,19 +136,6 @@ def _all_hits(doc: Doc, clue: CompiledClue) -> list[Hit]:
         return []
     firsts = [doc.hits_in(g, clue.where)[0][1] for g in clue.groups]
     return [(p, " + ".join(firsts)) for p, _ in doc.hits_in(clue.groups[0], clue.where)]
-
-
-def _near_hits(doc: Doc, clue: CompiledClue, first: bool) -> list[Hit]:
-    """Hits of the first group with a hit of every other group within range; each
-    other group is looked up for all the remaining hits at once."""
-    groups, within, text = clue.groups, clue.within, doc.rules.term_text
-    hits = doc.hits_in(groups[0], clue.where)
-    if first and len(hits) > 1:  # most clues need one match: the first hit alone first
-        return (
-            _near_hits_of(doc, groups, within, text, hits[:1])
-            or _near_hits_of(doc, groups, within, text, hits[1:])[:1]
-        )
-    return _near_hits_of(doc, groups, within, text, hits)
 
 
 def _near_hits_of(
@@ -199,7 +221,11 @@ def tense_kept(
     key = (id(clue), len(hits))
     cues = doc.cues.get(key)
     if cues is None:
-        cues = doc.cues[key] = [match_tense(doc, clue, p) for p, _ in hits]
+        if clue.tense is not None:
+            cues = [clue.tense] * len(hits)
+        else:
+            cues = doc.tenses([p for p, _ in hits])
+        doc.cues[key] = cues
     for cue in cues:
         if cue is not None:
             weights[cue] += clue.weight / len(cues)
@@ -213,8 +239,13 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
     total, weights = 0.0, {"future": 0.0, "past": 0.0}
     evidence: list[Evidence] = []
     tenses: list[str | None] = []
-    for clue in ctype.clues:
-        hits = clue_hits(doc, clue, first=ctype.tense is None and clue.min_sentences == 1)
+    cache = doc.clues
+    present = doc.groups()  # the clues with a hit of each of their groups: only they can match
+    for clue in compress(ctype.clues, map(present.issuperset, doc.rules.clue_needs[ctype.id])):
+        key = (id(clue), ctype.tense is None and clue.min_sentences == 1)
+        hits = cache.get(key)
+        if hits is None:
+            hits = cache[key] = _clue_hits(doc, clue, key[1])
         if not hits:
             continue
         if ctype.tense is not None:

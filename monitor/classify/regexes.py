@@ -36,6 +36,7 @@ _TWO_WAY = {"i": "ı", "s": "ſ"}  # lower-case letters that case-insensitively 
 _META = frozenset(".^$*+?{}[]\\|()")
 _QUANTIFIERS = frozenset("?*+{")
 _ASSERTIONS = ("\\b", "\\A", "^")
+_MAX_STARTS = 64
 
 
 def leading_literals(pattern: str) -> tuple[str, ...] | None:
@@ -95,25 +96,46 @@ def _class_end(pattern: str, i: int) -> int:
 
 
 def _starts_of(alternative: str) -> set[str] | None:
-    """The literals one alternative can start with, or None."""
+    """The literals one alternative can start with, or None. Literal text and groups
+    ``(?:...)`` whose branches are all literal text are followed as far as they go
+    (``\\bthe (?:author|reporter) wrote`` starts with "the author wrote" or "the
+    reporter wrote"), so the candidates are few; at most _MAX_STARTS literals."""
     i = 0
     while skip := next((a for a in _ASSERTIONS if alternative.startswith(a, i)), ""):
         i += len(skip)
-    if not alternative.startswith("(?:", i):
-        literal = _literal(alternative, i)
-        return {literal} if literal else None
-    inner = alternative[i + 3 :]
-    close = _group_end(inner)
-    following = inner[close + 1 : close + 2] if close is not None else ""
-    if close is None or (following and following in _QUANTIFIERS):
-        return None  # unbalanced, or an optional / repeated group
-    found: set[str] = set()
-    for branch in _split_top(inner[:close]) or [""]:
-        literal = _literal(branch, 0)
-        if not literal:
-            return None
-        found.add(literal)
-    return found
+    found = {""}
+    while i < len(alternative):
+        lead = found == {""}
+        if not alternative.startswith("(?:", i):
+            literal, end = _literal(alternative, i, lead)
+            if not literal:
+                break
+            found = {f + literal for f in found}
+            if not alternative.startswith("(?:", end):
+                break  # a quantifier, a class, a non-plain character ...: the literal ends
+            i = end
+            continue
+        inner = alternative[i + 3 :]
+        close = _group_end(inner)
+        following = inner[close + 1 : close + 2] if close is not None else ""
+        if close is None or (following and following in _QUANTIFIERS):
+            break  # unbalanced, or an optional / repeated group
+        branches: list[tuple[str, bool]] = []
+        for branch in _split_top(inner[:close]) or [""]:
+            literal, end = _literal(branch, 0, lead)
+            if not literal:
+                break
+            branches.append((literal, end == len(branch)))
+        else:
+            longer = {f + literal for f in found for literal, _ in branches}
+            if len(longer) > _MAX_STARTS:
+                break
+            found = longer
+            if all(whole for _, whole in branches):
+                i += 3 + close + 1  # the group is literal text: go on after it
+                continue
+        break
+    return None if found == {""} else found
 
 
 def _group_end(text: str) -> int | None:
@@ -134,9 +156,11 @@ def _group_end(text: str) -> int | None:
     return None
 
 
-def _literal(text: str, i: int) -> str:
-    """The plain literal characters at the start of ``text[i:]``, lower-cased; a character
-    followed by a quantifier is left out (it may be absent)."""
+def _literal(text: str, i: int, lead: bool = True) -> tuple[str, int]:
+    """The plain literal characters at the start of ``text[i:]``, lower-cased, and the
+    index after them; a character followed by a quantifier is left out (it may be
+    absent). Only a ``lead`` literal (the start of a match) may start with ``i`` or ``s``
+    (searched in both spellings)."""
     chars: list[str] = []
     while i < len(text):
         char, step = text[i], 1
@@ -148,11 +172,11 @@ def _literal(text: str, i: int) -> str:
             break
         if text[i + step : i + step + 1] in _QUANTIFIERS:
             break
-        if not _plain(char) and (chars or char.lower() not in _TWO_WAY):
+        if not _plain(char) and (chars or not lead or char.lower() not in _TWO_WAY):
             break
         chars.append(char.lower())
         i += step
-    return "".join(chars)
+    return "".join(chars), i
 
 
 def _plain(char: str) -> bool:

@@ -36,6 +36,7 @@ from monitor.classify.text import is_cjk_or_hangul, is_latin, normalize
 
 _PLURAL_ES = ("s", "x", "z", "ch", "sh")
 _FORM = itemgetter(0)
+_START = itemgetter(1)
 _NOTHING = (1, False, False, (), ())
 
 # (length, check_start, check_end, ids, prefix_ids) of one surface form
@@ -145,16 +146,19 @@ def _collect(
 ) -> None:
     """Add the hits of an automaton pass, (form, start, end) each, handled per surface
     form rather than per hit."""
-    found.sort()  # by form, then start
+    found.sort(key=_FORM)  # by form (a stable sort: then as found, by start)
     forms = table.forms
     for index, group in groupby(found, _FORM):
         form = forms[index]
-        starts = [start for _, start, _ in group]
+        starts = list(map(_START, group))
         if form[1] or form[2]:
             _add_checked(hits, low, starts, form)
             continue
         for tid in form[3]:
-            hits.setdefault(tid, []).extend(starts)
+            if tid in hits:
+                hits[tid].extend(starts)
+            else:
+                hits[tid] = starts[:]  # (a form may count for several terms)
 
 
 def _add_checked(hits: dict[int, list[int]], low: str, starts: list[int], form: Form) -> None:
@@ -166,7 +170,10 @@ def _add_checked(hits: dict[int, list[int]], low: str, starts: list[int], form: 
         after = start + length
         ids = prefixed if check_end and after < size and low[after] in latin else every
         for tid in ids:
-            hits.setdefault(tid, []).append(start)
+            if tid in hits:
+                hits[tid].append(start)
+            else:
+                hits[tid] = [start]
 
 
 def keep_cased(table: TermTable, hits: dict[int, list[int]], norm: str) -> dict[int, list[int]]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from itertools import chain
+from itertools import accumulate, chain, compress, repeat
+from operator import add
 
 _TABLE: dict[int, int | str | None] = {ord(c): None for c in "·ㆍ・･\u00ad\u200b\u200c\ufeff"}
 _TABLE.update({ord(c): "-" for c in "‐‑‒–—―−"})
@@ -103,15 +104,20 @@ def is_cjk_or_hangul(char: str) -> bool:
 # The same words found faster: in ASCII text \w is [A-Za-z0-9_]; otherwise the runs
 # of non-CJK word characters, and each run of CJK characters cut every two characters
 # from its start (exactly where _WORD's {1,2} matches begin).
-_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 _NON_CJK_WORD = re.compile(r"[^\W_\u3040-\u30ff\u3400-\u9fff]+")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]+")
 
 
+# ASCII text with every character but letters and digits made a space: its words are
+# the non-empty parts between single spaces (no match object per word).
+_ASCII_SPACES = bytes(c if chr(c).isascii() and chr(c).isalnum() else 32 for c in range(256))
+
+
 def word_starts(text: str) -> list[int]:
     """Start offsets of the proximity words in ``text`` (see ``_WORD``)."""
-    if text.isascii():
-        return list(map(re.Match.start, _ASCII_WORD.finditer(text)))
+    if text.isascii():  # the runs of [A-Za-z0-9]: each part's offset, the empty ones left out
+        parts = text.encode("ascii").translate(_ASCII_SPACES).split(b" ")
+        return list(compress(accumulate(map(add, map(len, parts), repeat(1)), initial=0), parts))
     starts = list(map(re.Match.start, _NON_CJK_WORD.finditer(text)))
     runs = [range(m.start(), m.end(), 2) for m in _CJK_RUN.finditer(text)]
     return sorted(chain(starts, *runs)) if runs else starts
