@@ -33,10 +33,11 @@ PUBLISHED = date(2025, 6, 11)  # a Wednesday
         ("next month, then on Aug. 23", ("2025-07", date(2025, 7, 1), date(2025, 8, 1))),
         ("Leaders may meet soon", None),
         ("13월 40일", None),
+        ("Summit on \u017fep. 3", ("2025-09-03", date(2025, 9, 3), date(2025, 9, 4))),
     ],
     ids=["en-day", "en-month-name", "ko-day", "ja-day", "late-in-year", "past-day", "next-week",
          "ko-next-week", "next-month", "ko-next-month", "ja-next-month", "first-wins",
-         "no-date", "no-such-day"],
+         "no-date", "no-such-day", "long-s"],
 )  # fmt: skip
 def test_dates_are_read_and_resolved(text: str, expected: tuple[str, date, date] | None) -> None:
     when = read_when(text, PUBLISHED)

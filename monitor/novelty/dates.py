@@ -86,7 +86,7 @@ def _when(match: re.Match[str], published: date) -> When | None:
         first = _month_after(published.replace(day=1))
         return When(first, _month_after(first), first.strftime("%Y-%m"))
     if match["en_month"]:
-        month, day_of_month = MONTHS.index(match["en_month"].lower()) + 1, int(match["en_day"])
+        month, day_of_month = MONTHS.index(match["en_month"].casefold()) + 1, int(match["en_day"])
     else:
         month, day_of_month = int(match["cjk_month"]), int(match["cjk_day"])
     on = _resolve(month, day_of_month, published)

@@ -1,7 +1,7 @@
 """The store: every SQL statement stmon runs lives in this package.
 
 Stages, the service and the CLI call named functions here (reads as questions:
-``active_feeds``, ``events_near``; writes as commands: ``add_items``, ``claim_due_alerts``)
+``active_feeds``, ``recent_guids``; writes as commands: ``add_items``, ``claim_due_alerts``)
 and get plain records (``monitor.model``) or tuples back; they are given a ``Session``
 (``db.Session``) for the transaction and hand it on. One module per table family:
 
@@ -18,6 +18,6 @@ and get plain records (``monitor.model``) or tuples back; they are given a ``Ses
 - ``prune``, ``backup``: deleting old data; copying a SQLite database.
 - ``writer``: the one writer thread that commits the poll's store work.
 
-The novelty stage changes the event rows ``events`` gives it (``EventRow``) in place; the
-session writes those changes at its next flush.
+The novelty stage reads and writes events through ``events.EventRows`` at the driver:
+the changed columns of the events it changed are written before its next statement.
 """
