@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from monitor.app import build_pipeline, build_service
 from monitor.classify import load_rules
 from monitor.classify.stage import Pipeline
 from monitor.config.schema import Config
-from monitor.model import PollOutcome, StoredItem
+from monitor.model import Classification, PollOutcome, StoredItem
 from monitor.store.db import Database, Session
 from monitor.store.tables import Classification as ClassificationRow
 from monitor.store.tables import Feed, Item, ItemSource
@@ -212,13 +212,19 @@ class FailingStages:
         self.calls: list[list[str]] = []
         self.inner = Pipeline([])
 
-    def process(self, session: Session, items: list[StoredItem], now: datetime) -> None:
+    def process(
+        self,
+        session: Session,
+        items: list[StoredItem],
+        now: datetime,
+        verdicts: Mapping[tuple[str, str], Mapping[str, Classification]] | None = None,
+    ) -> None:
         self.calls.append([s.item.title for s in items])
         if len(self.calls) <= self.transient:
             raise RuntimeError("database hiccup")
         if self.poison and any(self.poison in s.item.title for s in items):
             raise ValueError("poison item")
-        self.inner.process(session, items, now)
+        self.inner.process(session, items, now, verdicts)
 
 
 def poll_with(db: Database, config: Config, stages: FailingStages) -> dict[str, PollOutcome]:

@@ -65,17 +65,8 @@ ITEMS_PER_UNIT = 5  # a stored item weighs this fraction of a writer batch unit
 
 
 class Processor(Protocol):
-    """The next stage: gets the items stored for the first time, in the same session."""
-
-    def process(self, session: Session, items: list[StoredItem], now: datetime) -> None: ...
-
-
-@runtime_checkable
-class Classifier(Protocol):
-    """A processor that classifies (``classify.stage.Pipeline``): parser processes can
-    classify the items with its rules, and it takes their verdicts."""
-
-    def rules_for(self, feed: str) -> tuple[tuple[str, RuleSet], ...]: ...
+    """The next stage: gets the items stored for the first time, in the same session,
+    with the verdicts a parser process gave on them, if any (by title and text)."""
 
     def process(
         self,
@@ -84,6 +75,14 @@ class Classifier(Protocol):
         now: datetime,
         verdicts: Mapping[tuple[str, str], Mapping[str, Classification]] | None = None,
     ) -> None: ...
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    """A processor that classifies (``classify.stage.Pipeline``): parser processes can
+    classify the items with the rules it gives for a feed."""
+
+    def rules_for(self, feed: str) -> tuple[tuple[str, RuleSet], ...]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,10 +437,7 @@ class Poller:
         assert self.processor is not None
         try:
             with savepoint(session):
-                if verdicts and isinstance(self.processor, Classifier):
-                    self.processor.process(session, items, now, verdicts)
-                else:
-                    self.processor.process(session, items, now)
+                self.processor.process(session, items, now, verdicts)
         except Exception as exc:  # recorded (log, /metrics, feed warning) and retried
             log_event(
                 log,
