@@ -264,6 +264,12 @@ def test_normalize_gives_what_the_plain_steps_give() -> None:
         "ｶﾞｷﾞ ㄱㅏ ㆍ ｗ…（１）",
         "e\u0301 \u00a8 ½",
         "\u3000日本\u3000",
+        "a\n\n  b\n",  # line breaks and space runs: collapsed without splitting
+        "  \n  ",
+        "a     b",
+        "\xa0a\u3000 b\u2003",  # spaces NFKC makes " "
+        "a\u200eb c  d",  # not printable, no other whitespace
+        "a\tb  c",
     ]
     texts += ["".join(map(chr, range(start, start + 400))) for start in range(0, 0x3100, 400)]
     texts += ["".join(map(chr, range(0xFF00, 0xFFF0))), "a\u2028b\x85c\u1680d"]

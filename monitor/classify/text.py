@@ -43,13 +43,26 @@ def normalize(text: str) -> str:
         for char, replacement in _PAIRS:  # str.replace per char beats str.translate(dict) 10x
             if char in text:
                 text = text.replace(char, replacement)
-    if "  " in text or text[:1] == " " or text[-1:] == " " or _SPACES.search(text) is not None:
+    return _collapse_spaces(text)
+
+
+def _collapse_spaces(text: str) -> str:
+    """``" ".join(text.split())`` for NFKC text, without a string per word in the common
+    case: its only whitespace is spaces and line breaks (any other whitespace NFKC keeps
+    makes ``isprintable`` false and is one of ``_SPACES``)."""
+    if "\n" in text:
+        text = text.replace("\n", " ")
+    if not text.isprintable() and _SPACES.search(text) is not None:
         return " ".join(text.split())
-    return text  # what " ".join(text.split()) gives for it
+    while "  " in text:
+        text = text.replace("  ", " ")
+    if text[:1] == " " or text[-1:] == " ":
+        return text.strip(" ")
+    return text
 
 
-# The whitespace (str.split's) that NFKC keeps, less " ": a text with none of these, no
-# two spaces in a row and none at either end has its whitespace collapsed already.
+# The whitespace (str.split's) that NFKC keeps, less " ": a text with none of these has
+# its whitespace collapsed once space runs are one space and none is at either end.
 _SPACES = re.compile(
     "["
     + "".join(
