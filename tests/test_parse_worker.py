@@ -245,6 +245,34 @@ def test_a_worker_killed_while_parsing_fails_that_feed_only() -> None:
     assert items == 1
 
 
+def test_a_worker_that_gives_no_answer_is_stopped_and_fails_that_feed_only() -> None:
+    async def scenario() -> tuple[str, int, int | None, bool]:
+        pool = ParsePool(1, answer_timeout=1.0)
+        try:
+            await pool.parse(SMALL, "", "https://example.org/a", "a", NOW)
+            (worker,) = pool._all
+            os.kill(worker.proc.pid, signal.SIGSTOP)  # alive, but it never answers
+            with pytest.raises(ParseError) as failed:
+                await pool.parse(SMALL, "", "https://example.org/b", "b", NOW)
+            after = await pool.parse(SMALL, "", "https://example.org/c", "c", NOW)
+            return (
+                failed.value.message,
+                len(after.items),
+                worker.proc.returncode,
+                worker in pool._all,
+            )
+        finally:
+            await pool.close()
+
+    message, items, code, kept = asyncio.run(scenario())
+    assert message == (
+        "parser process gave no answer within 1 s "
+        "(stopped; the feed is fetched again at its next try)"
+    )
+    assert code == -signal.SIGKILL and not kept  # the stuck worker is gone
+    assert items == 1  # a new worker parsed the next document
+
+
 def test_a_verdict_comes_back_from_a_pickle_whole() -> None:
     """Verdicts cross from parser processes pickled (as constructor arguments): every
     field, in its place."""

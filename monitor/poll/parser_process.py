@@ -18,7 +18,9 @@ What goes wrong in a worker is the feed's ParseError, never the poller's: an exc
 while parsing is the answer (the worker goes on); a MemoryError (the document needed
 more than the limit) is answered with "parser ran out of memory (limit …)" and the
 worker exits; a worker that dies while parsing (killed, crashed) fails that feed with
-"parser process died". The document is never parsed again in the poller's own process,
+"parser process died"; one that gives no answer within ``ANSWER_TIMEOUT`` seconds
+(stuck, stopped, its pipe out of step) is killed and fails that feed with "parser
+process gave no answer". The document is never parsed again in the poller's own process,
 which has no such limit. Workers start on first use; one found dead before it was
 given a document is replaced, and the document goes to the new one.
 """
@@ -52,6 +54,10 @@ log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("<I")
 MEMORY_LIMIT = 1024**3  # bytes of address space a worker may use, unless configured
+# seconds a worker may take to answer for one document: a bounded document (at most
+# MAX_ENTRIES entries) takes well under a second; a worker that does not answer (stuck,
+# stopped, out of step with its pipe) is killed and that feed fails, to be fetched again
+ANSWER_TIMEOUT = 120.0
 # a worker computes MinHash signatures with numpy: one BLAS thread is all it needs, and
 # each further thread would reserve address space under the limit
 _WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -242,10 +248,12 @@ class ParsePool:
         *,
         memory_limit: int = MEMORY_LIMIT,
         max_items: int = MAX_ENTRIES,
+        answer_timeout: float = ANSWER_TIMEOUT,
     ) -> None:
         self.workers = workers
         self.memory_limit = memory_limit
         self.max_items = max_items
+        self.answer_timeout = answer_timeout
         self._idle: list[_Worker] = []
         self._all: list[_Worker] = []
         self._slots: asyncio.Semaphore | None = None
@@ -293,8 +301,18 @@ class ParsePool:
             worker = self._idle.pop() if self._idle else await self._start()
             refs = tuple((w, key, None if key in worker.rules else doc) for w, key, doc in rules)
             try:
-                packed, leaving = await worker.call((*args, refs))
+                packed, leaving = await asyncio.wait_for(
+                    worker.call((*args, refs)), self.answer_timeout
+                )
                 worker.rules.update(key for _, key, _ in rules)
+            except TimeoutError:  # (the call was cancelled: its pipe is out of step)
+                await self._retire(worker, kill=True)
+                log_event(log, logging.WARNING, "parse_worker_stopped", feed=source,
+                          seconds=self.answer_timeout)  # fmt: skip
+                return failed(
+                    f"parser process gave no answer within {self.answer_timeout:g} s "
+                    "(stopped; the feed is fetched again at its next try)"
+                )
             except WorkerDied as exc:
                 await self._retire(worker)
                 ended = worker.how_it_ended()
@@ -316,9 +334,11 @@ class ParsePool:
             return packed
         raise AssertionError("unreachable")
 
-    async def _retire(self, worker: _Worker) -> None:
+    async def _retire(self, worker: _Worker, *, kill: bool = False) -> None:
         if worker in self._all:
             self._all.remove(worker)
+        if kill and worker.proc.returncode is None:
+            worker.proc.kill()
         await worker.close()
 
     async def _start(self) -> _Worker:
