@@ -21,7 +21,6 @@ import pytest
 import regex as regex_engine
 
 from monitor.classify import RuleSet, diff_rulesets, load_rules, parse_rules
-from monitor.classify import terms as terms_module
 from monitor.classify.regexes import leading_literals, regex_hits
 from monitor.classify.terms import scan
 from monitor.classify.text import _PAIRS, _WORD, SENTENCE_BREAK, nfkc, normalize, word_starts
@@ -228,23 +227,6 @@ def test_both_automata_find_the_same_hits(rules: RuleSet) -> None:
         assert hits("😀é€\n" + text) == shifted(plain, 4)  # offsets count characters
         checked += bool(plain)
     assert checked > 100
-
-
-def test_a_rules_file_past_the_dfa_limit_finds_the_same_hits(
-    rules: RuleSet, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(terms_module, "DFA_MAX_FORMS", 10)  # every rules file is past it
-    big = load_rules(RULES)  # (its automaton is the contiguous NFA, the other's a DFA)
-    assert len(big.terms.surfaces) > 10
-
-    def hits(table: terms_module.TermTable, text: str) -> dict[int, list[int]]:
-        return {tid: sorted(at) for tid, at in scan(table, text).items()}
-
-    found = 0
-    for text in _lows():
-        assert hits(big.terms, text) == hits(rules.terms, text)
-        found += bool(hits(rules.terms, text))
-    assert found > 100
 
 
 def _plain_normalize(text: str) -> str:
