@@ -447,9 +447,8 @@ class Poller:
         On failure the savepoint is rolled back: the items stay stored, unclassified (those
         stored with their relevance are unmarked), and :meth:`retry_unprocessed` runs them
         again (after each ``poll_many``, and every few minutes in the daemon) while they
-        are younger than ``settings.retry_window``. The
-        failure is logged, counted in /metrics and returned for the feed's warning, which
-        ``stmon status`` shows."""
+        are younger than ``settings.retry_window``. The failure is logged, counted in
+        /metrics and returned for the feed's warning, which ``stmon status`` shows."""
         assert self.processor is not None
         try:
             with savepoint(session):
