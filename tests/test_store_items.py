@@ -18,7 +18,7 @@ from monitor.classify import load_rules
 from monitor.classify.stage import Pipeline, WatchRules
 from monitor.model import Classification, Item
 from monitor.store.db import Database
-from monitor.store.items import add_items, unmark_items, unprocessed_items
+from monitor.store.items import add_items, evidence_of, unmark_items, unprocessed_items
 from monitor.store.tables import Classification as ClassificationRow
 from monitor.store.tables import Item as ItemRow
 from tests.support.novelty_data import ensure_feed
@@ -129,7 +129,19 @@ def test_the_verdicts_are_the_same_stored_at_insert_or_updated_after(
     updates = [sql for sql in seen if sql.lstrip().upper().startswith("UPDATE ITEMS")]
     assert (updates == []) is given
     assert rows(db) == {"guid-1": (True, NOW), "guid-2": (False, NOW)}
-    with db.session() as session:
-        labels = set(session.scalars(select(ClassificationRow.event_type)))
     summit = verdicts[(items[0].title, items[0].text)]["st"]
-    assert labels == {label.event_type for label in summit.labels} and labels
+    with db.session() as session:
+        found = session.execute(
+            select(ClassificationRow.item_id, ClassificationRow.event_type,
+                   ClassificationRow.score, ClassificationRow.tense)
+        ).all()  # fmt: skip
+        evidence = {label.event_type: evidence_of(session, stored[0].id, label.event_type)
+                    for label in summit.labels}  # fmt: skip
+    want = {(stored[0].id, label.event_type, label.score, label.tense) for label in summit.labels}
+    assert set(map(tuple, found)) == want and want
+    for label in summit.labels:  # the evidence as stored: a JSON list, one object per clue
+        assert evidence[label.event_type] == [
+            {"rule": e.rule, "term": e.term, "where": e.where, "weight": e.weight,
+             "snippet": e.snippet}
+            for e in label.evidence
+        ] and evidence[label.event_type]  # fmt: skip

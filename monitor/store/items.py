@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from monitor.model import Claim, Item, Label, StoredItem, guid_key
@@ -293,11 +293,15 @@ def record_verdicts(
     """The classifier's verdicts on a batch: (item id, label) pairs, one classification
     row each (one insert), and the relevance of the items not stored with theirs,
     ``marks`` of (item id, relevant) (one executemany update)."""
+    if not labels and not marks:
+        return
+    sql = Driver(session)  # at the driver: no per-row SQLAlchemy work
     if labels:
-        rows = [_classification_row(item_id, label) for item_id, label in labels]
-        session.connection().execute(insert(ClassificationRow), rows)
-    if marks:  # at the driver: one statement, no per-row SQLAlchemy work
-        sql = Driver(session)
+        evidence = sql.value(ClassificationRow.evidence.type)
+        rows = [(item_id, label.event_type, label.score, label.tense, evidence(_evidence(label)))
+                for item_id, label in labels]  # fmt: skip
+        sql.insert("classifications", _LABEL_COLUMNS, rows)
+    if marks:
         when, flag = sql.value(ItemRow.classified.type)(now), sql.value(ItemRow.relevant.type)
         sql.connection.exec_driver_sql(
             f"UPDATE items SET relevant = {sql.mark}, classified = {sql.mark}"
@@ -320,18 +324,15 @@ def unmark_items(session: Session, ids: Sequence[int]) -> None:
         )
 
 
-def _classification_row(item_id: int, label: Label) -> dict[str, object]:
-    return {
-        "item_id": item_id,
-        "event_type": label.event_type,
-        "score": label.score,
-        "tense": label.tense,
-        "evidence": [
-            {"rule": e.rule, "term": e.term, "where": e.where, "weight": e.weight,
-             "snippet": e.snippet}
-            for e in label.evidence
-        ],
-    }  # fmt: skip
+_LABEL_COLUMNS = ("item_id", "event_type", "score", "tense", "evidence")
+
+
+def _evidence(label: Label) -> list[dict[str, object]]:
+    return [
+        {"rule": e.rule, "term": e.term, "where": e.where, "weight": e.weight,
+         "snippet": e.snippet}
+        for e in label.evidence
+    ]  # fmt: skip
 
 
 def unprocessed_items(session: Session, since: datetime, limit: int) -> list[StoredItem]:
