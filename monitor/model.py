@@ -182,11 +182,14 @@ class StoredFeed:
 
 @dataclass(frozen=True, slots=True)
 class StoredItem:
-    """An item the store has just inserted: its row id and the feed that brought it."""
+    """An item the store has just inserted: its row id and the feed that brought it;
+    ``relevant``: the relevance stored with the row when it was known at insert (the
+    verdicts came with the item), else None (the row awaits its verdict)."""
 
     id: int
     feed: str
     item: Item
+    relevant: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

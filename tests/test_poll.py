@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from monitor.app import build_pipeline, build_service
-from monitor.classify import load_rules
+from monitor.classify import RuleSet, load_rules
 from monitor.classify.stage import Pipeline
 from monitor.config.schema import Config
 from monitor.model import Classification, PollOutcome, StoredItem
+from monitor.model import Item as ItemRecord
 from monitor.store.db import Database, Session
 from monitor.store.tables import Classification as ClassificationRow
 from monitor.store.tables import Feed, Item, ItemSource
@@ -338,3 +339,66 @@ def test_a_parser_process_classifies_new_items_as_the_poller_would(
         assert row.relevant == verdict.relevant and row.classified is not None
         want |= {(row.id, label.event_type) for label in verdict.labels}
     assert labels == want and want
+
+
+class ClassifyingFailingStages(FailingStages):
+    """``FailingStages`` that let the parser processes classify (a ``Classifier``), so
+    items come with their verdicts and are stored with their relevance."""
+
+    def __init__(self, inner: Pipeline, transient: int) -> None:
+        super().__init__(transient=transient)
+        self.inner = inner
+        self.marked: list[list[bool | None]] = []  # each call's items: relevance stored
+
+    def rules_for(self, feed: str) -> tuple[tuple[str, RuleSet], ...]:
+        return self.inner.rules_for(feed)
+
+    def relevance(
+        self,
+        feed: str,
+        item: ItemRecord,
+        verdicts: Mapping[tuple[str, str], Mapping[str, Classification]],
+    ) -> bool | None:
+        return self.inner.relevance(feed, item, verdicts)
+
+    def process(
+        self,
+        session: Session,
+        items: list[StoredItem],
+        now: datetime,
+        verdicts: Mapping[tuple[str, str], Mapping[str, Classification]] | None = None,
+    ) -> None:
+        self.marked.append([s.relevant for s in items])
+        super().process(session, items, now, verdicts)
+
+
+def test_items_stored_with_their_verdict_are_unmarked_when_processing_fails(
+    db: Database, feed_server: FeedServer
+) -> None:
+    """Items stored with the relevance the parser process gave are left unclassified again
+    when the stages after the store fail, so the retry finds and classifies them."""
+    feed_server.put("/news.xml", story_feed(STORIES))
+    config = Config.model_validate(
+        {
+            "feeds": [{"name": "news", "url": feed_server.url("/news.xml")}],
+            "watches": [{"name": "st", "rules": str(RULES), "feeds": "all"}],
+        }
+    )
+    stages = ClassifyingFailingStages(build_pipeline(config), transient=1)
+
+    async def cycle() -> list[PollOutcome]:
+        service = build_service(config, db, None, parse_workers=1)
+        service.poller.processor = stages
+        try:
+            return await service.poll_once(force=True)
+        finally:
+            await service.close()
+
+    outcome = asyncio.run(cycle())[0]
+    assert outcome.new == 3 and "processing 3 new items failed" in (outcome.warning or "")
+    # stored with their relevance (two relevant, one not), then found again unclassified
+    assert [sorted(m, key=str) for m in stages.marked] == [[False, True, True], [None] * 3]
+    rules = load_rules(RULES)
+    for row in stored_items(db):
+        assert row.classified is not None
+        assert row.relevant == rules.classify(row.title, row.summary).relevant

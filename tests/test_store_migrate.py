@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 
 from monitor.cli import main
 from monitor.errors import SchemaOutdated
@@ -89,5 +89,45 @@ def test_the_revision_is_read_as_alembic_reads_it(sqlite_url: str) -> None:
         assert migrate.current_revision(engine) == "0001"
         with pytest.raises(SchemaOutdated, match="at 0001, this stmon needs"):
             migrate.ensure_current(engine)
+    finally:
+        engine.dispose()
+
+
+def _indexes(engine: Engine) -> dict[str, str]:
+    """Each index of items and classifications, by name: its definition (SQL)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            found = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                " AND tbl_name IN ('items', 'classifications') AND sql IS NOT NULL"
+            )
+        else:
+            found = conn.exec_driver_sql(
+                "SELECT indexname, indexdef FROM pg_indexes"
+                " WHERE tablename IN ('items', 'classifications')"
+            )
+        return {name: sql for name, sql in found}
+
+
+def test_0006_makes_item_indexes_partial_and_drops_the_redundant_ones(db_url: str) -> None:
+    from alembic import command
+
+    engine = make_engine(db_url)
+    try:
+        migrate.upgrade(engine, "0005")
+        before = _indexes(engine)
+        gone = {"ix_items_fetched", "ix_classifications_item_id", "ix_classifications_event_type"}
+        assert gone | {"ix_items_story_id"} <= before.keys()
+        assert "WHERE" not in before["ix_items_story_id"].upper()
+        migrate.upgrade(engine)
+        after = _indexes(engine)
+        assert not gone & after.keys()
+        assert "classified IS NULL" in after["ix_items_unclassified"]
+        assert "story_id IS NOT NULL" in after["ix_items_story_id"]
+        command.downgrade(migrate.alembic_config(engine), "0005")
+        assert migrate.current_revision(engine) == "0005"
+        assert _indexes(engine).keys() == before.keys()
+        assert "WHERE" not in _indexes(engine)["ix_items_story_id"].upper()
+        assert migrate.upgrade(engine) == ("0005", migrate.HEAD)
     finally:
         engine.dispose()

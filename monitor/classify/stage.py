@@ -4,7 +4,9 @@
 its classifications (and, later stages: its story, event and alert rows) are committed
 together or not at all. Each watch classifies the items of the feeds it covers with
 its own rules; an item is relevant when any watch finds it so. The verdicts of a batch
-are written with one insert of classifications and one (executemany) update of items.
+are written with one insert of classifications and one (executemany) update of the items
+not stored with their relevance (``relevance`` gives it before the insert, when the
+verdicts came with the items from a parser process).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
     from monitor.classify import RuleSet
     from monitor.metrics import Metrics
 from monitor.log import log_event
-from monitor.model import Classification, Classified, Label, StoredItem
+from monitor.model import Classification, Classified, Item, Label, StoredItem
 from monitor.store.db import Session
 from monitor.store.items import record_verdicts
 
@@ -56,6 +58,25 @@ class Pipeline:
         """(watch, rules) of the watches that cover ``feed``: what a parser process needs
         to classify its items as :meth:`process` would."""
         return tuple((w.name, w.rules) for w in self.watches if feed in w.feeds)
+
+    def relevance(
+        self,
+        feed: str,
+        item: Item,
+        verdicts: Mapping[tuple[str, str], Mapping[str, Classification]],
+    ) -> bool | None:
+        """Whether :meth:`process` will find ``item`` (of ``feed``) relevant, when
+        ``verdicts`` hold every verdict it needs (each watch covering the feed); else None."""
+        known = verdicts.get((item.title, item.text), {})
+        relevant = False
+        for watch in self.watches:
+            if feed not in watch.feeds:
+                continue
+            verdict = known.get(watch.name)
+            if verdict is None:
+                return None
+            relevant = relevant or verdict.relevant
+        return relevant
 
     def process(
         self,
@@ -101,7 +122,8 @@ class Pipeline:
         if self.metrics is not None and best:
             self.metrics.record_classification(best.keys())
         relevant = any(v.relevant for v in verdicts.values())
-        marks.append((stored.id, relevant))
+        if stored.relevant != relevant:  # (stored with it: no update)
+            marks.append((stored.id, relevant))
         if relevant:
             log_event(
                 log,

@@ -43,14 +43,14 @@ from monitor.errors import (
 )
 from monitor.fetch.client import Fetcher, backoff_delay, next_check_delay
 from monitor.log import log_event
-from monitor.model import Claim, Classification, FetchResult, PollOutcome, StoredItem
+from monitor.model import Claim, Classification, FetchResult, Item, PollOutcome, StoredItem
 from monitor.parse.items import MAX_ENTRIES, FeedItems, parse_items
 from monitor.poll.parser_process import MEMORY_LIMIT, ParsePool
 from monitor.retry import MAX_RETRY_AFTER
 from monitor.store import instances
 from monitor.store.db import Database, DatabaseError, Session, error_text, savepoint
 from monitor.store.feeds import errors_in_a_row, record_failure, record_polled
-from monitor.store.items import add_items, recent_guids, unprocessed_items
+from monitor.store.items import add_items, recent_guids, unmark_items, unprocessed_items
 from monitor.store.leases import NotClaimed
 from monitor.store.writer import StoreWriter
 
@@ -80,9 +80,17 @@ class Processor(Protocol):
 @runtime_checkable
 class Classifier(Protocol):
     """A processor that classifies (``classify.stage.Pipeline``): parser processes can
-    classify the items with the rules it gives for a feed."""
+    classify the items with the rules it gives for a feed, and an item whose verdicts
+    they gave is stored with the relevance it tells (no update of the row afterwards)."""
 
     def rules_for(self, feed: str) -> tuple[tuple[str, RuleSet], ...]: ...
+
+    def relevance(
+        self,
+        feed: str,
+        item: Item,
+        verdicts: Mapping[tuple[str, str], Mapping[str, Classification]],
+    ) -> bool | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,7 +395,14 @@ class Poller:
         now = self.clock()
         items = found.items if found is not None else []
         refused: list[str] | None = [] if careful else None
-        new = add_items(session, claim, items, now, skipped=refused) if items else []
+        relevance = None
+        if found is not None and found.verdicts and isinstance(self.processor, Classifier):
+            relevance = partial(self.processor.relevance, spec.name, verdicts=found.verdicts)
+        new = (
+            add_items(session, claim, items, now, skipped=refused, relevance=relevance)
+            if items
+            else []
+        )
         unread = found.skipped if found is not None else ()
         skipped = [*unread, *(refused or [])]
         notes = [*(found.warnings if found is not None else ()), *_skipped_note(skipped)]
@@ -429,11 +444,11 @@ class Poller:
         """Run the stages after the store (classify, novelty, alert routing) on ``items``
         in a savepoint; None when they succeeded, else what went wrong.
 
-        On failure the savepoint is rolled back: the items stay stored, unclassified, and
-        :meth:`retry_unprocessed` runs them again (after each ``poll_many``, and every few
-        minutes in the daemon) while they are younger than ``settings.retry_window``. The
-        failure is logged, counted in /metrics and returned for the feed's warning, which
-        ``stmon status`` shows."""
+        On failure the savepoint is rolled back: the items stay stored, unclassified (those
+        stored with their relevance are unmarked), and :meth:`retry_unprocessed` runs them
+        again (after each ``poll_many``, and every few minutes in the daemon) while they
+        are younger than ``settings.retry_window``. The failure is logged, counted in
+        /metrics and returned for the feed's warning, which ``stmon status`` shows."""
         assert self.processor is not None
         try:
             with savepoint(session):
@@ -447,6 +462,7 @@ class Poller:
                 first=items[0].id,
                 error=f"{type(exc).__name__}: {exc}",
             )
+            unmark_items(session, [s.id for s in items if s.relevant is not None])
             if self.metrics is not None:
                 self.metrics.record_processing_failure()
             return (

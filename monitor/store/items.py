@@ -2,7 +2,8 @@
 (``items``, ``item_sources``, ``classifications``).
 
 ``add_items`` returns only the rows inserted now, and only those go on to
-classification and novelty; ``record_verdicts`` writes what the classifier made of them.
+classification and novelty; ``record_verdicts`` writes what the classifier made of them
+(an item's relevance goes in with its row when the verdicts came with the item).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from monitor.model import Claim, Item, Label, StoredItem, guid_key
@@ -39,6 +40,7 @@ def add_items(
     now: datetime,
     *,
     skipped: list[str] | None = None,
+    relevance: Callable[[Item], bool | None] | None = None,
 ) -> list[StoredItem]:
     """Store a feed's items; returns only those stored for the first time.
 
@@ -52,6 +54,11 @@ def add_items(
     instead: an item that fails is left out, its GUID not recorded (it is read again the
     next time), and the reason is appended to ``skipped``. Callers do so only after the
     plain call failed, so the common path pays for no savepoint.
+
+    Given ``relevance``, an item whose relevance it knows (not None: the verdicts came
+    with it) goes in with its ``relevant`` and ``classified`` (``now``) columns set, and
+    its ``StoredItem.relevant`` says so: no update of the row once it is classified
+    (``record_verdicts``). The others go in unclassified, as without ``relevance``.
     """
     if not items:
         return []
@@ -94,7 +101,9 @@ def add_items(
     stored: list[StoredItem] = []
     sql = Driver(session)  # driver-level statements: no per-row SQLAlchemy work
     if candidates:
-        values = _item_values(sql)
+        values = _item_values(sql, now)
+        known_relevance = relevance or _unknown
+        marks = {key: known_relevance(item) for key, item in candidates.items()}
         # in key order: concurrent writers then take the unique-index locks in one
         # order, so two instances storing the same story cannot deadlock (PostgreSQL)
         order = sorted(candidates)
@@ -103,7 +112,7 @@ def add_items(
             sql,
             "items",
             _ITEM_COLUMNS,
-            [values(candidates[key], feed.id, key) for key in order],
+            [values(candidates[key], feed.id, key, marks[key]) for key in order],
             " ON CONFLICT (url_key) DO NOTHING RETURNING id, url_key",
             [candidates[key] for key in order],
             skipped,
@@ -111,7 +120,7 @@ def add_items(
         for row_id, key in rows:
             item = candidates[key]
             known[key] = known["hash:" + item.content_hash] = row_id
-            stored.append(StoredItem(id=row_id, feed=feed.name, item=item))
+            stored.append(StoredItem(row_id, feed.name, item, marks[key]))
         lost = [key for key in candidates if key not in known]  # another writer was first
         if lost:
             found = session.execute(
@@ -174,19 +183,29 @@ def _skip_reason(item: Item, exc: BaseException) -> str:
 
 _ITEM_COLUMNS = (
     "feed_id", "source", "url", "url_key", "guid", "title", "summary", "content", "author",
-    "published", "fetched", "language", "content_hash", "minhash",
+    "published", "fetched", "language", "content_hash", "minhash", "relevant", "classified",
 )  # fmt: skip
 
 
-def _item_values(sql: Driver) -> Callable[[Item, int, str], tuple[Any, ...]]:
-    """An item's row of driver values, in the order of ``_ITEM_COLUMNS``."""
-    when, blob = sql.value(ItemRow.published.type), sql.value(ItemRow.minhash.type)
+def _unknown(item: Item) -> bool | None:
+    return None
 
-    def values(item: Item, feed_id: int, key: str) -> tuple[Any, ...]:
+
+def _item_values(
+    sql: Driver, now: datetime
+) -> Callable[[Item, int, str, bool | None], tuple[Any, ...]]:
+    """An item's row of driver values, in the order of ``_ITEM_COLUMNS``; given its
+    relevance (not None), the row is stored classified at ``now``."""
+    when, blob = sql.value(ItemRow.published.type), sql.value(ItemRow.minhash.type)
+    flag, classified = sql.value(ItemRow.relevant.type), when(now)
+
+    def values(item: Item, feed_id: int, key: str, relevant: bool | None) -> tuple[Any, ...]:
         return (
             feed_id, item.source, item.url, key, item.guid, item.title, item.summary,
             item.content, item.author, when(item.published), when(item.fetched), item.language,
             item.content_hash, blob(item.minhash) if item.minhash else None,
+            None if relevant is None else flag(relevant),
+            None if relevant is None else classified,
         )  # fmt: skip
 
     return values
@@ -272,13 +291,17 @@ def record_verdicts(
     now: datetime,
 ) -> None:
     """The classifier's verdicts on a batch: (item id, label) pairs, one classification
-    row each (one insert), and each item's relevance, ``marks`` of (item id, relevant)
-    (one executemany update)."""
+    row each (one insert), and the relevance of the items not stored with theirs,
+    ``marks`` of (item id, relevant) (one executemany update)."""
+    if not labels and not marks:
+        return
+    sql = Driver(session)  # at the driver: no per-row SQLAlchemy work
     if labels:
-        rows = [_classification_row(item_id, label) for item_id, label in labels]
-        session.connection().execute(insert(ClassificationRow), rows)
-    if marks:  # at the driver: one statement, no per-row SQLAlchemy work
-        sql = Driver(session)
+        evidence = sql.value(ClassificationRow.evidence.type)
+        rows = [(item_id, label.event_type, label.score, label.tense, evidence(_evidence(label)))
+                for item_id, label in labels]  # fmt: skip
+        sql.insert("classifications", _LABEL_COLUMNS, rows)
+    if marks:
         when, flag = sql.value(ItemRow.classified.type)(now), sql.value(ItemRow.relevant.type)
         sql.connection.exec_driver_sql(
             f"UPDATE items SET relevant = {sql.mark}, classified = {sql.mark}"
@@ -287,18 +310,29 @@ def record_verdicts(
         )
 
 
-def _classification_row(item_id: int, label: Label) -> dict[str, object]:
-    return {
-        "item_id": item_id,
-        "event_type": label.event_type,
-        "score": label.score,
-        "tense": label.tense,
-        "evidence": [
-            {"rule": e.rule, "term": e.term, "where": e.where, "weight": e.weight,
-             "snippet": e.snippet}
-            for e in label.evidence
-        ],
-    }  # fmt: skip
+def unmark_items(session: Session, ids: Sequence[int]) -> None:
+    """Leave the items unclassified again (``relevant`` and ``classified`` NULL): they
+    were stored classified, but the stages after the store failed on them, and
+    ``unprocessed_items`` must find them."""
+    for start in range(0, len(ids), Driver.PARAMS):
+        chunk = ids[start : start + Driver.PARAMS]
+        session.execute(
+            update(ItemRow)
+            .where(ItemRow.id.in_(chunk))
+            .values(relevant=None, classified=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+_LABEL_COLUMNS = ("item_id", "event_type", "score", "tense", "evidence")
+
+
+def _evidence(label: Label) -> list[dict[str, object]]:
+    return [
+        {"rule": e.rule, "term": e.term, "where": e.where, "weight": e.weight,
+         "snippet": e.snippet}
+        for e in label.evidence
+    ]  # fmt: skip
 
 
 def unprocessed_items(session: Session, since: datetime, limit: int) -> list[StoredItem]:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD = "0005"  # the head revision of migrations/versions: update with each new migration
+HEAD = "0006"  # the head revision of migrations/versions: update with each new migration
 VERSION_TABLE = "alembic_version"
 
 

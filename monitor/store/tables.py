@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -99,10 +100,25 @@ class Story(Base):
     created: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+UNCLASSIFIED = text("classified IS NULL")
+IN_A_STORY = text("story_id IS NOT NULL")
+
+
 class Item(Base):
-    """One stored article. The same article from several feeds is stored once."""
+    """One stored article. The same article from several feeds is stored once.
+
+    Two indexes are partial, so most items write neither: the items not classified yet
+    by ``fetched`` (what ``unprocessed_items`` looks for; an item stored with its
+    verdict never enters it), and the items in a story (only relevant items get one).
+    """
 
     __tablename__ = "items"
+    __table_args__ = (
+        Index("ix_items_unclassified", "fetched", sqlite_where=UNCLASSIFIED,
+              postgresql_where=UNCLASSIFIED),
+        Index("ix_items_story_id", "story_id", sqlite_where=IN_A_STORY,
+              postgresql_where=IN_A_STORY),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     feed_id: Mapped[int | None] = mapped_column(
@@ -117,14 +133,12 @@ class Item(Base):
     content: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str | None] = mapped_column(Text)
     published: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    fetched: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    fetched: Mapped[datetime] = mapped_column(UTCDateTime)
     language: Mapped[str] = mapped_column(String(16))
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     relevant: Mapped[bool | None] = mapped_column(Boolean)
     classified: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    story_id: Mapped[int | None] = mapped_column(
-        ForeignKey("stories.id", ondelete="SET NULL"), index=True
-    )
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"))
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     classifications: Mapped[list[Classification]] = relationship(
@@ -146,14 +160,15 @@ class ItemSource(Base):
 
 
 class Classification(Base):
-    """One event type assigned to an item, with score and evidence."""
+    """One event type assigned to an item, with score and evidence (looked up by item,
+    and by item and type: the unique index serves both)."""
 
     __tablename__ = "classifications"
     __table_args__ = (UniqueConstraint("item_id", "event_type"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
-    event_type: Mapped[str] = mapped_column(String(64), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    event_type: Mapped[str] = mapped_column(String(64))
     score: Mapped[float] = mapped_column(Float)
     tense: Mapped[str | None] = mapped_column(String(16))
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

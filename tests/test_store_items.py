@@ -1,0 +1,147 @@
+"""Items stored with their verdict: when the parser processes classified the items, the
+insert writes each one's relevance and classified time, and the classifier updates only
+the rows stored without them (the writer classified those itself)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from monitor.classify import load_rules
+from monitor.classify.stage import Pipeline, WatchRules
+from monitor.model import Classification, Item
+from monitor.store.db import Database
+from monitor.store.items import add_items, evidence_of, unmark_items, unprocessed_items
+from monitor.store.tables import Classification as ClassificationRow
+from monitor.store.tables import Item as ItemRow
+from tests.support.novelty_data import ensure_feed
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
+SUMMIT = (
+    "South Korean President Lee Jae-myung and Japanese Prime Minister Shigeru Ishiba will "
+    "hold a summit in Tokyo next week, the presidential office said on Monday."
+)
+
+
+def item(n: int, title: str = "", summary: str = "") -> Item:
+    guid = f"guid-{n}"
+    return Item(
+        source="wire", url=f"https://wire.example/{n}", guid=guid, title=title or f"Title {n}",
+        summary=summary or f"Text of item {n}.", content="", author=None, published=NOW,
+        fetched=NOW, language="en", content_hash=hashlib.sha256(guid.encode()).hexdigest(),
+    )  # fmt: skip
+
+
+def rows(db: Database) -> dict[str, tuple[bool | None, datetime | None]]:
+    """(relevant, classified) of each stored item, by GUID."""
+    with db.session() as session:
+        found = session.execute(select(ItemRow.guid, ItemRow.relevant, ItemRow.classified))
+        return {guid: (relevant, classified) for guid, relevant, classified in found}
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    """The SQL statements run on ``db`` meanwhile."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        seen.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("careful", [False, True], ids=["batch", "savepoints"])
+def test_an_item_whose_relevance_is_known_is_stored_classified(db: Database, careful: bool) -> None:
+    known = {"guid-1": True, "guid-2": False}  # guid-3: its verdicts did not come with it
+    with db.session() as session:
+        feed = ensure_feed(session, "wire", NOW)
+        stored = add_items(
+            session, feed, [item(1), item(2), item(3)], NOW,
+            skipped=[] if careful else None, relevance=lambda i: known.get(i.guid),
+        )  # fmt: skip
+    assert {s.item.guid: s.relevant for s in stored} == {
+        "guid-1": True, "guid-2": False, "guid-3": None,
+    }  # fmt: skip
+    assert rows(db) == {"guid-1": (True, NOW), "guid-2": (False, NOW), "guid-3": (None, None)}
+
+
+def test_without_relevance_items_are_stored_unclassified(db: Database) -> None:
+    with db.session() as session:
+        stored = add_items(session, ensure_feed(session, "wire", NOW), [item(1), item(2)], NOW)
+    assert [s.relevant for s in stored] == [None, None]
+    assert rows(db) == {"guid-1": (None, None), "guid-2": (None, None)}
+
+
+def test_unmarked_items_are_unprocessed_again(db: Database) -> None:
+    with db.session() as session:
+        feed = ensure_feed(session, "wire", NOW)
+        stored = add_items(session, feed, [item(1), item(2)], NOW, relevance=lambda i: True)
+        assert unprocessed_items(session, NOW - timedelta(hours=1), 10) == []
+        unmark_items(session, [stored[0].id])
+        again = unprocessed_items(session, NOW - timedelta(hours=1), 10)
+    assert [s.item.guid for s in again] == ["guid-1"]
+    assert rows(db) == {"guid-1": (None, None), "guid-2": (True, NOW)}
+
+
+def pipeline() -> Pipeline:
+    return Pipeline([WatchRules("st", load_rules(RULES), frozenset({"wire"}))])
+
+
+def test_relevance_is_known_only_with_every_verdict_it_needs() -> None:
+    stages, summit = pipeline(), item(1, "Lee and Ishiba to hold summit", SUMMIT)
+    verdict = stages.watches[0].rules.classify(summit.title, summit.text)
+    assert verdict.relevant
+    given = {(summit.title, summit.text): {"st": verdict}}
+    assert stages.relevance("wire", summit, given) is True
+    assert stages.relevance("wire", summit, {}) is None  # the watch's verdict is missing
+    assert stages.relevance("other", summit, {}) is False  # no watch covers the feed
+    unrelated = {(summit.title, summit.text): {"st": Classification(relevant=False)}}
+    assert stages.relevance("wire", summit, unrelated) is False
+
+
+@pytest.mark.parametrize("given", [True, False], ids=["verdicts-given", "writer-classifies"])
+def test_the_verdicts_are_the_same_stored_at_insert_or_updated_after(
+    db: Database, given: bool
+) -> None:
+    """Classified in a parser process (the verdicts given: no update of the items) or by
+    the writer (an update), the items end with the same relevance, time and labels."""
+    stages = pipeline()
+    items = [item(1, "Lee and Ishiba to hold summit", SUMMIT), item(2, "Weather", "Rain.")]
+    verdicts = {(i.title, i.text): {"st": stages.watches[0].rules.classify(i.title, i.text)}
+                for i in items}  # fmt: skip
+    with db.session() as session, statements(db) as seen:
+        feed = ensure_feed(session, "wire", NOW)
+        relevance = (lambda i: stages.relevance("wire", i, verdicts)) if given else None
+        stored = add_items(session, feed, items, NOW, relevance=relevance)
+        stages.process(session, stored, NOW, verdicts if given else None)
+    updates = [sql for sql in seen if sql.lstrip().upper().startswith("UPDATE ITEMS")]
+    assert (updates == []) is given
+    assert rows(db) == {"guid-1": (True, NOW), "guid-2": (False, NOW)}
+    summit = verdicts[(items[0].title, items[0].text)]["st"]
+    with db.session() as session:
+        found = session.execute(
+            select(ClassificationRow.item_id, ClassificationRow.event_type,
+                   ClassificationRow.score, ClassificationRow.tense)
+        ).all()  # fmt: skip
+        evidence = {label.event_type: evidence_of(session, stored[0].id, label.event_type)
+                    for label in summit.labels}  # fmt: skip
+    want = {(stored[0].id, label.event_type, label.score, label.tense) for label in summit.labels}
+    assert set(map(tuple, found)) == want and want
+    for label in summit.labels:  # the evidence as stored: a JSON list, one object per clue
+        assert evidence[label.event_type] == [
+            {"rule": e.rule, "term": e.term, "where": e.where, "weight": e.weight,
+             "snippet": e.snippet}
+            for e in label.evidence
+        ] and evidence[label.event_type]  # fmt: skip
