@@ -9,7 +9,6 @@ cannot foresee are real SQLite triggers that refuse a write.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,26 +18,18 @@ from sqlalchemy import select, text
 from monitor.app import build_service
 from monitor.config.schema import Config
 from monitor.config.service import HealthzSettings, SourceHealthSettings
-from monitor.model import Item, PollOutcome
+from monitor.model import PollOutcome
 from monitor.service.health import check_service, source_health
 from monitor.store.db import Database
 from monitor.store.items import add_items
 from monitor.store.tables import Alert, Feed, ItemSource
 from monitor.store.tables import Item as ItemRow
 from tests.support.feedserver import FeedServer
+from tests.support.items import WHEN as NOW
+from tests.support.items import wire_item as item
 from tests.support.novelty_data import ensure_feed
 
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
-
-
-def item(n: int, title: str = "", summary: str = "") -> Item:
-    guid = f"guid-{n}"
-    return Item(
-        source="wire", url=f"https://wire.example/{n}", guid=guid, title=title or f"Title {n}",
-        summary=summary or f"Text of item {n}.", content="", author=None, published=NOW,
-        fetched=NOW, language="en", content_hash=hashlib.sha256(guid.encode()).hexdigest(),
-    )  # fmt: skip
 
 
 def test_a_refused_value_fails_the_batch_and_only_its_item_when_careful(db: Database) -> None:

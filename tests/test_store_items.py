@@ -4,10 +4,9 @@ the rows stored without them (the writer classified those itself)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,28 +15,20 @@ from sqlalchemy import event, select
 
 from monitor.classify import load_rules
 from monitor.classify.stage import Pipeline, WatchRules
-from monitor.model import Classification, Item
+from monitor.model import Classification
 from monitor.store.db import Database
 from monitor.store.items import add_items, evidence_of, unmark_items, unprocessed_items
 from monitor.store.tables import Classification as ClassificationRow
 from monitor.store.tables import Item as ItemRow
+from tests.support.items import WHEN as NOW
+from tests.support.items import wire_item as item
 from tests.support.novelty_data import ensure_feed
 
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 SUMMIT = (
     "South Korean President Lee Jae-myung and Japanese Prime Minister Shigeru Ishiba will "
     "hold a summit in Tokyo next week, the presidential office said on Monday."
 )
-
-
-def item(n: int, title: str = "", summary: str = "") -> Item:
-    guid = f"guid-{n}"
-    return Item(
-        source="wire", url=f"https://wire.example/{n}", guid=guid, title=title or f"Title {n}",
-        summary=summary or f"Text of item {n}.", content="", author=None, published=NOW,
-        fetched=NOW, language="en", content_hash=hashlib.sha256(guid.encode()).hexdigest(),
-    )  # fmt: skip
 
 
 def rows(db: Database) -> dict[str, tuple[bool | None, datetime | None]]:
