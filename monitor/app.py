@@ -154,6 +154,7 @@ def build_service(
             max_backoff=config.fetch.max_backoff.total_seconds(),
             max_items=config.fetch.max_items,
             parser_memory=config.fetch.parser_memory,
+            parser_idle=config.fetch.parser_idle.total_seconds(),
         ),
         on_new_items=lambda _outcome: worker.wake.set(),
         metrics=metrics,

@@ -273,6 +273,40 @@ def test_a_worker_that_gives_no_answer_is_stopped_and_fails_that_feed_only() -> 
     assert items == 1  # a new worker parsed the next document
 
 
+def test_an_idle_worker_exits_and_the_next_document_starts_another() -> None:
+    """Between poll cycles no parser process holds memory: a worker without a document
+    for ``idle_exit`` seconds is stopped (it ends at the end of its input), and a worker
+    kept busy is not."""
+
+    async def scenario() -> tuple[int | None, bool, bool, int, int]:
+        pool = ParsePool(2, idle_exit=1.0)
+        try:
+            await pool.parse(SMALL, "", "https://example.org/a", "a", NOW)
+            (first,) = pool._all
+            for _ in range(15):  # busy: a document every 0.1 s keeps the worker
+                await asyncio.sleep(0.1)
+                await pool.parse(SMALL, "", "https://example.org/a", "a", NOW)
+            kept = first in pool._all and first.proc.returncode is None
+            await asyncio.wait_for(first.proc.wait(), timeout=10)
+            gone = first not in pool._all
+            after = await pool.parse(SMALL, "", "https://example.org/b", "b", NOW)
+            (second,) = pool._all
+            return (
+                first.proc.returncode,
+                kept,
+                gone,
+                second.proc.pid - first.proc.pid,
+                len(after.items),
+            )
+        finally:
+            await pool.close()
+
+    code, kept, gone, new_pid, items = asyncio.run(scenario())
+    assert kept  # 1.5 s of documents 0.1 s apart: longer than idle_exit, never idle that long
+    assert code == 0 and gone  # it left at the end of its input, not killed
+    assert new_pid != 0 and items == 1  # a new worker parsed the next document
+
+
 def test_a_verdict_comes_back_from_a_pickle_whole() -> None:
     """Verdicts cross from parser processes pickled (as constructor arguments): every
     field, in its place."""

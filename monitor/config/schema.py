@@ -53,6 +53,9 @@ class FetchSettings(Strict):
     # Address-space limit of each parser process; a document that needs more fails
     # with "parser ran out of memory".
     parser_memory: ByteSize = Field(default=ByteSize(1024**3), ge=256 * 1024**2)
+    # A parser process with no document for this long exits (and gives its memory
+    # back); the next document starts a new one.
+    parser_idle: Duration = timedelta(minutes=1)
     # Fetches in flight at once, in total and per host.
     concurrency: int = Field(default=32, ge=1, le=1024)
     per_host: int = Field(default=2, ge=1, le=64)

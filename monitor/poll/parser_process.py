@@ -58,6 +58,8 @@ MEMORY_LIMIT = 1024**3  # bytes of address space a worker may use, unless config
 # MAX_ENTRIES entries) takes well under a second; a worker that does not answer (stuck,
 # stopped, out of step with its pipe) is killed and that feed fails, to be fetched again
 ANSWER_TIMEOUT = 120.0
+# seconds a worker may wait for its next document before it is stopped (``fetch.parser_idle``)
+IDLE_EXIT = 60.0
 # a worker computes MinHash signatures with numpy: one BLAS thread is all it needs, and
 # each further thread would reserve address space under the limit
 _WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -201,6 +203,7 @@ class _Worker:
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
         self.rules: set[str] = set()  # the keys of the rules it was sent
+        self.idle_since = 0.0  # the event loop's time when it last answered
 
     async def call(self, args: tuple[Any, ...]) -> tuple[Packed, bool]:
         """The worker's answer, and whether it is leaving after it; ``WorkerDied`` when
@@ -240,7 +243,8 @@ class _Worker:
 class ParsePool:
     """``workers`` parser processes, each parsing one document at a time within
     ``memory_limit`` bytes of address space and keeping a document's newest
-    ``max_items`` items."""
+    ``max_items`` items; a worker without a document for ``idle_exit`` seconds is
+    stopped."""
 
     def __init__(
         self,
@@ -249,13 +253,17 @@ class ParsePool:
         memory_limit: int = MEMORY_LIMIT,
         max_items: int = MAX_ENTRIES,
         answer_timeout: float = ANSWER_TIMEOUT,
+        idle_exit: float = IDLE_EXIT,
     ) -> None:
         self.workers = workers
         self.memory_limit = memory_limit
         self.max_items = max_items
         self.answer_timeout = answer_timeout
-        self._idle: list[_Worker] = []
+        self.idle_exit = idle_exit
+        self._idle: list[_Worker] = []  # the most recently used last
         self._all: list[_Worker] = []
+        self._expiry: asyncio.TimerHandle | None = None
+        self._stopping: set[asyncio.Task[None]] = set()  # idle workers being stopped
         self._slots: asyncio.Semaphore | None = None
         # each rule set's key and pickled document, by id (the rule set kept alive with it)
         self._documents: dict[int, tuple[RuleSet, str, bytes]] = {}
@@ -330,9 +338,31 @@ class ParsePool:
             if leaving:
                 await self._retire(worker)
             else:
-                self._idle.append(worker)
+                self._rest(worker)
             return packed
         raise AssertionError("unreachable")
+
+    def _rest(self, worker: _Worker) -> None:
+        loop = asyncio.get_running_loop()
+        worker.idle_since = loop.time()
+        self._idle.append(worker)
+        if self._expiry is None:
+            self._expiry = loop.call_at(worker.idle_since + self.idle_exit, self._expire)
+
+    def _expire(self) -> None:
+        """Stop the workers idle for ``idle_exit`` seconds; look again when the next is due."""
+        self._expiry = None
+        loop = asyncio.get_running_loop()
+        due = loop.time() - self.idle_exit
+        for worker in [w for w in self._idle if w.idle_since <= due]:
+            self._idle.remove(worker)
+            log_event(log, logging.DEBUG, "parse_worker_idle_exit", pid=worker.proc.pid,
+                      idle_seconds=self.idle_exit)  # fmt: skip
+            task = loop.create_task(self._retire(worker))
+            self._stopping.add(task)
+            task.add_done_callback(self._stopping.discard)
+        if self._idle:
+            self._expiry = loop.call_at(self._idle[0].idle_since + self.idle_exit, self._expire)
 
     async def _retire(self, worker: _Worker, *, kill: bool = False) -> None:
         if worker in self._all:
@@ -358,8 +388,11 @@ class ParsePool:
         return worker
 
     async def close(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
         workers, self._all, self._idle = self._all, [], []
-        await asyncio.gather(*(w.close() for w in workers))
+        await asyncio.gather(*(w.close() for w in workers), *self._stopping)
 
 
 def serve(requests: BinaryIO, answers: BinaryIO, memory_limit: int = MEMORY_LIMIT) -> None:

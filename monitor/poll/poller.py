@@ -45,7 +45,7 @@ from monitor.fetch.client import Fetcher, backoff_delay, next_check_delay
 from monitor.log import log_event
 from monitor.model import Claim, Classification, FetchResult, Item, PollOutcome, StoredItem
 from monitor.parse.items import MAX_ENTRIES, FeedItems, parse_items
-from monitor.poll.parser_process import MEMORY_LIMIT, ParsePool
+from monitor.poll.parser_process import IDLE_EXIT, MEMORY_LIMIT, ParsePool
 from monitor.retry import MAX_RETRY_AFTER
 from monitor.store import instances
 from monitor.store.db import Database, DatabaseError, Session, error_text, savepoint
@@ -108,6 +108,7 @@ class PollSettings:
     max_backoff: float = 6 * 3600.0
     max_items: int = MAX_ENTRIES  # items kept of one document: the newest
     parser_memory: int = MEMORY_LIMIT  # address space of each parser process, in bytes
+    parser_idle: float = IDLE_EXIT  # seconds a parser process waits for a document
     # items whose processing failed are run again while they are this young (seconds)
     retry_window: float = 48 * 3600.0
 
@@ -157,6 +158,7 @@ class Poller:
                 parse_workers,
                 memory_limit=self.settings.parser_memory,
                 max_items=self.settings.max_items,
+                idle_exit=self.settings.parser_idle,
             )
             if parse_workers > 0
             else None
