@@ -339,6 +339,32 @@ def test_cut_fields_are_counted_in_the_warnings():
     assert found.warnings == ("title longer than 1,000 characters cut in 4 item(s)",)
 
 
+def test_known_entries_are_left_out_and_counted_before_they_are_normalised():
+    """A feed's known entries (GUID keys the poller sends) are left out: by their own
+    GUID (as normalising would strip it) before anything else is done with them, by the
+    link an entry without a GUID gets as its GUID after; only the others are read, so
+    only their cut fields are counted."""
+    from monitor.parse.items import parse_items
+
+    long = "x" * 3000
+    items = (
+        f"<item><guid>  g0 </guid><title>{long}</title></item>"  # known, cut if read
+        f"<item><guid>g1</guid><title>{long}</title></item>"
+        "<item><link>https://e.org/a?utm_source=x</link><title>a</title></item>"  # known
+        "<item><link>https://e.org/b</link><title>b</title></item>"
+    )
+    known = frozenset({"g0", "https://e.org/a"})
+    now = datetime.now(UTC)
+
+    found = parse_items(rss(items).encode(), "", "https://e.org/f", "f", now, known=known)
+    everything = parse_items(rss(items).encode(), "", "https://e.org/f", "f", now)
+
+    assert [i.guid for i in found.items] == ["g1", "https://e.org/b"] and found.known == 2
+    assert found.items == [everything.items[1], everything.items[3]]
+    assert found.warnings == ("title longer than 1,000 characters cut in 1 item(s)",)
+    assert everything.known == 0 and len(everything.items) == 4
+
+
 def test_a_document_with_few_entries_is_one_slice():
     from monitor.parse.slices import slices
 

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from monitor.model import Classification, Entry, Item
+from monitor.model import Classification, Entry, Item, guid_key
 from monitor.parse import parse
-from monitor.parse.normalise import LIMITS, normalise
+from monitor.parse.normalise import LIMITS, clean_text, normalise
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +46,15 @@ def parse_items(
     source: str,
     fetched: datetime,
     max_items: int = MAX_ENTRIES,
+    known: frozenset[str] = frozenset(),
 ) -> FeedItems:
     """Parse a body and normalise its newest ``max_items`` entries (raises ParseError;
-    ``parse`` makes a document nested too deeply for the parsers one)."""
+    ``parse`` makes a document nested too deeply for the parsers one).
+
+    The entries whose GUID key is in ``known`` (the feed gave them before) are left out
+    and counted in ``FeedItems.known``; an entry with a GUID of its own is left out
+    before it is normalised (its GUID is that text, stripped), so a feed that gained two
+    entries costs two entries' normalising, not fifty."""
     parsed = parse(body, content_type)
     items: list[Item] = []
     skipped: list[str] = []
@@ -59,24 +65,34 @@ def parse_items(
             f"{len(parsed.entries)} entries in one document: the newest {max_items} are read",
         )
     cut: list[str] = []
+    left_out = 0
     for entry in entries:
+        if known and entry.guid:
+            guid = clean_text(entry.guid).strip()  # the item's GUID (``normalise``)
+            if guid and guid_key(guid) in known:
+                left_out += 1
+                continue
         try:
-            items.append(
-                normalise(
-                    entry,
-                    source=source,
-                    feed_url=url,
-                    fetched=fetched,
-                    feed_language=parsed.language,
-                    notes=cut,
-                )
+            item = normalise(
+                entry,
+                source=source,
+                feed_url=url,
+                fetched=fetched,
+                feed_language=parsed.language,
+                notes=cut,
             )
         except (ValueError, TypeError, OverflowError) as exc:
             skipped.append(str(exc))
+            continue
         except RecursionError:
             skipped.append("an entry nested too deeply to read")
+            continue
+        if known and guid_key(item.guid) in known:  # a GUID made of its link or title
+            left_out += 1
+            continue
+        items.append(item)
     warnings += tuple(_cut_warning(field, times) for field, times in Counter(cut).items())
-    return FeedItems(items, parsed.ttl_minutes, warnings, tuple(skipped))
+    return FeedItems(items, parsed.ttl_minutes, warnings, tuple(skipped), left_out)
 
 
 def newest(entries: Sequence[Entry], limit: int) -> list[Entry]:

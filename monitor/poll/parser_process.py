@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from monitor.errors import ParseError
 from monitor.log import log_event, setup_logging
-from monitor.model import Classification, Item, guid_key
+from monitor.model import Classification, Item
 from monitor.novelty.minhash import signatures, story_text
 from monitor.parse.items import MAX_ENTRIES, FeedItems, parse_items
 
@@ -107,10 +107,10 @@ def parse_packed(
     process, where a failure is the item's (logged, counted and retried as any
     processing failure)."""
     try:
-        found = parse_items(body, content_type, url, source, fetched, max_items)
+        found = parse_items(body, content_type, url, source, fetched, max_items, known)
     except ParseError as exc:
         return failed(exc.message)
-    items = [i for i in found.items if guid_key(i.guid) not in known] if known else found.items
+    items = found.items
     verdicts = _classified(items, rules, source) if rules and items else None
     sigs = _signed(items, verdicts)
     rows = [
@@ -118,8 +118,7 @@ def parse_packed(
          i.content_hash, sig)
         for i, sig in zip(items, sigs, strict=True)
     ]  # fmt: skip
-    left_out = len(found.items) - len(items)
-    return None, found.ttl_minutes, found.warnings, found.skipped, rows, left_out, verdicts
+    return None, found.ttl_minutes, found.warnings, found.skipped, rows, found.known, verdicts
 
 
 def _classified(

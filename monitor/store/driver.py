@@ -61,6 +61,19 @@ class Driver:
     def marks(self, count: int) -> str:
         return ", ".join([self.mark] * count)
 
+    def rows_in(
+        self, sql: str, values: Sequence[Any], params: Sequence[Any] = ()
+    ) -> list[tuple[Any, ...]]:
+        """The rows of ``sql`` (a SELECT whose ``{values}`` is an IN list) for ``values``,
+        in statements of at most ``PARAMS`` parameters; ``params`` come before the list in
+        each. A value in no statement's rows gives none; rows come chunk after chunk."""
+        found: list[tuple[Any, ...]] = []
+        step = max(1, self.PARAMS - len(params))
+        for start in range(0, len(values), step):
+            chunk = values[start : start + step]
+            found.extend(self.run(sql.format(values=self.marks(len(chunk))), [*params, *chunk]))
+        return found
+
 
 def dialect_insert(session: Session) -> Any:
     """The dialect's INSERT (with ``on_conflict_do_nothing``)."""

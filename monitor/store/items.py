@@ -70,25 +70,30 @@ def add_items(
             if skipped is None:
                 raise
             skipped.append(_skip_reason(item, exc))
-    guids = {guid for _, guid, _ in keyed}
-    seen = set(
-        session.scalars(
-            select(ItemSource.guid).where(ItemSource.feed_id == feed.id, ItemSource.guid.in_(guids))
+    sql = Driver(session)  # driver-level statements: no per-row SQLAlchemy work
+    guids = sorted({guid for _, guid, _ in keyed})
+    seen = {
+        guid
+        for (guid,) in sql.rows_in(
+            f"SELECT guid FROM item_sources WHERE feed_id = {sql.mark} AND guid IN ({{values}})",
+            guids,
+            [feed.id],
         )
-    )
+    }
     fresh: dict[str, tuple[str, Item]] = {}  # url key -> (GUID key, item)
     for key, guid, item in keyed:
         if guid not in seen:
             fresh.setdefault(key, (guid, item))
     if not fresh:
         return []
-    hashes = {item.content_hash for _, item in fresh.values()}
+    hashes = sorted({item.content_hash for _, item in fresh.values()})
     known: dict[str, int] = {}  # url_key or "hash:<content hash>" -> item id
-    for row_id, key, content_hash in session.execute(
-        select(ItemRow.id, ItemRow.url_key, ItemRow.content_hash).where(
-            ItemRow.url_key.in_(fresh.keys()) | ItemRow.content_hash.in_(hashes)
-        )
-    ):
+    found = sql.rows_in("SELECT id, url_key, content_hash FROM items WHERE url_key IN ({values})",
+                        sorted(fresh))  # fmt: skip
+    found += sql.rows_in(
+        "SELECT id, url_key, content_hash FROM items WHERE content_hash IN ({values})", hashes
+    )
+    for row_id, key, content_hash in sorted(set(found)):  # a hash's oldest copy first
         known[key] = row_id
         known.setdefault("hash:" + content_hash, row_id)
     same_text: dict[str, str] = {}  # content hash -> url_key of its first copy in this batch
@@ -99,7 +104,6 @@ def add_items(
         if same_text.setdefault(item.content_hash, key) == key:
             candidates[key] = item
     stored: list[StoredItem] = []
-    sql = Driver(session)  # driver-level statements: no per-row SQLAlchemy work
     if candidates:
         values = _item_values(sql, now)
         known_relevance = relevance or _unknown
@@ -123,10 +127,8 @@ def add_items(
             stored.append(StoredItem(row_id, feed.name, item, marks[key]))
         lost = [key for key in candidates if key not in known]  # another writer was first
         if lost:
-            found = session.execute(
-                select(ItemRow.url_key, ItemRow.id).where(ItemRow.url_key.in_(lost))
-            )
-            known.update({key: row_id for key, row_id in found})
+            winners = sql.rows_in("SELECT url_key, id FROM items WHERE url_key IN ({values})", lost)
+            known.update({key: row_id for key, row_id in winners})
     seen_at = sql.value(ItemSource.seen.type)(now)
     sources: list[tuple[Any, ...]] = []
     sourced: list[Item] = []
@@ -404,10 +406,7 @@ def recent_guids(session: Session, feed_id: int, limit: int) -> frozenset[str]:
     """The GUID keys (``guid_key``) of the newest ``limit`` items the feed gave: what its
     next document most likely repeats. A hint for leaving known entries out early;
     ``add_items`` decides what is new whatever the hint says."""
-    rows = session.scalars(
-        select(ItemSource.guid)
-        .where(ItemSource.feed_id == feed_id)
-        .order_by(ItemSource.id.desc())
-        .limit(limit)
-    )
-    return frozenset(rows)
+    sql = Driver(session)  # one statement per feed polled: no SQLAlchemy statement work
+    newest = "SELECT guid FROM item_sources WHERE feed_id = {m} ORDER BY id DESC LIMIT {m}"
+    rows = sql.run(newest.format(m=sql.mark), [feed_id, limit])
+    return frozenset(guid for (guid,) in rows)
