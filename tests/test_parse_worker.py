@@ -6,7 +6,12 @@ from __future__ import annotations
 import asyncio
 import os
 import pickle
+import select
 import signal
+import struct
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -305,6 +310,60 @@ def test_an_idle_worker_exits_and_the_next_document_starts_another() -> None:
     assert kept  # 1.5 s of documents 0.1 s apart: longer than idle_exit, never idle that long
     assert code == 0 and gone  # it left at the end of its input, not killed
     assert new_pid != 0 and items == 1  # a new worker parsed the next document
+
+
+def test_an_answer_interrupted_by_a_stop_arrives_whole_on_unbuffered_stdout() -> None:
+    """Under PYTHONUNBUFFERED (``python -u``) a worker's stdout is unbuffered, and a pipe
+    write that a stop and continue interrupts returns what it wrote so far (the pipe's
+    64 KiB): the worker writes the rest, instead of leaving the poller waiting for it."""
+    items = "".join(
+        f"<item><guid>g{i}</guid><title>t{i}</title><description>{'word ' * 300}</description>"
+        "</item>"
+        for i in range(100)
+    )
+    body = f"<rss version='2.0'><channel><title>c</title>{items}</channel></rss>".encode()
+    request = pickle.dumps((body, "", "https://example.org/a", "a", NOW, 1000, frozenset(), ()))
+    with subprocess.Popen(
+        [sys.executable, "-P", "-m", "monitor.poll.parser_process"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    ) as worker:
+        assert worker.stdin is not None and worker.stdout is not None
+        try:
+            worker.stdin.write(struct.pack("<I", len(request)) + request)
+            worker.stdin.flush()
+            deadline = time.monotonic() + 60
+            while not _writing(worker.pid):  # parsed: blocked on the full pipe, unread
+                assert time.monotonic() < deadline, "the worker never got to its answer"
+                time.sleep(0.05)
+            os.kill(worker.pid, signal.SIGSTOP)
+            time.sleep(0.2)
+            os.kill(worker.pid, signal.SIGCONT)
+            (size,) = struct.unpack("<I", _read(worker.stdout.fileno(), 4))
+            answer = _read(worker.stdout.fileno(), size)
+        finally:
+            worker.kill()
+    assert size > 2 * 65536  # (the answer is larger than a pipe holds)
+    packed, leaving = pickle.loads(answer)
+    assert len(packed[4]) == 100 and not leaving
+
+
+def _writing(pid: int) -> bool:
+    """Whether the process is in a ``write`` system call (waiting for room in a pipe)."""
+    return Path(f"/proc/{pid}/syscall").read_text().split()[0] == "1"
+
+
+def _read(fd: int, size: int) -> bytes:
+    """``size`` bytes from ``fd``; fails when none come for 10 s (an answer cut short)."""
+    data = b""
+    while len(data) < size:
+        ready, _, _ = select.select([fd], [], [], 10)
+        assert ready, f"answer cut short: {len(data)} of {size} bytes, then nothing"
+        chunk = os.read(fd, size - len(data))
+        assert chunk, f"answer cut short: {len(data)} of {size} bytes, then the end"
+        data += chunk
+    return data
 
 
 def test_a_verdict_comes_back_from_a_pickle_whole() -> None:

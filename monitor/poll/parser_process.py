@@ -397,15 +397,37 @@ class ParsePool:
 def serve(requests: BinaryIO, answers: BinaryIO, memory_limit: int = MEMORY_LIMIT) -> None:
     """A worker's loop: answer each request until the end of ``requests``, or until a
     document needed more memory than the worker has (answered, then the loop ends)."""
-    while header := requests.read(_LENGTH.size):
-        if len(header) < _LENGTH.size:
-            return
+    while len(header := read_exactly(requests, _LENGTH.size)) == _LENGTH.size:
         (size,) = _LENGTH.unpack(header)
-        data, out_of_memory = _answer(requests.read(size), memory_limit)
-        answers.write(_LENGTH.pack(len(data)) + data)
-        answers.flush()
+        request = read_exactly(requests, size)
+        if len(request) < size:
+            return  # the poller went away mid-request
+        data, out_of_memory = _answer(request, memory_limit)
+        write_all(answers, _LENGTH.pack(len(data)) + data)
         if out_of_memory:
             return  # a fresh worker starts for the next document
+
+
+def read_exactly(stream: BinaryIO, size: int) -> bytes:
+    """``size`` bytes of ``stream``, fewer only at its end. An unbuffered stream (the
+    standard streams under ``python -u`` or PYTHONUNBUFFERED) may give fewer per read."""
+    chunks, got = [], 0
+    while got < size and (chunk := stream.read(size - got)):
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def write_all(stream: BinaryIO, data: bytes) -> None:
+    """Write all of ``data`` and flush. An unbuffered stream (stdout under ``python -u``
+    or PYTHONUNBUFFERED) may take only part of it per write: a pipe write that a signal
+    interrupts (the process stopped and continued, a tracer attached) returns what it
+    wrote so far, and the rest would be lost."""
+    view = memoryview(data)
+    while view:
+        written = stream.write(view)
+        view = view[written:]
+    stream.flush()
 
 
 def _answer(request: bytes, memory_limit: int) -> tuple[bytes, bool]:
