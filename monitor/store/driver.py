@@ -65,8 +65,8 @@ class Driver:
         self, sql: str, values: Sequence[Any], params: Sequence[Any] = ()
     ) -> list[tuple[Any, ...]]:
         """The rows of ``sql`` (a SELECT whose ``{values}`` is an IN list) for ``values``,
-        in statements of at most ``PARAMS`` parameters; ``params`` come before the list in
-        each. A value in no statement's rows gives none; rows come chunk after chunk."""
+        in statements of at most ``PARAMS`` parameters (``params``, then a chunk of
+        ``values``); the rows of each chunk's statement in turn."""
         found: list[tuple[Any, ...]] = []
         step = max(1, self.PARAMS - len(params))
         for start in range(0, len(values), step):
