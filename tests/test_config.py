@@ -82,6 +82,11 @@ def test_valid_config_loads_with_types_and_resolved_paths(tmp_path: Path) -> Non
         ),
         ("    type: log", "    type: log\n   bad: [", ":13: YAML syntax error"),
         ("https://example.org/one.xml", "not a url", ":5: feeds[0].url: "),
+        (
+            "storage:\n",
+            "fetch:\n  parser_idle: 0s\nstorage:\n",
+            ":2: fetch.parser_idle: parser_idle must be at least 1s",
+        ),
     ],
     ids=[
         "bad-duration",
@@ -92,6 +97,7 @@ def test_valid_config_loads_with_types_and_resolved_paths(tmp_path: Path) -> Non
         "missing-env",
         "yaml-syntax",
         "bad-url",
+        "parser-idle-floor",
     ],
 )
 def test_mistakes_name_file_line_and_key(tmp_path: Path, old: str, new: str, expected: str) -> None:

@@ -20,6 +20,7 @@ from monitor.config.types import ByteSize, Duration
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 # Publishers rarely update faster; a shorter interval only costs them (and you) traffic.
 MIN_INTERVAL = timedelta(seconds=10)
+MIN_PARSER_IDLE = timedelta(seconds=1)
 
 
 class Strict(BaseModel):
@@ -63,6 +64,13 @@ class FetchSettings(Strict):
     failing_after: int = Field(default=5, ge=1)
     # Exponential backoff after failures never waits longer than this.
     max_backoff: Duration = timedelta(hours=6)
+
+    @field_validator("parser_idle")
+    @classmethod
+    def _parser_idle_floor(cls, value: timedelta) -> timedelta:
+        if value < MIN_PARSER_IDLE:  # (at 0, a parser process would start per document)
+            raise ValueError(f"parser_idle must be at least {MIN_PARSER_IDLE.seconds}s")
+        return value
 
 
 class FeedConfig(Strict):
