@@ -3,7 +3,9 @@ a document over the memory limit, or a worker killed while parsing, fails its fe
 
 from __future__ import annotations
 
+import array
 import asyncio
+import fcntl
 import os
 import pickle
 import select
@@ -11,6 +13,7 @@ import signal
 import struct
 import subprocess
 import sys
+import termios
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -334,7 +337,7 @@ def test_an_answer_interrupted_by_a_stop_arrives_whole_on_unbuffered_stdout() ->
             worker.stdin.write(struct.pack("<I", len(request)) + request)
             worker.stdin.flush()
             deadline = time.monotonic() + 60
-            while not _writing(worker.pid):  # parsed: blocked on the full pipe, unread
+            while not _full(worker.stdout.fileno()):  # parsed: waiting on the full pipe
                 assert time.monotonic() < deadline, "the worker never got to its answer"
                 time.sleep(0.05)
             os.kill(worker.pid, signal.SIGSTOP)
@@ -349,9 +352,11 @@ def test_an_answer_interrupted_by_a_stop_arrives_whole_on_unbuffered_stdout() ->
     assert len(packed[4]) == 100 and not leaving
 
 
-def _writing(pid: int) -> bool:
-    """Whether the process is in a ``write`` system call (waiting for room in a pipe)."""
-    return Path(f"/proc/{pid}/syscall").read_text().split()[0] == "1"
+def _full(fd: int) -> bool:
+    """Whether the pipe read at ``fd`` holds all it can (its writer waits for room)."""
+    unread = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, unread)
+    return unread[0] >= fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
 
 
 def _read(fd: int, size: int) -> bytes:
