@@ -14,6 +14,7 @@ import pytest
 
 from monitor.errors import FetchError
 from monitor.fetch.client import Fetcher, make_client
+from monitor.fetch.transport import SmallPools
 from monitor.model import Claim
 from tests.support.fetching import fetch_settings
 from tests.support.rawserver import RawServer
@@ -180,3 +181,71 @@ def test_the_pool_opens_no_more_connections_than_its_limit() -> None:
         srv.close()
     assert len(srv.requests) == 6
     assert srv.connections == 2  # six requests at once, two connections, each reused
+
+
+def test_small_pools_open_no_more_connections_than_the_limit_between_them() -> None:
+    srv = Server(close_after=False)
+    srv.start()
+    url = f"http://127.0.0.1:{srv.port}/feed.xml"
+
+    async def go() -> list[int]:
+        async with make_client(fetch_settings(max_connections=10)) as client:
+            answers = await asyncio.gather(*(client.get(url) for _ in range(30)))
+            return [a.status_code for a in answers]
+
+    try:
+        assert asyncio.run(go()) == [200] * 30
+    finally:
+        srv.close()
+    assert len(srv.requests) == 30
+    # thirty requests at once fill the three pools (4 + 3 + 3), and no more are opened
+    assert srv.connections == 10
+
+
+def test_small_pools_count_a_request_in_progress_until_its_answer_is_closed() -> None:
+    srv = Server(close_after=False)
+    srv.start()
+    url = f"http://127.0.0.1:{srv.port}/feed.xml"
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        refused = f"http://127.0.0.1:{unused.getsockname()[1]}/feed.xml"
+    pools = SmallPools(
+        httpx.Limits(max_connections=8), lambda share: httpx.AsyncHTTPTransport(limits=share)
+    )
+    seen: list[list[int]] = []
+
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=pools) as client:
+            async with client.stream("GET", url) as response:
+                assert response.status_code == 200
+                seen.append(list(pools.in_progress))  # open: one request in progress
+            seen.append(list(pools.in_progress))  # closed unread
+            await asyncio.gather(*(client.get(url) for _ in range(5)))
+            seen.append(list(pools.in_progress))  # read
+            with pytest.raises(httpx.ConnectError):
+                await client.get(refused)
+            seen.append(list(pools.in_progress))  # failed before any answer
+
+    try:
+        asyncio.run(go())
+    finally:
+        srv.close()
+    assert sorted(seen[0]) == [0, 1]
+    assert seen[1:] == [[0, 0]] * 3
+
+
+def test_small_pools_send_one_server_s_requests_one_after_the_other_on_one_connection() -> None:
+    srv = Server(close_after=False)
+    srv.start()
+    url = f"http://127.0.0.1:{srv.port}/feed.xml"
+
+    async def go() -> None:
+        async with make_client(fetch_settings(max_connections=16)) as client:
+            for _ in range(8):
+                assert (await client.get(url)).status_code == 200
+
+    try:
+        asyncio.run(go())
+    finally:
+        srv.close()
+    assert srv.connections == 1  # its own pool (of four) each time, not the least busy one

@@ -43,7 +43,7 @@ from monitor.fetch.decode import ACCEPT_ENCODING, CorruptBody, UnsupportedCoding
 from monitor.fetch.failures import translate
 from monitor.fetch.headers import backoff_delay, cache_control_max_age, next_check_delay
 from monitor.fetch.redirects import redirect_refusal, resolved, stores_move
-from monitor.fetch.transport import RetryDropped, no_cookies
+from monitor.fetch.transport import RetryDropped, SmallPools, no_cookies
 from monitor.log import log_event
 from monitor.model import Claim, FetchResult
 from monitor.retry import retry_after_seconds
@@ -103,9 +103,10 @@ class FetchSettings:
 
 def make_client(settings: FetchSettings) -> httpx.AsyncClient:
     """The one shared client: timeouts, pool limits and headers from ``settings``, httpx's
-    own transport and connection pool (``monitor.fetch.transport``), no cookies kept. A
+    own transport and connection pools (``monitor.fetch.transport``), no cookies kept. A
     proxy from the environment (``HTTPS_PROXY``, ...) gets a transport of httpx's own with
-    the same limits, but without ``RetryDropped``."""
+    the same limits, but without ``RetryDropped`` and ``SmallPools``."""
+    tls = httpx.create_ssl_context()  # one for all the pools: SSL_CERT_FILE/DIR as httpx reads them
     limits = httpx.Limits(
         max_connections=settings.max_connections,
         max_keepalive_connections=settings.max_connections,
@@ -116,7 +117,9 @@ def make_client(settings: FetchSettings) -> httpx.AsyncClient:
             settings.read_timeout, connect=settings.connect_timeout, pool=settings.total_timeout
         ),
         limits=limits,  # for the transports of proxies from the environment
-        transport=RetryDropped(httpx.AsyncHTTPTransport(limits=limits)),
+        transport=RetryDropped(
+            SmallPools(limits, lambda share: httpx.AsyncHTTPTransport(verify=tls, limits=share))
+        ),
         cookies=no_cookies(),
         headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
         follow_redirects=False,
