@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.classify import evaluate, load_rules, parse_rules, read_corpus
+from monitor.classify import load_rules, parse_rules, read_corpus
+from monitor.classify.evaluate import evaluate
 from monitor.classify.nearmiss import near_misses
 from monitor.classify.rules import RuleSet
 from monitor.errors import ConfigError

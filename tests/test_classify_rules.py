@@ -177,3 +177,21 @@ def test_no_function_level_imports_in_the_classifier() -> None:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 inner = [n for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom)]
                 assert not inner, f"{path.name}: import inside {node.name}()"
+
+
+def test_the_poller_s_imports_leave_the_classifier_out_until_it_is_asked_for() -> None:
+    import subprocess
+    import sys
+
+    heavy = ["monitor.classify.match", "monitor.classify.schema", "monitor.classify.evaluate"]
+    probe = (
+        "import sys, monitor.cli.daemon; "
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules)); "
+        "from monitor.classify import load_rules, RuleSet; "
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules), callable(load_rules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    before, after = out.stdout.splitlines()
+    assert before == "[]"  # `stmon poll` starts without them: a parser process classifies
+    # the package's names still import what they need (the rules: not the evaluation)
+    assert after == "['monitor.classify.match', 'monitor.classify.schema'] True"

@@ -33,17 +33,41 @@ Evaluation order, per item:
 
 from __future__ import annotations
 
-from monitor.classify.evaluate import EvalReport, evaluate, read_corpus
-from monitor.classify.explain import Change, diff_rulesets, explain, format_changes
-from monitor.classify.rules import RuleSet, load_rules, parse_rules
-from monitor.classify.schema import RulesFile
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from monitor.classify.evaluate import EvalReport, read_corpus
+    from monitor.classify.explain import Change, diff_rulesets, format_changes
+    from monitor.classify.rules import RuleSet, load_rules, parse_rules
+    from monitor.classify.schema import rules_json_schema
+
+# What the package gives, imported when first asked for: the poller imports
+# ``monitor.classify.stage`` at start-up and needs the classifier itself only when it
+# classifies an item (a parser process usually does), so importing the package must not
+# import the matcher, the rules schema and the evaluation (~45 ms). The functions named
+# like their modules (``evaluate.evaluate``, ``explain.explain``) are imported from those
+# modules: once a submodule is imported, its name in the package is the module.
+_EXPORTS = {
+    "Change": "explain",
+    "EvalReport": "evaluate",
+    "RuleSet": "rules",
+    "diff_rulesets": "explain",
+    "format_changes": "explain",
+    "load_rules": "rules",
+    "parse_rules": "rules",
+    "read_corpus": "evaluate",
+    "rules_json_schema": "schema",
+}
 
 
-def rules_json_schema() -> dict[str, object]:
-    """The JSON Schema of a rules file (docs/schema/rules.schema.json is generated from it)."""
-    schema = RulesFile.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    return schema
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [
@@ -51,8 +75,6 @@ __all__ = [
     "EvalReport",
     "RuleSet",
     "diff_rulesets",
-    "evaluate",
-    "explain",
     "format_changes",
     "load_rules",
     "parse_rules",

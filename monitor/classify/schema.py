@@ -227,3 +227,10 @@ class RulesFile(Strict):
     topic: Topic
     types: Annotated[dict[str, EventType], Field(min_length=1)]
     events: Events | None = Field(None, description="event knowledge: meetings, lifecycle, cues")
+
+
+def rules_json_schema() -> dict[str, object]:
+    """The JSON Schema of a rules file (docs/schema/rules.schema.json is generated from it)."""
+    schema = RulesFile.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

@@ -15,8 +15,6 @@ import httpx
 from monitor.classify import (
     RuleSet,
     diff_rulesets,
-    evaluate,
-    explain,
     format_changes,
     load_rules,
     read_corpus,
@@ -26,10 +24,12 @@ from monitor.classify.evaluate import (
     TENSE_CLASSES,
     EvalReport,
     TypeMetrics,
+    evaluate,
     read_labelled,
     score_items,
     shipped_thresholds,
 )
+from monitor.classify.explain import explain
 from monitor.classify.nearmiss import format_near_misses, near_misses
 from monitor.classify.split import DEFAULT_HOLDOUT_SHARE, PARTS, split_items
 from monitor.cli.common import terminal_safe
