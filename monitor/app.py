@@ -94,12 +94,14 @@ def delivery_worker(config: Config, db: Database, client: httpx.AsyncClient) -> 
 
 
 def parse_workers() -> int:
-    """Parser processes: one per core beyond the first (the poller's own process needs
-    one core to fetch and store), at least one and at most two. Documents are always
-    parsed in a parser process, the daemon's too: it holds its own memory limit
-    (``fetch.parser_memory``), so a hostile document fails its feed, not the poller."""
+    """Parser processes at most: one per core, at most two. A second one is used only
+    while documents queue for the first (``monitor.poll.parser_process.BACKLOG``): the
+    poller's own process waits for the parser's answers, so on 2 cores a cycle that
+    brings many documents is parsed on both. Documents are always parsed in a parser
+    process, the daemon's too: it holds its own memory limit (``fetch.parser_memory``),
+    so a hostile document fails its feed, not the poller."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(2, (cores or 1) - 1))
+    return max(1, min(2, cores or 1))
 
 
 def open_database(url: str) -> Database:

@@ -380,3 +380,47 @@ def test_a_verdict_comes_back_from_a_pickle_whole() -> None:
     verdict = Classification(True, (label,), {"summit_held": 0.75, "trade": 0.2}, (other,))
     assert pickle.loads(pickle.dumps(verdict, pickle.HIGHEST_PROTOCOL)) == verdict
     assert pickle.loads(pickle.dumps(Classification(False))) == Classification(False)
+
+
+def test_documents_one_at_a_time_keep_one_worker_and_a_backlog_starts_a_second() -> None:
+    """A second parser process is for a backlog: documents that come one after the other
+    or two at once (a daemon between bursts) never start it, a dozen queued at once do,
+    and every document is parsed either way."""
+
+    async def scenario() -> tuple[int, int, list[int]]:
+        pool = ParsePool(2)
+        try:
+            for n in range(3):  # one after the other, then two at once (fewer than BACKLOG)
+                await pool.parse(SMALL, "", f"https://example.org/{n}", str(n), NOW)
+                await asyncio.gather(
+                    *(pool.parse(SMALL, "", f"https://example.org/{n}{m}", "p", NOW) for m in "ab")
+                )
+            alone = len(pool._all)
+            burst = await asyncio.gather(
+                *(pool.parse(SMALL, "", f"https://example.org/{n}", str(n), NOW) for n in range(12))
+            )
+            return alone, len(pool._all), [len(found.items) for found in burst]
+        finally:
+            await pool.close()
+
+    alone, after_burst, items = asyncio.run(scenario())
+    assert alone == 1
+    assert after_burst == 2  # twelve at once: the backlog admits a second worker, no third
+    assert items == [1] * 12
+
+
+def test_a_document_cancelled_while_waiting_for_its_turn_gives_the_turn_on() -> None:
+    async def scenario() -> list[int]:
+        pool = ParsePool(1)
+        try:
+            first = asyncio.create_task(pool.parse(SMALL, "", "https://example.org/a", "a", NOW))
+            waiting = asyncio.create_task(pool.parse(SMALL, "", "https://example.org/b", "b", NOW))
+            await asyncio.sleep(0)  # both asked: the first parses, the second waits its turn
+            waiting.cancel()
+            after = asyncio.create_task(pool.parse(SMALL, "", "https://example.org/c", "c", NOW))
+            done = await asyncio.wait_for(asyncio.gather(first, after), timeout=30)
+            return [len(found.items) for found in done]
+        finally:
+            await pool.close()
+
+    assert asyncio.run(scenario()) == [1, 1]
