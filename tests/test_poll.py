@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from monitor.app import build_pipeline, build_service
 from monitor.classify import RuleSet, load_rules
@@ -339,6 +341,58 @@ def test_a_parser_process_classifies_new_items_as_the_poller_would(
         assert row.relevant == verdict.relevant and row.classified is not None
         want |= {(row.id, label.event_type) for label in verdict.labels}
     assert labels == want and want
+
+
+@pytest.mark.parametrize("batch_fails", [False, True], ids=["batch", "batch-fails"])
+def test_the_feeds_of_a_cycle_read_their_recent_guids_together(
+    db: Database, feed_server: FeedServer, batch_fails: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The feeds polled in one cycle read the GUIDs they gave lately (which the parser
+    process leaves out) with one statement, when the first of them has a document; when
+    that read fails, each feed reads its own and the cycle goes on."""
+    names = ["a", "b", "c"]
+    for name in names:
+        feed_server.put(f"/{name}.xml", story_feed(STORIES[:2]))
+    config = Config.model_validate(
+        {
+            "feeds": [{"name": n, "url": feed_server.url(f"/{n}.xml")} for n in names],
+            "watches": [{"name": "st", "rules": str(RULES), "feeds": "all"}],
+        }
+    )
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        if "FROM item_sources WHERE feed_id" in sql and "ORDER BY id DESC" in sql:
+            seen.append(sql)
+            if batch_fails and "UNION ALL" in sql:
+                raise RuntimeError("the batch read failed")
+
+    def cycle() -> list[PollOutcome]:
+        async def run() -> list[PollOutcome]:
+            service = build_service(config, db, build_pipeline(config), parse_workers=1)
+            try:
+                return await service.poll_once(force=True)
+            finally:
+                await service.close()
+
+        return asyncio.run(run())
+
+    cycle()
+    for name in names:
+        feed_server.put(f"/{name}.xml", story_feed(STORIES))
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with caplog.at_level(logging.WARNING, logger="monitor.poll.poller"):
+            second = cycle()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    statuses = sorted((o.status, o.fetched, o.new) for o in second)  # the new story, once
+    assert statuses == [("new", 3, 1), ("unchanged", 3, 0), ("unchanged", 3, 0)]
+    together = [sql for sql in seen if sql.count("UNION ALL") == len(names) - 1]
+    assert len(together) == 1
+    assert len(seen) == (1 + len(names) if batch_fails else 1)
+    failed = [r for r in caplog.records if "recent_guids_failed" in r.getMessage()]
+    assert len(failed) == (1 if batch_fails else 0)
 
 
 class ClassifyingFailingStages(FailingStages):

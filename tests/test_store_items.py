@@ -15,9 +15,16 @@ from sqlalchemy import event, select
 
 from monitor.classify import load_rules
 from monitor.classify.stage import Pipeline, WatchRules
-from monitor.model import Classification
+from monitor.model import Classification, guid_key
 from monitor.store.db import Database
-from monitor.store.items import add_items, evidence_of, unmark_items, unprocessed_items
+from monitor.store.items import (
+    RECENT_CHUNK,
+    add_items,
+    evidence_of,
+    recent_guids,
+    unmark_items,
+    unprocessed_items,
+)
 from monitor.store.tables import Classification as ClassificationRow
 from monitor.store.tables import Item as ItemRow
 from tests.support.items import WHEN as NOW
@@ -136,3 +143,21 @@ def test_the_verdicts_are_the_same_stored_at_insert_or_updated_after(
              "snippet": e.snippet}
             for e in label.evidence
         ] and evidence[label.event_type]  # fmt: skip
+
+
+def test_recent_guids_are_each_feeds_newest_in_one_statement_per_chunk(db: Database) -> None:
+    """Each feed asked for gets the GUID keys of its newest ``limit`` items (a feed with
+    none: an empty set), read with one statement per ``RECENT_CHUNK`` feeds."""
+    with db.session() as session:
+        a, b = ensure_feed(session, "a", NOW), ensure_feed(session, "b", NOW)
+        add_items(session, a, [item(n) for n in range(1, 6)], NOW)
+        add_items(session, b, [item(n) for n in range(6, 8)], NOW)
+        first, last = a.id, b.id
+    empty = list(range(10_000, 10_000 + RECENT_CHUNK))  # feeds that gave nothing
+    with db.session() as session, statements(db) as seen:
+        found = recent_guids(session, [first, *empty, last], 3)
+    assert found[first] == {guid_key(f"guid-{n}") for n in (3, 4, 5)}
+    assert found[last] == {guid_key(f"guid-{n}") for n in (6, 7)}
+    assert set(found) == {first, last, *empty}
+    assert not any(found[feed] for feed in empty)
+    assert len([sql for sql in seen if "item_sources" in sql]) == 2

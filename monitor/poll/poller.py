@@ -116,6 +116,16 @@ class PollSettings:
 RETRY_BATCH = 200  # unprocessed items taken up per retry
 
 
+@dataclass(slots=True)
+class _RecentBatch:
+    """The feeds ``poll_many`` claimed with one statement: their recent GUIDs are read
+    with one statement too, when the first of them brings a document to parse."""
+
+    feeds: tuple[int, ...]
+    read: asyncio.Future[dict[int, frozenset[str]]] | None = None
+    failed: bool = False  # the read failed (said once)
+
+
 class Poller:
     """Polls feeds; owns no state beyond what the store holds."""
 
@@ -149,6 +159,7 @@ class Poller:
         # with a document (a cycle of 304s never needs it); if building fails (a broken
         # rules file: ConfigError), that poll fails with it before anything is stored.
         self._build_processor = build_processor
+        self._recent: dict[int, _RecentBatch] = {}  # feed id -> its poll_many batch
         self.clock = clock
         self.rng = rng or random.Random()
         # One writer thread: SQLite allows one writer, and the event loop never blocks on I/O.
@@ -186,6 +197,7 @@ class Poller:
         slots = asyncio.Semaphore(max(1, in_flight))
         tasks: list[asyncio.Task[None]] = []
         waiting: list[str] = []  # claimed, not started
+        batches: list[tuple[int, ...]] = []  # the feeds of each claim (_RecentBatch)
 
         async def one(spec: FeedSpec, claim: Claim) -> None:
             try:
@@ -198,6 +210,10 @@ class Poller:
                 part = specs[start : start + CLAIM_CHUNK]
                 claims = await self._writer.run(partial(self._claim, names=[s.name for s in part]))
                 waiting = [s.name for s in part if isinstance(claims[s.name], Claim)]
+                claimed = tuple(c.id for c in claims.values() if isinstance(c, Claim))
+                batch = _RecentBatch(claimed)
+                self._recent.update(dict.fromkeys(claimed, batch))
+                batches.append(claimed)
                 for spec in part:
                     claim = claims[spec.name]
                     if isinstance(claim, NotClaimed):
@@ -214,6 +230,10 @@ class Poller:
                 await asyncio.shield(self._release(waiting))
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+        finally:
+            for feeds in batches:
+                for feed in feeds:
+                    self._recent.pop(feed, None)
         try:
             await self.retry_unprocessed()
         except ConfigError:
@@ -295,7 +315,7 @@ class Poller:
             rules: tuple[tuple[str, RuleSet], ...] = ()
             if isinstance(self.processor, Classifier):
                 rules = self.processor.rules_for(spec.name)
-            known = await asyncio.to_thread(self._recent_guids, claim.id) if rules else frozenset()
+            known = await self._known_guids(claim.id) if rules else frozenset()
             return await self._parser.parse(
                 body,
                 result.content_type,
@@ -308,10 +328,31 @@ class Poller:
         max_items = self.settings.max_items
         return parse_items(body, result.content_type, result.url, spec.name, fetched, max_items)
 
-    def _recent_guids(self, feed_id: int) -> frozenset[str]:
-        """The GUID keys of the items the feed gave lately (a read, off the event loop)."""
+    async def _known_guids(self, feed: int) -> frozenset[str]:
+        """The GUID keys of the items the feed gave lately (read off the event loop). A
+        feed of a ``poll_many`` batch gets them from one read for the whole batch, made
+        when the first of its feeds gets here; if that read fails, each feed reads its own
+        (and a failure of that read is the feed's)."""
+        batch = self._recent.get(feed)
+        if batch is not None:
+            if batch.read is None:
+                batch.read = asyncio.ensure_future(
+                    asyncio.to_thread(self._recent_guids, batch.feeds)
+                )
+            try:  # (shielded: a feed's poll cancelled does not cancel the batch's read)
+                return (await asyncio.shield(batch.read))[feed]
+            except Exception as exc:  # each feed reads its own GUIDs, right below
+                if not batch.failed:
+                    batch.failed = True
+                    log_event(log, logging.WARNING, "recent_guids_failed",
+                              feeds=len(batch.feeds), error=error_text(exc),
+                              hint="each feed of the batch reads its own")  # fmt: skip
+        return (await asyncio.to_thread(self._recent_guids, (feed,)))[feed]
+
+    def _recent_guids(self, feeds: Sequence[int]) -> dict[int, frozenset[str]]:
+        """The GUID keys of the items each of ``feeds`` gave lately (a read)."""
         with self.db.session() as session:
-            return recent_guids(session, feed_id, 2 * self.settings.max_items)
+            return recent_guids(session, feeds, 2 * self.settings.max_items)
 
     # --- store jobs (on the writer thread) -----------------------------------------------
 

@@ -402,11 +402,28 @@ def export_items(session: Session, since: datetime, relevant: bool) -> Iterator[
         }
 
 
-def recent_guids(session: Session, feed_id: int, limit: int) -> frozenset[str]:
-    """The GUID keys (``guid_key``) of the newest ``limit`` items the feed gave: what its
-    next document most likely repeats. A hint for leaving known entries out early;
-    ``add_items`` decides what is new whatever the hint says."""
-    sql = Driver(session)  # one statement per feed polled: no SQLAlchemy statement work
-    newest = "SELECT guid FROM item_sources WHERE feed_id = {m} ORDER BY id DESC LIMIT {m}"
-    rows = sql.run(newest.format(m=sql.mark), [feed_id, limit])
-    return frozenset(guid for (guid,) in rows)
+RECENT_CHUNK = 100  # feeds per statement of ``recent_guids`` (SQLite: 500 SELECTs at most)
+
+
+def recent_guids(
+    session: Session, feed_ids: Sequence[int], limit: int
+) -> dict[int, frozenset[str]]:
+    """For each of the feeds ``feed_ids``, the GUID keys (``guid_key``) of the newest
+    ``limit`` items it gave: what its next document most likely repeats. A hint for
+    leaving known entries out early; ``add_items`` decides what is new whatever the hint
+    says. One statement per ``RECENT_CHUNK`` feeds (each feed's newest rows through the
+    ``(feed_id, guid)`` index, as a statement for that feed alone would read them);
+    a feed that gave nothing yet has an empty set."""
+    sql = Driver(session)  # no SQLAlchemy statement work
+    newest = (
+        "SELECT feed_id, guid FROM (SELECT feed_id, guid FROM item_sources "
+        "WHERE feed_id = {m} ORDER BY id DESC LIMIT {m}) AS r{n}"
+    )
+    found: dict[int, set[str]] = {feed: set() for feed in feed_ids}
+    feeds = list(found)
+    for start in range(0, len(feeds), RECENT_CHUNK):
+        chunk = feeds[start : start + RECENT_CHUNK]
+        statement = " UNION ALL ".join(newest.format(m=sql.mark, n=n) for n in range(len(chunk)))
+        for feed, guid in sql.run(statement, [v for one in chunk for v in (one, limit)]):
+            found[feed].add(guid)
+    return {feed: frozenset(guids) for feed, guids in found.items()}
