@@ -16,7 +16,6 @@ imported on first use: a process that only compares stored signatures (``similar
 from __future__ import annotations
 
 import hashlib
-import math
 import operator
 import re
 import unicodedata
@@ -199,28 +198,28 @@ def similarity(a: Signature, b: Signature) -> float:
     return equal / len(x)
 
 
-def _area(bands: int, rows: int, lo: float, hi: float, *, missed: bool) -> float:
-    """The area under the probability that a pair of similarity s is (not) a candidate."""
-    steps = 200
-    width = (hi - lo) / steps
-    total = 0.0
-    for i in range(steps):
-        s = lo + (i + 0.5) * width
-        caught = 1 - (1 - s**rows) ** bands
-        total += (1 - caught) if missed else caught
-    return total * width
+AREA_STEPS = 200  # midpoints of the integrals of band_layout
 
 
 @lru_cache(maxsize=16)
 def band_layout(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
-    """(bands, rows) minimising the mean of false-positive and false-negative areas."""
-    best = (math.inf, 1, num_perm)
-    for bands in range(1, num_perm + 1):
-        for rows in range(1, num_perm // bands + 1):
-            fp = _area(bands, rows, 0.0, threshold, missed=False)
-            fn = _area(bands, rows, threshold, 1.0, missed=True)
-            best = min(best, (0.5 * fp + 0.5 * fn, bands, rows))
-    return best[1], best[2]
+    """(bands, rows) minimising the mean of false-positive and false-negative areas: the
+    area under the probability that a pair of similarity s below ``threshold`` is a
+    candidate, and that one above it is not (midpoint rule, every layout at once)."""
+    import numpy as np
+
+    layouts = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
+    bands = np.array([b for b, _ in layouts], np.float64)[:, None]
+    rows = np.array([r for _, r in layouts], np.float64)[:, None]
+
+    def areas(lo: float, hi: float, *, missed: bool) -> Any:
+        width = (hi - lo) / AREA_STEPS
+        s = lo + (np.arange(AREA_STEPS) + 0.5) * width
+        caught = 1 - (1 - s**rows) ** bands
+        return ((1 - caught) if missed else caught).sum(axis=1) * width
+
+    cost = 0.5 * areas(0.0, threshold, missed=False) + 0.5 * areas(threshold, 1.0, missed=True)
+    return layouts[int(np.argmin(cost))]  # of equals, the fewest bands, then rows
 
 
 @lru_cache(maxsize=16)
