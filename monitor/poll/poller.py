@@ -331,8 +331,8 @@ class Poller:
     async def _known_guids(self, feed: int) -> frozenset[str]:
         """The GUID keys of the items the feed gave lately (read off the event loop). A
         feed of a ``poll_many`` batch gets them from one read for the whole batch, made
-        when the first of its feeds gets here; if that read fails, each feed reads its own
-        (and a failure of that read is the feed's)."""
+        when the first of its feeds gets here (each takes its own out); if that read
+        fails, each feed reads its own (and a failure of that read is the feed's)."""
         batch = self._recent.get(feed)
         if batch is not None:
             if batch.read is None:
@@ -340,7 +340,9 @@ class Poller:
                     asyncio.to_thread(self._recent_guids, batch.feeds)
                 )
             try:  # (shielded: a feed's poll cancelled does not cancel the batch's read)
-                return (await asyncio.shield(batch.read))[feed]
+                found = (await asyncio.shield(batch.read)).pop(feed, None)  # (taken: freed)
+                if found is not None:
+                    return found
             except Exception as exc:  # each feed reads its own GUIDs, right below
                 if not batch.failed:
                     batch.failed = True
