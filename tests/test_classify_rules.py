@@ -70,6 +70,19 @@ def test_lists_nest(tmp_path: Path) -> None:
     assert verdict.types == ("t",)
 
 
+def test_a_bad_term_of_a_list_is_one_error_naming_the_list(tmp_path: Path) -> None:
+    """A list used by two clues: its unusable term is said once, at the list's line."""
+    clues = "  t:\n    any:\n      - terms: [$odd]\n      - terms: [summit, $odd]\n"
+    lines = _error_lines(tmp_path, rules_text(clues, "  odd: [talks, x]\n"))
+    assert len(lines) == 1 and "lists.odd" in lines[0] and "too short" in lines[0]
+
+
+def test_a_list_used_twice_gives_both_clues_its_terms(tmp_path: Path) -> None:
+    clues = "  t:\n    any:\n      - terms: [$both]\n  u:\n    any:\n      - terms: [$both]\n"
+    rules = load_rules(_write(tmp_path, rules_text(clues, "  both: [$kr, $jp]\n")))
+    assert rules.classify("Seoul and Tokyo: Ishiba speaks", "").types == ("t", "u")
+
+
 @pytest.mark.parametrize(
     ("pattern", "reason"),
     [

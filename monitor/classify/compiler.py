@@ -65,6 +65,7 @@ class _Compiler:
         self.errors: list[ConfigError] = []
         self.terms = TermTable()
         self.resolved: dict[str, list[str]] = {}
+        self.list_ids: dict[str, frozenset[int]] = {}  # a list's term ids (added once)
         self.clues: dict[CompiledClue, CompiledClue] = {}
 
     def build(self, path: Path) -> CompiledRules:
@@ -194,9 +195,19 @@ class _Compiler:
             elif ref not in self.spec.lists:
                 self._error((*path, i), self._unknown(ref))
             else:
-                for term in self._resolve_list(ref, ()):
-                    self._add_term(term, ("lists", ref), ids)
+                ids |= self._list_terms(ref)
         return frozenset(ids)
+
+    def _list_terms(self, name: str) -> frozenset[int]:
+        """The term ids of list ``name`` (its terms added, and their errors said, once:
+        an error names the list, wherever the list is used)."""
+        found = self.list_ids.get(name)
+        if found is None:
+            ids: set[int] = set()
+            for term in self._resolve_list(name, ()):
+                self._add_term(term, ("lists", name), ids)
+            found = self.list_ids[name] = frozenset(ids)
+        return found
 
     def _add_term(self, term: str, path: Path_, ids: set[int]) -> None:
         try:
