@@ -137,6 +137,9 @@ class _Builder:
         return out
 
     def _substitute(self, text: str, path: KeyPath, line: int) -> str:
+        if "${" not in text:  # (most values: no reference to look for)
+            return text
+
         def replace(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
             if name in self.env:
