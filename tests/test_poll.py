@@ -253,14 +253,53 @@ def rss_items(*titles: str) -> bytes:
 def test_items_whose_processing_failed_are_recorded_and_retried(
     db: Database, feed_server: FeedServer
 ) -> None:
+    """The stages fail on the job's first run (no savepoint: the job fails) and on its
+    careful run (in a savepoint: recorded); the retry after the cycle classifies them."""
     feed_server.put("/flaky.xml", rss_items("one", "two", "three"))
-    stages = FailingStages(transient=1)
+    stages = FailingStages(transient=2)
     outcome = poll_with(db, make_config({"flaky": feed_server.url("/flaky.xml")}), stages)
     assert outcome["flaky"].new == 3
     assert outcome["flaky"].warning and "processing 3 new items failed" in outcome["flaky"].warning
     assert "RuntimeError: database hiccup" in (feed_row(db, "flaky").last_warning or "")
-    assert [sorted(call) for call in stages.calls] == [["one", "three", "two"]] * 2
+    assert [sorted(call) for call in stages.calls] == [["one", "three", "two"]] * 3
     assert all(item.classified is not None for item in stored_items(db))
+
+
+def test_a_failure_of_the_stages_once_is_retried_at_once(
+    db: Database, feed_server: FeedServer
+) -> None:
+    feed_server.put("/flaky.xml", rss_items("one", "two", "three"))
+    stages = FailingStages(transient=1)
+    outcome = poll_with(db, make_config({"flaky": feed_server.url("/flaky.xml")}), stages)
+    assert outcome["flaky"].new == 3 and outcome["flaky"].warning is None
+    assert [sorted(call) for call in stages.calls] == [["one", "three", "two"]] * 2
+    assert len(stored_items(db)) == 3
+    assert all(item.classified is not None for item in stored_items(db))
+
+
+def test_a_poll_with_news_takes_no_savepoint(db: Database, feed_server: FeedServer) -> None:
+    """The common path stores and processes a feed's items without a savepoint (each
+    costs two statements and the session's bookkeeping); only a careful run takes them."""
+    from sqlalchemy import event
+
+    feed_server.put("/a.xml", rss_items("one", "two"))
+    feed_server.put("/b.xml", rss_items("one", "two", "three"))  # the first two: sources
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        stages = FailingStages()
+        config = make_config({"a": feed_server.url("/a.xml"), "b": feed_server.url("/b.xml")})
+        outcome = poll_with(db, config, stages)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert outcome["a"].new + outcome["b"].new == 3
+    assert sorted(title for call in stages.calls for title in call) == ["one", "three", "two"]
+    assert any(s.startswith("INSERT INTO items") for s in statements)
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
 
 
 def test_a_poison_item_does_not_hold_back_the_others(db: Database, feed_server: FeedServer) -> None:
@@ -445,7 +484,7 @@ def test_items_stored_with_their_verdict_are_unmarked_when_processing_fails(
             "watches": [{"name": "st", "rules": str(RULES), "feeds": "all"}],
         }
     )
-    stages = ClassifyingFailingStages(build_pipeline(config), transient=1)
+    stages = ClassifyingFailingStages(build_pipeline(config), transient=2)
 
     async def cycle() -> list[PollOutcome]:
         service = build_service(config, db, None, parse_workers=1)
@@ -457,8 +496,10 @@ def test_items_stored_with_their_verdict_are_unmarked_when_processing_fails(
 
     outcome = asyncio.run(cycle())[0]
     assert outcome.new == 3 and "processing 3 new items failed" in (outcome.warning or "")
-    # stored with their relevance (two relevant, one not), then found again unclassified
-    assert [sorted(m, key=str) for m in stages.marked] == [[False, True, True], [None] * 3]
+    # stored with their relevance (two relevant, one not) on the job's first run and on
+    # its careful run, then found again unclassified
+    marked = [[False, True, True]] * 2 + [[None] * 3]
+    assert [sorted(m, key=str) for m in stages.marked] == marked
     rules = load_rules(RULES)
     for row in stored_items(db):
         assert row.classified is not None

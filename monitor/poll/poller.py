@@ -399,7 +399,7 @@ class Poller:
         weight = 1 + len(items) // ITEMS_PER_UNIT
         try:
             outcome, refused = await self._writer.run(job, weight=weight)
-        except Exception as exc:  # maybe one item the store refuses: each in a savepoint
+        except Exception as exc:  # an item the store refuses, or the stages after it failed
             if not items:
                 raise
             log_event(log, logging.WARNING, "feed_store_retried", feed=spec.name,
@@ -435,8 +435,14 @@ class Poller:
         delay: float,
         careful: bool = False,
     ) -> tuple[PollOutcome, list[str]]:
-        """Store the items and the feed's outcome; with ``careful``, each item in its own
-        savepoint (``add_items``), returning the reasons of those the store refused."""
+        """Store the items, process the new ones and record the feed's outcome.
+
+        Without ``careful`` (the common path) nothing is in a savepoint: an item the
+        store refuses, or a failure of the stages after the store, fails the whole job,
+        which ``_write_success`` then runs again with ``careful``. With ``careful``, each
+        item goes in in its own savepoint (``add_items``; the reasons of those the store
+        refused are returned) and the stages run in one (``_process``: a failure there is
+        recorded, and the items are processed again later)."""
         now = self.clock()
         items = found.items if found is not None else []
         refused: list[str] | None = [] if careful else None
@@ -453,8 +459,12 @@ class Poller:
         notes = [*(found.warnings if found is not None else ()), *_skipped_note(skipped)]
         warning = "; ".join(notes)[:2000] or None
         if new and self.processor is not None:
-            problem = self._process(session, new, now, found.verdicts if found else None)
-            warning = "; ".join(w for w in (warning, problem) if w)[:2000] or None
+            verdicts = found.verdicts if found else None
+            if careful:
+                problem = self._process(session, new, now, verdicts)
+                warning = "; ".join(w for w in (warning, problem) if w)[:2000] or None
+            else:  # a failure fails the job: it runs again, careful (see above)
+                self.processor.process(session, new, now, verdicts)
         record_polled(
             session,
             claim.id,
