@@ -120,6 +120,21 @@ def test_band_layout_puts_the_lsh_threshold_near_the_configured_one(
     assert low <= (1 / bands) ** (1 / rows) <= high
 
 
+def test_the_band_layout_and_keys_do_not_load_numpy() -> None:
+    """The poller's process stores the bands of signatures its parser processes computed:
+    it has no other use for numpy."""
+    code = (
+        "import sys\n"
+        "from monitor.novelty.minhash import band_keys, band_layout\n"
+        "bands, rows = band_layout(0.6)\n"
+        "band_keys(bytes(4 * 128), bands, rows)\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
 def test_band_keys_are_stable_signed_64_bit_and_differ_per_band() -> None:
     sig = dedup.signature(ARTICLE)
     assert sig is not None

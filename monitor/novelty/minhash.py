@@ -10,12 +10,14 @@ the ones that library draws), and ``b`` bands of ``r`` rows per signature.
 A signature is bytes, as stored (``items.minhash``): NUM_PERM little-endian uint32
 values. numpy computes them, for all the shingles of a batch of texts at once, and is
 imported on first use: a process that only compares stored signatures (``similarity``,
-``band_keys``) does not load it (it costs its process about 15 MB).
+``band_layout``, ``band_keys``) does not load it (it costs its process about 15 MB and,
+in a poller's process, a tenth of a second).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import operator
 import re
 import unicodedata
@@ -205,21 +207,28 @@ AREA_STEPS = 200  # midpoints of the integrals of band_layout
 def band_layout(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
     """(bands, rows) minimising the mean of false-positive and false-negative areas: the
     area under the probability that a pair of similarity s below ``threshold`` is a
-    candidate, and that one above it is not (midpoint rule, every layout at once)."""
-    import numpy as np
+    candidate, and that one above it is not (midpoint rule, ``AREA_STEPS`` points a side).
 
-    layouts = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
-    bands = np.array([b for b, _ in layouts], np.float64)[:, None]
-    rows = np.array([r for _, r in layouts], np.float64)[:, None]
-
-    def areas(lo: float, hi: float, *, missed: bool) -> Any:
-        width = (hi - lo) / AREA_STEPS
-        s = lo + (np.arange(AREA_STEPS) + 0.5) * width
-        caught = 1 - (1 - s**rows) ** bands
-        return ((1 - caught) if missed else caught).sum(axis=1) * width
-
-    cost = 0.5 * areas(0.0, threshold, missed=False) + 0.5 * areas(threshold, 1.0, missed=True)
-    return layouts[int(np.argmin(cost))]  # of equals, the fewest bands, then rows
+    For each number of rows, the chance that no band agrees is raised one band at a time
+    (a product per point, no power): every layout in ~15 ms, without numpy, which the
+    poller's process then does not load just for this. Of equal costs, the fewest bands,
+    then rows."""
+    low_width, high_width = threshold / AREA_STEPS, (1 - threshold) / AREA_STEPS
+    below = [(n + 0.5) * low_width for n in range(AREA_STEPS)]
+    above = [threshold + (n + 0.5) * high_width for n in range(AREA_STEPS)]
+    best = (math.inf, 0, 0)
+    for rows in range(1, num_perm + 1):
+        differ_below = [1 - s**rows for s in below]  # a band's rows differ somewhere
+        differ_above = [1 - s**rows for s in above]
+        none_below, none_above = differ_below, differ_above  # no band agrees: 1 band
+        for bands in range(1, num_perm // rows + 1):
+            if bands > 1:
+                none_below = list(map(operator.mul, none_below, differ_below))
+                none_above = list(map(operator.mul, none_above, differ_above))
+            caught = AREA_STEPS - sum(none_below)  # below the threshold: false positives
+            cost = 0.5 * caught * low_width + 0.5 * sum(none_above) * high_width
+            best = min(best, (cost, bands, rows))
+    return best[1], best[2]
 
 
 @lru_cache(maxsize=16)
