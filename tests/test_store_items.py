@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from monitor.classify import load_rules
 from monitor.classify.stage import Pipeline, WatchRules
 from monitor.model import Classification, guid_key
 from monitor.store.db import Database
+from monitor.store.driver import Driver
 from monitor.store.items import (
     RECENT_CHUNK,
     add_items,
@@ -161,3 +163,37 @@ def test_recent_guids_are_each_feeds_newest_in_one_statement_per_chunk(db: Datab
     assert set(found) == {first, last, *empty}
     assert not any(found[feed] for feed in empty)
     assert len([sql for sql in seen if "item_sources" in sql]) == 2
+
+
+def test_new_items_are_looked_up_by_url_and_by_text_in_one_statement(db: Database) -> None:
+    """A feed's new items are looked for among the stored ones by URL key and by content
+    hash with one statement; an item another feed brought is found either way."""
+    with db.session() as session:
+        a, b = ensure_feed(session, "a", NOW), ensure_feed(session, "b", NOW)
+        add_items(session, a, [item(1), item(2)], NOW)
+    same_text = replace(item(3), content_hash=item(2).content_hash)  # item 2's text
+    with db.session() as session, statements(db) as seen:
+        new = add_items(session, b, [item(1), same_text, item(4)], NOW)
+    assert [s.item.guid for s in new] == ["guid-4"]
+    lookups = [sql for sql in seen if "FROM items WHERE" in sql]
+    assert len(lookups) == 1 and "url_key IN" in lookups[0] and "content_hash IN" in lookups[0]
+
+
+def test_a_union_of_in_lists_is_one_statement_per_chunk_of_values(db: Database) -> None:
+    """``Driver.rows_in_union``: the rows of each SELECT for all its values, with one
+    statement per ``PARAMS`` parameters, each holding only the SELECTs with values in it."""
+    with db.session() as session:
+        feed = ensure_feed(session, "a", NOW)
+        stored = add_items(session, feed, [item(n) for n in range(1, 8)], NOW)
+    ids = [s.id for s in sorted(stored, key=lambda s: s.item.guid)][:4]  # guid-1 to guid-4
+    with db.session() as session, statements(db) as seen:
+        sql = Driver(session)
+        sql.PARAMS = 4  # 3 values a statement, with the feed id
+        by_id = "SELECT id, guid FROM items WHERE id IN ({values})"
+        by_guid = f"SELECT id, guid FROM items WHERE feed_id = {sql.mark} AND guid IN ({{values}})"
+        guids = ["guid-5", "guid-6", "guid-7", "none"]
+        found = sql.rows_in_union([(by_id, ids, ()), (by_guid, guids, (feed.id,))])
+    assert sorted(found) == sorted((s.id, s.item.guid) for s in stored)
+    assert len(seen) == 3  # 8 values, 3 a statement
+    assert ["UNION ALL" in s for s in seen] == [False, True, False]
+    assert seen[2].count(sql.mark) == 3 and "feed_id" in seen[2]

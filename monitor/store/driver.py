@@ -9,6 +9,8 @@ converted by the column's own type, as SQLAlchemy would convert them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Dialect
@@ -67,11 +69,27 @@ class Driver:
         """The rows of ``sql`` (a SELECT whose ``{values}`` is an IN list) for ``values``,
         in statements of at most ``PARAMS`` parameters (``params``, then a chunk of
         ``values``); the rows of each chunk's statement in turn."""
+        return self.rows_in_union([(sql, values, params)])
+
+    def rows_in_union(
+        self, parts: Sequence[tuple[str, Sequence[Any], Sequence[Any]]]
+    ) -> list[tuple[Any, ...]]:
+        """The rows of several such SELECTs, each ``(sql, values, params)``, joined with
+        UNION ALL: one statement (not one per SELECT) for every ``PARAMS`` parameters.
+        The values are taken in order; a statement holds each SELECT with values in its
+        chunk (its ``params``, then those values), and leaves out the others."""
+        step = max(1, self.PARAMS - sum(len(params) for _, _, params in parts))
+        flat = [(n, value) for n, (_, values, _) in enumerate(parts) for value in values]
         found: list[tuple[Any, ...]] = []
-        step = max(1, self.PARAMS - len(params))
-        for start in range(0, len(values), step):
-            chunk = values[start : start + step]
-            found.extend(self.run(sql.format(values=self.marks(len(chunk))), [*params, *chunk]))
+        for start in range(0, len(flat), step):
+            selects: list[str] = []
+            args: list[Any] = []
+            for n, run in groupby(flat[start : start + step], key=itemgetter(0)):
+                sql, _, params = parts[n]
+                chunk = [value for _, value in run]
+                selects.append(sql.format(values=self.marks(len(chunk))))
+                args += [*params, *chunk]
+            found.extend(self.run(" UNION ALL ".join(selects), args))
         return found
 
 

@@ -88,11 +88,14 @@ def add_items(
         return []
     hashes = sorted({item.content_hash for _, item in fresh.values()})
     known: dict[str, int] = {}  # url_key or "hash:<content hash>" -> item id
-    found = sql.rows_in("SELECT id, url_key, content_hash FROM items WHERE url_key IN ({values})",
-                        sorted(fresh))  # fmt: skip
-    found += sql.rows_in(
-        "SELECT id, url_key, content_hash FROM items WHERE content_hash IN ({values})", hashes
-    )
+    found = sql.rows_in_union(  # one statement: by URL key or by content hash
+        [
+            ("SELECT id, url_key, content_hash FROM items WHERE url_key IN ({values})",
+             sorted(fresh), ()),
+            ("SELECT id, url_key, content_hash FROM items WHERE content_hash IN ({values})",
+             hashes, ()),
+        ]
+    )  # fmt: skip
     for row_id, key, content_hash in sorted(set(found)):  # a hash's oldest copy first
         known[key] = row_id
         known.setdefault("hash:" + content_hash, row_id)
