@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 
 from monitor.classify import load_rules
-from monitor.config.yamlload import Document
 from monitor.errors import ParseError
 from monitor.model import Classification, Evidence, Label, guid_key
 from monitor.novelty.minhash import signature, story_text
@@ -163,12 +162,47 @@ def test_a_worker_leaves_out_known_entries_and_classifies_the_others_as_here() -
     )
 
 
-def test_rules_a_worker_cannot_compile_leave_the_items_unclassified() -> None:
+WORKER_LOADS_RULES = """
+import pickle, sys
+from datetime import datetime, UTC
+from monitor.poll.parser_process import parse_packed
+body, blob = pickle.loads(sys.stdin.buffer.read())
+packed = parse_packed(body, "", "https://example.org/a", "a", datetime.now(UTC),
+                      rules=(("w", "key", blob),))
+loaded = [m for m in ("pydantic", "yaml", "monitor.classify.compiler") if m in sys.modules]
+sys.stdout.buffer.write(pickle.dumps((packed[-1], loaded)))
+"""
+
+
+def test_a_worker_classifies_with_the_poller_s_rule_set_without_compiling_it() -> None:
+    """The poller sends its compiled rule set, pickled: the worker classifies with it as
+    the poller would, without loading the schema's pydantic, the YAML reader or the
+    compiler."""
+    rules = load_rules(RULES)
+    rules.classify("warm up", "the automata are built, and left out of the pickle")
+    title = "Lee and Ishiba to hold summit in Tokyo next week"
+    text = "President Lee Jae-myung will meet Prime Minister Shigeru Ishiba in Tokyo."
+    body = (
+        "<rss version='2.0'><channel><title>n</title><item><guid>g1</guid>"
+        f"<title>{title}</title><description>{text}</description></item></channel></rss>"
+    ).encode()
+    request = pickle.dumps((body, pickle.dumps(rules)))
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_LOADS_RULES], input=request, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    verdicts, loaded = pickle.loads(done.stdout)
+    assert verdicts == [{"w": rules.classify(title, text)}]
+    assert verdicts[0]["w"].relevant
+    assert loaded == []
+
+
+def test_rules_a_worker_cannot_classify_with_leave_the_items_unclassified() -> None:
     """Classifying in the worker is an aid: if it fails, the items come without verdicts
     (the poller classifies them itself) and the document is not failed."""
     body = (FIXTURES / "rss20.xml").read_bytes()
     broken = load_rules(RULES)
-    broken.document = Document("broken.yaml", {"types": "not a mapping"})
+    broken.types = (None,)  # type: ignore[assignment]  # (a type the matcher cannot read)
 
     async def scenario() -> FeedItems:
         pool = ParsePool(1)

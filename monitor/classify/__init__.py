@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from monitor.classify.evaluate import EvalReport, read_corpus
     from monitor.classify.explain import Change, diff_rulesets, format_changes
-    from monitor.classify.rules import RuleSet, load_rules, parse_rules
+    from monitor.classify.rules import load_rules, parse_rules
+    from monitor.classify.ruleset import RuleSet
     from monitor.classify.schema import rules_json_schema
 
 # What the package gives, imported when first asked for: the poller imports
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "Change": "explain",
     "EvalReport": "evaluate",
-    "RuleSet": "rules",
+    "RuleSet": "ruleset",
     "diff_rulesets": "explain",
     "format_changes": "explain",
     "load_rules": "rules",

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import regex
 
-from monitor.classify.schema import RulesFile
 from monitor.classify.terms import TermTable
 from monitor.model import EventKnowledge
 
@@ -74,23 +73,23 @@ class CompiledRules:
         self,
         *,
         path: Path,
-        spec: RulesFile,
         terms: TermTable,
         topic: CompiledTopic,
         types: tuple[CompiledType, ...],
         tense: CompiledTense | None,
         events: EventKnowledge | None = None,
+        title_weight: float,
+        fallback: float | None,
     ) -> None:
         self.path = path
-        self.spec = spec
         self.terms = terms
         self.term_text: tuple[str, ...] = terms.display
         self.topic = topic
         self.types = types
         self.tense = tense
         self.events = events or EventKnowledge()
-        self.title_weight = spec.defaults.title_weight
-        self.fallback = spec.defaults.fallback
+        self.title_weight = title_weight
+        self.fallback = fallback
         # The term groups of the clues, numbered: for each term id the numbers of the
         # groups that hold it, and for each type the numbers each of its clues needs
         # (an item's present groups then tell which clues can match, in one pass).

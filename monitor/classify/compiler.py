@@ -92,12 +92,13 @@ class _Compiler:
             raise ConfigErrors(unique.values())
         return CompiledRules(
             path=path,
-            spec=self.spec,
             terms=self.terms,
             topic=topic,
             types=types,
             tense=tense,
             events=events,
+            title_weight=self.spec.defaults.title_weight,
+            fallback=self.spec.defaults.fallback,
         )
 
     def _events(self, spec: Events | None) -> EventKnowledge:

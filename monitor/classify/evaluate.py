@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.classify.match import assigned, headlined
-from monitor.classify.rules import RuleSet
+from monitor.classify.ruleset import RuleSet
 from monitor.errors import ConfigError
 from monitor.model import Classification
 

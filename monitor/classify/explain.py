@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from monitor.classify.doc import Doc, Prepared
 from monitor.classify.match import verdict
-from monitor.classify.rules import RuleSet
+from monitor.classify.ruleset import RuleSet
 from monitor.classify.terms import scan
 from monitor.model import Classification, Evidence
 

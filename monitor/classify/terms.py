@@ -60,6 +60,10 @@ class TermTable:
         self.fast: Any = None  # ahocorasick_rs automaton of the forms
         self.plain: Any = None  # pyahocorasick's, for text with lone surrogates
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its automata (they do not pickle): ``scan`` builds them again."""
+        return {**self.__dict__, "fast": None, "plain": None}
+
     @property
     def display(self) -> tuple[str, ...]:
         return tuple(self._display)

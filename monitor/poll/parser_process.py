@@ -2,8 +2,8 @@
 and parsing is the part a hostile document attacks, so ``ParsePool`` runs them in child
 processes while the poller's own process keeps fetching and storing on another core.
 A worker leaves out the entries the feed gave lately (the poller sends their GUID keys),
-classifies the others with the watches' rules (sent once per worker as the parsed
-rules document, compiled there) and signs the relevant ones (MinHash).
+classifies the others with the watches' rules (the poller's compiled rule sets,
+pickled, sent once per worker) and signs the relevant ones (MinHash).
 
 A worker is ``python -m monitor.poll.parser_process --memory-limit BYTES``: it limits its
 own address space to BYTES (``RLIMIT_AS``, ``fetch.parser_memory`` in the config) before
@@ -49,7 +49,7 @@ from monitor.novelty.minhash import signatures, story_text
 from monitor.parse.items import MAX_ENTRIES, FeedItems, parse_items
 
 if TYPE_CHECKING:
-    from monitor.classify.rules import RuleSet
+    from monitor.classify.ruleset import RuleSet
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,8 @@ _WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THR
 _GONE = (OSError, EOFError, asyncio.IncompleteReadError, pickle.PickleError)
 
 
-# the rules a worker classifies with: (watch, key, the pickled rules document or None
-# when the worker was sent it before under that key)
+# the rules a worker classifies with: (watch, key, the pickled rule set or None when
+# the worker was sent it before under that key)
 RulesRef = tuple[str, str, bytes | None]
 # (error, ttl, warnings, skipped, item field tuples, entries left out as known, per item
 # each watch's verdict or None)
@@ -89,7 +89,7 @@ Packed = tuple[
     int,
     list[dict[str, Classification]] | None,
 ]
-# compiled rules by key, in a worker (a few: a reloaded rules file comes under a new key)
+# rule sets by key, in a worker (a few: a reloaded rules file comes under a new key)
 _COMPILED: dict[str, RuleSet] = {}
 _KEEP_COMPILED = 8
 
@@ -134,7 +134,7 @@ def _classified(
 ) -> list[dict[str, Classification]] | None:
     """Each watch's verdict on each item; None (and an error logged) when that failed."""
     try:
-        compiled = [(watch, _compiled(key, document)) for watch, key, document in rules]
+        compiled = [(watch, _compiled(key, blob)) for watch, key, blob in rules]
         return [{w: r.classify(i.title, i.text) for w, r in compiled} for i in items]
     except Exception as exc:  # classified again in the poller's process, which records it
         error = f"{type(exc).__name__}: {exc}"
@@ -155,16 +155,14 @@ def _signed(
     return [(next(computed) or b"") if r else None for r in relevant]
 
 
-def _compiled(key: str, document: bytes | None) -> RuleSet:
+def _compiled(key: str, blob: bytes | None) -> RuleSet:
     rules = _COMPILED.get(key)
     if rules is None:
-        if document is None:
+        if blob is None:
             raise KeyError(f"rules {key} were not sent to this worker")
-        from monitor.classify.rules import compile_rules  # only a worker that classifies
-
         while len(_COMPILED) >= _KEEP_COMPILED:
             _COMPILED.pop(next(iter(_COMPILED)))
-        rules = _COMPILED[key] = compile_rules(pickle.loads(document))
+        rules = _COMPILED[key] = pickle.loads(blob)  # (the poller's, which it compiled)
     return rules
 
 
@@ -273,8 +271,8 @@ class ParsePool:
         self._stopping: set[asyncio.Task[None]] = set()  # idle workers being stopped
         self._busy = 0  # documents being parsed
         self._waiting: deque[asyncio.Future[None]] = deque()  # documents waiting, in order
-        # each rule set's key and pickled document, by id (the rule set kept alive with it)
-        self._documents: dict[int, tuple[RuleSet, str, bytes]] = {}
+        # each rule set's key and pickle, by id (the rule set kept alive with it)
+        self._pickled: dict[int, tuple[RuleSet, str, bytes]] = {}
 
     async def parse(
         self,
@@ -292,7 +290,7 @@ class ParsePool:
         ``rules`` (watch, rule set) the worker classifies the others
         (``FeedItems.verdicts``)."""
         args = (body, content_type, url, source, fetched, self.max_items, known)
-        refs = [self._document(ruleset) for _, ruleset in rules]
+        refs = [self._pickle(ruleset) for _, ruleset in rules]
         await self._enter()
         try:
             sent = [(w, *ref) for (w, _), ref in zip(rules, refs, strict=True)]
@@ -335,14 +333,14 @@ class ParsePool:
                 self._busy += 1
                 turn.set_result(None)
 
-    def _document(self, rules: RuleSet) -> tuple[str, bytes]:
-        kept = self._documents.get(id(rules))
+    def _pickle(self, rules: RuleSet) -> tuple[str, bytes]:
+        kept = self._pickled.get(id(rules))
         if kept is None or kept[0] is not rules:
-            blob = pickle.dumps(rules.document, protocol=pickle.HIGHEST_PROTOCOL)
+            blob = pickle.dumps(rules, protocol=pickle.HIGHEST_PROTOCOL)
             kept = (rules, hashlib.sha256(blob).hexdigest()[:16], blob)
-            if len(self._documents) > 16:  # rule sets of earlier configs
-                self._documents.clear()
-            self._documents[id(rules)] = kept
+            if len(self._pickled) > 16:  # rule sets of earlier configs
+                self._pickled.clear()
+            self._pickled[id(rules)] = kept
         return kept[1], kept[2]
 
     async def _call(

@@ -323,7 +323,7 @@ class Poller:
                 spec.name,
                 fetched,
                 known=known,
-                rules=[(watch, r) for watch, r in rules if r.document is not None],
+                rules=rules,
             )
         max_items = self.settings.max_items
         return parse_items(body, result.content_type, result.url, spec.name, fetched, max_items)
