@@ -95,7 +95,7 @@ def delivery_worker(config: Config, db: Database, client: httpx.AsyncClient) -> 
 
 def parse_workers() -> int:
     """Parser processes at most: one per core, at most two. A second one is used only
-    while documents queue for the first (``monitor.poll.parser_process.BACKLOG``): the
+    while documents queue for the first (``monitor.poll.parse_pool.BACKLOG``): the
     poller's own process waits for the parser's answers, so on 2 cores a cycle that
     brings many documents is parsed on both. Documents are always parsed in a parser
     process, the daemon's too: it holds its own memory limit (``fetch.parser_memory``),

@@ -45,7 +45,8 @@ from monitor.fetch.client import Fetcher, backoff_delay, next_check_delay
 from monitor.log import log_event
 from monitor.model import Claim, Classification, FetchResult, Item, PollOutcome, StoredItem
 from monitor.parse.items import MAX_ENTRIES, FeedItems, parse_items
-from monitor.poll.parser_process import IDLE_EXIT, MEMORY_LIMIT, ParsePool
+from monitor.poll.parse_pool import IDLE_EXIT, ParsePool
+from monitor.poll.parser_process import MEMORY_LIMIT
 from monitor.retry import MAX_RETRY_AFTER
 from monitor.store import instances
 from monitor.store.db import Database, DatabaseError, Session, error_text, savepoint
