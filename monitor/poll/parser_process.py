@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LENGTH = struct.Struct("<I")
+LENGTH = struct.Struct("<I")  # what each request and answer starts with: its size
 MEMORY_LIMIT = 1024**3  # bytes of address space a worker may use, unless configured
 
 # the rules a worker classifies with: (watch, key, the pickled rule set or None when
