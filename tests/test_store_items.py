@@ -197,3 +197,37 @@ def test_a_union_of_in_lists_is_one_statement_per_chunk_of_values(db: Database) 
     assert len(seen) == 3  # 8 values, 3 a statement
     assert ["UNION ALL" in s for s in seen] == [False, True, False]
     assert seen[2].count(sql.mark) == 3 and "feed_id" in seen[2]
+
+
+def test_unprocessed_items_are_read_through_their_partial_index(sqlite_url: str) -> None:
+    """Only the unclassified items are read (``ix_items_unclassified``), not the whole
+    table: the query runs after every poll cycle, whatever the store's size."""
+    from monitor.store import migrate
+    from monitor.store.db import make_engine
+
+    engine = make_engine(sqlite_url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    db = Database(sqlite_url)
+    with db.session() as session:
+        feed = ensure_feed(session, "a", NOW)
+        add_items(session, feed, [item(n) for n in range(1, 4)], NOW)
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, sql: str, params: Any, *args: Any) -> None:
+        if "classified IS NULL" in sql:
+            seen.append((sql, params))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with db.session() as session:
+            found = unprocessed_items(session, NOW - timedelta(hours=1), 10)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert sorted(s.item.guid for s in found) == ["guid-1", "guid-2", "guid-3"]
+    assert [s.id for s in found] == sorted(s.id for s in found)  # one fetch time: by id
+    ((sql, params),) = seen
+    with db.engine.connect() as conn:
+        plan = " ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+    db.dispose()
+    assert "ix_items_unclassified" in plan and "SCAN items" not in plan

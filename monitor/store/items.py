@@ -342,12 +342,17 @@ def _evidence(label: Label) -> list[dict[str, object]]:
 
 def unprocessed_items(session: Session, since: datetime, limit: int) -> list[StoredItem]:
     """Items stored since ``since`` whose processing did not complete (never classified:
-    the stages after the store failed on them), oldest first, with their signatures."""
+    the stages after the store failed on them), oldest first, with their signatures.
+
+    In the order of the partial index ``ix_items_unclassified`` (``fetched``, then id):
+    the database reads only the unclassified items. In id order, SQLite read the whole
+    table instead (after every ``poll --once`` cycle and every few minutes in the daemon:
+    ~20 ms at 26,000 items, growing with the store)."""
     rows = session.execute(
         select(ItemRow, Feed.name)
         .join(Feed, Feed.id == ItemRow.feed_id)
         .where(ItemRow.classified.is_(None), ItemRow.fetched >= since)
-        .order_by(ItemRow.id)
+        .order_by(ItemRow.fetched, ItemRow.id)
         .limit(limit)
     ).all()
     return [StoredItem(row.id, feed, _item(row, row.minhash)) for row, feed in rows]
