@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from monitor.store.db import Database
-from monitor.store.feeds import record_polled, sync_feeds
+from monitor.store.feeds import Polled, record_polled, record_polls, sync_feeds
 from monitor.store.tables import Feed
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -79,3 +79,46 @@ def test_a_feed_left_out_is_retired_and_comes_back_as_it_was(db: Database) -> No
     b = feeds(db)["b"]
     assert b.active
     assert b.etag == '"v1"'
+
+
+def test_polls_recorded_together_set_each_feed_s_own_columns(db: Database) -> None:
+    """``record_polls``: the polls that set the same columns go in one statement, each
+    row getting its own values; a poll sets only the columns it has."""
+    names = ["a", "b", "c", "d"]
+    sync(db, [(n, f"http://127.0.0.1:9/{n}.xml") for n in names], START)
+    polled(db, "d")  # it has an ETag already, which a 304 without validators keeps
+    ids = {name: feed.id for name, feed in feeds(db).items()}
+    statements: list[tuple[str, bool]] = []
+
+    def seen(
+        conn: object, cursor: object, sql: str, params: object, ctx: object, many: bool
+    ) -> None:
+        statements.append((sql, many))
+
+    polls = [
+        Polled(ids["a"], LATER + timedelta(minutes=1), '"a1"', None),
+        Polled(ids["b"], LATER + timedelta(minutes=2), '"b1"', "Sun, 01 Mar 2026 12:00:00 GMT"),
+        Polled(ids["c"], LATER + timedelta(minutes=3), None, None, "http://127.0.0.1:9/moved.xml",
+               "salvaged", new_items=2),
+        Polled(ids["d"], LATER + timedelta(minutes=4), None, None),
+    ]  # fmt: skip
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.session() as session:
+            record_polls(session, "", LATER, polls)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    updates = [(sql, many) for sql, many in statements if sql.startswith("UPDATE feeds")]
+    assert sorted(many for _, many in updates) == [False, False, True]  # a and b together
+    rows = feeds(db)
+    for n, name in enumerate(names, start=1):
+        feed = rows[name]
+        assert feed.next_due is not None
+        assert feed.next_due.replace(tzinfo=UTC) == LATER + timedelta(minutes=n)
+        assert feed.last_success is not None and feed.last_success.replace(tzinfo=UTC) == LATER
+    assert (rows["a"].etag, rows["a"].last_modified) == ('"a1"', None)
+    assert (rows["b"].etag, rows["b"].last_modified) == ('"b1"', "Sun, 01 Mar 2026 12:00:00 GMT")
+    assert rows["c"].fetch_url == "http://127.0.0.1:9/moved.xml"
+    assert rows["c"].last_warning == "salvaged" and rows["c"].last_new_item is not None
+    assert rows["a"].last_new_item is None and rows["a"].fetch_url == "http://127.0.0.1:9/a.xml"
+    assert rows["d"].etag == '"v1"'

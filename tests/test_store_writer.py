@@ -209,3 +209,73 @@ def test_a_batch_of_light_jobs_commits_at_once(db: Database) -> None:
         writer.close()
     assert jobs.lingers == []
     assert len(sessions) == 2 and sessions[0] is not sessions[1]
+
+
+class Together:
+    """A ``run_together`` function: records each call's arguments; each result is the
+    name's length; a name "bad" fails the call it is in."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, session: Session, names: list[str]) -> list[int]:
+        self.calls.append(list(names))
+        sync_feeds(session, [(n, f"http://127.0.0.1:9/{n}.xml") for n in names], NOW)
+        if "bad" in names:
+            raise ValueError("bad name")
+        return [len(n) for n in names]
+
+
+def test_jobs_run_together_make_one_call_and_share_its_results(db: Database) -> None:
+    jobs = WatchedJobs()
+    writer = StoreWriter(db, jobs=jobs)
+    blocker = Blocker()
+    together = Together()
+
+    async def scenario() -> list[object]:
+        first = asyncio.ensure_future(writer.run(blocker))
+        await blocker.entered()
+        batch = [
+            asyncio.ensure_future(writer.run_together(together, "a")),
+            asyncio.ensure_future(writer.run(add_feed("other"))),
+            asyncio.ensure_future(writer.run_together(together, "bbb")),
+            asyncio.ensure_future(writer.run_together(together, "cc")),
+        ]
+        await jobs.waiting(4)
+        blocker.release.set()
+        await first
+        return list(await asyncio.gather(*batch))
+
+    try:
+        results = asyncio.run(scenario())
+    finally:
+        blocker.release.set()
+        writer.close()
+    assert results == [1, 5, 3, 2]
+    assert together.calls == [["a", "bbb", "cc"]]
+    assert feed_names(db) == {"a", "bbb", "cc", "other"}
+
+
+def test_a_failing_call_together_runs_again_one_job_at_a_time(db: Database) -> None:
+    jobs = WatchedJobs()
+    writer = StoreWriter(db, jobs=jobs)
+    blocker = Blocker()
+    together = Together()
+
+    async def scenario() -> list[object]:
+        first = asyncio.ensure_future(writer.run(blocker))
+        await blocker.entered()
+        batch = [asyncio.ensure_future(writer.run_together(together, n)) for n in ("a", "bad")]
+        await jobs.waiting(2)
+        blocker.release.set()
+        await first
+        return list(await asyncio.gather(*batch, return_exceptions=True))
+
+    try:
+        kept, failed = asyncio.run(scenario())
+    finally:
+        blocker.release.set()
+        writer.close()
+    assert kept == 1 and isinstance(failed, ValueError)
+    assert together.calls == [["a", "bad"], ["a"], ["bad"]]
+    assert feed_names(db) == {"a"}

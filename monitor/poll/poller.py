@@ -50,7 +50,7 @@ from monitor.poll.parser_process import MEMORY_LIMIT
 from monitor.retry import MAX_RETRY_AFTER
 from monitor.store import instances
 from monitor.store.db import Database, DatabaseError, Session, error_text, savepoint
-from monitor.store.feeds import errors_in_a_row, record_failure, record_polled
+from monitor.store.feeds import Polled, errors_in_a_row, record_failure, record_polls
 from monitor.store.items import add_items, recent_guids, unmark_items, unprocessed_items
 from monitor.store.leases import NotClaimed
 from monitor.store.writer import StoreWriter
@@ -399,7 +399,11 @@ class Poller:
                       delay=delay)  # fmt: skip
         weight = 1 + len(items) // ITEMS_PER_UNIT
         try:
-            outcome, refused = await self._writer.run(job, weight=weight)
+            if found is None:  # a 304: its outcome only, recorded with the batch's others
+                polled = (spec, claim, result, delay)
+                outcome, refused = await self._writer.run_together(self._not_modified, polled)
+            else:
+                outcome, refused = await self._writer.run(job, weight=weight)
         except Exception as exc:  # an item the store refuses, or the stages after it failed
             if not items:
                 raise
@@ -466,29 +470,23 @@ class Poller:
                 warning = "; ".join(w for w in (warning, problem) if w)[:2000] or None
             else:  # a failure fails the job: it runs again, careful (see above)
                 self.processor.process(session, new, now, verdicts)
-        record_polled(
-            session,
-            claim.id,
-            self.owner,
-            now=now,
-            next_due=now + timedelta(seconds=delay),
-            etag=result.etag,
-            last_modified=result.last_modified,
-            fetch_url=result.permanent_url,
-            warning=warning,
-            new_items=len(new),
-        )
         status = "not_modified" if found is None else ("new" if new else "unchanged")
-        outcome = PollOutcome(
-            spec.name,
-            status,
-            len(items) + len(unread) + (found.known if found is not None else 0),
-            len(new),
-            warning=warning,
-            next_due=now + timedelta(seconds=delay),
-            skipped=len(skipped),
-        )
+        fetched = len(items) + len(unread) + (found.known if found is not None else 0)
+        polled, outcome = _done(spec, claim, result, delay, now, status, fetched=fetched,
+                                new=len(new), warning=warning, skipped=len(skipped))  # fmt: skip
+        record_polls(session, self.owner, now, [polled])
         return outcome, refused or []
+
+    def _not_modified(
+        self, session: Session, polls: list[tuple[FeedSpec, Claim, FetchResult, float]]
+    ) -> list[tuple[PollOutcome, list[str]]]:
+        """Record the outcomes of feeds that answered 304 (``StoreWriter.run_together``:
+        those of a batch at once, with one statement)."""
+        now = self.clock()
+        done = [_done(spec, claim, result, delay, now, "not_modified")
+                for spec, claim, result, delay in polls]  # fmt: skip
+        record_polls(session, self.owner, now, [polled for polled, _ in done])
+        return [(outcome, []) for _, outcome in done]
 
     def _process(
         self,
@@ -586,6 +584,28 @@ class Poller:
         )
         outcome = PollOutcome(spec.name, "error", error=_describe(exc), next_due=next_due)
         return outcome, errors, failing, delay
+
+
+def _done(
+    spec: FeedSpec,
+    claim: Claim,
+    result: FetchResult,
+    delay: float,
+    now: datetime,
+    status: str,
+    *,
+    fetched: int = 0,
+    new: int = 0,
+    warning: str | None = None,
+    skipped: int = 0,
+) -> tuple[Polled, PollOutcome]:
+    """A successful poll's row update (``record_polls``) and outcome."""
+    next_due = now + timedelta(seconds=delay)
+    polled = Polled(claim.id, next_due, result.etag, result.last_modified,
+                    result.permanent_url, warning, new)  # fmt: skip
+    outcome = PollOutcome(spec.name, status, fetched, new, warning=warning, next_due=next_due,
+                          skipped=skipped)  # fmt: skip
+    return polled, outcome
 
 
 def _describe(exc: Exception) -> str:

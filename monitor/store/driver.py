@@ -45,6 +45,13 @@ class Driver:
         result = self.connection.exec_driver_sql(sql, tuple(params))
         return [tuple(row) for row in result] if result.returns_rows else []
 
+    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """``sql`` (no result rows) once per row of parameters, as one ``executemany``."""
+        if len(rows) == 1:
+            self.run(sql, rows[0])
+        elif rows:
+            self.connection.exec_driver_sql(sql, [tuple(row) for row in rows])
+
     def insert(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
     ) -> list[tuple[Any, ...]]:

@@ -1,13 +1,15 @@
 """Feeds: the configured feeds and their fetch state (``feeds``).
 
-``sync_feeds`` makes the rows match the config; a poll ends with ``record_polled`` or
-``record_failure`` (each one UPDATE by id, ending the poller's lease on the feed).
+``sync_feeds`` makes the rows match the config; a poll ends with ``record_polled`` (or
+``record_polls`` for several) or ``record_failure`` (each one UPDATE by id, ending the
+poller's lease on the feed).
 Leases themselves are taken and released in ``monitor.store.leases``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -71,6 +73,19 @@ _STORED_FEED = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class Polled:
+    """A successful poll of a feed, for ``record_polls``."""
+
+    feed_id: int
+    next_due: datetime
+    etag: str | None
+    last_modified: str | None
+    fetch_url: str | None = None
+    warning: str | None = None
+    new_items: int = 0
+
+
 def record_polled(
     session: Session,
     feed_id: int,
@@ -84,35 +99,52 @@ def record_polled(
     warning: str | None = None,
     new_items: int = 0,
 ) -> None:
-    """A successful poll of the feed, as one UPDATE by id, ending ``owner``'s lease on it.
+    """A successful poll of the feed, as one UPDATE by id, ending ``owner``'s lease on it."""
+    polled = Polled(feed_id, next_due, etag, last_modified, fetch_url, warning, new_items)
+    record_polls(session, owner, now, [polled])
+
+
+def record_polls(session: Session, owner: str, now: datetime, polls: Sequence[Polled]) -> None:
+    """Successful polls of several feeds at ``now``, each ending ``owner``'s lease on its
+    feed: one UPDATE by id each, the polls that set the same columns in one statement
+    (``executemany``: a cycle of 304s records its feeds' outcomes a batch at a time).
 
     At the driver (``Driver``): for a feed that answered 304 this is all the store work
     of its poll, and SQLAlchemy's statement machinery would cost more than the UPDATE.
     """
     sql = Driver(session)
     at = _time_value(sql.dialect)
-    sets = [
-        "last_fetch = {m}",
-        "last_success = {m}",
-        "next_due = {m}",
-        "consecutive_errors = 0",
-        "failing = {m}",
-        "last_error = NULL",
-        "last_warning = {m}",
-        "lease_until = CASE WHEN lease_owner = {m} THEN NULL ELSE lease_until END",
-    ]
-    params: list[Any] = [at(now), at(now), at(next_due), False, warning, owner]
-    if etag is not None or last_modified is not None:
-        sets += ["etag = {m}", "last_modified = {m}"]
-        params += [etag, last_modified]
-    if fetch_url:
-        sets.append("fetch_url = {m}")
-        params.append(fetch_url)
-    if new_items:
-        sets.append("last_new_item = {m}")
-        params.append(at(now))
-    statement = f"UPDATE feeds SET {', '.join(sets)} WHERE id = {{m}}".format(m=sql.mark)
-    sql.run(statement, [*params, feed_id])
+    alike: dict[tuple[bool, bool, bool], list[list[Any]]] = {}
+    for poll in polls:
+        params: list[Any] = [at(now), at(now), at(poll.next_due), False, poll.warning, owner]
+        validators = poll.etag is not None or poll.last_modified is not None
+        if validators:
+            params += [poll.etag, poll.last_modified]
+        if poll.fetch_url:
+            params.append(poll.fetch_url)
+        if poll.new_items:
+            params.append(at(now))
+        shape = (validators, bool(poll.fetch_url), bool(poll.new_items))
+        alike.setdefault(shape, []).append([*params, poll.feed_id])
+    for (validators, moved, news), rows in alike.items():
+        sets = [
+            "last_fetch = {m}",
+            "last_success = {m}",
+            "next_due = {m}",
+            "consecutive_errors = 0",
+            "failing = {m}",
+            "last_error = NULL",
+            "last_warning = {m}",
+            "lease_until = CASE WHEN lease_owner = {m} THEN NULL ELSE lease_until END",
+        ]
+        if validators:
+            sets += ["etag = {m}", "last_modified = {m}"]
+        if moved:
+            sets.append("fetch_url = {m}")
+        if news:
+            sets.append("last_new_item = {m}")
+        statement = f"UPDATE feeds SET {', '.join(sets)} WHERE id = {{m}}".format(m=sql.mark)
+        sql.run_many(statement, rows)
 
 
 @lru_cache(maxsize=4)

@@ -15,6 +15,12 @@ of light jobs (a claim, a 304's outcome) commits at once.
 If a job raises, the batch is rolled back and its jobs are run again one transaction
 each, so one bad job fails alone. Jobs are therefore functions of the session and their
 arguments only (running one twice after a rollback is the same as running it once).
+
+Jobs given with ``run_together`` are calls of one function on one argument each; those
+of a batch that call the same function are made as one call on all their arguments
+(where the first of them was), so that work the database does a row at a time anyway
+(the outcome of each feed that answered 304) costs one statement, not one per job. Run
+again alone after a rollback, such a job is the call on its own argument.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
@@ -34,6 +41,7 @@ from monitor.store.db import Database
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+A = TypeVar("A")
 
 # Measured on a cold cycle (500 feeds x 50 items, 16 in flight, docs/benchmarks.md):
 # batches hold ~70 units (~7 feeds' items) on average, what the polls in flight hand
@@ -52,6 +60,8 @@ class _Job(Generic[T]):
     loop: asyncio.AbstractEventLoop
     weight: int = 1
     result: Any = field(default=None)
+    together: Callable[[Session, list[Any]], list[T]] | None = None  # run_together's fn
+    arg: Any = None  # and this job's argument
 
 
 class StoreWriter:
@@ -94,6 +104,18 @@ class StoreWriter:
         self._queue.put(job)
         return await job.future
 
+    async def run_together(self, fn: Callable[[Session, list[A]], list[T]], arg: A) -> T:
+        """``fn(session, [arg])[0]`` as a job, except that the jobs of a batch that call
+        the same ``fn`` (by equality: a bound method of one object is the same) make one
+        call on all their arguments, whose results they share out in order."""
+        if self._thread is None:
+            self._start()
+        loop = asyncio.get_running_loop()
+        job: _Job[T] = _Job(partial(_alone, fn, arg), loop.create_future(), loop)
+        job.together, job.arg = fn, arg
+        self._queue.put(job)
+        return await job.future
+
     def close(self) -> None:
         """Finish the queued jobs, then stop the thread."""
         with self._lock:
@@ -128,8 +150,14 @@ class StoreWriter:
     def _commit(self, batch: list[_Job[Any]]) -> None:
         try:
             with self.db.session() as session:
-                for job in batch:
-                    job.result = job.fn(session)
+                for group in _calls(batch):
+                    first = group[0]
+                    if len(group) == 1 or first.together is None:
+                        first.result = first.fn(session)
+                        continue
+                    results = first.together(session, [job.arg for job in group])
+                    for job, result in zip(group, results, strict=True):
+                        job.result = result
         except BaseException as exc:
             if len(batch) == 1:
                 _settle(batch, exc)
@@ -138,6 +166,19 @@ class StoreWriter:
                 self._commit([job])
             return
         _settle(batch)
+
+
+def _alone(fn: Callable[[Session, list[A]], list[T]], arg: A, session: Session) -> T:
+    return fn(session, [arg])[0]
+
+
+def _calls(batch: list[_Job[Any]]) -> list[list[_Job[Any]]]:
+    """The batch's jobs as calls, in order: each job alone, but the ``run_together``
+    jobs of one function together, where the first of them was."""
+    calls: dict[Any, list[_Job[Any]]] = {}
+    for n, job in enumerate(batch):
+        calls.setdefault(job.together if job.together is not None else n, []).append(job)
+    return list(calls.values())
 
 
 def _settle(batch: list[_Job[Any]], error: BaseException | None = None) -> None:
