@@ -394,22 +394,11 @@ class Poller:
         found: FeedItems | None,
         delay: float,
     ) -> PollOutcome:
-        items = found.items if found is not None else []
-        job = partial(self._succeeded, spec=spec, claim=claim, result=result, found=found,
-                      delay=delay)  # fmt: skip
-        weight = 1 + len(items) // ITEMS_PER_UNIT
-        try:
-            if found is None:  # a 304: its outcome only, recorded with the batch's others
-                polled = (spec, claim, result, delay)
-                outcome, refused = await self._writer.run_together(self._not_modified, polled)
-            else:
-                outcome, refused = await self._writer.run(job, weight=weight)
-        except Exception as exc:  # an item the store refuses, or the stages after it failed
-            if not items:
-                raise
-            log_event(log, logging.WARNING, "feed_store_retried", feed=spec.name,
-                      error=error_text(exc))  # fmt: skip
-            outcome, refused = await self._writer.run(partial(job, careful=True), weight=weight)
+        if found is None:  # a 304: its outcome only, recorded with the batch's others
+            polled = (spec, claim, result, delay)
+            outcome, refused = await self._writer.run_together(self._not_modified, polled)
+        else:
+            outcome, refused = await self._store(spec, claim, result, found, delay)
         for reason in refused:
             log_event(log, logging.WARNING, "item_skipped", feed=spec.name, reason=reason)
         if result.permanent_url:
@@ -430,13 +419,28 @@ class Poller:
             )
         return outcome
 
+    async def _store(
+        self, spec: FeedSpec, claim: Claim, result: FetchResult, found: FeedItems, delay: float
+    ) -> tuple[PollOutcome, list[str]]:
+        job = partial(self._succeeded, spec=spec, claim=claim, result=result, found=found,
+                      delay=delay)  # fmt: skip
+        weight = 1 + len(found.items) // ITEMS_PER_UNIT
+        try:
+            return await self._writer.run(job, weight=weight)
+        except Exception as exc:  # an item the store refuses, or the stages after it failed
+            if not found.items:
+                raise
+            log_event(log, logging.WARNING, "feed_store_retried", feed=spec.name,
+                      error=error_text(exc))  # fmt: skip
+            return await self._writer.run(partial(job, careful=True), weight=weight)
+
     def _succeeded(
         self,
         session: Session,
         spec: FeedSpec,
         claim: Claim,
         result: FetchResult,
-        found: FeedItems | None,
+        found: FeedItems,
         delay: float,
         careful: bool = False,
     ) -> tuple[PollOutcome, list[str]]:
@@ -444,34 +448,33 @@ class Poller:
 
         Without ``careful`` (the common path) nothing is in a savepoint: an item the
         store refuses, or a failure of the stages after the store, fails the whole job,
-        which ``_write_success`` then runs again with ``careful``. With ``careful``, each
+        which ``_store`` then runs again with ``careful``. With ``careful``, each
         item goes in in its own savepoint (``add_items``; the reasons of those the store
         refused are returned) and the stages run in one (``_process``: a failure there is
         recorded, and the items are processed again later)."""
         now = self.clock()
-        items = found.items if found is not None else []
+        items = found.items
         refused: list[str] | None = [] if careful else None
         relevance = None
-        if found is not None and found.verdicts and isinstance(self.processor, Classifier):
+        if found.verdicts and isinstance(self.processor, Classifier):
             relevance = partial(self.processor.relevance, spec.name, verdicts=found.verdicts)
         new = (
             add_items(session, claim, items, now, skipped=refused, relevance=relevance)
             if items
             else []
         )
-        unread = found.skipped if found is not None else ()
+        unread = found.skipped
         skipped = [*unread, *(refused or [])]
-        notes = [*(found.warnings if found is not None else ()), *_skipped_note(skipped)]
+        notes = [*found.warnings, *_skipped_note(skipped)]
         warning = "; ".join(notes)[:2000] or None
         if new and self.processor is not None:
-            verdicts = found.verdicts if found else None
             if careful:
-                problem = self._process(session, new, now, verdicts)
+                problem = self._process(session, new, now, found.verdicts)
                 warning = "; ".join(w for w in (warning, problem) if w)[:2000] or None
             else:  # a failure fails the job: it runs again, careful (see above)
-                self.processor.process(session, new, now, verdicts)
-        status = "not_modified" if found is None else ("new" if new else "unchanged")
-        fetched = len(items) + len(unread) + (found.known if found is not None else 0)
+                self.processor.process(session, new, now, found.verdicts)
+        status = "new" if new else "unchanged"
+        fetched = len(items) + len(unread) + found.known
         polled, outcome = _done(spec, claim, result, delay, now, status, fetched=fetched,
                                 new=len(new), warning=warning, skipped=len(skipped))  # fmt: skip
         record_polls(session, self.owner, now, [polled])
