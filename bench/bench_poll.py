@@ -15,6 +15,14 @@ it starts). In the same sitting, over the same farm and at the same concurrency:
       STMON_BENCH_RSS2EMAIL=/tmp/r2e/bin/r2e .venv/bin/python bench/bench_poll.py
 
     .venv/bin/python bench/bench_poll.py [--feeds 500] [--items 50] [--concurrency 16]
+        [--rounds 3]
+
+With ``--rounds N`` every program runs each cycle N times, the programs taking turns
+(stmon, the floor, rss2email, stmon, ...), each run from the same state: a program's
+files (stmon's database, the floor's ETags, rss2email's state) are put back as they
+were before the cycle's first round. Each row gives the median run (by wall time) and
+the range of the N; the targets are judged on the medians. On a machine shared with
+other jobs, one run of each is not enough: their wall times vary by a third or more.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -128,12 +138,43 @@ def write_config(folder: Path, port: int, feeds: int, concurrency: int, classify
     return path
 
 
-def report(label: str, run: tuple[float, float, str, float], feeds: int, items: int) -> None:
-    seconds, rss, _out, cpu = run
+Run = tuple[float, float, str, float]  # (wall seconds, peak RSS MB, stdout, CPU seconds)
+
+
+def report(label: str, runs: list[Run], feeds: int, items: int) -> Run:
+    """Print the median run of ``runs`` (by wall time; with one run, that run), the range
+    of the wall times when there are several, and return the median run."""
+    ordered = sorted(runs, key=lambda run: run[0])
+    seconds, rss, out, cpu = ordered[(len(ordered) - 1) // 2]
+    cpu = statistics.median(run[3] for run in runs)
+    spread = f" ({ordered[0][0]:.2f}-{ordered[-1][0]:.2f})" if len(runs) > 1 else ""
     print(
-        f"{label:<34} {seconds:7.2f} s  CPU {cpu:6.2f} s  {feeds / seconds:7.1f} feeds/s  "
-        f"{items / seconds:8.1f} items/s  peak RSS {rss:6.1f} MB"
+        f"{label:<34} {seconds:7.2f} s{spread}  CPU {cpu:6.2f} s  {feeds / seconds:7.1f} feeds/s"
+        f"  {items / seconds:8.1f} items/s  peak RSS {max(run[1] for run in runs):6.1f} MB"
     )
+    return seconds, rss, out, cpu
+
+
+class Snapshot:
+    """Copies of a program's files, put back before each round of a cycle (a file that
+    did not exist is removed)."""
+
+    def __init__(self, files: list[Path], folder: Path) -> None:
+        self.kept: dict[Path, Path | None] = {}
+        for n, path in enumerate(files):
+            copy = folder / f"snapshot-{n}-{path.name}"
+            if path.exists():
+                shutil.copyfile(path, copy)
+                self.kept[path] = copy
+            else:
+                self.kept[path] = None
+
+    def restore(self) -> None:
+        for path, copy in self.kept.items():
+            if copy is None:
+                path.unlink(missing_ok=True)
+            else:
+                shutil.copyfile(copy, path)
 
 
 def rss2email_command(path: str | None, folder: Path, port: int, feeds: int) -> list[str] | None:
@@ -153,10 +194,21 @@ def rss2email_command(path: str | None, folder: Path, port: int, feeds: int) -> 
     )
     with config.open("a", encoding="utf-8") as out:
         out.write(sections)
-    feed = {"etag": None, "modified": None, "seen": {}}
+    feed: dict[str, object] = {"etag": None, "modified": None, "seen": {}}
     state = {"version": 2, "feeds": [{"name": f"farm-{i}", **feed} for i in range(feeds)]}
     data.write_text(json.dumps(state))
     return [*base, "run", "--no-send"]
+
+
+def state_files(folder: Path) -> dict[str, list[Path]]:
+    """The files each program keeps between cycles (their state), in ``folder``."""
+    db = folder / "bench.db"
+    sqlite = [db, db.with_name("bench.db-wal"), db.with_name("bench.db-shm")]
+    return {
+        "stmon": sqlite,
+        "floor": [folder / "etags"],
+        "rss2email": [folder / "r2e.cfg", folder / "r2e.json"],
+    }
 
 
 CYCLES = ("cold", "warm", "new")
@@ -177,11 +229,16 @@ def main() -> None:
         "--no-classify", action="store_true", help="no watch: measure polling alone"
     )
     parser.add_argument(
+        "--rounds", type=int, default=1, help="runs of each cycle per program (medians)"
+    )
+    parser.add_argument(
         "--rss2email",
         default=os.environ.get("STMON_BENCH_RSS2EMAIL"),
         help="rss2email's r2e (default: $STMON_BENCH_RSS2EMAIL); its rows are left out without",
     )
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     # stmon's own bytecode compiled, as an installed package has it (this checkout may run
     # with PYTHONDONTWRITEBYTECODE, which would compile every module at every start)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "monitor")], check=True)
@@ -195,7 +252,7 @@ def main() -> None:
             n = args.feeds
             print(
                 f"farm: {n} feeds x {args.items} items, concurrency {args.concurrency}, "
-                f"{os.cpu_count()} cores"
+                f"{os.cpu_count()} cores, {args.rounds} round(s) per cycle"
             )
             floor = [sys.executable, str(REPO / "bench" / "floor.py")]
             floor += [f"http://127.0.0.1:{port}/feed/{{}}.xml", str(n), str(args.concurrency)]
@@ -217,13 +274,20 @@ def main() -> None:
                             f"http://127.0.0.1:{port}/advance?n=2", method="POST"
                         )
                     ).read()
-                for name, cmd in runs.items():
-                    run = timed(cmd)
-                    seconds[name, cycle] = run[0]
-                    cpu[name, cycle] = run[3]
-                    report(f"{cycle:<5} {labels[name]}", run, n, items[cycle])
+                kept = state_files(folder)
+                before = {name: Snapshot(kept[name], folder) for name in runs}
+                done: dict[str, list[Run]] = {name: [] for name in runs}
+                for _ in range(args.rounds):
+                    for name, cmd in runs.items():
+                        before[name].restore()
+                        done[name].append(timed(cmd))
+                for name in runs:
+                    median = report(f"{cycle:<5} {labels[name]}", done[name], n, items[cycle])
+                    seconds[name, cycle] = median[0]
+                    cpu[name, cycle] = median[3]
                 if cycle == "cold":
-                    report("cold  httpx + feedparser", timed(floor), n, items[cycle])
+                    slow = [timed(floor) for _ in range(args.rounds)]
+                    report("cold  httpx + feedparser", slow, n, items[cycle])
             for cycle, other, most in TARGETS:
                 if (other, cycle) in seconds:
                     ratio = seconds["stmon", cycle] / seconds[other, cycle]
