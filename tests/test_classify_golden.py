@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import regex as regex_engine
 
-from monitor.classify import RuleSet, diff_rulesets, load_rules, parse_rules
-from monitor.classify.regexes import leading_literals, regex_hits
+from monitor.classify import RuleSet, diff_rulesets, load_rules, parse_rules, regexes
+from monitor.classify.regexes import anchored, leading_literals, regex_hits
 from monitor.classify.terms import scan
 from monitor.classify.text import _PAIRS, _WORD, SENTENCE_BREAK, nfkc, normalize, word_starts
 
@@ -157,28 +157,50 @@ def _lows() -> list[str]:
     ]
 
 
-def test_regex_clues_find_what_finditer_finds() -> None:
-    """The literal prefilter finds what a plain scan by the same engine finds; on real
-    text the engine the rules run on (``regex``) finds what the stdlib's ``re`` finds."""
+@pytest.mark.parametrize("scan_per_match", [regexes.SCAN_PER_MATCH, 0, 10**9])
+def test_regex_clues_find_what_finditer_finds(
+    scan_per_match: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The literal prefilter finds what a plain scan by the same engine finds, whether
+    it tries each candidate (SCAN_PER_MATCH 0), scans from the first of three or more
+    (10**9) or chooses; on real text the engine the rules run on (``regex``) finds what
+    the stdlib's ``re`` finds."""
+    monkeypatch.setattr(regexes, "SCAN_PER_MATCH", scan_per_match)
     real = _lows()
     texts = [*real, "aaaa ab", "the writer is a the author is an", "new new leader", "xy]|x"]
     texts += ["what it means for ties? the relations of 関係は?", "abc bc cd ad", "[opinion] why"]
+    texts += ["is it ties? are ties? do the relations? ties, ties: why? 【主張】 どうなる"]
+    texts += ["【主張】日韓関係はどうなる\nis it? why? 【主張】", "why ties?\nwhy ties?"]
     # dotless i and long s: the stdlib matches them to i and s case-insensitively, the
     # regex engine does not; the prefilter searches both spellings, right for either
     texts += ["ıncoming ſouth korean president; the ſummit", "new ıncoming leader"]
     for pattern in [*_PATTERNS, *_shipped_patterns()]:
         stdlib = re.compile(pattern, re.IGNORECASE)
         compiled = regex_engine.compile(pattern, regex_engine.IGNORECASE)
-        starts = leading_literals(pattern)
+        starts, at_start = leading_literals(pattern), anchored(compiled)
         for text in texts:
             cut = text.find("\n")  # title and body apart when the text has both
             spans = [(0, len(text))] + ([(0, cut), (cut + 1, len(text))] if cut >= 0 else [])
             for lo, hi in spans:
                 plain = [(m.start(), m.group()) for m in compiled.finditer(text, lo, hi)]
-                assert regex_hits(compiled, starts, text, lo, hi) == plain, (pattern, text[:40])
+                found = regex_hits(compiled, starts, text, lo, hi, anchored=at_start)
+                assert found == plain, (pattern, text[:40])
                 if text in real:
                     reference = [(m.start(), m.group()) for m in stdlib.finditer(text, lo, hi)]
                     assert plain == reference, (pattern, text[:40])
+
+
+def test_anchored_patterns_are_those_whose_every_alternative_starts_at_the_start() -> None:
+    def at_start(pattern: str) -> bool:
+        return anchored(regex_engine.compile(pattern, regex_engine.IGNORECASE))
+
+    assert at_start(r"^(?:is|are)\b.*\?$")
+    assert at_start(r"^why\b|\A【主張】")
+    assert not at_start(r"^why\b|どうなる")  # one alternative may match anywhere
+    assert not at_start(r"(?m)^why")  # MULTILINE: ^ also matches after a line break
+    assert not at_start(r"^why(?m)")  # (an inline flag anywhere is the whole pattern's)
+    assert not at_start(r"(?:^why|how)")  # inside a group: not read
+    assert not at_start(r"\bwhy")
 
 
 def test_only_plain_leading_literals_are_used() -> None:
@@ -188,6 +210,7 @@ def test_only_plain_leading_literals_are_used() -> None:
     assert leading_literals(r"isle") == ("i", "ı")  # ... and 'i' 'ı'; the second 's' ends it
     assert leading_literals(r"[ab]c|d") is None
     assert leading_literals(r"^\[") == ("[",)
+    assert leading_literals(r"^【主張】|どうなる") == ("【主張】", "どうなる")  # CJK punctuation
     assert leading_literals(r"\b(?:new|old) (?:south )?leader") == ("new ", "old ")
     # literal text and all-literal groups are followed as far as they go; an i or s
     # inside a literal ends it (only a match's first character is searched both ways)

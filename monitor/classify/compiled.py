@@ -38,6 +38,7 @@ class CompiledClue:
     min_sentences: int
     none_near: tuple[tuple[frozenset[int], Within], ...] = ()  # vetoes within a distance
     tense: str | None = None  # future | past: the tense of every match (else the cues')
+    anchored: bool = False  # a regex that matches only at the start of the text (regexes.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from monitor.classify.compiled import (
     CompiledType,
     TermFilter,
 )
-from monitor.classify.regexes import leading_literals
+from monitor.classify.regexes import anchored, leading_literals
 from monitor.classify.schema import (
     ID_PATTERN,
     Clue,
@@ -275,6 +275,7 @@ class _Compiler:
             groups=groups,
             regex=regex,
             starts=leading_literals(regex.pattern) if regex is not None else None,
+            anchored=regex is not None and anchored(regex),
             within=parse_within(within),
             where=clue.in_,
             weight=clue.weight,

@@ -115,7 +115,7 @@ def _regex_hits(doc: Doc, clue: CompiledClue) -> list[Hit]:
         clue.where, (doc.title_end + 1, len(doc.low))
     )
     try:
-        return regex_hits(clue.regex, clue.starts, doc.low, lo, hi)
+        return regex_hits(clue.regex, clue.starts, doc.low, lo, hi, anchored=clue.anchored)
     except TimeoutError:  # this item's text is this pattern's worst case: no match, said
         log_event(
             log,

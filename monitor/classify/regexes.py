@@ -7,11 +7,18 @@ alternative of the pattern begins (after ``\\b``, ``\\A`` or ``^``) with literal
 or with a group ``(?:...)`` whose alternatives all do, each match starts at an
 occurrence of one of those literals: ``str.find`` gives the candidates and
 ``pattern.match`` is tried there in text order, which is exactly what ``finditer``
-reports. The literals are searched in the lower-cased text, so only characters whose
-case-insensitive match there is the character itself qualify (ASCII, Hangul, kana and
-CJK), except that a literal may start with ``i`` or ``s``, searched in both spellings
-(with ``ı`` and ``ſ``, which the stdlib's ``re`` matches to them case-insensitively and
-the ``regex`` engine does not: the candidates are right for either).
+reports. Each call of the engine with its time bound costs a few microseconds whatever
+it does, so where the candidates are many for their stretch of text (a title full of
+"ties") one ``finditer`` from the first of them replaces their calls, and a pattern whose
+every alternative starts with ``^`` is tried only at the text's start, and only when
+one of its literals is there.
+
+The literals are searched in the lower-cased text, so only characters whose
+case-insensitive match there is the character itself qualify (ASCII, Hangul, kana, CJK
+and its punctuation), except that a literal may start with ``i`` or ``s``, searched in
+both spellings (with ``ı`` and ``ſ``, which the stdlib's ``re`` matches to them
+case-insensitively and the ``regex`` engine does not: the candidates are right for
+either).
 
 The pattern is read by a small reader of its own that understands only these shapes and
 answers None for anything else (a plain search is then used), so it never depends on
@@ -52,6 +59,16 @@ def leading_literals(pattern: str) -> tuple[str, ...] | None:
         found |= literals
         found |= {_TWO_WAY[lit[0]] + lit[1:] for lit in literals if lit[0] in _TWO_WAY}
     return tuple(sorted(found))
+
+
+def anchored(pattern: regex.Pattern[str]) -> bool:
+    """Whether every alternative of ``pattern`` starts with ``^`` or ``\\A``, and the
+    pattern is not MULTILINE (an inline ``(?m)`` anywhere makes it so): such a pattern
+    matches only at the very start of the text."""
+    if pattern.flags & regex.MULTILINE:
+        return False
+    alternatives = _split_top(pattern.pattern) or []
+    return bool(alternatives) and all(a.startswith(("^", "\\A")) for a in alternatives)
 
 
 def _split_top(pattern: str) -> list[str] | None:
@@ -183,6 +200,7 @@ def _plain(char: str) -> bool:
     """True when, case-insensitively, ``char`` matches only itself in lower-cased text."""
     return (
         char in _PLAIN_ASCII
+        or "\u3001" <= char <= "\u303f"  # CJK punctuation: 、。「」【】...
         or "\u3040" <= char <= "\u30ff"
         or "\u3400" <= char <= "\u9fff"
         or "\uac00" <= char <= "\ud7a3"
@@ -196,28 +214,41 @@ def regex_hits(
     lo: int,
     hi: int,
     *,
+    anchored: bool = False,
     budget: float = REGEX_BUDGET,
 ) -> list[tuple[int, str]]:
     """``(start, matched text)`` of ``pattern.finditer(text, lo, hi)``, scanning at most
     ``MAX_SCAN`` characters from ``lo``; ``TimeoutError`` when that takes longer than
-    ``budget`` seconds (a pattern that backtracks without end on this text)."""
+    ``budget`` seconds (a pattern that backtracks without end on this text).
+
+    Given ``starts``, the pattern is tried only where one of them occurs: at each such
+    candidate in turn, or, when the candidates are many for the stretch of text from the
+    first of them (``SCAN_PER_MATCH``), with one ``finditer`` over that stretch (no match
+    starts elsewhere, so both find the same). An ``anchored`` pattern (see
+    :func:`anchored`) is tried at the start of the text only, if one of ``starts`` is
+    there."""
     hi = max(0, min(hi, len(text), lo + MAX_SCAN))  # as ``finditer`` reads its endpos
     if hi <= lo:
         return []
     deadline = time.monotonic() + budget
+    if anchored:  # only the text's start can match (not in the stretch when lo > 0)
+        if lo > 0 or (starts is not None and not text.startswith(starts, 0, hi)):
+            return []
+        match = pattern.match(text, 0, hi, timeout=budget)
+        return [] if match is None else [(0, match.group())]
     if starts is None:
-        hits = []
-        for m in pattern.finditer(text, lo, hi, timeout=budget):
-            hits.append((m.start(), m.group()))
-            if time.monotonic() > deadline:
-                raise TimeoutError("regex time bound exceeded")
-        return hits
+        return _scan(pattern, text, lo, hi, budget, deadline)
     candidates: set[int] = set()
     for literal in starts:
         at = text.find(literal, lo, hi)
         while at >= 0:
             candidates.add(at)
             at = text.find(literal, at + 1, hi)
+    if not candidates:
+        return []
+    first = min(candidates)
+    if hi - first < SCAN_PER_MATCH * (len(candidates) - 2):
+        return _scan(pattern, text, first, hi, budget, deadline)
     out: list[tuple[int, str]] = []
     done = lo
     for at in sorted(candidates):
@@ -231,3 +262,23 @@ def regex_hits(
             out.append((at, match.group()))
             done = match.end()
     return out
+
+
+# A call of the regex engine with a time bound costs about what scanning this many
+# characters of text in one call does (measured on the shipped rules' patterns, the
+# costliest to scan being those that start with \b, which turns the engine's search
+# shortcut off): one scan of a stretch holding n candidates is cheaper than n calls
+# when the stretch is shorter than SCAN_PER_MATCH * (n - 2) characters (the scan's
+# own call counts for about two).
+SCAN_PER_MATCH = 100
+
+
+def _scan(
+    pattern: regex.Pattern[str], text: str, lo: int, hi: int, budget: float, deadline: float
+) -> list[tuple[int, str]]:
+    hits = []
+    for m in pattern.finditer(text, lo, hi, timeout=budget):
+        hits.append((m.start(), m.group()))
+        if time.monotonic() > deadline:
+            raise TimeoutError("regex time bound exceeded")
+    return hits
