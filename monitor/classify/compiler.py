@@ -21,13 +21,13 @@ from pydantic import ValidationError
 
 from monitor.classify.compiled import (
     CompiledClue,
-    CompiledRules,
     CompiledTense,
     CompiledTopic,
     CompiledType,
     TermFilter,
 )
 from monitor.classify.regexes import anchored, leading_literals
+from monitor.classify.ruleset import RuleSet
 from monitor.classify.schema import (
     ID_PATTERN,
     Clue,
@@ -47,7 +47,7 @@ from monitor.model import EventKnowledge
 Path_ = tuple[str | int, ...]
 
 
-def compile_document(doc: Document, path: Path) -> CompiledRules:
+def compile_document(doc: Document, path: Path) -> RuleSet:
     """Validate a parsed rules document and compile it; ConfigError(s) with file:line."""
     if not isinstance(doc.data, dict):
         raise doc.error((), "a rules file must be a mapping (topic:, types:, …)")
@@ -68,7 +68,7 @@ class _Compiler:
         self.list_ids: dict[str, frozenset[int]] = {}  # a list's term ids (added once)
         self.clues: dict[CompiledClue, CompiledClue] = {}
 
-    def build(self, path: Path) -> CompiledRules:
+    def build(self, path: Path) -> RuleSet:
         for section in ("lists", "types"):
             for name in getattr(self.spec, section):
                 if not ID_PATTERN.match(name):
@@ -90,7 +90,7 @@ class _Compiler:
         if self.errors:
             unique = {str(e): e for e in self.errors}
             raise ConfigErrors(unique.values())
-        return CompiledRules(
+        return RuleSet(
             path=path,
             terms=self.terms,
             topic=topic,

@@ -24,4 +24,4 @@ def parse_rules(text: str, name: str = "<rules>") -> RuleSet:
 
 def compile_rules(document: Document) -> RuleSet:
     """Validate and compile a parsed rules document (its file's name as its path)."""
-    return RuleSet.of(compile_document(document, Path(document.file)))
+    return compile_document(document, Path(document.file))

@@ -17,19 +17,6 @@ from monitor.model import Classification
 class RuleSet(CompiledRules):
     """Compiled rules: call :meth:`classify` for a verdict with evidence."""
 
-    @classmethod
-    def of(cls, rules: CompiledRules) -> RuleSet:
-        return cls(
-            path=rules.path,
-            terms=rules.terms,
-            topic=rules.topic,
-            types=rules.types,
-            tense=rules.tense,
-            events=rules.events,
-            title_weight=rules.title_weight,
-            fallback=rules.fallback,
-        )
-
     def classify(self, title: str, text: str) -> Classification:
         """The verdict on one item, with evidence."""
         return classify(self, title, text)

@@ -33,7 +33,7 @@ from typing import Any
 import ahocorasick
 import ahocorasick_rs
 
-from monitor.classify.text import is_cjk_or_hangul, is_latin, normalize
+from monitor.classify.text import CJK_OR_HANGUL, is_cjk_or_hangul, is_latin, normalize
 
 _PLURAL_ES = ("s", "x", "z", "ch", "sh")
 _FORM = itemgetter(0)
@@ -101,7 +101,7 @@ class TermTable:
         """Fix the forms (once, after the last ``add``)."""
         for surface, (exact, prefixed) in self._surfaces.items():
             every = tuple(sorted(exact | prefixed))
-            form = (len(surface), is_latin(surface[0]), is_latin(surface[-1]), every)
+            form = (len(surface), surface[0] in _LATIN, surface[-1] in _LATIN, every)
             self.forms.append((*form, tuple(sorted(prefixed))))
             self.surfaces.append(surface)
 
@@ -218,7 +218,7 @@ def _cased_forms(written: str, prefix: bool) -> set[str]:
 
 def surface_forms(base: str, prefix: bool = False) -> set[str]:
     forms = {base}
-    if any(is_cjk_or_hangul(c) for c in base):
+    if CJK_OR_HANGUL.search(base):
         forms.add(base.replace(" ", ""))
         return forms
     if "-" in base:

@@ -114,6 +114,8 @@ def is_cjk_or_hangul(char: str) -> bool:
     )
 
 
+CJK_OR_HANGUL = re.compile("[\u1100-\u11ff\u3040-\u9fff\uac00-\ud7af]")  # is_cjk_or_hangul
+
 # The same words found faster: in ASCII text \w is [A-Za-z0-9_]; otherwise the runs
 # of non-CJK word characters, and each run of CJK characters cut every two characters
 # from its start (exactly where _WORD's {1,2} matches begin).
