@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from monitor.classify import load_rules
 from monitor.classify.stage import Pipeline, WatchRules
-from monitor.model import Classification, guid_key
+from monitor.model import Classification, Item, StoredItem, guid_key
 from monitor.store.db import Database
 from monitor.store.driver import Driver
 from monitor.store.items import (
@@ -24,6 +25,7 @@ from monitor.store.items import (
     add_items,
     evidence_of,
     recent_guids,
+    store_items,
     unmark_items,
     unprocessed_items,
 )
@@ -32,6 +34,7 @@ from monitor.store.tables import Item as ItemRow
 from tests.support.items import WHEN as NOW
 from tests.support.items import wire_item as item
 from tests.support.novelty_data import ensure_feed
+from tests.support.service_store import migrated
 
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 SUMMIT = (
@@ -231,3 +234,72 @@ def test_unprocessed_items_are_read_through_their_partial_index(sqlite_url: str)
         plan = " ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
     db.dispose()
     assert "ix_items_unclassified" in plan and "SCAN items" not in plan
+
+
+def _feeds_and_items() -> list[tuple[str, list[Item]]]:
+    """Three feeds' items that meet the store's cases: a story two feeds carry (same URL),
+    the same text under another URL, an entry a feed gave before, a repeat in one feed."""
+    same_text = replace(item(12), content_hash=item(2).content_hash)  # item 2's text
+    return [
+        ("a", [item(1), item(2), item(3)]),
+        ("b", [item(2), same_text, item(4), item(4), item(5)]),  # guid-5: b gave it before
+        ("c", [item(1), item(6), same_text]),
+    ]
+
+
+def _store_rows(db: Database) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    """(guid, feed, relevant) of every item and (item guid, feed, source guid) of every
+    source, by name, not by id."""
+    from monitor.store.tables import Feed, ItemSource
+
+    with db.session() as session:
+        items = session.execute(
+            select(ItemRow.guid, Feed.name, ItemRow.relevant).join(Feed, Feed.id == ItemRow.feed_id)
+        )
+        sources = session.execute(
+            select(ItemRow.guid, Feed.name, ItemSource.guid)
+            .join(ItemRow, ItemRow.id == ItemSource.item_id)
+            .join(Feed, Feed.id == ItemSource.feed_id)
+        )
+        return set(map(tuple, items)), set(map(tuple, sources))
+
+
+def _stored_by_feed(batches: list[list[StoredItem]]) -> list[list[tuple[str, str, bool | None]]]:
+    return [[(s.feed, s.item.guid, s.relevant) for s in stored] for stored in batches]
+
+
+def test_several_feeds_store_as_if_each_came_in_turn(db: Database, tmp_path: Path) -> None:
+    """``store_items`` of three feeds: the same rows and the same new items per feed as
+    ``add_items`` of each in turn (a story is stored for the first feed that brings it,
+    the later ones become its sources), with one statement of each kind, not one a feed."""
+    other = migrated(f"sqlite:///{tmp_path / 'turn.db'}")
+    relevance = {"a": lambda i: i.guid == "guid-1", "b": None, "c": lambda i: False}
+
+    def prepare(session: Session) -> dict[str, Any]:
+        feeds = {name: ensure_feed(session, name, NOW) for name, _ in _feeds_and_items()}
+        add_items(session, feeds["b"], [item(5)], NOW)  # b gave guid-5 before
+        return feeds
+
+    with other.session() as session:
+        feeds = prepare(session)
+        one_by_one = [
+            add_items(session, feeds[name], items, NOW, relevance=relevance[name])
+            for name, items in _feeds_and_items()
+        ]
+    with db.session() as session:
+        feeds = prepare(session)
+        batch = [(feeds[name], items, relevance[name]) for name, items in _feeds_and_items()]
+        with statements(db) as seen:
+            together = store_items(session, batch, NOW)
+    assert _stored_by_feed(together) == _stored_by_feed(one_by_one)
+    assert [sorted(s.item.guid for s in stored) for stored in together] == [
+        ["guid-1", "guid-2", "guid-3"],
+        ["guid-4"],  # guid-2 is a's, same_text is guid-2's text, guid-5 is known
+        ["guid-6"],
+    ]
+    assert _store_rows(db) == _store_rows(other) and _store_rows(db)[1]
+    inserts = [sql for sql in seen if sql.startswith("INSERT INTO items ")]
+    lookups = [sql for sql in seen if "FROM items WHERE" in sql or "FROM item_sources" in sql]
+    sources = [sql for sql in seen if sql.startswith("INSERT INTO item_sources")]
+    assert (len(inserts), len(lookups), len(sources)) == (1, 2, 1)
+    other.dispose()

@@ -279,3 +279,30 @@ def test_a_failing_call_together_runs_again_one_job_at_a_time(db: Database) -> N
     assert kept == 1 and isinstance(failed, ValueError)
     assert together.calls == [["a", "bad"], ["a"], ["bad"]]
     assert feed_names(db) == {"a"}
+
+
+def test_jobs_run_together_keep_their_weight(db: Database) -> None:
+    """A ``run_together`` job's weight counts towards ``max_batch`` as a ``run`` job's
+    does: jobs heavier together than a batch holds are called in two batches."""
+    jobs = WatchedJobs()
+    writer = StoreWriter(db, jobs=jobs, max_batch=4)
+    blocker = Blocker()
+    together = Together()
+
+    async def scenario() -> list[object]:
+        first = asyncio.ensure_future(writer.run(blocker))
+        await blocker.entered()
+        names = ("a", "bb", "ccc")
+        batch = [asyncio.ensure_future(writer.run_together(together, n, weight=3)) for n in names]
+        await jobs.waiting(3)
+        blocker.release.set()
+        await first
+        return list(await asyncio.gather(*batch))
+
+    try:
+        results = asyncio.run(scenario())
+    finally:
+        blocker.release.set()
+        writer.close()
+    assert results == [1, 2, 3]
+    assert together.calls == [["a", "bb"], ["ccc"]]  # 3 + 3 units: the batch is full

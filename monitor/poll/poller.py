@@ -51,7 +51,14 @@ from monitor.retry import MAX_RETRY_AFTER
 from monitor.store import instances
 from monitor.store.db import Database, DatabaseError, Session, error_text, savepoint
 from monitor.store.feeds import Polled, errors_in_a_row, record_failure, record_polls
-from monitor.store.items import add_items, recent_guids, unmark_items, unprocessed_items
+from monitor.store.items import (
+    Relevance,
+    add_items,
+    recent_guids,
+    store_items,
+    unmark_items,
+    unprocessed_items,
+)
 from monitor.store.leases import NotClaimed
 from monitor.store.writer import StoreWriter
 
@@ -422,63 +429,97 @@ class Poller:
     async def _store(
         self, spec: FeedSpec, claim: Claim, result: FetchResult, found: FeedItems, delay: float
     ) -> tuple[PollOutcome, list[str]]:
-        job = partial(self._succeeded, spec=spec, claim=claim, result=result, found=found,
-                      delay=delay)  # fmt: skip
-        weight = 1 + len(found.items) // ITEMS_PER_UNIT
-        try:
-            return await self._writer.run(job, weight=weight)
+        polled = (spec, claim, result, found, delay)
+        # its outcome and its items: a job that stores items weighs more than one unit,
+        # so its batch waits for more of them (``StoreWriter``'s linger) and stores them
+        # with the same statements
+        weight = 2 + len(found.items) // ITEMS_PER_UNIT
+        try:  # with the other feeds of the writer's batch (``_stored``)
+            return await self._writer.run_together(self._stored, polled, weight=weight)
         except Exception as exc:  # an item the store refuses, or the stages after it failed
             if not found.items:
                 raise
             log_event(log, logging.WARNING, "feed_store_retried", feed=spec.name,
                       error=error_text(exc))  # fmt: skip
-            return await self._writer.run(partial(job, careful=True), weight=weight)
+            return await self._writer.run(partial(self._careful, *polled), weight=weight)
 
-    def _succeeded(
+    def _stored(
+        self, session: Session, polls: list[tuple[FeedSpec, Claim, FetchResult, FeedItems, float]]
+    ) -> list[tuple[PollOutcome, list[str]]]:
+        """Store the items of feeds with documents, process the new ones and record the
+        feeds' outcomes: the feeds of a writer batch together (``StoreWriter.run_together``),
+        with the statements of one (``store_items``, one ``process`` call, ``record_polls``).
+
+        Nothing is in a savepoint: an item the store refuses, or a failure of the stages
+        after the store, fails the call; the writer then runs each feed's call alone, and
+        a feed that fails alone too is stored again by ``_careful``."""
+        now = self.clock()
+        stored = store_items(
+            session, [(claim, found.items, self._relevance(spec, found)) for spec, claim, _,
+                      found, _ in polls], now)  # fmt: skip
+        new = [item for items in stored for item in items]
+        if new and self.processor is not None:
+            verdicts: dict[tuple[str, str], dict[str, Classification]] = {}
+            for *_, found, _ in polls:
+                for key, given in (found.verdicts or {}).items():
+                    verdicts.setdefault(key, {}).update(given)
+            self.processor.process(session, new, now, verdicts)
+        done = [self._outcome(poll, now, len(items), [], None)
+                for poll, items in zip(polls, stored, strict=True)]  # fmt: skip
+        record_polls(session, self.owner, now, [polled for polled, _ in done])
+        return [(outcome, []) for _, outcome in done]
+
+    def _careful(
         self,
-        session: Session,
         spec: FeedSpec,
         claim: Claim,
         result: FetchResult,
         found: FeedItems,
         delay: float,
-        careful: bool = False,
+        session: Session,
     ) -> tuple[PollOutcome, list[str]]:
-        """Store the items, process the new ones and record the feed's outcome.
-
-        Without ``careful`` (the common path) nothing is in a savepoint: an item the
-        store refuses, or a failure of the stages after the store, fails the whole job,
-        which ``_store`` then runs again with ``careful``. With ``careful``, each
-        item goes in in its own savepoint (``add_items``; the reasons of those the store
-        refused are returned) and the stages run in one (``_process``: a failure there is
-        recorded, and the items are processed again later)."""
+        """One feed's ``_stored`` with each item in its own savepoint (``add_items``; the
+        reasons of those the store refused are returned) and the stages in one
+        (``_process``: a failure there is recorded, and the items are processed again
+        later)."""
         now = self.clock()
-        items = found.items
-        refused: list[str] | None = [] if careful else None
-        relevance = None
-        if found.verdicts and isinstance(self.processor, Classifier):
-            relevance = partial(self.processor.relevance, spec.name, verdicts=found.verdicts)
-        new = (
-            add_items(session, claim, items, now, skipped=refused, relevance=relevance)
-            if items
-            else []
-        )
-        unread = found.skipped
-        skipped = [*unread, *(refused or [])]
-        notes = [*found.warnings, *_skipped_note(skipped)]
-        warning = "; ".join(notes)[:2000] or None
+        refused: list[str] = []
+        relevance = self._relevance(spec, found)
+        new = add_items(session, claim, found.items, now, skipped=refused, relevance=relevance)
+        problem = None
         if new and self.processor is not None:
-            if careful:
-                problem = self._process(session, new, now, found.verdicts)
-                warning = "; ".join(w for w in (warning, problem) if w)[:2000] or None
-            else:  # a failure fails the job: it runs again, careful (see above)
-                self.processor.process(session, new, now, found.verdicts)
-        status = "new" if new else "unchanged"
-        fetched = len(items) + len(unread) + found.known
-        polled, outcome = _done(spec, claim, result, delay, now, status, fetched=fetched,
-                                new=len(new), warning=warning, skipped=len(skipped))  # fmt: skip
+            problem = self._process(session, new, now, found.verdicts)
+        polled, outcome = self._outcome(
+            (spec, claim, result, found, delay), now, len(new), refused, problem
+        )
         record_polls(session, self.owner, now, [polled])
-        return outcome, refused or []
+        return outcome, refused
+
+    def _relevance(self, spec: FeedSpec, found: FeedItems) -> Relevance | None:
+        """Each item's relevance from the verdicts that came with the feed's items."""
+        if found.verdicts and isinstance(self.processor, Classifier):
+            return partial(self.processor.relevance, spec.name, verdicts=found.verdicts)
+        return None
+
+    def _outcome(
+        self,
+        poll: tuple[FeedSpec, Claim, FetchResult, FeedItems, float],
+        now: datetime,
+        new: int,
+        refused: list[str],
+        problem: str | None,
+    ) -> tuple[Polled, PollOutcome]:
+        """A feed's row update and outcome after its items were stored (``new`` of them
+        for the first time; ``refused``: the reasons of the items the store refused;
+        ``problem``: what went wrong in the stages after the store)."""
+        spec, claim, result, found, delay = poll
+        unread = found.skipped
+        skipped = [*unread, *refused]
+        notes = [*found.warnings, *_skipped_note(skipped)]
+        warning = "; ".join(w for w in ("; ".join(notes), problem) if w)[:2000] or None
+        fetched = len(found.items) + len(unread) + found.known
+        return _done(spec, claim, result, delay, now, "new" if new else "unchanged",
+                     fetched=fetched, new=new, warning=warning, skipped=len(skipped))  # fmt: skip
 
     def _not_modified(
         self, session: Session, polls: list[tuple[FeedSpec, Claim, FetchResult, float]]

@@ -23,6 +23,8 @@ from monitor.store.tables import Classification as ClassificationRow
 from monitor.store.tables import Feed, ItemSource
 from monitor.store.tables import Item as ItemRow
 
+Relevance = Callable[[Item], bool | None]  # an item's relevance, when already known
+
 
 def url_key(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8")).hexdigest()
@@ -40,7 +42,7 @@ def add_items(
     now: datetime,
     *,
     skipped: list[str] | None = None,
-    relevance: Callable[[Item], bool | None] | None = None,
+    relevance: Relevance | None = None,
 ) -> list[StoredItem]:
     """Store a feed's items; returns only those stored for the first time.
 
@@ -60,38 +62,61 @@ def add_items(
     its ``StoredItem.relevant`` says so: no update of the row once it is classified
     (``record_verdicts``). The others go in unclassified, as without ``relevance``.
     """
-    if not items:
-        return []
-    keyed: list[tuple[str, str, Item]] = []  # (url key, GUID key, item)
-    for item in items:
-        try:
-            keyed.append((item_key(item), guid_key(item.guid), item))
-        except UnicodeEncodeError as exc:  # a lone surrogate in the URL or the GUID
-            if skipped is None:
-                raise
-            skipped.append(_skip_reason(item, exc))
+    return store_items(session, [(feed, items, relevance)], now, skipped=skipped)[0]
+
+
+def store_items(
+    session: Session,
+    feeds: Sequence[tuple[Claim, Sequence[Item], Relevance | None]],
+    now: datetime,
+    *,
+    skipped: list[str] | None = None,
+) -> list[list[StoredItem]]:
+    """:func:`add_items` for several feeds, ``(feed, items, relevance)`` each, with the
+    statements of one: what each feed stored for the first time, in the order of
+    ``feeds``. The rows are those of adding each feed's items in turn: an item that a
+    feed earlier in ``feeds`` brings (same canonical URL or content hash) is stored once,
+    for that feed, and the later feeds become its sources."""
+    out: list[list[StoredItem]] = [[] for _ in feeds]
+    keyed: list[list[tuple[str, str, Item]]] = []  # per feed: (url key, GUID key, item)
+    for _, items, _ in feeds:
+        keys: list[tuple[str, str, Item]] = []
+        for item in items:
+            try:
+                keys.append((item_key(item), guid_key(item.guid), item))
+            except UnicodeEncodeError as exc:  # a lone surrogate in the URL or the GUID
+                if skipped is None:
+                    raise
+                skipped.append(_skip_reason(item, exc))
+        keyed.append(keys)
+    if not any(keyed):
+        return out
     sql = Driver(session)  # driver-level statements: no per-row SQLAlchemy work
-    guids = sorted({guid for _, guid, _ in keyed})
-    seen = {
-        guid
-        for (guid,) in sql.rows_in(
-            f"SELECT guid FROM item_sources WHERE feed_id = {sql.mark} AND guid IN ({{values}})",
-            guids,
-            [feed.id],
+    seen = set(  # (feed id, GUID key) of the entries each feed gave before
+        sql.rows_in_union(
+            [
+                (f"SELECT feed_id, guid FROM item_sources WHERE feed_id = {sql.mark} "
+                 "AND guid IN ({values})", sorted({guid for _, guid, _ in keys}), [feed.id])
+                for (feed, _, _), keys in zip(feeds, keyed, strict=True)
+                if keys
+            ]
         )
-    }
-    fresh: dict[str, tuple[str, Item]] = {}  # url key -> (GUID key, item)
-    for key, guid, item in keyed:
-        if guid not in seen:
-            fresh.setdefault(key, (guid, item))
-    if not fresh:
-        return []
-    hashes = sorted({item.content_hash for _, item in fresh.values()})
+    )  # fmt: skip
+    fresh: list[dict[str, tuple[str, Item]]] = []  # per feed: url key -> (GUID key, item)
+    for (feed, _, _), keys in zip(feeds, keyed, strict=True):
+        new: dict[str, tuple[str, Item]] = {}
+        for key, guid, item in keys:
+            if (feed.id, guid) not in seen:
+                new.setdefault(key, (guid, item))
+        fresh.append(new)
+    if not any(fresh):
+        return out
+    urls = sorted({key for new in fresh for key in new})
+    hashes = sorted({item.content_hash for new in fresh for _, item in new.values()})
     known: dict[str, int] = {}  # url_key or "hash:<content hash>" -> item id
     found = sql.rows_in_union(  # one statement: by URL key or by content hash
         [
-            ("SELECT id, url_key, content_hash FROM items WHERE url_key IN ({values})",
-             sorted(fresh), ()),
+            ("SELECT id, url_key, content_hash FROM items WHERE url_key IN ({values})", urls, ()),
             ("SELECT id, url_key, content_hash FROM items WHERE content_hash IN ({values})",
              hashes, ()),
         ]
@@ -100,17 +125,16 @@ def add_items(
         known[key] = row_id
         known.setdefault("hash:" + content_hash, row_id)
     same_text: dict[str, str] = {}  # content hash -> url_key of its first copy in this batch
-    candidates: dict[str, Item] = {}
-    for key, (_, item) in fresh.items():
-        if key in known or "hash:" + item.content_hash in known:
-            continue
-        if same_text.setdefault(item.content_hash, key) == key:
-            candidates[key] = item
-    stored: list[StoredItem] = []
+    candidates: dict[str, tuple[int, Item]] = {}  # url key -> (index of its feed, item)
+    for n, new in enumerate(fresh):
+        for key, (_, item) in new.items():
+            if key in known or "hash:" + item.content_hash in known or key in candidates:
+                continue  # (in candidates: a feed before this one brings it)
+            if same_text.setdefault(item.content_hash, key) == key:
+                candidates[key] = (n, item)
     if candidates:
         values = _item_values(sql, now)
-        known_relevance = relevance or _unknown
-        marks = {key: known_relevance(item) for key, item in candidates.items()}
+        marks = {key: (feeds[n][2] or _unknown)(item) for key, (n, item) in candidates.items()}
         # in key order: concurrent writers then take the unique-index locks in one
         # order, so two instances storing the same story cannot deadlock (PostgreSQL)
         order = sorted(candidates)
@@ -119,15 +143,15 @@ def add_items(
             sql,
             "items",
             _ITEM_COLUMNS,
-            [values(candidates[key], feed.id, key, marks[key]) for key in order],
+            [values(candidates[k][1], feeds[candidates[k][0]][0].id, k, marks[k]) for k in order],
             " ON CONFLICT (url_key) DO NOTHING RETURNING id, url_key",
-            [candidates[key] for key in order],
+            [candidates[key][1] for key in order],
             skipped,
         )
         for row_id, key in rows:
-            item = candidates[key]
+            n, item = candidates[key]
             known[key] = known["hash:" + item.content_hash] = row_id
-            stored.append(StoredItem(row_id, feed.name, item, marks[key]))
+            out[n].append(StoredItem(row_id, feeds[n][0].name, item, marks[key]))
         lost = [key for key in candidates if key not in known]  # another writer was first
         if lost:
             winners = sql.rows_in("SELECT url_key, id FROM items WHERE url_key IN ({values})", lost)
@@ -135,11 +159,12 @@ def add_items(
     seen_at = sql.value(ItemSource.seen.type)(now)
     sources: list[tuple[Any, ...]] = []
     sourced: list[Item] = []
-    for key, (guid, item) in fresh.items():
-        item_id = known.get(key) or known.get("hash:" + item.content_hash)
-        if item_id is not None:  # (None: its item was skipped)
-            sources.append((item_id, feed.id, guid, seen_at))
-            sourced.append(item)
+    for (feed, _, _), new in zip(feeds, fresh, strict=True):
+        for key, (guid, item) in new.items():
+            item_id = known.get(key) or known.get("hash:" + item.content_hash)
+            if item_id is not None:  # (None: its item was skipped)
+                sources.append((item_id, feed.id, guid, seen_at))
+                sourced.append(item)
     _insert(
         session,
         sql,
@@ -150,8 +175,9 @@ def add_items(
         sourced,
         skipped,
     )
-    stored.sort(key=lambda s: s.id)
-    return stored
+    for stored in out:
+        stored.sort(key=lambda s: s.id)
+    return out
 
 
 # what a database or its driver raises for a value it refuses

@@ -18,9 +18,10 @@ arguments only (running one twice after a rollback is the same as running it onc
 
 Jobs given with ``run_together`` are calls of one function on one argument each; those
 of a batch that call the same function are made as one call on all their arguments
-(where the first of them was), so that work the database does a row at a time anyway
-(the outcome of each feed that answered 304) costs one statement, not one per job. Run
-again alone after a rollback, such a job is the call on its own argument.
+(where the first of them was), so that work done for each of several feeds (storing
+their items, recording the outcome of each feed that answered 304) costs the statements
+of one feed, not of each. Run again alone after a rollback, such a job is the call on
+its own argument.
 """
 
 from __future__ import annotations
@@ -104,14 +105,17 @@ class StoreWriter:
         self._queue.put(job)
         return await job.future
 
-    async def run_together(self, fn: Callable[[Session, list[A]], list[T]], arg: A) -> T:
-        """``fn(session, [arg])[0]`` as a job, except that the jobs of a batch that call
-        the same ``fn`` (by equality: a bound method of one object is the same) make one
-        call on all their arguments, whose results they share out in order."""
+    async def run_together(
+        self, fn: Callable[[Session, list[A]], list[T]], arg: A, *, weight: int = 1
+    ) -> T:
+        """``fn(session, [arg])[0]`` as a job (of ``weight``, as in :meth:`run`), except
+        that the jobs of a batch that call the same ``fn`` (by equality: a bound method of
+        one object is the same) make one call on all their arguments, whose results they
+        share out in order."""
         if self._thread is None:
             self._start()
         loop = asyncio.get_running_loop()
-        job: _Job[T] = _Job(partial(_alone, fn, arg), loop.create_future(), loop)
+        job: _Job[T] = _Job(partial(_alone, fn, arg), loop.create_future(), loop, max(1, weight))
         job.together, job.arg = fn, arg
         self._queue.put(job)
         return await job.future
