@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,30 +84,43 @@ def feed_names(db: Database) -> set[str]:
         return set(session.scalars(select(Feed.name)))
 
 
+def one_batch(
+    writer: StoreWriter,
+    jobs: WatchedJobs,
+    make: Callable[[], list[Awaitable[Any]]],
+    *,
+    return_exceptions: bool = False,
+) -> list[Any]:
+    """The results of the jobs ``make`` hands the writer while a first job holds it, so
+    that all of them wait in the queue when it lets go (one batch); the writer is closed."""
+    blocker = Blocker()
+
+    async def scenario() -> list[Any]:
+        first = asyncio.ensure_future(writer.run(blocker))
+        await blocker.entered()
+        batch = [asyncio.ensure_future(job) for job in make()]
+        await jobs.waiting(len(batch))
+        blocker.release.set()
+        await first
+        return list(await asyncio.gather(*batch, return_exceptions=return_exceptions))
+
+    try:
+        return asyncio.run(scenario())
+    finally:
+        blocker.release.set()
+        writer.close()
+
+
 def test_jobs_queued_while_the_writer_is_busy_share_one_transaction(db: Database) -> None:
     jobs = WatchedJobs()
     writer = StoreWriter(db, jobs=jobs)
-    blocker = Blocker()
     transactions: list[int] = []
 
     def count(session: Session) -> int:
         transactions.append(id(session))
         return session.scalar(select(func.count()).select_from(Feed)) or 0
 
-    async def scenario() -> list[object]:
-        first = asyncio.ensure_future(writer.run(blocker))
-        await blocker.entered()
-        queued = [asyncio.ensure_future(writer.run(count)) for _ in range(5)]
-        await jobs.waiting(5)
-        blocker.release.set()
-        await first
-        return list(await asyncio.gather(*queued))
-
-    try:
-        results = asyncio.run(scenario())
-    finally:
-        blocker.release.set()
-        writer.close()
+    results = one_batch(writer, jobs, lambda: [writer.run(count) for _ in range(5)])
     assert results == [0] * 5
     assert len(set(transactions)) == 1  # the five queued jobs ran in one session
 
@@ -115,30 +128,17 @@ def test_jobs_queued_while_the_writer_is_busy_share_one_transaction(db: Database
 def test_a_failing_job_fails_alone_and_the_others_commit(db: Database) -> None:
     jobs = WatchedJobs()
     writer = StoreWriter(db, jobs=jobs)
-    blocker = Blocker()
 
     def broken(session: Session) -> None:
         sync_feeds(session, [("half-done", "http://127.0.0.1:9/x.xml")], NOW)
         raise ValueError("bad job")
 
-    async def scenario() -> list[object]:
-        first = asyncio.ensure_future(writer.run(blocker))
-        await blocker.entered()
-        batch = [
-            asyncio.ensure_future(writer.run(add_feed("a"))),
-            asyncio.ensure_future(writer.run(broken)),
-            asyncio.ensure_future(writer.run(add_feed("bb"))),
-        ]
-        await jobs.waiting(3)  # the three are one batch
-        blocker.release.set()
-        await first
-        return list(await asyncio.gather(*batch, return_exceptions=True))
-
-    try:
-        first, failed, third = asyncio.run(scenario())
-    finally:
-        blocker.release.set()
-        writer.close()
+    first, failed, third = one_batch(  # the three are one batch
+        writer,
+        jobs,
+        lambda: [writer.run(add_feed("a")), writer.run(broken), writer.run(add_feed("bb"))],
+        return_exceptions=True,
+    )
     assert (first, third) == (1, 2)
     assert isinstance(failed, ValueError)
     assert feed_names(db) == {"a", "bb"}  # nothing of the failed job was kept
@@ -229,28 +229,17 @@ class Together:
 def test_jobs_run_together_make_one_call_and_share_its_results(db: Database) -> None:
     jobs = WatchedJobs()
     writer = StoreWriter(db, jobs=jobs)
-    blocker = Blocker()
     together = Together()
-
-    async def scenario() -> list[object]:
-        first = asyncio.ensure_future(writer.run(blocker))
-        await blocker.entered()
-        batch = [
-            asyncio.ensure_future(writer.run_together(together, "a")),
-            asyncio.ensure_future(writer.run(add_feed("other"))),
-            asyncio.ensure_future(writer.run_together(together, "bbb")),
-            asyncio.ensure_future(writer.run_together(together, "cc")),
-        ]
-        await jobs.waiting(4)
-        blocker.release.set()
-        await first
-        return list(await asyncio.gather(*batch))
-
-    try:
-        results = asyncio.run(scenario())
-    finally:
-        blocker.release.set()
-        writer.close()
+    results = one_batch(
+        writer,
+        jobs,
+        lambda: [
+            writer.run_together(together, "a"),
+            writer.run(add_feed("other")),
+            writer.run_together(together, "bbb"),
+            writer.run_together(together, "cc"),
+        ],
+    )
     assert results == [1, 5, 3, 2]
     assert together.calls == [["a", "bbb", "cc"]]
     assert feed_names(db) == {"a", "bbb", "cc", "other"}
@@ -259,23 +248,13 @@ def test_jobs_run_together_make_one_call_and_share_its_results(db: Database) -> 
 def test_a_failing_call_together_runs_again_one_job_at_a_time(db: Database) -> None:
     jobs = WatchedJobs()
     writer = StoreWriter(db, jobs=jobs)
-    blocker = Blocker()
     together = Together()
-
-    async def scenario() -> list[object]:
-        first = asyncio.ensure_future(writer.run(blocker))
-        await blocker.entered()
-        batch = [asyncio.ensure_future(writer.run_together(together, n)) for n in ("a", "bad")]
-        await jobs.waiting(2)
-        blocker.release.set()
-        await first
-        return list(await asyncio.gather(*batch, return_exceptions=True))
-
-    try:
-        kept, failed = asyncio.run(scenario())
-    finally:
-        blocker.release.set()
-        writer.close()
+    kept, failed = one_batch(
+        writer,
+        jobs,
+        lambda: [writer.run_together(together, n) for n in ("a", "bad")],
+        return_exceptions=True,
+    )
     assert kept == 1 and isinstance(failed, ValueError)
     assert together.calls == [["a", "bad"], ["a"], ["bad"]]
     assert feed_names(db) == {"a"}
@@ -286,23 +265,10 @@ def test_jobs_run_together_keep_their_weight(db: Database) -> None:
     does: jobs heavier together than a batch holds are called in two batches."""
     jobs = WatchedJobs()
     writer = StoreWriter(db, jobs=jobs, max_batch=4)
-    blocker = Blocker()
     together = Together()
-
-    async def scenario() -> list[object]:
-        first = asyncio.ensure_future(writer.run(blocker))
-        await blocker.entered()
-        names = ("a", "bb", "ccc")
-        batch = [asyncio.ensure_future(writer.run_together(together, n, weight=3)) for n in names]
-        await jobs.waiting(3)
-        blocker.release.set()
-        await first
-        return list(await asyncio.gather(*batch))
-
-    try:
-        results = asyncio.run(scenario())
-    finally:
-        blocker.release.set()
-        writer.close()
+    names = ("a", "bb", "ccc")
+    results = one_batch(
+        writer, jobs, lambda: [writer.run_together(together, n, weight=3) for n in names]
+    )
     assert results == [1, 2, 3]
     assert together.calls == [["a", "bb"], ["ccc"]]  # 3 + 3 units: the batch is full

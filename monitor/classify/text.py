@@ -108,13 +108,12 @@ def is_latin(char: str) -> bool:
     return ("a" <= char <= "z") or ("0" <= char <= "9") or ("\u00c0" <= char <= "\u024f")
 
 
+CJK_OR_HANGUL = re.compile("[\u1100-\u11ff\u3040-\u9fff\uac00-\ud7af]")  # kana, CJK, Hangul
+
+
 def is_cjk_or_hangul(char: str) -> bool:
-    return (
-        "\u1100" <= char <= "\u11ff" or "\u3040" <= char <= "\u9fff" or "\uac00" <= char <= "\ud7af"
-    )
+    return CJK_OR_HANGUL.fullmatch(char) is not None
 
-
-CJK_OR_HANGUL = re.compile("[\u1100-\u11ff\u3040-\u9fff\uac00-\ud7af]")  # is_cjk_or_hangul
 
 # The same words found faster: in ASCII text \w is [A-Za-z0-9_]; otherwise the runs
 # of non-CJK word characters, and each run of CJK characters cut every two characters
