@@ -7,7 +7,7 @@ database: ORM classes stay in ``monitor.store``. Stages take and return these.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -69,7 +69,8 @@ class ParsedFeed:
 
     format: str
     title: str
-    entries: tuple[Entry, ...]
+    # a tuple, or (the fast path, monitor.parse.fast.ReadLazily) entries read on first access
+    entries: Sequence[Entry]
     language: str | None = None
     ttl_minutes: int | None = None
     warnings: tuple[str, ...] = ()

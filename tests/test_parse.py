@@ -410,3 +410,22 @@ def test_a_document_of_many_entries_is_read_whole_a_slice_at_a_time(kind: str):
     assert [e.guid for e in feed.entries] == [f"g{i}" for i in range(count)]
     assert feed.title == ("T" if kind == "rss" else "Atom") and feed.warnings == ()
     assert feed.format.startswith(kind)
+
+
+def test_a_feed_date_out_of_range_carries_over_as_a_utc_timestamp_would():
+    """feedparser's struct_time, read as a datetime: in range as it is, out of range (a
+    61st second, the 31st of June, hour 24) carried over as counting seconds would."""
+    import time
+
+    from monitor.parse.rss_atom import when
+
+    def struct(*fields: int) -> time.struct_time:
+        return time.struct_time((*fields, 0, 0, 0))
+
+    assert when(struct(2025, 6, 10, 4, 5, 6)) == datetime(2025, 6, 10, 4, 5, 6, tzinfo=UTC)
+    assert when(struct(2025, 6, 31, 0, 0, 0)) == datetime(2025, 7, 1, tzinfo=UTC)
+    assert when(struct(2016, 12, 31, 23, 59, 60)) == datetime(2017, 1, 1, tzinfo=UTC)
+    assert when(struct(2025, 2, 28, 24, 0, 0)) == datetime(2025, 3, 1, tzinfo=UTC)
+    assert when(struct(1969, 12, 31, 23, 0, 0)) == datetime(1969, 12, 31, 23, tzinfo=UTC)
+    assert when(struct(10_000, 1, 1, 0, 0, 0)) is None  # past what a datetime holds
+    assert when(None) is None and when(("2025", 1, 1, 0, 0, 0)) is None

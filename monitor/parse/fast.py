@@ -34,6 +34,11 @@ The records are feedparser's shape, read field by field by the feedparser path's
 adapter (:func:`monitor.parse.rss_atom.entry_from`): both paths hand the same ``Entry``
 to :func:`monitor.parse.normalise.normalise`. The differences that remain on real feeds
 are listed, with their reasons, in ``tests/data/fast_parser_differences.json``.
+
+An entry is read from its record when it is first asked for (:class:`ReadLazily`), and
+its GUID alone before that: reading a record's fields costs three times what
+feedparser-rs takes to parse it, and a poll leaves out, by GUID, the entries a feed gave
+before, most of a changed document's (``monitor.parse.items``).
 """
 
 from __future__ import annotations
@@ -41,10 +46,11 @@ from __future__ import annotations
 import codecs
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, overload
 
-from monitor.model import ParsedFeed
+from monitor.model import Entry, ParsedFeed
 from monitor.parse.rss_atom import entry_from, http_charset, text_of, ttl
 
 FORMATS = frozenset({"rss20", "rss10", "atom10"})
@@ -80,21 +86,63 @@ def parse_fast(body: bytes, content_type: str = "") -> ParsedFeed | None:
         return None  # entries nested in entries: feedparser reads them all
     if doc.version != "atom10" and _NESTED_AUTHOR.search(body):
         return None  # feedparser-rs reads a <title> inside an RSS <author> as the item's
-    entries = [entry_from(raw, _get) for raw in doc.entries]
-    if doc.version != "atom10" and any("<" in e.title for e in entries):
+    records = doc.entries
+    if doc.version != "atom10" and any("<" in text_of(r, "title", _get) for r in records):
         return None  # feedparser reads an RSS title as text unless it looks like HTML
-    if any(e.link and _XML_REFERENCE.search(e.link) for e in entries):
-        if doc.version != "atom10":
-            return None  # from <link> text, read already, or from an atom:link's href: unsure
-        entries = [replace(e, link=_decode_references(e.link)) for e in entries]
+    referenced = any(_XML_REFERENCE.search(_get(r, "link") or "") for r in records)
+    if referenced and doc.version != "atom10":
+        return None  # from <link> text, read already, or from an atom:link's href: unsure
     feed = doc.feed
     return ParsedFeed(
         format=doc.version,
         title=text_of(feed, "title", _get),
-        entries=tuple(entries),
+        entries=ReadLazily(records, decode_links=referenced),
         language=feed.get("language") or None,
         ttl_minutes=ttl(feed.get("ttl")),
     )
+
+
+class ReadLazily(Sequence[Entry]):
+    """feedparser-rs records as ``Entry``, each read on first access (and kept);
+    :meth:`guid` gives an entry's GUID without reading the rest of it."""
+
+    __slots__ = ("_decode_links", "_read", "_records")
+
+    def __init__(self, records: Sequence[Any], decode_links: bool = False) -> None:
+        self._records = records
+        self._read: list[Entry | None] = [None] * len(records)
+        self._decode_links = decode_links  # an Atom link holds XML references
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Entry]: ...
+
+    def __getitem__(self, index: int | slice) -> Entry | Sequence[Entry]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        entry = self._read[index]
+        if entry is None:
+            entry = entry_from(self._records[index], _get)
+            if self._decode_links and entry.link:
+                entry = replace(entry, link=_decode_references(entry.link))
+            self._read[index] = entry
+        return entry
+
+    def guid(self, index: int) -> str | None:
+        """``self[index].guid``, without reading the entry's other fields."""
+        return _get(self._records[index], "id") or None
+
+    def __eq__(self, other: object) -> bool:  # (two reads of one document are equal)
+        if not isinstance(other, ReadLazily):
+            return NotImplemented
+        return list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # (a list's contents, not a value)
 
 
 def _entry_tags(body: bytes) -> int:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from monitor.model import Classification, Entry, Item, guid_key
 from monitor.parse import parse
+from monitor.parse.fast import ReadLazily
 from monitor.parse.normalise import LIMITS, clean_text, normalise
 
 
@@ -59,19 +60,20 @@ def parse_items(
     items: list[Item] = []
     skipped: list[str] = []
     warnings = parsed.warnings
-    entries = newest(parsed.entries, max_items)
-    if len(entries) < len(parsed.entries):
-        warnings += (
-            f"{len(parsed.entries)} entries in one document: the newest {max_items} are read",
-        )
+    entries = parsed.entries
+    chosen = newest(entries, max_items)
+    if len(chosen) < len(entries):
+        warnings += (f"{len(entries)} entries in one document: the newest {max_items} are read",)
     cut: list[str] = []
     left_out = 0
-    for entry in entries:
-        if known and entry.guid:
-            guid = clean_text(entry.guid).strip()  # the item's GUID (``normalise``)
+    for index in chosen:
+        if known:
+            given = _guid(entries, index)
+            guid = clean_text(given).strip() if given else ""  # the item's GUID (``normalise``)
             if guid and guid_key(guid) in known:
                 left_out += 1
                 continue
+        entry = entries[index]  # (on the fast path, the entry is read here: see _guid)
         try:
             item = normalise(
                 entry,
@@ -95,12 +97,21 @@ def parse_items(
     return FeedItems(items, parsed.ttl_minutes, warnings, tuple(skipped), left_out)
 
 
-def newest(entries: Sequence[Entry], limit: int) -> list[Entry]:
-    """The ``limit`` newest of ``entries``, in document order (see the module docstring)."""
+def newest(entries: Sequence[Entry], limit: int) -> Sequence[int]:
+    """The indexes of the ``limit`` newest of ``entries``, in document order (see the
+    module docstring)."""
     if len(entries) <= limit:
-        return list(entries)
+        return range(len(entries))
     ranked = sorted(range(len(entries)), key=lambda i: (_when(entries[i]), -i), reverse=True)
-    return [entries[i] for i in sorted(ranked[:limit])]
+    return sorted(ranked[:limit])
+
+
+def _guid(entries: Sequence[Entry], index: int) -> str | None:
+    """An entry's GUID as the feed gave it; the fast path's entries give it without being
+    read, so an entry left out as known costs its GUID only."""
+    if isinstance(entries, ReadLazily):
+        return entries.guid(index)
+    return entries[index].guid
 
 
 def _when(entry: Entry) -> datetime:

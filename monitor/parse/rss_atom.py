@@ -298,9 +298,18 @@ def _language(raw: Any, get: Getter) -> str | None:
 
 
 def when(parsed: Any) -> datetime | None:
-    """feedparser's UTC struct_time as an aware datetime; None when absent or absurd."""
+    """feedparser's UTC struct_time as an aware datetime; None when absent or absurd.
+
+    Fields out of their ranges (a 61st second, the 31st of June) carry over as ``timegm``
+    counts them; in range, the datetime made of them is the same instant, made at a
+    fifth of the cost (two dates an entry)."""
     if not parsed:
         return None
+    try:
+        year, month, day, hour, minute, second = parsed[:6]
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except (ValueError, TypeError):
+        pass  # out of range, or not six integers: as timegm reads them
     try:
         return datetime.fromtimestamp(timegm(parsed), tz=UTC)
     except (OverflowError, ValueError, OSError, TypeError):
