@@ -5,8 +5,9 @@ to the store's functions (``savepoint`` included), and call nothing on it themse
 ``DatabaseError`` is any error the database layer raises.
 
 SQLite runs in WAL mode (checkpointed every 40 MiB) with foreign keys on, a busy
-timeout, a 16 MiB page cache and 16 prepared statements kept per connection; a relative SQLite path is relative to the working
-directory, and its folder is created on first use.
+timeout, a 16 MiB page cache and 16 prepared statements kept per connection; a
+relative SQLite path is relative to the working directory, and its folder is created
+on first use.
 """
 
 from __future__ import annotations
