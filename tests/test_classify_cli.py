@@ -70,6 +70,25 @@ def test_classify_plain_article_file_explains(
     assert "summit_announced" in out and "title: '" in out
 
 
+def test_classify_tells_a_gate_pass_without_matches_from_a_gate_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    items = tmp_path / "items.jsonl"
+    rows = [
+        # both sides, in the title, but nothing any type looks for
+        {"id": "b1", "title": "South Korea and Japan", "text": "South Korea and Japan."},
+        {"id": "b2", "title": "South Korea", "text": "Seoul weather."},  # one side only
+    ]
+    items.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    code, out, _ = run(["classify", "--rules", str(SHIPPED), str(items)], capsys)
+    assert code == 0
+    passed, failed = out.split("== b2")
+    assert "relevant: no" in passed and "relevant: no" in failed
+    assert "the topic gate passed, but no clue of any type matched" in passed
+    assert "did not pass" not in passed
+    assert "the topic gate did not pass" in failed
+
+
 def test_classify_url(capsys: pytest.CaptureFixture[str]) -> None:
     page = f"<html><head><title>{SUMMIT['title']}</title></head><body><p>{SUMMIT['text']}</p>"
     with FeedServer() as server:

@@ -9,7 +9,8 @@ import pytest
 
 from monitor.classify import RuleSet, load_rules, parse_rules
 from monitor.classify.evaluate import read_labelled
-from monitor.classify.nearmiss import NearMiss, format_near_misses, near_misses
+from monitor.classify.explain import explain
+from monitor.classify.nearmiss import NearMiss, format_near_misses, gate_passes, near_misses
 from tests.support.classify_rules import rules_text
 from tests.support.eval_corpus import run, write
 
@@ -137,6 +138,28 @@ def test_near_miss_text(misses: dict[str, NearMiss]) -> None:
     ) in lines
     assert "  t_none not scored (threshold 0.50)" in lines
     assert format_near_misses([]) == ""
+
+
+def test_when_nothing_scores_the_types_with_a_clue_partly_there_are_shown() -> None:
+    rules = parse_rules(
+        rules_text(
+            "  t:\n    any:\n      - {name: close, near: [[summit], [treaty]], within: 3 words}\n"
+            "  u:\n    any:\n      - {name: absent, terms: [zebra]}\n"
+        )
+    )
+    text = "A summit was held."
+    verdict = rules.classify(TITLE, text)
+    assert verdict.scores == {} and not verdict.relevant
+    assert gate_passes(rules, TITLE, text)
+    (miss,) = near_misses(rules, TITLE, text, verdict)  # u: nothing of it in the text
+    assert miss.event_type == "t" and miss.score is None
+    assert reasons(miss) == {"close": "no term of group 2 (treaty)"}
+    said = explain(verdict, rules, gate_passed=True)
+    assert "the topic gate passed, but no clue of any type matched" in said
+    assert "did not pass" not in said
+    assert not gate_passes(rules, "Seoul weather", text)  # one side only
+    stopped = explain(rules.classify("Seoul weather", text), rules, False)
+    assert "the topic gate did not pass" in stopped and "topic.japan: not mentioned" in stopped
 
 
 def test_no_near_misses_when_the_gate_fails(rules: RuleSet) -> None:

@@ -16,8 +16,14 @@ from monitor.classify.terms import scan
 from monitor.model import Classification, Evidence
 
 
-def explain(verdict: Classification, rules: RuleSet | None = None) -> str:
-    """Several lines: relevance with the gate evidence, then each label and its evidence."""
+def explain(
+    verdict: Classification, rules: RuleSet | None = None, gate_passed: bool | None = None
+) -> str:
+    """Several lines: relevance with the gate evidence, then each label and its evidence.
+
+    ``gate_passed`` (:func:`~monitor.classify.nearmiss.gate_passes`) tells an item that
+    passed the topic gate and matched no type from one the gate stopped; without it, an
+    irrelevant item with no scores is taken to have been stopped by the gate."""
     lines = [f"relevant: {'yes' if verdict.relevant else 'no'}"]
     found = {e.rule.split(".", 1)[1] for e in verdict.gate_evidence if e.rule != "topic.none"}
     for ev in verdict.gate_evidence:
@@ -29,8 +35,12 @@ def explain(verdict: Classification, rules: RuleSet | None = None) -> str:
         for side, _ in rules.topic.sides:
             if side not in found:
                 lines.append(f"  topic.{side}: not mentioned")
-    if verdict.gate_evidence and not verdict.relevant and not verdict.scores:
+    if gate_passed is None:
+        gate_passed = verdict.relevant or bool(verdict.scores)
+    if not gate_passed and verdict.gate_evidence:
         lines.append("  (the topic gate did not pass: see docs/rules.md, 'topic')")
+    elif gate_passed and not verdict.relevant and not verdict.scores:
+        lines.append("  (the topic gate passed, but no clue of any type matched)")
     thresholds = {t.id: t.threshold for t in rules.types} if rules is not None else {}
     for label in verdict.labels:
         tense = f", {label.tense}" if label.tense else ""

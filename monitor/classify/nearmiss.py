@@ -1,7 +1,9 @@
 """Near misses: why a type that nearly matched an item was not assigned.
 
 For every type that was not assigned but either scored above 0 (below its threshold) or
-had a clue that matched before a filter removed it, :func:`near_misses` says what each
+had a clue that matched before a filter removed it (and, when the item passed the topic
+gate and no type scored at all, every type with a clue partly present: some of its term
+groups in the text), :func:`near_misses` says what each
 clue did: matched (and what it added), or why not: a term group absent, or not within
 reach of the clue's first group (``near``); matches only outside the clue's ``in``;
 every match in a sentence with a ``none`` term (or near one); too few sentences (``min_sentences``);
@@ -78,7 +80,14 @@ def near_misses(
         miss = replace(_check_type(doc, ctype, keep), score=scores.get(ctype.id))
         if miss.clue_score > 0 or any(c.close for c in miss.clues):
             out.append(miss)
+        elif not scores and any(not c.absent for c in miss.clues):
+            out.append(miss)  # nothing scored: what each type had of its clues
     return out
+
+
+def gate_passes(rules: CompiledRules, title: str, text: str) -> bool:
+    """Whether the item passes the topic gate of ``rules`` (for :func:`explain`)."""
+    return gate(Doc(rules, Prepared(title, text)), rules.topic)[0]
 
 
 def _check_type(doc: Doc, ctype: CompiledType, keep: list[CompiledClue]) -> NearMiss:
