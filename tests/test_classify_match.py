@@ -155,6 +155,48 @@ def test_case_sensitive_terms() -> None:
     assert evidence.term == "US"
 
 
+def test_word_start_korean_terms() -> None:
+    rules = one_type("    any:\n      - terms: [^스가]\n        weight: 0.5\n")
+    assert assigned(rules, GATE, "스가 총리는 한국과 일본의 관계를 말했다.")
+    assert assigned(rules, GATE, "스가는 말했다.")  # a particle attaches at the end
+    assert assigned(rules, GATE, "日스가, 한일관계 언급")  # after a Chinese character
+    assert assigned(rules, GATE, "(스가 총리)")
+    assert not assigned(rules, GATE, "버스가 떠났다. 서비스가 좋다.")
+    assert not assigned(rules, GATE, "Bus스가")  # a Latin letter continues the word too
+    # the same surface without ^ in the same rules still matches inside words
+    both = one_type(
+        "    any:\n      - terms: [^스가]\n        weight: 0.5\n"
+        "      - terms: [스가]\n        weight: 0.1\n"
+    )
+    assert both.classify(GATE, "버스가 떠났다.").scores == {"t": 0.1}
+    assert both.classify(GATE, "스가 총리").scores == {"t": 0.6}
+
+
+def test_word_start_terms_are_korean_only() -> None:
+    for term in ("^Suga", "^菅首相"):
+        with pytest.raises(ConfigError, match="a leading \\^ only applies to Korean terms"):
+            one_type(f"    any:\n      - terms: ['{term}']\n")
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "side"),
+    [
+        ("한국 소식", "두 정상은 일대일 회담을 가졌다. 한국과 미국의 동맹.", "japan"),  # 1:1
+        ("한국 소식", "중국의 일대일로 구상과 한국", "japan"),  # the Belt and Road
+        ("한국 소식", "정부는 동일한 입장이다. 유일한 대안이다. 함께 일한 동료.", "japan"),
+        ("한국 소식", "한국의 버스가 멈췄다. 서비스가 재개됐다.", "japan"),  # not Suga
+        ("일본 소식", "총리는 미국을 순방한다. 시장을 개방한다. 분주한 일본 외교.", "korea"),
+    ],
+    ids=["il-dae-il", "belt-and-road", "il-han", "suga", "bang-han-ju-han"],
+)
+def test_shipped_korean_side_terms_do_not_match_inside_other_words(
+    shipped: RuleSet, title: str, text: str, side: str
+) -> None:
+    verdict = shipped.classify(title, text)
+    assert not any(e.rule == f"topic.{side}" for e in verdict.gate_evidence), verdict
+    assert not verdict.relevant
+
+
 def test_case_sensitive_terms_are_latin_only() -> None:
     with pytest.raises(ConfigError, match="a leading = only applies to Latin-script terms"):
         one_type("    any:\n      - terms: [=한국]\n")

@@ -10,11 +10,15 @@ Surface forms of a term (all normalised, see ``text.normalize``):
   normalised (not lower-cased) text is written as the term is.
 - Korean and Japanese terms match as substrings (particles attach: 일본과, 일본은);
   a space in them is optional (``전화 회담`` also matches ``전화회담``).
+- A leading ``^`` makes a Korean term start a word (``^스가``: 스가 총리, 스가는, 日스가,
+  but not 버스가 or 서비스가): the character before a hit is not Hangul, a Latin letter
+  or a digit. Particles still attach at the end.
 
-Each surface form has ``(length, check_start, check_end, ids, prefix_ids)`` (the
-automata store its index in ``forms``): after a hit, the start boundary is checked
+Each surface form has ``(length, check_start, check_end, ids, prefix_ids, word_start_ids)``
+(the automata store its index in ``forms``): after a hit, the start boundary is checked
 when ``check_start``; ``ids`` count when the end boundary holds (or ``check_end`` is
-false), ``prefix_ids`` count regardless.
+false), ``prefix_ids`` count regardless, and ``word_start_ids`` (Korean terms with ``^``)
+only when the hit starts a word.
 
 Speed: the forms are found by ``ahocorasick_rs`` (the Rust aho-corasick crate, a
 compiled automaton, a contiguous NFA, that reports every overlapping match with
@@ -33,15 +37,21 @@ from typing import Any
 import ahocorasick
 import ahocorasick_rs
 
-from monitor.classify.text import CJK_OR_HANGUL, is_cjk_or_hangul, is_latin, normalize
+from monitor.classify.text import (
+    CJK_OR_HANGUL,
+    is_cjk_or_hangul,
+    is_hangul,
+    is_latin,
+    normalize,
+)
 
 _PLURAL_ES = ("s", "x", "z", "ch", "sh")
 _FORM = itemgetter(0)
 _START = itemgetter(1)
-_NOTHING = (1, False, False, (), ())
+_NOTHING = (1, False, False, (), (), ())
 
-# (length, check_start, check_end, ids, prefix_ids) of one surface form
-Form = tuple[int, bool, bool, tuple[int, ...], tuple[int, ...]]
+# (length, check_start, check_end, ids, prefix_ids, word_start_ids) of one surface form
+Form = tuple[int, bool, bool, tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 _LATIN = frozenset(
     [chr(c) for c in range(ord("a"), ord("z") + 1)]
     + [chr(c) for c in range(ord("0"), ord("9") + 1)]
@@ -53,7 +63,7 @@ class TermTable:
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
         self._display: list[str] = []
-        self._surfaces: dict[str, tuple[set[int], set[int]]] = {}
+        self._surfaces: dict[str, tuple[set[int], set[int], set[int]]] = {}
         self.forms: list[Form] = []
         self.surfaces: list[str] = []  # the surface of each form (forms[i] is surfaces[i])
         self.cased: dict[int, tuple[str, ...]] = {}  # case-sensitive term id -> its forms
@@ -70,6 +80,15 @@ class TermTable:
 
     def add(self, term: str) -> int:
         """The id of ``term`` (added on first sight); ValueError when it is unusable."""
+        started = term.lstrip().startswith("^")
+        if started:
+            term = term.lstrip()[1:]
+            first = normalize(term.strip())[:1]
+            if not first or not is_hangul(first):
+                raise ValueError(
+                    f"'^{term}': a leading ^ only applies to Korean terms "
+                    "(Latin-script terms match whole words already)"
+                )
         cased = term.lstrip().startswith("=")
         if cased:
             term = term.lstrip()[1:]
@@ -84,6 +103,7 @@ class TermTable:
         if len(base) < 2 and not is_cjk_or_hangul(base):
             raise ValueError(f"term '{term}' is too short (one Latin character)")
         key = ("=" + normalize(term.strip()) if cased else base) + ("*" if prefix else "")
+        key = "^" + key if started else key
         if key in self._ids:
             return self._ids[key]
         tid = len(self._display)
@@ -93,16 +113,18 @@ class TermTable:
             written = normalize(term.rstrip().rstrip("*") if prefix else term).strip()
             self.cased[tid] = tuple(sorted(_cased_forms(written, prefix)))
         for surface in surface_forms(base, prefix):
-            exact, prefixed = self._surfaces.setdefault(surface, (set(), set()))
+            exact, prefixed, word_start = self._surfaces.setdefault(surface, (set(), set(), set()))
             (prefixed if prefix else exact).add(tid)
+            if started:
+                word_start.add(tid)
         return tid
 
     def finish(self) -> None:
         """Fix the forms (once, after the last ``add``)."""
-        for surface, (exact, prefixed) in self._surfaces.items():
+        for surface, (exact, prefixed, word_start) in self._surfaces.items():
             every = tuple(sorted(exact | prefixed))
             form = (len(surface), surface[0] in _LATIN, surface[-1] in _LATIN, every)
-            self.forms.append((*form, tuple(sorted(prefixed))))
+            self.forms.append((*form, tuple(sorted(prefixed)), tuple(sorted(word_start))))
             self.surfaces.append(surface)
 
     def same_forms(self, other: TermTable) -> bool:
@@ -164,6 +186,9 @@ def _collect(
         if form[1] or form[2]:
             _add_checked(hits, low, starts, form)
             continue
+        if form[5]:
+            _add_word_starts(hits, low, starts, form)
+            continue
         for tid in form[3]:
             if tid in hits:
                 hits[tid].extend(starts)
@@ -171,8 +196,27 @@ def _collect(
                 hits[tid] = starts[:]  # (a form may count for several terms)
 
 
+def _add_word_starts(hits: dict[int, list[int]], low: str, starts: list[int], form: Form) -> None:
+    """The hits of a Korean form some of whose terms (``^``) count only at a word start."""
+    every, word_start = form[3], form[5]
+    for start in starts:
+        ids = every
+        if start and _in_word(low[start - 1]):
+            ids = tuple(tid for tid in every if tid not in word_start)
+        for tid in ids:
+            if tid in hits:
+                hits[tid].append(start)
+            else:
+                hits[tid] = [start]
+
+
+def _in_word(char: str) -> bool:
+    """Whether a Korean word goes on through ``char``: Hangul, a Latin letter or a digit."""
+    return char in _LATIN or is_hangul(char)
+
+
 def _add_checked(hits: dict[int, list[int]], low: str, starts: list[int], form: Form) -> None:
-    length, check_start, check_end, every, prefixed = form
+    length, check_start, check_end, every, prefixed, _ = form
     size, latin = len(low), _LATIN
     for start in starts:
         if check_start and start and low[start - 1] in latin:

@@ -115,6 +115,13 @@ def is_cjk_or_hangul(char: str) -> bool:
     return CJK_OR_HANGUL.fullmatch(char) is not None
 
 
+def is_hangul(char: str) -> bool:
+    """True for Hangul syllables and jamo (the letters Korean words are written in)."""
+    return (
+        "\uac00" <= char <= "\ud7af" or "\u1100" <= char <= "\u11ff" or "\u3130" <= char <= "\u318f"
+    )
+
+
 # The same words found faster: in ASCII text \w is [A-Za-z0-9_]; otherwise the runs
 # of non-CJK word characters, and each run of CJK characters cut every two characters
 # from its start (exactly where _WORD's {1,2} matches begin).
