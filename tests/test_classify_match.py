@@ -197,6 +197,30 @@ def test_shipped_korean_side_terms_do_not_match_inside_other_words(
     assert not verdict.relevant
 
 
+def test_shipped_korean_clue_terms_do_not_match_inside_other_words(shipped: RuleSet) -> None:
+    from monitor.classify.doc import Doc, Prepared
+
+    text = (
+        "일본 소비자들은 한국 제품을 샀다. 그는 말을 남기고 떠났다. 노벨평화상 수상자. "
+        "자위대 현대화와 효과 극대화. 한일 현대사 연구."
+    )
+    found = Doc(shipped, Prepared("한일 관계", text)).found
+    inside = {
+        "비자": "소비자",
+        "기고": "남기고",
+        "화상": "평화상",
+        "대화": "현대화",
+        "대사": "현대사",
+    }
+    for term in inside:
+        assert shipped.term_text.index(term) not in found, (term, inside[term])
+    said = Doc(
+        shipped, Prepared("한일 관계", "비자 면제. [기고] 화상 회담. 대화. 대사와 일본대사관")
+    )
+    for term in [*inside, "일본대사"]:
+        assert shipped.term_text.index(term) in said.found, term
+
+
 def test_case_sensitive_terms_are_latin_only() -> None:
     with pytest.raises(ConfigError, match="a leading = only applies to Latin-script terms"):
         one_type("    any:\n      - terms: [=한국]\n")
