@@ -221,6 +221,45 @@ def test_shipped_korean_clue_terms_do_not_match_inside_other_words(shipped: Rule
         assert shipped.term_text.index(term) in said.found, term
 
 
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        (
+            "이 대통령, 한일 관계 언급",
+            "이재명 대통령은 기자회견에서 다카이치 사나에 일본 총리와 회담을 갖고 싶다고 말했다.",
+            "summit_announced",
+        ),
+        (
+            "이 대통령, 한일 관계 언급",
+            "이재명 대통령은 다카이치 총리를 만나고 싶다고 했다.",
+            "summit_announced",
+        ),
+        (
+            "石破首相、日韓関係に言及",
+            "石破茂首相は記者団に、韓国の李在明大統領と会談したいと述べた。",
+            "summit_announced",
+        ),
+        # the same verbs stating a meeting that took place
+        (
+            "이 대통령, 한일 관계 언급",
+            "이재명 대통령은 다카이치 총리를 만나고 협력을 약속했다.",
+            "summit_held",
+        ),
+        (
+            "石破首相、日韓関係に言及",
+            "石破茂首相は韓国の李在明大統領と会談し、連携を確認した。",
+            "summit_held",
+        ),
+    ],
+    ids=["ko-want-to-hold-talks", "ko-want-to-meet", "ja-want-to-meet", "ko-met", "ja-met"],
+)
+def test_a_wish_to_meet_is_not_a_meeting_held(
+    shipped: RuleSet, title: str, text: str, expected: str
+) -> None:
+    """Korean -고 싶다 and Japanese -たい attach to the forms that state a meeting as done."""
+    assert shipped.classify(title, text).types == (expected,)
+
+
 def test_case_sensitive_terms_are_latin_only() -> None:
     with pytest.raises(ConfigError, match="a leading = only applies to Latin-script terms"):
         one_type("    any:\n      - terms: [=한국]\n")
