@@ -239,6 +239,16 @@ def test_shipped_korean_clue_terms_do_not_match_inside_other_words(shipped: Rule
             "石破茂首相は記者団に、韓国の李在明大統領と会談したいと述べた。",
             "summit_announced",
         ),
+        (
+            "이 대통령, 한일 관계 언급",
+            "이재명 대통령은 다카이치 총리를 직접 만나고자 한다고 밝혔다.",
+            "summit_announced",
+        ),
+        (
+            "石破首相、日韓関係に言及",
+            "石破茂首相は李在明大統領と早期に会談しようと呼びかけた。",
+            "summit_announced",
+        ),
         # the same verbs stating a meeting that took place
         (
             "이 대통령, 한일 관계 언급",
@@ -251,7 +261,15 @@ def test_shipped_korean_clue_terms_do_not_match_inside_other_words(shipped: Rule
             "summit_held",
         ),
     ],
-    ids=["ko-want-to-hold-talks", "ko-want-to-meet", "ja-want-to-meet", "ko-met", "ja-met"],
+    ids=[
+        "ko-want-to-hold-talks",
+        "ko-want-to-meet",
+        "ja-want-to-meet",
+        "ko-intend-to-meet",
+        "ja-let-us-meet",
+        "ko-met",
+        "ja-met",
+    ],
 )
 def test_a_wish_to_meet_is_not_a_meeting_held(
     shipped: RuleSet, title: str, text: str, expected: str
