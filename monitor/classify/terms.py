@@ -201,7 +201,7 @@ def _add_word_starts(hits: dict[int, list[int]], low: str, starts: list[int], fo
     every, word_start = form[3], form[5]
     for start in starts:
         ids = every
-        if start and _in_word(low[start - 1]):
+        if start and in_korean_word(low[start - 1]):
             ids = tuple(tid for tid in every if tid not in word_start)
         for tid in ids:
             if tid in hits:
@@ -210,7 +210,7 @@ def _add_word_starts(hits: dict[int, list[int]], low: str, starts: list[int], fo
                 hits[tid] = [start]
 
 
-def _in_word(char: str) -> bool:
+def in_korean_word(char: str) -> bool:
     """Whether a Korean word goes on through ``char``: Hangul, a Latin letter or a digit."""
     return char in _LATIN or is_hangul(char)
 
