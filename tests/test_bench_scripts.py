@@ -1,4 +1,4 @@
-"""The benchmark scripts start as `make bench` runs them (`.venv/bin/python bench/X.py`):
+"""The scripts of bench/ start as `make bench` runs them (`.venv/bin/python bench/X.py`):
 their imports resolve from the checkout and their arguments parse. The benchmarks
 themselves are not run here (their figures go to docs/benchmarks.md)."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
-SCRIPTS = sorted(p.name for p in BENCH.glob("bench_*.py"))
+SCRIPTS = sorted(p.name for p in BENCH.glob("*.py"))  # the benchmarks and their helpers
 
 
 def test_every_benchmark_in_the_makefile_is_checked_here() -> None:
