@@ -21,8 +21,10 @@ import pytest
 import regex as regex_engine
 
 from monitor.classify import RuleSet, diff_rulesets, load_rules, parse_rules, regexes
+from monitor.classify.doc import Doc, Prepared
+from monitor.classify.match import verdict
 from monitor.classify.regexes import anchored, leading_literals, regex_hits
-from monitor.classify.terms import scan
+from monitor.classify.terms import scan, scan_only, scan_rest
 from monitor.classify.text import _PAIRS, _WORD, SENTENCE_BREAK, nfkc, normalize, word_starts
 
 DATA = Path(__file__).resolve().parent / "data" / "classify"
@@ -250,6 +252,34 @@ def test_both_automata_find_the_same_hits(rules: RuleSet) -> None:
         assert hits("😀é€\n" + text) == shifted(plain, 4)  # offsets count characters
         checked += bool(plain)
     assert checked > 100
+
+
+def test_the_gate_s_scan_then_the_rest_find_what_the_whole_scan_finds(rules: RuleSet) -> None:
+    def ordered(found: dict[int, list[int]], only: frozenset[int] | None = None) -> Any:
+        return {tid: sorted(at) for tid, at in found.items() if only is None or tid in only}
+
+    gate = rules.gate_terms
+    checked = 0
+    for text in [*_lows(), "😀é€\n" + _lows()[0]]:
+        whole = scan(rules.terms, text)
+        alone = scan_only(rules.terms, gate, text)
+        assert alone is not None
+        assert ordered(alone, gate) == ordered(whole, gate)  # the gate's terms: all of them
+        kept = ordered(alone)
+        assert ordered(scan_rest(rules.terms, gate, text, alone)) == ordered(whole)
+        assert ordered(alone) == kept  # (not changed)
+        checked += bool(ordered(whole, gate))
+    assert checked > 100
+    assert scan_only(rules.terms, gate, "Seoul \ud800 Tokyo") is None  # the whole scan reads it
+
+
+def test_items_the_gate_stops_get_the_verdict_of_the_whole_scan(rules: RuleSet) -> None:
+    stopped = 0
+    for item in _lines("golden-items.jsonl"):
+        whole = verdict(Doc(rules, Prepared(item["title"], item["text"])))
+        assert rules.classify(item["title"], item["text"]) == whole
+        stopped += not whole.relevant and not whole.scores and bool(whole.gate_evidence)
+    assert stopped > 20  # items with one side, or both too far apart, and their evidence
 
 
 def _plain_normalize(text: str) -> str:

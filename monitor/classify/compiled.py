@@ -91,6 +91,10 @@ class CompiledRules:
         self.events = events or EventKnowledge()
         self.title_weight = title_weight
         self.fallback = fallback
+        # the terms the topic gate reads: its decision and evidence need their hits only
+        self.gate_terms = frozenset().union(
+            *(group for _, group in topic.sides), *(f.ids for f in topic.none)
+        )
         # The term groups of the clues, numbered: for each term id the numbers of the
         # groups that hold it, and for each type the numbers each of its clues needs
         # (an item's present groups then tell which clues can match, in one pass).

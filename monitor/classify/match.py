@@ -22,6 +22,7 @@ from monitor.classify.compiled import (
 )
 from monitor.classify.doc import Doc, Hit, Prepared
 from monitor.classify.regexes import REGEX_BUDGET, regex_hits
+from monitor.classify.terms import scan_only, scan_rest
 from monitor.log import log_event
 from monitor.model import Classification, Evidence, Label
 
@@ -285,8 +286,21 @@ def _tense(ctype: CompiledType, marks: list[str | None]) -> str | None:
 
 
 def classify(rules: CompiledRules, title: str, text: str) -> Classification:
-    """Classify one item; labels are the types whose score reaches their threshold."""
-    return verdict(Doc(rules, Prepared(title, text)))
+    """Classify one item; labels are the types whose score reaches their threshold.
+
+    The topic gate reads the hits of its own terms only, so they are found first, alone
+    (``scan_only``: a smaller, faster automaton), and the other terms' only when the
+    item passes (``scan_rest``): most items of a feed do not, and their verdict is the
+    same without the other terms."""
+    item = Prepared(title, text)
+    terms, gate_terms = rules.terms, rules.gate_terms
+    some = scan_only(terms, gate_terms, item.low)
+    if some is None:
+        return verdict(Doc(rules, item))
+    passed, evidence = gate(Doc(rules, item, some), rules.topic)
+    if not passed:
+        return Classification(relevant=False, gate_evidence=evidence)
+    return verdict(Doc(rules, item, scan_rest(terms, gate_terms, item.low, some)), (True, evidence))
 
 
 def assigned(
@@ -313,10 +327,11 @@ def headlined(gate_evidence: tuple[Evidence, ...]) -> bool:
     return bool(sides) and all(e.where == "title" for e in sides)
 
 
-def verdict(doc: Doc) -> Classification:
-    """The classification of a prepared item with its rules (see :func:`classify`)."""
+def verdict(doc: Doc, gated: tuple[bool, tuple[Evidence, ...]] | None = None) -> Classification:
+    """The classification of a prepared item with its rules (see :func:`classify`);
+    ``gated``: the item's :func:`gate` result, when it is known."""
     rules = doc.rules
-    relevant, gate_evidence = gate(doc, rules.topic)
+    relevant, gate_evidence = gate(doc, rules.topic) if gated is None else gated
     if not relevant:
         return Classification(relevant=False, gate_evidence=gate_evidence)
     found: dict[str, Label] = {}
