@@ -25,7 +25,9 @@ compiled automaton, a contiguous NFA, that reports every overlapping match with
 character offsets), one pass for every script. Texts that cannot be
 encoded (lone surrogates) use ``plain``, pyahocorasick's automaton of the same forms.
 Hits are grouped per surface form before they are checked and added, which keeps the
-Python work per hit small.
+Python work per hit small. ``classify`` scans in two parts instead (``scan_only``, then
+``scan_rest``): the forms of the topic gate's terms with a DFA of their own, and the
+other forms only for an item that passes the gate.
 """
 
 from __future__ import annotations
