@@ -214,7 +214,7 @@ def _split(
     if split is None:
         numbered = range(len(table.surfaces))
         some = tuple(i for i in numbered if not ids.isdisjoint(table.forms[i][3]))
-        rest = tuple(sorted(set(numbered) - set(some)))
+        rest = tuple(i for i in numbered if ids.isdisjoint(table.forms[i][3]))
         nothing = table.nothing()
         split = table.subsets[ids] = (
             _automaton_of(table, some, ahocorasick_rs.Implementation.DFA),
