@@ -286,7 +286,10 @@ class Daemon:
                 cmd, stdout=subprocess.DEVNULL, stderr=log, text=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )  # fmt: skip
-        assert wait_for(lambda: self.port is not None, 30), self.text
+        # up once it says so: the endpoint listens a moment before the tasks have started
+        assert wait_for(lambda: self.port is not None and bool(self.events("started")), 30), (
+            self.text
+        )
 
     @property
     def text(self) -> str:
