@@ -278,6 +278,30 @@ def test_a_wish_to_meet_is_not_a_meeting_held(
     assert shipped.classify(title, text).types == (expected,)
 
 
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "Nukaga meets Lee Nak-yon in Seoul",
+            "Fukushiro Nukaga met Lee Nak-yon on Tuesday. They agreed to keep up exchanges.",
+        ),
+        (
+            "Akiba, Cho Tae-yong hold talks",
+            "Takeo Akiba met Cho Tae-yong in Seoul on Friday to discuss wartime labor.",
+        ),
+        ("문희상 의장, 누카가 회장 접견", "문희상 국회의장은 누카가 회장을 접견하고 의회 교류를 논의했다."),
+        ("秋葉局長、金聖翰室長と会談", "秋葉剛男国家安全保障局長は金聖翰国家安保室長とソウルで会談した。"),
+    ],
+    ids=["en-league-and-prime-minister", "en-security-advisers", "ko-speaker", "ja-advisers"],
+)
+def test_officials_named_without_their_titles_name_their_side(
+    shipped: RuleSet, title: str, text: str
+) -> None:
+    """A report that names the officials who met and neither country still passes the
+    gate (each official names their side) and is their exchange."""
+    assert shipped.classify(title, text).types == ("official_exchange",)
+
+
 def test_case_sensitive_terms_are_latin_only() -> None:
     with pytest.raises(ConfigError, match="a leading = only applies to Latin-script terms"):
         one_type("    any:\n      - terms: [=한국]\n")
