@@ -302,6 +302,15 @@ def test_officials_named_without_their_titles_name_their_side(
     assert shipped.classify(title, text).types == ("official_exchange",)
 
 
+@pytest.mark.parametrize(
+    "title", ["Moon Hee-sang asks Emperor Akihito to apologise", "문희상 의장, 일왕 사죄 요구"]
+)
+def test_the_emperor_names_japan(shipped: RuleSet, title: str) -> None:
+    sides = {e.rule: e for e in shipped.classify(title, "").gate_evidence}
+    assert sides["topic.japan"].term in ("Emperor Akihito", "일왕")
+    assert sides["topic.korea"].where == sides["topic.japan"].where == "title"
+
+
 def test_case_sensitive_terms_are_latin_only() -> None:
     with pytest.raises(ConfigError, match="a leading = only applies to Latin-script terms"):
         one_type("    any:\n      - terms: [=한국]\n")
