@@ -289,8 +289,14 @@ def test_a_wish_to_meet_is_not_a_meeting_held(
             "Akiba, Cho Tae-yong hold talks",
             "Takeo Akiba met Cho Tae-yong in Seoul on Friday to discuss wartime labor.",
         ),
-        ("문희상 의장, 누카가 회장 접견", "문희상 국회의장은 누카가 회장을 접견하고 의회 교류를 논의했다."),
-        ("秋葉局長、金聖翰室長と会談", "秋葉剛男国家安全保障局長は金聖翰国家安保室長とソウルで会談した。"),
+        (
+            "문희상 의장, 누카가 회장 접견",
+            "문희상 국회의장은 누카가 회장을 접견하고 의회 교류를 논의했다.",
+        ),
+        (
+            "秋葉局長、金聖翰室長と会談",
+            "秋葉剛男国家安全保障局長は金聖翰国家安保室長とソウルで会談した。",
+        ),
     ],
     ids=["en-league-and-prime-minister", "en-security-advisers", "ko-speaker", "ja-advisers"],
 )
