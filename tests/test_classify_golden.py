@@ -229,7 +229,16 @@ def test_only_plain_leading_literals_are_used() -> None:
 
 
 def test_word_offsets_and_sentence_breaks_match_the_plain_patterns() -> None:
-    for text in [*_lows(), "a. b", "S. Korea. A. b.c. d", "e.! x", "a_b 日本韓国abc", ""]:
+    odd = [
+        "a_b 日本韓国abc",
+        "",
+        "日本😀語 x😀y",
+        "😀",
+        "ab\ud800cd",
+        "１２３ ǅemal",
+        "日 本語の文章",
+    ]
+    for text in [*_lows(), "a. b", "S. Korea. A. b.c. d", "e.! x", *odd]:
         assert word_starts(text) == [m.start() for m in _WORD.finditer(text)]
         assert [m.start() for m in SENTENCE_BREAK.finditer(text)] == [
             m.start() for m in _OLD_SENTENCE_BREAK.finditer(text)
