@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 
 import pytest
@@ -708,3 +710,52 @@ def test_a_fallback_label_is_explained_as_one() -> None:
     text = explain(rules.classify("Seoul and Tokyo", "A visit."), rules)
     assert "weak 0.30 (below its threshold 0.50" in text and "defaults.fallback" in text
     assert "defaults.fallback" not in explain(rules.classify("Seoul and Tokyo visit", ""), rules)
+
+
+def test_nearest_hits_and_shared_sentences_are_those_of_every_hit(shipped: RuleSet) -> None:
+    """``Doc.nearest_each`` and ``Doc.shares_sentence`` look at the hits next to a
+    position only; measured against every hit of the group, one by one, they give the
+    same answers (the nearest in range, the earlier of two as near) on generated text."""
+    from monitor.classify.doc import Doc, Prepared
+    from monitor.classify.text import SENTENCE_BREAK, word_starts
+
+    vocabulary = (
+        "Yoon Kishida Lee Ishiba summit summits will meet held talks Japan Korea Tokyo Seoul "
+        "the a and of in president prime minister foreign ministers phone call visit. "
+        "extraordinarily-long-hyphenated-compound-words-that-run-on. 정상회담 일본 한국 "
+        "외교장관 전화 회담을 방한 首脳会談 日韓 外相 電話会談 訪韓。 U.S. S. Korea!"
+    ).split()
+    groups = {g for t in shipped.types for c in t.clues for g in c.groups}
+    distances = {c.within for t in shipped.types for c in t.clues if c.kind == "near"}
+    distances |= {(1, "words"), (3, "words"), (1, "sentences"), (2, "sentences")}
+    rng = random.Random(11)
+    checked = 0
+    for _ in range(12):
+        text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(3, 90)))
+        doc = Doc(shipped, Prepared("Korea and Japan", text))
+        marks = {
+            "words": (word_starts(doc.low), bisect_left),
+            "sentences": ([m.start() for m in SENTENCE_BREAK.finditer(doc.low)], bisect_right),
+        }
+        at = sorted({p for found in doc.hits.values() for p in found})
+        numbers = {unit: {p: index(m, p) for p in at} for unit, (m, index) in marks.items()}
+        for group in {g for g in groups if not doc.found.isdisjoint(g)}:
+            found = doc.positions(group)[0]
+            for count, unit in distances:
+                steps, reach = (count, 25 * count + 30) if unit == "words" else (count - 1, None)
+                expected: list[int | None] = []
+                for p in at:
+                    near = [
+                        q
+                        for q in found
+                        if abs(numbers[unit][p] - numbers[unit][q]) <= steps
+                        and (reach is None or abs(p - q) <= reach)
+                    ]
+                    nearest = min((abs(q - p) for q in near), default=None)
+                    expected.append(next((q for q in near if abs(q - p) == nearest), None))
+                assert doc.nearest_each(group, at, (count, unit)) == expected, (text, unit)
+                checked += len(at)
+            sentence = numbers["sentences"]
+            same = [any(sentence[q] == sentence[p] for q in found) for p in at]
+            assert doc.shares_sentence(group, at) == same, text
+    assert checked > 5_000  # (the generated texts have hits to check)

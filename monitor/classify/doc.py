@@ -20,7 +20,7 @@ from monitor.classify.text import SENTENCE_BREAK, normalize, word_starts
 Hit = tuple[int, str]  # (position, matched term as written in the rules)
 
 SNIPPET = 50  # characters of context on each side of a snippet
-_FAR = 1 << 40  # farther than any two positions or numbers are apart
+_FAR = 1 << 40  # farther than any two positions are apart
 
 
 class Prepared:
@@ -58,8 +58,6 @@ class Doc:
         self._positions: dict[frozenset[int], tuple[list[int], list[int]]] = {}
         self._tense: dict[int, str | None] = {}  # tense_at of each position asked
         self._nearest: dict[tuple[frozenset[int], int, tuple[int, str]], int | None] = {}
-        self._numbers: dict[tuple[frozenset[int], str], list[int]] = {}
-        self._padded: dict[tuple[frozenset[int], str], tuple[list[int], list[int]]] = {}
         self._hits_in: dict[tuple[frozenset[int], str], list[Hit]] = {}
         self.clues: dict[tuple[int, bool], list[Hit]] = {}
         self.cues: dict[tuple[int, int], list[str | None]] = {}  # tense of each clue match
@@ -166,59 +164,51 @@ class Doc:
     def nearest_each(
         self, group: frozenset[int], at: list[int], within: tuple[int, str]
     ) -> list[int | None]:
-        """:meth:`nearest` for each of the sorted positions ``at``, in one pass: positions
-        are turned into word (or sentence) numbers once, so each check is a subtraction."""
-        padded = self._padded.get((group, within[1]))
-        if padded is None:
-            padded = self._pad(group, within[1])
-        found, numbers = padded
-        if len(found) == 2:
+        """:meth:`nearest` for each of the sorted positions ``at``, in one pass. Only the
+        hits just before and just after a position can be the nearest, so only their
+        word (or sentence) numbers are looked up: the group's other hits cost nothing."""
+        found = self.positions(group)[0]
+        if not found:
             return [None] * len(at)
         marks, index, steps, reach = self._scale(within)
         if reach < 0:
             reach = _FAR
+        last = len(found)
         out: list[int | None] = []
-        # found[i - 1] < pos <= found[i] (padded): the nearest hit on each side; the
-        # closer one is tried first (the one before when they are as close)
-        sides = map(partial(bisect_left, found), at)
-        for pos, i, number in zip(at, sides, map(partial(index, marks), at), strict=True):
-            before, after = found[i - 1], found[i]
-            if pos - before <= after - pos:
-                if pos - before <= reach and number - numbers[i - 1] <= steps:
-                    out.append(before)
-                elif after - pos <= reach and numbers[i] - number <= steps:
-                    out.append(after)
-                else:
-                    out.append(None)
-            elif after - pos <= reach and numbers[i] - number <= steps:
-                out.append(after)
-            elif pos - before <= reach and number - numbers[i - 1] <= steps:
-                out.append(before)
+        # found[i - 1] < pos <= found[i]: the nearest hit on each side; the closer one is
+        # tried first (the one before when they are as close)
+        for pos, i in zip(at, map(partial(bisect_left, found), at), strict=True):
+            if i == 0:
+                sides: tuple[int, ...] = (found[0],)
+            elif i == last:
+                sides = (found[i - 1],)
+            elif pos - found[i - 1] <= found[i] - pos:
+                sides = (found[i - 1], found[i])
+            else:
+                sides = (found[i], found[i - 1])
+            number = -1
+            for other in sides:
+                if abs(other - pos) <= reach:
+                    if number < 0:
+                        number = index(marks, pos)
+                    if abs(index(marks, other) - number) <= steps:
+                        out.append(other)
+                        break
             else:
                 out.append(None)
         return out
 
-    def _pad(self, group: frozenset[int], unit: str) -> tuple[list[int], list[int]]:
-        """The group's hit positions and their numbers (:meth:`numbers`) between two
-        sentinels that are never within range of any position."""
+    def shares_sentence(self, group: frozenset[int], at: list[int]) -> list[bool]:
+        """For each of the positions ``at``, whether a hit of ``group`` is in its sentence."""
         found = self.positions(group)[0]
-        padded = ([-_FAR, *found, _FAR], [-_FAR, *self.numbers(group, unit), _FAR])
-        self._padded[(group, unit)] = padded
-        return padded
-
-    def numbers(self, group: frozenset[int], unit: str) -> list[int]:
-        """The word (``unit`` "words") or sentence numbers of the group's hits, in the
-        order of :meth:`positions` (see :meth:`_scale`)."""
-        numbers = self._numbers.get((group, unit))
-        if numbers is None:
-            marks, index, _, _ = self._scale((1, unit))
-            found = self.positions(group)[0]
-            numbers = self._numbers[(group, unit)] = list(map(partial(index, marks), found))
-        return numbers
-
-    def sentences(self, positions: list[int]) -> list[int]:
-        """The sentence number of each of ``positions``."""
-        return list(map(partial(bisect_right, self._sentence_breaks()), positions))
+        breaks = self._sentence_breaks()
+        last, count = len(breaks), len(found)
+        out = []
+        for pos in at:
+            k = bisect_right(breaks, pos)  # the sentence: breaks[k - 1] <= pos < breaks[k]
+            j = bisect_left(found, breaks[k - 1]) if k else 0
+            out.append(j < count and (k == last or found[j] < breaks[k]))
+        return out
 
     def _word_starts(self) -> list[int]:
         words = self._words

@@ -101,9 +101,8 @@ def _first_hit(doc: Doc, clue: CompiledClue) -> list[Hit]:
 def _unvetoed(doc: Doc, clue: CompiledClue, hits: list[Hit]) -> list[Hit]:
     """The matches ``hits`` of ``clue`` that its ``none`` terms do not veto."""
     if hits and clue.none and doc.present(clue.none):  # no hit of ``none`` in its sentence
-        barred = set(doc.numbers(clue.none, "sentences"))
-        sentences = doc.sentences([p for p, _ in hits])
-        hits = [h for h, n in zip(hits, sentences, strict=True) if n not in barred]
+        barred = doc.shares_sentence(clue.none, [p for p, _ in hits])
+        hits = [h for h, vetoed in zip(hits, barred, strict=True) if not vetoed]
     for group, within in clue.none_near:
         if hits and doc.present(group):
             hits = [h for h in hits if not _none_near(doc, group, h[0], within)]
