@@ -25,9 +25,11 @@ _FAR = 1 << 40  # farther than any two positions are apart
 
 class Prepared:
     """An item's text as every rule set reads it: ``title + "\\n" + text`` normalised
-    (``norm``, for snippets) and lower-cased (``low``, for matching)."""
+    (``norm``, for snippets) and lower-cased (``low``, for matching), with its sentence
+    breaks and word offsets worked out on first use: every :class:`Doc` of the item (the
+    topic gate's and the whole scan's) shares them."""
 
-    __slots__ = ("low", "norm", "title_end")
+    __slots__ = ("_breaks", "_words", "low", "norm", "title_end")
 
     def __init__(self, title: str, text: str) -> None:
         head, body = normalize(title), normalize(text)
@@ -36,6 +38,22 @@ class Prepared:
         if len(self.low) != len(self.norm):
             self.norm = self.low
         self.title_end = len(head)
+        self._breaks: list[int] | None = None
+        self._words: list[int] | None = None
+
+    def word_starts(self) -> list[int]:
+        """The start offsets of the proximity words in ``low`` (``text.word_starts``)."""
+        words = self._words
+        if words is None:
+            words = self._words = word_starts(self.low)
+        return words
+
+    def sentence_breaks(self) -> list[int]:
+        """The offsets of the sentence breaks in ``low`` (``text.SENTENCE_BREAK``)."""
+        breaks = self._breaks
+        if breaks is None:
+            breaks = self._breaks = list(map(Match.start, SENTENCE_BREAK.finditer(self.low)))
+        return breaks
 
 
 class Doc:
@@ -47,6 +65,7 @@ class Doc:
         self, rules: CompiledRules, item: Prepared, hits: dict[int, list[int]] | None = None
     ) -> None:
         self.norm, self.low, self.title_end = item.norm, item.low, item.title_end
+        self.item = item
         self.rules = rules
         self.hits = scan(rules.terms, self.low) if hits is None else hits
         if rules.terms.cased:  # case-sensitive terms (=US): only rules that have them pay
@@ -213,13 +232,13 @@ class Doc:
     def _word_starts(self) -> list[int]:
         words = self._words
         if words is None:
-            words = self._words = word_starts(self.low)
+            words = self._words = self.item.word_starts()
         return words
 
     def _sentence_breaks(self) -> list[int]:
         breaks = self._breaks
         if breaks is None:
-            breaks = self._breaks = list(map(Match.start, SENTENCE_BREAK.finditer(self.low)))
+            breaks = self._breaks = self.item.sentence_breaks()
         return breaks
 
     def tense_at(self, pos: int) -> str | None:
