@@ -23,7 +23,7 @@ import regex as regex_engine
 from monitor.classify import RuleSet, diff_rulesets, load_rules, parse_rules, regexes
 from monitor.classify.doc import Doc, Prepared
 from monitor.classify.match import verdict
-from monitor.classify.regexes import anchored, leading_literals, regex_hits
+from monitor.classify.regexes import anchored, leading_literals, prefilter, regex_hits
 from monitor.classify.terms import scan, scan_only, scan_rest
 from monitor.classify.text import _PAIRS, _WORD, SENTENCE_BREAK, nfkc, normalize, word_starts
 
@@ -173,13 +173,20 @@ def test_regex_clues_find_what_finditer_finds(
     texts += ["what it means for ties? the relations of 関係は?", "abc bc cd ad", "[opinion] why"]
     texts += ["is it ties? are ties? do the relations? ties, ties: why? 【主張】 どうなる"]
     texts += ["【主張】日韓関係はどうなる\nis it? why? 【主張】", "why ties?\nwhy ties?"]
-    # dotless i and long s: the stdlib matches them to i and s case-insensitively, the
-    # regex engine does not; the prefilter searches both spellings, right for either
-    texts += ["ıncoming ſouth korean president; the ſummit", "new ıncoming leader"]
+    # dotless i, long s, the Kelvin sign and capital I with a dot: the regex engine
+    # matches some of them to i, s and k case-insensitively; the text it reads is
+    # normalised and lower-cased, where the last three are s, k and i + a dot above
+    texts += [
+        "ıncoming ſouth korean president; the ſummit",
+        "new ıncoming leader",
+        "İs it \u212aorea?",
+    ]
+    texts += ["[Opinion] new leader", "(analysis) ties?", "Thoughts: The Korea Herald"]
+    texts = ["\n".join(normalize(part).lower() for part in text.split("\n")) for text in texts]
     for pattern in [*_PATTERNS, *_shipped_patterns()]:
         stdlib = re.compile(pattern, re.IGNORECASE)
         compiled = regex_engine.compile(pattern, regex_engine.IGNORECASE)
-        starts, at_start = leading_literals(pattern), anchored(compiled)
+        starts, at_start = prefilter(compiled)
         for text in texts:
             cut = text.find("\n")  # title and body apart when the text has both
             spans = [(0, len(text))] + ([(0, cut), (cut + 1, len(text))] if cut >= 0 else [])
@@ -206,26 +213,49 @@ def test_anchored_patterns_are_those_whose_every_alternative_starts_at_the_start
 
 
 def test_only_plain_leading_literals_are_used() -> None:
-    assert leading_literals(r"\bnew (?:south )?leader") == ("new ",)
+    assert leading_literals(r"\bnew (?:south )?leader") == ("new leader", "new south leader")
     assert leading_literals(r"필자는|筆者は") == ("筆者は", "필자는")
-    assert leading_literals(r"\bsummit") == ("summ", "ſumm")  # 's' also matches 'ſ'
-    assert leading_literals(r"isle") == ("i", "ı")  # ... and 'i' 'ı'; the second 's' ends it
-    assert leading_literals(r"[ab]c|d") is None
+    assert leading_literals(r"\bsummit|isle") == ("isle", "summit")
+    assert leading_literals(r"Isle|sum") is None  # a capital I also matches the dotless ı
+    assert leading_literals(r"[ab]c|d") == ("ac", "bc", "d")  # a class of plain characters
+    assert leading_literals(r"[a-c]x|d") is None  # ... but not a range
+    assert leading_literals(r"[\w]x|[^a]x|[[:alpha:]]x") is None  # nor \w, ^ or [:alpha:]
     assert leading_literals(r"^\[") == ("[",)
     assert leading_literals(r"^【主張】|どうなる") == ("【主張】", "どうなる")  # CJK punctuation
-    assert leading_literals(r"\b(?:new|old) (?:south )?leader") == ("new ", "old ")
-    # literal text and all-literal groups are followed as far as they go; an i or s
-    # inside a literal ends it (only a match's first character is searched both ways)
+    # literal text, classes and all-literal groups, optional ones too, are followed as far
+    # as they go
     assert leading_literals(r"\bthe (?:author|reporter) wrote") == (
         "the author wrote",
         "the reporter wrote",
     )
-    assert leading_literals(r"the (?:writer|author) is") == ("the author", "the wr")
-    assert leading_literals(r"a(?:b|c)(?:d|e)?f") == ("ab", "ac")  # an optional group ends it
+    assert leading_literals(r"^[\[(]?(?:op|an)\b") == ("(an", "(op", "[an", "[op", "an", "op")
+    assert leading_literals(r"a(?:b|c)(?:d|e)?f") == ("abdf", "abef", "abf", "acdf", "acef", "acf")
     assert leading_literals(r"(?:ab|c[de])x") == ("ab", "c")  # a class ends its branch
-    assert leading_literals(r"(?:new|old)? leader") is None  # the group may be absent
-    assert leading_literals(r"x[\]|]|y") == ("x", "y")  # a | inside a class does not split
+    assert leading_literals(r"(?:new|old)? leader") == (" leader", "new leader", "old leader")
+    assert leading_literals(r"(?:ab)?[x-z]") is None  # the group may be absent
+    assert leading_literals(r"a(?:b|c)+d|x*y") is None  # repeated: no end known
+    assert leading_literals(r"a(?:b|c)+d|xy*") == ("a", "x")
+    assert leading_literals(r"x[\]|]|y") == ("x]", "x|", "y")  # a | inside a class does not split
     assert leading_literals(r"(?:a|b") is None
+    assert len(leading_literals("(?:a|b|c|d)(?:e|f|g|h)(?:i|j|k|l)(?:m|n|o|p)") or ()) == 64
+    # a literal that a shorter one starts adds no place to try; a cap stops the expansion
+    assert leading_literals(r"ab(?:c)?|abd") == ("ab",)
+    assert leading_literals(r": (?:the )?(?:x|y|z|w|v)", most=8) == (": ",)
+    assert leading_literals(r": (?:the )?(?:x|y|z|w|v)", most=10) == (
+        *(f": the {c}" for c in "vwxyz"),
+        *(f": {c}" for c in "vwxyz"),
+    )
+
+
+def test_the_prefilter_searches_few_literals_unless_the_pattern_is_anchored() -> None:
+    def starts(pattern: str) -> tuple[str, ...] | None:
+        return prefilter(regex_engine.compile(pattern, regex_engine.IGNORECASE))[0]
+
+    assert starts(r"\b(?:new|old) (?:south |north )?(?:korean |japanese )?leader") == (
+        "new ",
+        "old ",
+    )
+    assert len(starts(r"^[\[(]?(?:opinion|analysis|view)\b") or ()) == 9  # one startswith
 
 
 def test_word_offsets_and_sentence_breaks_match_the_plain_patterns() -> None:

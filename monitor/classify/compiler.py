@@ -26,7 +26,7 @@ from monitor.classify.compiled import (
     CompiledType,
     TermFilter,
 )
-from monitor.classify.regexes import anchored, leading_literals
+from monitor.classify.regexes import prefilter
 from monitor.classify.ruleset import RuleSet
 from monitor.classify.schema import (
     ID_PATTERN,
@@ -269,13 +269,14 @@ class _Compiler:
             assert clue.regex is not None
             regex = self._regex(clue.regex, (*path, "regex"))
         within = clue.within if clue.within is not None else self.spec.defaults.within
+        starts, at_start = prefilter(regex) if regex is not None else (None, False)
         compiled = CompiledClue(
             name=clue.name or kind,
             kind=kind,
             groups=groups,
             regex=regex,
-            starts=leading_literals(regex.pattern) if regex is not None else None,
-            anchored=regex is not None and anchored(regex),
+            starts=starts,
+            anchored=at_start,
             within=parse_within(within),
             where=clue.in_,
             weight=clue.weight,

@@ -13,12 +13,18 @@ it does, so where the candidates are many for their stretch of text (a title ful
 every alternative starts with ``^`` is tried only at the text's start, and only when
 one of its literals is there.
 
-The literals are searched in the lower-cased text, so only characters whose
-case-insensitive match there is the character itself qualify (ASCII, Hangul, kana, CJK
-and its punctuation), except that a literal may start with ``i`` or ``s``, searched in
-both spellings (with ``ı`` and ``ſ``, which the stdlib's ``re`` matches to them
-case-insensitively and the ``regex`` engine does not: the candidates are right for
-either).
+The literals are searched in an item's normalised, lower-cased text (``Prepared.low``:
+NFKC, then lower case), so only characters whose case-insensitive match there is the
+character itself qualify: ASCII, Hangul, kana, CJK and its punctuation. The ``regex``
+engine matches ``s`` also to ``ſ`` and ``k`` to the Kelvin sign, which NFKC replaces by
+``s`` and ``K``, and ``i`` to ``İ``, which lower-casing turns into ``i`` and a combining
+dot; a capital ``I`` in a pattern also matches the dotless ``ı``, which the text can
+hold, so it ends a literal.
+
+Optional parts at a match's start are followed too when they are literal: a class of
+plain characters (``[\\[(]?opinion`` starts with "[opinion", "(opinion" or "opinion")
+and a group of literal branches (``: (?:the )?times`` starts with ": the times" or
+": times").
 
 The pattern is read by a small reader of its own that understands only these shapes and
 answers None for anything else (a plain search is then used), so it never depends on
@@ -38,27 +44,42 @@ import regex
 MAX_SCAN = 20_000
 REGEX_BUDGET = 0.5
 
-_PLAIN_ASCII = frozenset(chr(c) for c in range(32, 127)) - set("iIsS")
-_TWO_WAY = {"i": "ı", "s": "ſ"}  # lower-case letters that case-insensitively match another
+_PLAIN_ASCII = frozenset(chr(c) for c in range(32, 127)) - {"I"}  # (I also matches ı)
 _META = frozenset(".^$*+?{}[]\\|()")
 _QUANTIFIERS = frozenset("?*+{")
 _ASSERTIONS = ("\\b", "\\A", "^")
+# At most this many literals per alternative: an anchored pattern's are tested with one
+# ``startswith``, the others' are searched for one by one, so fewer of them and shorter
+# (a prefix that is found a little more often) is the better bargain.
 _MAX_STARTS = 64
+_MAX_SEARCHED = 8
 
 
-def leading_literals(pattern: str) -> tuple[str, ...] | None:
-    """The literal text each alternative of ``pattern`` starts with, or None."""
+def prefilter(pattern: regex.Pattern[str]) -> tuple[tuple[str, ...] | None, bool]:
+    """What :func:`regex_hits` needs to run ``pattern`` only where it can match: its
+    leading literals (None: everywhere) and whether it is :func:`anchored`."""
+    at_start = anchored(pattern)
+    most = _MAX_STARTS if at_start else _MAX_SEARCHED
+    return leading_literals(pattern.pattern, most), at_start
+
+
+def leading_literals(pattern: str, most: int = _MAX_STARTS) -> tuple[str, ...] | None:
+    """The literal text each alternative of ``pattern`` starts with (at most ``most``
+    literals per alternative), or None. A literal that another one starts is left out:
+    where the longer one is, the shorter one is too."""
     alternatives = _split_top(pattern)
     if alternatives is None:
         return None
     found: set[str] = set()
     for alternative in alternatives:
-        literals = _starts_of(alternative)
+        literals = _starts_of(alternative, most)
         if not literals:
             return None
         found |= literals
-        found |= {_TWO_WAY[lit[0]] + lit[1:] for lit in literals if lit[0] in _TWO_WAY}
-    return tuple(sorted(found))
+    ordered = sorted(found)  # (a literal sorts right after the ones it starts, if any)
+    return tuple(
+        lit for i, lit in enumerate(ordered) if not any(lit.startswith(o) for o in ordered[:i])
+    )
 
 
 def anchored(pattern: regex.Pattern[str]) -> bool:
@@ -112,47 +133,81 @@ def _class_end(pattern: str, i: int) -> int:
     return -1
 
 
-def _starts_of(alternative: str) -> set[str] | None:
-    """The literals one alternative can start with, or None. Literal text and groups
-    ``(?:...)`` whose branches are all literal text are followed as far as they go
-    (``\\bthe (?:author|reporter) wrote`` starts with "the author wrote" or "the
-    reporter wrote"), so the candidates are few; at most _MAX_STARTS literals."""
+def _starts_of(alternative: str, most: int) -> set[str] | None:
+    """The literals one alternative can start with, or None. Literal text, classes of
+    plain characters and groups ``(?:...)`` whose branches are all literal text, each
+    of them optional (``?``) or not, are followed as far as they go (``\\bthe
+    (?:author|reporter) wrote`` starts with "the author wrote" or "the reporter wrote"),
+    so the candidates are few; at most ``most`` literals."""
     i = 0
     while skip := next((a for a in _ASSERTIONS if alternative.startswith(a, i)), ""):
         i += len(skip)
     found = {""}
     while i < len(alternative):
-        lead = found == {""}
-        if not alternative.startswith("(?:", i):
-            literal, end = _literal(alternative, i, lead)
-            if not literal:
-                break
-            found = {f + literal for f in found}
-            if not alternative.startswith("(?:", end):
-                break  # a quantifier, a class, a non-plain character ...: the literal ends
-            i = end
-            continue
-        inner = alternative[i + 3 :]
-        close = _group_end(inner)
-        following = inner[close + 1 : close + 2] if close is not None else ""
-        if close is None or (following and following in _QUANTIFIERS):
-            break  # unbalanced, or an optional / repeated group
-        branches: list[tuple[str, bool]] = []
-        for branch in _split_top(inner[:close]) or [""]:
-            literal, end = _literal(branch, 0, lead)
-            if not literal:
-                break
-            branches.append((literal, end == len(branch)))
+        if alternative.startswith("(?:", i):
+            parts = _group_branches(alternative, i)
+        elif alternative.startswith("[", i):
+            parts = _class_members(alternative, i)
         else:
-            longer = {f + literal for f in found for literal, _ in branches}
-            if len(longer) > _MAX_STARTS:
-                break
-            found = longer
-            if all(whole for _, whole in branches):
-                i += 3 + close + 1  # the group is literal text: go on after it
-                continue
-        break
-    return None if found == {""} else found
+            literal, end = _literal(alternative, i)
+            parts = ([(literal, True)], end) if literal else None
+        if parts is None:
+            break
+        branches, end = parts
+        optional = alternative[end : end + 1] == "?"
+        if alternative[end : end + 1] in _QUANTIFIERS and not optional:
+            break  # repeated: where it ends is not known
+        longer = {f + b for f in found for b, _ in branches}
+        if optional:
+            longer |= found
+        if len(longer) > most:
+            break
+        found = longer
+        if not all(whole for _, whole in branches):
+            break  # a branch goes on with something that is not literal text
+        i = end + 1 if optional else end
+    return None if "" in found else found
+
+
+def _group_branches(alternative: str, i: int) -> tuple[list[tuple[str, bool]], int] | None:
+    """The literal start of each branch of the group ``(?:...)`` at ``i`` and whether it
+    is the whole branch, with the index after the group; None when a branch does not
+    start with literal text or the group does not close."""
+    inner = alternative[i + 3 :]
+    close = _group_end(inner)
+    if close is None:
+        return None
+    branches = []
+    for branch in _split_top(inner[:close]) or [""]:
+        literal, end = _literal(branch, 0)
+        if not literal:
+            return None
+        branches.append((literal, end == len(branch)))
+    return branches, i + 3 + close + 1
+
+
+def _class_members(alternative: str, i: int) -> tuple[list[tuple[str, bool]], int] | None:
+    """The members of the class at ``i`` when each is one plain character (no ranges, no
+    ``^``, no ``\\w``), each a whole "branch", with the index after the class."""
+    end = _class_end(alternative, i)
+    if end < 0 or alternative.startswith("[^", i):
+        return None
+    members, j = [], i + 1
+    while j < end - 1:
+        char, step = alternative[j], 1
+        if char == "\\":
+            char, step = alternative[j + 1 : j + 2], 2
+            if not char or char.isalnum():
+                return None
+        elif char == "-" and j not in (i + 1, end - 2):
+            return None  # a range
+        elif char == "[":
+            return None  # [[:alpha:]] and the like
+        if not _plain(char):
+            return None
+        members.append((char.lower(), True))
+        j += step
+    return (members, end) if members else None
 
 
 def _group_end(text: str) -> int | None:
@@ -173,23 +228,22 @@ def _group_end(text: str) -> int | None:
     return None
 
 
-def _literal(text: str, i: int, lead: bool = True) -> tuple[str, int]:
+def _literal(text: str, i: int) -> tuple[str, int]:
     """The plain literal characters at the start of ``text[i:]``, lower-cased, and the
     index after them; a character followed by a quantifier is left out (it may be
-    absent). Only a ``lead`` literal (the start of a match) may start with ``i`` or ``s``
-    (searched in both spellings)."""
+    absent)."""
     chars: list[str] = []
     while i < len(text):
         char, step = text[i], 1
         if char == "\\":
             char, step = text[i + 1 : i + 2], 2
             if not char or char.isalnum():
-                break  # \d, \w, \b, \1 ...: not a literal
+                break  # \\d, \\w, \\b, \\1 ...: not a literal
         elif char in _META:
             break
         if text[i + step : i + step + 1] in _QUANTIFIERS:
             break
-        if not _plain(char) and (chars or not lead or char.lower() not in _TWO_WAY):
+        if not _plain(char):
             break
         chars.append(char.lower())
         i += step
