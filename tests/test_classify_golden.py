@@ -15,7 +15,7 @@ import math
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import regex as regex_engine
@@ -186,13 +186,15 @@ def test_regex_clues_find_what_finditer_finds(
     for pattern in [*_PATTERNS, *_shipped_patterns()]:
         stdlib = re.compile(pattern, re.IGNORECASE)
         compiled = regex_engine.compile(pattern, regex_engine.IGNORECASE)
-        starts, at_start = prefilter(compiled)
+        starts, confirm, at_start = prefilter(compiled)
         for text in texts:
             cut = text.find("\n")  # title and body apart when the text has both
             spans = [(0, len(text))] + ([(0, cut), (cut + 1, len(text))] if cut >= 0 else [])
             for lo, hi in spans:
                 plain = [(m.start(), m.group()) for m in compiled.finditer(text, lo, hi)]
-                found = regex_hits(compiled, starts, text, lo, hi, anchored=at_start)
+                found = regex_hits(
+                    compiled, starts, text, lo, hi, anchored=at_start, confirm=confirm
+                )
                 assert found == plain, (pattern, text[:40])
                 if text in real:
                     reference = [(m.start(), m.group()) for m in stdlib.finditer(text, lo, hi)]
@@ -256,6 +258,29 @@ def test_the_prefilter_searches_few_literals_unless_the_pattern_is_anchored() ->
         "old ",
     )
     assert len(starts(r"^[\[(]?(?:opinion|analysis|view)\b") or ()) == 9  # one startswith
+
+
+def test_the_engine_is_tried_only_where_a_longer_literal_starts() -> None:
+    """A candidate of the searched literals that none of the longer ones starts is not
+    tried: each call of the engine with its time bound reads the CPU clock."""
+    compiled = regex_engine.compile(
+        r": (?:the )?(?:korea herald|japan times|korea times|japan news|mainichi)\s*$",
+        regex_engine.IGNORECASE,
+    )
+    starts, confirm, at_start = prefilter(compiled)
+    assert starts == (": ",) and not at_start  # (10 literals: more than are searched)
+    assert confirm is not None and len(confirm) == 10 and ": the mainichi" in confirm
+    tried: list[int] = []
+
+    class Counted:
+        def match(self, text: str, at: int, hi: int, **options: Any) -> Any:
+            tried.append(at)
+            return compiled.match(text, at, hi, **options)
+
+    title = "seoul: tokyo talks: the japan times"
+    found = regex_hits(cast(Any, Counted()), starts, title, 0, len(title), confirm=confirm)
+    assert found == [(18, ": the japan times")]
+    assert tried == [18]  # not 5, where ": tokyo" is
 
 
 def test_word_offsets_and_sentence_breaks_match_the_plain_patterns() -> None:

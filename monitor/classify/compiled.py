@@ -39,6 +39,7 @@ class CompiledClue:
     none_near: tuple[tuple[frozenset[int], Within], ...] = ()  # vetoes within a distance
     tense: str | None = None  # future | past: the tense of every match (else the cues')
     anchored: bool = False  # a regex that matches only at the start of the text (regexes.py)
+    confirm: tuple[str, ...] | None = None  # longer literals a regex match starts with
 
 
 @dataclass(frozen=True, slots=True)

@@ -269,7 +269,7 @@ class _Compiler:
             assert clue.regex is not None
             regex = self._regex(clue.regex, (*path, "regex"))
         within = clue.within if clue.within is not None else self.spec.defaults.within
-        starts, at_start = prefilter(regex) if regex is not None else (None, False)
+        starts, confirm, at_start = prefilter(regex) if regex is not None else (None, None, False)
         compiled = CompiledClue(
             name=clue.name or kind,
             kind=kind,
@@ -277,6 +277,7 @@ class _Compiler:
             regex=regex,
             starts=starts,
             anchored=at_start,
+            confirm=confirm,
             within=parse_within(within),
             where=clue.in_,
             weight=clue.weight,

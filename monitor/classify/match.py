@@ -115,7 +115,9 @@ def _regex_hits(doc: Doc, clue: CompiledClue) -> list[Hit]:
         clue.where, (doc.title_end + 1, len(doc.low))
     )
     try:
-        return regex_hits(clue.regex, clue.starts, doc.low, lo, hi, anchored=clue.anchored)
+        return regex_hits(
+            clue.regex, clue.starts, doc.low, lo, hi, anchored=clue.anchored, confirm=clue.confirm
+        )
     except TimeoutError:  # this item's text is this pattern's worst case: no match, said
         log_event(
             log,

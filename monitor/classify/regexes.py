@@ -55,12 +55,19 @@ _MAX_STARTS = 64
 _MAX_SEARCHED = 8
 
 
-def prefilter(pattern: regex.Pattern[str]) -> tuple[tuple[str, ...] | None, bool]:
-    """What :func:`regex_hits` needs to run ``pattern`` only where it can match: its
-    leading literals (None: everywhere) and whether it is :func:`anchored`."""
+def prefilter(
+    pattern: regex.Pattern[str],
+) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None, bool]:
+    """What :func:`regex_hits` needs to run ``pattern`` only where it can match: the
+    leading literals searched for (None: everywhere), the longer ones a candidate must
+    start with when there are longer ones (else None), and whether it is
+    :func:`anchored` (its literals are then all tested with one ``startswith``)."""
     at_start = anchored(pattern)
-    most = _MAX_STARTS if at_start else _MAX_SEARCHED
-    return leading_literals(pattern.pattern, most), at_start
+    longest = leading_literals(pattern.pattern, _MAX_STARTS)
+    if at_start:
+        return longest, None, True
+    starts = leading_literals(pattern.pattern, _MAX_SEARCHED)
+    return starts, (longest if longest != starts else None), False
 
 
 def leading_literals(pattern: str, most: int = _MAX_STARTS) -> tuple[str, ...] | None:
@@ -269,6 +276,7 @@ def regex_hits(
     hi: int,
     *,
     anchored: bool = False,
+    confirm: tuple[str, ...] | None = None,
     budget: float = REGEX_BUDGET,
 ) -> list[tuple[int, str]]:
     """``(start, matched text)`` of ``pattern.finditer(text, lo, hi)``, scanning at most
@@ -278,9 +286,11 @@ def regex_hits(
     Given ``starts``, the pattern is tried only where one of them occurs: at each such
     candidate in turn, or, when the candidates are many for the stretch of text from the
     first of them (``SCAN_PER_MATCH``), with one ``finditer`` over that stretch (no match
-    starts elsewhere, so both find the same). An ``anchored`` pattern (see
-    :func:`anchored`) is tried at the start of the text only, if one of ``starts`` is
-    there."""
+    starts elsewhere, so both find the same). A candidate is dropped first when none of
+    the longer literals ``confirm`` starts there: each call of the engine with its time
+    bound reads the process's CPU clock, a system call, where ``startswith`` is not. An
+    ``anchored`` pattern (see :func:`anchored`) is tried at the start of the text only,
+    if one of ``starts`` is there."""
     hi = max(0, min(hi, len(text), lo + MAX_SCAN))  # as ``finditer`` reads its endpos
     if hi <= lo:
         return []
@@ -298,6 +308,8 @@ def regex_hits(
         while at >= 0:
             candidates.add(at)
             at = text.find(literal, at + 1, hi)
+    if confirm is not None:
+        candidates = {at for at in candidates if text.startswith(confirm, at, hi)}
     if not candidates:
         return []
     first = min(candidates)
