@@ -72,8 +72,6 @@ class Doc:
             self.hits = keep_cased(rules.terms, self.hits, self.norm)
         self.found = frozenset(self.hits)
         self._groups: frozenset[int] | None = None
-        self._breaks: list[int] | None = None
-        self._words: list[int] | None = None
         self._positions: dict[frozenset[int], tuple[list[int], list[int]]] = {}
         self._tense: dict[int, str | None] = {}  # tense_at of each position asked
         self._nearest: dict[tuple[frozenset[int], int, tuple[int, str]], int | None] = {}
@@ -148,7 +146,7 @@ class Doc:
         return (pos < self.title_end) == (where == "title")
 
     def sentence(self, pos: int) -> int:
-        return bisect_right(self._sentence_breaks(), pos)
+        return bisect_right(self.item.sentence_breaks(), pos)
 
     def close(self, a: int, b: int, within: tuple[int, str]) -> bool:
         """Whether positions ``a`` and ``b`` are within ``within`` of each other."""
@@ -167,8 +165,8 @@ class Doc:
         most ``reach`` characters apart (a word is rarely longer than 25 characters)."""
         count, unit = within
         if unit == "words":
-            return self._word_starts(), bisect_left, count, 25 * count + 30
-        return self._sentence_breaks(), bisect_right, count - 1, -1
+            return self.item.word_starts(), bisect_left, count, 25 * count + 30
+        return self.item.sentence_breaks(), bisect_right, count - 1, -1
 
     def nearest(self, group: frozenset[int], pos: int, within: tuple[int, str]) -> int | None:
         """The hit of ``group`` nearest to ``pos`` when it is within range, else None.
@@ -220,7 +218,7 @@ class Doc:
     def shares_sentence(self, group: frozenset[int], at: list[int]) -> list[bool]:
         """For each of the positions ``at``, whether a hit of ``group`` is in its sentence."""
         found = self.positions(group)[0]
-        breaks = self._sentence_breaks()
+        breaks = self.item.sentence_breaks()
         last, count = len(breaks), len(found)
         out = []
         for pos in at:
@@ -228,18 +226,6 @@ class Doc:
             j = bisect_left(found, breaks[k - 1]) if k else 0
             out.append(j < count and (k == last or found[j] < breaks[k]))
         return out
-
-    def _word_starts(self) -> list[int]:
-        words = self._words
-        if words is None:
-            words = self._words = self.item.word_starts()
-        return words
-
-    def _sentence_breaks(self) -> list[int]:
-        breaks = self._breaks
-        if breaks is None:
-            breaks = self._breaks = self.item.sentence_breaks()
-        return breaks
 
     def tense_at(self, pos: int) -> str | None:
         """ "future"/"past" from the nearest tense cue in the same sentence, else None."""
@@ -260,7 +246,7 @@ class Doc:
             else:
                 future = self.nearest_each(tense.future, todo, tense.within)
                 past = self.nearest_each(tense.past, todo, tense.within)
-                breaks = self._sentence_breaks()
+                breaks = self.item.sentence_breaks()
                 far = len(self.low) + 1  # (farther than any cue)
                 for pos, cue, other in zip(todo, future, past, strict=True):
                     if cue is None and other is None:
