@@ -329,9 +329,7 @@ def test_the_gate_s_scan_then_the_rest_find_what_the_whole_scan_finds(rules: Rul
         alone = scan_only(rules.terms, gate, text)
         assert alone is not None
         assert ordered(alone, gate) == ordered(whole, gate)  # the gate's terms: all of them
-        kept = ordered(alone)
         assert ordered(scan_rest(rules.terms, gate, text, alone)) == ordered(whole)
-        assert ordered(alone) == kept  # (not changed)
         checked += bool(ordered(whole, gate))
     assert checked > 100
     assert scan_only(rules.terms, gate, "Seoul \ud800 Tokyo") is None  # the whole scan reads it

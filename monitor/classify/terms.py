@@ -195,14 +195,14 @@ def scan_only(table: TermTable, ids: frozenset[int], low: str) -> dict[int, list
 def scan_rest(
     table: TermTable, ids: frozenset[int], low: str, some: dict[int, list[int]]
 ) -> dict[int, list[int]]:
-    """What :func:`scan` gives, from the hits ``scan_only`` gave for ``ids`` (``some``, not
-    changed): the other forms are found with an automaton of their own."""
+    """What :func:`scan` gives, from the hits ``scan_only`` gave for ``ids``: the other
+    forms are found with an automaton of their own, and their hits added to ``some``
+    (changed and returned: the caller is done with it)."""
     _, _, automaton, forms = _split(table, ids)
-    hits = {tid: found[:] for tid, found in some.items()}
     found = automaton.find_matches_as_indexes(low, overlapping=True)
     if found:
-        _collect(table, hits, low, found, forms)
-    return hits
+        _collect(table, some, low, found, forms)
+    return some
 
 
 def _split(
