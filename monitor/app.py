@@ -171,7 +171,8 @@ def build_service(
 def web_server(db: Database, config: Callable[[], Config], settings: WebSettings) -> WebServer:
     """The desk's web pages over ``db``, to serve on ``settings.listen``; ``config`` gives
     the config in force (a reload changes the rules the playground uses)."""
-    from monitor.web.app import Desk, create_app
+    from monitor.web.app import create_app
+    from monitor.web.desk import Desk
     from monitor.web.server import WebServer
 
     token = settings.token.get_secret_value() if settings.token is not None else None

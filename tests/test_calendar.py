@@ -51,7 +51,8 @@ def calendar_page(db: Database) -> bytes:
     import httpx
 
     from monitor.config.schema import Config
-    from monitor.web.app import Desk, create_app
+    from monitor.web.app import create_app
+    from monitor.web.desk import Desk
 
     config = Config.model_validate({})
     app = create_app(Desk(db, lambda: config))

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from monitor.log import log_event
 from monitor.store.outbox import list_alerts, outbox_by_channel, requeue_dead
-from monitor.web.app import Desk
+from monitor.web.desk import Desk
 from monitor.web.guard import CSRF_FIELD, csrf_ok
 
 log = logging.getLogger(__name__)

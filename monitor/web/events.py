@@ -21,8 +21,8 @@ from monitor.store.events import (
     search_events,
 )
 from monitor.store.outbox import event_alerts
-from monitor.web.app import Desk
 from monitor.web.charts import coverage_timeline
+from monitor.web.desk import Desk
 
 PAGE = 100  # events per page
 FILTERS = ("watch", "type", "state", "lang", "from", "to", "q")

@@ -13,8 +13,8 @@ from monitor.service.health import source_health
 from monitor.store.feeds import active_feeds
 from monitor.store.items import item_counts
 from monitor.store.status import items_per_day
-from monitor.web.app import Desk
 from monitor.web.charts import sparkline
+from monitor.web.desk import Desk
 
 DAYS = 14  # the sparkline's span
 

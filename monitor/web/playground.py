@@ -21,7 +21,7 @@ from monitor.classify.nearmiss import NearMiss, near_misses
 from monitor.errors import ConfigError
 from monitor.model import Classification
 from monitor.store.items import newest_texts
-from monitor.web.app import Desk
+from monitor.web.desk import Desk
 from monitor.web.guard import CSRF_FIELD, csrf_ok
 
 TEST_LIMIT = 5000  # stored items a candidate rules file is tried on, newest first
