@@ -17,6 +17,7 @@ from monitor.parse.normalise import (
     content_hash,
     html_to_text,
     normalise,
+    web_link,
 )
 from tests.support.parse_golden import FEED_URL, FIXTURES, body, expected
 
@@ -95,6 +96,28 @@ def test_golden_texts_have_no_markup_or_script(normalised):
 )  # fmt: skip
 def test_canonical_url(url, want):
     assert canonical_url(url) == want
+
+
+@pytest.mark.parametrize(
+    ("link", "want"),
+    [
+        ("/news/1?utm_source=rss#top", "https://feed.example/news/1"),
+        ("story.html", "https://feed.example/a/story.html"),
+        ("HTTP://Other.Example:80/x", "http://other.example/x"),
+        ("javascript:alert(1)", ""),
+        ("data:text/html,<b>x</b>", ""),
+        ("file:///etc/passwd", ""),
+        ("mailto:desk@example.com", ""),
+        ("http://[::1/x", ""),
+        ("http://example.com:99999/", "http://example.com:99999/"),
+    ],
+    ids=[
+        "relative-cleaned", "relative-to-folder", "canonical", "javascript", "data", "file",
+        "mailto", "broken-ipv6", "bad-port-kept",
+    ],
+)  # fmt: skip
+def test_web_link_resolves_cleans_and_keeps_only_http(link, want):
+    assert web_link(link, "https://feed.example/a/rss.xml") == want
 
 
 @pytest.mark.parametrize(

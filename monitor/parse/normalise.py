@@ -131,11 +131,7 @@ def web_link(link: str, base: str) -> str:
     """The entry's link resolved against the feed URL and made canonical, when it is an
     http(s) link; otherwise "" (a ``javascript:``, ``data:`` or ``file:`` link from a
     feed never reaches an alert, a web page or a webhook)."""
-    url = canonical_url(_absolute(link, base))
-    try:
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return ""
+    url, scheme = _canonical(_absolute(link, base))
     return url if scheme in WEB_SCHEMES else ""
 
 
@@ -150,18 +146,26 @@ def canonical_url(url: str) -> str:
     The remaining query parameters keep their order and spelling. Something that does
     not parse as a URL with a host comes back stripped but otherwise unchanged.
     """
+    return _canonical(url)[0]
+
+
+def _canonical(url: str) -> tuple[str, str]:
+    """``canonical_url(url)`` and its scheme in lower case ("" when it does not parse)."""
     url = url.strip()
     try:
         parts = urlsplit(url)
+    except ValueError:
+        return url, ""
+    scheme = parts.scheme.lower()
+    try:
         port = parts.port
     except ValueError:
-        return url
+        return url, scheme
     if not parts.hostname:
-        return url
-    scheme = parts.scheme.lower()
+        return url, scheme
     netloc = _netloc(parts, scheme, port)
     path = parts.path or ("/" if scheme in DEFAULT_PORTS else "")
-    return urlunsplit((scheme, netloc, path, _clean_query(parts.query), ""))
+    return urlunsplit((scheme, netloc, path, _clean_query(parts.query), "")), scheme
 
 
 def _netloc(parts: SplitResult, scheme: str, port: int | None) -> str:
