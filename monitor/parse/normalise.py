@@ -161,15 +161,15 @@ def _canonical(url: str) -> tuple[str, str]:
         port = parts.port
     except ValueError:
         return url, scheme
-    if not parts.hostname:
+    host = parts.hostname
+    if not host:
         return url, scheme
-    netloc = _netloc(parts, scheme, port)
+    netloc = _netloc(parts, host, scheme, port)
     path = parts.path or ("/" if scheme in DEFAULT_PORTS else "")
     return urlunsplit((scheme, netloc, path, _clean_query(parts.query), "")), scheme
 
 
-def _netloc(parts: SplitResult, scheme: str, port: int | None) -> str:
-    host = parts.hostname or ""
+def _netloc(parts: SplitResult, host: str, scheme: str, port: int | None) -> str:
     if ":" in host:
         host = f"[{host}]"
     if port is not None and DEFAULT_PORTS.get(scheme) != port:
