@@ -126,9 +126,31 @@ def test_bad_rules_exit_2_with_file_and_line(
     code, out, err = run(["eval", "--rules", str(bad), str(corpus)], capsys)
     assert code == 2 and out == ""
     lines = err.splitlines()
-    assert len(lines) == 2
+    assert len(lines) == 3
     assert lines[0].startswith(f"error: {bad}:6: types.t.any[0].terms[0]: unknown list $nope")
     assert lines[1].startswith(f"error: {bad}:7: types.t.any[1].regex: ")
+    assert lines[2] == "hint: fix the file and run `stmon check` again"
+
+
+def test_classify_a_file_that_is_not_utf8_exits_2_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    items = tmp_path / "items.jsonl"
+    items.write_bytes(b'{"id": 1, "title": "\xff"}\n')
+    code, out, err = run(["classify", "--rules", str(SHIPPED), str(items)], capsys)
+    assert code == 2 and out == ""
+    assert err.splitlines()[0] == f"error: {items}: not UTF-8 (invalid start byte)"
+
+
+def test_rules_test_on_a_corpus_that_is_not_utf8_exits_2_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_bytes(b'{"id": 1, "title": "\xff"}\n')
+    argv = ["rules", "test", "--rules", str(SHIPPED), "--corpus", str(corpus)]
+    code, out, err = run(argv, capsys)
+    assert code == 2 and out == ""
+    assert err.splitlines()[0].startswith(f"error: {corpus}: cannot read corpus: not UTF-8")
 
 
 def test_eval_json_report(capsys: pytest.CaptureFixture[str], seed_corpus: Path) -> None:

@@ -163,7 +163,11 @@ def test_a_malformed_corpus_line_exits_2_naming_file_and_line(
     code = run(["eval", "--rules", str(rules), str(corpus), "--folds", "2"])
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
-    assert err.strip() == f"error: {corpus}:2: not a labelled item: missing field 'labels'"
+    assert err.splitlines() == [
+        f"error: {corpus}:2: not a labelled item: missing field 'labels'",
+        "hint: each line is one JSON object: id, title, text, labels (relevant, lang optional), "
+        "in UTF-8",
+    ]
 
 
 SHIPPED = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"

@@ -127,6 +127,23 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
     assert error_of(tmp_path / "nope.yaml").endswith("nope.yaml: file not found")
 
 
+def test_missing_default_config_says_where_it_looked_and_how_to_choose_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("STMON_CONFIG", raising=False)
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, env={})
+    assert str(caught.value).startswith(f"config/monitor.yaml: file not found in {tmp_path}")
+    assert "--config" in caught.value.hint and "STMON_CONFIG" in caught.value.hint
+
+
+def test_missing_named_config_asks_to_check_its_path(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "nope.yaml", env={})
+    assert caught.value.hint == "check the file's path"
+
+
 def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, BASE)
     monkeypatch.setenv("STMON_CONFIG", str(path))

@@ -27,6 +27,10 @@ from monitor.errors import ConfigError
 from monitor.model import Classification
 
 UNKNOWN_LANG = "unknown"
+# what a labelled corpus line is (`stmon eval`, `stmon rules test`)
+CORPUS_HINT = (
+    "each line is one JSON object: id, title, text, labels (relevant, lang optional), in UTF-8"
+)
 ANNOUNCED, HELD = "summit_announced", "summit_held"
 TENSE_CLASSES = ("announced", "held", "both", "neither")
 
@@ -223,13 +227,7 @@ def read_corpus(path: str | Path) -> list[LabelledItem]:
     with :func:`read_labelled`."""
     items: list[LabelledItem] = []
     name = str(path)
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"cannot read corpus: {exc.strerror}", file=name) from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, line in _lines(path):
         try:
             row = json.loads(line)
             labels = frozenset(str(x) for x in row.get("labels", []))
@@ -244,7 +242,9 @@ def read_corpus(path: str | Path) -> list[LabelledItem]:
                 )
             )
         except (ValueError, AttributeError, TypeError) as exc:
-            raise ConfigError(f"not a labelled item: {exc}", file=name, line=number) from None
+            raise ConfigError(
+                f"not a labelled item: {exc}", file=name, line=number, hint=CORPUS_HINT
+            ) from None
     return items
 
 
@@ -262,7 +262,9 @@ def read_labelled(path: str | Path) -> list[LabelledItem]:
             if item.id in seen:
                 raise ValueError(f"duplicate id {item.id!r} (first on line {seen[item.id]})")
         except ValueError as exc:
-            raise ConfigError(f"not a labelled item: {exc}", file=name, line=number) from None
+            raise ConfigError(
+                f"not a labelled item: {exc}", file=name, line=number, hint=CORPUS_HINT
+            ) from None
         seen[item.id] = number
         items.append(item)
     return items
@@ -272,9 +274,13 @@ def _lines(path: str | Path) -> list[tuple[int, str]]:
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise ConfigError(f"cannot read corpus: {exc.strerror}", file=str(path)) from None
+        raise ConfigError(
+            f"cannot read corpus: {exc.strerror}", file=str(path), hint="check the corpus's path"
+        ) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"cannot read corpus: not UTF-8 ({exc.reason})", file=str(path)) from None
+        raise ConfigError(
+            f"cannot read corpus: not UTF-8 ({exc.reason})", file=str(path), hint=CORPUS_HINT
+        ) from None
     return [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
 
 

@@ -44,8 +44,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    path = config_path(args.path or args.config)
-    config, problems = check_config(path)
+    given = args.path or args.config
+    config, problems = check_config(given)
+    path = config_path(given)
     if problems:
         report_error(ConfigErrors(problems))
         return EXIT_CONFIG

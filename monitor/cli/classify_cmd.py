@@ -32,13 +32,15 @@ from monitor.classify.evaluate import (
 from monitor.classify.explain import explain
 from monitor.classify.nearmiss import format_near_misses, gate_passes, near_misses
 from monitor.classify.split import DEFAULT_HOLDOUT_SHARE, PARTS, split_items
-from monitor.cli.common import terminal_safe
-from monitor.config.load import load_config
+from monitor.cli.common import report_error, terminal_safe
+from monitor.config.load import config_path, load_config
 from monitor.errors import ConfigError, MonitorError
 from monitor.model import Classification
 from monitor.parse.normalise import html_to_text
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+EVAL_HINT = "see `stmon eval --help`"
+ITEMS_HINT = "each line is one JSON object with id, title and text, in UTF-8"
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HEAD_JUNK = re.compile(r"<(script|style)\b.*?</\1>", re.IGNORECASE | re.DOTALL)
 
@@ -105,11 +107,10 @@ def _guard(func: Any) -> Any:
         try:
             code: int = func(args)
         except ConfigError as exc:
-            for line in str(exc).splitlines():
-                print(f"error: {line}", file=sys.stderr)
+            report_error(exc)
             return EXIT_CONFIG
         except MonitorError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            report_error(exc)
             return EXIT_FAILURE
         return code
 
@@ -123,7 +124,9 @@ def rules_path(args: argparse.Namespace, explicit: str | None) -> Path:
     config = getattr(args, "config", None)
     cfg = load_config(config)
     if not cfg.watches:
-        raise ConfigError("the config has no watches; pass --rules PATH", file=str(config))
+        raise ConfigError(
+            "the config has no watches", file=str(config_path(config)), hint="pass --rules PATH"
+        )
     return Path(cfg.watches[0].rules)
 
 
@@ -189,7 +192,11 @@ def read_items(source: str) -> Iterator[tuple[str | int, str, str]]:
     try:
         body = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", file=source) from None
+        raise ConfigError(
+            f"cannot read: {exc.strerror}", file=source, hint="check the path"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 ({exc.reason})", file=source, hint=ITEMS_HINT) from None
     if path.suffix in (".jsonl", ".json") or body.lstrip().startswith("{"):
         yield from _json_lines(body, source)
     else:
@@ -205,7 +212,9 @@ def _json_lines(body: str, name: str) -> Iterator[tuple[str | int, str, str]]:
             if not isinstance(row, dict):
                 raise ValueError("not an object")
         except ValueError as exc:
-            raise ConfigError(f"not a JSON object: {exc}", file=name, line=number) from None
+            raise ConfigError(
+                f"not a JSON object: {exc}", file=name, line=number, hint=ITEMS_HINT
+            ) from None
         item_id = row.get("id", number)
         if isinstance(item_id, bool) or not isinstance(item_id, str | int):
             item_id = str(item_id)
@@ -235,11 +244,15 @@ def _fetch(url: str) -> tuple[str, str, str]:
 def cmd_eval(args: argparse.Namespace) -> int:
     share = args.holdout_share
     if not 0.0 < share < 1.0:
-        raise ConfigError(f"--holdout-share must lie between 0 and 1, not {share:g}")
+        raise ConfigError(
+            f"--holdout-share must lie between 0 and 1, not {share:g}", hint=EVAL_HINT
+        )
     if args.folds is not None and args.folds < 2:
-        raise ConfigError(f"--folds needs at least 2 folds, not {args.folds}")
+        raise ConfigError(f"--folds needs at least 2 folds, not {args.folds}", hint=EVAL_HINT)
     if args.show_items and args.folds is not None:
-        raise ConfigError("--show-items does not apply to --folds (it reports aggregates only)")
+        raise ConfigError(
+            "--show-items does not apply to --folds (it reports aggregates only)", hint=EVAL_HINT
+        )
     rules = load_rules(rules_path(args, args.rules))
     corpus = read_labelled(args.corpus)
     items = split_items(corpus, args.split, share) if args.split else corpus
@@ -249,7 +262,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.folds is not None:
         if len(items) < args.folds:
             raise ConfigError(
-                f"--folds {args.folds} needs at least {args.folds} items", file=args.corpus
+                f"--folds {args.folds} needs at least {args.folds} items",
+                file=args.corpus,
+                hint="use fewer folds",
             )
         cv = cross_validate(
             score_items(rules, items),

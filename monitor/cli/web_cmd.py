@@ -35,7 +35,7 @@ def web_settings(configured: WebSettings, listen: str | None) -> WebSettings:
         return WebSettings.model_validate({**configured.model_dump(), "listen": listen})
     except ValidationError as exc:
         reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-        raise ConfigError(f"--listen {listen}: {reasons}") from None
+        raise ConfigError(f"--listen {listen}: {reasons}", hint="see `stmon web --help`") from None
 
 
 def cmd_web(args: argparse.Namespace) -> int:

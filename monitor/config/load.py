@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from monitor.config.schema import Config
 from monitor.config.yamlload import Document, load_yaml, validation_errors
+from monitor.errors import ConfigError
 
 DEFAULT_CONFIG = Path("config/monitor.yaml")
 
@@ -31,6 +32,13 @@ def config_path(explicit: str | Path | None = None) -> Path:
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Read, substitute ``${VAR}``, validate. Raises ConfigError(s) with file:line."""
     file = config_path(path)
+    if not path and not os.environ.get("STMON_CONFIG") and not file.exists():
+        raise ConfigError(
+            f"file not found in {Path.cwd()} (no --config given, STMON_CONFIG not set)",
+            file=str(file),
+            hint="give the config file with --config PATH or STMON_CONFIG=PATH, or run "
+            "stmon from the folder that holds config/monitor.yaml",
+        )
     doc = load_yaml(file, env)
     if not isinstance(doc.data, dict):
         raise doc.error((), "the config must be a mapping of sections (feeds:, watches:, …)")

@@ -192,7 +192,7 @@ def load_yaml(path: str | Path, env: Mapping[str, str] | None = None) -> Documen
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError("file not found", file=name) from None
+        raise ConfigError("file not found", file=name, hint="check the file's path") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text ({exc.reason})", file=name) from None
     except OSError as exc:
