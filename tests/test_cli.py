@@ -178,6 +178,16 @@ def test_each_command_is_dispatched_to_the_module_that_registers_it() -> None:
         assert command in commands(build_parser(command)), (command, module)
 
 
+@pytest.mark.parametrize("command", ["items", "events", "calendar", "export"])
+def test_a_bad_since_is_a_usage_error_naming_the_option(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([command, "--since", "soon", "--db", "sqlite://"])
+    assert done.value.code == 2
+    assert "argument --since: invalid duration 'soon'" in capsys.readouterr().err
+
+
 def test_find_command_skips_global_options() -> None:
     from monitor.cli import find_command
 

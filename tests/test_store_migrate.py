@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect
 
 from monitor.cli import main
-from monitor.errors import SchemaOutdated
+from monitor.errors import SchemaOutdated, StoreError
 from monitor.store import migrate
 from monitor.store.db import make_engine
 
@@ -34,6 +35,29 @@ def test_cli_db_upgrade_twice(db_url: str, capsys: pytest.CaptureFixture[str]) -
     assert "upgraded from empty" in capsys.readouterr().out
     assert main(["db", "upgrade", "--db", db_url]) == 0
     assert "up to date" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("garbage://x", "unknown kind of database in 'garbage://x'"),
+        # (MySQLdb is no dependency of stmon's, nor of its tests)
+        ("mysql://desk:secret@db.example/stmon", "the driver for 'mysql://desk:***@"),
+        ("not a url", "invalid database URL"),
+    ],
+)
+def test_a_database_url_stmon_cannot_use_is_a_store_error(url: str, message: str) -> None:
+    with pytest.raises(StoreError) as caught:
+        make_engine(url)
+    assert message in str(caught.value) and "secret" not in str(caught.value)
+    assert caught.value.hint
+
+
+def test_a_sqlite_folder_that_cannot_be_made_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    with pytest.raises(StoreError, match=f"cannot make the database's folder {blocker}"):
+        make_engine(f"sqlite:///{blocker}/stmon.db")
 
 
 def test_outdated_schema_is_refused_with_the_command_to_run(sqlite_url: str) -> None:

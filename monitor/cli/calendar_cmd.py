@@ -21,11 +21,11 @@ from monitor.cli.common import (
     add_db_option,
     add_json_option,
     config_of,
+    duration_arg,
     print_json_lines,
     print_table,
 )
 from monitor.cli.exits import EXIT_OK
-from monitor.config.types import parse_duration
 from monitor.store.events import dated_events
 
 
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "calendar", help="meetings with the date they take place (--ics: an iCalendar feed)"
     )
     calendar.add_argument(
-        "--since", metavar="DURATION", default=None,
+        "--since", metavar="DURATION", type=duration_arg, default=None,
         help="only meetings that end after this long ago, e.g. 30d (default: all)",
     )  # fmt: skip
     calendar.add_argument(
@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_calendar(args: argparse.Namespace) -> int:
     since = None
     if args.since is not None:
-        since = (datetime.now(UTC) - parse_duration(args.since)).date()
+        since = (datetime.now(UTC) - args.since).date()
     db = open_database(args.db or config_of(args).storage.url)
     try:
         with db.session() as session:

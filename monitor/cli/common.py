@@ -6,11 +6,12 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.config.load import load_config
 from monitor.config.schema import Config
+from monitor.config.types import parse_duration
 from monitor.errors import MonitorError
 
 
@@ -30,6 +31,14 @@ def database_url(args: argparse.Namespace) -> str:
     """--db, else the config's storage.url."""
     explicit: str | None = getattr(args, "db", None)
     return explicit or config_of(args).storage.url
+
+
+def duration_arg(text: str) -> timedelta:
+    """An option's duration (``90s``, ``10m``, ``1h``, ``7d``): argparse says what is wrong."""
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:

@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from monitor.app import open_database
-from monitor.cli.common import add_db_option, database_url
+from monitor.cli.common import add_db_option, database_url, duration_arg
 from monitor.cli.exits import EXIT_OK
-from monitor.config.types import parse_duration
 from monitor.errors import MonitorError, StoreError
 from monitor.store.backup import backup, sqlite_path
 from monitor.store.items import export_items
@@ -48,7 +47,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--older-than",
         metavar="DURATION",
         required=True,
-        type=_duration,
+        type=duration_arg,
         help="delete items older than this, e.g. 180d",
     )
     prune.add_argument("--events", action="store_true", help="also old events and their alerts")
@@ -59,7 +58,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     export.add_argument(
         "--since",
         metavar="DURATION",
-        type=_duration,
+        type=duration_arg,
         default=timedelta(days=7),
         help="items published within this, e.g. 7d (default 7d)",
     )
@@ -73,13 +72,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     add_db_option(backup)
     backup.set_defaults(func=cmd_backup)
-
-
-def _duration(text: str) -> timedelta:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 # --- prune -----------------------------------------------------------------------------

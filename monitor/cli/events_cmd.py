@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.app import open_database
@@ -12,19 +12,19 @@ from monitor.cli.common import (
     add_db_option,
     add_json_option,
     config_of,
+    duration_arg,
     print_json_lines,
     print_table,
     terminal_safe,
 )
 from monitor.cli.exits import EXIT_FAILURE, EXIT_OK
-from monitor.config.types import parse_duration
 from monitor.store.db import Database
 from monitor.store.events import event_timeline, recent_events
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     events = sub.add_parser("events", help="list recent events, newest first")
-    events.add_argument("--since", metavar="DURATION", default="7d",
+    events.add_argument("--since", metavar="DURATION", type=duration_arg, default=timedelta(days=7),
                         help="only events seen within, e.g. 24h (default 7d)")  # fmt: skip
     events.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
     add_db_option(events)
@@ -45,7 +45,7 @@ def _open(args: argparse.Namespace) -> Database:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    since = datetime.now(UTC) - parse_duration(args.since)
+    since = datetime.now(UTC) - args.since
     db = _open(args)
     try:
         with db.session() as session:

@@ -10,18 +10,21 @@ from monitor.cli.common import (
     add_db_option,
     add_json_option,
     config_of,
+    duration_arg,
     print_json_lines,
     print_table,
 )
 from monitor.cli.exits import EXIT_OK
-from monitor.config.types import parse_duration
 from monitor.store.items import recent_items
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     items = sub.add_parser("items", help="list stored items, newest first")
     items.add_argument("--feed", metavar="NAME", help="only items first stored from this feed")
-    items.add_argument("--since", metavar="DURATION", help="only items published within, e.g. 24h")
+    items.add_argument(
+        "--since", metavar="DURATION", type=duration_arg,
+        help="only items published within, e.g. 24h",
+    )  # fmt: skip
     items.add_argument("--relevant", action="store_true", help="only relevant items")
     items.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     add_db_option(items)
@@ -30,7 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_items(args: argparse.Namespace) -> int:
-    since = datetime.now(UTC) - parse_duration(args.since) if args.since else None
+    since = datetime.now(UTC) - args.since if args.since else None
     db = open_database(args.db or config_of(args).storage.url)
     try:
         with db.session() as session:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session as Session  # the transaction handle stages pass on
 from sqlalchemy.orm import sessionmaker
@@ -35,17 +35,42 @@ DatabaseError = SQLAlchemyError  # any error of the database layer
 # so the ones every batch repeats (a feed's outcome, a story's items) stay within 16.
 CACHED_STATEMENTS = 16
 
+URL_HINT = "give an SQLAlchemy URL: sqlite:///path/to/stmon.db or postgresql://user@host/db"
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for any SQLAlchemy URL; SQLite gets WAL, foreign keys and a busy timeout."""
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StoreError(f"invalid database URL '{url}'") from None
+        raise StoreError(f"invalid database URL '{url}'", hint=URL_HINT) from None
+    try:
+        return _engine(parsed, **kwargs)
+    except ArgumentError as exc:  # (NoSuchModuleError) no dialect of that name
+        shown = parsed.render_as_string(hide_password=True)
+        raise StoreError(f"unknown kind of database in '{shown}': {exc}", hint=URL_HINT) from None
+    except ImportError as exc:  # a known dialect whose driver is not installed
+        shown = parsed.render_as_string(hide_password=True)
+        raise StoreError(
+            f"the driver for '{shown}' is not installed ({exc.name or exc})",
+            hint="stmon stores its data in SQLite or PostgreSQL (PostgreSQL's driver: "
+            "pip install 'stmon[postgres]')",
+        ) from None
+
+
+def _engine(parsed: URL, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot make the database's folder {folder}: {exc.strerror}",
+                    hint="check storage.url (or --db): its folder must be one stmon can create "
+                    "and write to",
+                ) from None
         engine = create_engine(
             parsed, connect_args={"timeout": 30, "cached_statements": CACHED_STATEMENTS}, **kwargs
         )
