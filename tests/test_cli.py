@@ -188,6 +188,27 @@ def test_a_bad_since_is_a_usage_error_naming_the_option(
     assert "argument --since: invalid duration 'soon'" in capsys.readouterr().err
 
 
+def test_an_output_file_that_cannot_be_written_is_an_error_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'stmon.db'}"
+    assert main(["db", "upgrade", "--db", db]) == 0
+    missing = tmp_path / "no-such-folder"
+    for argv in (["export", "-o", f"{missing}/x.csv"], ["calendar", "--ics", f"{missing}/x.ics"]):
+        capsys.readouterr()
+        assert main([*argv, "--db", db]) == 1
+        assert f"error: cannot write {missing}/x." in capsys.readouterr().err
+
+
+def test_an_adhoc_feed_that_is_not_http_is_an_error_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["poll", "--once", "--feed", "ftp://example.com/feed"]
+    assert main([*argv, "--db", f"sqlite:///{tmp_path / 'a.db'}"]) == 2
+    err = capsys.readouterr().err
+    assert "error: --feed ftp://example.com/feed: URL scheme should be 'http' or 'https'" in err
+
+
 def test_find_command_skips_global_options() -> None:
     from monitor.cli import find_command
 

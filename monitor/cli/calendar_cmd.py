@@ -20,6 +20,7 @@ from monitor.app import open_database
 from monitor.cli.common import (
     add_db_option,
     add_json_option,
+    cannot_write,
     config_of,
     duration_arg,
     print_json_lines,
@@ -61,7 +62,10 @@ def cmd_calendar(args: argparse.Namespace) -> int:
         if args.ics == "-":
             sys.stdout.buffer.write(feed)
         else:
-            write_atomically(Path(args.ics), feed)
+            try:
+                write_atomically(Path(args.ics), feed)
+            except OSError as exc:
+                raise cannot_write(args.ics, exc) from None
         return EXIT_OK
     if args.json:
         print_json_lines(records)

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from monitor.config.load import load_config
 from monitor.config.schema import Config
 from monitor.config.types import parse_duration
@@ -39,6 +41,19 @@ def duration_arg(text: str) -> timedelta:
         return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def option_problems(exc: ValidationError) -> str:
+    """What pydantic found wrong with a value given on the command line, in one line."""
+    return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+
+
+def cannot_write(path: object, exc: OSError) -> MonitorError:
+    """The error for an output file the user named that cannot be written."""
+    return MonitorError(
+        f"cannot write {path}: {exc.strerror or exc}",
+        hint="check the path: its folder must exist and be writable",
+    )
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:

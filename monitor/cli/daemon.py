@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError
+
 from monitor.app import build_pipeline, build_service, open_database, parse_workers
 from monitor.cli.common import (
     add_db_option,
     add_json_option,
     config_of,
+    option_problems,
     print_json_lines,
     print_table,
     terminal_safe,
@@ -22,6 +25,7 @@ from monitor.cli.common import (
 from monitor.cli.exits import EXIT_FAILURE, EXIT_OK
 from monitor.config.load import config_path
 from monitor.config.schema import Config, FeedConfig
+from monitor.errors import ConfigError
 from monitor.log import setup_logging
 from monitor.model import PollOutcome
 from monitor.service.runtime import Service
@@ -88,7 +92,12 @@ def adhoc_config(urls: list[str]) -> Config:
     for url in urls:
         host = urlsplit(url).hostname or "feed"
         digest = hashlib.sha256(url.encode()).hexdigest()[:8]
-        feeds.append(FeedConfig.model_validate({"name": f"{host}-{digest}", "url": url}))
+        try:
+            feeds.append(FeedConfig.model_validate({"name": f"{host}-{digest}", "url": url}))
+        except ValidationError as exc:
+            raise ConfigError(
+                f"--feed {url}: {option_problems(exc)}", hint="give a feed's http(s) URL"
+            ) from None
     return Config(feeds=tuple(feeds))
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from monitor.app import open_database
-from monitor.cli.common import add_db_option, database_url, duration_arg
+from monitor.cli.common import add_db_option, cannot_write, database_url, duration_arg
 from monitor.cli.exits import EXIT_OK
 from monitor.errors import MonitorError, StoreError
 from monitor.store.backup import backup, sqlite_path
@@ -134,7 +134,11 @@ def _output(path: str | None) -> Iterator[TextIO]:
     if path is None:
         yield sys.stdout
         return
-    with open(path, "w", encoding="utf-8", newline="") as out:
+    try:
+        out = open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
+    with out:
         yield out
 
 

@@ -7,7 +7,7 @@ import argparse
 from pydantic import ValidationError
 
 from monitor.app import open_database, web_server
-from monitor.cli.common import config_of
+from monitor.cli.common import config_of, option_problems
 from monitor.cli.exits import EXIT_OK
 from monitor.config.service import WebSettings
 from monitor.errors import ConfigError
@@ -34,8 +34,9 @@ def web_settings(configured: WebSettings, listen: str | None) -> WebSettings:
     try:
         return WebSettings.model_validate({**configured.model_dump(), "listen": listen})
     except ValidationError as exc:
-        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-        raise ConfigError(f"--listen {listen}: {reasons}", hint="see `stmon web --help`") from None
+        raise ConfigError(
+            f"--listen {listen}: {option_problems(exc)}", hint="see `stmon web --help`"
+        ) from None
 
 
 def cmd_web(args: argparse.Namespace) -> int:
