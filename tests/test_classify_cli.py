@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import re
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.classify import diff_rulesets, parse_rules
-from monitor.cli import classify_cmd
+from monitor.cli import main
 from tests.support.feedserver import FeedServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,12 +24,7 @@ SUMMIT = {
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser(prog="stmon")
-    parser.add_argument("--config")
-    sub = parser.add_subparsers(dest="command", required=True)
-    classify_cmd.register(sub)
-    args = parser.parse_args(argv)
-    code = args.func(args)
+    code = main(argv)
     out, err = capsys.readouterr()
     return code, out, err
 

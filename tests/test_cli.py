@@ -200,6 +200,15 @@ def test_an_output_file_that_cannot_be_written_is_an_error_naming_it(
         assert f"error: cannot write {missing}/x." in capsys.readouterr().err
 
 
+def test_schema_write_into_a_path_that_cannot_be_a_folder_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("a file", encoding="utf-8")
+    assert main(["schema", "--write", str(taken / "schemas")]) == 1
+    assert f"error: cannot write {taken}/schemas/" in capsys.readouterr().err
+
+
 def test_an_adhoc_feed_that_is_not_http_is_an_error_naming_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -60,6 +60,21 @@ def test_a_sqlite_folder_that_cannot_be_made_is_a_store_error(tmp_path: Path) ->
         make_engine(f"sqlite:///{blocker}/stmon.db")
 
 
+@pytest.mark.parametrize(
+    "url",
+    # a folder where the SQLite file should be; a PostgreSQL port nothing listens on
+    ["sqlite:///{tmp}", "postgresql://desk:secret@127.0.0.1:1/stmon"],
+)
+def test_a_database_that_cannot_be_reached_is_a_store_error(url: str, tmp_path: Path) -> None:
+    engine = make_engine(url.format(tmp=tmp_path))
+    try:
+        with pytest.raises(StoreError, match="cannot reach the database at ") as caught:
+            migrate.current_revision(engine)
+    finally:
+        engine.dispose()
+    assert "secret" not in str(caught.value) and "\n" not in str(caught.value)
+
+
 def test_outdated_schema_is_refused_with_the_command_to_run(sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
     try:

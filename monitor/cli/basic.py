@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor import __version__
-from monitor.cli.common import add_db_option, database_url, report_error
+from monitor.cli.common import add_db_option, cannot_write, database_url, report_error
 from monitor.cli.exits import EXIT_CONFIG, EXIT_OK
 from monitor.config.load import config_path, load_config
 from monitor.config.schema import Config
@@ -114,10 +114,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
     all_schemas = schemas()
     if args.write:
         folder = Path(args.write)
-        folder.mkdir(parents=True, exist_ok=True)
         for name, schema in all_schemas.items():
             target = folder / f"{name}.schema.json"
-            target.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                target.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
+            except OSError as exc:
+                raise cannot_write(target, exc) from None
             print(f"wrote {target}")
         return EXIT_OK
     json.dump(all_schemas[args.which], sys.stdout, indent=2, ensure_ascii=False)

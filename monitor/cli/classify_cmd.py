@@ -32,7 +32,7 @@ from monitor.classify.evaluate import (
 from monitor.classify.explain import explain
 from monitor.classify.nearmiss import format_near_misses, gate_passes, near_misses
 from monitor.classify.split import DEFAULT_HOLDOUT_SHARE, PARTS, split_items
-from monitor.cli.common import report_error, terminal_safe
+from monitor.cli.common import terminal_safe
 from monitor.config.load import config_path, load_config
 from monitor.errors import ConfigError, MonitorError
 from monitor.model import Classification
@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
     )
     _rules_option(p)
     p.add_argument("--json", action="store_true", help="one JSON object per input item")
-    p.set_defaults(func=_guard(cmd_classify))
+    p.set_defaults(func=cmd_classify)
 
     p = sub.add_parser("eval", help="precision/recall of the rules on a labelled corpus")
     p.add_argument("corpus", help="labelled JSONL (id, title, text, labels[, relevant, lang])")
@@ -83,7 +83,7 @@ def register(sub: Any) -> None:
         action="store_true",
         help="per-item diagnostics with --split holdout too",
     )
-    p.set_defaults(func=_guard(cmd_eval))
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("rules", help="work with rules files")
     rules_sub = p.add_subparsers(dest="rules_command", metavar="SUBCOMMAND", required=True)
@@ -95,26 +95,11 @@ def register(sub: Any) -> None:
     )
     t.add_argument("--db", metavar="URL", help="database URL (default: storage.url)")
     t.add_argument("--limit", type=int, default=5000, help="stored items to re-classify")
-    t.set_defaults(func=_guard(cmd_rules_test))
+    t.set_defaults(func=cmd_rules_test)
 
 
 def _rules_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", metavar="PATH", help="rules file (default: the first watch's)")
-
-
-def _guard(func: Any) -> Any:
-    def run(args: argparse.Namespace) -> int:
-        try:
-            code: int = func(args)
-        except ConfigError as exc:
-            report_error(exc)
-            return EXIT_CONFIG
-        except MonitorError as exc:
-            report_error(exc)
-            return EXIT_FAILURE
-        return code
-
-    return run
 
 
 def rules_path(args: argparse.Namespace, explicit: str | None) -> Path:

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import OperationalError
 
-from monitor.errors import SchemaOutdated
+from monitor.errors import SchemaOutdated, StoreError
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -42,11 +43,20 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The database's revision (None: no stmon schema), read as Alembic stores it."""
-    with engine.connect() as connection:
-        if not inspect(connection).has_table(VERSION_TABLE):
-            return None
-        rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+    """The database's revision (None: no stmon schema), read as Alembic stores it; a
+    database that cannot be reached is a StoreError saying so."""
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table(VERSION_TABLE):
+                return None
+            rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+    except OperationalError as exc:
+        raise StoreError(
+            f"cannot reach the database at {engine.url.render_as_string()}: "
+            + " ".join(str(exc.orig).split()),
+            hint="check storage.url (or --db), and that the database server runs and lets "
+            "this user in",
+        ) from None
     if len(rows) > 1:
         raise SchemaOutdated(f"the database has several schema heads: {sorted(r[0] for r in rows)}")
     return str(rows[0][0]) if rows else None

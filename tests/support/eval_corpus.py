@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -98,13 +97,7 @@ def write(directory: Path) -> tuple[Path, Path]:
 
 
 def run(argv: list[str]) -> int:
-    """`stmon ARGV` through the classifier commands' argparse entry points."""
-    from monitor.cli import classify_cmd
+    """`stmon ARGV`, in this process."""
+    from monitor.cli import main
 
-    parser = argparse.ArgumentParser(prog="stmon")
-    parser.add_argument("--config")
-    sub = parser.add_subparsers(dest="command", required=True)
-    classify_cmd.register(sub)
-    args = parser.parse_args(argv)
-    code: int = args.func(args)
-    return code
+    return main(argv)
