@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -162,6 +162,18 @@ def test_durations(text: str | int, seconds: int) -> None:
 def test_bad_durations(text: str | bool) -> None:
     with pytest.raises(ValueError, match="invalid duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize("value", ["36501d", "1000000d", 10**30, float("inf")])
+def test_durations_longer_than_a_century_are_refused(value: str | float) -> None:
+    with pytest.raises(ValueError, match="is too long"):
+        parse_duration(value)
+
+
+def test_a_century_is_the_longest_duration_and_still_a_date_away() -> None:
+    longest = parse_duration("36500d")
+    assert longest.days == 36_500
+    assert (datetime.now(UTC) - longest).year > 1900
 
 
 def test_shipped_config_is_valid(repo_dir: Path) -> None:

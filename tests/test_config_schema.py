@@ -202,6 +202,19 @@ def test_sizes_keep_their_meaning(value: object, size: int, tmp_path: Path) -> N
     assert load_config(path, env={}).fetch.max_body == size
 
 
+@pytest.mark.parametrize(
+    ("fetch", "key"),
+    [({"max_body": "5GiB"}, "fetch.max_body"), ({"parser_memory": "2TiB"}, "fetch.parser_memory")],
+)
+def test_sizes_past_their_bound_are_errors_with_file_and_line(
+    fetch: dict[str, str], key: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "monitor.yaml"
+    path.write_text(yaml.safe_dump({"fetch": fetch}), encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"{path}:2: {key}: Input should be less than"):
+        load_config(path, env={})
+
+
 def test_alert_delivery_keys_are_accepted_by_both(tmp_path: Path) -> None:
     alerts = {"give_up_after": "24h", "send_deadline": "30s", "retry_delay": "1m"}
     assert both({"alerts": alerts}, tmp_path) == (True, True)

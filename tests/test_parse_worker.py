@@ -460,3 +460,16 @@ def test_a_document_cancelled_while_waiting_for_its_turn_gives_the_turn_on() -> 
             await pool.close()
 
     assert asyncio.run(scenario()) == [1, 1]
+
+
+def test_a_memory_limit_the_system_cannot_take_is_logged_and_the_worker_goes_on() -> None:
+    code = (
+        "from monitor.poll.parser_process import limit_memory\n"
+        "limit_memory(10**30)\n"
+        "print('parsing')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0 and done.stdout == "parsing\n", done.stderr
+    assert "parse_worker_memory_unlimited" in done.stderr

@@ -3,10 +3,12 @@ the sparkline counts the right days, and the web settings guard the listen addre
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, date, datetime
 
 import pytest
 from pydantic import ValidationError
+from starlette.types import Receive, Scope, Send
 
 from monitor.cli.web_cmd import web_settings
 from monitor.config.service import WebSettings
@@ -64,3 +66,18 @@ def test_listen_option_is_checked_like_the_config() -> None:
     with pytest.raises(ConfigError, match=r"--listen 0\.0\.0\.0:1: .*service\.web\.token"):
         web_settings(WebSettings(), "0.0.0.0:1")
     assert web_settings(WebSettings(), "127.0.0.2:1").listen == "127.0.0.2:1"
+
+
+def test_an_address_in_use_is_a_config_error_with_what_to_do() -> None:
+    from monitor.web.server import WebServer
+
+    async def nothing(scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}") as caught:
+            WebServer(nothing, "127.0.0.1", port).bind()
+    assert "--listen" in caught.value.hint

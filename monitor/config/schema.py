@@ -46,14 +46,14 @@ class FetchSettings(Strict):
     jitter: float = Field(default=0.1, ge=0, le=0.5)
     connect_timeout: Duration = timedelta(seconds=10)
     read_timeout: Duration = timedelta(seconds=30)
-    # A response body larger than this is cut and recorded as an error.
-    max_body: ByteSize = ByteSize(5 * 1024 * 1024)
+    # A response body larger than this is cut and recorded as an error (at most 4 GiB).
+    max_body: ByteSize = Field(default=ByteSize(5 * 1024 * 1024), le=4 * 1024**3)
     max_redirects: int = Field(default=5, ge=0, le=20)
     # Items read from one document: the newest this many (by date) are stored.
     max_items: int = Field(default=1_000, ge=1, le=100_000)
     # Address-space limit of each parser process; a document that needs more fails
-    # with "parser ran out of memory".
-    parser_memory: ByteSize = Field(default=ByteSize(1024**3), ge=256 * 1024**2)
+    # with "parser ran out of memory" (256 MiB to 1 TiB).
+    parser_memory: ByteSize = Field(default=ByteSize(1024**3), ge=256 * 1024**2, le=1024**4)
     # A parser process with no document for this long exits (and gives its memory
     # back); the next document starts a new one.
     parser_idle: Duration = timedelta(minutes=1)

@@ -21,20 +21,27 @@ _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 # The same languages for JSON Schema (ECMA-262 patterns, no flags: both cases spelled out).
 DURATION_PATTERN = r"^\s*(?:\d+(?:\.\d+)?(?:[mM][sS]|[sSmMhHdDwW]))+\s*$"
 CLOCK_PATTERN = r"^\s*(?:[01]?\d|2[0-3]):[0-5]\d\s*$"
+# The longest duration anything takes (about a century): a time that far back or ahead is
+# still a date, so "now - window" or "now - since" cannot overflow.
+MAX_DURATION = timedelta(days=36_500)
 
 
 def parse_duration(value: Any) -> timedelta:
     """``90s``, ``10m``, ``1h``, ``7d``, ``1h30m`` (or a number of seconds) as a timedelta."""
     if isinstance(value, timedelta):
         return value
+    seconds: float | None = None
     if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-        return timedelta(seconds=value)
-    if isinstance(value, str):
+        seconds = value
+    elif isinstance(value, str):
         text = value.strip().lower()
         if _DURATION.fullmatch(text):
-            parts = _DURATION_PART.findall(text)
-            return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
-    raise ValueError(f"invalid duration '{value}' (use e.g. 90s, 10m, 1h, 7d)")
+            seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART.findall(text))
+    if seconds is None:
+        raise ValueError(f"invalid duration '{value}' (use e.g. 90s, 10m, 1h, 7d)")
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"duration '{value}' is too long (at most {MAX_DURATION.days:,}d)")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:

@@ -216,7 +216,7 @@ def limit_memory(limit: int) -> None:
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, OverflowError) as exc:
         log_event(log, logging.ERROR, "parse_worker_memory_unlimited", error=str(exc))
     try:
         with open("/proc/self/oom_score_adj", "w") as adj:

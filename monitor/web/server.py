@@ -45,7 +45,8 @@ class WebServer:
         except OSError as exc:
             sock.close()
             raise ConfigError(
-                f"service.web.listen: cannot listen on {self.host}:{self.port}: {exc.strerror}"
+                f"service.web.listen: cannot listen on {self.host}:{self.port}: {exc.strerror}",
+                hint="choose a free address in service.web.listen (or `stmon web --listen`)",
             ) from None
         sock.listen(128)  # connections wait in the backlog until uvicorn accepts them
         self.port = sock.getsockname()[1]
