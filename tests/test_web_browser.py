@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
@@ -49,7 +50,11 @@ def follow(browser: webdriver.Chrome, element: WebElement) -> None:
     """Click a link or a submit button and wait until the next page has replaced this one."""
     page = browser.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+    # While the old page is torn down, ChromeDriver may answer the staleness probe with
+    # "unhandled inspector error" (its document's context is gone) instead of a stale
+    # element: that probe is tried again, as the wait does with a page not gone yet.
+    wait = WebDriverWait(browser, 30, ignored_exceptions=(WebDriverException,))
+    wait.until(expected_conditions.staleness_of(page))
 
 
 def rows(browser: webdriver.Chrome) -> list[list[str]]:
