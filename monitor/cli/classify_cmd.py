@@ -33,12 +33,12 @@ from monitor.classify.explain import explain
 from monitor.classify.nearmiss import format_near_misses, gate_passes, near_misses
 from monitor.classify.split import DEFAULT_HOLDOUT_SHARE, PARTS, split_items
 from monitor.cli.common import terminal_safe
+from monitor.cli.exits import EXIT_OK
 from monitor.config.load import config_path, load_config
 from monitor.errors import ConfigError, MonitorError
 from monitor.model import Classification
 from monitor.parse.normalise import html_to_text
 
-EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
 EVAL_HINT = "see `stmon eval --help`"
 ITEMS_HINT = "each line is one JSON object with id, title and text, in UTF-8"
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)

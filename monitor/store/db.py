@@ -44,13 +44,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         parsed = make_url(url)
     except ArgumentError:
         raise StoreError(f"invalid database URL '{url}'", hint=URL_HINT) from None
+    shown = parsed.render_as_string(hide_password=True)
     try:
         return _engine(parsed, **kwargs)
     except ArgumentError as exc:  # (NoSuchModuleError) no dialect of that name
-        shown = parsed.render_as_string(hide_password=True)
         raise StoreError(f"unknown kind of database in '{shown}': {exc}", hint=URL_HINT) from None
     except ImportError as exc:  # a known dialect whose driver is not installed
-        shown = parsed.render_as_string(hide_password=True)
         raise StoreError(
             f"the driver for '{shown}' is not installed ({exc.name or exc})",
             hint="stmon stores its data in SQLite or PostgreSQL (PostgreSQL's driver: "
