@@ -17,12 +17,14 @@ import httpx
 
 from monitor.alert.outbox import DeliverySettings, DeliveryWorker
 from monitor.classify.stage import Pipeline, WatchRules
+from monitor.config.load import RULES_PATH_HINT, rules_file_problem
 from monitor.config.schema import Config
+from monitor.errors import ConfigError
 from monitor.fetch.client import Fetcher, FetchSettings, make_client
 from monitor.poll.poller import FeedSpec, Poller, PollSettings
 from monitor.service.runtime import INSTANCE, Composer, Service, sync_feeds
 from monitor.store import migrate
-from monitor.store.db import Database
+from monitor.store.db import Database, require_existing
 
 if TYPE_CHECKING:  # the daemon's parts, imported when it starts (not by `poll --once`)
     from monitor.config.service import WebSettings
@@ -53,6 +55,10 @@ def build_pipeline(config: Config) -> Pipeline:
     from monitor.classify import load_rules
     from monitor.novelty.stage import NoveltyStage
 
+    for w in config.watches:
+        missing = rules_file_problem(w.rules)
+        if missing is not None:
+            raise ConfigError(missing, key=f"watch '{w.name}': rules", hint=RULES_PATH_HINT)
     watches = [
         WatchRules(w.name, load_rules(w.rules), frozenset(f.name for f in config.feeds_of(w)))
         for w in config.watches
@@ -105,7 +111,9 @@ def parse_workers() -> int:
 
 
 def open_database(url: str) -> Database:
-    """Open the store and refuse an outdated schema (SchemaOutdated says what to run)."""
+    """Open the store and refuse an outdated schema (SchemaOutdated says what to run) or
+    an SQLite file that does not exist (``db upgrade`` makes one)."""
+    require_existing(url)
     db = Database(url)
     try:
         migrate.ensure_current(db.engine)

@@ -73,7 +73,14 @@ class ConfigErrors(ConfigError):
     def __init__(self, errors: Iterable[ConfigError]) -> None:
         self.errors = sorted(errors, key=lambda e: (e.file or "", e.line or 0, e.key or ""))
         first = self.errors[0]
-        super().__init__(first.reason, file=first.file, line=first.line, key=first.key)
+        hints = {e.hint for e in self.errors}
+        super().__init__(
+            first.reason,
+            file=first.file,
+            line=first.line,
+            key=first.key,
+            hint=hints.pop() if len(hints) == 1 else None,  # several hints: the general one
+        )
 
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)

@@ -88,6 +88,26 @@ def test_check_reports_a_broken_rules_file(tmp_path: Path, repo_dir: Path) -> No
     assert str(rules) in done.stderr and "leaders_kr_typo" in done.stderr
 
 
+@pytest.mark.parametrize("folder", [False, True], ids=["missing", "a-folder"])
+def test_a_watch_rules_path_that_names_no_file_is_shown_at_its_config_line(
+    tmp_path: Path, folder: bool
+) -> None:
+    rules = tmp_path / "rules" / "seoul.yaml"
+    if folder:
+        rules.mkdir(parents=True)
+    config = tmp_path / "monitor.yaml"
+    config.write_text("watches:\n  - name: w\n    rules: rules/seoul.yaml\n", encoding="utf-8")
+    done = run("check", str(config))
+    assert done.returncode == 2
+    reason = "a folder, not a file" if folder else "no such file"
+    assert f"{config}:3: watches[0].rules: {reason}: {rules}" in done.stderr
+    assert "hint: correct the watch's `rules:` path" in done.stderr
+    # the daemon refuses such a config too, naming the watch
+    started = run("--config", str(config), "run")
+    assert started.returncode == 2
+    assert f"watch 'w': rules: {reason}: {rules}" in started.stderr
+
+
 def test_check_renders_the_channels_templates(tmp_path: Path) -> None:
     templates = tmp_path / "templates"
     templates.mkdir()

@@ -60,6 +60,20 @@ def test_a_sqlite_folder_that_cannot_be_made_is_a_store_error(tmp_path: Path) ->
         make_engine(f"sqlite:///{blocker}/stmon.db")
 
 
+@pytest.mark.parametrize("command", [["db", "current"], ["status"], ["items"], ["events"]])
+def test_a_command_that_reads_the_store_leaves_a_missing_sqlite_path_as_it_was(
+    tmp_path: Path, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "typo" / "stmon.db"
+    assert main([*command, "--db", f"sqlite:///{missing}"]) == 1
+    err = capsys.readouterr().err
+    assert f"error: no database at {missing}" in err and "stmon db upgrade" in err
+    assert not missing.parent.exists()
+    # `db upgrade` makes it, and the same command then reads it
+    assert main(["db", "upgrade", "--db", f"sqlite:///{missing}"]) == 0
+    assert main([*command, "--db", f"sqlite:///{missing}"]) == 0
+
+
 @pytest.mark.parametrize(
     "url",
     # a folder where the SQLite file should be; a PostgreSQL port nothing listens on

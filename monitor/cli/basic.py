@@ -12,12 +12,12 @@ from typing import Any
 from monitor import __version__
 from monitor.cli.common import add_db_option, cannot_write, database_url, report_error
 from monitor.cli.exits import EXIT_CONFIG, EXIT_OK
-from monitor.config.load import config_path, load_config
+from monitor.config.load import RULES_PATH_HINT, config_path, load_config, rules_file_problem
 from monitor.config.schema import Config
 from monitor.config.yamlload import Document, load_yaml
 from monitor.errors import ConfigError, ConfigErrors
 from monitor.store import migrate
-from monitor.store.db import make_engine
+from monitor.store.db import make_engine, require_existing
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -73,6 +73,11 @@ def check_config(path: str | Path | None = None) -> tuple[Config, list[ConfigErr
     doc: Document | None = None
     problems: list[ConfigError] = []
     for w, watch in enumerate(config.watches):
+        missing = rules_file_problem(watch.rules)
+        if missing is not None:
+            doc = doc or load_yaml(config_path(path))
+            problems.append(doc.error(("watches", w, "rules"), missing, RULES_PATH_HINT))
+            continue
         try:
             rules = load_rules(watch.rules)
         except ConfigError as exc:
@@ -142,7 +147,9 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_db_current(args: argparse.Namespace) -> int:
-    engine = make_engine(database_url(args))
+    url = database_url(args)
+    require_existing(url)
+    engine = make_engine(url)
     try:
         current = migrate.current_revision(engine)
     finally:

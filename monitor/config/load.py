@@ -49,6 +49,19 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         raise validation_errors(doc, exc) from None
 
 
+RULES_PATH_HINT = (
+    "correct the watch's `rules:` path (a relative one is read from the config file's folder)"
+)
+
+
+def rules_file_problem(path: str | Path) -> str | None:
+    """Why a watch's ``rules:`` path names no rules file to read, or None when it does."""
+    file = Path(path)
+    if file.is_file():
+        return None
+    return f"{'a folder, not a file' if file.is_dir() else 'no such file'}: {file}"
+
+
 def _resolve_rule_paths(doc: Document, base: Path) -> None:
     watches: Any = doc.data.get("watches")
     if not isinstance(watches, list):

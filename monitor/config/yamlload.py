@@ -60,9 +60,13 @@ class Document:
             key = key[:-1]
         return self.lines.get((), None)
 
-    def error(self, path: Sequence[str | int], reason: str) -> ConfigError:
+    def error(self, path: Sequence[str | int], reason: str, hint: str | None = None) -> ConfigError:
         return ConfigError(
-            reason, file=self.file, line=self.line_of(path), key=format_path(path) or None
+            reason,
+            file=self.file,
+            line=self.line_of(path),
+            key=format_path(path) or None,
+            hint=hint,
         )
 
 

@@ -57,11 +57,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         ) from None
 
 
+def sqlite_file(parsed: URL) -> Path | None:
+    """The file an SQLite URL names; None for another database, an in-memory one or a
+    ``file:`` URI."""
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database:
+        return None
+    if database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def require_existing(url: str) -> None:
+    """Refuse an SQLite URL whose file does not exist, before anything makes it: commands
+    that read the store would otherwise leave an empty database behind a mistyped path."""
+    try:
+        file = sqlite_file(make_url(url))
+    except ArgumentError:
+        return  # make_engine says what is wrong with the URL
+    if file is not None and not file.exists():
+        raise StoreError(
+            f"no database at {file}",
+            hint="check storage.url (or --db); `stmon db upgrade` makes a new database there",
+        )
+
+
 def _engine(parsed: URL, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            folder = Path(database).expanduser().parent
+        database = sqlite_file(parsed)
+        if database is not None:
+            folder = database.parent
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
