@@ -104,6 +104,23 @@ def test_classify_uses_the_first_watch_of_the_config(
     assert json.loads(out)["relevant"] is True
 
 
+def test_classify_outside_the_checkout_uses_its_shipped_rules_and_says_so(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a folder without config/monitor.yaml
+    monkeypatch.delenv("STMON_CONFIG", raising=False)
+    source = tmp_path / "articles.jsonl"
+    source.write_text(json.dumps(SUMMIT) + "\n", encoding="utf-8")
+    code, out, err = run(["classify", "--json", str(source)], capsys)
+    assert code == 0, err
+    verdict = json.loads(out)
+    assert verdict["id"] == "a1" and verdict["relevant"] is True
+    assert f"using {ROOT / 'config' / 'monitor.yaml'}" in err
+    # a config that is named is never replaced by the shipped one
+    code, _, err = run(["--config", str(tmp_path / "none.yaml"), "classify", str(source)], capsys)
+    assert code == 2 and "none.yaml: file not found" in err
+
+
 def test_bad_rules_exit_2_with_file_and_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

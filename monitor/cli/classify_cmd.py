@@ -34,7 +34,7 @@ from monitor.classify.nearmiss import format_near_misses, gate_passes, near_miss
 from monitor.classify.split import DEFAULT_HOLDOUT_SHARE, PARTS, split_items
 from monitor.cli.common import terminal_safe
 from monitor.cli.exits import EXIT_OK
-from monitor.config.load import config_path, load_config
+from monitor.config.load import config_path, load_config, shipped_config
 from monitor.errors import ConfigError, MonitorError
 from monitor.model import Classification
 from monitor.parse.normalise import html_to_text
@@ -103,10 +103,15 @@ def _rules_option(parser: argparse.ArgumentParser) -> None:
 
 
 def rules_path(args: argparse.Namespace, explicit: str | None) -> Path:
-    """--rules, else the first watch's rules file in the config, else the default."""
+    """--rules, else the first watch's rules file in the config (the shipped one when none
+    is named and the working folder has none: ``shipped_config``)."""
     if explicit:
         return Path(explicit)
     config = getattr(args, "config", None)
+    shipped = shipped_config(config)
+    if shipped is not None:
+        print(f"note: no config/monitor.yaml in {Path.cwd()}: using {shipped}", file=sys.stderr)
+        config = shipped
     cfg = load_config(config)
     if not cfg.watches:
         raise ConfigError(

@@ -29,6 +29,17 @@ def config_path(explicit: str | Path | None = None) -> Path:
     return Path(from_env) if from_env else DEFAULT_CONFIG
 
 
+def shipped_config(explicit: str | Path | None = None) -> Path | None:
+    """The config this checkout ships (``config/monitor.yaml`` beside the package), for
+    the commands that only read a watch's rules (``classify``, ``eval``, ``rules test``),
+    when no config is named (no ``--config``, no ``STMON_CONFIG``) and the working folder
+    has none; None otherwise, or when stmon is not run from a checkout."""
+    if explicit or os.environ.get("STMON_CONFIG") or DEFAULT_CONFIG.exists():
+        return None
+    shipped = Path(__file__).resolve().parents[2] / DEFAULT_CONFIG
+    return shipped if shipped.is_file() else None
+
+
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Read, substitute ``${VAR}``, validate. Raises ConfigError(s) with file:line."""
     file = config_path(path)
