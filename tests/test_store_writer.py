@@ -191,16 +191,38 @@ def test_a_batch_storing_items_waits_for_more_jobs(db: Database) -> None:
     assert len(sessions) == 2 and sessions[0] is sessions[1]  # ... and both shared one commit
 
 
-def test_a_batch_of_light_jobs_commits_at_once(db: Database) -> None:
+def test_a_batch_of_light_jobs_waits_its_own_shorter_time_for_more(db: Database) -> None:
     jobs = WatchedJobs()
-    writer = StoreWriter(db, jobs=jobs, linger=3600.0)
+    writer = StoreWriter(db, jobs=jobs, linger=3600.0, light_linger=1800.0, max_batch=2)
     sessions: list[Session] = []
 
     def record(session: Session) -> None:
         sessions.append(session)
 
     async def scenario() -> None:
-        for _ in range(2):  # claims, 304 outcomes: nothing to wait for
+        first = asyncio.ensure_future(writer.run(record))  # a claim, a 304's outcome
+        assert await asyncio.to_thread(jobs.until, lambda: bool(jobs.lingers))
+        second = writer.run(record)  # the batch is full: it commits
+        await asyncio.wait_for(asyncio.gather(first, second), GUARD)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        writer.close()
+    assert jobs.lingers == [pytest.approx(1800.0, abs=GUARD)]  # the light wait, not 3600
+    assert len(sessions) == 2 and sessions[0] is sessions[1]
+
+
+def test_without_a_light_linger_a_batch_of_light_jobs_commits_at_once(db: Database) -> None:
+    jobs = WatchedJobs()
+    writer = StoreWriter(db, jobs=jobs, linger=3600.0, light_linger=0.0)
+    sessions: list[Session] = []
+
+    def record(session: Session) -> None:
+        sessions.append(session)
+
+    async def scenario() -> None:
+        for _ in range(2):
             await asyncio.wait_for(writer.run(record), GUARD)
 
     try:
