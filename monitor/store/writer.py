@@ -11,7 +11,7 @@ all over the store (URL keys, content hashes, band keys are random): a batch hol
 such a heavy job waits up to ``linger`` (50 ms) for more jobs before it commits, so a
 busy cycle writes each of those pages once per batch instead of once per feed. A batch
 of light jobs (a claim, a 304's outcome) waits ``light_linger`` (10 ms): a cycle of 304s
-commits every ten or so together instead of every two.
+commits ten or more together instead of one or two.
 
 If a job raises, the batch is rolled back and its jobs are run again one transaction
 each, so one bad job fails alone. Jobs are therefore functions of the session and their
@@ -54,8 +54,8 @@ A = TypeVar("A")
 MAX_BATCH = 128  # units of work (a job's weight) per transaction
 LINGER = 0.05  # seconds a batch holding a heavy job (weight > 1) waits for more
 # seconds a batch of light jobs waits for more: a cycle of 500 feeds answering 304 made
-# ~240 commits of ~2 outcomes at once, ~50 with 10 ms, and took ~4 % less CPU
-# (docs/benchmarks.md); a claim or an outcome is 10 ms later on disk
+# 261-422 commits of one to two outcomes without it, 27-49 with 10 ms, and took 7.7 %
+# less wall time (docs/benchmarks.md); a claim or an outcome is 10 ms later on disk
 LIGHT_LINGER = 0.01
 
 
