@@ -279,6 +279,26 @@ def test_backup_refuses_to_overwrite_without_force(sqlite_url: str, tmp_path: Pa
     assert "alembic_version" in table_rows(target)
 
 
+@pytest.mark.parametrize("where", ["a folder", "in a missing folder"])
+def test_backup_to_a_path_that_cannot_be_its_file_is_refused_before_copying(
+    sqlite_url: str, tmp_path: Path, where: str
+) -> None:
+    migrated(sqlite_url).dispose()
+    target = tmp_path / "backups"
+    if where == "a folder":
+        target.mkdir()
+        message = f"{target} is a folder"
+    else:
+        target = target / "stmon.db"
+        message = f"no folder {target.parent}"
+    with pytest.raises(MonitorError, match=message):
+        run("backup", str(target), "--force", "--db", sqlite_url)
+    # nothing was written: no copy, no partial one beside it, no folder made
+    backups = tmp_path / "backups"
+    assert not (tmp_path / "backups.partial").exists()
+    assert (list(backups.iterdir()) == []) if where == "a folder" else not backups.exists()
+
+
 def test_backup_of_postgres_points_at_pg_dump() -> None:
     with pytest.raises(StoreError) as caught:
         sqlite_path("postgresql://stmon@db.example.org/stmon")

@@ -89,6 +89,18 @@ def test_a_database_that_cannot_be_reached_is_a_store_error(url: str, tmp_path: 
     assert "secret" not in str(caught.value) and "\n" not in str(caught.value)
 
 
+def test_a_file_that_is_no_database_is_a_store_error(tmp_path: Path) -> None:
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text("not a database\n" * 100, encoding="utf-8")
+    engine = make_engine(f"sqlite:///{text_file}")
+    try:
+        with pytest.raises(StoreError, match=r"cannot read the database at .*notes\.txt: file is"):
+            migrate.current_revision(engine)
+    finally:
+        engine.dispose()
+    assert text_file.read_text(encoding="utf-8").startswith("not a database")
+
+
 def test_outdated_schema_is_refused_with_the_command_to_run(sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
     try:

@@ -162,6 +162,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     source = sqlite_path(database_url(args))
     target = Path(args.path)
+    if target.is_dir():
+        raise MonitorError(
+            f"{target} is a folder", hint=f"give the backup's file path, e.g. {target / 'stmon.db'}"
+        )
+    if not target.parent.is_dir():
+        raise MonitorError(
+            f"cannot write {target}: no folder {target.parent}",
+            hint="make the folder first, or choose a path in one that exists",
+        )
     if target.exists() and not args.force:
         raise MonitorError(f"{target} exists", hint="choose another path or add --force")
     if target.resolve() == source.resolve():

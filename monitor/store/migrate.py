@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from monitor.errors import SchemaOutdated, StoreError
 
@@ -56,6 +56,13 @@ def current_revision(engine: Engine) -> str | None:
             + " ".join(str(exc.orig).split()),
             hint="check storage.url (or --db), and that the database server runs and lets "
             "this user in",
+        ) from None
+    except DatabaseError as exc:  # it answers, but is no database (a text file, say)
+        raise StoreError(
+            f"cannot read the database at {engine.url.render_as_string()}: "
+            + " ".join(str(exc.orig).split()),
+            hint="check storage.url (or --db): it must name an SQLite database made by "
+            "`stmon db upgrade`, or a PostgreSQL database",
         ) from None
     if len(rows) > 1:
         raise SchemaOutdated(f"the database has several schema heads: {sorted(r[0] for r in rows)}")
