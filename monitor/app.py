@@ -131,12 +131,14 @@ def build_service(
     parse_workers: int = 0,
     defer_rules: bool = False,
     with_metrics: bool = True,
+    keep_other_feeds: bool = False,
 ) -> Service:
     """The parts, wired. With ``defer_rules`` (and no ``pipeline``), the watches'
     rules are compiled by the poller when a first feed has a document to store
     (``build_pipeline``; a cycle of 304s does without them). Without ``with_metrics``
     nothing is counted for ``/metrics`` (and prometheus_client is not loaded); such a
-    service cannot ``run``."""
+    service cannot ``run``. With ``keep_other_feeds`` the config's feeds are added to the
+    store and the feeds already there stay active (a poll of ``--feed`` URLs)."""
     settings = FetchSettings.from_config(config.fetch)
     client = make_client(settings)
     fetcher = Fetcher(client, settings)
@@ -172,7 +174,7 @@ def build_service(
         build_processor=deferred if defer_rules and pipeline is None else None,
     )
     specs = feed_specs(config)
-    sync_feeds(db, config)
+    sync_feeds(db, config, keep_others=keep_other_feeds)
     return Service(config, db, client, poller, worker, metrics, COMPOSER, specs)
 
 

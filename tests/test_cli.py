@@ -170,6 +170,22 @@ def test_adhoc_poll_of_a_dead_feed_exits_1(tmp_path: Path) -> None:
     assert "refused" in done.stdout
 
 
+def test_adhoc_poll_leaves_the_configured_feeds_of_its_database_active(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'stmon.db'}"
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        f"storage:\n  url: {db}\nfeeds:\n  - name: desk\n    url: http://127.0.0.1:9/desk.xml\n",
+        encoding="utf-8",
+    )
+    assert run("--config", str(config), "db", "upgrade").returncode == 0
+    assert run("--config", str(config), "poll", "--once").returncode == 0  # rows for the config
+    run("poll", "--once", "--feed", "http://127.0.0.1:9/tried.xml", "--db", db)
+    done = run("--config", str(config), "status", "--json")
+    assert done.returncode == 0, done.stderr
+    names = {json.loads(line)["feed"] for line in done.stdout.splitlines() if '"feed"' in line}
+    assert "desk" in names and any(name.startswith("127.0.0.1-") for name in names)
+
+
 def test_status_shows_each_feed_with_its_state_and_health(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'adhoc.db'}"
     run("poll", "--once", "--feed", "http://127.0.0.1:9/none.xml", "--db", db)

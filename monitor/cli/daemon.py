@@ -121,6 +121,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
             parse_workers=parse_workers(),
             defer_rules=not args.feed,
             with_metrics=False,  # nothing serves them
+            keep_other_feeds=bool(args.feed),  # the configured feeds stay as they are
         )
         outcomes = asyncio.run(_poll(service, bool(args.force or args.feed)))
     finally:

@@ -62,10 +62,11 @@ class Composer:
     web: Callable[[Service], Background | None] = lambda _service: None
 
 
-def sync_feeds(db: Database, config: Config) -> None:
-    """Make the feed rows match the config's feeds."""
+def sync_feeds(db: Database, config: Config, *, keep_others: bool = False) -> None:
+    """Make the feed rows match the config's feeds (``keep_others``: add them only)."""
+    feeds = [(f.name, str(f.url)) for f in config.feeds]
     with db.session() as session:
-        sync_feed_rows(session, [(f.name, str(f.url)) for f in config.feeds], datetime.now(UTC))
+        sync_feed_rows(session, feeds, datetime.now(UTC), keep_others=keep_others)
 
 
 @dataclass

@@ -22,8 +22,11 @@ from monitor.store.driver import Driver, dialect_insert
 from monitor.store.tables import Feed
 
 
-def sync_feeds(session: Session, feeds: Sequence[tuple[str, str]], now: datetime) -> None:
-    """Make the feed rows match the config: (name, url) pairs; others become inactive.
+def sync_feeds(
+    session: Session, feeds: Sequence[tuple[str, str]], now: datetime, *, keep_others: bool = False
+) -> None:
+    """Make the feed rows match the config: (name, url) pairs; others become inactive,
+    unless ``keep_others`` (a poll of feeds given on the command line adds them only).
 
     A feed whose configured URL changed starts over with that URL (no stale ETag).
     New rows are inserted with ON CONFLICT DO NOTHING: instances starting together
@@ -46,7 +49,7 @@ def sync_feeds(session: Session, feeds: Sequence[tuple[str, str]], now: datetime
                 update(Feed).where(Feed.name == name).values(**restart, next_due=now, active=True)
             )
     back = [n for n, u in wanted.items() if n in rows and rows[n] == (u, False)]
-    gone = [n for n, (_, active) in rows.items() if n not in wanted and active]
+    gone = [] if keep_others else [n for n, (_, a) in rows.items() if n not in wanted and a]
     for names, active in ((back, True), (gone, False)):
         for start in range(0, len(names), 500):
             chunk = names[start : start + 500]
