@@ -87,6 +87,16 @@ def test_valid_config_loads_with_types_and_resolved_paths(tmp_path: Path) -> Non
             "fetch:\n  parser_idle: 0s\nstorage:\n",
             ":2: fetch.parser_idle: parser_idle must be at least 1s",
         ),
+        (
+            "storage:\n",
+            "fetch:\n  interval: 0\nstorage:\n",
+            ":2: fetch.interval: interval must be at least 10s",
+        ),
+        (
+            "storage:\n",
+            "fetch:\n  read_timeout: 0s\nstorage:\n",
+            ":2: fetch.read_timeout: a timeout must be longer than 0s",
+        ),
     ],
     ids=[
         "bad-duration",
@@ -98,6 +108,8 @@ def test_valid_config_loads_with_types_and_resolved_paths(tmp_path: Path) -> Non
         "yaml-syntax",
         "bad-url",
         "parser-idle-floor",
+        "fetch-interval-floor",
+        "zero-timeout",
     ],
 )
 def test_mistakes_name_file_line_and_key(tmp_path: Path, old: str, new: str, expected: str) -> None:
@@ -152,13 +164,22 @@ def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90s", 90), ("10m", 600), ("1h", 3600), ("1h30m", 5400), ("7d", 604800), (45, 45)],
+    [
+        ("90s", 90),
+        ("10m", 600),
+        ("1h", 3600),
+        ("1h30m", 5400),
+        ("7d", 604800),
+        (45, 45),
+        ("600", 600),  # seconds, given as text (a quoted YAML number, `--since 3600`)
+        (" 1.5 ", 1.5),
+    ],
 )
 def test_durations(text: str | int, seconds: int) -> None:
     assert parse_duration(text).total_seconds() == seconds
 
 
-@pytest.mark.parametrize("text", ["5 mins", "", "m", "-3", "1x", True])
+@pytest.mark.parametrize("text", ["5 mins", "", "m", "-3", "1x", "1.", "3 600", True])
 def test_bad_durations(text: str | bool) -> None:
     with pytest.raises(ValueError, match="invalid duration"):
         parse_duration(text)

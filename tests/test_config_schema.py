@@ -104,7 +104,8 @@ DURATIONS = {
     "2w": True,
     "500ms": True,
     " 10M ": True,
-    "600": False,  # a number of seconds is written without quotes
+    "600": True,  # a number of seconds, quoted or not (`--since 3600` on the command line)
+    "1.": False,
     600: True,
     0.5: True,
     "PT10M": False,

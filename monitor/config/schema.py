@@ -23,6 +23,13 @@ MIN_INTERVAL = timedelta(seconds=10)
 MIN_PARSER_IDLE = timedelta(seconds=1)
 
 
+def interval_floor(value: timedelta) -> timedelta:
+    """A poll interval (``fetch.interval``, a feed's ``interval``) of ``MIN_INTERVAL`` or more."""
+    if value < MIN_INTERVAL:
+        raise ValueError(f"interval must be at least {MIN_INTERVAL.seconds}s")
+    return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -65,6 +72,18 @@ class FetchSettings(Strict):
     # Exponential backoff after failures never waits longer than this.
     max_backoff: Duration = timedelta(hours=6)
 
+    @field_validator("interval")
+    @classmethod
+    def _interval_floor(cls, value: timedelta) -> timedelta:
+        return interval_floor(value)
+
+    @field_validator("connect_timeout", "read_timeout")
+    @classmethod
+    def _timeout_above_zero(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):  # (every fetch would time out before it began)
+            raise ValueError("a timeout must be longer than 0s")
+        return value
+
     @field_validator("parser_idle")
     @classmethod
     def _parser_idle_floor(cls, value: timedelta) -> timedelta:
@@ -83,9 +102,7 @@ class FeedConfig(Strict):
     @field_validator("interval")
     @classmethod
     def _interval_floor(cls, value: timedelta | None) -> timedelta | None:
-        if value is not None and value < MIN_INTERVAL:
-            raise ValueError(f"interval must be at least {MIN_INTERVAL.seconds}s")
-        return value
+        return None if value is None else interval_floor(value)
 
 
 class Route(Strict):

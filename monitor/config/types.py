@@ -17,9 +17,10 @@ from pydantic.json_schema import GenerateJsonSchema
 
 _DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 # The same languages for JSON Schema (ECMA-262 patterns, no flags: both cases spelled out).
-DURATION_PATTERN = r"^\s*(?:\d+(?:\.\d+)?(?:[mM][sS]|[sSmMhHdDwW]))+\s*$"
+DURATION_PATTERN = r"^\s*(?:(?:\d+(?:\.\d+)?(?:[mM][sS]|[sSmMhHdDwW]))+|\d+(?:\.\d+)?)\s*$"
 CLOCK_PATTERN = r"^\s*(?:[01]?\d|2[0-3]):[0-5]\d\s*$"
 # The longest duration anything takes (about a century): a time that far back or ahead is
 # still a date, so "now - window" or "now - since" cannot overflow.
@@ -37,6 +38,8 @@ def parse_duration(value: Any) -> timedelta:
         text = value.strip().lower()
         if _DURATION.fullmatch(text):
             seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART.findall(text))
+        elif _SECONDS.fullmatch(text):  # a number of seconds, given as text ("600")
+            seconds = float(text)
     if seconds is None:
         raise ValueError(f"invalid duration '{value}' (use e.g. 90s, 10m, 1h, 7d)")
     if seconds > MAX_DURATION.total_seconds():
