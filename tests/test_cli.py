@@ -88,6 +88,35 @@ def test_check_reports_a_broken_rules_file(tmp_path: Path, repo_dir: Path) -> No
     assert str(rules) in done.stderr and "leaders_kr_typo" in done.stderr
 
 
+def test_check_of_a_rules_file_checks_it_as_rules(
+    tmp_path: Path, repo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shipped = repo_dir / "config" / "rules" / "seoul-tokyo.yaml"
+    assert main(["check", str(shipped)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"ok: {shipped}: rules, 14 types, ") and err == ""
+    broken = tmp_path / "rules.yaml"
+    broken.write_text(
+        "version: 1\nlists:\n  a: [Seoul, $b]\ntopic:\n  sides: {a: [$a], b: [Tokyo]}\n"
+        "types:\n  t:\n    any:\n      - terms: [summit]\n",
+        encoding="utf-8",
+    )
+    assert main(["check", str(broken)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines()[0].startswith(f"error: {broken}:3: lists.a[1]: unknown list $b")
+    assert "unknown key" not in err
+
+
+def test_check_of_a_config_with_a_types_key_still_checks_it_as_a_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "monitor.yaml"
+    config.write_text(FEED + "types: {}\n", encoding="utf-8")
+    assert main(["check", str(config)]) == 2
+    assert f"error: {config}:5: types: unknown key" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("folder", [False, True], ids=["missing", "a-folder"])
 def test_a_watch_rules_path_that_names_no_file_is_shown_at_its_config_line(
     tmp_path: Path, folder: bool

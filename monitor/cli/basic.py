@@ -21,8 +21,12 @@ from monitor.store.db import make_engine, require_existing
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    check = sub.add_parser("check", help="validate the config and its rules files")
-    check.add_argument("path", nargs="?", help="config file (default: --config)")
+    check = sub.add_parser(
+        "check", help="validate the config and its rules files, or one rules file"
+    )
+    check.add_argument(
+        "path", nargs="?", help="config file, or a rules file to check alone (default: --config)"
+    )
     check.set_defaults(func=cmd_check)
 
     version = sub.add_parser("version", help="print the version")
@@ -45,6 +49,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     given = args.path or args.config
+    if given and is_rules_file(given):
+        return check_rules(given)
     config, problems = check_config(given)
     path = config_path(given)
     if problems:
@@ -56,6 +62,27 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     for watch in config.watches:
         print(f"ok: {watch.rules}: rules of watch '{watch.name}'")
+    return EXIT_OK
+
+
+def is_rules_file(path: str | Path) -> bool:
+    """Whether ``path`` holds a rules file rather than a config: a YAML mapping with
+    ``types:`` at its top and none of the config's sections (``feeds:``, ``watches:``, …).
+    A file that cannot be read or parsed is left to the config check, which says why."""
+    try:
+        data = load_yaml(path).data
+    except ConfigError:
+        return False
+    return isinstance(data, dict) and "types" in data and not data.keys() & Config.model_fields
+
+
+def check_rules(path: str | Path) -> int:
+    """`stmon check RULES.yaml`: validate and compile one rules file; its problems are
+    raised as ConfigErrors with file:line, like a config's."""
+    from monitor.classify import load_rules
+
+    rules = load_rules(path)
+    print(f"ok: {path}: rules, {len(rules.types)} types, {len(rules.terms.display)} terms")
     return EXIT_OK
 
 
