@@ -164,6 +164,27 @@ def test_rules_test_on_a_corpus_that_is_not_utf8_exits_2_naming_it(
     assert err.splitlines()[0].startswith(f"error: {corpus}: cannot read corpus: not UTF-8")
 
 
+def test_rules_test_asks_for_items_where_eval_asks_for_labelled_items(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps(SUMMIT) + "\n" + json.dumps([SUMMIT]) + "\n", encoding="utf-8")
+    argv = ["rules", "test", "--rules", str(SHIPPED), "--corpus", str(corpus)]
+    code, out, err = run(argv, capsys)
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        f"error: {corpus}:2: not an item: a JSON object is needed, not a list holding an object",
+        "hint: each line is one JSON object: id, title, text (labels not needed), in UTF-8",
+    ]
+    code, out, err = run(["eval", "--rules", str(SHIPPED), str(corpus)], capsys)
+    assert code == 2 and out == ""
+    assert err.splitlines()[0] == f"error: {corpus}:1: not a labelled item: missing field 'labels'"
+    assert "labels" in err.splitlines()[1]
+    corpus.write_bytes(b'{"id": 1, "title": "\xff"}\n')
+    code, _, err = run(argv, capsys)
+    assert code == 2 and "labels not needed" in err.splitlines()[1]
+
+
 def test_eval_json_report(capsys: pytest.CaptureFixture[str], seed_corpus: Path) -> None:
     code, out, _ = run(["eval", "--rules", str(SHIPPED), "--json", str(seed_corpus)], capsys)
     assert code == 0

@@ -27,10 +27,12 @@ from monitor.errors import ConfigError
 from monitor.model import Classification
 
 UNKNOWN_LANG = "unknown"
-# what a labelled corpus line is (`stmon eval`, `stmon rules test`)
+# what a labelled corpus line is (`stmon eval`)
 CORPUS_HINT = (
     "each line is one JSON object: id, title, text, labels (relevant, lang optional), in UTF-8"
 )
+# what a line of a corpus read without labels is (`stmon rules test`)
+ITEMS_HINT = "each line is one JSON object: id, title, text (labels not needed), in UTF-8"
 ANNOUNCED, HELD = "summit_announced", "summit_held"
 TENSE_CLASSES = ("announced", "held", "both", "neither")
 
@@ -223,29 +225,39 @@ def _miss_dict(miss: Miss) -> dict[str, Any]:
 
 def read_corpus(path: str | Path) -> list[LabelledItem]:
     """Items from a JSONL file, leniently (`stmon rules test`: labels optional, id defaults
-    to the line number); a bad line is a ConfigError naming file:line. `stmon eval` reads
-    with :func:`read_labelled`."""
+    to the line number); a bad line is a ConfigError naming file:line that asks for an
+    item, not for labels. `stmon eval` reads with :func:`read_labelled`."""
     items: list[LabelledItem] = []
     name = str(path)
-    for number, line in _lines(path):
+    for number, line in _lines(path, ITEMS_HINT):
         try:
-            row = json.loads(line)
-            labels = frozenset(str(x) for x in row.get("labels", []))
-            items.append(
-                LabelledItem(
-                    id=str(row.get("id", number)),
-                    title=str(row.get("title", "")),
-                    text=str(row.get("text", "")),
-                    labels=labels,
-                    relevant=bool(row.get("relevant", bool(labels))),
-                    lang=str(row.get("lang") or UNKNOWN_LANG),
-                )
-            )
-        except (ValueError, AttributeError, TypeError) as exc:
+            items.append(_lenient_item(line, number))
+        except ValueError as exc:
             raise ConfigError(
-                f"not a labelled item: {exc}", file=name, line=number, hint=CORPUS_HINT
+                f"not an item: {exc}", file=name, line=number, hint=ITEMS_HINT
             ) from None
     return items
+
+
+def _lenient_item(line: str, number: int) -> LabelledItem:
+    try:
+        row = json.loads(line)
+    except ValueError as exc:
+        raise ValueError(f"bad JSON: {exc}") from None
+    if not isinstance(row, dict):
+        raise ValueError(f"a JSON object is needed, not {_kind(row)}")
+    labels = row.get("labels", [])
+    if not isinstance(labels, list):
+        raise ValueError(f"'labels' must be a list of event type ids, not {_kind(labels)}")
+    found = frozenset(str(x) for x in labels)
+    return LabelledItem(
+        id=str(row.get("id", number)),
+        title=str(row.get("title", "")),
+        text=str(row.get("text", "")),
+        labels=found,
+        relevant=bool(row.get("relevant", bool(found))),
+        lang=str(row.get("lang") or UNKNOWN_LANG),
+    )
 
 
 def read_labelled(path: str | Path) -> list[LabelledItem]:
@@ -256,7 +268,7 @@ def read_labelled(path: str | Path) -> list[LabelledItem]:
     items: list[LabelledItem] = []
     seen: dict[str, int] = {}
     name = str(path)
-    for number, line in _lines(path):
+    for number, line in _lines(path, CORPUS_HINT):
         try:
             item = _labelled_item(line)
             if item.id in seen:
@@ -270,7 +282,7 @@ def read_labelled(path: str | Path) -> list[LabelledItem]:
     return items
 
 
-def _lines(path: str | Path) -> list[tuple[int, str]]:
+def _lines(path: str | Path, hint: str) -> list[tuple[int, str]]:
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -279,7 +291,7 @@ def _lines(path: str | Path) -> list[tuple[int, str]]:
         ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(
-            f"cannot read corpus: not UTF-8 ({exc.reason})", file=str(path), hint=CORPUS_HINT
+            f"cannot read corpus: not UTF-8 ({exc.reason})", file=str(path), hint=hint
         ) from None
     return [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
 
