@@ -94,6 +94,19 @@ def test_classify_url(capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(out)["labels"] == ["summit_announced"]
 
 
+def test_classify_a_url_that_answers_404_is_one_error_line_of_stmon_s_own(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with FeedServer() as server:
+        url = server.url("/nosuch.html")
+        code, out, err = run(["classify", "--rules", str(SHIPPED), url], capsys)
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 2
+    assert lines[0] == f"error: cannot fetch {url}: HTTP 404 Not Found"
+    assert lines[1].startswith("hint: check the URL")
+
+
 def test_classify_uses_the_first_watch_of_the_config(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -36,10 +36,13 @@ from monitor.cli.common import terminal_safe
 from monitor.cli.exits import EXIT_OK
 from monitor.config.load import config_path, load_config, shipped_config
 from monitor.errors import ConfigError, MonitorError
+from monitor.fetch.failures import translate
 from monitor.model import Classification
 from monitor.parse.normalise import html_to_text
 
 EVAL_HINT = "see `stmon eval --help`"
+FETCH_HINT = "check the URL in a browser, or save the article as a file and classify the file"
+FETCH_TIMEOUT = 20.0
 ITEMS_HINT = "each line is one JSON object with id, title and text, in UTF-8"
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HEAD_JUNK = re.compile(r"<(script|style)\b.*?</\1>", re.IGNORECASE | re.DOTALL)
@@ -223,11 +226,15 @@ def _article(name: str, body: str) -> tuple[str, str, str]:
 
 
 def _fetch(url: str) -> tuple[str, str, str]:
+    """The article at ``url``; a failure or a 4xx/5xx answer is one line of stmon's own."""
     try:
-        response = httpx.get(url, follow_redirects=True, timeout=20.0)
-        response.raise_for_status()
+        response = httpx.get(url, follow_redirects=True, timeout=FETCH_TIMEOUT)
     except httpx.HTTPError as exc:
-        raise MonitorError(f"cannot fetch {url}: {exc}") from None
+        reason = translate(exc, url, connect_timeout=FETCH_TIMEOUT, read_timeout=FETCH_TIMEOUT)
+        raise MonitorError(f"cannot fetch {url}: {reason.message}", hint=FETCH_HINT) from None
+    if response.is_error:
+        status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+        raise MonitorError(f"cannot fetch {url}: {status}", hint=FETCH_HINT)
     return _article(url, response.text)
 
 
