@@ -57,10 +57,21 @@ def test_unknown_list_is_an_error_with_file_and_line(tmp_path: Path) -> None:
     assert "unknown list $leaders" in lines[0]
 
 
-def test_list_cycle_is_an_error(tmp_path: Path) -> None:
+def test_list_cycle_is_an_error_showing_the_whole_cycle(tmp_path: Path) -> None:
     text = rules_text("  t:\n    any:\n      - terms: [$a]\n", "  a: [x1, $b]\n  b: [$a]\n")
     lines = _error_lines(tmp_path, text)
-    assert any("refers to itself" in line for line in lines)
+    assert lines == [
+        f"{tmp_path / 'rules.yaml'}:12: lists.b[0]: $a refers back to a list that uses this one "
+        "(cycle: $a → $b → $a)"
+    ]
+    three = "  a: [x1, $b]\n  b: [$c]\n  c: [$a]\n  s: [y1, $s]\n"
+    text = rules_text("  t:\n    any:\n      - terms: [$b, $s]\n", three)
+    lines = _error_lines(tmp_path, text)
+    assert lines == [
+        f"{tmp_path / 'rules.yaml'}:13: lists.c[0]: $a refers back to a list that uses this one "
+        "(cycle: $a → $b → $c → $a)",
+        f"{tmp_path / 'rules.yaml'}:14: lists.s[1]: $s refers to itself (cycle: $s → $s)",
+    ]
 
 
 def test_lists_nest(tmp_path: Path) -> None:

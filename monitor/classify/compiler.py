@@ -175,7 +175,7 @@ class _Compiler:
             if ref is None:
                 out.append(item)
             elif ref in stack or ref == name:
-                self._error(("lists", name, i), f"${ref} refers to itself (cycle: {name})")
+                self._error(("lists", name, i), _cycle(ref, (*stack, name)))
             elif ref not in self.spec.lists:
                 self._error(("lists", name, i), self._unknown(ref))
             else:
@@ -330,3 +330,13 @@ def _listed(group: str | list[str]) -> list[str]:
 
 def _ref(item: str) -> str | None:
     return item[1:] if item.startswith("$") else None
+
+
+def _cycle(ref: str, chain: tuple[str, ...]) -> str:
+    """Why ``$ref``, found in the last list of ``chain`` (the lists being resolved, outermost
+    first), cannot be resolved: the lists from ``ref`` round to ``ref`` again."""
+    looped = chain[chain.index(ref) :]
+    cycle = " → ".join("$" + n for n in (*looped, ref))
+    if len(looped) == 1:
+        return f"${ref} refers to itself (cycle: {cycle})"
+    return f"${ref} refers back to a list that uses this one (cycle: {cycle})"
