@@ -274,6 +274,19 @@ def test_schema_write_into_a_path_that_cannot_be_a_folder_is_an_error(
     assert f"error: cannot write {taken}/schemas/" in capsys.readouterr().err
 
 
+def test_schema_write_to_a_file_says_it_is_a_file_not_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("a file", encoding="utf-8")
+    assert main(["schema", "--write", str(taken)]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == (
+        f"error: cannot write the schemas into {taken}: it is a file, not a folder"
+    )
+    assert taken.read_text(encoding="utf-8") == "a file"
+
+
 def test_an_adhoc_feed_that_is_not_http_is_an_error_naming_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -15,7 +15,7 @@ from monitor.cli.exits import EXIT_CONFIG, EXIT_OK
 from monitor.config.load import RULES_PATH_HINT, config_path, load_config, rules_file_problem
 from monitor.config.schema import Config
 from monitor.config.yamlload import Document, load_yaml
-from monitor.errors import ConfigError, ConfigErrors
+from monitor.errors import ConfigError, ConfigErrors, MonitorError
 from monitor.store import migrate
 from monitor.store.db import make_engine, require_existing
 
@@ -146,6 +146,11 @@ def cmd_schema(args: argparse.Namespace) -> int:
     all_schemas = schemas()
     if args.write:
         folder = Path(args.write)
+        if folder.exists() and not folder.is_dir():
+            raise MonitorError(
+                f"cannot write the schemas into {folder}: it is a file, not a folder",
+                hint="give --write a folder (one that does not exist yet is made)",
+            )
         for name, schema in all_schemas.items():
             target = folder / f"{name}.schema.json"
             try:
