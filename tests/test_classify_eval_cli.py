@@ -170,6 +170,21 @@ def test_a_malformed_corpus_line_exits_2_naming_file_and_line(
     ]
 
 
+@pytest.mark.parametrize("body", ["", "\n  \n\n"], ids=["empty", "blank-lines"])
+def test_a_corpus_without_items_exits_2_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str
+) -> None:
+    rules, _ = write(tmp_path)
+    corpus = tmp_path / "empty.jsonl"
+    corpus.write_text(body, encoding="utf-8")
+    code = run(["eval", "--rules", str(rules), str(corpus)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.splitlines()[0] == (
+        f"error: {corpus}: no items: the file is empty or holds only blank lines"
+    )
+
+
 SHIPPED = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
 

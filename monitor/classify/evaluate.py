@@ -264,7 +264,8 @@ def read_labelled(path: str | Path) -> list[LabelledItem]:
     """A labelled corpus for `stmon eval`, strictly: every line a JSON object with ``id``
     (string or number, unique), ``title`` and ``text`` (strings) and ``labels`` (a list of
     strings); ``relevant`` (true/false, default: has labels) and ``lang`` (a string) are
-    optional. Anything else is a ConfigError naming file:line and the reason."""
+    optional. Anything else, or a file without items, is a ConfigError naming file:line
+    and the reason."""
     items: list[LabelledItem] = []
     seen: dict[str, int] = {}
     name = str(path)
@@ -279,6 +280,12 @@ def read_labelled(path: str | Path) -> list[LabelledItem]:
             ) from None
         seen[item.id] = number
         items.append(item)
+    if not items:
+        raise ConfigError(
+            "no items: the file is empty or holds only blank lines",
+            file=name,
+            hint=CORPUS_HINT,
+        )
     return items
 
 
