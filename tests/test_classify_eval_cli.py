@@ -185,6 +185,44 @@ def test_a_corpus_without_items_exits_2_naming_the_file(
     )
 
 
+def test_a_label_the_rules_do_not_define_exits_2_naming_file_line_and_label(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules, _ = write(tmp_path)
+    corpus = tmp_path / "corpus.jsonl"
+    first, second, third = rows()[:3]
+    third["labels"] = ["summit_helt"]
+    lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in (first, second, third)]
+    corpus.write_text("".join(lines), encoding="utf-8")
+    code = run(["eval", "--rules", str(rules), str(corpus)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        f"error: {corpus}:3: labels: unknown event type 'summit_helt' "
+        "(the rules define: summit_announced, summit_held, trade)",
+        "hint: correct the label, or give the rules that define it with --rules",
+    ]
+
+
+def test_labels_of_the_rules_types_and_unlabelled_items_are_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    column = {
+        "id": "c1",
+        "title": "[Column] What Seoul and Tokyo owe each other",
+        "text": "An opinion piece on South Korea and Japan.",
+        "labels": ["commentary"],
+    }
+    other = {"id": "n1", "title": "Tokyo weather", "text": "Rain.", "labels": [], "relevant": False}
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps(column) + "\n" + json.dumps(other) + "\n", encoding="utf-8")
+    code = run(["eval", "--rules", str(SHIPPED), "--json", str(corpus)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["items"] == 2 and report["per_type"]["commentary"]["support"] == 1
+
+
 SHIPPED = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
 

@@ -260,12 +260,14 @@ def _lenient_item(line: str, number: int) -> LabelledItem:
     )
 
 
-def read_labelled(path: str | Path) -> list[LabelledItem]:
+def read_labelled(
+    path: str | Path, event_types: Collection[str] | None = None
+) -> list[LabelledItem]:
     """A labelled corpus for `stmon eval`, strictly: every line a JSON object with ``id``
     (string or number, unique), ``title`` and ``text`` (strings) and ``labels`` (a list of
-    strings); ``relevant`` (true/false, default: has labels) and ``lang`` (a string) are
-    optional. Anything else, or a file without items, is a ConfigError naming file:line
-    and the reason."""
+    strings: of ``event_types``, the rules' types, when given); ``relevant`` (true/false,
+    default: has labels) and ``lang`` (a string) are optional. Anything else, or a file
+    without items, is a ConfigError naming file:line and the reason."""
     items: list[LabelledItem] = []
     seen: dict[str, int] = {}
     name = str(path)
@@ -278,6 +280,8 @@ def read_labelled(path: str | Path) -> list[LabelledItem]:
             raise ConfigError(
                 f"not a labelled item: {exc}", file=name, line=number, hint=CORPUS_HINT
             ) from None
+        if event_types is not None and not item.labels <= set(event_types):
+            raise _unknown_labels(item.labels - set(event_types), event_types, name, number)
         seen[item.id] = number
         items.append(item)
     if not items:
@@ -287,6 +291,20 @@ def read_labelled(path: str | Path) -> list[LabelledItem]:
             hint=CORPUS_HINT,
         )
     return items
+
+
+def _unknown_labels(
+    unknown: Collection[str], event_types: Collection[str], file: str, line: int
+) -> ConfigError:
+    names = ", ".join(f"'{t}'" for t in sorted(unknown))
+    return ConfigError(
+        f"unknown event type{'s' if len(unknown) > 1 else ''} {names} "
+        f"(the rules define: {', '.join(sorted(event_types))})",
+        file=file,
+        line=line,
+        key="labels",
+        hint="correct the label, or give the rules that define it with --rules",
+    )
 
 
 def _lines(path: str | Path, hint: str) -> list[tuple[int, str]]:

@@ -251,7 +251,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "--show-items does not apply to --folds (it reports aggregates only)", hint=EVAL_HINT
         )
     rules = load_rules(rules_path(args, args.rules))
-    corpus = read_labelled(args.corpus)
+    corpus = read_labelled(args.corpus, rules.event_types)
     items = split_items(corpus, args.split, share) if args.split else corpus
     split = None
     if args.split:
