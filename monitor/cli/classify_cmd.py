@@ -21,6 +21,7 @@ from monitor.classify import (
 )
 from monitor.classify.crossval import CrossValidation, cross_validate
 from monitor.classify.evaluate import (
+    ITEMS_HINT,
     TENSE_CLASSES,
     EvalReport,
     TypeMetrics,
@@ -43,7 +44,6 @@ from monitor.parse.normalise import html_to_text
 EVAL_HINT = "see `stmon eval --help`"
 FETCH_HINT = "check the URL in a browser, or save the article as a file and classify the file"
 FETCH_TIMEOUT = 20.0
-ITEMS_HINT = "each line is one JSON object with id, title and text, in UTF-8"
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HEAD_JUNK = re.compile(r"<(script|style)\b.*?</\1>", re.IGNORECASE | re.DOTALL)
 
