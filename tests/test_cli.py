@@ -215,6 +215,17 @@ def test_adhoc_poll_leaves_the_configured_feeds_of_its_database_active(tmp_path:
     assert "desk" in names and any(name.startswith("127.0.0.1-") for name in names)
 
 
+def test_status_with_a_broken_config_says_how_to_see_the_store_without_it(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "monitor.yaml"
+    config.write_text("fetch:\n  interval: soon\n", encoding="utf-8")
+    done = run("--config", str(config), "status")
+    assert done.returncode == 2
+    assert f"{config}:2: fetch.interval" in done.stderr
+    assert "`stmon status --db URL` shows the store without the config" in done.stderr
+
+
 def test_status_shows_each_feed_with_its_state_and_health(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'adhoc.db'}"
     run("poll", "--once", "--feed", "http://127.0.0.1:9/none.xml", "--db", db)

@@ -161,7 +161,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     from monitor.service.health import source_health
     from monitor.store import instances
 
-    config = None if args.db else config_of(args)
+    try:
+        config = None if args.db else config_of(args)
+    except ConfigError as exc:  # a daemon may run on its last good config meanwhile
+        exc.hint = f"{exc.hint}; `stmon status --db URL` shows the store without the config"
+        raise
     url = args.db or (config.storage.url if config else DEFAULT_DB)
     settings = config.service.source_health if config else SourceHealthSettings()
     now = datetime.now(UTC)
