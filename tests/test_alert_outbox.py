@@ -144,6 +144,7 @@ def test_permanent_refusal_goes_dead_is_listed_and_announced(
     assert "400" in (dead[0].last_error or "")
     health = [r for r in rows if r.kind == "health"]
     assert [r.channel for r in health] == ["console"] and health[0].status == "sent"
+    assert "was given up after 1 failed attempt: " in health[0].payload["summary"]
 
     assert main(["alerts", "--status", "dead", "--json", "--db", db_url]) == 0
     assert f'"id": {dead[0].id}' in capsys.readouterr().out
@@ -156,14 +157,18 @@ def test_permanent_refusal_goes_dead_is_listed_and_announced(
 
 def test_temporary_failures_give_up_after_max_attempts(db: Database, hook: WebhookReceiver) -> None:
     clock = Clock(START)
-    w = worker(db, {"hook": {"type": "webhook", "url": hook.url}}, clock, max_attempts=3)
+    raw = {"hook": {"type": "webhook", "url": hook.url}, "console": {"type": "log"}}
+    w = worker(db, raw, clock, max_attempts=3)
     hook.program(then=Reply(503))
     enqueue(db, "hook", 1, clock.now)
     for _ in range(5):
         deliver(w)
         clock.advance(hours=2)
     assert len(hook.requests) == 3
-    assert alerts(db)[0].status == "dead"
+    [dead] = [r for r in alerts(db) if r.channel == "hook"]
+    assert dead.status == "dead"
+    [health] = [r for r in alerts(db) if r.kind == "health"]
+    assert "was given up after 3 failed attempts: " in health.payload["summary"]
 
 
 def test_retry_after_is_respected(db: Database, hook: WebhookReceiver) -> None:

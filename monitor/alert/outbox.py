@@ -348,7 +348,7 @@ class DeliveryWorker:
             if name == dead.channel or not config.enabled:
                 continue
             key = f"health:{dead.channel}:{dead.id}:{name}"
-            msg = health_message(key, dead.channel, dead.last_error or "", now)
+            msg = health_message(key, dead.channel, dead.last_error or "", dead.attempts, now)
             queue_message(session, msg, channel=name, kind="health", next_attempt=now, now=now)
 
 
@@ -368,13 +368,16 @@ def storm_message(key: str, items: list[AlertMessage], now: datetime) -> AlertMe
     )
 
 
-def health_message(key: str, channel: str, error: str, now: datetime) -> AlertMessage:
+def health_message(
+    key: str, channel: str, error: str, attempts: int, now: datetime
+) -> AlertMessage:
+    why = f"after {attempts} failed attempt{'s' if attempts != 1 else ''}"
     return notice(
         "health",
         key,
         event_type="health",
         headline=f"stmon cannot deliver alerts to channel '{channel}'",
-        summary=f"An alert to '{channel}' was given up after repeated failures: {error}. "
+        summary=f"An alert to '{channel}' was given up {why}: {error}. "
         f"See `stmon alerts --status dead`; resend with `stmon alerts retry ID`.",
         at=now,
     )
