@@ -190,6 +190,13 @@ def test_adhoc_poll_then_items_json(feed_server: object, tmp_path: Path) -> None
     assert rows and all(row["url"].startswith("http") for row in rows)
     expected = json.loads((fixtures / "atom.xml.expected.json").read_text())
     assert {row["guid"] for row in rows} == {item["guid"] for item in expected["items"]}
+    status = run("status", "--json", "--db", db).stdout.splitlines()
+    [feed] = [json.loads(line)["feed"] for line in status if '"feed"' in line]
+    named = run("items", "--json", "--feed", feed, "--db", db)
+    assert named.returncode == 0 and len(named.stdout.splitlines()) == len(rows)
+    mistyped = run("items", "--feed", "no-such-feed", "--db", db)
+    assert mistyped.returncode == 1
+    assert "error: no feed named 'no-such-feed' in the store" in mistyped.stderr
 
 
 def test_adhoc_poll_of_a_dead_feed_exits_1(tmp_path: Path) -> None:

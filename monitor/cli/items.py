@@ -15,6 +15,8 @@ from monitor.cli.common import (
     print_table,
 )
 from monitor.cli.exits import EXIT_OK
+from monitor.errors import MonitorError
+from monitor.store.feeds import feed_by_name
 from monitor.store.items import recent_items
 
 
@@ -37,6 +39,11 @@ def cmd_items(args: argparse.Namespace) -> int:
     db = open_database(args.db or config_of(args).storage.url)
     try:
         with db.session() as session:
+            if args.feed and feed_by_name(session, args.feed) is None:
+                raise MonitorError(
+                    f"no feed named '{args.feed}' in the store",
+                    hint="`stmon status` lists the feeds by name",
+                )
             records = recent_items(
                 session,
                 feed=args.feed,
