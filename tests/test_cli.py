@@ -48,6 +48,21 @@ FEED = "feeds:\n  - name: one\n    url: https://e.org/1\n    tags: [x]\n"
 
 
 @pytest.mark.parametrize(
+    ("document", "note"),
+    [("{}\n", "has no enabled feed"), (FEED, "has no watch: items are stored, none classified")],
+    ids=["empty", "no-watch"],
+)
+def test_check_passes_a_config_that_does_nothing_useful_with_a_note(
+    tmp_path: Path, document: str, note: str
+) -> None:
+    path = tmp_path / "monitor.yaml"
+    path.write_text(document, encoding="utf-8")
+    done = run("check", str(path))
+    assert done.returncode == 0, done.stderr
+    assert f"note: {path} {note}" in done.stdout
+
+
+@pytest.mark.parametrize(
     ("document", "expected"),
     [
         (

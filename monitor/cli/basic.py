@@ -62,6 +62,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     for watch in config.watches:
         print(f"ok: {watch.rules}: rules of watch '{watch.name}'")
+    if not feeds:
+        print(f"note: {path} has no enabled feed: `stmon run` would poll nothing")
+    elif not config.watches:
+        print(f"note: {path} has no watch: items are stored, none classified or alerted")
     return EXIT_OK
 
 
