@@ -47,6 +47,13 @@ def test_check_shipped_config_exits_zero(repo_dir: Path) -> None:
 FEED = "feeds:\n  - name: one\n    url: https://e.org/1\n    tags: [x]\n"
 
 
+def check(folder: Path, document: str) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """`stmon check` of ``document`` written as FOLDER/monitor.yaml."""
+    path = folder / "monitor.yaml"
+    path.write_text(document, encoding="utf-8")
+    return path, run("check", str(path))
+
+
 @pytest.mark.parametrize(
     ("document", "note"),
     [("{}\n", "has no enabled feed"), (FEED, "has no watch: items are stored, none classified")],
@@ -55,9 +62,7 @@ FEED = "feeds:\n  - name: one\n    url: https://e.org/1\n    tags: [x]\n"
 def test_check_passes_a_config_that_does_nothing_useful_with_a_note(
     tmp_path: Path, document: str, note: str
 ) -> None:
-    path = tmp_path / "monitor.yaml"
-    path.write_text(document, encoding="utf-8")
-    done = run("check", str(path))
+    path, done = check(tmp_path, document)
     assert done.returncode == 0, done.stderr
     assert f"note: {path} {note}" in done.stdout
 
@@ -85,9 +90,7 @@ def test_check_passes_a_config_that_does_nothing_useful_with_a_note(
 def test_check_reports_each_mistake_with_file_line_and_exit_2(
     tmp_path: Path, document: str, expected: str
 ) -> None:
-    path = tmp_path / "monitor.yaml"
-    path.write_text(document, encoding="utf-8")
-    done = run("check", str(path))
+    _, done = check(tmp_path, document)
     assert done.returncode == 2, done.stdout
     assert expected in done.stderr
 

@@ -239,13 +239,19 @@ def read_corpus(path: str | Path) -> list[LabelledItem]:
     return items
 
 
-def _lenient_item(line: str, number: int) -> LabelledItem:
+def _json_object(line: str) -> dict[str, Any]:
+    """A corpus line as a JSON object; ValueError saying why it is not one."""
     try:
         row = json.loads(line)
     except ValueError as exc:
         raise ValueError(f"bad JSON: {exc}") from None
     if not isinstance(row, dict):
         raise ValueError(f"a JSON object is needed, not {_kind(row)}")
+    return row
+
+
+def _lenient_item(line: str, number: int) -> LabelledItem:
+    row = _json_object(line)
     labels = row.get("labels", [])
     if not isinstance(labels, list):
         raise ValueError(f"'labels' must be a list of event type ids, not {_kind(labels)}")
@@ -322,12 +328,7 @@ def _lines(path: str | Path, hint: str) -> list[tuple[int, str]]:
 
 
 def _labelled_item(line: str) -> LabelledItem:
-    try:
-        row = json.loads(line)
-    except ValueError as exc:
-        raise ValueError(f"bad JSON: {exc}") from None
-    if not isinstance(row, dict):
-        raise ValueError(f"a JSON object is needed, not {_kind(row)}")
+    row = _json_object(line)
     for key in ("id", "title", "text", "labels"):
         if key not in row:
             raise ValueError(f"missing field '{key}'")

@@ -50,19 +50,18 @@ def current_revision(engine: Engine) -> str | None:
             if not inspect(connection).has_table(VERSION_TABLE):
                 return None
             rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
-    except OperationalError as exc:
+    except DatabaseError as exc:
+        # OperationalError: nothing answers (or lets us in); another: it answers, but is
+        # no database (a text file, say)
+        reached = not isinstance(exc, OperationalError)
         raise StoreError(
-            f"cannot reach the database at {engine.url.render_as_string()}: "
-            + " ".join(str(exc.orig).split()),
-            hint="check storage.url (or --db), and that the database server runs and lets "
-            "this user in",
-        ) from None
-    except DatabaseError as exc:  # it answers, but is no database (a text file, say)
-        raise StoreError(
-            f"cannot read the database at {engine.url.render_as_string()}: "
-            + " ".join(str(exc.orig).split()),
+            f"cannot {'read' if reached else 'reach'} the database at "
+            f"{engine.url.render_as_string()}: " + " ".join(str(exc.orig).split()),
             hint="check storage.url (or --db): it must name an SQLite database made by "
-            "`stmon db upgrade`, or a PostgreSQL database",
+            "`stmon db upgrade`, or a PostgreSQL database"
+            if reached
+            else "check storage.url (or --db), and that the database server runs and lets "
+            "this user in",
         ) from None
     if len(rows) > 1:
         raise SchemaOutdated(f"the database has several schema heads: {sorted(r[0] for r in rows)}")
