@@ -301,25 +301,22 @@ def test_an_output_file_that_cannot_be_written_is_an_error_naming_it(
         assert f"error: cannot write {missing}/x." in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("inside", "expected"),
+    [
+        ("schemas", "cannot write {taken}/schemas/"),  # a folder under a file
+        ("", "cannot write the schemas into {taken}: it is a file, not a folder"),
+    ],
+    ids=["under-a-file", "a-file"],
+)
 def test_schema_write_into_a_path_that_cannot_be_a_folder_is_an_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], inside: str, expected: str
 ) -> None:
     taken = tmp_path / "taken"
     taken.write_text("a file", encoding="utf-8")
-    assert main(["schema", "--write", str(taken / "schemas")]) == 1
-    assert f"error: cannot write {taken}/schemas/" in capsys.readouterr().err
-
-
-def test_schema_write_to_a_file_says_it_is_a_file_not_a_folder(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    taken = tmp_path / "taken"
-    taken.write_text("a file", encoding="utf-8")
-    assert main(["schema", "--write", str(taken)]) == 1
+    assert main(["schema", "--write", str(taken / inside if inside else taken)]) == 1
     err = capsys.readouterr().err
-    assert err.splitlines()[0] == (
-        f"error: cannot write the schemas into {taken}: it is a file, not a folder"
-    )
+    assert err.splitlines()[0].startswith("error: " + expected.format(taken=taken))
     assert taken.read_text(encoding="utf-8") == "a file"
 
 
