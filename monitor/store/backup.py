@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from monitor.errors import StoreError
+from monitor.store.db import sqlite_file
 
 
 def sqlite_path(url: str) -> Path:
@@ -22,9 +23,9 @@ def sqlite_path(url: str) -> Path:
             f"stmon backup copies SQLite databases; {parsed.get_backend_name()} is not one",
             hint="back up PostgreSQL with pg_dump, e.g. `pg_dump -Fc DBNAME > stmon.dump`",
         )
-    if not parsed.database or parsed.database == ":memory:":
-        raise StoreError("an in-memory database cannot be backed up")
-    path = Path(parsed.database).expanduser()
+    path = sqlite_file(parsed)
+    if path is None:
+        raise StoreError("an in-memory database (or a file: URI) cannot be backed up")
     if not path.is_file():
         raise StoreError(f"no database file at {path}")
     return path
