@@ -29,12 +29,18 @@ def config_path(explicit: str | Path | None = None) -> Path:
     return Path(from_env) if from_env else DEFAULT_CONFIG
 
 
+def _default_missing(explicit: str | Path | None) -> bool:
+    """Whether no config is named (no ``--config``, no ``STMON_CONFIG``) and the working
+    folder has no ``config/monitor.yaml``."""
+    return not explicit and not os.environ.get("STMON_CONFIG") and not DEFAULT_CONFIG.exists()
+
+
 def shipped_config(explicit: str | Path | None = None) -> Path | None:
     """The config this checkout ships (``config/monitor.yaml`` beside the package), for
     the commands that only read a watch's rules (``classify``, ``eval``, ``rules test``),
     when no config is named (no ``--config``, no ``STMON_CONFIG``) and the working folder
     has none; None otherwise, or when stmon is not run from a checkout."""
-    if explicit or os.environ.get("STMON_CONFIG") or DEFAULT_CONFIG.exists():
+    if not _default_missing(explicit):
         return None
     shipped = Path(__file__).resolve().parents[2] / DEFAULT_CONFIG
     return shipped if shipped.is_file() else None
@@ -43,7 +49,7 @@ def shipped_config(explicit: str | Path | None = None) -> Path | None:
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Read, substitute ``${VAR}``, validate. Raises ConfigError(s) with file:line."""
     file = config_path(path)
-    if not path and not os.environ.get("STMON_CONFIG") and not file.exists():
+    if _default_missing(path):
         raise ConfigError(
             f"file not found in {Path.cwd()} (no --config given, STMON_CONFIG not set)",
             file=str(file),
