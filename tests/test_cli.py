@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -232,7 +234,8 @@ def test_adhoc_poll_leaves_the_configured_feeds_of_its_database_active(tmp_path:
         encoding="utf-8",
     )
     assert run("--config", str(config), "db", "upgrade").returncode == 0
-    assert run("--config", str(config), "poll", "--once").returncode == 0  # rows for the config
+    # rows for the config; its one feed cannot be reached, so the poll failed as a whole
+    assert run("--config", str(config), "poll", "--once").returncode == 1
     run("poll", "--once", "--feed", "http://127.0.0.1:9/tried.xml", "--db", db)
     done = run("--config", str(config), "status", "--json")
     assert done.returncode == 0, done.stderr
@@ -263,6 +266,29 @@ def test_status_shows_each_feed_with_its_state_and_health(tmp_path: Path) -> Non
     assert feeds[0]["health"] == "error" and "refused" in feeds[0]["last_error"]
     table = run("status", "--db", db)
     assert "connection refused" in table.stdout
+
+
+def test_status_shows_no_problem_for_a_healthy_feed(tmp_path: Path, feed_server: Any) -> None:
+    """A feed with a learned rhythm is healthy: its rhythm is in the JSON's health_reason,
+    and its problem (the table's last column) is empty."""
+    from email.utils import format_datetime
+
+    now = datetime.now(UTC)
+    items = "".join(
+        f"<item><title>t{n}</title><link>http://example.org/{n}</link>"
+        f"<pubDate>{format_datetime(now - timedelta(hours=n))}</pubDate></item>"
+        for n in range(8)
+    )
+    feed_server.put("/steady.xml", f"<rss version='2.0'><channel>{items}</channel></rss>".encode())
+    db = f"sqlite:///{tmp_path / 'adhoc.db'}"
+    assert (
+        run("poll", "--once", "--feed", feed_server.url("/steady.xml"), "--db", db).returncode == 0
+    )
+    [row] = [json.loads(line) for line in run("status", "--json", "--db", db).stdout.splitlines()]
+    assert row["health"] == "ok" and row["health_reason"] == "usually every 1h"
+    assert row["problem"] == ""
+    table = run("status", "--db", db).stdout
+    assert "usually every" not in table and row["feed"] in table
 
 
 def test_each_command_is_dispatched_to_the_module_that_registers_it() -> None:

@@ -144,8 +144,8 @@ def cmd_poll(args: argparse.Namespace) -> int:
         print(f"polled {len(outcomes)} feeds: {new} new items, {len(failed)} failed")
         for o in failed:
             print(terminal_safe(f"  {o.feed}: {o.error}"))
-    if args.feed and outcomes and all(o.status == "error" for o in outcomes):
-        return EXIT_FAILURE
+    if outcomes and all(o.status == "error" for o in outcomes):
+        return EXIT_FAILURE  # nothing could be polled: cron and scripts hear of it
     return EXIT_OK
 
 
@@ -193,6 +193,11 @@ def cmd_status(args: argparse.Namespace) -> int:
             "last_error": f.last_error,
             "last_warning": f.last_warning,
             "url": f.fetch_url,
+            # what is wrong: the last error or warning, else why its health is flagged
+            # (a healthy feed's rhythm, "usually every 20m", is no problem)
+            "problem": f.last_error
+            or f.last_warning
+            or (health[f.name].reason if f.name in health and health[f.name].flagged else ""),
         }
         for f in feeds
     ]
@@ -218,7 +223,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 r["items"],
                 r["errors"],
                 r["next_run"],
-                (r["last_error"] or r["last_warning"] or r["health_reason"] or "")[:60],
+                r["problem"][:60],
             ]
             for r in rows
         ],
