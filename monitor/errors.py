@@ -20,6 +20,7 @@ boundary of the module that calls the foreign library.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 
 
@@ -56,6 +57,8 @@ class ConfigError(MonitorError):
         self.file = file
         self.line = line
         self.key = key
+        if hint is None and file:  # the check to run again is that file's
+            hint = f"fix the file and run `stmon check {shlex.quote(file)}` again"
         super().__init__(self._format(), hint=hint)
 
     def _format(self) -> str:
@@ -74,12 +77,14 @@ class ConfigErrors(ConfigError):
         self.errors = sorted(errors, key=lambda e: (e.file or "", e.line or 0, e.key or ""))
         first = self.errors[0]
         hints = {e.hint for e in self.errors}
+        files = {e.file for e in self.errors}
         super().__init__(
             first.reason,
             file=first.file,
             line=first.line,
             key=first.key,
-            hint=hints.pop() if len(hints) == 1 else None,  # several hints: the general one
+            # several hints: the general one, which names the file when there is one
+            hint=hints.pop() if len(hints) == 1 else (None if len(files) == 1 else self.hint),
         )
 
     def __str__(self) -> str:

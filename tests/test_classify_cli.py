@@ -153,7 +153,7 @@ def test_bad_rules_exit_2_with_file_and_line(
     assert len(lines) == 3
     assert lines[0].startswith(f"error: {bad}:6: types.t.any[0].terms[0]: unknown list $nope")
     assert lines[1].startswith(f"error: {bad}:7: types.t.any[1].regex: ")
-    assert lines[2] == "hint: fix the file and run `stmon check` again"
+    assert lines[2] == f"hint: fix the file and run `stmon check {bad}` again"
 
 
 def test_classify_a_file_that_is_not_utf8_exits_2_naming_it(

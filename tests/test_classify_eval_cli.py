@@ -171,17 +171,39 @@ def test_a_malformed_corpus_line_exits_2_naming_file_and_line(
 
 
 @pytest.mark.parametrize("body", ["", "\n  \n\n"], ids=["empty", "blank-lines"])
+@pytest.mark.parametrize("command", ["eval", "rules test"])
 def test_a_corpus_without_items_exits_2_naming_the_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, command: str
 ) -> None:
     rules, _ = write(tmp_path)
     corpus = tmp_path / "empty.jsonl"
     corpus.write_text(body, encoding="utf-8")
-    code = run(["eval", "--rules", str(rules), str(corpus)])
+    if command == "eval":
+        code = run(["eval", "--rules", str(rules), str(corpus)])
+    else:
+        code = run(["rules", "test", "--rules", str(rules), "--against", str(rules),
+                    "--corpus", str(corpus)])  # fmt: skip
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
     assert err.splitlines()[0] == (
         f"error: {corpus}: no items: the file is empty or holds only blank lines"
+    )
+
+
+def test_a_split_part_left_empty_exits_2_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules, corpus = write(tmp_path)
+    first = corpus.read_text(encoding="utf-8").splitlines()[0]
+    one = tmp_path / "one.jsonl"
+    one.write_text(first + "\n", encoding="utf-8")
+    [item] = read_labelled(one)
+    empty = "holdout" if split_items([item], "train", 0.25) else "train"
+    code = run(["eval", "--rules", str(rules), str(one), "--split", empty])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.splitlines()[0].startswith(
+        f"error: {one}: the {empty} part is empty: every item (1)"
     )
 
 

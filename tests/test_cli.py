@@ -128,6 +128,28 @@ def test_check_of_a_rules_file_checks_it_as_rules(
     assert "unknown key" not in err
 
 
+def test_the_hint_of_errors_in_one_file_names_the_check_of_that_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = "version: 1\ntopic: [\n"
+    one, two = tmp_path / "one.yaml", tmp_path / "two.yaml"
+    one.write_text(broken, encoding="utf-8")
+    two.write_text(broken, encoding="utf-8")
+    assert main(["check", str(one)]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"hint: fix the file and run `stmon check {one}` again"
+    )
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        "watches:\n  - name: w\n    rules: one.yaml\n  - name: v\n    rules: two.yaml\n",
+        encoding="utf-8",
+    )
+    assert main(["check", str(config)]) == 2  # errors in two files: no one file to check
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"error: {one}:3: ") and err[1].startswith(f"error: {two}:3: ")
+    assert err[-1] == "hint: fix the file and run `stmon check` again"
+
+
 def test_check_of_a_config_with_a_types_key_still_checks_it_as_a_config(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

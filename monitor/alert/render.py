@@ -27,6 +27,8 @@ from monitor.config.channels import ChannelBase, EmailChannel, WebhookChannel
 from monitor.errors import ConfigError
 
 PAYLOAD_VERSION = 1
+# `stmon check` renders every channel's templates (check_templates)
+TEMPLATE_HINT = "fix the template and run `stmon check` again"
 SUBJECT_MAX = 200
 _SPACE = re.compile(r"\s+")
 
@@ -94,10 +96,14 @@ def render_email(msg: AlertMessage, channel: ChannelBase) -> RenderedEmail:
             parts.append(env.get_template(name).render(context))
         except jinja2.TemplateError as exc:
             where = getattr(exc, "filename", None) or name
-            raise ConfigError(f"template {name} cannot be rendered: {exc}", file=where) from None
+            raise ConfigError(
+                f"template {name} cannot be rendered: {exc}", file=where, hint=TEMPLATE_HINT
+            ) from None
         except Exception as exc:  # a template's own expression failed (e.g. 1/0)
             reason = f"{type(exc).__name__}: {exc}"
-            raise ConfigError(f"template {name} cannot be rendered: {reason}") from None
+            raise ConfigError(
+                f"template {name} cannot be rendered: {reason}", hint=TEMPLATE_HINT
+            ) from None
     return RenderedEmail(clean_subject(parts[0]), parts[1], parts[2])
 
 

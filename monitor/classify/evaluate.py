@@ -236,6 +236,15 @@ def read_corpus(path: str | Path) -> list[LabelledItem]:
             raise ConfigError(
                 f"not an item: {exc}", file=name, line=number, hint=ITEMS_HINT
             ) from None
+    return _some(items, name, ITEMS_HINT)
+
+
+def _some(items: list[LabelledItem], name: str, hint: str) -> list[LabelledItem]:
+    """``items``, or a ConfigError naming file ``name`` when there are none."""
+    if not items:
+        raise ConfigError(
+            "no items: the file is empty or holds only blank lines", file=name, hint=hint
+        )
     return items
 
 
@@ -290,13 +299,7 @@ def read_labelled(
             raise _unknown_labels(item.labels - set(event_types), event_types, name, number)
         seen[item.id] = number
         items.append(item)
-    if not items:
-        raise ConfigError(
-            "no items: the file is empty or holds only blank lines",
-            file=name,
-            hint=CORPUS_HINT,
-        )
-    return items
+    return _some(items, name, CORPUS_HINT)
 
 
 def _unknown_labels(

@@ -255,6 +255,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     items = split_items(corpus, args.split, share) if args.split else corpus
     split = None
     if args.split:
+        if not items:
+            raise ConfigError(
+                f"the {args.split} part is empty: every item ({len(corpus)}) falls in the "
+                f"{'holdout' if args.split == 'train' else 'train'} part (holdout share {share:g})",
+                file=args.corpus,
+                hint="give more items, or another --holdout-share",
+            )
         split = {"part": args.split, "holdout_share": share, "items": len(items), "of": len(corpus)}
     if args.folds is not None:
         if len(items) < args.folds:
