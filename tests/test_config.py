@@ -97,6 +97,16 @@ def test_valid_config_loads_with_types_and_resolved_paths(tmp_path: Path) -> Non
             "fetch:\n  read_timeout: 0s\nstorage:\n",
             ":2: fetch.read_timeout: a timeout must be longer than 0s",
         ),
+        (
+            "  url: sqlite:///var/test.db",
+            "  url: var/test.db",
+            ":2: storage.url: not a database URL: give sqlite:///path/to/stmon.db",
+        ),
+        (
+            "  url: sqlite:///var/test.db",
+            "  url: mysql://desk:secret@db.example/stmon",
+            ":2: storage.url: 'mysql' is not a database stmon can use",
+        ),
     ],
     ids=[
         "bad-duration",
@@ -110,6 +120,8 @@ def test_valid_config_loads_with_types_and_resolved_paths(tmp_path: Path) -> Non
         "parser-idle-floor",
         "fetch-interval-floor",
         "zero-timeout",
+        "database-path-not-url",
+        "unsupported-database",
     ],
 )
 def test_mistakes_name_file_line_and_key(tmp_path: Path, old: str, new: str, expected: str) -> None:

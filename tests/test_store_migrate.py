@@ -53,6 +53,23 @@ def test_a_database_url_stmon_cannot_use_is_a_store_error(url: str, message: str
     assert caught.value.hint
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("stmon.db", "argument --db: not a database URL: give sqlite:///path/to/stmon.db"),
+        ("mysql://desk:secret@db.example/x", "argument --db: 'mysql' is not a database stmon"),
+    ],
+)
+def test_a_db_option_stmon_cannot_use_is_a_usage_error(
+    url: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["status", "--db", url])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "secret" not in err
+
+
 def test_a_sqlite_folder_that_cannot_be_made_is_a_store_error(tmp_path: Path) -> None:
     blocker = tmp_path / "taken"
     blocker.write_text("a file, not a folder", encoding="utf-8")

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from monitor.config.load import load_config
 from monitor.config.schema import Config
-from monitor.config.types import parse_duration
+from monitor.config.types import check_database_url, parse_duration
 from monitor.errors import MonitorError
 
 
@@ -57,7 +57,17 @@ def cannot_write(path: object, exc: OSError) -> MonitorError:
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="URL", help="database URL (default: storage.url)")
+    parser.add_argument(
+        "--db", metavar="URL", type=database_url_arg, help="database URL (default: storage.url)"
+    )
+
+
+def database_url_arg(text: str) -> str:
+    """``--db``'s value, checked as storage.url is: a URL of SQLite or PostgreSQL."""
+    try:
+        return check_database_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:

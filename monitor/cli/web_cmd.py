@@ -7,7 +7,7 @@ import argparse
 from pydantic import ValidationError
 
 from monitor.app import open_database, web_server
-from monitor.cli.common import config_of, option_problems
+from monitor.cli.common import add_db_option, config_of, option_problems
 from monitor.cli.exits import EXIT_OK
 from monitor.config.service import WebSettings
 from monitor.errors import ConfigError
@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="where to listen (default: service.web.listen, 127.0.0.1:8470); off loopback "
         "only with service.web.token",
     )
-    web.add_argument("--db", metavar="URL", help="database URL (default: storage.url)")
+    add_db_option(web)
     web.set_defaults(func=cmd_web)
 
 

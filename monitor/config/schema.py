@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, mod
 
 from monitor.config.channels import ChannelConfig
 from monitor.config.service import ServiceSettings
-from monitor.config.types import ByteSize, Duration
+from monitor.config.types import ByteSize, DatabaseURL, Duration
 
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 # Publishers rarely update faster; a shorter interval only costs them (and you) traffic.
@@ -35,8 +35,9 @@ class Strict(BaseModel):
 
 
 class StorageSettings(Strict):
-    # Any SQLAlchemy URL. A relative SQLite path is relative to the working directory.
-    url: str = "sqlite:///var/stmon.db"
+    # An SQLAlchemy URL of SQLite or PostgreSQL. A relative SQLite path is relative to
+    # the working directory.
+    url: DatabaseURL = "sqlite:///var/stmon.db"
 
 
 class LoggingSettings(Strict):

@@ -11,7 +11,7 @@ import re
 from datetime import time, timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 from pydantic import ByteSize as ByteSize  # ``5MB``, ``512KiB``, ``1.5GB`` or a number of bytes
 from pydantic.json_schema import GenerateJsonSchema
 
@@ -70,6 +70,31 @@ def parse_clock(value: Any) -> time:
     raise ValueError(f"invalid time of day '{value}' (use HH:MM, e.g. 22:00)")
 
 
+# The databases stmon stores its data in, named by the scheme of an SQLAlchemy URL:
+# sqlite:///path, postgresql://user@host/db, postgresql+psycopg://... (the store says what
+# else is wrong with a URL when it opens it: a driver that is not installed, a bad host).
+DATABASE_KINDS = ("sqlite", "postgresql")
+# (for JSON Schema, which sees the file as written: a ${VAR} reference passes too)
+DATABASE_URL_PATTERN = r"^(?:(?:sqlite|postgresql)(?:\+[A-Za-z0-9_]+)?://|\$\{)"
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def check_database_url(value: str) -> str:
+    """``value`` when it is a URL of a database stmon can store its data in."""
+    scheme = _SCHEME.match(value)
+    if scheme is None:  # (the value is not repeated: it may hold a password)
+        raise ValueError(
+            "not a database URL: give sqlite:///path/to/stmon.db or postgresql://user@host/db"
+        )
+    kind = scheme.group(1).split("+")[0]
+    if kind not in DATABASE_KINDS:
+        raise ValueError(
+            f"'{kind}' is not a database stmon can use: give sqlite:///path/to/stmon.db "
+            "or postgresql://user@host/db"
+        )
+    return value
+
+
 DURATION_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "string", "pattern": DURATION_PATTERN, "examples": ["90s", "10m", "1h30m"]},
@@ -83,6 +108,18 @@ CLOCK_SCHEMA: dict[str, Any] = {
     ]
 }
 
+DatabaseURL = Annotated[
+    str,
+    AfterValidator(check_database_url),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": DATABASE_URL_PATTERN,
+            "examples": ["sqlite:///var/stmon.db", "postgresql://stmon@localhost/stmon"],
+        },
+        mode="validation",
+    ),
+]
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
