@@ -19,6 +19,7 @@ from monitor.alert.outbox import DeliverySettings, DeliveryWorker
 from monitor.classify.stage import Pipeline, WatchRules
 from monitor.config.load import RULES_PATH_HINT, rules_file_problem
 from monitor.config.schema import Config
+from monitor.config.service import WEB_LISTEN_KEY
 from monitor.errors import ConfigError
 from monitor.fetch.client import Fetcher, FetchSettings, make_client
 from monitor.poll.poller import FeedSpec, Poller, PollSettings
@@ -178,16 +179,22 @@ def build_service(
     return Service(config, db, client, poller, worker, metrics, COMPOSER, specs)
 
 
-def web_server(db: Database, config: Callable[[], Config], settings: WebSettings) -> WebServer:
-    """The desk's web pages over ``db``, to serve on ``settings.listen``; ``config`` gives
-    the config in force (a reload changes the rules the playground uses)."""
+def web_server(
+    db: Database,
+    config: Callable[[], Config],
+    settings: WebSettings,
+    source: str = WEB_LISTEN_KEY,
+) -> WebServer:
+    """The desk's web pages over ``db``, to serve on ``settings.listen`` (given in
+    ``source``: the config's key or ``--listen``); ``config`` gives the config in force
+    (a reload changes the rules the playground uses)."""
     from monitor.web.app import create_app
     from monitor.web.desk import Desk
     from monitor.web.server import WebServer
 
     token = settings.token.get_secret_value() if settings.token is not None else None
     host, port = settings.address
-    return WebServer(create_app(Desk(db, config, token=token)), host, port)
+    return WebServer(create_app(Desk(db, config, token=token)), host, port, source)
 
 
 def daemon_web(service: Service) -> WebServer | None:

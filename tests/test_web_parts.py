@@ -68,7 +68,8 @@ def test_listen_option_is_checked_like_the_config() -> None:
     assert web_settings(WebSettings(), "127.0.0.2:1").listen == "127.0.0.2:1"
 
 
-def test_an_address_in_use_is_a_config_error_with_what_to_do() -> None:
+@pytest.mark.parametrize("source", ["service.web.listen", "--listen"])
+def test_an_address_in_use_is_a_config_error_naming_where_it_was_given(source: str) -> None:
     from monitor.web.server import WebServer
 
     async def nothing(scope: Scope, receive: Receive, send: Send) -> None:
@@ -78,6 +79,17 @@ def test_an_address_in_use_is_a_config_error_with_what_to_do() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}") as caught:
-            WebServer(nothing, "127.0.0.1", port).bind()
+        with pytest.raises(ConfigError) as caught:
+            WebServer(nothing, "127.0.0.1", port, source).bind()
+    assert str(caught.value).startswith(f"{source}: cannot listen on 127.0.0.1:{port}: ")
     assert "--listen" in caught.value.hint
+    assert ("service.web.listen" in caught.value.hint) == (source == "service.web.listen")
+
+
+def test_a_bad_web_listen_address_suggests_the_web_port() -> None:
+    from monitor.config.service import MetricsSettings, WebSettings
+
+    with pytest.raises(ValueError, match=r"e\.g\. 127\.0\.0\.1:8470\)"):
+        WebSettings(listen="nonsense")
+    with pytest.raises(ValueError, match=r"e\.g\. 127\.0\.0\.1:9464\)"):
+        MetricsSettings(listen="nonsense")

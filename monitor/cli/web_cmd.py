@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from monitor.app import open_database, web_server
 from monitor.cli.common import add_db_option, config_of, option_problems
 from monitor.cli.exits import EXIT_OK
-from monitor.config.service import WebSettings
+from monitor.config.service import WEB_LISTEN_KEY, WebSettings
 from monitor.errors import ConfigError
 from monitor.log import setup_logging
 
@@ -45,7 +45,8 @@ def cmd_web(args: argparse.Namespace) -> int:
     settings = web_settings(config.service.web, args.listen)
     db = open_database(args.db or config.storage.url)
     try:
-        web_server(db, lambda: config, settings).serve()
+        source = "--listen" if args.listen else WEB_LISTEN_KEY
+        web_server(db, lambda: config, settings, source).serve()
     finally:
         db.dispose()
     return EXIT_OK

@@ -34,11 +34,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def split_listen(value: str) -> tuple[str, int]:
-    """``"127.0.0.1:9464"`` → ``("127.0.0.1", 9464)``; ``"[::1]:9464"`` → ``("::1", 9464)``."""
+def split_listen(value: str, example: str = "127.0.0.1:9464") -> tuple[str, int]:
+    """``"127.0.0.1:9464"`` → ``("127.0.0.1", 9464)``; ``"[::1]:9464"`` → ``("::1", 9464)``.
+    ``example``: the address the error suggests (the setting's default)."""
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"invalid listen address '{value}' (use host:port, e.g. 127.0.0.1:9464)")
+        raise ValueError(f"invalid listen address '{value}' (use host:port, e.g. {example})")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     return host, int(port)
@@ -71,11 +72,15 @@ def is_loopback(host: str) -> bool:
         return False  # a host name other than localhost may resolve anywhere
 
 
+WEB_LISTEN = "127.0.0.1:8470"
+WEB_LISTEN_KEY = "service.web.listen"  # where the config gives it (errors name it)
+
+
 class WebSettings(_Strict):
     # Serve the desk's web pages (events, feeds, alerts, rules playground) from `stmon run`.
     enabled: bool = False
     # host:port to listen on; off loopback only with a token.
-    listen: str = "127.0.0.1:8470"
+    listen: str = WEB_LISTEN
     # The token a browser or client must present (bearer header, or the login form's
     # cookie). Required when listen is not a loopback address; at least 16 characters.
     token: SecretStr | None = Field(default=None, min_length=16)
@@ -83,7 +88,7 @@ class WebSettings(_Strict):
     @field_validator("listen")
     @classmethod
     def _valid_listen(cls, value: str) -> str:
-        split_listen(value)
+        split_listen(value, example=WEB_LISTEN)
         return value
 
     @model_validator(mode="after")

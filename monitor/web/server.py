@@ -17,6 +17,7 @@ import threading
 import uvicorn
 from starlette.types import ASGIApp
 
+from monitor.config.service import WEB_LISTEN_KEY
 from monitor.errors import ConfigError
 from monitor.log import log_event
 
@@ -24,10 +25,11 @@ log = logging.getLogger(__name__)
 
 
 class WebServer:
-    """``app`` served on ``host:port``."""
+    """``app`` served on ``host:port``; ``source`` is where that address was given (the
+    config's ``service.web.listen``, or ``--listen``), for the error when it is taken."""
 
-    def __init__(self, app: ASGIApp, host: str, port: int) -> None:
-        self.host, self.port = host, port
+    def __init__(self, app: ASGIApp, host: str, port: int, source: str = WEB_LISTEN_KEY) -> None:
+        self.host, self.port, self.source = host, port, source
         self.server = uvicorn.Server(
             uvicorn.Config(
                 app, log_config=None, access_log=False, lifespan="off", server_header=False
@@ -44,9 +46,14 @@ class WebServer:
             sock.bind((self.host, self.port))
         except OSError as exc:
             sock.close()
+            hint = (
+                f"choose a free address in {WEB_LISTEN_KEY} (or `stmon web --listen`)"
+                if self.source == WEB_LISTEN_KEY
+                else f"choose a free address with {self.source}"
+            )
             raise ConfigError(
-                f"service.web.listen: cannot listen on {self.host}:{self.port}: {exc.strerror}",
-                hint="choose a free address in service.web.listen (or `stmon web --listen`)",
+                f"{self.source}: cannot listen on {self.host}:{self.port}: {exc.strerror}",
+                hint=hint,
             ) from None
         sock.listen(128)  # connections wait in the backlog until uvicorn accepts them
         self.port = sock.getsockname()[1]
