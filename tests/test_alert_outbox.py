@@ -48,9 +48,12 @@ def worker(
     return DeliveryWorker(db, channels, configs, settings=DeliverySettings(**settings), clock=clock)
 
 
-def enqueue(db: Database, channel: str, n: int, now: datetime, delivery: str = "immediate") -> None:
+def enqueue(
+    db: Database, channel: str, n: int, now: datetime, delivery: str = "immediate", first: int = 0
+) -> None:
+    """Queue ``n`` event alerts to ``channel``: events ``first``, ``first + 1``, ..."""
     with db.session() as session:
-        for i in range(n):
+        for i in range(first, first + n):
             key = f"ev-{i}:new:{channel}:{delivery}"
             msg = make_message(event_id=f"ev-{i}", headline=f"Event number {i}")
             add_alert(
@@ -153,6 +156,38 @@ def test_permanent_refusal_goes_dead_is_listed_and_announced(
     clock.now = datetime.now(UTC) + timedelta(seconds=1)  # retry queues it for the real now
     deliver(w)
     assert {r.channel: r.status for r in alerts(db) if r.kind == "event"} == {"hook": "sent"}
+
+
+def test_dead_alerts_are_announced_once_a_spell_to_each_other_channel(
+    db: Database, hook: WebhookReceiver
+) -> None:
+    """Three alerts to a refusing webhook die: each other channel hears of it once. After
+    an alert gets through to it, the next one that dies starts a new spell, announced."""
+    clock = Clock(START)
+    raw = {
+        "hook": {"type": "webhook", "url": hook.url},
+        "console": {"type": "log"},
+        "desk": {"type": "log"},
+    }
+    w = worker(db, raw, clock)
+    hook.program(then=Reply(400, body=b"bad payload"))
+    enqueue(db, "hook", 3, clock.now)
+    deliver(w)
+    assert [r.status for r in alerts(db) if r.channel == "hook"] == ["dead"] * 3
+    health = [r for r in alerts(db) if r.kind == "health"]
+    assert sorted(r.channel for r in health) == ["console", "desk"]
+    assert all(r.status == "sent" for r in health)
+
+    clock.advance(hours=1)
+    hook.program(then=Reply(200))
+    enqueue(db, "hook", 1, clock.now, first=3)
+    assert deliver(w) == 1
+    clock.advance(hours=1)
+    hook.program(then=Reply(400, body=b"bad payload"))
+    enqueue(db, "hook", 1, clock.now, first=4)
+    deliver(w)
+    health = [r for r in alerts(db) if r.kind == "health"]
+    assert sorted(r.channel for r in health) == ["console", "console", "desk", "desk"]
 
 
 def test_temporary_failures_give_up_after_max_attempts(db: Database, hook: WebhookReceiver) -> None:

@@ -47,6 +47,7 @@ from monitor.store.outbox import (
     hold_until,
     mark_dead,
     pending_of_kind,
+    queued_since_last_sent,
     record_failed,
     record_sent,
     release_claims,
@@ -341,13 +342,18 @@ class DeliveryWorker:
         return max(delay, min(retry_after or 0.0, MAX_RETRY_AFTER))
 
     def _announce_dead(self, session: Session, dead: FailedAlert, now: datetime) -> None:
-        """Tell every other enabled channel that ``dead.channel`` is failing."""
+        """Tell every other enabled channel that ``dead.channel`` is failing, once a spell:
+        a channel told since the last alert that got through to ``dead.channel`` is not
+        told again (the dead alerts are listed by `stmon alerts --status dead`)."""
         if dead.kind == "health":
             return
+        spell = f"health:{dead.channel}:"
         for name, config in self.configs.items():
             if name == dead.channel or not config.enabled:
                 continue
-            key = f"health:{dead.channel}:{dead.id}:{name}"
+            if queued_since_last_sent(session, spell, name, about=dead.channel):
+                continue
+            key = f"{spell}{dead.id}:{name}"
             msg = health_message(key, dead.channel, dead.last_error or "", dead.attempts, now)
             queue_message(session, msg, channel=name, kind="health", next_attempt=now, now=now)
 
@@ -378,6 +384,7 @@ def health_message(
         event_type="health",
         headline=f"stmon cannot deliver alerts to channel '{channel}'",
         summary=f"An alert to '{channel}' was given up {why}: {error}. "
-        f"See `stmon alerts --status dead`; resend with `stmon alerts retry ID`.",
+        f"Alerts to '{channel}' given up after it are not announced until one gets "
+        "through. See `stmon alerts --status dead`; resend with `stmon alerts retry ID`.",
         at=now,
     )

@@ -235,6 +235,26 @@ def due_unclaimed(
     return [(row_id, dict(payload)) for row_id, payload in rows]
 
 
+def queued_since_last_sent(session: Session, key_prefix: str, channel: str, about: str) -> bool:
+    """Whether an alert whose key starts with ``key_prefix`` was queued for ``channel``
+    since the last alert sent to channel ``about`` (at any time, when none ever was)."""
+    last_sent = (
+        select(func.max(Alert.sent))
+        .where(Alert.channel == about, Alert.status == "sent")
+        .scalar_subquery()
+    )
+    found = session.scalar(
+        select(Alert.id)
+        .where(
+            Alert.channel == channel,
+            Alert.idempotency_key.startswith(key_prefix, autoescape=True),
+            or_(last_sent.is_(None), Alert.created >= last_sent),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def first_sent_since(session: Session, channel: str, since: datetime) -> datetime | None:
     """When the first alert sent to ``channel`` since ``since`` was sent."""
     return session.scalar(
