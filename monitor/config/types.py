@@ -74,6 +74,7 @@ def parse_clock(value: Any) -> time:
 # sqlite:///path, postgresql://user@host/db, postgresql+psycopg://... (the store says what
 # else is wrong with a URL when it opens it: a driver that is not installed, a bad host).
 DATABASE_KINDS = ("sqlite", "postgresql")
+DATABASE_URL_EXAMPLES = "sqlite:///path/to/stmon.db or postgresql://user@host/db"
 # (for JSON Schema, which sees the file as written: a ${VAR} reference passes too)
 DATABASE_URL_PATTERN = r"^(?:(?:sqlite|postgresql)(?:\+[A-Za-z0-9_]+)?://|\$\{)"
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -83,15 +84,10 @@ def check_database_url(value: str) -> str:
     """``value`` when it is a URL of a database stmon can store its data in."""
     scheme = _SCHEME.match(value)
     if scheme is None:  # (the value is not repeated: it may hold a password)
-        raise ValueError(
-            "not a database URL: give sqlite:///path/to/stmon.db or postgresql://user@host/db"
-        )
+        raise ValueError(f"not a database URL: give {DATABASE_URL_EXAMPLES}")
     kind = scheme.group(1).split("+")[0]
     if kind not in DATABASE_KINDS:
-        raise ValueError(
-            f"'{kind}' is not a database stmon can use: give sqlite:///path/to/stmon.db "
-            "or postgresql://user@host/db"
-        )
+        raise ValueError(f"'{kind}' is not a database stmon can use: give {DATABASE_URL_EXAMPLES}")
     return value
 
 

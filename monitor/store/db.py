@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError, Sta
 from sqlalchemy.orm import Session as Session  # the transaction handle stages pass on
 from sqlalchemy.orm import sessionmaker
 
+from monitor.config.types import DATABASE_URL_EXAMPLES
 from monitor.errors import StoreError
 
 DatabaseError = SQLAlchemyError  # any error of the database layer
@@ -35,7 +36,7 @@ DatabaseError = SQLAlchemyError  # any error of the database layer
 # so the ones every batch repeats (a feed's outcome, a story's items) stay within 16.
 CACHED_STATEMENTS = 16
 
-URL_HINT = "give an SQLAlchemy URL: sqlite:///path/to/stmon.db or postgresql://user@host/db"
+URL_HINT = f"give an SQLAlchemy URL: {DATABASE_URL_EXAMPLES}"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
