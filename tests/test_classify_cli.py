@@ -257,7 +257,8 @@ def test_diff_rulesets_reports_new_and_lost_matches() -> None:
     plain = re.sub(r"\n  fallback: [0-9.]+", "", shipped)  # types by threshold alone
     old = parse_rules(plain)
     new = parse_rules(plain.replace("threshold: 0.5", "threshold: 0.3", 1))
-    items = [("a", "Seoul, Tokyo: Lee and Ishiba", "A summit."), ("b", "Tokyo", "Nothing.")]
+    item = ("a", "Seoul, Tokyo: Lee and Ishiba", "The two leaders met for a summit.")
+    items = [item, ("b", "Tokyo", "Nothing.")]  # a: summit_held 0.3
     changes = diff_rulesets(old, new, items)
     assert [c.id for c in changes] == ["a"]
     assert changes[0].added and not changes[0].removed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -407,6 +408,14 @@ def test_tense_cue_counts_only_within_its_distance_and_sentence() -> None:
     assert nearest.tense == "past"  # of two cues in range, the nearer one
 
 
+def test_tense_cue_in_the_sentence_counts_over_a_nearer_one_outside_it() -> None:
+    rules = parse_rules(rules_text("  t:\n    any:\n      - terms: [summit]\n") + TENSE)
+    # the first "will" is as near to the summit as the second, but in the sentence
+    # before: the cue of the summit's own sentence counts
+    text = "Ministers will meet first. The summit that the leaders will hold is next."
+    assert rules.classify(GATE, text).labels[0].tense == "future"
+
+
 def test_future_type_needs_future_cues_to_outweigh_past_ones() -> None:
     body = (
         "  announced:\n    tense: future\n    any:\n      - terms: [summit]\n        weight: 0.5\n"
@@ -488,6 +497,15 @@ def test_evidence_names_term_place_and_weight() -> None:
         1.0,
     )
     assert "summit" in evidence.snippet.lower()
+
+
+@pytest.mark.parametrize("where", ["title", "body"])
+def test_a_near_clue_in_one_part_needs_every_term_in_that_part(where: str) -> None:
+    rules = one_type(f"    any:\n      - near: [kappa, lambda]\n        in: {where}\n")
+    inside, outside = (f"{GATE} kappa lambda", "") if where == "title" else (GATE, "kappa lambda")
+    assert assigned(rules, inside, outside)
+    split = (f"{GATE} kappa", "lambda here") if where == "title" else (f"{GATE} lambda", "kappa")
+    assert not assigned(rules, *split)  # half of the match is in the other part
 
 
 def test_evidence_of_all_and_near_clues_names_every_term() -> None:
@@ -712,6 +730,27 @@ def test_a_fallback_label_is_explained_as_one() -> None:
     assert "defaults.fallback" not in explain(rules.classify("Seoul and Tokyo visit", ""), rules)
 
 
+def _nearest_in(
+    found: list[int],
+    p: int,
+    allowed: Callable[[int, int], bool],
+    numbers: dict[int, int],
+    steps: int,
+    reach: int | None,
+) -> int | None:
+    """The hit of ``found`` nearest to ``p`` (the earlier of two as near) in range and
+    ``allowed``: every hit measured, one by one."""
+    near = [
+        q
+        for q in found
+        if allowed(p, q)
+        and abs(numbers[p] - numbers[q]) <= steps
+        and (reach is None or abs(p - q) <= reach)
+    ]
+    nearest = min((abs(q - p) for q in near), default=None)
+    return next((q for q in near if abs(q - p) == nearest), None)
+
+
 def test_nearest_hits_and_shared_sentences_are_those_of_every_hit(shipped: RuleSet) -> None:
     """``Doc.nearest_each`` and ``Doc.shares_sentence`` look at the hits next to a
     position only; measured against every hit of the group, one by one, they give the
@@ -739,6 +778,13 @@ def test_nearest_hits_and_shared_sentences_are_those_of_every_hit(shipped: RuleS
         }
         at = sorted({p for found in doc.hits.values() for p in found})
         numbers = {unit: {p: index(m, p) for p in at} for unit, (m, index) in marks.items()}
+        title_end = doc.title_end
+        sentence = numbers["sentences"]
+        parts: dict[str, Callable[[int, int], bool]] = {  # may q be the nearest hit to p?
+            "sentence": lambda p, q, n=sentence: n[p] == n[q],
+            "title": lambda p, q, end=title_end: q < end,
+            "body": lambda p, q, end=title_end: q >= end,
+        }
         for group in {g for g in groups if not doc.found.isdisjoint(g)}:
             found = doc.positions(group)[0]
             for count, unit in distances:
@@ -755,6 +801,9 @@ def test_nearest_hits_and_shared_sentences_are_those_of_every_hit(shipped: RuleS
                     expected.append(next((q for q in near if abs(q - p) == nearest), None))
                 assert doc.nearest_each(group, at, (count, unit)) == expected, (text, unit)
                 checked += len(at)
+                for inside, allowed in parts.items():  # only the hits in that part
+                    kept = [_nearest_in(found, p, allowed, numbers[unit], steps, reach) for p in at]
+                    assert doc.nearest_each(group, at, (count, unit), inside) == kept, inside
             sentence = numbers["sentences"]
             same = [any(sentence[q] == sentence[p] for q in found) for p in at]
             assert doc.shares_sentence(group, at) == same, text

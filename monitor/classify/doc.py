@@ -74,7 +74,9 @@ class Doc:
         self._groups: frozenset[int] | None = None
         self._positions: dict[frozenset[int], tuple[list[int], list[int]]] = {}
         self._tense: dict[int, str | None] = {}  # tense_at of each position asked
-        self._nearest: dict[tuple[frozenset[int], int, tuple[int, str]], int | None] = {}
+        self._nearest: dict[
+            tuple[frozenset[int], int, tuple[int, str], str | None], int | None
+        ] = {}
         self._hits_in: dict[tuple[frozenset[int], str], list[Hit]] = {}
         self.clues: dict[tuple[int, bool], list[Hit]] = {}
         self.cues: dict[tuple[int, int], list[str | None]] = {}  # tense of each clue match
@@ -168,22 +170,32 @@ class Doc:
             return self.item.word_starts(), bisect_left, count, 25 * count + 30
         return self.item.sentence_breaks(), bisect_right, count - 1, -1
 
-    def nearest(self, group: frozenset[int], pos: int, within: tuple[int, str]) -> int | None:
-        """The hit of ``group`` nearest to ``pos`` when it is within range, else None.
+    def nearest(
+        self, group: frozenset[int], pos: int, within: tuple[int, str], inside: str | None = None
+    ) -> int | None:
+        """The hit of ``group`` nearest to ``pos`` when it is within range (and ``inside``
+        the same part: see :meth:`nearest_each`), else None.
 
         Of two hits at the same distance the earlier one is tried first."""
-        key = (group, pos, within)
+        key = (group, pos, within, inside)
         result = self._nearest.get(key, -1)
         if result == -1:
-            result = self._nearest[key] = self.nearest_each(group, [pos], within)[0]
+            result = self._nearest[key] = self.nearest_each(group, [pos], within, inside)[0]
         return result
 
     def nearest_each(
-        self, group: frozenset[int], at: list[int], within: tuple[int, str]
+        self,
+        group: frozenset[int],
+        at: list[int],
+        within: tuple[int, str],
+        inside: str | None = None,
     ) -> list[int | None]:
         """:meth:`nearest` for each of the sorted positions ``at``, in one pass. Only the
         hits just before and just after a position can be the nearest, so only their
-        word (or sentence) numbers are looked up: the group's other hits cost nothing."""
+        word (or sentence) numbers are looked up: the group's other hits cost nothing.
+
+        ``inside``: only hits in the same part as the position count: ``"sentence"``
+        (its sentence), ``"title"`` or ``"body"`` (that part of the item)."""
         found = self.positions(group)[0]
         if not found:
             return [None] * len(at)
@@ -191,18 +203,28 @@ class Doc:
         if reach < 0:
             reach = _FAR
         last = len(found)
+        limits = self._limits(inside)
         out: list[int | None] = []
         # found[i - 1] < pos <= found[i]: the nearest hit on each side; the closer one is
         # tried first (the one before when they are as close)
         for pos, i in zip(at, map(partial(bisect_left, found), at), strict=True):
-            if i == 0:
-                sides: tuple[int, ...] = (found[0],)
-            elif i == last:
-                sides = (found[i - 1],)
-            elif pos - found[i - 1] <= found[i] - pos:
-                sides = (found[i - 1], found[i])
+            if limits is None:
+                before = found[i - 1] if i > 0 else None
+                after = found[i] if i < last else None
+            else:  # the nearest hits of the part on each side (the position may be outside it)
+                start, end = limits(pos)
+                b = bisect_left(found, end) - 1 if end <= pos else i - 1
+                a = bisect_left(found, start) if start > pos else i
+                before = found[b] if b >= 0 and found[b] >= start else None
+                after = found[a] if a < last and found[a] < end else None
+            if before is None:
+                sides: tuple[int, ...] = () if after is None else (after,)
+            elif after is None:
+                sides = (before,)
+            elif pos - before <= after - pos:
+                sides = (before, after)
             else:
-                sides = (found[i], found[i - 1])
+                sides = (after, before)
             number = -1
             for other in sides:
                 if abs(other - pos) <= reach:
@@ -214,6 +236,24 @@ class Doc:
             else:
                 out.append(None)
         return out
+
+    def _limits(self, inside: str | None) -> Callable[[int], tuple[int, int]] | None:
+        """The span ``[start, end)`` of the part of the item a position is in, as a
+        function of the position (see :meth:`nearest_each`); None for the whole item."""
+        if inside is None or inside == "any":
+            return None
+        if inside == "title":
+            return lambda pos: (0, self.title_end)
+        if inside == "body":
+            return lambda pos: (self.title_end, _FAR)
+        breaks = self.item.sentence_breaks()
+        count = len(breaks)
+
+        def sentence(pos: int) -> tuple[int, int]:
+            k = bisect_right(breaks, pos)  # breaks[k - 1] <= pos < breaks[k]
+            return (breaks[k - 1] if k else 0), (breaks[k] if k < count else _FAR)
+
+        return sentence
 
     def shares_sentence(self, group: frozenset[int], at: list[int]) -> list[bool]:
         """For each of the positions ``at``, whether a hit of ``group`` is in its sentence."""
@@ -244,25 +284,15 @@ class Doc:
             if tense is None:
                 known.update(zip(todo, repeat(None)))
             else:
-                future = self.nearest_each(tense.future, todo, tense.within)
-                past = self.nearest_each(tense.past, todo, tense.within)
-                breaks = self.item.sentence_breaks()
-                far = len(self.low) + 1  # (farther than any cue)
+                future = self.nearest_each(tense.future, todo, tense.within, "sentence")
+                past = self.nearest_each(tense.past, todo, tense.within, "sentence")
                 for pos, cue, other in zip(todo, future, past, strict=True):
                     if cue is None and other is None:
                         known[pos] = None
-                        continue
-                    sentence = bisect_right(breaks, pos)
-                    ahead = far  # the future cue's distance when it is in the sentence
-                    if cue is not None and bisect_right(breaks, cue) == sentence:
-                        ahead = abs(cue - pos)
-                    behind = far
-                    if other is not None and bisect_right(breaks, other) == sentence:
-                        behind = abs(other - pos)
-                    if ahead == behind == far:
-                        known[pos] = None
-                    else:
-                        known[pos] = "future" if ahead <= behind else "past"
+                    elif cue is None or other is None:
+                        known[pos] = "future" if other is None else "past"
+                    else:  # of cues of both tenses, the closer (future when as close)
+                        known[pos] = "future" if abs(cue - pos) <= abs(other - pos) else "past"
         return [known[p] for p in at]
 
     def snippet(self, pos: int) -> str:

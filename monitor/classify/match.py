@@ -62,7 +62,7 @@ def _clue_hits(doc: Doc, clue: CompiledClue, first: bool) -> list[Hit]:
     elif clue.kind == "all":
         hits = _all_hits(doc, clue)
     else:
-        hits = _near_hits_of(doc, clue.groups, clue.within, doc.rules.term_text, _starts(doc, clue))
+        hits = _near_hits_of(doc, clue, _starts(doc, clue))
     hits = _unvetoed(doc, clue, hits)
     if clue.min_sentences > 1 and len({doc.sentence(p) for p, _ in hits}) < clue.min_sentences:
         return []
@@ -89,7 +89,7 @@ def _first_hit(doc: Doc, clue: CompiledClue) -> list[Hit]:
     while done < len(starts):
         batch = starts[done : done + size]
         if near:
-            batch = _near_hits_of(doc, clue.groups, clue.within, doc.rules.term_text, batch)
+            batch = _near_hits_of(doc, clue, batch)
         batch = _unvetoed(doc, clue, batch)
         if batch:
             return batch[:1]
@@ -140,19 +140,16 @@ def _all_hits(doc: Doc, clue: CompiledClue) -> list[Hit]:
     return [(p, " + ".join(firsts)) for p, _ in doc.hits_in(clue.groups[0], clue.where)]
 
 
-def _near_hits_of(
-    doc: Doc,
-    groups: tuple[frozenset[int], ...],
-    within: tuple[int, str],
-    text: tuple[str, ...],
-    hits: list[Hit],
-) -> list[Hit]:
+def _near_hits_of(doc: Doc, clue: CompiledClue, hits: list[Hit]) -> list[Hit]:
+    """The matches of near clue ``clue`` among ``hits`` of its first group: each with a
+    term of every other group within ``clue.within``, in the same part (``in``)."""
     kept = [(pos, [term]) for pos, term in hits]
-    for group in groups[1:]:
+    text = doc.rules.term_text
+    for group in clue.groups[1:]:
         if not kept:
             break
         found, tids = doc.positions(group)
-        nearest = doc.nearest_each(group, [pos for pos, _ in kept], within)
+        nearest = doc.nearest_each(group, [pos for pos, _ in kept], clue.within, clue.where)
         kept = [
             (pos, [*terms, text[tids[bisect_left(found, other)]]])
             for (pos, terms), other in zip(kept, nearest, strict=True)

@@ -176,7 +176,7 @@ def _absent(doc: Doc, clue: CompiledClue) -> str:
         far = [
             i
             for i, g in enumerate(clue.groups[1:], start=1)
-            if doc.nearest(g, hit[0], clue.within) is None
+            if doc.nearest(g, hit[0], clue.within, clue.where) is None
         ]
         if best is None or len(far) < best[0]:
             best = (len(far), hit, far)
