@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import regex
 
 from monitor.classify import load_rules, parse_rules, rules_json_schema
 from monitor.errors import ConfigError
@@ -101,8 +102,9 @@ def test_a_list_used_twice_gives_both_clues_its_terms(tmp_path: Path) -> None:
         ("summit|", "can match the empty string"),
         ("(summit)*", "can match the empty string"),
         ("summit(", "invalid regular expression"),
+        ("(?<=e)s?", "can match the empty string"),
     ],
-    ids=["flag-typo", "empty-alternative", "star", "unbalanced"],
+    ids=["flag-typo", "empty-alternative", "star", "unbalanced", "empty-after-lookbehind"],
 )
 def test_regex_mistakes_are_config_errors(tmp_path: Path, pattern: str, reason: str) -> None:
     text = rules_text(f"  t:\n    any:\n      - regex: '{pattern}'\n")
@@ -112,9 +114,21 @@ def test_regex_mistakes_are_config_errors(tmp_path: Path, pattern: str, reason: 
     assert reason in lines[0]
 
 
-def test_good_regex_loads(tmp_path: Path) -> None:
-    text = rules_text("  t:\n    any:\n      - regex: 'summits? in (?:seoul|tokyo)'\n")
-    assert load_rules(_write(tmp_path, text)).event_types == ("t",)
+@pytest.mark.parametrize("pattern", ["summits? in (?:seoul|tokyo)", "summit(s?) in seoul"])
+def test_good_regex_loads(tmp_path: Path, pattern: str) -> None:
+    text = rules_text(f"  t:\n    any:\n      - regex: '{pattern}'\n")
+    rules = load_rules(_write(tmp_path, text))
+    assert rules.classify("Seoul and Tokyo", "Summits in Seoul.").types == ("t",)
+
+
+def test_an_empty_match_of_a_regex_is_no_match() -> None:
+    """A pattern that matches the empty string only after a character no load-time probe
+    has is still no clue: its zero-length matches are not counted."""
+    from monitor.classify.regexes import regex_hits
+
+    pattern = regex.compile("(?<=ж)s?", regex.IGNORECASE)
+    assert regex_hits(pattern, None, "Seoul and Tokyo жz", 0, 20) == []
+    assert regex_hits(pattern, None, "Seoul and Tokyo жs", 0, 20) == [(17, "s")]
 
 
 def test_unknown_key_and_bad_values_are_reported_together(tmp_path: Path) -> None:

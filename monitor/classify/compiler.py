@@ -300,8 +300,21 @@ class _Compiler:
         return regex.compile(pattern, regex.IGNORECASE)
 
 
-_FLAG_TYPO = re.compile(r"(?<!\\)\(([aiLmsux]+)\?\)")
-_EMPTY_PROBES = ("", " ", "a b", "가 나", "日本 韓国", "x.")
+# "(i?)" for "(?i)": an optional group of flag letters with an i in it ("(s?)", an
+# optional s, is an ordinary group)
+_FLAG_TYPO = re.compile(r"(?<!\\)\(([aLmsux]*i[aLmsux]*)\?\)")
+# texts in which a pattern that can match the empty string is likely to (every ASCII
+# character, Hangul, kana and ideographs; a lookbehind needs the character before);
+# a zero-length match that none of them shows is not counted either (regexes.regex_hits)
+_EMPTY_PROBES = (
+    "",
+    " ",
+    "a b",
+    "가 나",
+    "日本 韓国",
+    "x.",
+    "".join(map(chr, range(32, 127))) + "\n가나다 한국 일본。あいう カナ 日本韓国",
+)
 
 
 def regex_problem(pattern: str) -> str | None:

@@ -279,7 +279,8 @@ def regex_hits(
     confirm: tuple[str, ...] | None = None,
     budget: float = REGEX_BUDGET,
 ) -> list[tuple[int, str]]:
-    """``(start, matched text)`` of ``pattern.finditer(text, lo, hi)``, scanning at most
+    """``(start, matched text)`` of ``pattern.finditer(text, lo, hi)`` (matches of the
+    empty string left out: they say nothing about the text), scanning at most
     ``MAX_SCAN`` characters from ``lo``; ``TimeoutError`` when that takes longer than
     ``budget`` seconds (a pattern that backtracks without end on this text).
 
@@ -299,7 +300,7 @@ def regex_hits(
         if lo > 0 or (starts is not None and not text.startswith(starts, 0, hi)):
             return []
         match = pattern.match(text, 0, hi, timeout=budget)
-        return [] if match is None else [(0, match.group())]
+        return [] if match is None or not match.group() else [(0, match.group())]
     if starts is None:
         return _scan(pattern, text, lo, hi, budget, deadline)
     candidates: set[int] = set()
@@ -324,7 +325,7 @@ def regex_hits(
         if left <= 0:
             raise TimeoutError("regex time bound exceeded")
         match = pattern.match(text, at, hi, timeout=left)
-        if match is not None:
+        if match is not None and match.end() > at:
             out.append((at, match.group()))
             done = match.end()
     return out
@@ -344,7 +345,8 @@ def _scan(
 ) -> list[tuple[int, str]]:
     hits = []
     for m in pattern.finditer(text, lo, hi, timeout=budget):
-        hits.append((m.start(), m.group()))
+        if m.end() > m.start():  # an empty match is no match (see compiler.regex_problem)
+            hits.append((m.start(), m.group()))
         if time.monotonic() > deadline:
             raise TimeoutError("regex time bound exceeded")
     return hits
