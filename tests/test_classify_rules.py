@@ -233,3 +233,20 @@ def test_the_poller_s_imports_leave_the_classifier_out_until_it_is_asked_for() -
     assert before == "[]"  # `stmon poll` starts without them: a parser process classifies
     # the package's names still import what they need (the rules: not the evaluation)
     assert after == "['monitor.classify.match', 'monitor.classify.schema'] True"
+
+
+def test_a_bad_term_of_a_list_used_nowhere_is_an_error_at_its_line(tmp_path: Path) -> None:
+    extra = "  unused: [$nested, Suga]\n  nested: ['^Suga']\n  cues: [x]\n"
+    text = rules_text("  t:\n    any:\n      - terms: [summit]\n", extra)
+    text += "events:\n  postponed: [$cues]\n"  # a list of cues: read as cues, not as terms
+    lines = _error_lines(tmp_path, text)
+    assert len(lines) == 1  # the bad term once, at its own list
+    assert ":12: lists.nested[0]: '^Suga': a leading ^ only applies to Korean terms" in lines[0]
+
+
+def test_an_unknown_list_among_the_venues_is_shown_at_its_line(tmp_path: Path) -> None:
+    text = (
+        rules_text("  t:\n    any:\n      - terms: [summit]\n") + "events:\n  venues: [$nolist]\n"
+    )
+    [line] = _error_lines(tmp_path, text)
+    assert ":16: events.venues[0]: unknown list $nolist" in line

@@ -39,7 +39,7 @@ from monitor.classify.schema import (
     Topic,
     parse_within,
 )
-from monitor.classify.terms import TermTable
+from monitor.classify.terms import TermTable, parse_term
 from monitor.config.yamlload import Document, validation_errors
 from monitor.errors import ConfigError, ConfigErrors
 from monitor.model import EventKnowledge
@@ -66,6 +66,7 @@ class _Compiler:
         self.terms = TermTable()
         self.resolved: dict[str, list[str]] = {}
         self.list_ids: dict[str, frozenset[int]] = {}  # a list's term ids (added once)
+        self.cue_lists: set[str] = set()  # lists used as cues (events:), not as terms
         self.clues: dict[CompiledClue, CompiledClue] = {}
 
     def build(self, path: Path) -> RuleSet:
@@ -86,6 +87,13 @@ class _Compiler:
                 parse_within(t.within),
             )
         events = self._events(self.spec.events)
+        for name in self.spec.lists.keys() - self._used_lists():  # checked all the same
+            for i, term in enumerate(self.spec.lists[name]):
+                if _ref(term) is None:
+                    try:
+                        parse_term(term)
+                    except ValueError as exc:
+                        self._error(("lists", name, i), str(exc))
         self.terms.finish()
         if self.errors:
             unique = {str(e): e for e in self.errors}
@@ -100,6 +108,18 @@ class _Compiler:
             title_weight=self.spec.defaults.title_weight,
             fallback=self.spec.defaults.fallback,
         )
+
+    def _used_lists(self) -> set[str]:
+        """The lists used: as terms (added, and so checked) or as cues, and the lists
+        they include."""
+        used: set[str] = set()
+        todo = [*self.list_ids, *self.cue_lists]
+        while todo:
+            name = todo.pop()
+            if name not in used:
+                used.add(name)
+                todo += [r for t in self.spec.lists[name] if (r := _ref(t)) in self.spec.lists]
+        return used
 
     def _events(self, spec: Events | None) -> EventKnowledge:
         """The ``events:`` section as the event stage reads it (types checked, lists
@@ -130,7 +150,10 @@ class _Compiler:
             later=later,
             postponed=self._cues(spec.postponed, ("events", "postponed")),
             cancelled=self._cues(spec.cancelled, ("events", "cancelled")),
-            venues=tuple(unicodedata.normalize("NFKC", v) for v in self._terms(spec.venues, ())),
+            venues=tuple(
+                unicodedata.normalize("NFKC", v)
+                for v in self._terms(spec.venues, ("events", "venues"))
+            ),
             portfolios=tuple(
                 (name, self._cues(terms, ("events", "portfolios", name)))
                 for name, terms in spec.portfolios.items()
@@ -156,6 +179,7 @@ class _Compiler:
             elif ref not in self.spec.lists:
                 self._error((*path, i), self._unknown(ref))
             else:
+                self.cue_lists.add(ref)
                 out.extend(self._resolve_list(ref, ()))
         return out
 

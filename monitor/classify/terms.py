@@ -61,6 +61,36 @@ _LATIN = frozenset(
 )
 
 
+def parse_term(term: str) -> tuple[str, str, str, bool, bool, bool]:
+    """A rules term as (key, written term, matched base, ^, =, trailing *): ValueError when
+    it is unusable (``TermTable.add`` adds it; a rules check of an unused list reads it)."""
+    started = term.lstrip().startswith("^")
+    if started:
+        term = term.lstrip()[1:]
+        first = normalize(term.strip())[:1]
+        if not first or not is_hangul(first):
+            raise ValueError(
+                f"'^{term}': a leading ^ only applies to Korean terms "
+                "(Latin-script terms match whole words already)"
+            )
+    cased = term.lstrip().startswith("=")
+    if cased:
+        term = term.lstrip()[1:]
+        if not term.strip() or not is_latin(normalize(term.strip()).lower()[0]):
+            raise ValueError(f"'={term}': a leading = only applies to Latin-script terms")
+    prefix = term.rstrip().endswith("*")
+    base = normalize(term.rstrip().rstrip("*") if prefix else term).lower()
+    if not base:
+        raise ValueError(f"empty term {term!r}")
+    if prefix and not is_latin(base[-1]):
+        raise ValueError(f"'{term}': a trailing * only applies to Latin-script words")
+    if len(base) < 2 and not is_cjk_or_hangul(base):
+        raise ValueError(f"term '{term}' is too short (one Latin character)")
+    key = ("=" + normalize(term.strip()) if cased else base) + ("*" if prefix else "")
+    key = "^" + key if started else key
+    return key, term, base, started, cased, prefix
+
+
 class TermTable:
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
@@ -85,30 +115,7 @@ class TermTable:
 
     def add(self, term: str) -> int:
         """The id of ``term`` (added on first sight); ValueError when it is unusable."""
-        started = term.lstrip().startswith("^")
-        if started:
-            term = term.lstrip()[1:]
-            first = normalize(term.strip())[:1]
-            if not first or not is_hangul(first):
-                raise ValueError(
-                    f"'^{term}': a leading ^ only applies to Korean terms "
-                    "(Latin-script terms match whole words already)"
-                )
-        cased = term.lstrip().startswith("=")
-        if cased:
-            term = term.lstrip()[1:]
-            if not term.strip() or not is_latin(normalize(term.strip()).lower()[0]):
-                raise ValueError(f"'={term}': a leading = only applies to Latin-script terms")
-        prefix = term.rstrip().endswith("*")
-        base = normalize(term.rstrip().rstrip("*") if prefix else term).lower()
-        if not base:
-            raise ValueError(f"empty term {term!r}")
-        if prefix and not is_latin(base[-1]):
-            raise ValueError(f"'{term}': a trailing * only applies to Latin-script words")
-        if len(base) < 2 and not is_cjk_or_hangul(base):
-            raise ValueError(f"term '{term}' is too short (one Latin character)")
-        key = ("=" + normalize(term.strip()) if cased else base) + ("*" if prefix else "")
-        key = "^" + key if started else key
+        key, term, base, started, cased, prefix = parse_term(term)
         if key in self._ids:
             return self._ids[key]
         tid = len(self._display)
