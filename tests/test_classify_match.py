@@ -156,6 +156,11 @@ def test_case_sensitive_terms() -> None:
     assert not assigned(both, GATE, "Tell us.")
     (evidence,) = rules.classify(GATE, "The US view.").labels[0].evidence
     assert evidence.term == "US"
+    # "İ" lower-cases to two characters: the text keeps its offsets and its case
+    assert assigned(rules, GATE, "In İstanbul the US said so.")
+    assert not assigned(rules, GATE, "In İstanbul they told us so.")
+    istanbul = one_type("    any:\n      - terms: [istanbul]\n        weight: 0.5\n")
+    assert assigned(istanbul, GATE, "In İSTANBUL.")
 
 
 def test_word_start_korean_terms() -> None:

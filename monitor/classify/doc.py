@@ -34,9 +34,12 @@ class Prepared:
     def __init__(self, title: str, text: str) -> None:
         head, body = normalize(title), normalize(text)
         self.norm = head + "\n" + body
-        self.low = self.norm.lower()
-        if len(self.low) != len(self.norm):
-            self.norm = self.low
+        low = self.norm.lower()
+        if len(low) != len(self.norm):  # "İ" (the one letter whose lower case is two)
+            low = self.norm.replace("\u0130", "i").lower()  # offsets stay those of norm
+            if len(low) != len(self.norm):  # (another such letter: matched in lower case)
+                self.norm = low
+        self.low = low
         self.title_end = len(head)
         self._breaks: list[int] | None = None
         self._words: list[int] | None = None
