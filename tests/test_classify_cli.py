@@ -264,3 +264,28 @@ def test_diff_rulesets_reports_new_and_lost_matches() -> None:
     assert changes[0].added and not changes[0].removed
     assert diff_rulesets(new, old, items)[0].removed == changes[0].added
     assert diff_rulesets(old, old, items) == []
+
+
+def test_a_regex_timeout_is_logged_whole_on_stderr(tmp_path: Path) -> None:
+    """`stmon classify` sets logging up: the warning reaches stderr with its fields."""
+    import subprocess
+    import sys
+
+    rules = tmp_path / "slow.yaml"
+    rules.write_text(
+        "version: 1\ntopic:\n  sides: {korea: [Korea], japan: [Japan]}\n"
+        "types:\n  t:\n    any:\n      - regex: '(a|aa)+b'\n",
+        encoding="utf-8",
+    )
+    items = tmp_path / "slow.jsonl"
+    items.write_text(json.dumps({"id": 1, "title": "Korea Japan", "text": "a" * 60 + "c"}) + "\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "classify", "--rules", str(rules), "--json", str(items)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    [logged] = [json.loads(line) for line in done.stderr.splitlines()]
+    assert logged["event"] == "regex_clue_timed_out" and logged["title"] == "Korea Japan"
+    assert logged["pattern"] == "(a|aa)+b" and "simplify the pattern" in logged["hint"]

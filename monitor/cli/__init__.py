@@ -97,9 +97,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.freeze()
         gc.enable()
     args = parser.parse_args(args_list)
-    if args.verbose:
-        logging.getLogger().setLevel(logging.DEBUG)
     from monitor.cli.common import report_error
+    from monitor.log import setup_logging
+
+    # warnings of every command reach stderr whole (event and fields); the daemon's
+    # commands set the config's logging up instead; a host that set logging up keeps it
+    if not logging.getLogger().handlers:
+        setup_logging("debug" if args.verbose else "warning")
+    elif args.verbose:
+        logging.getLogger().setLevel(logging.DEBUG)
 
     try:
         code: int = args.func(args)
