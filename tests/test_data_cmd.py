@@ -6,6 +6,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -309,3 +310,51 @@ def test_backup_of_a_missing_file_does_not_create_one(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no database file"):
         sqlite_path(f"sqlite:///{tmp_path / 'nope.db'}")
     assert not (tmp_path / "nope.db").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["export", "-o", "{db}"], ["calendar", "--ics", "{db}"], ["backup", "{db}", "--force"]],
+    ids=["export", "calendar", "backup"],
+)
+def test_an_output_that_is_the_database_is_refused_and_the_store_kept(
+    sqlite_url: str, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.cli import main
+
+    migrated(sqlite_url).dispose()
+    database = sqlite_path(sqlite_url)
+    before = table_rows(database)
+    for target in (database, database.with_name(database.name + "-wal")):
+        assert main([a.format(db=target) for a in argv] + ["--db", sqlite_url]) == 1
+        err = capsys.readouterr().err
+        assert f"error: {target} is the database: writing it would destroy the store" in err
+    assert table_rows(database) == before
+
+
+def test_a_calendar_file_gets_the_usual_mode_or_keeps_its_own(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from monitor.cli import main
+
+    migrated(sqlite_url).dispose()
+    feed = tmp_path / "stmon.ics"
+    umask = os.umask(0o022)
+    try:
+        assert main(["calendar", "--ics", str(feed), "--db", sqlite_url]) == 0
+        assert feed.stat().st_mode & 0o777 == 0o644  # readable by a web server
+        feed.chmod(0o640)
+        assert main(["calendar", "--ics", str(feed), "--db", sqlite_url]) == 0
+        assert feed.stat().st_mode & 0o777 == 0o640
+        assert feed.read_bytes().startswith(b"BEGIN:VCALENDAR")
+    finally:
+        os.umask(umask)
+
+
+def test_a_failed_backup_leaves_nothing_behind(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database at all, " * 200)
+    target = tmp_path / "copy.db"
+    with pytest.raises(StoreError, match="file is not a database"):
+        run("backup", str(target), "--db", f"sqlite:///{junk}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.db"]

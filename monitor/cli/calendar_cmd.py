@@ -9,11 +9,8 @@ subscribes to the file sees a meeting move to held, postponed or cancelled.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 
 from monitor.alert.calendar import ics_feed
 from monitor.app import open_database
@@ -23,8 +20,10 @@ from monitor.cli.common import (
     cannot_write,
     config_of,
     duration_arg,
+    output_file,
     print_json_lines,
     print_table,
+    replacing,
 )
 from monitor.cli.exits import EXIT_OK
 from monitor.store.events import dated_events
@@ -51,7 +50,9 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     since = None
     if args.since is not None:
         since = (datetime.now(UTC) - args.since).date()
-    db = open_database(args.db or config_of(args).storage.url)
+    url = args.db or config_of(args).storage.url
+    target = None if args.ics in (None, "-") else output_file(args.ics, url)
+    db = open_database(url)
     try:
         with db.session() as session:
             records = dated_events(session, since)
@@ -59,11 +60,12 @@ def cmd_calendar(args: argparse.Namespace) -> int:
         db.dispose()
     if args.ics is not None:
         feed = ics_feed(records, datetime.now(UTC))
-        if args.ics == "-":
+        if target is None:
             sys.stdout.buffer.write(feed)
         else:
             try:
-                write_atomically(Path(args.ics), feed)
+                with replacing(target, binary=True) as out:
+                    out.write(feed)
             except OSError as exc:
                 raise cannot_write(args.ics, exc) from None
         return EXIT_OK
@@ -76,15 +78,3 @@ def cmd_calendar(args: argparse.Namespace) -> int:
          for r in records],
     )  # fmt: skip
     return EXIT_OK
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` (a reader never sees half a file)."""
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from pydantic import ValidationError
 
@@ -54,6 +58,58 @@ def cannot_write(path: object, exc: OSError) -> MonitorError:
         f"cannot write {path}: {exc.strerror or exc}",
         hint="check the path: its folder must exist and be writable",
     )
+
+
+def output_file(path: str | Path, url: str) -> Path:
+    """``path``, a file the user named for a command's output, checked: not a folder, in
+    a folder that exists, and not a file of the database at ``url`` (writing it would
+    destroy the store)."""
+    from monitor.store.db import database_files
+
+    target = Path(path)
+    if target.is_dir():
+        raise MonitorError(f"{target} is a folder", hint="give a file's path")
+    if not target.parent.is_dir():
+        raise MonitorError(
+            f"cannot write {target}: no folder {target.parent}",
+            hint="make the folder first, or choose a path in one that exists",
+        )
+    if any(target.resolve() == file.resolve() for file in database_files(url)):
+        raise MonitorError(
+            f"{target} is the database: writing it would destroy the store",
+            hint="choose another path for the output",
+        )
+    return target
+
+
+@contextmanager
+def replacing(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
+    """A file to write that replaces ``path`` once it is written whole: a reader never
+    sees half a file, and a failure leaves ``path`` as it was. The file gets the mode of
+    the one it replaces, else the usual one for a new file (0666 less the umask)."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
+    try:
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
+    try:
+        with os.fdopen(handle, "wb" if binary else "w", **_TEXT if not binary else {}) as out:
+            yield out
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+_TEXT: dict[str, Any] = {"encoding": "utf-8", "newline": ""}
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:

@@ -27,10 +27,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 from monitor.app import open_database
-from monitor.cli.common import add_db_option, cannot_write, database_url, duration_arg
+from monitor.cli.common import (
+    add_db_option,
+    cannot_write,
+    database_url,
+    duration_arg,
+    output_file,
+    replacing,
+)
 from monitor.cli.exits import EXIT_OK
 from monitor.errors import MonitorError, StoreError
 from monitor.store.backup import backup, sqlite_path
@@ -99,7 +106,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
 # --- export ----------------------------------------------------------------------------
 
 
-def write_jsonl(records: Iterator[dict[str, Any]], out: TextIO) -> int:
+def write_jsonl(records: Iterator[dict[str, Any]], out: IO[str]) -> int:
     count = 0
     for count, record in enumerate(records, 1):  # noqa: B007
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -119,7 +126,7 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def write_csv(records: Iterator[dict[str, Any]], out: TextIO) -> int:
+def write_csv(records: Iterator[dict[str, Any]], out: IO[str]) -> int:
     writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
     writer.writeheader()
     count = 0
@@ -129,26 +136,17 @@ def write_csv(records: Iterator[dict[str, Any]], out: TextIO) -> int:
     return count
 
 
-@contextmanager
-def _output(path: str | None) -> Iterator[TextIO]:
-    if path is None:
-        yield sys.stdout
-        return
-    try:
-        out = open(path, "w", encoding="utf-8", newline="")
-    except OSError as exc:
-        raise cannot_write(path, exc) from None
-    with out:
-        yield out
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     since = datetime.now(UTC) - args.since
     write = write_csv if args.format == "csv" else write_jsonl
-    db = open_database(database_url(args))
+    url = database_url(args)
+    target = None if args.output is None else output_file(args.output, url)
+    db = open_database(url)
     try:
-        with db.session() as session, _output(args.output) as out:
+        with db.session() as session, _output(target) as out:
             count = write(export_items(session, since, args.relevant), out)
+    except OSError as exc:  # writing the output (a full disk)
+        raise cannot_write(args.output, exc) from None
     finally:
         db.dispose()
     if args.output:
@@ -156,25 +154,25 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@contextmanager
+def _output(target: Path | None) -> Iterator[IO[str]]:
+    """Standard output, or a file replacing ``target`` once the export is whole."""
+    if target is None:
+        yield sys.stdout
+        return
+    with replacing(target) as out:
+        yield out
+
+
 # --- backup ----------------------------------------------------------------------------
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    source = sqlite_path(database_url(args))
-    target = Path(args.path)
-    if target.is_dir():
-        raise MonitorError(
-            f"{target} is a folder", hint=f"give the backup's file path, e.g. {target / 'stmon.db'}"
-        )
-    if not target.parent.is_dir():
-        raise MonitorError(
-            f"cannot write {target}: no folder {target.parent}",
-            hint="make the folder first, or choose a path in one that exists",
-        )
+    url = database_url(args)
+    source = sqlite_path(url)
+    target = output_file(args.path, url)
     if target.exists() and not args.force:
         raise MonitorError(f"{target} exists", hint="choose another path or add --force")
-    if target.resolve() == source.resolve():
-        raise MonitorError("the backup would overwrite the database itself")
     try:
         pages = backup(source, target)
     except sqlite3.Error as exc:

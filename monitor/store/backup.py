@@ -35,20 +35,23 @@ def backup(source: Path, target: Path) -> int:
     """Copy ``source`` to ``target`` with the online backup API; returns the page count."""
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
-        dst = sqlite3.connect(partial)
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         try:
-            src.backup(dst)  # one step: a consistent snapshot; WAL writers are not blocked
-            dst.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
-            check = dst.execute("PRAGMA integrity_check").fetchone()[0]
-            pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
+            dst = sqlite3.connect(partial)
+            try:
+                src.backup(dst)  # one step: a consistent snapshot; WAL writers not blocked
+                dst.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
+                check = dst.execute("PRAGMA integrity_check").fetchone()[0]
+                pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
+            finally:
+                dst.close()
         finally:
-            dst.close()
-    finally:
-        src.close()
-    if check != "ok":
+            src.close()
+        if check != "ok":
+            raise StoreError(f"the backup failed its integrity check: {check}")
+        os.replace(partial, target)
+    except BaseException:  # (a source that is no database, a full disk): nothing left over
         partial.unlink(missing_ok=True)
-        raise StoreError(f"the backup failed its integrity check: {check}")
-    os.replace(partial, target)
+        raise
     return pages

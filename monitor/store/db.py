@@ -69,6 +69,18 @@ def sqlite_file(parsed: URL) -> Path | None:
     return Path(database).expanduser()
 
 
+def database_files(url: str) -> tuple[Path, ...]:
+    """The files of an SQLite URL's database: the file, its journal, WAL and shared
+    memory; none for another database (or a URL that is not one)."""
+    try:
+        file = sqlite_file(make_url(url))
+    except ArgumentError:
+        return ()
+    if file is None:
+        return ()
+    return (file, *(file.with_name(file.name + end) for end in ("-journal", "-wal", "-shm")))
+
+
 def require_existing(url: str) -> None:
     """Refuse an SQLite URL whose file does not exist, before anything makes it: commands
     that read the store would otherwise leave an empty database behind a mistyped path."""
