@@ -131,6 +131,24 @@ def test_outdated_schema_is_refused_with_the_command_to_run(sqlite_url: str) -> 
         engine.dispose()
 
 
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["db", "current"], ["status"]])
+def test_a_database_of_a_newer_stmon_is_refused_by_every_command(
+    sqlite_url: str, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After a rollback of stmon: each command says so; none tries to upgrade it."""
+    engine = make_engine(sqlite_url)
+    try:
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num='9999'")
+    finally:
+        engine.dispose()
+    assert main([*command, "--db", sqlite_url]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"error: the database schema (9999) is newer than this stmon ({migrate.HEAD})"
+    assert err[1].startswith("hint: upgrade stmon")
+
+
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
     try:

@@ -191,6 +191,8 @@ def cmd_db_current(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     head = migrate.head_revision()
+    if current is not None and current != head:
+        migrate.refuse_newer(current)
     state = "up to date" if current == head else f"needs `stmon db upgrade` (to {head})"
     print(f"revision {current or 'none'}: {state}")
     return EXIT_OK

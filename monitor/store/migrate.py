@@ -73,8 +73,23 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     from alembic import command
 
     before = current_revision(engine)
+    if before is not None:
+        refuse_newer(before)
     command.upgrade(alembic_config(engine), revision)
     return before, current_revision(engine) or ""
+
+
+def refuse_newer(current: str) -> None:
+    """A SchemaOutdated error when revision ``current`` is none of this stmon's: the
+    database was made or upgraded by a newer stmon (after a rollback, say)."""
+    from alembic.script import ScriptDirectory
+
+    known = {rev.revision for rev in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+    if current not in known:
+        raise SchemaOutdated(
+            f"the database schema ({current}) is newer than this stmon ({HEAD})",
+            hint="upgrade stmon, or point it at another database; a database is not downgraded",
+        )
 
 
 def ensure_current(engine: Engine) -> None:
@@ -86,12 +101,5 @@ def ensure_current(engine: Engine) -> None:
         raise SchemaOutdated(
             f"the database at {engine.url.render_as_string()} has no stmon schema yet"
         )
-    from alembic.script import ScriptDirectory
-
-    known = {rev.revision for rev in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
-    if current not in known:
-        raise SchemaOutdated(
-            f"the database schema ({current}) is newer than this stmon ({HEAD})",
-            hint="upgrade stmon, or point it at another database",
-        )
+    refuse_newer(current)
     raise SchemaOutdated(f"the database schema is at {current}, this stmon needs {HEAD}")
