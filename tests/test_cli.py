@@ -337,6 +337,37 @@ def test_a_bad_since_is_a_usage_error_naming_the_option(
     assert "argument --since: invalid duration 'soon'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["items", "--limit", "10000000000000000000"],
+        ["events", "--limit", "0"],
+        ["alerts", "--limit", "-1"],
+        ["alerts", "retry", "99999999999999999999"],
+        ["rules", "test", "--rules", "x.yaml", "--limit", "lots"],
+    ],
+    ids=["too-large", "zero", "negative", "id-too-large", "not-a-number"],
+)
+def test_a_count_out_of_range_is_a_usage_error(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([*argv, "--db", "sqlite://"])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "must be between 1 and 9223372036854775807" in err or "not a whole number" in err
+
+
+def test_an_event_id_too_large_for_the_database_is_no_event(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'stmon.db'}"
+    assert main(["db", "upgrade", "--db", db]) == 0
+    for ident in ("9223372036854775808", "²"):
+        assert main(["events", "show", ident, "--db", db]) == 1
+        assert f"error: no event '{ident}'" in capsys.readouterr().err
+
+
 def test_an_output_file_that_cannot_be_written_is_an_error_naming_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,6 +13,7 @@ from monitor.cli.common import (
     add_db_option,
     add_json_option,
     config_of,
+    count_arg,
     print_json_lines,
     print_table,
 )
@@ -27,13 +28,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     alerts = sub.add_parser("alerts", help="list alerts and their delivery status")
     alerts.add_argument("--status", choices=STATUSES, help="only alerts in this state")
     alerts.add_argument("--channel", metavar="NAME", help="only alerts to this channel")
-    alerts.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    alerts.add_argument(
+        "--limit", type=count_arg, default=50, help="at most this many (default 50)"
+    )
     add_db_option(alerts)
     add_json_option(alerts)
     alerts.set_defaults(func=cmd_list)
     actions = alerts.add_subparsers(dest="alerts_command", metavar="SUBCOMMAND")
     retry = actions.add_parser("retry", help="queue a dead alert for delivery again")
-    retry.add_argument("id", type=int, help="the alert id (see `stmon alerts --status dead`)")
+    retry.add_argument("id", type=count_arg, help="the alert id (see `stmon alerts --status dead`)")
     add_db_option(retry)
     retry.set_defaults(func=cmd_retry)
     test = actions.add_parser("test", help="send a sample alert and show what the server said")

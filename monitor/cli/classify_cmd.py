@@ -33,7 +33,7 @@ from monitor.classify.evaluate import (
 from monitor.classify.explain import explain
 from monitor.classify.nearmiss import format_near_misses, gate_passes, near_misses
 from monitor.classify.split import DEFAULT_HOLDOUT_SHARE, PARTS, split_items
-from monitor.cli.common import add_db_option, terminal_safe
+from monitor.cli.common import add_db_option, count_arg, terminal_safe
 from monitor.cli.exits import EXIT_OK
 from monitor.config.load import config_path, load_config, shipped_config
 from monitor.errors import ConfigError, MonitorError
@@ -97,7 +97,7 @@ def register(sub: Any) -> None:
         "--corpus", metavar="FILE", help="items as JSONL (default: the stored items, newest first)"
     )
     add_db_option(t)
-    t.add_argument("--limit", type=int, default=5000, help="stored items to re-classify")
+    t.add_argument("--limit", type=count_arg, default=5000, help="stored items to re-classify")
     t.set_defaults(func=cmd_rules_test)
 
 

@@ -60,6 +60,21 @@ def cannot_write(path: object, exc: OSError) -> MonitorError:
     )
 
 
+ROW_ID_MAX = 2**63 - 1  # the largest integer a database column holds (SQLite, PostgreSQL)
+
+
+def count_arg(text: str) -> int:
+    """A positive whole number on the command line (``--limit``, an id): argparse says
+    what is wrong, including a number too large for the database."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: '{text}'") from None
+    if not 1 <= value <= ROW_ID_MAX:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {ROW_ID_MAX}, not {value}")
+    return value
+
+
 def output_file(path: str | Path, url: str) -> Path:
     """``path``, a file the user named for a command's output, checked: not a folder, in
     a folder that exists, and not a file of the database at ``url`` (writing it would

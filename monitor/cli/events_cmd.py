@@ -12,6 +12,7 @@ from monitor.cli.common import (
     add_db_option,
     add_json_option,
     config_of,
+    count_arg,
     duration_arg,
     print_json_lines,
     print_table,
@@ -26,7 +27,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     events = sub.add_parser("events", help="list recent events, newest first")
     events.add_argument("--since", metavar="DURATION", type=duration_arg, default=timedelta(days=7),
                         help="only events seen within, e.g. 24h (default 7d)")  # fmt: skip
-    events.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    events.add_argument(
+        "--limit", type=count_arg, default=100, help="at most this many (default 100)"
+    )
     add_db_option(events)
     add_json_option(events)
     events.set_defaults(func=cmd_events)

@@ -10,6 +10,7 @@ from monitor.cli.common import (
     add_db_option,
     add_json_option,
     config_of,
+    count_arg,
     duration_arg,
     print_json_lines,
     print_table,
@@ -28,7 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="only items published within, e.g. 24h",
     )  # fmt: skip
     items.add_argument("--relevant", action="store_true", help="only relevant items")
-    items.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    items.add_argument("--limit", type=count_arg, default=50, help="at most this many (default 50)")
     add_db_option(items)
     add_json_option(items)
     items.set_defaults(func=cmd_items)

@@ -372,7 +372,7 @@ def dated_events(session: Session, since: date | None) -> list[dict[str, Any]]:
 
 def _find_event(session: Session, ident: str) -> EventRow | None:
     match = EventRow.uid == ident
-    if ident.isdigit():
+    if ident.isascii() and ident.isdigit() and int(ident) < 2**63:  # a row id as well
         return session.scalar(select(EventRow).where(or_(match, EventRow.id == int(ident))))
     return session.scalar(select(EventRow).where(match))
 
