@@ -20,6 +20,7 @@ boundary of the module that calls the foreign library.
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Iterable
 
@@ -68,6 +69,12 @@ class ConfigError(MonitorError):
         parts = [p for p in (where, self.key) if p]
         parts.append(self.reason)
         return ": ".join(parts)
+
+
+def cannot_listen(source: str, host: str, port: int, exc: OSError, hint: str) -> ConfigError:
+    """The error for an address (given in ``source``) a server cannot listen on."""
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return ConfigError(f"{source}: cannot listen on {host}:{port}: {reason}", hint=hint)
 
 
 class ConfigErrors(ConfigError):

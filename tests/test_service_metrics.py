@@ -280,3 +280,26 @@ def test_two_metrics_objects_do_not_share_counters() -> None:
     a.record_event("summit_held")
     assert sample(a.render().decode(), "stmon_events_total", event_type="summit_held") == 1
     assert sample(b.render().decode(), "stmon_events_total", event_type="summit_held") is None
+
+
+def test_an_address_in_use_is_a_config_error_naming_the_setting() -> None:
+    import socket
+
+    from monitor.errors import ConfigError
+
+    def never() -> HealthReport:
+        raise AssertionError("not asked")
+
+    async def start(port: int) -> None:
+        await Endpoint(Metrics(), never, port=port).start()
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError) as caught:
+            asyncio.run(start(port))
+    assert str(caught.value) == (
+        f"service.metrics.listen: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+    assert "service.metrics.listen" in caught.value.hint

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from types import TracebackType
 
+from monitor.errors import cannot_listen
 from monitor.log import log_event
 from monitor.metrics import Metrics
 from monitor.service.health import HealthReport
@@ -52,9 +53,14 @@ class Endpoint:
 
     async def start(self) -> None:
         """Bind and serve in the background; ``port`` is then the bound port (for port 0)."""
-        self._server = await asyncio.start_server(
-            self._handle, self.host, self.port, reuse_address=True, limit=MAX_HEADER
-        )
+        try:
+            self._server = await asyncio.start_server(
+                self._handle, self.host, self.port, reuse_address=True, limit=MAX_HEADER
+            )
+        except OSError as exc:
+            key = "service.metrics.listen"
+            hint = f"choose a free address in {key}, or stop what listens there"
+            raise cannot_listen(key, self.host, self.port, exc, hint) from None
         self.port = self._server.sockets[0].getsockname()[1]
         log_event(log, logging.INFO, "http_listening", host=self.host, port=self.port)
 

@@ -18,7 +18,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from monitor.config.service import WEB_LISTEN_KEY
-from monitor.errors import ConfigError
+from monitor.errors import cannot_listen
 from monitor.log import log_event
 
 log = logging.getLogger(__name__)
@@ -51,10 +51,7 @@ class WebServer:
                 if self.source == WEB_LISTEN_KEY
                 else f"choose a free address with {self.source}"
             )
-            raise ConfigError(
-                f"{self.source}: cannot listen on {self.host}:{self.port}: {exc.strerror}",
-                hint=hint,
-            ) from None
+            raise cannot_listen(self.source, self.host, self.port, exc, hint) from None
         sock.listen(128)  # connections wait in the backlog until uvicorn accepts them
         self.port = sock.getsockname()[1]
         self._socket = sock
