@@ -289,3 +289,30 @@ def test_a_regex_timeout_is_logged_whole_on_stderr(tmp_path: Path) -> None:
     [logged] = [json.loads(line) for line in done.stderr.splitlines()]
     assert logged["event"] == "regex_clue_timed_out" and logged["title"] == "Korea Japan"
     assert logged["pattern"] == "(a|aa)+b" and "simplify the pattern" in logged["hint"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["classify", "--rules", "{config}", "{items}"], "--rules"),
+        (["eval", "--rules", "{config}", "{items}"], "--rules"),
+        (["rules", "test", "--rules", "{config}", "--corpus", "{items}"], "--rules"),
+        (["rules", "test", "--rules", "{rules}", "--against", "{config}", "--corpus", "{items}"],
+         "--against"),
+    ],
+    ids=["classify", "eval", "rules-test", "rules-test-against"],
+)  # fmt: skip
+def test_a_config_given_for_rules_is_refused_saying_what_to_give(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], option: str
+) -> None:
+    config = ROOT / "config" / "monitor.yaml"
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps({**SUMMIT, "labels": []}) + "\n", encoding="utf-8")
+    names = {"config": config, "items": items, "rules": SHIPPED}
+    code, out, err = run([a.format(**names) for a in argv], capsys)
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        f"error: {config}: a stmon config, not a rules file",
+        f"hint: give {option} a rules file (a watch's `rules:`, e.g. "
+        "config/rules/seoul-tokyo.yaml); a config goes with --config",
+    ]

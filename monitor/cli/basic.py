@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from monitor import __version__
-from monitor.cli.common import add_db_option, cannot_write, database_url, report_error
+from monitor.cli.common import (
+    add_db_option,
+    cannot_write,
+    database_url,
+    report_error,
+    yaml_kind,
+)
 from monitor.cli.exits import EXIT_CONFIG, EXIT_OK
 from monitor.config.load import RULES_PATH_HINT, config_path, load_config, rules_file_problem
 from monitor.config.schema import Config
@@ -49,7 +55,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     given = args.path or args.config
-    if given and is_rules_file(given):
+    if given and yaml_kind(given) == "rules":
         return check_rules(given)
     config, problems = check_config(given)
     path = config_path(given)
@@ -67,17 +73,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     elif not config.watches:
         print(f"note: {path} has no watch: items are stored, none classified or alerted")
     return EXIT_OK
-
-
-def is_rules_file(path: str | Path) -> bool:
-    """Whether ``path`` holds a rules file rather than a config: a YAML mapping with
-    ``types:`` at its top and none of the config's sections (``feeds:``, ``watches:``, …).
-    A file that cannot be read or parsed is left to the config check, which says why."""
-    try:
-        data = load_yaml(path).data
-    except ConfigError:
-        return False
-    return isinstance(data, dict) and "types" in data and not data.keys() & Config.model_fields
 
 
 def check_rules(path: str | Path) -> int:

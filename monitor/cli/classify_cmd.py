@@ -33,7 +33,7 @@ from monitor.classify.evaluate import (
 from monitor.classify.explain import explain
 from monitor.classify.nearmiss import format_near_misses, gate_passes, near_misses
 from monitor.classify.split import DEFAULT_HOLDOUT_SHARE, PARTS, split_items
-from monitor.cli.common import add_db_option, count_arg, terminal_safe
+from monitor.cli.common import add_db_option, count_arg, rules_file, terminal_safe
 from monitor.cli.exits import EXIT_OK
 from monitor.config.load import config_path, load_config, shipped_config
 from monitor.errors import ConfigError, MonitorError
@@ -105,11 +105,12 @@ def _rules_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", metavar="PATH", help="rules file (default: the first watch's)")
 
 
-def rules_path(args: argparse.Namespace, explicit: str | None) -> Path:
-    """--rules, else the first watch's rules file in the config (the shipped one when none
-    is named and the working folder has none: ``shipped_config``)."""
+def rules_path(args: argparse.Namespace, explicit: str | None, option: str = "--rules") -> Path:
+    """``explicit`` (given with ``option``), else the first watch's rules file in the
+    config (the shipped one when none is named and the working folder has none:
+    ``shipped_config``)."""
     if explicit:
-        return Path(explicit)
+        return rules_file(explicit, option)
     config = getattr(args, "config", None)
     shipped = shipped_config(config)
     if shipped is not None:
@@ -423,8 +424,8 @@ def format_crossval(cv: CrossValidation) -> str:
 
 
 def cmd_rules_test(args: argparse.Namespace) -> int:
-    new = load_rules(args.rules)
-    old = load_rules(rules_path(args, args.against))
+    new = load_rules(rules_file(args.rules))
+    old = load_rules(rules_path(args, args.against, "--against"))
     items: Iterable[tuple[str, str, str]]
     if args.corpus:
         items = [(i.id, i.title, i.text) for i in read_corpus(args.corpus)]

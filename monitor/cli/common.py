@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from monitor.config.load import load_config
 from monitor.config.schema import Config
 from monitor.config.types import check_database_url, parse_duration
-from monitor.errors import MonitorError
+from monitor.config.yamlload import load_yaml
+from monitor.errors import ConfigError, MonitorError
 
 
 def report_error(exc: MonitorError) -> None:
@@ -27,6 +28,37 @@ def report_error(exc: MonitorError) -> None:
         print(f"error: {line}", file=sys.stderr)
     if exc.hint:
         print(f"hint: {exc.hint}", file=sys.stderr)
+
+
+def yaml_kind(path: str | Path) -> str | None:
+    """What ``path`` holds: ``"rules"`` (a YAML mapping with ``types:`` at its top and
+    none of the config's sections), ``"config"`` (one of the config's sections, no
+    ``types:``), else None. A file that cannot be read or parsed is None: the check that
+    reads it says why."""
+    try:
+        data = load_yaml(path).data
+    except ConfigError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    config = bool(data.keys() & Config.model_fields)
+    if "types" in data and not config:
+        return "rules"
+    return "config" if config and "types" not in data else None
+
+
+def rules_file(path: str | Path, option: str = "--rules") -> Path:
+    """``path``, given with ``option`` as a rules file: a config given for one is refused
+    with what to give instead (its own errors as rules would send the user to check it
+    as a config, which passes)."""
+    if yaml_kind(path) == "config":
+        raise ConfigError(
+            "a stmon config, not a rules file",
+            file=str(path),
+            hint=f"give {option} a rules file (a watch's `rules:`, e.g. "
+            "config/rules/seoul-tokyo.yaml); a config goes with --config",
+        )
+    return Path(path)
 
 
 def config_of(args: argparse.Namespace) -> Config:
