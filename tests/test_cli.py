@@ -241,6 +241,22 @@ def test_adhoc_poll_then_items_json(feed_server: object, tmp_path: Path) -> None
     assert "error: no feed named 'no-such-feed' in the store" in mistyped.stderr
 
 
+def test_items_since_0_are_none_as_exports_since_0_are(tmp_path: Path, feed_server: Any) -> None:
+    fixtures = Path(__file__).parent / "data" / "feeds"
+    feed_server.put("/atom.xml", (fixtures / "atom.xml").read_bytes())
+    db = f"sqlite:///{tmp_path / 'adhoc.db'}"
+    assert run("poll", "--once", "--feed", feed_server.url("/atom.xml"), "--db", db).returncode == 0
+    every = run("items", "--json", "--since", "36500d", "--db", db).stdout.splitlines()
+    assert every
+    for command in ("items", "export"):
+        done = (
+            run(command, "--json", "--since", "0", "--db", db)
+            if command == "items"
+            else (run(command, "--since", "0", "--db", db))
+        )
+        assert done.returncode == 0 and done.stdout == "", command
+
+
 def test_adhoc_poll_of_a_dead_feed_exits_1(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'adhoc.db'}"
     done = run("poll", "--once", "--feed", "http://127.0.0.1:9/none.xml", "--db", db)

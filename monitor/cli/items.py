@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_items(args: argparse.Namespace) -> int:
-    since = datetime.now(UTC) - args.since if args.since else None
+    since = None if args.since is None else datetime.now(UTC) - args.since
     db = open_database(args.db or config_of(args).storage.url)
     try:
         with db.session() as session:
