@@ -213,3 +213,17 @@ def test_shipped_config_is_valid(repo_dir: Path) -> None:
     config = load_config(repo_dir / "config" / "monitor.yaml", env={})
     assert len(config.feeds) >= 10
     assert all(watch.rules.is_file() for watch in config.watches)
+
+
+def test_a_watch_may_name_one_feed_selector_without_a_list(tmp_path: Path) -> None:
+    listed = load_config(write(tmp_path, BASE), env={})
+    alone = load_config(write(tmp_path, BASE.replace('feeds: [one, "tag:korea"]', "feeds: one")))
+    assert alone.watches[0].feeds == ("one",)
+    assert [f.name for f in alone.feeds_of(alone.watches[0])] == ["one"]
+    tagged = load_config(
+        write(tmp_path, BASE.replace('feeds: [one, "tag:korea"]', "feeds: tag:korea"))
+    )
+    korean = tuple(f for f in listed.feeds_of(listed.watches[0]) if "korea" in f.tags)
+    assert korean and tagged.feeds_of(tagged.watches[0]) == korean
+    path = write(tmp_path, BASE.replace('feeds: [one, "tag:korea"]', "feeds: al"))  # a typo
+    assert ":16: watches[0].feeds[0]: unknown feed 'al'" in error_of(path)

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from monitor.config.channels import ChannelConfig
 from monitor.config.service import ServiceSettings
@@ -121,9 +129,26 @@ class WatchConfig(Strict):
     name: str = Field(pattern=_NAME_PATTERN, max_length=80)
     # The rules file, relative to the config file.
     rules: Path
-    # "all", or feed names and "tag:NAME" selectors.
-    feeds: Literal["all"] | tuple[str, ...] = "all"
+    # "all", or feed names and "tag:NAME" selectors (one of them may stand alone).
+    feeds: Annotated[
+        Literal["all"] | tuple[str, ...],
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "examples": ["all", "tag:korea", "yonhap-en"]},
+                    {"type": "array", "items": {"type": "string"}},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = "all"
     routes: tuple[Route, ...] = ()
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _one_selector(cls, value: object) -> object:
+        """``feeds: tag:korea`` (or one feed's name) is a list of one."""
+        return (value,) if isinstance(value, str) and value != "all" else value
 
 
 class NoveltySettings(Strict):
