@@ -227,3 +227,43 @@ def test_a_watch_may_name_one_feed_selector_without_a_list(tmp_path: Path) -> No
     assert korean and tagged.feeds_of(tagged.watches[0]) == korean
     path = write(tmp_path, BASE.replace('feeds: [one, "tag:korea"]', "feeds: al"))  # a typo
     assert ":16: watches[0].feeds[0]: unknown feed 'al'" in error_of(path)
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ("fetch:\n  max_body: 0\n", ":2: fetch.max_body: max_body must be at least 1.0KiB"),
+        (
+            "channels:\n  hook:\n    type: webhook\n    url: https://example.org/h\n"
+            "    timeout: 0s\n",
+            ":5: channels.hook.timeout: a timeout must be longer than 0s",
+        ),
+        (
+            "channels:\n  hook:\n    type: webhook\n    url: https://example.org/h\n"
+            "    secret: ''\n",
+            ":5: channels.hook.secret: the secret is empty",
+        ),
+        (
+            "service:\n  web:\n    token: short\n",
+            ":3: service.web.token: a token needs at least 16 characters, not 5",
+        ),
+    ],
+    ids=["max-body-0", "webhook-timeout-0", "empty-secret", "short-token"],
+)
+def test_values_that_would_break_every_fetch_or_send_are_refused(
+    tmp_path: Path, section: str, expected: str
+) -> None:
+    path = write(tmp_path, section)
+    message = error_of(path)
+    assert message.startswith(f"{path}{expected}"), message
+    assert "short" not in message.replace(str(path), "")  # a secret's value is never shown
+
+
+def test_an_empty_secret_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "secret").write_text("\n", encoding="utf-8")
+    path = write(
+        tmp_path,
+        "channels:\n  hook:\n    type: webhook\n    url: https://example.org/h\n"
+        f"    secret_file: {tmp_path / 'secret'}\n",
+    )
+    assert "channels.hook.secret: the secret is empty" in error_of(path)

@@ -135,7 +135,8 @@ QUIET_HOURS = {
     "22-07": False,
     None: True,
 }
-SIZES = ["5MB", "5mb", "512KiB", "512 kib", "1.5GB", " 5MB ", "10 B", "5", 5_000_000, 0]
+# (max_body: at least 1 KiB, which the loader checks and the schema does not)
+SIZES = ["5MB", "5mb", "512KiB", "512 kib", "1.5GB", " 5MB ", "2048 B", "5000", 5_000_000, 4096]
 
 
 def loads(config: dict[str, Any], tmp_path: Path) -> bool:
@@ -194,7 +195,13 @@ def test_a_secret_may_come_from_a_file_but_not_from_both(tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     ("value", "size"),
-    [("5MB", 5_000_000), ("512KiB", 524_288), ("1.5GB", 1_500_000_000), ("10 B", 10), (7, 7)],
+    [
+        ("5MB", 5_000_000),
+        ("512KiB", 524_288),
+        ("1.5GB", 1_500_000_000),
+        ("2048 B", 2048),
+        (7000, 7000),
+    ],
     ids=repr,
 )
 def test_sizes_keep_their_meaning(value: object, size: int, tmp_path: Path) -> None:

@@ -38,7 +38,15 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.config.types import CLOCK_PATTERN, CLOCK_SCHEMA, ClockTime, Duration, parse_clock
+from monitor.config.types import (
+    CLOCK_PATTERN,
+    CLOCK_SCHEMA,
+    ClockTime,
+    Duration,
+    Secret,
+    Timeout,
+    parse_clock,
+)
 
 DEFAULT_SMTP_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 # headers stmon sets itself; a channel may not override them
@@ -195,7 +203,7 @@ class EmailChannel(ChannelBase):
     password: SecretStr | None = None
     sender: EmailAddress = Field(alias="from")
     to: list[EmailAddress] = Field(min_length=1)
-    timeout: Duration = timedelta(seconds=30)
+    timeout: Timeout = timedelta(seconds=30)
     ca_file: Path | None = None
     template_dir: Path | None = None
 
@@ -235,8 +243,8 @@ class WebhookChannel(ChannelBase):
     url: str
     preset: Literal["generic", "slack", "discord"] = "generic"
     headers: dict[str, str] = Field(default_factory=dict)
-    secret: SecretStr | None = None
-    timeout: Duration = timedelta(seconds=10)
+    secret: Secret | None = None
+    timeout: Timeout = timedelta(seconds=10)
 
     @model_validator(mode="before")
     @classmethod

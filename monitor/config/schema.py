@@ -23,7 +23,7 @@ from pydantic import (
 
 from monitor.config.channels import ChannelConfig
 from monitor.config.service import ServiceSettings
-from monitor.config.types import ByteSize, DatabaseURL, Duration
+from monitor.config.types import ByteSize, DatabaseURL, Duration, Timeout
 
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 # Publishers rarely update faster; a shorter interval only costs them (and you) traffic.
@@ -55,13 +55,16 @@ class LoggingSettings(Strict):
     format: Literal["auto", "json", "text"] = "auto"
 
 
+MIN_BODY = ByteSize(1024)
+
+
 class FetchSettings(Strict):
     # How often a feed is polled unless the feed sets its own interval.
     interval: Duration = timedelta(minutes=10)
     # Random spread added to each feed's schedule so feeds do not fire together (fraction).
     jitter: float = Field(default=0.1, ge=0, le=0.5)
-    connect_timeout: Duration = timedelta(seconds=10)
-    read_timeout: Duration = timedelta(seconds=30)
+    connect_timeout: Timeout = timedelta(seconds=10)
+    read_timeout: Timeout = timedelta(seconds=30)
     # A response body larger than this is cut and recorded as an error (at most 4 GiB).
     max_body: ByteSize = Field(default=ByteSize(5 * 1024 * 1024), le=4 * 1024**3)
     max_redirects: int = Field(default=5, ge=0, le=20)
@@ -86,11 +89,11 @@ class FetchSettings(Strict):
     def _interval_floor(cls, value: timedelta) -> timedelta:
         return interval_floor(value)
 
-    @field_validator("connect_timeout", "read_timeout")
+    @field_validator("max_body")
     @classmethod
-    def _timeout_above_zero(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):  # (every fetch would time out before it began)
-            raise ValueError("a timeout must be longer than 0s")
+    def _max_body_floor(cls, value: ByteSize) -> ByteSize:
+        if value < MIN_BODY:  # (every feed would be cut: no document is that small)
+            raise ValueError(f"max_body must be at least {MIN_BODY.human_readable()}")
         return value
 
     @field_validator("parser_idle")
@@ -179,12 +182,10 @@ class AlertSettings(Strict):
     max_delay: Duration = timedelta(hours=1)
     # The longest one send may take, whatever the channel (connecting, every read and
     # write, a server that answers a byte at a time): then it is a failure, retried.
-    send_deadline: Duration = timedelta(minutes=1)
+    send_deadline: Timeout = timedelta(minutes=1)
 
     @model_validator(mode="after")
     def _check_delays(self) -> AlertSettings:
-        if self.send_deadline <= timedelta(0):
-            raise _located("must be longer than 0s", "send_deadline")
         if self.give_up_after < self.retry_delay:
             raise _located("must be at least retry_delay", "give_up_after")
         return self

@@ -25,9 +25,9 @@ from __future__ import annotations
 import ipaddress
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from monitor.config.types import Duration
+from monitor.config.types import Duration, Token
 
 
 class _Strict(BaseModel):
@@ -83,7 +83,7 @@ class WebSettings(_Strict):
     listen: str = WEB_LISTEN
     # The token a browser or client must present (bearer header, or the login form's
     # cookie). Required when listen is not a loopback address; at least 16 characters.
-    token: SecretStr | None = Field(default=None, min_length=16)
+    token: Token | None = None
 
     @field_validator("listen")
     @classmethod

@@ -8,10 +8,11 @@ loader accepts. ``ConfigJsonSchema`` writes defaults the way a config file spell
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import time, timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, SecretStr, WithJsonSchema
 from pydantic import ByteSize as ByteSize  # ``5MB``, ``512KiB``, ``1.5GB`` or a number of bytes
 from pydantic.json_schema import GenerateJsonSchema
 
@@ -91,6 +92,34 @@ def check_database_url(value: str) -> str:
     return value
 
 
+def longer_than_zero(value: timedelta) -> timedelta:
+    """A timeout: 0s would time out before anything began."""
+    if value <= timedelta(0):
+        raise ValueError("a timeout must be longer than 0s")
+    return value
+
+
+def _at_least(count: int, what: str) -> Callable[[SecretStr], SecretStr]:
+    """A check that a secret has ``count`` characters or more (its value never shown)."""
+
+    def check(value: SecretStr) -> SecretStr:
+        length = len(value.get_secret_value())
+        if length == 0:
+            raise ValueError(f"{what} is empty")
+        if length < count:
+            raise ValueError(f"{what} needs at least {count} characters, not {length}")
+        return value
+
+    return check
+
+
+def _secret_schema(least: int) -> WithJsonSchema:
+    return WithJsonSchema(
+        {"type": "string", "minLength": least, "format": "password", "writeOnly": True},
+        mode="validation",
+    )
+
+
 DURATION_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "string", "pattern": DURATION_PATTERN, "examples": ["90s", "10m", "1h30m"]},
@@ -122,6 +151,11 @@ Duration = Annotated[
     PlainSerializer(format_duration, return_type=str),
     WithJsonSchema(DURATION_SCHEMA, mode="validation"),
 ]
+# a duration that must be longer than 0s (connect, read and send timeouts)
+Timeout = Annotated[Duration, AfterValidator(longer_than_zero)]
+# a signing secret (an empty one would sign with an empty key) and a web token
+Secret = Annotated[SecretStr, AfterValidator(_at_least(1, "the secret")), _secret_schema(1)]
+Token = Annotated[SecretStr, AfterValidator(_at_least(16, "a token")), _secret_schema(16)]
 ClockTime = Annotated[
     time,
     BeforeValidator(parse_clock),
