@@ -151,6 +151,11 @@ def test_permanent_refusal_goes_dead_is_listed_and_announced(
 
     assert main(["alerts", "--status", "dead", "--json", "--db", db_url]) == 0
     assert f'"id": {dead[0].id}' in capsys.readouterr().out
+    assert main(["alerts", "--channel", "hook", "--status", "sent", "--db", db_url]) == 0
+    assert main(["alerts", "--channel", "hoook", "--db", db_url]) == 1  # a typo
+    err = capsys.readouterr().err
+    assert "error: no alert to a channel named 'hoook' in the store" in err
+    assert "hint: channels with alerts: console, hook" in err
     assert main(["alerts", "retry", str(dead[0].id), "--db", db_url]) == 0
     hook.program(then=Reply(200))
     clock.now = datetime.now(UTC) + timedelta(seconds=1)  # retry queues it for the real now

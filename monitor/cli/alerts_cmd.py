@@ -18,8 +18,8 @@ from monitor.cli.common import (
     print_table,
 )
 from monitor.cli.exits import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
-from monitor.errors import DeliveryError
-from monitor.store.outbox import list_alerts, requeue_dead
+from monitor.errors import DeliveryError, MonitorError
+from monitor.store.outbox import list_alerts, outbox_by_channel, requeue_dead
 
 STATUSES = ["pending", "sent", "dead", "digest", "digested", "folded"]
 
@@ -51,6 +51,12 @@ def cmd_list(args: argparse.Namespace) -> int:
             records = list_alerts(
                 session, status=args.status, channel=args.channel, limit=args.limit
             )
+            if args.channel and not records and args.channel not in outbox_by_channel(session):
+                known = ", ".join(sorted(outbox_by_channel(session))) or "none yet"
+                raise MonitorError(
+                    f"no alert to a channel named '{args.channel}' in the store",
+                    hint=f"channels with alerts: {known}",
+                )
     finally:
         db.dispose()
     if args.json:
