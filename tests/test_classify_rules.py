@@ -250,3 +250,20 @@ def test_an_unknown_list_among_the_venues_is_shown_at_its_line(tmp_path: Path) -
     )
     [line] = _error_lines(tmp_path, text)
     assert ":16: events.venues[0]: unknown list $nolist" in line
+
+
+def test_a_form_of_a_value_that_was_not_written_gives_no_error(tmp_path: Path) -> None:
+    """`none:` takes terms or {terms, within} mappings: a mapping in error is reported as
+    one (not also as "not a string"), with no class names in the key path."""
+    body = "  t:\n    any:\n      - terms: [alpha]\n        none: [{terms: [beta], in: title}]\n"
+    lines = _error_lines(tmp_path, rules_text(body))
+    assert [line.split(".yaml:")[1] for line in lines] == [
+        "15: types.t.any[0].none[0].in: unknown key",
+        "15: types.t.any[0].none[0].within: required key is missing",
+    ]
+    number = "  t:\n    any:\n      - terms: [alpha]\n        none: [5]\n"
+    lines = _error_lines(tmp_path, rules_text(number))  # neither form: both say why
+    assert [line.split(".yaml:")[1] for line in lines] == [
+        "15: types.t.any[0].none[0]: Input should be a valid string",
+        "15: types.t.any[0].none[0]: Input should be a mapping (key: value)",
+    ]

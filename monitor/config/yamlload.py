@@ -205,43 +205,72 @@ def load_yaml(path: str | Path, env: Mapping[str, str] | None = None) -> Documen
 
 
 def validation_errors(doc: Document, exc: Any) -> ConfigErrors:
-    """Turn a pydantic ValidationError into ConfigErrors with file:line per problem."""
-    errors: list[ConfigError] = []
+    """Turn a pydantic ValidationError into ConfigErrors with file:line per problem.
+
+    A value that may take one of several forms (a union: a string or a mapping, say) gets
+    an error from each form it failed; those of a form of another kind than the value
+    written (a string expected where a mapping was given) are left out when an error of
+    a form of the value's own kind says what is wrong."""
+    found: list[tuple[list[str | int], str, tuple[str | int, ...] | None]] = []
+    unions: set[tuple[str | int, ...]] = set()  # where an error of a fitting form was
     for err in exc.errors(include_url=False):
-        path = _data_path(doc.data, err["loc"])
+        path, other, seen = _data_path(doc.data, err["loc"])
         reason = _reason(err)
         located = (err.get("ctx") or {}).get("error")
         if located is not None and hasattr(located, "path"):
             # a model validator that knows which key its error belongs to
             path = [*path, *located.path]
             reason = str(located)
-        errors.append(doc.error(path, reason))
+        found.append((path, reason, other))
+        if other is None:
+            unions |= seen
+    errors = [doc.error(path, reason) for path, reason, other in found if other not in unions]
     return ConfigErrors(errors)
 
 
-def _data_path(data: Any, loc: Sequence[Any]) -> list[str | int]:
+# the tags pydantic gives the plain-type members of a union, and the YAML values they take
+_PLAIN_TAGS: dict[str, type | tuple[type, ...]] = {
+    "str": str, "int": int, "float": (int, float), "bool": bool, "list": list,
+    "tuple": list, "dict": dict, "none": type(None),
+}  # fmt: skip
+
+
+def _data_path(
+    data: Any, loc: Sequence[Any]
+) -> tuple[list[str | int], tuple[str | int, ...] | None, set[tuple[str | int, ...]]]:
     """The key path of a pydantic error location in the data, without the tags pydantic
-    adds for unions (``function-after[...]``, a discriminator value such as ``webhook``)."""
+    adds for unions (``function-after[...]``, a model's name, ``str``, a discriminator
+    value such as ``webhook``); where the error is that of a union member of a plain type
+    the value written is not of (else None); and where it passed union tags."""
     path: list[str | int] = []
     node = data
+    other: tuple[str | int, ...] | None = None
+    seen: set[tuple[str | int, ...]] = set()
     for part in loc:
         if isinstance(node, dict) and isinstance(part, str) and part in node:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
         elif _is_union_tag(node, part):
+            seen.add(tuple(path))
+            kind = _PLAIN_TAGS.get(part, dict if str(part)[:1].isupper() else object)
+            if other is None and not isinstance(node, kind):  # (a model takes a mapping)
+                other = tuple(path)
             continue  # a union tag or discriminator value, not a key of the document
         else:
             node = None  # a key the document lacks (a missing required key)
         path.append(part)
-    return path
+    return path, other, seen
 
 
 def _is_union_tag(node: Any, part: Any) -> bool:
     if not isinstance(part, str | int):
         return True
     if isinstance(part, str) and (
-        "[" in part or (isinstance(node, dict) and node.get("type") == part)
+        "[" in part
+        or (isinstance(node, dict) and node.get("type") == part)
+        or part in _PLAIN_TAGS
+        or part[:1].isupper()  # a model's name (the document's keys are lower-case)
     ):
         return True
     return isinstance(node, list)
@@ -253,6 +282,8 @@ def _reason(err: Mapping[str, Any]) -> str:
         return "unknown key"
     if kind == "missing":
         return "required key is missing"
+    if kind == "model_type":  # "a valid dictionary or instance of NoneNear": no class names
+        return "Input should be a mapping (key: value)"
     msg = str(err.get("msg", "invalid value"))
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
