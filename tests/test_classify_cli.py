@@ -78,7 +78,7 @@ def test_classify_tells_a_gate_pass_without_matches_from_a_gate_failure(
     assert code == 0
     passed, failed = out.split("== b2")
     assert "relevant: no" in passed and "relevant: no" in failed
-    assert "the topic gate passed, but no clue of any type matched" in passed
+    assert "the topic gate passed, but no type was scored: see the near misses" in passed
     assert "did not pass" not in passed
     assert "the topic gate did not pass" in failed
 

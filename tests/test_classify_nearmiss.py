@@ -155,11 +155,22 @@ def test_when_nothing_scores_the_types_with_a_clue_partly_there_are_shown() -> N
     assert miss.event_type == "t" and miss.score is None
     assert reasons(miss) == {"close": "no term of group 2 (treaty)"}
     said = explain(verdict, rules, gate_passed=True)
-    assert "the topic gate passed, but no clue of any type matched" in said
+    assert "the topic gate passed, but no type was scored: see the near misses" in said
     assert "did not pass" not in said
     assert not gate_passes(rules, "Seoul weather", text)  # one side only
     stopped = explain(rules.classify("Seoul weather", text), rules, False)
     assert "the topic gate did not pass" in stopped and "topic.japan: not mentioned" in stopped
+
+
+def test_a_type_stopped_by_its_all_is_not_said_to_have_no_clue() -> None:
+    rules = parse_rules(
+        rules_text("  t:\n    all: [[accord]]\n    any:\n      - {name: deal, terms: [deal]}\n")
+    )
+    verdict = rules.classify(TITLE, "A deal.")
+    said = explain(verdict, rules, gate_passed=True)
+    assert "no type was scored: see the near misses" in said
+    (miss,) = near_misses(rules, TITLE, "A deal.", verdict)
+    assert miss.event_type == "t" and "no term of its `all` group 1 (accord)" in miss.blocked
 
 
 def test_no_near_misses_when_the_gate_fails(rules: RuleSet) -> None:

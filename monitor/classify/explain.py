@@ -40,7 +40,7 @@ def explain(
     if not gate_passed and verdict.gate_evidence:
         lines.append("  (the topic gate did not pass: see docs/rules.md, 'topic')")
     elif gate_passed and not verdict.relevant and not verdict.scores:
-        lines.append("  (the topic gate passed, but no clue of any type matched)")
+        lines.append("  (the topic gate passed, but no type was scored: see the near misses)")
     thresholds = {t.id: t.threshold for t in rules.types} if rules is not None else {}
     for label in verdict.labels:
         tense = f", {label.tense}" if label.tense else ""

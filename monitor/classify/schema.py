@@ -71,7 +71,7 @@ class Clue(Strict):
         None, description="every one of these term groups, anywhere in the item"
     )
     near: Annotated[list[Group], Field(min_length=2)] | None = Field(
-        None, description="one term of each group, all within `within` of each other"
+        None, description="one term of each group within `within` of the first group's term"
     )
     regex: str | None = Field(None, description="a regular expression (case-insensitive)")
     within: Within | None = Field(None, description="for near: 8, '8 words' or '1 sentence'")
@@ -112,7 +112,8 @@ class EventType(Strict):
         None, description="future: needs announced-cues to outweigh held-cues; past: the reverse"
     )
     all: list[Group] = Field(
-        default_factory=list, description="term groups that must all be present, else score 0"
+        default_factory=list,
+        description="term groups that must all be present, else the type is not scored",
     )
     none: list[str | Filter] = Field(
         default_factory=list, description="terms that veto the type (plain strings: anywhere)"
