@@ -16,7 +16,6 @@ from monitor.classify import (
     RuleSet,
     diff_rulesets,
     format_changes,
-    load_rules,
     read_corpus,
 )
 from monitor.classify.crossval import CrossValidation, cross_validate
@@ -33,7 +32,7 @@ from monitor.classify.evaluate import (
 from monitor.classify.explain import explain
 from monitor.classify.nearmiss import format_near_misses, gate_passes, near_misses
 from monitor.classify.split import DEFAULT_HOLDOUT_SHARE, PARTS, split_items
-from monitor.cli.common import add_db_option, count_arg, rules_file, terminal_safe
+from monitor.cli.common import add_db_option, count_arg, load_rules_given, terminal_safe
 from monitor.cli.exits import EXIT_OK
 from monitor.config.load import config_path, load_config, shipped_config
 from monitor.errors import ConfigError, MonitorError
@@ -105,12 +104,17 @@ def _rules_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", metavar="PATH", help="rules file (default: the first watch's)")
 
 
-def rules_path(args: argparse.Namespace, explicit: str | None, option: str = "--rules") -> Path:
-    """``explicit`` (given with ``option``), else the first watch's rules file in the
-    config (the shipped one when none is named and the working folder has none:
-    ``shipped_config``)."""
+def rules_of(args: argparse.Namespace, explicit: str | None, option: str = "--rules") -> RuleSet:
+    """The rules file ``explicit`` (given with ``option``), else the config's first
+    watch's (:func:`rules_path`), loaded."""
+    return load_rules_given(rules_path(args, explicit), option)
+
+
+def rules_path(args: argparse.Namespace, explicit: str | None) -> Path:
+    """--rules, else the first watch's rules file in the config (the shipped one when none
+    is named and the working folder has none: ``shipped_config``)."""
     if explicit:
-        return rules_file(explicit, option)
+        return Path(explicit)
     config = getattr(args, "config", None)
     shipped = shipped_config(config)
     if shipped is not None:
@@ -125,7 +129,7 @@ def rules_path(args: argparse.Namespace, explicit: str | None, option: str = "--
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    rules = load_rules(rules_path(args, args.rules))
+    rules = rules_of(args, args.rules)
     for item_id, title, text in read_items(args.source):
         verdict = rules.classify(title, text)
         if args.json:
@@ -251,7 +255,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise ConfigError(
             "--show-items does not apply to --folds (it reports aggregates only)", hint=EVAL_HINT
         )
-    rules = load_rules(rules_path(args, args.rules))
+    rules = rules_of(args, args.rules)
     corpus = read_labelled(args.corpus, rules.event_types)
     items = split_items(corpus, args.split, share) if args.split else corpus
     split = None
@@ -424,8 +428,8 @@ def format_crossval(cv: CrossValidation) -> str:
 
 
 def cmd_rules_test(args: argparse.Namespace) -> int:
-    new = load_rules(rules_file(args.rules))
-    old = load_rules(rules_path(args, args.against, "--against"))
+    new = load_rules_given(args.rules)
+    old = rules_of(args, args.against, "--against")
     items: Iterable[tuple[str, str, str]]
     if args.corpus:
         items = [(i.id, i.title, i.text) for i in read_corpus(args.corpus)]

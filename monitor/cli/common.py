@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -20,6 +20,9 @@ from monitor.config.schema import Config
 from monitor.config.types import check_database_url, parse_duration
 from monitor.config.yamlload import load_yaml
 from monitor.errors import ConfigError, MonitorError
+
+if TYPE_CHECKING:
+    from monitor.classify import RuleSet
 
 
 def report_error(exc: MonitorError) -> None:
@@ -47,18 +50,23 @@ def yaml_kind(path: str | Path) -> str | None:
     return "config" if config and "types" not in data else None
 
 
-def rules_file(path: str | Path, option: str = "--rules") -> Path:
-    """``path``, given with ``option`` as a rules file: a config given for one is refused
-    with what to give instead (its own errors as rules would send the user to check it
-    as a config, which passes)."""
-    if yaml_kind(path) == "config":
-        raise ConfigError(
-            "a stmon config, not a rules file",
-            file=str(path),
-            hint=f"give {option} a rules file (a watch's `rules:`, e.g. "
-            "config/rules/seoul-tokyo.yaml); a config goes with --config",
-        )
-    return Path(path)
+def load_rules_given(path: str | Path, option: str = "--rules") -> RuleSet:
+    """The rules file ``path``, given with ``option``, loaded. A config given for one is
+    refused with what to give instead (its errors as rules would send the user to check
+    it as a config, which passes); the file is looked at as a config only then."""
+    from monitor.classify import load_rules
+
+    try:
+        return load_rules(path)
+    except ConfigError:
+        if yaml_kind(path) != "config":
+            raise
+    raise ConfigError(
+        "a stmon config, not a rules file",
+        file=str(path),
+        hint=f"give {option} a rules file (a watch's `rules:`, e.g. "
+        "config/rules/seoul-tokyo.yaml); a config goes with --config",
+    )
 
 
 def config_of(args: argparse.Namespace) -> Config:
@@ -129,6 +137,9 @@ def output_file(path: str | Path, url: str) -> Path:
     return target
 
 
+_TEXT: dict[str, Any] = {"encoding": "utf-8", "newline": ""}  # (a text output file)
+
+
 @contextmanager
 def replacing(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
     """A file to write that replaces ``path`` once it is written whole: a reader never
@@ -147,16 +158,13 @@ def replacing(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
     except OSError as exc:
         raise cannot_write(path, exc) from None
     try:
-        with os.fdopen(handle, "wb" if binary else "w", **_TEXT if not binary else {}) as out:
+        with os.fdopen(handle, "wb" if binary else "w", **({} if binary else _TEXT)) as out:
             yield out
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-_TEXT: dict[str, Any] = {"encoding": "utf-8", "newline": ""}
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
