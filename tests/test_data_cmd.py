@@ -168,6 +168,22 @@ def test_export_jsonl(db: Database, db_url: str, capsys: pytest.CaptureFixture[s
     assert datetime.fromisoformat(first["published"]) == RECENT
 
 
+def test_export_to_a_closed_pipe_is_left_to_the_command_line(
+    db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`stmon export | head`: the broken pipe reaches `main`, which exits quietly; it is
+    no "cannot write" error about an output file."""
+
+    class Closed(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    store(db)
+    monkeypatch.setattr("sys.stdout", Closed())
+    with pytest.raises(BrokenPipeError):
+        run("export", "--since", "7d", "--db", db_url)
+
+
 def test_export_csv_to_a_file(
     db: Database, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -145,8 +145,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         with db.session() as session, _output(target) as out:
             count = write(export_items(session, since, args.relevant), out)
-    except OSError as exc:  # writing the output (a full disk)
-        raise cannot_write(args.output, exc) from None
+    except OSError as exc:  # writing the output file (a full disk); stdout's are main's
+        if target is None:
+            raise
+        raise cannot_write(target, exc) from None
     finally:
         db.dispose()
     if args.output:
