@@ -24,7 +24,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -144,7 +144,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     db = open_database(url)
     try:
         with db.session() as session, _output(target) as out:
-            count = write(export_items(session, since, args.relevant), out)
+            with closing(export_items(session, since, args.relevant)) as records:
+                count = write(records, out)
     except OSError as exc:  # writing the output file (a full disk); stdout's are main's
         if target is None:
             raise

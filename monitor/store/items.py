@@ -9,7 +9,7 @@ classification and novelty; ``record_verdicts`` writes what the classifier made 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -408,8 +408,12 @@ def evidence_of(session: Session, item_id: int, event_type: str) -> list[dict[st
     return list(evidence or [])
 
 
-def export_items(session: Session, since: datetime, relevant: bool) -> Iterator[dict[str, Any]]:
-    """Items published since ``since``, oldest first, with their event types."""
+def export_items(
+    session: Session, since: datetime, relevant: bool
+) -> Generator[dict[str, Any], None, None]:
+    """Items published since ``since``, oldest first, with their event types, read as
+    they are taken (a server-side cursor on PostgreSQL): a caller that stops early closes
+    the iterator (``contextlib.closing``), which closes the cursor."""
     query = (
         select(ItemRow, Feed.name)
         .outerjoin(Feed, Feed.id == ItemRow.feed_id)
@@ -420,20 +424,21 @@ def export_items(session: Session, since: datetime, relevant: bool) -> Iterator[
     )
     if relevant:
         query = query.where(ItemRow.relevant.is_(True))
-    for item, feed in session.execute(query):
-        yield {
-            "id": item.id,
-            "published": item.published.isoformat(),
-            "fetched": item.fetched.isoformat(),
-            "feed": feed,
-            "source": item.source,
-            "language": item.language,
-            "relevant": item.relevant,
-            "types": sorted(c.event_type for c in item.classifications),
-            "title": item.title,
-            "url": item.url,
-            "summary": item.summary,
-        }
+    with session.execute(query) as rows:
+        for item, feed in rows:
+            yield {
+                "id": item.id,
+                "published": item.published.isoformat(),
+                "fetched": item.fetched.isoformat(),
+                "feed": feed,
+                "source": item.source,
+                "language": item.language,
+                "relevant": item.relevant,
+                "types": sorted(c.event_type for c in item.classifications),
+                "title": item.title,
+                "url": item.url,
+                "summary": item.summary,
+            }
 
 
 RECENT_CHUNK = 100  # feeds per statement of ``recent_guids`` (SQLite: 500 SELECTs at most)
