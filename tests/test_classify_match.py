@@ -180,8 +180,19 @@ def test_word_start_korean_terms() -> None:
     assert both.classify(GATE, "스가 총리").scores == {"t": 0.6}
 
 
+def test_word_start_korean_terms_may_start_with_digits() -> None:
+    rules = one_type("    any:\n      - terms: [^3자]\n        weight: 0.5\n")
+    assert assigned(rules, GATE, "한미일 3자 회담이 열렸다.")
+    assert assigned(rules, GATE, "3자회담")
+    assert assigned(rules, GATE, "(3자 협력)")
+    assert not assigned(rules, GATE, "제3자 변제 방식을 발표했다.")  # "third party"
+    assert not assigned(rules, GATE, "13자 회의")  # a digit continues the word
+    plain = one_type("    any:\n      - terms: [3자]\n        weight: 0.5\n")
+    assert assigned(plain, GATE, "제3자 변제 방식을 발표했다.")  # without ^: inside words
+
+
 def test_word_start_terms_are_korean_only() -> None:
-    for term in ("^Suga", "^菅首相"):
+    for term in ("^Suga", "^菅首相", "^2024", "^3kg"):
         with pytest.raises(ConfigError, match="a leading \\^ only applies to Korean terms"):
             one_type(f"    any:\n      - terms: ['{term}']\n")
 

@@ -67,8 +67,9 @@ def parse_term(term: str) -> tuple[str, str, str, bool, bool, bool]:
     started = term.lstrip().startswith("^")
     if started:
         term = term.lstrip()[1:]
-        first = normalize(term.strip())[:1]
-        if not first or not is_hangul(first):
+        written = normalize(term.strip())
+        # Hangul first, or digits before it (^3자: "three-way", not the inside of 제3자)
+        if not is_hangul(written.lstrip("0123456789")[:1]):
             raise ValueError(
                 f"'^{term}': a leading ^ only applies to Korean terms "
                 "(Latin-script terms match whole words already)"
@@ -302,13 +303,18 @@ def in_korean_word(char: str) -> bool:
 
 
 def _add_checked(hits: dict[int, list[int]], low: str, starts: list[int], form: Form) -> None:
-    length, check_start, check_end, every, prefixed, _ = form
+    """The hits of a form that starts or ends with a Latin letter or a digit: whole words
+    only (a Korean form that starts with a digit, ``^3자``: its ``^`` terms not after Hangul
+    either)."""
+    length, check_start, check_end, every, prefixed, word_start = form
     size, latin = len(low), _LATIN
     for start in starts:
         if check_start and start and low[start - 1] in latin:
             continue
         after = start + length
         ids = prefixed if check_end and after < size and low[after] in latin else every
+        if word_start and start and is_hangul(low[start - 1]):
+            ids = tuple(tid for tid in ids if tid not in word_start)
         for tid in ids:
             if tid in hits:
                 hits[tid].append(start)
