@@ -151,6 +151,8 @@ def test_case_sensitive_terms() -> None:
     assert assigned(rules, GATE, "Two Allies.")  # the plural, case kept
     assert not assigned(rules, GATE, "Give us a view.")
     assert not assigned(rules, GATE, "Two allies.")
+    assert not assigned(rules, GATE, "A US$10 billion swap.")  # dollars, not the country
+    assert assigned(rules, GATE, "The US: $10 billion.")
     both = one_type("    any:\n      - all: [=US, us]\n        weight: 0.5\n")
     assert assigned(both, GATE, "Tell us. The US view.")  # the plain term: any case
     assert not assigned(both, GATE, "Tell us.")

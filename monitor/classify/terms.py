@@ -59,6 +59,9 @@ _LATIN = frozenset(
     + [chr(c) for c in range(ord("0"), ord("9") + 1)]
     + [chr(c) for c in range(0xC0, 0x250)]
 )
+# What continues a word after a Latin-script term: also "$" ("US$10" is dollars, not
+# the United States; "HK$", "NT$" the same)
+_GOES_ON = _LATIN | frozenset("$")
 
 
 def parse_term(term: str) -> tuple[str, str, str, bool, bool, bool]:
@@ -307,12 +310,12 @@ def _add_checked(hits: dict[int, list[int]], low: str, starts: list[int], form: 
     only (a Korean form that starts with a digit, ``^3자``: its ``^`` terms not after Hangul
     either)."""
     length, check_start, check_end, every, prefixed, word_start = form
-    size, latin = len(low), _LATIN
+    size, latin, goes_on = len(low), _LATIN, _GOES_ON
     for start in starts:
         if check_start and start and low[start - 1] in latin:
             continue
         after = start + length
-        ids = prefixed if check_end and after < size and low[after] in latin else every
+        ids = prefixed if check_end and after < size and low[after] in goes_on else every
         if word_start and start and is_hangul(low[start - 1]):
             ids = tuple(tid for tid in ids if tid not in word_start)
         for tid in ids:
