@@ -193,6 +193,43 @@ def test_word_start_korean_terms_may_start_with_digits() -> None:
     assert assigned(plain, GATE, "제3자 변제 방식을 발표했다.")  # without ^: inside words
 
 
+def test_terms_do_not_count_inside_the_words_of_not_inside() -> None:
+    extra = "not_inside:\n  日韓: [在日韓国]\n  首相: [副首相, 元首相]\n"
+    rules = one_type(
+        "    any:\n      - terms: [日韓]\n        weight: 0.5\n"
+        "      - terms: [首相]\n        weight: 0.3\n",
+        extra,
+    )
+    assert rules.classify(GATE, "日韓首脳会談を開いた。").scores == {"t": 0.5}
+    assert not rules.classify(GATE, "在日韓国人の団体が集会を開いた。").scores
+    # the same text elsewhere in the item still counts
+    assert rules.classify(GATE, "在日韓国人の団体。日韓関係").scores == {"t": 0.5}
+    assert not rules.classify(GATE, "副首相と元首相が会った。").scores
+    assert rules.classify(GATE, "元首相と首相が会った。").scores == {"t": 0.3}
+    # the words alone, without not_inside, hold the terms
+    plain = one_type("    any:\n      - terms: [日韓]\n        weight: 0.5\n")
+    assert plain.classify(GATE, "在日韓国人の団体").scores == {"t": 0.5}
+
+
+def test_not_inside_names_a_term_the_words_contain() -> None:
+    body = "    any:\n      - terms: [日韓]\n"
+    with pytest.raises(ConfigError, match="'在日' does not contain '日韓'"):
+        one_type(body, "not_inside:\n  日韓: [在日]\n")
+    with pytest.raises(ConfigError, match="'韓日' is not a term of any rule or list"):
+        one_type(body, "not_inside:\n  韓日: [在韓日本]\n")
+    with pytest.raises(ConfigError, match=r":[0-9]+: not_inside\.日韓"):
+        one_type(body, "not_inside:\n  日韓: [日韓]\n")
+
+
+def test_shipped_japanese_terms_do_not_count_inside_longer_words(shipped: RuleSet) -> None:
+    residents = shipped.classify(
+        "在日韓国人の団体が集会", "東京で在日韓国人の団体が集会を開き、参加者が多かった。"
+    )
+    assert not any("日韓" in e.term for e in residents.gate_evidence), residents
+    deputy = shipped.classify("副首相が会見", "韓国の経済副首相が会見した。元首相も出席した。")
+    assert not any(e.term == "首相" for e in deputy.gate_evidence), deputy
+
+
 def test_word_start_terms_are_korean_only() -> None:
     for term in ("^Suga", "^菅首相", "^2024", "^3kg"):
         with pytest.raises(ConfigError, match="a leading \\^ only applies to Korean terms"):

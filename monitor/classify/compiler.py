@@ -94,6 +94,11 @@ class _Compiler:
                         parse_term(term)
                     except ValueError as exc:
                         self._error(("lists", name, i), str(exc))
+        for term, words in self.spec.not_inside.items():
+            try:
+                self.terms.exclude_inside(term, words)
+            except ValueError as exc:
+                self._error(("not_inside", term), str(exc))
         self.terms.finish()
         if self.errors:
             unique = {str(e): e for e in self.errors}

@@ -14,7 +14,7 @@ from itertools import chain, repeat
 from re import Match
 
 from monitor.classify.compiled import CompiledRules
-from monitor.classify.terms import keep_cased, scan
+from monitor.classify.terms import keep_cased, keep_outside, scan
 from monitor.classify.text import SENTENCE_BREAK, normalize, word_starts
 
 Hit = tuple[int, str]  # (position, matched term as written in the rules)
@@ -73,6 +73,8 @@ class Doc:
         self.hits = scan(rules.terms, self.low) if hits is None else hits
         if rules.terms.cased:  # case-sensitive terms (=US): only rules that have them pay
             self.hits = keep_cased(rules.terms, self.hits, self.norm)
+        if rules.terms.inside:  # terms inside longer words (not_inside): the same
+            self.hits = keep_outside(rules.terms, self.hits, self.low)
         self.found = frozenset(self.hits)
         self._groups: frozenset[int] | None = None
         self._positions: dict[frozenset[int], tuple[list[int], list[int]]] = {}

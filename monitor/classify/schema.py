@@ -225,6 +225,10 @@ class RulesFile(Strict):
     defaults: Defaults = Field(default_factory=Defaults)
     lists: dict[str, TermList] = Field(default_factory=dict, description="named term lists: $name")
     tense: Tense | None = None
+    not_inside: dict[str, TermList] = Field(
+        default_factory=dict,
+        description="term -> longer words that hold it without meaning it (no hit there counts)",
+    )
     topic: Topic
     types: Annotated[dict[str, EventType], Field(min_length=1)]
     events: Events | None = Field(None, description="event knowledge: meetings, lifecycle, cues")

@@ -13,6 +13,9 @@ Surface forms of a term (all normalised, see ``text.normalize``):
 - A leading ``^`` makes a Korean term start a word (``^스가``: 스가 총리, 스가는, 日스가,
   but not 버스가 or 서비스가): the character before a hit is not Hangul, a Latin letter
   or a digit. Particles still attach at the end.
+- Words a term is inside without meaning it (the rules' ``not_inside``: 日韓 in 在日韓国人,
+  "Korean residents of Japan"): :func:`keep_outside` drops the hits of the term that lie
+  inside one of them. Japanese has no word boundaries to check instead.
 
 Each surface form has ``(length, check_start, check_end, ids, prefix_ids, word_start_ids)``
 (the automata store its index in ``forms``): after a hit, the start boundary is checked
@@ -103,6 +106,8 @@ class TermTable:
         self.forms: list[Form] = []
         self.surfaces: list[str] = []  # the surface of each form (forms[i] is surfaces[i])
         self.cased: dict[int, tuple[str, ...]] = {}  # case-sensitive term id -> its forms
+        # term id -> (word, offset of the term in it): hits inside those words do not count
+        self.inside: dict[int, tuple[tuple[str, int], ...]] = {}
         self.fast: Any = None  # ahocorasick_rs automaton of the forms
         self.plain: Any = None  # pyahocorasick's, for text with lone surrogates
         # scan_only / scan_rest: ids -> (automaton of the forms of terms ids, form of each
@@ -134,6 +139,22 @@ class TermTable:
             if started:
                 word_start.add(tid)
         return tid
+
+    def exclude_inside(self, term: str, words: list[str]) -> None:
+        """Hits of ``term`` (a term of the rules) inside any of ``words`` do not count;
+        ValueError when it is no term of the rules or a word does not contain it."""
+        key, _, base, _, _, _ = parse_term(term)
+        tid = self._ids.get(key)
+        if tid is None:
+            raise ValueError(f"'{term.strip()}' is not a term of any rule or list")
+        places: list[tuple[str, int]] = []
+        for word in words:
+            low = normalize(word).lower().strip()
+            offsets = [i for i in range(len(low)) if low.startswith(base, i)]
+            if not offsets or low == base:
+                raise ValueError(f"'{word}' does not contain '{term.strip()}' inside it")
+            places.extend((low, offset) for offset in offsets)
+        self.inside[tid] = tuple(sorted(set(self.inside.get(tid, ())) | set(places)))
 
     def finish(self) -> None:
         """Fix the forms (once, after the last ``add``)."""
@@ -334,6 +355,29 @@ def keep_cased(table: TermTable, hits: dict[int, list[int]], norm: str) -> dict[
         if found is None:
             continue
         kept = [p for p in found if any(norm.startswith(f, p) for f in forms)]
+        if len(kept) != len(found):
+            if out is hits:
+                out = dict(hits)
+            if kept:
+                out[tid] = kept
+            else:
+                del out[tid]
+    return out
+
+
+def keep_outside(table: TermTable, hits: dict[int, list[int]], low: str) -> dict[int, list[int]]:
+    """``hits`` without the hits that lie inside a word of the rules' ``not_inside`` (a
+    new dict when some are dropped; ``hits`` itself is never changed)."""
+    out = hits
+    for tid, places in table.inside.items():
+        found = hits.get(tid)
+        if found is None:
+            continue
+        kept = [
+            p
+            for p in found
+            if not any(p >= off and low.startswith(word, p - off) for word, off in places)
+        ]
         if len(kept) != len(found):
             if out is hits:
                 out = dict(hits)
