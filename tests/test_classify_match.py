@@ -221,13 +221,20 @@ def test_not_inside_names_a_term_the_words_contain() -> None:
         one_type(body, "not_inside:\n  日韓: [日韓]\n")
 
 
-def test_shipped_japanese_terms_do_not_count_inside_longer_words(shipped: RuleSet) -> None:
+def test_shipped_terms_do_not_count_inside_longer_words(shipped: RuleSet) -> None:
     residents = shipped.classify(
         "在日韓国人の団体が集会", "東京で在日韓国人の団体が集会を開き、参加者が多かった。"
     )
     assert not any("日韓" in e.term for e in residents.gate_evidence), residents
     deputy = shipped.classify("副首相が会見", "韓国の経済副首相が会見した。元首相も出席した。")
     assert not any(e.term == "首相" for e in deputy.gate_evidence), deputy
+    flag = "A Korean ship flew past the Rising Sun flag of Japan's navy in Seoul and Tokyo."
+    for text in (flag, flag.replace("flag", "ensign")):
+        assert "historical_issue" in shipped.classify("Seoul and Tokyo", text + " " + text).types
+    byname = "Tourists from Seoul love the Land of the Rising Sun. Seoul and Tokyo."
+    assert (
+        "historical_issue" not in shipped.classify("Seoul and Tokyo", byname + " " + byname).types
+    )
 
 
 def test_word_start_terms_are_korean_only() -> None:
