@@ -387,6 +387,21 @@ def test_case_sensitive_terms_are_latin_only() -> None:
         one_type("    any:\n      - terms: [=한국]\n")
 
 
+def test_abbreviated_months_and_titles_do_not_end_a_sentence() -> None:
+    from monitor.classify.doc import Prepared
+
+    text = (
+        "Lee will visit Tokyo on Aug. 23 to meet Mr. Ishiba and Gen. Kim. He said no. Then he left."
+    )
+    item = Prepared("t", text)
+    # the title's line break, then "kim." and "no.": not "aug.", "mr." or "gen."
+    assert [item.low[max(0, i - 3) : i + 1] for i in item.sentence_breaks()] == [
+        "t\n",
+        "kim.",
+        " no.",
+    ]
+
+
 def test_clue_none_only_in_the_same_sentence() -> None:
     rules = one_type(
         "    any:\n      - terms: [talks]\n        none: [phone]\n        weight: 0.5\n"
