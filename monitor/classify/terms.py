@@ -35,9 +35,10 @@ other forms only for an item that passes the gate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 import ahocorasick
 import ahocorasick_rs
@@ -50,6 +51,7 @@ from monitor.classify.text import (
     normalize,
 )
 
+T = TypeVar("T")
 _PLURAL_ES = ("s", "x", "z", "ch", "sh")
 _FORM = itemgetter(0)
 _START = itemgetter(1)
@@ -349,35 +351,32 @@ def _add_checked(hits: dict[int, list[int]], low: str, starts: list[int], form: 
 def keep_cased(table: TermTable, hits: dict[int, list[int]], norm: str) -> dict[int, list[int]]:
     """``hits`` without the hits of case-sensitive terms written otherwise in ``norm``
     (a new dict when some are dropped; ``hits`` itself is never changed)."""
-    out = hits
-    for tid, forms in table.cased.items():
-        found = hits.get(tid)
-        if found is None:
-            continue
-        kept = [p for p in found if any(norm.startswith(f, p) for f in forms)]
-        if len(kept) != len(found):
-            if out is hits:
-                out = dict(hits)
-            if kept:
-                out[tid] = kept
-            else:
-                del out[tid]
-    return out
+    return _keep_where(
+        hits, table.cased, lambda forms, p: any(norm.startswith(f, p) for f in forms)
+    )
 
 
 def keep_outside(table: TermTable, hits: dict[int, list[int]], low: str) -> dict[int, list[int]]:
     """``hits`` without the hits that lie inside a word of the rules' ``not_inside`` (a
     new dict when some are dropped; ``hits`` itself is never changed)."""
+    return _keep_where(
+        hits,
+        table.inside,
+        lambda places, p: not any(p >= off and low.startswith(w, p - off) for w, off in places),
+    )
+
+
+def _keep_where(
+    hits: dict[int, list[int]], specs: dict[int, T], keep: Callable[[T, int], bool]
+) -> dict[int, list[int]]:
+    """``hits`` with only the positions ``p`` of each term ``tid`` of ``specs`` for which
+    ``keep(specs[tid], p)`` holds (a new dict when some are dropped)."""
     out = hits
-    for tid, places in table.inside.items():
+    for tid, spec in specs.items():
         found = hits.get(tid)
         if found is None:
             continue
-        kept = [
-            p
-            for p in found
-            if not any(p >= off and low.startswith(word, p - off) for word, off in places)
-        ]
+        kept = [p for p in found if keep(spec, p)]
         if len(kept) != len(found):
             if out is hits:
                 out = dict(hits)
