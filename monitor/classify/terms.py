@@ -352,7 +352,9 @@ def keep_cased(table: TermTable, hits: dict[int, list[int]], norm: str) -> dict[
     """``hits`` without the hits of case-sensitive terms written otherwise in ``norm``
     (a new dict when some are dropped; ``hits`` itself is never changed)."""
     return _keep_where(
-        hits, table.cased, lambda forms, p: any(norm.startswith(f, p) for f in forms)
+        hits,
+        table.cased,
+        lambda forms, found: [p for p in found if any(norm.startswith(f, p) for f in forms)],
     )
 
 
@@ -362,21 +364,25 @@ def keep_outside(table: TermTable, hits: dict[int, list[int]], low: str) -> dict
     return _keep_where(
         hits,
         table.inside,
-        lambda places, p: not any(p >= off and low.startswith(w, p - off) for w, off in places),
+        lambda places, found: [
+            p
+            for p in found
+            if not any(p >= off and low.startswith(w, p - off) for w, off in places)
+        ],
     )
 
 
 def _keep_where(
-    hits: dict[int, list[int]], specs: dict[int, T], keep: Callable[[T, int], bool]
+    hits: dict[int, list[int]], specs: dict[int, T], keep: Callable[[T, list[int]], list[int]]
 ) -> dict[int, list[int]]:
-    """``hits`` with only the positions ``p`` of each term ``tid`` of ``specs`` for which
-    ``keep(specs[tid], p)`` holds (a new dict when some are dropped)."""
+    """``hits`` with each term ``tid`` of ``specs`` at the positions ``keep(specs[tid],
+    positions)`` returns (a new dict when some are dropped)."""
     out = hits
     for tid, spec in specs.items():
         found = hits.get(tid)
         if found is None:
             continue
-        kept = [p for p in found if keep(spec, p)]
+        kept = keep(spec, found)
         if len(kept) != len(found):
             if out is hits:
                 out = dict(hits)
