@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole short articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 482 items (266 English, 108 Korean, 108
-Japanese) written for stmon in five batches from the definitions and labelling rules of
+tests/data/classify/probe-articles.jsonl holds 546 items (306 English, 120 Korean, 120
+Japanese) written for stmon in six batches from the definitions and labelling rules of
 shared/event-types.md alone, without the rules in view: wire and newspaper reports,
 broadcasters, government readouts, briefings, live blogs, editorials and analysis of
 2013-2026, with the event stated in the headline, in its outcome, or in a later sentence
-under a headline about something else; 105 of them are near misses (Korea-US, Japan-US,
+under a headline about something else; 119 of them are near misses (Korea-US, Japan-US,
 Korea-China and Japan-China meetings, elections, markets, charts, sports, earthquakes,
 domestic news of a deputy or former prime minister). The wording is invented: it
 reports no real article.
@@ -13,7 +13,8 @@ reports no real article.
 It measures what the rules do on text they were not written against. Before the rules
 were edited with a batch in view: micro F1 0.85 (first batch), 0.82 (second), 0.83
 (third, totals alone read), 0.82 (fourth; its sealed half 0.81 before and 0.83 after
-the edits made without it) and 0.86 (fifth, totals alone read: 0.87 after the edits).
+the edits made without it), 0.86 (fifth; 0.87 after the edits made without it) and
+0.88 (sixth, written last and read as totals alone: 0.92 with the final rules).
 The floors sit a few items below what the rules reach now.
 """
 
@@ -29,10 +30,10 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.952 / 0.886 overall; F1 en 0.867, ko 0.905,
+# (relevance accuracy, micro F1): reached 0.956 / 0.898 overall; F1 en 0.884, ko 0.920,
 # ja 0.914
-OVERALL = (0.93, 0.87)
-PER_LANGUAGE_F1 = {"en": 0.85, "ko": 0.88, "ja": 0.89}
+OVERALL = (0.94, 0.88)
+PER_LANGUAGE_F1 = {"en": 0.87, "ko": 0.90, "ja": 0.89}
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +53,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 108
-        assert sum(not item.relevant for item in mine) >= 23
+        assert len(mine) >= 120
+        assert sum(not item.relevant for item in mine) >= 26
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
