@@ -352,7 +352,7 @@ def test_a_wish_to_meet_is_not_a_meeting_held(
         ),
         (
             "Akiba, Cho Tae-yong hold talks",
-            "Takeo Akiba met Cho Tae-yong in Seoul on Friday to discuss wartime labor.",
+            "Takeo Akiba met Cho Tae-yong in Seoul on Friday to discuss bilateral ties.",
         ),
         (
             "문희상 의장, 누카가 회장 접견",
@@ -885,3 +885,60 @@ def test_nearest_hits_and_shared_sentences_are_those_of_every_hit(shipped: RuleS
             same = [any(sentence[q] == sentence[p] for q in found) for p in at]
             assert doc.shares_sentence(group, at) == same, text
     assert checked > 5_000  # (the generated texts have hits to check)
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "absent", "present"),
+    [
+        (  # the congratulations of a first call belong to the call ...
+            "Lee, Ishiba agree on stable ties in first phone talks",
+            "President Lee Jae-myung and Prime Minister Shigeru Ishiba spoke by phone on Monday. "
+            "Ishiba congratulated Lee on his election, and the two leaders agreed to develop "
+            "relations between South Korea and Japan in a stable manner.",
+            "political_change",
+            "leaders_call",
+        ),
+        (  # ... and a message of congratulation alone is the change of leader
+            "Ishiba congratulates Lee on election, hopes for stable ties",
+            "Prime Minister Shigeru Ishiba congratulated Lee Jae-myung on his election as South "
+            "Korea's president on Wednesday and said he hoped to develop relations between Japan "
+            "and South Korea in a stable manner.",
+            "leaders_call",
+            "political_change",
+        ),
+        (  # a spokesperson's statement (대변인 논평) is the government's word ...
+            "일본 방위백서 독도 주장에 대한 외교부 대변인 논평",
+            "정부는 일본 정부가 방위백서에서 독도에 대한 부당한 영유권 주장을 되풀이한 데 대해 "
+            "강력히 항의하며, 이를 즉각 철회할 것을 촉구한다.",
+            "commentary",
+            "territorial_dispute",
+        ),
+        (  # ... a paper's [논평] is an opinion piece
+            "[논평] 일본 방위백서 독도 주장, 한일관계 해친다",
+            "일본 정부가 방위백서에서 독도에 대한 부당한 영유권 주장을 되풀이했다. 한일 관계 개선 "
+            "흐름에 찬물을 끼얹는 일이다.",
+            "economy_trade",
+            "commentary",
+        ),
+        (  # a won-yuan swap is Seoul's with Beijing ...
+            "한중 정상, 원·위안 통화스와프 갱신 합의",
+            "이재명 대통령과 시진핑 주석은 원·위안 통화스와프 계약을 갱신하기로 합의했다. "
+            "이 대통령은 전날 다카이치 사나에 일본 총리와 한일 정상회담을 했다.",
+            "economy_trade",
+            "summit_held",
+        ),
+        (  # ... a swap of the two leaders' is between the two
+            "한일 정상, 원·엔 통화스와프 복원 합의",
+            "이재명 대통령과 다카이치 사나에 일본 총리는 통화스와프 계약을 복원하기로 합의했다.",
+            "commentary",
+            "economy_trade",
+        ),
+    ],
+    ids=["first-call", "congratulations", "spokesperson", "opinion", "won-yuan", "won-yen"],
+)
+def test_the_shipped_rules_read_the_subject_of_a_report(
+    shipped: RuleSet, title: str, text: str, absent: str, present: str
+) -> None:
+    types = shipped.classify(title, text).types
+    assert present in types
+    assert absent not in types
