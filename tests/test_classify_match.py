@@ -942,3 +942,35 @@ def test_the_shipped_rules_read_the_subject_of_a_report(
     types = shipped.classify(title, text).types
     assert present in types
     assert absent not in types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "korea"),
+    [
+        (
+            "Korea, U.S., Japan begin sharing missile warning data",
+            "The three countries' defense ministries said the system went live on Tuesday.",
+            1.0,
+        ),
+        (  # the North's name is not the South's
+            "North Korea fires missile toward Japan",
+            "The missile fell into the sea outside Japan's exclusive economic zone, Tokyo said. "
+            "North Korea did not comment.",
+            None,
+        ),
+        (  # "South Korea" is one mention, not two (its "Korea" does not count again)
+            "Japan and China agree to ease visa rules",
+            "Tokyo will relax visa requirements for Chinese travellers. South Korea was not "
+            "part of the talks.",
+            1.0,
+        ),
+    ],
+    ids=["korea-alone", "north-korea", "south-korea-once"],
+)
+def test_korea_alone_names_the_south(
+    shipped: RuleSet, title: str, text: str, korea: float | None
+) -> None:
+    found = shipped.classify(title, text)
+    mentions = {e.rule: e.weight for e in found.gate_evidence}
+    assert mentions.get("topic.korea") == korea
+    assert found.relevant == (korea is not None and title.startswith("Korea"))
