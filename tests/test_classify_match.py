@@ -974,3 +974,28 @@ def test_korea_alone_names_the_south(
     mentions = {e.rule: e.weight for e in found.gate_evidence}
     assert mentions.get("topic.korea") == korea
     assert found.relevant == (korea is not None and title.startswith("Korea"))
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        (  # "会談が開かれるのは初めて": the holding of a meeting, named as a noun, is no plan
+            "日韓首脳が会談",
+            "安倍晋三首相は2日、ソウルで朴槿恵大統領と会談した。安倍首相と朴大統領の首脳会談が"
+            "開かれるのは初めて。",
+            ("summit_held",),
+        ),
+        (  # an official sent to a memorial of the past is part of the history dispute
+            "Seoul skips Sado mine memorial",
+            "Seoul boycotted the memorial in Sado on Sunday. Tokyo sent Akiko Ikuina, a "
+            "parliamentary vice foreign minister, to the memorial. In Seoul, the foreign minister "
+            "told lawmakers the government would hold its own memorial.",
+            ("historical_issue",),
+        ),
+    ],
+    ids=["ja-noun-meeting", "memorial"],
+)
+def test_the_shipped_rules_read_what_the_sentence_does(
+    shipped: RuleSet, title: str, text: str, expected: tuple[str, ...]
+) -> None:
+    assert shipped.classify(title, text).types == expected
