@@ -999,3 +999,163 @@ def test_the_shipped_rules_read_what_the_sentence_does(
     shipped: RuleSet, title: str, text: str, expected: tuple[str, ...]
 ) -> None:
     assert shipped.classify(title, text).types == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "absent", "present"),
+    [
+        (
+            "Moon, Abe agree to push for tougher sanctions after missile launch",
+            "President Moon Jae-in and Prime Minister Shinzo Abe agreed in a phone call on "
+            "Friday to seek stronger sanctions against North Korea after its latest missile "
+            "launch.",
+            "summit_announced",
+            "leaders_call",
+        ),
+        (
+            "Yoon eyes summit with Kishida on G7 sidelines",
+            "President Yoon Suk Yeol eyes a summit with Prime Minister Fumio Kishida on the "
+            "sidelines of the G7 meeting in Hiroshima next month, officials said.",
+            "summit_held",
+            "summit_announced",
+        ),
+        (
+            "South Korea, US seal tariff deal",
+            "Seoul agreed to a 15 percent tariff on its exports to the United States on "
+            "Thursday. The terms mirror those Japan secured last week, when Tokyo agreed to "
+            "a 15 percent tariff and a large investment package.",
+            "economy_trade",
+            "",
+        ),
+        (
+            "기시다 총리 다음 달 방한",
+            "기시다 후미오 일본 총리가 다음 달 7일 방한한다. 기시다 총리는 "
+            "윤석열 대통령과 정상회담을 갖고 만찬을 할 예정이다.",
+            "summit_held",
+            "summit_announced",
+        ),
+        (
+            "Korean airlines cut Japan flights as bookings fall",
+            "South Korean airlines are suspending flights to Japan, as a boycott triggered "
+            "by the countries' trade dispute keeps travellers away. Korean visitors to "
+            "Japan fell by half in August.",
+            "economy_trade",
+            "people_exchange",
+        ),
+        (
+            "한일 통화스와프 100억달러 발효",
+            "한국과 일본의 통화스와프 계약이 1일 발효됐다. 양국 재무장관은 "
+            "지난 6월 한일 재무장관회의에서 스와프 복원에 합의한 바 있다.",
+            "ministerial_talks",
+            "economy_trade",
+        ),
+        (
+            "Takaichi elected prime minister; Seoul hopes ties keep improving",
+            "Sanae Takaichi was elected Japan's prime minister on Tuesday, and Seoul said "
+            "it hoped relations with Japan would keep improving. Takaichi has regularly "
+            "made an offering to the Yasukuni Shrine in the past, and she has regularly "
+            "visited Yasukuni as a minister.",
+            "historical_issue",
+            "political_change",
+        ),
+        (
+            "한일 정상 첫 통화 조율",
+            "이재명 대통령과 이시바 시게루 일본 총리의 첫 전화 통화가 조율되고 있다.",
+            "summit_announced",
+            "leaders_call",
+        ),
+        (
+            "Lee to visit Nara for talks with Takaichi in January",
+            "President Lee Jae-myung will travel to Nara in January for talks with Prime "
+            "Minister Sanae Takaichi, officials said. The two leaders first met on the "
+            "sidelines of the APEC summit in Gyeongju, where they agreed to keep up shuttle "
+            "diplomacy.",
+            "summit_held",
+            "summit_announced",
+        ),
+        (
+            "Japan, South Korea spar over radar incident",
+            "Japan said a South Korean destroyer had locked its fire-control radar on a "
+            "Japanese patrol plane. Officials from the two countries held a video "
+            "conference on Thursday but failed to narrow their differences.",
+            "ministerial_talks",
+            "official_exchange",
+        ),
+        (
+            "Lee, Trump hold first summit at the White House",
+            "President Lee Jae-myung and President Donald Trump held their first summit in "
+            "Washington on Monday. Lee, who flew in from Tokyo after talks with Japanese "
+            "Prime Minister Shigeru Ishiba, urged Trump to reopen dialogue with North "
+            "Korea.",
+            "summit_held",
+            "",
+        ),
+        (
+            "North Korea fires missile into sea, Tokyo and Seoul say",
+            "North Korea fired a ballistic missile off its east coast on Sunday, Japan's "
+            "defence ministry and South Korea's military said. It flew about 1,000 km.",
+            "security_defense",
+            "",
+        ),
+        (
+            "Seoul and Tokyo should compare notes on US tariffs",
+            "South Korea and Japan ended up with the same tariff rate in their deals with "
+            "Washington. A Seoul official said there were no plans for Trade Minister Yeo "
+            "Han-koo to meet Japan's Ryosei Akazawa, and Korea and Japan have no channel to "
+            "compare notes.",
+            "ministerial_talks",
+            "",
+        ),
+        (
+            "[사설] 다카이치 총리 시대, 셔틀외교 동력 잃지 말아야",
+            "다카이치 사나에 자민당 총재가 21일 일본 총리에 올랐다. "
+            "한일 관계에도 변화의 바람이 불 수밖에 없게 됐다. "
+            "새 총리가 한국과의 관계를 어떻게 이끌지 주목된다.",
+            "summit_held",
+            "political_change",
+        ),
+        (
+            "한일 국장급 협의…강제징용 '피고기업 사과' 놓고 접점 모색",
+            "한국과 일본 외교 당국이 15일 서울에서 국장급 협의를 열고 "
+            "강제징용 피해자 배상 문제 해법을 논의했다.",
+            "economy_trade",
+            "historical_issue",
+        ),
+        (
+            "「日韓交流おまつり」都内で開幕",
+            "日韓の市民が音楽や踊りを通じて交流する「日韓交流おまつり」が27日、東京・日比谷公園で開幕した。国交正常化60周年を記念して規模を拡大した。",
+            "summit_held",
+            "people_exchange",
+        ),
+    ],
+    ids=[
+        "proposal-verb",
+        "proposal-with-meeting",
+        "us-deal-headline",
+        "ko-plan-end",
+        "amid",
+        "ko-recalled-talks",
+        "leader-record",
+        "ko-call-arranged",
+        "first-met",
+        "officials-of-both",
+        "stopover",
+        "sources",
+        "denied",
+        "shuttle-weighed",
+        "defendant-companies",
+        "ja-festival",
+    ],
+)
+def test_the_shipped_rules_tell_the_event_from_its_background(
+    shipped: RuleSet, title: str, text: str, absent: str, present: str
+) -> None:
+    """What the item reports, not what it recalls, plans, denies or names as a source:
+    a proposal verb needs the meeting; a deal with Washington, a leg of a trip, a dispute
+    "amid" which something happens and a leader's record are background; a plan at the
+    end of a Korean sentence makes its connective verbs a plan ("" present: the item
+    reports nothing of the two)."""
+    types = shipped.classify(title, text).types
+    assert absent not in types
+    if present:
+        assert present in types
