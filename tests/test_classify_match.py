@@ -1127,6 +1127,54 @@ def test_the_shipped_rules_read_what_the_sentence_does(
             "summit_held",
             "people_exchange",
         ),
+        (
+            "No Moon-Abe talks at Osaka G20",
+            "Prime Minister Shinzo Abe hosted the Group of 20 summit in Osaka without "
+            "holding talks with President Moon Jae-in. Japan tightened exports of chip "
+            "materials to South Korea days later.",
+            "summit_held",
+            "",
+        ),
+        (
+            "国連総会での日韓首脳会談「予定なし」",
+            "菅義偉官房長官は20日の記者会見で、"
+            "国連総会に合わせた安倍晋三首相と韓国の文在寅大統領との首脳会談について「現時点で予定はない」と述べた。",
+            "summit_announced",
+            "",
+        ),
+        (
+            "石破首相、30日に釜山訪問へ　李大統領と会談",
+            "林芳正官房長官は26日の記者会見で、"
+            "石破茂首相が30日に韓国の釜山を訪れ、"
+            "李在明大統領と会談すると発表した。",
+            "summit_held",
+            "summit_announced",
+        ),
+        (
+            "北朝鮮ICBM、EEZ内に落下　政府が抗議",
+            "北朝鮮が発射した弾道ミサイルが日本の排他的経済水域（EEZ）内に落下し、"
+            "政府は北京の大使館ルートを通じて抗議した。韓国軍も発射を確認し、"
+            "日韓は情報を共有した。",
+            "territorial_dispute",
+            "",
+        ),
+        (
+            "South Korea, US kick off summer drills",
+            "South Korea and the United States began their annual summer military "
+            "exercise on Monday. Their leaders pledged with Japan's prime minister last "
+            "year to deepen security cooperation, and Tokyo said it would watch North "
+            "Korea's response.",
+            "security_defense",
+            "",
+        ),
+        (
+            "Park, Abe agree to speed up talks on comfort women",
+            "President Park Geun-hye and Prime Minister Shinzo Abe agreed on Monday to "
+            "speed up talks on the comfort women issue at their first summit, held in "
+            "Seoul a day after a trilateral summit with Chinese Premier Li Keqiang.",
+            "trilateral",
+            "summit_held",
+        ),
     ],
     ids=[
         "proposal-verb",
@@ -1145,6 +1193,12 @@ def test_the_shipped_rules_read_what_the_sentence_does(
         "shuttle-weighed",
         "defendant-companies",
         "ja-festival",
+        "no-meeting",
+        "ja-denied",
+        "ja-announcing-secretary",
+        "ja-eez-missile",
+        "us-drills",
+        "day-before",
     ],
 )
 def test_the_shipped_rules_tell_the_event_from_its_background(

@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole short articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 1,136 items (646 English, 245 Korean, 245
-Japanese) written for stmon in fourteen batches from the definitions and labelling rules
+tests/data/classify/probe-articles.jsonl holds 1,836 items (1,006 English, 415 Korean, 415
+Japanese) written for stmon in twenty-four batches from the definitions and labelling rules
 of shared/event-types.md alone, without the rules in view: wire and newspaper reports,
 broadcasters, government readouts, briefings, live blogs, newsletters and roundups,
 editorials and analysis of 2013-2026, with the event stated in the headline, in its
-outcome, or in a sentence under a headline about something else; 256 of them are near
+outcome, or in a sentence under a headline about something else; 436 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
 The wording is invented: it reports no real article.
@@ -19,7 +19,11 @@ round (with the fourteenth): the eighth and twelfth were read as totals alone, w
 rules of the round's start and of its end (0.82 -> 0.86 and 0.89 -> 0.91); the others
 were answered one after the other, each first read with the rules as they stood (the
 ninth 0.87, the eleventh 0.82 in English and 0.97 in Korean and Japanese, the
-thirteenth 0.80 and 0.87, the fourteenth 0.81 and 0.88).
+thirteenth 0.80 and 0.87, the fourteenth 0.81 and 0.88). The fifteenth to twenty-fourth
+were written in one round: the sixteenth and twenty-second were read as totals alone
+(0.88 and 0.87 with the rules of the round's start, 0.89 and 0.87 with its end; the
+eighth and twelfth together 0.886 -> 0.888); the others were answered one after the
+other, first read at 0.84-0.92.
 The floors sit a few items below what the rules reach now.
 """
 
@@ -35,10 +39,10 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.962 / 0.908 overall; F1 en 0.893, ko 0.929,
-# ja 0.926 (with the rules of the round before: 0.950 / 0.866; 0.852, 0.879, 0.890)
-OVERALL = (0.95, 0.90)
-PER_LANGUAGE_F1 = {"en": 0.88, "ko": 0.92, "ja": 0.91}
+# (relevance accuracy, micro F1): reached 0.972 / 0.907 overall; F1 en 0.895, ko 0.919,
+# ja 0.923 (with the rules of the round before: 0.961 / 0.895; 0.883, 0.903, 0.915)
+OVERALL = (0.96, 0.90)
+PER_LANGUAGE_F1 = {"en": 0.88, "ko": 0.91, "ja": 0.91}
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +62,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 245
-        assert sum(not item.relevant for item in mine) >= 52
+        assert len(mine) >= 415
+        assert sum(not item.relevant for item in mine) >= 98
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
