@@ -32,7 +32,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 def test_classify_json_lines_from_stdin(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    other = {"id": "a2", "title": "Skymark flights", "text": "Kobe to Taipei charter flights."}
+    other = {"id": "a2", "title": "Skymark flights", "text": "Charter flights to Taipei."}
     stdin = "\n".join(json.dumps(x) for x in (SUMMIT, other)) + "\n"
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     code, out, _ = run(["classify", "--rules", str(SHIPPED), "--json", "-"], capsys)

@@ -1213,3 +1213,91 @@ def test_the_shipped_rules_tell_the_event_from_its_background(
     assert absent not in types
     if present:
         assert present in types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "absent", "present"),
+    [
+        (
+            "Biden hosts Yoon and Kishida at Camp David",
+            "President Joe Biden sat down with President Yoon Suk Yeol and Prime Minister "
+            "Fumio Kishida at Camp David on Friday. Biden said the three countries would "
+            "speak with one voice on North Korea.",
+            "summit_held",
+            "trilateral",
+        ),
+        (
+            "South Korea, Japan defence ministers meet in Singapore",
+            "South Korean Defense Minister Shin Won-sik met Japanese Defense Minister "
+            "Minoru Kihara in Singapore on Sunday. Defence ties, which soured over the "
+            "court rulings on wartime forced labour, have recovered since last year.",
+            "historical_issue",
+            "ministerial_talks",
+        ),
+        (
+            "日韓外相が会談\u3000協力継続を確認",
+            "岩屋毅外相は13日、ソウルで韓国の趙兌烈外相と会談した。"
+            "元徴用工訴訟問題で冷え込んだ両国関係は改善が続いており、"
+            "両外相は協力を続けることで一致した。",
+            "historical_issue",
+            "ministerial_talks",
+        ),
+        (
+            '한일 정상, 첫 정상회담…"협력 강화"',
+            "윤석열 대통령은 10일 이시바 시게루 일본 총리와 첫 한일 정상회담을 가졌다. "
+            "두 정상은 지난 2일 전화 통화로 첫인사를 나눈 바 있다.",
+            "leaders_call",
+            "summit_held",
+        ),
+        (
+            "Korea, Japan coast guard chiefs agree on joint rescue drill",
+            "The coast guard chiefs of South Korea and Japan met in Tokyo on Wednesday "
+            "and agreed to hold a joint search and rescue drill next year.",
+            "ministerial_talks",
+            "official_exchange",
+        ),
+        (
+            "Jeju Air to fly Busan-Nagasaki route from March",
+            "Jeju Air will start flights between Busan and Nagasaki in March, the airline "
+            "said. The route will link Nagasaki with Busan three times a week.",
+            "economy_trade",
+            "people_exchange",
+        ),
+        (
+            "한일, 국장급 협의 개최",
+            "한국과 일본 정부가 16일 서울에서 국장급 협의를 열었다. "
+            "이번 협의는 지난달 열린 한미일 정상회의 합의에 따라 마련됐다.",
+            "trilateral",
+            "official_exchange",
+        ),
+        (
+            "Hayashi meets Yoon, hands over Kishida's letter",
+            "Japanese Foreign Minister Yoshimasa Hayashi called on President Yoon Suk "
+            "Yeol in Seoul on Tuesday and handed over a letter from Prime Minister Fumio "
+            "Kishida. Hayashi also held talks with his South Korean counterpart Park Jin.",
+            "summit_held",
+            "ministerial_talks",
+        ),
+    ],
+    ids=[
+        "three-leaders",
+        "history-backdrop",
+        "ja-history-backdrop",
+        "ko-recalled-call",
+        "agency-chiefs",
+        "regional-route",
+        "ko-three-way-recalled",
+        "hayashi",
+    ],
+)
+def test_the_shipped_rules_tell_who_met_from_the_backdrop(
+    shipped: RuleSet, title: str, text: str, absent: str, present: str
+) -> None:
+    """A third leader at the table makes a meeting three-way; a dispute told as the
+    backdrop of other news ("ties, which soured over the rulings", 冷え込んだ), a call
+    recalled in the report of a meeting (…바 있다) and a three-way summit of last month
+    are not reported; agency chiefs are officials; a flight route names a Japanese city
+    and a Korean one; a bare "Hayashi" is the minister."""
+    types = shipped.classify(title, text).types
+    assert absent not in types
+    assert present in types

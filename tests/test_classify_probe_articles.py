@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole short articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 1,836 items (1,006 English, 415 Korean, 415
-Japanese) written for stmon in twenty-four batches from the definitions and labelling rules
+tests/data/classify/probe-articles.jsonl holds 2,396 items (1,316 English, 540 Korean, 540
+Japanese) written for stmon in thirty-two batches from the definitions and labelling rules
 of shared/event-types.md alone, without the rules in view: wire and newspaper reports,
 broadcasters, government readouts, briefings, live blogs, newsletters and roundups,
 editorials and analysis of 2013-2026, with the event stated in the headline, in its
-outcome, or in a sentence under a headline about something else; 436 of them are near
+outcome, or in a sentence under a headline about something else; 568 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
 The wording is invented: it reports no real article.
@@ -23,7 +23,10 @@ thirteenth 0.80 and 0.87, the fourteenth 0.81 and 0.88). The fifteenth to twenty
 were written in one round: the sixteenth and twenty-second were read as totals alone
 (0.88 and 0.87 with the rules of the round's start, 0.89 and 0.87 with its end; the
 eighth and twelfth together 0.886 -> 0.888); the others were answered one after the
-other, first read at 0.84-0.92.
+other, first read at 0.84-0.92. The twenty-fifth to thirty-second were written in one
+round: the twenty-sixth, twenty-ninth and thirty-second were read as totals alone (0.884
+together with the rules of the round's start, 0.889 with its end); the others were first
+read at 0.83-0.92.
 The floors sit a few items below what the rules reach now.
 """
 
@@ -39,8 +42,8 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.972 / 0.907 overall; F1 en 0.895, ko 0.919,
-# ja 0.923 (with the rules of the round before: 0.961 / 0.895; 0.883, 0.903, 0.915)
+# (relevance accuracy, micro F1): reached 0.974 / 0.904 overall; F1 en 0.893, ko 0.915,
+# ja 0.923 (with the rules of the round before: 0.972 / 0.901; 0.890, 0.911, 0.919)
 OVERALL = (0.96, 0.90)
 PER_LANGUAGE_F1 = {"en": 0.88, "ko": 0.91, "ja": 0.91}
 
@@ -62,8 +65,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 415
-        assert sum(not item.relevant for item in mine) >= 98
+        assert len(mine) >= 540
+        assert sum(not item.relevant for item in mine) >= 128
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
