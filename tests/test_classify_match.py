@@ -1278,6 +1278,38 @@ def test_the_shipped_rules_tell_the_event_from_its_background(
             "summit_held",
             "ministerial_talks",
         ),
+        (
+            "Lee, Ishiba hold talks in Tokyo, agree to deepen cooperation",
+            "President Lee Jae-myung and Prime Minister Shigeru Ishiba held talks in Tokyo "
+            "on Saturday and agreed to deepen cooperation. Relations soured over the "
+            "export controls Japan imposed on chip materials, but have improved steadily.",
+            "economy_trade",
+            "summit_held",
+        ),
+        (
+            "South Korea, Japan agree to double youth exchanges",
+            "South Korea and Japan agreed on Monday to double the number of students in "
+            "their youth exchange programmes. Ties, long strained by Seoul's decision to "
+            "terminate the military intelligence-sharing pact GSOMIA, have warmed.",
+            "security_defense",
+            "people_exchange",
+        ),
+        (
+            "日韓議連が合同総会　交流拡大へ共同声明",
+            "日韓議員連盟と韓日議員連盟は13日、東京で合同総会を開き、"
+            "青少年交流の拡大をうたう共同声明を採択した。"
+            "今年8月には李在明大統領が来日し、石破茂首相と会談している。",
+            "summit_held",
+            "official_exchange",
+        ),
+        (
+            "한일 하늘길 코로나 이전 넘어…주 1,300회 운항",
+            "한국과 일본을 오가는 항공편이 주 1,300회를 넘어 코로나19 이전 수준을 회복했다. "
+            "양국 관계는 2018년 강제징용 판결 이후 최악의 상황에 빠졌었다. "
+            "국토교통부는 한일 노선 여객이 올해 역대 최다를 기록할 것으로 내다봤다.",
+            "historical_issue",
+            "people_exchange",
+        ),
     ],
     ids=[
         "three-leaders",
@@ -1288,16 +1320,21 @@ def test_the_shipped_rules_tell_the_event_from_its_background(
         "regional-route",
         "ko-three-way-recalled",
         "hayashi",
+        "economy-soured",
+        "security-strained",
+        "ja-perfect",
+        "ko-past-perfect",
     ],
 )
 def test_the_shipped_rules_tell_who_met_from_the_backdrop(
     shipped: RuleSet, title: str, text: str, absent: str, present: str
 ) -> None:
     """A third leader at the table makes a meeting three-way; a dispute told as the
-    backdrop of other news ("ties, which soured over the rulings", 冷え込んだ), a call
-    recalled in the report of a meeting (…바 있다) and a three-way summit of last month
-    are not reported; agency chiefs are officials; a flight route names a Japanese city
-    and a Korean one; a bare "Hayashi" is the minister."""
+    backdrop of other news ("ties, which soured over the rulings", 冷え込んだ, …빠졌었다),
+    a call recalled in the report of a meeting (…바 있다), a meeting in the Japanese
+    perfect (会談している) and a three-way summit of last month are not reported; agency
+    chiefs are officials; a flight route names a Japanese city and a Korean one; a bare
+    "Hayashi" is the minister."""
     types = shipped.classify(title, text).types
     assert absent not in types
     assert present in types

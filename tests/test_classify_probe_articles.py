@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole short articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 2,396 items (1,316 English, 540 Korean, 540
-Japanese) written for stmon in thirty-two batches from the definitions and labelling rules
+tests/data/classify/probe-articles.jsonl holds 2,956 items (1,616 English, 670 Korean, 670
+Japanese) written for stmon in forty batches from the definitions and labelling rules
 of shared/event-types.md alone, without the rules in view: wire and newspaper reports,
 broadcasters, government readouts, briefings, live blogs, newsletters and roundups,
 editorials and analysis of 2013-2026, with the event stated in the headline, in its
-outcome, or in a sentence under a headline about something else; 568 of them are near
+outcome, or in a sentence under a headline about something else; 706 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
 The wording is invented: it reports no real article.
@@ -25,8 +25,11 @@ were written in one round: the sixteenth and twenty-second were read as totals a
 eighth and twelfth together 0.886 -> 0.888); the others were answered one after the
 other, first read at 0.84-0.92. The twenty-fifth to thirty-second were written in one
 round: the twenty-sixth, twenty-ninth and thirty-second were read as totals alone (0.884
-together with the rules of the round's start, 0.889 with its end); the others were first
-read at 0.83-0.92.
+together with the rules of the round's start, 0.892 with its end); the others were first
+read at 0.83-0.92. The thirty-third to fortieth, in the same round, are long articles
+(900-1,500 characters) whose background recalls earlier meetings and disputes: the
+thirty-fourth, thirty-seventh and fortieth were read as totals alone (0.823 -> 0.830),
+the others first read at 0.71-0.85 (precision 0.60-0.79: background counted as news).
 The floors sit a few items below what the rules reach now.
 """
 
@@ -42,10 +45,10 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.974 / 0.904 overall; F1 en 0.893, ko 0.915,
-# ja 0.923 (with the rules of the round before: 0.972 / 0.901; 0.890, 0.911, 0.919)
-OVERALL = (0.96, 0.90)
-PER_LANGUAGE_F1 = {"en": 0.88, "ko": 0.91, "ja": 0.91}
+# (relevance accuracy, micro F1): reached 0.972 / 0.885 overall; F1 en 0.878, ko 0.895,
+# ja 0.890 (with the rules of the round before: 0.970 / 0.879; 0.873, 0.891, 0.882)
+OVERALL = (0.96, 0.87)
+PER_LANGUAGE_F1 = {"en": 0.86, "ko": 0.88, "ja": 0.87}
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +68,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 540
-        assert sum(not item.relevant for item in mine) >= 128
+        assert len(mine) >= 670
+        assert sum(not item.relevant for item in mine) >= 162
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
