@@ -1,4 +1,4 @@
-"""The shipped rules on a second probe corpus: whole short articles, not headlines.
+"""The shipped rules on a second probe corpus: whole articles, not headlines.
 
 tests/data/classify/probe-articles.jsonl holds 2,956 items (1,616 English, 670 Korean, 670
 Japanese) written for stmon in forty batches from the definitions and labelling rules
