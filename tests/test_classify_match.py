@@ -1338,3 +1338,113 @@ def test_the_shipped_rules_tell_who_met_from_the_backdrop(
     types = shipped.classify(title, text).types
     assert absent not in types
     assert present in types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "absent", "present"),
+    [
+        (
+            "日韓首脳会談見送りへ\u3000政府、成果見込めず",
+            "政府は、大阪で開く20カ国・地域首脳会議に合わせた日韓首脳会談を見送る方向で調整に入った。"
+            "韓国側は文在寅大統領と安倍晋三首相の会談を打診していたが、"
+            "政府は「会談しても成果は見込めない」と判断した。",
+            "summit_held",
+            "summit_announced",
+        ),
+        (
+            "日米韓首脳が会談\u3000北朝鮮対応で連携",
+            "安倍晋三首相は25日、ハーグで、オバマ米大統領、韓国の朴槿恵大統領と日米韓首脳会談を行った。"
+            "3首脳は北朝鮮の核・ミサイル開発への対応で緊密に連携することを確認した。",
+            "summit_held",
+            "trilateral",
+        ),
+        (
+            '李대통령, 이시바 총리와 첫 정상회담…"협력 발전"',
+            "이재명 대통령은 17일 캐나다에서 이시바 시게루 "
+            "일본 총리와 첫 한일 정상회담을 하고 인공지능과 "
+            "저출생 대응 등 양국 공통 과제에서 협력을 확대하기로 "
+            "했다. 두 정상은 이달 9일 전화 통화를 한 바 "
+            "있으며, 대면 회담은 이번이 처음이다.",
+            "leaders_call",
+            "summit_held",
+        ),
+        (
+            "Foreign ministers agree to arrange Lee-Takaichi meeting",
+            "Japanese Foreign Minister Toshimitsu Motegi and his South Korean counterpart "
+            "Cho Hyun agreed in phone talks on Thursday to arrange a meeting between "
+            "Prime Minister Sanae Takaichi and President Lee Jae-myung later this month.",
+            "leaders_call",
+            "ministerial_talks",
+        ),
+        (
+            "한일의원연맹 회장, 스가 총리 예방",
+            "한일의원연맹 회장인 김진표 의원이 13일 도쿄에서 "
+            "스가 요시히데 총리를 예방했다. 김 회장은 면담 "
+            '후 기자들과 만나 "스가 총리에게 문재인 대통령의 '
+            '관계 개선 의지를 전달했다"며 "도쿄올림픽이 한일 '
+            '대화의 계기가 될 수 있도록 협력하자고 했다"고 '
+            "말했다.",
+            "summit_held",
+            "official_exchange",
+        ),
+        (
+            "Japan to lift chip curbs as Yoon, Kishida revive visits",
+            "Japan will lift export restrictions on chip materials bound for South "
+            "Korea, the two governments said, as President Yoon Suk Yeol and Prime "
+            "Minister Fumio Kishida held the first standalone summit in Tokyo in 12 "
+            "years.",
+            None,
+            "summit_held",
+        ),
+        (
+            "Hayashi, Park agree to seek early solution on labour issue",
+            "Japanese Foreign Minister Yoshimasa Hayashi and his South Korean counterpart "
+            "Park Jin held talks in Tokyo on Monday. The two ministers agreed to work "
+            "toward a meeting between President Yoon Suk Yeol and Prime Minister Fumio "
+            "Kishida.",
+            None,
+            "summit_announced",
+        ),
+        (
+            "高市首相、トランプ大統領と初の対面会談",
+            "高市早苗首相は28日、来日中のトランプ米大統領と東京で会談した。"
+            "首相は会談後、韓国・慶州で開かれるアジア太平洋経済協力会議に向かい、"
+            "李在明大統領との初会談に臨む。",
+            "summit_held",
+            None,
+        ),
+        (
+            "Seoul and Tokyo explore a first Lee-Takaichi meeting",
+            "The two governments are exploring a first meeting between President Lee "
+            "Jae-myung and Prime Minister Sanae Takaichi at the APEC summit in Gyeongju "
+            "at the end of the month, a senior official said.",
+            None,
+            "summit_announced",
+        ),
+    ],
+    ids=[
+        "ja-called-off",
+        "ja-three-way-held",
+        "ko-recalled-call-connective",
+        "ministers-phone",
+        "ko-met-reporters",
+        "held-the-first",
+        "work-toward-a-meeting",
+        "ja-third-leader-in-person",
+        "exploring-a-meeting",
+    ],
+)
+def test_the_shipped_rules_tell_a_meeting_that_did_not_happen(
+    shipped: RuleSet, title: str, text: str, absent: str | None, present: str | None
+) -> None:
+    """A summit called off (見送り) or only supposed ("会談しても"), a three-way meeting
+    (日米韓首脳会談を行った), a leader's talks with the press ("기자들과 만나") or with a
+    third leader in person, a call recalled in a Korean connective (…한 바 있으며) and
+    ministers' phone talks about their leaders' meeting are not the two leaders' meeting
+    or call; "held the first summit", "work toward a meeting" and "exploring a meeting"
+    state one."""
+    types = shipped.classify(title, text).types
+    if absent is not None:
+        assert absent not in types
+    if present is not None:
+        assert present in types
