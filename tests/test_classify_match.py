@@ -1448,3 +1448,130 @@ def test_the_shipped_rules_tell_a_meeting_that_did_not_happen(
         assert absent not in types
     if present is not None:
         assert present in types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "absent", "present"),
+    [
+        (
+            "Japan protests South Korean survey near disputed islets",
+            "Japan lodged a protest with South Korea on Wednesday after a South Korean "
+            "research vessel was seen conducting a survey in waters around the Seoul-controlled "
+            "islets, the Foreign Ministry said. Tokyo regards the area as its exclusive "
+            "economic zone near Takeshima, known in South Korea as Dokdo.",
+            None,
+            "territorial_dispute",
+        ),
+        (
+            "Kishida, Yoon hold talks in Seoul",
+            "Japanese Prime Minister Fumio Kishida held talks with South Korean President "
+            "Yoon Suk Yeol in Seoul on Sunday. Kishida said Tokyo stood by past cabinets' "
+            "expressions of remorse.",
+            None,
+            "historical_issue",
+        ),
+        (
+            "South Korea widens ban on Japanese fishery imports",
+            "South Korea said on Friday it will ban all fishery imports from eight "
+            "Japanese prefectures near the Fukushima nuclear plant. Japan asked Seoul "
+            "to base its decisions on science.",
+            None,
+            "economy_trade",
+        ),
+        (
+            "Lee taps veteran diplomat as next ambassador to Tokyo",
+            "President Lee Jae-myung has named a veteran diplomat as South Korea's "
+            "next ambassador to Japan, a choice officials say signals Seoul's wish "
+            "to keep relations with Tokyo steady.",
+            None,
+            "political_change",
+        ),
+        (
+            "日韓首脳、LINE問題で意思疎通を確認",
+            "岸田文雄首相は26日、ソウルで尹錫悦大統領と会談した。"
+            "両首脳はLINE問題について意思疎通を続けることを確認した。",
+            None,
+            "economy_trade",
+        ),
+        (
+            "U.S., Japan, S.Korea begin first 'Freedom Edge' drills",
+            "The United States, Japan and South Korea on Thursday began their first "
+            "Freedom Edge exercise south of Jeju Island, South Korea's navy said.",
+            None,
+            "trilateral",
+        ),
+        (
+            "Moon scraps Tokyo Olympics trip, no summit with Suga",
+            "South Korean President Moon Jae-in will not attend the opening of the "
+            "Tokyo Olympics, his office said on Monday, after weeks of talks with Japan.",
+            "summit_held",
+            None,
+        ),
+        (
+            "Ishiba attends Korean embassy reception in Tokyo",
+            "Prime Minister Shigeru Ishiba attended a reception hosted by the South "
+            "Korean Embassy in Tokyo on Monday to mark 60 years of diplomatic relations "
+            "between Japan and South Korea. The event comes as Ishiba and President "
+            "Lee Jae-myung prepare for their first face-to-face meeting, expected on "
+            "the sidelines of the Group of Seven summit this week.",
+            "summit_held",
+            "summit_announced",
+        ),
+        (
+            "日米韓防衛相が会談\u3000東京で初",
+            "木原稔防衛相は28日、オースティン米国防長官、韓国の申源湜国防相と防衛省で会談し、"
+            "3カ国の安全保障協力を確認した。日米韓防衛相会談が日本で開かれるのは初めて。"
+            "日韓防衛相の個別会談は今回は行わなかった。",
+            "ministerial_talks",
+            "trilateral",
+        ),
+        (
+            "Lee, Ishiba hold first phone call",
+            "President Lee Jae-myung and Prime Minister Shigeru Ishiba held their first "
+            "phone call on Monday. During the 25-minute call, held five days after "
+            "the new president took office, they discussed trade and North Korea. The "
+            "leaders agreed to meet in person at an early date, a spokesperson said. "
+            "It was the second call with a foreign leader after U.S. President Donald "
+            "Trump.",
+            None,
+            "summit_announced",
+        ),
+        (
+            "Japan to ease export curbs on South Korea",
+            "Japan will lift its export curbs on chip materials to South Korea, the "
+            "two governments said on Thursday, hours before President Yoon Suk Yeol "
+            "was due to land in Tokyo for a summit with Prime Minister Fumio Kishida. "
+            "It is the first bilateral visit to Japan by a South Korean leader in 12 "
+            "years.",
+            "summit_held",
+            "summit_announced",
+        ),
+    ],
+    ids=[
+        "islets-second-reference",
+        "stood-by-remorse",
+        "fishery-imports",
+        "next-ambassador",
+        "ja-line-issue",
+        "freedom-edge",
+        "headline-no-summit",
+        "expected-meeting",
+        "ja-no-separate-talks",
+        "the-leaders-agreed-to-meet",
+        "due-to-land",
+    ],
+)
+def test_the_shipped_rules_read_what_wire_reports_call_things(
+    shipped: RuleSet, title: str, text: str, absent: str | None, present: str | None
+) -> None:
+    """Wire services' second references and set phrases: "the Seoul-controlled islets",
+    "stood by past cabinets' expressions of remorse", "fishery imports", a "next
+    ambassador" tapped, LINE問題, the Freedom Edge exercise; a meeting "expected on the
+    sidelines" or a leader "due to land" for a summit is to come, "no summit" in a
+    headline is none held, a bilateral meeting "行わなかった" did not take place, and "the
+    leaders agreed to meet at an early date" announces one."""
+    types = shipped.classify(title, text).types
+    if absent is not None:
+        assert absent not in types
+    if present is not None:
+        assert present in types
