@@ -1575,3 +1575,62 @@ def test_the_shipped_rules_read_what_wire_reports_call_things(
         assert absent not in types
     if present is not None:
         assert present in types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "absent", "present"),
+    [
+        (
+            "日米韓首脳、北朝鮮への圧力で一致\u3000NYで会談",
+            "安倍晋三首相は21日、トランプ米大統領、韓国の文在寅大統領と国連本部近くのホテルで昼食を取りながら会談した。"
+            "3首脳は北朝鮮への最大限の圧力で一致した。",
+            "summit_held",
+            "trilateral",
+        ),
+        (
+            "Seoul should keep science and politics apart on Fukushima water",
+            "South Korea's government will send experts to inspect the Fukushima plant "
+            "before Japan releases its treated water. The inspection must be judged "
+            "on science, not on the state of relations with Tokyo.",
+            None,
+            "commentary",
+        ),
+        (
+            "日韓首脳、韓国人原爆犠牲者慰霊碑をそろって参拝",
+            "岸田文雄首相と尹錫悦大統領は21日、広島市の平和記念公園にある韓国人原爆犠牲者慰霊碑をそろって参拝した。",
+            None,
+            "historical_issue",
+        ),
+        (
+            "Kishida, Xi hold first face-to-face talks",
+            "Japanese Prime Minister Fumio Kishida and Chinese President Xi Jinping "
+            "held talks in San Francisco on Thursday, in their first in-person meeting "
+            "since Kishida took office. The roughly 45-minute talks on the sidelines "
+            "of the Asia-Pacific Economic Cooperation forum came as the two countries "
+            "mark 50 years of ties. The two agreed to launch a defence hotline. Seoul, "
+            "which held its own talks with Beijing this week, said it welcomed dialogue "
+            "between its neighbours. South Korea hopes to host a three-way summit with "
+            "Japan and China next year.",
+            "summit_held",
+            None,
+        ),
+    ],
+    ids=[
+        "ja-third-leader-in-the-sentence",
+        "should-headline",
+        "ja-korean-a-bomb-victims",
+        "third-leader-in-person",
+    ],
+)
+def test_the_shipped_rules_tell_whose_meeting_and_whose_voice(
+    shipped: RuleSet, title: str, text: str, absent: str | None, present: str | None
+) -> None:
+    """A third leader in the sentence of the leaders' meeting (トランプ米大統領、韓国の文在寅
+    大統領と…会談した) or of an in-person meeting makes it not the two leaders' own; a
+    headline telling a side what it should do is an editorial's; the memorial to Korean
+    atomic bomb victims is a matter of the past."""
+    types = shipped.classify(title, text).types
+    if absent is not None:
+        assert absent not in types
+    if present is not None:
+        assert present in types
