@@ -887,6 +887,17 @@ def test_nearest_hits_and_shared_sentences_are_those_of_every_hit(shipped: RuleS
     assert checked > 5_000  # (the generated texts have hits to check)
 
 
+def _lacks_and_has(
+    rules: RuleSet, title: str, text: str, absent: str | None, present: str | None
+) -> None:
+    """The item's types lack ``absent`` and hold ``present`` (None or "": not asked)."""
+    types = rules.classify(title, text).types
+    if absent:
+        assert absent not in types
+    if present:
+        assert present in types
+
+
 @pytest.mark.parametrize(
     ("title", "text", "absent", "present"),
     [
@@ -939,9 +950,7 @@ def test_nearest_hits_and_shared_sentences_are_those_of_every_hit(shipped: RuleS
 def test_the_shipped_rules_read_the_subject_of_a_report(
     shipped: RuleSet, title: str, text: str, absent: str, present: str
 ) -> None:
-    types = shipped.classify(title, text).types
-    assert present in types
-    assert absent not in types
+    _lacks_and_has(shipped, title, text, absent, present)
 
 
 @pytest.mark.parametrize(
@@ -1209,10 +1218,7 @@ def test_the_shipped_rules_tell_the_event_from_its_background(
     "amid" which something happens and a leader's record are background; a plan at the
     end of a Korean sentence makes its connective verbs a plan ("" present: the item
     reports nothing of the two)."""
-    types = shipped.classify(title, text).types
-    assert absent not in types
-    if present:
-        assert present in types
+    _lacks_and_has(shipped, title, text, absent, present)
 
 
 @pytest.mark.parametrize(
@@ -1335,9 +1341,7 @@ def test_the_shipped_rules_tell_who_met_from_the_backdrop(
     perfect (会談している) and a three-way summit of last month are not reported; agency
     chiefs are officials; a flight route names a Japanese city and a Korean one; a bare
     "Hayashi" is the minister."""
-    types = shipped.classify(title, text).types
-    assert absent not in types
-    assert present in types
+    _lacks_and_has(shipped, title, text, absent, present)
 
 
 @pytest.mark.parametrize(
@@ -1421,38 +1425,6 @@ def test_the_shipped_rules_tell_who_met_from_the_backdrop(
             None,
             "summit_announced",
         ),
-    ],
-    ids=[
-        "ja-called-off",
-        "ja-three-way-held",
-        "ko-recalled-call-connective",
-        "ministers-phone",
-        "ko-met-reporters",
-        "held-the-first",
-        "work-toward-a-meeting",
-        "ja-third-leader-in-person",
-        "exploring-a-meeting",
-    ],
-)
-def test_the_shipped_rules_tell_a_meeting_that_did_not_happen(
-    shipped: RuleSet, title: str, text: str, absent: str | None, present: str | None
-) -> None:
-    """A summit called off (見送り) or only supposed ("会談しても"), a three-way meeting
-    (日米韓首脳会談を行った), a leader's talks with the press ("기자들과 만나") or with a
-    third leader in person, a call recalled in a Korean connective (…한 바 있으며) and
-    ministers' phone talks about their leaders' meeting are not the two leaders' meeting
-    or call; "held the first summit", "work toward a meeting" and "exploring a meeting"
-    state one."""
-    types = shipped.classify(title, text).types
-    if absent is not None:
-        assert absent not in types
-    if present is not None:
-        assert present in types
-
-
-@pytest.mark.parametrize(
-    ("title", "text", "absent", "present"),
-    [
         (
             "Japan protests South Korean survey near disputed islets",
             "Japan lodged a protest with South Korea on Wednesday after a South Korean "
@@ -1546,40 +1518,6 @@ def test_the_shipped_rules_tell_a_meeting_that_did_not_happen(
             "summit_held",
             "summit_announced",
         ),
-    ],
-    ids=[
-        "islets-second-reference",
-        "stood-by-remorse",
-        "fishery-imports",
-        "next-ambassador",
-        "ja-line-issue",
-        "freedom-edge",
-        "headline-no-summit",
-        "expected-meeting",
-        "ja-no-separate-talks",
-        "the-leaders-agreed-to-meet",
-        "due-to-land",
-    ],
-)
-def test_the_shipped_rules_read_what_wire_reports_call_things(
-    shipped: RuleSet, title: str, text: str, absent: str | None, present: str | None
-) -> None:
-    """Wire services' second references and set phrases: "the Seoul-controlled islets",
-    "stood by past cabinets' expressions of remorse", "fishery imports", a "next
-    ambassador" tapped, LINE問題, the Freedom Edge exercise; a meeting "expected on the
-    sidelines" or a leader "due to land" for a summit is to come, "no summit" in a
-    headline is none held, a bilateral meeting "行わなかった" did not take place, and "the
-    leaders agreed to meet at an early date" announces one."""
-    types = shipped.classify(title, text).types
-    if absent is not None:
-        assert absent not in types
-    if present is not None:
-        assert present in types
-
-
-@pytest.mark.parametrize(
-    ("title", "text", "absent", "present"),
-    [
         (
             "日米韓首脳、北朝鮮への圧力で一致\u3000NYで会談",
             "安倍晋三首相は21日、トランプ米大統領、韓国の文在寅大統領と国連本部近くのホテルで昼食を取りながら会談した。"
@@ -1616,21 +1554,44 @@ def test_the_shipped_rules_read_what_wire_reports_call_things(
         ),
     ],
     ids=[
+        "ja-called-off",
+        "ja-three-way-held",
+        "ko-recalled-call-connective",
+        "ministers-phone",
+        "ko-met-reporters",
+        "held-the-first",
+        "work-toward-a-meeting",
+        "ja-third-leader-in-person",
+        "exploring-a-meeting",
+        "islets-second-reference",
+        "stood-by-remorse",
+        "fishery-imports",
+        "next-ambassador",
+        "ja-line-issue",
+        "freedom-edge",
+        "headline-no-summit",
+        "expected-meeting",
+        "ja-no-separate-talks",
+        "the-leaders-agreed-to-meet",
+        "due-to-land",
         "ja-third-leader-in-the-sentence",
         "should-headline",
         "ja-korean-a-bomb-victims",
         "third-leader-in-person",
     ],
 )
-def test_the_shipped_rules_tell_whose_meeting_and_whose_voice(
+def test_the_shipped_rules_tell_what_took_place_and_in_whose_voice(
     shipped: RuleSet, title: str, text: str, absent: str | None, present: str | None
 ) -> None:
-    """A third leader in the sentence of the leaders' meeting (トランプ米大統領、韓国の文在寅
-    大統領と…会談した) or of an in-person meeting makes it not the two leaders' own; a
-    headline telling a side what it should do is an editorial's; the memorial to Korean
-    atomic bomb victims is a matter of the past."""
-    types = shipped.classify(title, text).types
-    if absent is not None:
-        assert absent not in types
-    if present is not None:
-        assert present in types
+    """A summit called off (見送り) or only supposed ("会談しても"), a meeting with a third
+    leader in its sentence (日米韓首脳会談, トランプ米大統領、韓国の文在寅大統領と…会談した) or
+    next to "in person", a leader's talks with the press ("기자들과 만나"), a call recalled in
+    a Korean connective (…한 바 있으며), ministers' phone talks about their leaders' meeting
+    and a bilateral meeting "not held" (行わなかった) are not the meeting or call; "held the
+    first summit" states one held, and "work toward", "exploring", "expected on the
+    sidelines", "due to land for" and "the leaders agreed to meet" one to come. Wire
+    reports' second references and set phrases ("the Seoul-controlled islets", "stood by
+    past cabinets' expressions of remorse", "fishery imports", a "next ambassador", LINE問題,
+    Freedom Edge, the memorial to Korean atomic bomb victims) name their subject; a
+    headline telling a side what it should do is an editorial's."""
+    _lacks_and_has(shipped, title, text, absent, present)
