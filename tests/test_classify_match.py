@@ -445,6 +445,17 @@ def test_min_sentences() -> None:
     assert not assigned(rules, GATE, "A summit, another summit.")
 
 
+def test_lead_needs_a_match_in_the_title_or_the_first_sentences() -> None:
+    clue = "    any:\n      - terms: [summit]\n        weight: 0.5\n"
+    rules = one_type("    lead: 2\n" + clue)
+    assert assigned(rules, GATE, "A summit. Then more.")
+    assert assigned(rules, GATE, "First. A summit.")  # the body's second sentence
+    assert not assigned(rules, GATE, "First. Second. A summit.")  # background
+    assert assigned(rules, GATE + " summit", "First. Second. A summit.")  # the title counts
+    assert assigned(rules, GATE + "? Yes! No.", "First. A summit.")  # the title's own breaks
+    assert assigned(one_type(clue), GATE, "First. Second. A summit.")  # no lead: anywhere
+
+
 def test_scores_add_up_and_cap_at_one() -> None:
     rules = one_type(
         "    any:\n      - terms: [summit]\n        weight: 0.3\n"
@@ -650,6 +661,15 @@ types:
 )
 def test_topic_gate(title: str, text: str, relevant: bool) -> None:
     assert parse_rules(GATED).classify(title, text).relevant is relevant
+
+
+def test_a_brief_names_each_side_once() -> None:
+    rules = parse_rules(GATED.replace("min_mentions: 2", "min_mentions: 2\n  short_body: 30"))
+    assert rules.classify("Talks", "Seoul and Tokyo talk.").relevant  # 21 characters
+    longer = "Seoul and Tokyo talk about many things."  # 39 characters
+    assert not rules.classify("Talks", longer).relevant
+    assert rules.classify("Talks", longer + " Seoul and Tokyo agree.").relevant
+    assert not rules.classify("Talks", "Seoul talks.").relevant  # a side is still needed
 
 
 def test_topic_within_words_and_exclusion_anywhere() -> None:

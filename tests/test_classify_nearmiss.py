@@ -173,6 +173,22 @@ def test_a_type_stopped_by_its_all_is_not_said_to_have_no_clue() -> None:
     assert miss.event_type == "t" and "no term of its `all` group 1 (accord)" in miss.blocked
 
 
+def test_a_type_whose_matches_are_all_after_its_lead_is_blocked() -> None:
+    rules = parse_rules(
+        rules_text("  t:\n    lead: 1\n    any:\n      - {name: deal, terms: [deal]}\n")
+    )
+    text = "Nothing yet. A deal."
+    verdict = rules.classify(TITLE, text)
+    assert "t" not in verdict.scores
+    (miss,) = near_misses(rules, TITLE, text, verdict)
+    assert miss.score is None and miss.clue_score == 0.5
+    assert miss.blocked == (
+        "every match lies after the body's first 1 sentences (the type's `lead`: "
+        "background of other news)"
+    )
+    assert near_misses(rules, TITLE, "A deal. Nothing more.") == []  # in the lead: assigned
+
+
 def test_no_near_misses_when_the_gate_fails(rules: RuleSet) -> None:
     assert near_misses(rules, "Weather", "A summit, a treaty.") == []
 

@@ -8,12 +8,15 @@ Rule semantics (docs/rules.md has the full language with examples):
   terms match as substrings.
 - ``lists``: named term lists, used anywhere as ``$name`` (lists may include lists).
 - ``topic``: the relevance gate. Every side must be mentioned (in the title, or at
-  least ``min_mentions`` times in the body), some mentions of all sides must lie
-  ``within`` the given distance, and no ``none`` term may match.
+  least ``min_mentions`` times in the body; once in a body of at most ``short_body``
+  characters), some mentions of all sides must lie ``within`` the given distance, and
+  no ``none`` term may match.
 - ``types``: per event type, ``all`` term groups must be present and no ``none`` term
   may match; then each clue of ``any`` that matches adds its ``weight`` once (times
   ``defaults.title_weight`` when it matches in the title). The score is that sum,
-  capped at 1; the type is assigned when the score reaches its ``threshold``.
+  capped at 1; the type is assigned when the score reaches its ``threshold`` (with
+  ``lead: N``, only when a match that counted is in the title or the body's first N
+  sentences).
 - ``tense``: cues for announced (future) and held (past) events. A match takes the
   tense of its clue when the clue has one (``tense:`` on a clue whose phrase states
   it), else of the nearest cue in its sentence. A type with ``tense: future`` ignores

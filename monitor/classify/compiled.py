@@ -51,6 +51,7 @@ class CompiledType:
     require: tuple[frozenset[int], ...]
     none: tuple[TermFilter, ...]
     clues: tuple[CompiledClue, ...]
+    lead: int | None = None  # a match in the title or the body's first ``lead`` sentences
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class CompiledTopic:
     min_mentions: int
     within: Within | None
     none: tuple[TermFilter, ...]
+    short_body: int | None = None  # a body this short needs one mention of a side
 
 
 @dataclass(frozen=True, slots=True)

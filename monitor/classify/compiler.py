@@ -261,7 +261,7 @@ class _Compiler:
         )
         within = parse_within(topic.within) if topic.within is not None else None
         none = self._filters(topic.none, ("topic", "none"))
-        return CompiledTopic(sides, topic.min_mentions, within, none)
+        return CompiledTopic(sides, topic.min_mentions, within, none, topic.short_body)
 
     def _type(self, name: str, spec: EventType) -> CompiledType:
         path: Path_ = ("types", name)
@@ -282,6 +282,7 @@ class _Compiler:
             require=require,
             none=self._filters(spec.none, (*path, "none")),
             clues=clues,
+            lead=spec.lead,
         )
 
     def _clue(self, clue: Clue, path: Path_) -> CompiledClue:

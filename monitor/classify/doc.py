@@ -155,6 +155,13 @@ class Doc:
     def sentence(self, pos: int) -> int:
         return bisect_right(self.item.sentence_breaks(), pos)
 
+    def in_lead(self, pos: int, sentences: int) -> bool:
+        """Whether ``pos`` is in the title or in the body's first ``sentences`` sentences
+        (the line break after the title is the body's first sentence break)."""
+        return (
+            pos < self.title_end or self.sentence(pos) - self.sentence(self.title_end) < sentences
+        )
+
     def close(self, a: int, b: int, within: tuple[int, str]) -> bool:
         """Whether positions ``a`` and ``b`` are within ``within`` of each other."""
         marks, index, steps, reach = self._scale(within)

@@ -180,14 +180,17 @@ def gate(doc: Doc, topic: CompiledTopic) -> tuple[bool, tuple[Evidence, ...]]:
     evidence: list[Evidence] = []
     ok = True
     found, title_end, text = doc.found, doc.title_end, doc.rules.term_text
+    needed = topic.min_mentions
+    if topic.short_body is not None and len(doc.low) - title_end - 1 <= topic.short_body:
+        needed = 1  # a brief names each side once
     for name, group in topic.sides:
         if found.isdisjoint(group):
-            ok = ok and topic.min_mentions < 1
+            ok = ok and needed < 1
             continue
         at, tids = doc.positions(group)  # a title hit, when there is one, comes first
         rule = f"topic.{name}"
         evidence.append(Evidence(rule, text[tids[0]], doc.where(at[0]), float(len(at))))
-        if at[0] >= title_end and len(at) < topic.min_mentions:
+        if at[0] >= title_end and len(at) < needed:
             ok = False
     if ok and topic.within is not None:
         ok = _sides_close(doc, topic)
@@ -238,6 +241,7 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
     total, weights = 0.0, {"future": 0.0, "past": 0.0}
     evidence: list[Evidence] = []
     tenses: list[str | None] = []
+    first = len(doc.low)  # where the earliest match that counted is
     cache = doc.clues
     present = doc.groups()  # the clues with a hit of each of their groups: only they can match
     for clue in compress(ctype.clues, map(present.issuperset, doc.rules.clue_needs[ctype.id])):
@@ -254,6 +258,7 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
         best = next((h for h in hits if h[0] < doc.title_end), hits[0])
         gain = clue.weight * (doc.rules.title_weight if best[0] < doc.title_end else 1.0)
         total += gain
+        first = min(first, hits[0][0])
         tenses.append(match_tense(doc, clue, best[0]))
         evidence.append(
             Evidence(
@@ -262,6 +267,8 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
         )
     if not evidence or not tense_allows(ctype.tense, weights):
         return None
+    if ctype.lead is not None and not doc.in_lead(first, ctype.lead):
+        return None  # every match is deep in the body: background of other news
     return Label(ctype.id, round(min(1.0, total), 3), tuple(evidence), _tense(ctype, tenses))
 
 

@@ -8,7 +8,8 @@ clue did: matched (and what it added), or why not: a term group absent, or not w
 reach of the clue's first group (``near``); matches only outside the clue's ``in``;
 every match in a sentence with a ``none`` term (or near one); too few sentences (``min_sentences``);
 every match cued with the other tense. It also says when the whole type was blocked: an
-``all`` group of the type missing, a type ``none`` term present, or the tense balance.
+``all`` group of the type missing, a type ``none`` term present, the tense balance, or
+every match after the type's ``lead``.
 
 This is an explanation only: it re-reads the item with the reference matching functions
 (match.py, doc.py) and never changes a verdict. Its scores are the classifier's (tests
@@ -43,6 +44,7 @@ class ClueCheck:
     reason: str = ""  # why it did not count ("" when it did)
     close: bool = False  # it matched before a filter (in, none, min_sentences, tense) removed it
     absent: bool = False  # not one term of any of its groups is in the item (or regex: no match)
+    at: int = -1  # where its first match that counted is (-1 when it did not count)
 
     @property
     def matched(self) -> bool:
@@ -109,6 +111,13 @@ def _check_type(doc: Doc, ctype: CompiledType, keep: list[CompiledClue]) -> Near
             f"its {want}-cued matches ({weights[want]:.2f}) must {need} "
             f"its {other}-cued ones ({weights[other]:.2f})"
         )
+    elif total > 0 and ctype.lead is not None:
+        first = min(c.at for c in checks if c.matched)
+        if not doc.in_lead(first, ctype.lead):
+            blocked = (
+                f"every match lies after the body's first {ctype.lead} sentences "
+                "(the type's `lead`: background of other news)"
+            )
     scored = total > 0 and not blocked
     return NearMiss(
         ctype.id, ctype.threshold, total if scored else None, total, blocked, tuple(checks)
@@ -151,7 +160,7 @@ def _check_clue(
             return ClueCheck(rule, kind, 0.0, reason=reason, close=True)
     best = _best(doc, hits)
     gain = clue.weight * (doc.rules.title_weight if best[0] < doc.title_end else 1.0)
-    return ClueCheck(rule, kind, gain, term=best[1], where=doc.where(best[0]))
+    return ClueCheck(rule, kind, gain, term=best[1], where=doc.where(best[0]), at=hits[0][0])
 
 
 def _best(doc: Doc, hits: list[Hit]) -> Hit:

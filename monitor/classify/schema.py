@@ -111,6 +111,12 @@ class EventType(Strict):
     tense: Literal["future", "past"] | None = Field(
         None, description="future: needs announced-cues to outweigh held-cues; past: the reverse"
     )
+    lead: int | None = Field(
+        None,
+        ge=1,
+        description="the type counts only when one of its matches is in the title or the "
+        "body's first N sentences (an issue first named deeper in the body is background)",
+    )
     all: list[Group] = Field(
         default_factory=list,
         description="term groups that must all be present, else the type is not scored",
@@ -125,6 +131,12 @@ class Topic(Strict):
     sides: dict[str, TermList] = Field(description="every side must be mentioned")
     min_mentions: int = Field(
         1, ge=1, description="body mentions a side needs when the title does not name it"
+    )
+    short_body: int | None = Field(
+        None,
+        ge=1,
+        description="a body of at most this many characters (a brief) needs one mention "
+        "of a side, whatever min_mentions says",
     )
     within: Within | None = Field(None, description="some mentions of all sides this close")
     none: list[str | Filter] = Field(default_factory=list, description="vetoes relevance")
