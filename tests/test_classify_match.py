@@ -543,6 +543,45 @@ def test_clue_tense_against_the_type_tense_is_a_config_error() -> None:
         parse_rules(rules_text(body) + TENSE)
 
 
+STATED = (
+    "  announced:\n    tense: future\n    stated_beside: [held]\n    any:\n"
+    "      - {name: will meet, terms: [will meet], tense: future, weight: 0.5}\n"
+    "      - {name: summit, terms: [summit], weight: 0.5}\n"
+    "  held:\n    tense: past\n    any:\n      - {terms: [met], tense: past, weight: 0.5}\n"
+)
+
+
+def test_beside_a_stated_beside_type_only_an_own_tense_clue_counts() -> None:
+    rules = parse_rules(rules_text(STATED) + TENSE)
+    assert rules.classify(GATE, "A summit to hold.").types == ("announced",)  # alone: any clue
+    beside = rules.classify(GATE, "They met. A summit to hold.")
+    assert beside.types == ("held",) and "announced" not in beside.scores
+    stated = rules.classify(GATE, "They met. They will meet again at a summit.")
+    assert stated.types == ("announced", "held")
+    without = parse_rules(rules_text(STATED.replace("    stated_beside: [held]\n", "")) + TENSE)
+    assert without.classify(GATE, "They met. A summit to hold.").types == ("announced", "held")
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (
+            "stated_beside: [gone]",
+            r"types\.announced\.stated_beside\[0\]: unknown event type 'gone'",
+        ),
+        ("", r"types\.announced\.stated_beside: stated_beside needs a clue with its own tense"),
+    ],
+)
+def test_stated_beside_names_known_types_and_needs_an_own_tense_clue(
+    change: str, error: str
+) -> None:
+    body = STATED.replace("tense: future, weight", "weight")
+    if change:
+        body = STATED.replace("stated_beside: [held]", change)
+    with pytest.raises(ConfigError, match=error):
+        parse_rules(rules_text(body) + TENSE)
+
+
 def test_none_with_a_distance_vetoes_only_near_the_match() -> None:
     body = (
         "    any:\n      - near: [met, $kr, $jp]\n        within: 1 sentence\n"

@@ -189,6 +189,24 @@ def test_a_type_whose_matches_are_all_after_its_lead_is_blocked() -> None:
     assert near_misses(rules, TITLE, "A deal. Nothing more.") == []  # in the lead: assigned
 
 
+def test_a_type_without_its_stated_clue_beside_another_is_blocked() -> None:
+    body = (
+        "  announced:\n    tense: future\n    stated_beside: [held]\n    any:\n"
+        "      - {name: will meet, terms: [will meet], tense: future, weight: 0.5}\n"
+        "      - {name: visit, terms: [visit], weight: 0.5}\n"
+        "  held:\n    tense: past\n    any:\n      - {terms: [met], tense: past, weight: 0.5}\n"
+    )
+    rules = parse_rules(rules_text(body) + "tense:\n  future: [plans]\n  past: [met]\n")
+    text = "They met. A visit plans."
+    verdict = rules.classify(TITLE, text)
+    assert verdict.types == ("held",)
+    (miss,) = near_misses(rules, TITLE, text, verdict)
+    assert (miss.event_type, miss.score, miss.clue_score) == ("announced", None, 0.5)
+    assert miss.blocked == (
+        "beside held, none of its clues with their own tense matched (the type's `stated_beside`)"
+    )
+
+
 def test_no_near_misses_when_the_gate_fails(rules: RuleSet) -> None:
     assert near_misses(rules, "Weather", "A summit, a treaty.") == []
 

@@ -16,7 +16,8 @@ Rule semantics (docs/rules.md has the full language with examples):
   ``defaults.title_weight`` when it matches in the title). The score is that sum,
   capped at 1; the type is assigned when the score reaches its ``threshold`` (with
   ``lead: N``, only when a match that counted is in the title or the body's first N
-  sentences).
+  sentences; with ``stated_beside``, beside those types only when a clue with its own
+  tense counted).
 - ``tense``: cues for announced (future) and held (past) events. A match takes the
   tense of its clue when the clue has one (``tense:`` on a clue whose phrase states
   it), else of the nearest cue in its sentence. A type with ``tense: future`` ignores

@@ -52,6 +52,8 @@ class CompiledType:
     none: tuple[TermFilter, ...]
     clues: tuple[CompiledClue, ...]
     lead: int | None = None  # a match in the title or the body's first ``lead`` sentences
+    stated_beside: frozenset[str] = frozenset()  # beside these types: an own-tense clue needed
+    stated: frozenset[str] = frozenset()  # the evidence rules of its clues with their own tense
 
 
 @dataclass(frozen=True, slots=True)

@@ -274,6 +274,14 @@ class _Compiler:
                     f"a clue with tense: {clue.tense} never counts for a type with "
                     f"tense: {spec.tense} (its matches would only weigh against it)",
                 )
+        for i, other in enumerate(spec.stated_beside):
+            self._known_type(other, (*path, "stated_beside", i))
+        if spec.stated_beside and all(c.tense is None for c in spec.any):
+            self._error(
+                (*path, "stated_beside"),
+                "stated_beside needs a clue with its own tense (tense: on the clue): "
+                "without one the type could never be assigned beside those types",
+            )
         return CompiledType(
             id=name,
             description=spec.description,
@@ -283,6 +291,8 @@ class _Compiler:
             none=self._filters(spec.none, (*path, "none")),
             clues=clues,
             lead=spec.lead,
+            stated_beside=frozenset(spec.stated_beside),
+            stated=frozenset(f"{name}.{c.name}" for c in clues if c.tense is not None),
         )
 
     def _clue(self, clue: Clue, path: Path_) -> CompiledClue:

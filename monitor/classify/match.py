@@ -325,6 +325,15 @@ def assigned(
     return [best] if scores[best] >= fallback else []
 
 
+def stated(ctype: CompiledType, label: Label, chosen: list[str]) -> bool:
+    """Whether ``label`` may stand beside the other types ``chosen``: when one of the
+    type's ``stated_beside`` types is among them, one of its clues with their own tense
+    must have counted (a held summit's report announces the next one in so many words)."""
+    if ctype.stated_beside.isdisjoint(chosen):
+        return True
+    return any(e.rule in ctype.stated for e in label.evidence)
+
+
 def headlined(gate_evidence: tuple[Evidence, ...]) -> bool:
     """Whether the topic gate found every side in the title (from its evidence: each
     side's first mention is a title one when the title has one)."""
@@ -347,7 +356,12 @@ def verdict(doc: Doc, gated: tuple[bool, tuple[Evidence, ...]] | None = None) ->
     scores = {t: label.score for t, label in found.items()}
     thresholds = {t.id: t.threshold for t in rules.types}
     on_title = headlined(gate_evidence)
-    labels = [found[t] for t in assigned(scores, thresholds, rules.fallback, on_title)]
+    chosen = assigned(scores, thresholds, rules.fallback, on_title)
+    unstated = [t for t in rules.types if t.id in chosen and not stated(t, found[t.id], chosen)]
+    for ctype in unstated:  # not scored: beside the other type, its clues said too little
+        del found[ctype.id], scores[ctype.id]
+        chosen.remove(ctype.id)
+    labels = [found[t] for t in chosen]
     return Classification(
         relevant=bool(labels), labels=tuple(labels), scores=scores, gate_evidence=gate_evidence
     )

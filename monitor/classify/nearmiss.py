@@ -8,8 +8,9 @@ clue did: matched (and what it added), or why not: a term group absent, or not w
 reach of the clue's first group (``near``); matches only outside the clue's ``in``;
 every match in a sentence with a ``none`` term (or near one); too few sentences (``min_sentences``);
 every match cued with the other tense. It also says when the whole type was blocked: an
-``all`` group of the type missing, a type ``none`` term present, the tense balance, or
-every match after the type's ``lead``.
+``all`` group of the type missing, a type ``none`` term present, the tense balance,
+every match after the type's ``lead``, or no clue of its own tense beside a type of its
+``stated_beside``.
 
 This is an explanation only: it re-reads the item with the reference matching functions
 (match.py, doc.py) and never changes a verdict. Its scores are the classifier's (tests
@@ -79,7 +80,7 @@ def near_misses(
     for ctype in rules.types:
         if ctype.id in assigned:
             continue
-        miss = replace(_check_type(doc, ctype, keep), score=scores.get(ctype.id))
+        miss = replace(_check_type(doc, ctype, keep, assigned), score=scores.get(ctype.id))
         if miss.clue_score > 0 or any(c.close for c in miss.clues):
             out.append(miss)
         elif not scores and any(not c.absent for c in miss.clues):
@@ -92,7 +93,9 @@ def gate_passes(rules: CompiledRules, title: str, text: str) -> bool:
     return gate(Doc(rules, Prepared(title, text)), rules.topic)[0]
 
 
-def _check_type(doc: Doc, ctype: CompiledType, keep: list[CompiledClue]) -> NearMiss:
+def _check_type(
+    doc: Doc, ctype: CompiledType, keep: list[CompiledClue], assigned: set[str]
+) -> NearMiss:
     weights = {"future": 0.0, "past": 0.0}
     checks = [_check_clue(doc, ctype, clue, weights, keep) for clue in ctype.clues]
     total = round(min(1.0, sum(c.gain for c in checks)), 3)
@@ -111,17 +114,27 @@ def _check_type(doc: Doc, ctype: CompiledType, keep: list[CompiledClue]) -> Near
             f"its {want}-cued matches ({weights[want]:.2f}) must {need} "
             f"its {other}-cued ones ({weights[other]:.2f})"
         )
-    elif total > 0 and ctype.lead is not None:
-        first = min(c.at for c in checks if c.matched)
-        if not doc.in_lead(first, ctype.lead):
+    elif total > 0 and ctype.lead is not None and not doc.in_lead(_first(checks), ctype.lead):
+        blocked = (
+            f"every match lies after the body's first {ctype.lead} sentences "
+            "(the type's `lead`: background of other news)"
+        )
+    elif total >= ctype.threshold and not ctype.stated_beside.isdisjoint(assigned):
+        if not any(c.matched and c.rule in ctype.stated for c in checks):
+            beside = ", ".join(sorted(ctype.stated_beside & assigned))
             blocked = (
-                f"every match lies after the body's first {ctype.lead} sentences "
-                "(the type's `lead`: background of other news)"
+                f"beside {beside}, none of its clues with their own tense matched "
+                "(the type's `stated_beside`)"
             )
     scored = total > 0 and not blocked
     return NearMiss(
         ctype.id, ctype.threshold, total if scored else None, total, blocked, tuple(checks)
     )
+
+
+def _first(checks: list[ClueCheck]) -> int:
+    """Where the earliest match of the clues that counted is."""
+    return min(c.at for c in checks if c.matched)
 
 
 def _check_clue(

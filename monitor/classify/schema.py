@@ -117,6 +117,11 @@ class EventType(Strict):
         description="the type counts only when one of its matches is in the title or the "
         "body's first N sentences (an issue first named deeper in the body is background)",
     )
+    stated_beside: list[str] = Field(
+        default_factory=list,
+        description="when one of these types is assigned too, this type counts only when a "
+        "clue with its own tense matched (a report of a held summit states the next one)",
+    )
     all: list[Group] = Field(
         default_factory=list,
         description="term groups that must all be present, else the type is not scored",
