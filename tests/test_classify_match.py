@@ -454,6 +454,8 @@ def test_lead_needs_a_match_in_the_title_or_the_first_sentences() -> None:
     assert assigned(rules, GATE + " summit", "First. Second. A summit.")  # the title counts
     assert assigned(rules, GATE + "? Yes! No.", "First. A summit.")  # the title's own breaks
     assert assigned(one_type(clue), GATE, "First. Second. A summit.")  # no lead: anywhere
+    stated = one_type("    lead: 2\n" + clue + "        tense: past\n")
+    assert assigned(stated, GATE, "First. Second. A summit.")  # its phrase states the event
 
 
 def test_scores_add_up_and_cap_at_one() -> None:

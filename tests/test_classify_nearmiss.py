@@ -183,8 +183,8 @@ def test_a_type_whose_matches_are_all_after_its_lead_is_blocked() -> None:
     (miss,) = near_misses(rules, TITLE, text, verdict)
     assert miss.score is None and miss.clue_score == 0.5
     assert miss.blocked == (
-        "every match lies after the body's first 1 sentences (the type's `lead`: "
-        "background of other news)"
+        "every match lies after the body's first 1 sentences, none of a clue with its own "
+        "tense (the type's `lead`: background of other news)"
     )
     assert near_misses(rules, TITLE, "A deal. Nothing more.") == []  # in the lead: assigned
 

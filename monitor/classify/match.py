@@ -241,7 +241,7 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
     total, weights = 0.0, {"future": 0.0, "past": 0.0}
     evidence: list[Evidence] = []
     tenses: list[str | None] = []
-    first = len(doc.low)  # where the earliest match that counted is
+    first = len(doc.low)  # where the earliest match that counted is (0: a clue stated it)
     cache = doc.clues
     present = doc.groups()  # the clues with a hit of each of their groups: only they can match
     for clue in compress(ctype.clues, map(present.issuperset, doc.rules.clue_needs[ctype.id])):
@@ -258,7 +258,7 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
         best = next((h for h in hits if h[0] < doc.title_end), hits[0])
         gain = clue.weight * (doc.rules.title_weight if best[0] < doc.title_end else 1.0)
         total += gain
-        first = min(first, hits[0][0])
+        first = 0 if clue.tense is not None else min(first, hits[0][0])
         tenses.append(match_tense(doc, clue, best[0]))
         evidence.append(
             Evidence(
@@ -268,7 +268,7 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
     if not evidence or not tense_allows(ctype.tense, weights):
         return None
     if ctype.lead is not None and not doc.in_lead(first, ctype.lead):
-        return None  # every match is deep in the body: background of other news
+        return None  # every match is deep in the body, none stating it: background
     return Label(ctype.id, round(min(1.0, total), 3), tuple(evidence), _tense(ctype, tenses))
 
 

@@ -114,10 +114,14 @@ def _check_type(
             f"its {want}-cued matches ({weights[want]:.2f}) must {need} "
             f"its {other}-cued ones ({weights[other]:.2f})"
         )
-    elif total > 0 and ctype.lead is not None and not doc.in_lead(_first(checks), ctype.lead):
+    elif (
+        total > 0
+        and ctype.lead is not None
+        and not doc.in_lead(_first(checks, ctype.stated), ctype.lead)
+    ):
         blocked = (
-            f"every match lies after the body's first {ctype.lead} sentences "
-            "(the type's `lead`: background of other news)"
+            f"every match lies after the body's first {ctype.lead} sentences, none of a "
+            "clue with its own tense (the type's `lead`: background of other news)"
         )
     elif total >= ctype.threshold and not ctype.stated_beside.isdisjoint(assigned):
         if not any(c.matched and c.rule in ctype.stated for c in checks):
@@ -132,9 +136,10 @@ def _check_type(
     )
 
 
-def _first(checks: list[ClueCheck]) -> int:
-    """Where the earliest match of the clues that counted is."""
-    return min(c.at for c in checks if c.matched)
+def _first(checks: list[ClueCheck], stated: frozenset[str]) -> int:
+    """Where the earliest match of the clues that counted is (0 when one with its own
+    tense counted: its phrase states the event wherever it is)."""
+    return min(0 if c.rule in stated else c.at for c in checks if c.matched)
 
 
 def _check_clue(

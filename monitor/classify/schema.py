@@ -115,7 +115,8 @@ class EventType(Strict):
         None,
         ge=1,
         description="the type counts only when one of its matches is in the title or the "
-        "body's first N sentences (an issue first named deeper in the body is background)",
+        "body's first N sentences, or a clue with its own tense matched (an event first "
+        "named deeper in the body, and not stated, is background)",
     )
     stated_beside: list[str] = Field(
         default_factory=list,
