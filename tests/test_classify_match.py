@@ -520,6 +520,33 @@ def test_future_type_needs_future_cues_to_outweigh_past_ones() -> None:
     assert rules.classify(GATE, two).types == ("announced",)
 
 
+def test_an_untensed_korean_or_japanese_headline_takes_the_future_of_its_lead() -> None:
+    body = (
+        "  announced:\n    tense: future\n    any:\n      - terms: [정상회담, summit]\n"
+        "        in: title\n        weight: 0.5\n"
+        "  held:\n    tense: past\n    any:\n      - terms: [정상회담, summit]\n"
+        "        in: title\n        weight: 0.5\n"
+    )
+    tense = TENSE.replace("future: [will, to hold]", "future: [will, to hold, 예정]")
+    tense = tense.replace("past: [held, met]", "past: [held, met, 가졌다]")
+    on = parse_rules(rules_text(body) + tense + "  headline_future: true\n")
+    off = parse_rules(rules_text(body) + tense)
+    title = "이재명 대통령, 13일 일본 방문…이시바 총리와 정상회담"
+    lead = "이재명 대통령은 13일 한국 대통령으로 일본을 방문할 예정이다. 회담은 도쿄에서 열린다."
+    assert on.classify(title, lead).types == ("announced",)
+    assert on.classify(title, lead).labels[0].tense == "future"
+    assert off.classify(title, lead).types == ("held",)  # an uncued match counts for both
+    # a lead sentence that also says what took place, or none with a cue: no tense given
+    both = "이재명 대통령은 한국 대통령으로 일본에서 회담을 가졌다. 다음 회담도 예정이다."
+    assert on.classify(title, both.replace(". 다음", ", 다음")).types == ("held",)
+    assert on.classify(title, "한국과 일본의 방문. 다음 달 예정이다.").types == ("held",)
+    # a cue of the headline's own wins; English headlines state their tense
+    assert on.classify(title + " 가졌다", lead).types == ("held",)
+    english = "Lee Jae-myung and Ishiba: summit in Japan"
+    text = "Lee Jae-myung will visit Japan next week, South Korea said."
+    assert on.classify(english, text).types == ("held",)
+
+
 def test_clue_tense_is_the_tense_of_its_phrase_not_of_the_nearest_cue() -> None:
     body = (
         "  held:\n    tense: past\n    any:\n"

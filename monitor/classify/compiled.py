@@ -70,6 +70,7 @@ class CompiledTense:
     future: frozenset[int]
     past: frozenset[int]
     within: Within
+    headline_future: bool = False  # an untensed Korean/Japanese headline: its lead's future
 
 
 class CompiledRules:

@@ -85,6 +85,7 @@ class _Compiler:
                 self._group(t.future, ("tense", "future")),
                 self._group(t.past, ("tense", "past")),
                 parse_within(t.within),
+                t.headline_future,
             )
         events = self._events(self.spec.events)
         for name in self.spec.lists.keys() - self._used_lists():  # checked all the same

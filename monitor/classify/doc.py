@@ -13,9 +13,9 @@ from functools import partial
 from itertools import chain, repeat
 from re import Match
 
-from monitor.classify.compiled import CompiledRules
+from monitor.classify.compiled import CompiledRules, CompiledTense
 from monitor.classify.terms import keep_cased, keep_outside, scan
-from monitor.classify.text import SENTENCE_BREAK, normalize, word_starts
+from monitor.classify.text import CJK_OR_HANGUL, SENTENCE_BREAK, normalize, word_starts
 
 Hit = tuple[int, str]  # (position, matched term as written in the rules)
 
@@ -305,7 +305,29 @@ class Doc:
                         known[pos] = "future" if other is None else "past"
                     else:  # of cues of both tenses, the closer (future when as close)
                         known[pos] = "future" if abs(cue - pos) <= abs(other - pos) else "past"
+                if tense.headline_future and todo[0] < self.title_end:
+                    untensed = [p for p in todo if p < self.title_end and known[p] is None]
+                    if untensed and self._lead_future(tense):
+                        known.update(zip(untensed, repeat("future")))
         return [known[p] for p in at]
+
+    def _lead_future(self, tense: CompiledTense) -> bool:
+        """Whether the headline is Korean or Japanese and the body's first sentence has
+        future cues and no past one: such headlines drop the tense ("…총리와 정상회담",
+        "…首脳会談"), and the sentence under them states it."""
+        if not CJK_OR_HANGUL.search(self.low, 0, self.title_end):
+            return False
+        breaks = self.item.sentence_breaks()
+        start = self.title_end
+        k = bisect_right(breaks, start)
+        end = breaks[k] if k < len(breaks) else len(self.low)
+
+        def inside(group: frozenset[int]) -> bool:
+            found = self.positions(group)[0]
+            i = bisect_left(found, start)
+            return i < len(found) and found[i] < end
+
+        return inside(tense.future) and not inside(tense.past)
 
     def snippet(self, pos: int) -> str:
         return snippet(self.norm, pos)

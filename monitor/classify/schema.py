@@ -162,6 +162,13 @@ class Tense(Strict):
         description="cues that an event took place (held, met, 열렸다, 会談した)"
     )
     within: Within = Field(12, description="a cue counts this close to a match, same sentence")
+    headline_future: bool = Field(
+        False,
+        description="a match in a headline written in Korean or Japanese with no cue of its "
+        "own is future when the body's first sentence has future cues and no past one "
+        "(those headlines drop the tense: '…총리와 정상회담', '…首脳会談'; the lead "
+        "sentence says it)",
+    )
 
 
 class Defaults(Strict):
