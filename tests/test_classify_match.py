@@ -458,6 +458,26 @@ def test_lead_needs_a_match_in_the_title_or_the_first_sentences() -> None:
     assert assigned(stated, GATE, "First. Second. A summit.")  # its phrase states the event
 
 
+def test_background_terms_keep_a_stated_match_past_the_lead_from_counting() -> None:
+    clue = "    any:\n      - terms: [summit]\n        weight: 0.5\n        tense: past\n"
+    rules = one_type("    lead: 1\n    background: [last year, $jp]\n" + clue)
+    assert assigned(rules, GATE, "First. Leaders held a summit.")  # stated past the lead
+    assert not assigned(rules, GATE, "First. Last year a summit.")  # dated as earlier
+    assert not assigned(rules, GATE, "First. A summit with Ishiba.")  # a list reference
+    assert assigned(rules, GATE, "A summit, as last year.")  # in the lead it states the event
+    assert assigned(rules, GATE, "First. Last year. A summit.")  # another sentence's date
+    unstated = one_type(
+        "    lead: 1\n    background: [last year]\n" + clue.replace("        tense: past\n", "")
+    )
+    assert not assigned(unstated, GATE, "First. A summit.")  # the lead alone, as before
+    assert assigned(one_type("    lead: 1\n" + clue), GATE, "First. Last year a summit.")
+
+
+def test_background_needs_a_lead() -> None:
+    with pytest.raises(ConfigError, match="background needs lead"):
+        one_type("    background: [last year]\n    any:\n      - terms: [summit]\n")
+
+
 def test_scores_add_up_and_cap_at_one() -> None:
     rules = one_type(
         "    any:\n      - terms: [summit]\n        weight: 0.3\n"

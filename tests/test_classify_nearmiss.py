@@ -189,6 +189,24 @@ def test_a_type_whose_matches_are_all_after_its_lead_is_blocked() -> None:
     assert near_misses(rules, TITLE, "A deal. Nothing more.") == []  # in the lead: assigned
 
 
+def test_a_stated_match_past_the_lead_in_a_background_sentence_is_blocked() -> None:
+    body = (
+        "  t:\n    lead: 1\n    background: [last year]\n    any:\n"
+        "      - {name: deal, terms: [deal], tense: past}\n"
+    )
+    rules = parse_rules(rules_text(body))
+    text = "Nothing yet. Last year a deal."
+    verdict = rules.classify(TITLE, text)
+    assert "t" not in verdict.scores
+    (miss,) = near_misses(rules, TITLE, text, verdict)
+    assert miss.blocked == (
+        "every match lies after the body's first 1 sentences, and those of clues with their "
+        "own tense in sentences that recall an earlier event (the type's `lead` and "
+        "`background`)"
+    )
+    assert near_misses(rules, TITLE, "Nothing yet. A deal was signed.") == []  # stated
+
+
 def test_a_type_without_its_stated_clue_beside_another_is_blocked() -> None:
     body = (
         "  announced:\n    tense: future\n    stated_beside: [held]\n    any:\n"

@@ -283,6 +283,15 @@ class _Compiler:
                 "stated_beside needs a clue with its own tense (tense: on the clue): "
                 "without one the type could never be assigned beside those types",
             )
+        background = None
+        if spec.background is not None:
+            if spec.lead is None:
+                self._error(
+                    (*path, "background"),
+                    "background needs lead: it marks the sentences past the type's lead "
+                    "that recall an event rather than state it",
+                )
+            background = self._group(_listed(spec.background), (*path, "background"))
         return CompiledType(
             id=name,
             description=spec.description,
@@ -292,6 +301,7 @@ class _Compiler:
             none=self._filters(spec.none, (*path, "none")),
             clues=clues,
             lead=spec.lead,
+            background=background,
             stated_beside=frozenset(spec.stated_beside),
             stated=frozenset(f"{name}.{c.name}" for c in clues if c.tense is not None),
         )

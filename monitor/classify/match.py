@@ -258,7 +258,11 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
         best = next((h for h in hits if h[0] < doc.title_end), hits[0])
         gain = clue.weight * (doc.rules.title_weight if best[0] < doc.title_end else 1.0)
         total += gain
-        first = 0 if clue.tense is not None else min(first, hits[0][0])
+        first = (
+            0
+            if clue.tense is not None and stating(doc, ctype, hits[0][0])
+            else min(first, hits[0][0])
+        )
         tenses.append(match_tense(doc, clue, best[0]))
         evidence.append(
             Evidence(
@@ -270,6 +274,16 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
     if ctype.lead is not None and not doc.in_lead(first, ctype.lead):
         return None  # every match is deep in the body, none stating it: background
     return Label(ctype.id, round(min(1.0, total), 3), tuple(evidence), _tense(ctype, tenses))
+
+
+def stating(doc: Doc, ctype: CompiledType, pos: int) -> bool:
+    """Whether a match at ``pos`` of a clue with its own tense states the type's event
+    wherever it is: unless it lies past the type's ``lead`` in a sentence that one of the
+    type's ``background`` terms dates as earlier ("last year", "3月には"): that recalls one."""
+    background, lead = ctype.background, ctype.lead
+    if background is None or lead is None or doc.in_lead(pos, lead) or not doc.present(background):
+        return True
+    return not doc.shares_sentence(background, [pos])[0]
 
 
 def tense_allows(tense: str | None, weights: dict[str, float]) -> bool:

@@ -118,6 +118,12 @@ class EventType(Strict):
         "body's first N sentences, or a clue with its own tense matched (an event first "
         "named deeper in the body, and not stated, is background)",
     )
+    background: Group | None = Field(
+        None,
+        description="terms that date a sentence as earlier ('last year', '3月には'): past the "
+        "type's lead, a clue with its own tense in such a sentence does not state the event "
+        "(it recalls one); needs lead",
+    )
     stated_beside: list[str] = Field(
         default_factory=list,
         description="when one of these types is assigned too, this type counts only when a "
