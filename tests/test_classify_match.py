@@ -473,6 +473,18 @@ def test_background_terms_keep_a_stated_match_past_the_lead_from_counting() -> N
     assert assigned(one_type("    lead: 1\n" + clue), GATE, "First. Last year a summit.")
 
 
+def test_background_terms_keep_any_match_past_the_lead_from_counting() -> None:
+    clues = (
+        "    any:\n      - {name: a, terms: [summit], weight: 0.3}\n"
+        "      - {name: b, terms: [deal], weight: 0.3}\n"
+    )
+    rules = one_type("    lead: 1\n    background: [last year]\n" + clues)
+    assert not assigned(rules, GATE, "A summit. Then last year a deal.")  # 0.3: recalled
+    assert assigned(rules, GATE, "A summit. Then a deal.")  # 0.6
+    assert assigned(rules, GATE, "A summit and last year a deal.")  # both in the lead
+    assert assigned(one_type("    lead: 1\n" + clues), GATE, "A summit. Then last year a deal.")
+
+
 def test_background_needs_a_lead() -> None:
     with pytest.raises(ConfigError, match="background needs lead"):
         one_type("    background: [last year]\n    any:\n      - terms: [summit]\n")

@@ -189,7 +189,7 @@ def test_a_type_whose_matches_are_all_after_its_lead_is_blocked() -> None:
     assert near_misses(rules, TITLE, "A deal. Nothing more.") == []  # in the lead: assigned
 
 
-def test_a_stated_match_past_the_lead_in_a_background_sentence_is_blocked() -> None:
+def test_a_match_past_the_lead_in_a_background_sentence_is_explained() -> None:
     body = (
         "  t:\n    lead: 1\n    background: [last year]\n    any:\n"
         "      - {name: deal, terms: [deal], tense: past}\n"
@@ -199,10 +199,10 @@ def test_a_stated_match_past_the_lead_in_a_background_sentence_is_blocked() -> N
     verdict = rules.classify(TITLE, text)
     assert "t" not in verdict.scores
     (miss,) = near_misses(rules, TITLE, text, verdict)
-    assert miss.blocked == (
-        "every match lies after the body's first 1 sentences, and those of clues with their "
-        "own tense in sentences that recall an earlier event (the type's `lead` and "
-        "`background`)"
+    assert miss.clue_score == 0.0
+    (check,) = miss.clues
+    assert check.reason == (
+        "its match lies past the type's lead in a sentence dated as earlier (its `background`)"
     )
     assert near_misses(rules, TITLE, "Nothing yet. A deal was signed.") == []  # stated
 

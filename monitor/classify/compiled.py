@@ -52,7 +52,7 @@ class CompiledType:
     none: tuple[TermFilter, ...]
     clues: tuple[CompiledClue, ...]
     lead: int | None = None  # a match in the title or the body's first ``lead`` sentences
-    background: frozenset[int] | None = None  # past the lead: a sentence recalling, not stating
+    background: frozenset[int] | None = None  # past the lead: terms of a sentence that recalls
     stated_beside: frozenset[str] = frozenset()  # beside these types: an own-tense clue needed
     stated: frozenset[str] = frozenset()  # the evidence rules of its clues with their own tense
 

@@ -251,6 +251,10 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
             hits = cache[key] = _clue_hits(doc, clue, key[1])
         if not hits:
             continue
+        if ctype.background is not None:
+            hits = undated(doc, ctype, hits)
+            if not hits:
+                continue
         if ctype.tense is not None:
             hits = tense_kept(doc, clue, ctype.tense, hits, weights)
             if not hits:
@@ -258,11 +262,7 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
         best = next((h for h in hits if h[0] < doc.title_end), hits[0])
         gain = clue.weight * (doc.rules.title_weight if best[0] < doc.title_end else 1.0)
         total += gain
-        first = (
-            0
-            if clue.tense is not None and stating(doc, ctype, hits[0][0])
-            else min(first, hits[0][0])
-        )
+        first = 0 if clue.tense is not None else min(first, hits[0][0])
         tenses.append(match_tense(doc, clue, best[0]))
         evidence.append(
             Evidence(
@@ -276,14 +276,18 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
     return Label(ctype.id, round(min(1.0, total), 3), tuple(evidence), _tense(ctype, tenses))
 
 
-def stating(doc: Doc, ctype: CompiledType, pos: int) -> bool:
-    """Whether a match at ``pos`` of a clue with its own tense states the type's event
-    wherever it is: unless it lies past the type's ``lead`` in a sentence that one of the
-    type's ``background`` terms dates as earlier ("last year", "3月には"): that recalls one."""
+def undated(doc: Doc, ctype: CompiledType, hits: list[Hit]) -> list[Hit]:
+    """The matches ``hits`` that count for ``ctype``: past the type's ``lead``, none in a
+    sentence that one of its ``background`` terms dates as earlier ("last year", "3月には",
+    "2019년"): such a sentence recalls its event, it does not report it."""
     background, lead = ctype.background, ctype.lead
-    if background is None or lead is None or doc.in_lead(pos, lead) or not doc.present(background):
-        return True
-    return not doc.shares_sentence(background, [pos])[0]
+    if background is None or lead is None or not doc.present(background):
+        return hits
+    late = [p for p, _ in hits if not doc.in_lead(p, lead)]
+    if not late:
+        return hits
+    dated = {p for p, d in zip(late, doc.shares_sentence(background, late), strict=True) if d}
+    return [h for h in hits if h[0] not in dated]
 
 
 def tense_allows(tense: str | None, weights: dict[str, float]) -> bool:

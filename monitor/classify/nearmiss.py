@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from monitor.classify.doc import Doc, Hit, Prepared
-from monitor.classify.match import clue_hits, gate, stating, tense_allows, tense_kept, vetoed
+from monitor.classify.match import clue_hits, gate, tense_allows, tense_kept, undated, vetoed
 from monitor.classify.match import verdict as verdict_of
 from monitor.model import Classification
 
@@ -117,20 +117,12 @@ def _check_type(
     elif (
         total > 0
         and ctype.lead is not None
-        and not doc.in_lead(_first(doc, ctype, checks), ctype.lead)
+        and not doc.in_lead(_first(checks, ctype.stated), ctype.lead)
     ):
         blocked = (
             f"every match lies after the body's first {ctype.lead} sentences, none of a "
             "clue with its own tense (the type's `lead`: background of other news)"
         )
-        if ctype.background is not None and any(
-            c.matched and c.rule in ctype.stated for c in checks
-        ):
-            blocked = (
-                f"every match lies after the body's first {ctype.lead} sentences, and those "
-                "of clues with their own tense in sentences that recall an earlier event "
-                "(the type's `lead` and `background`)"
-            )
     elif total >= ctype.threshold and not ctype.stated_beside.isdisjoint(assigned):
         if not any(c.matched and c.rule in ctype.stated for c in checks):
             beside = ", ".join(sorted(ctype.stated_beside & assigned))
@@ -144,14 +136,10 @@ def _check_type(
     )
 
 
-def _first(doc: Doc, ctype: CompiledType, checks: list[ClueCheck]) -> int:
+def _first(checks: list[ClueCheck], stated: frozenset[str]) -> int:
     """Where the earliest match of the clues that counted is (0 when one with its own
-    tense counted: its phrase states the event wherever it is, see :func:`stating`)."""
-    return min(
-        0 if c.rule in ctype.stated and stating(doc, ctype, c.at) else c.at
-        for c in checks
-        if c.matched
-    )
+    tense counted: its phrase states the event wherever it is)."""
+    return min(0 if c.rule in stated else c.at for c in checks if c.matched)
 
 
 def _check_clue(
@@ -181,6 +169,15 @@ def _check_clue(
         n = len({doc.sentence(p) for p, _ in found})
         reason = f"matches in {n} sentence{'s' * (n != 1)}; needs {clue.min_sentences}"
         return ClueCheck(rule, kind, 0.0, reason=reason, close=True)
+    if ctype.background is not None:
+        kept = undated(doc, ctype, hits)
+        if not kept:
+            reason = (
+                f"{'its match lies' if len(hits) == 1 else f'all {len(hits)} matches lie'} "
+                "past the type's lead in a sentence dated as earlier (its `background`)"
+            )
+            return ClueCheck(rule, kind, 0.0, reason=reason, close=True)
+        hits = kept
     if ctype.tense is not None:
         n = len(hits)
         hits = tense_kept(doc, clue, ctype.tense, hits, weights)

@@ -120,9 +120,9 @@ class EventType(Strict):
     )
     background: Group | None = Field(
         None,
-        description="terms that date a sentence as earlier ('last year', '3月には'): past the "
-        "type's lead, a clue with its own tense in such a sentence does not state the event "
-        "(it recalls one); needs lead",
+        description="terms that date a sentence as earlier ('last year', '3月には', '2019년'): "
+        "past the type's lead, a match in such a sentence does not count (it recalls an "
+        "event); needs lead",
     )
     stated_beside: list[str] = Field(
         default_factory=list,
