@@ -85,6 +85,8 @@ class Doc:
         self._hits_in: dict[tuple[frozenset[int], str], list[Hit]] = {}
         self.clues: dict[tuple[int, bool], list[Hit]] = {}
         self.cues: dict[tuple[int, int], list[str | None]] = {}  # tense of each clue match
+        self._lead_end: dict[int, int] = {}  # where the title and N body sentences end
+        self._dated: dict[frozenset[int], frozenset[int]] = {}  # sentences with a hit
 
     def groups(self) -> frozenset[int]:
         """The numbers of the clue groups (``rules.groups_of``) with a hit in the item."""
@@ -158,9 +160,24 @@ class Doc:
     def in_lead(self, pos: int, sentences: int) -> bool:
         """Whether ``pos`` is in the title or in the body's first ``sentences`` sentences
         (the line break after the title is the body's first sentence break)."""
-        return (
-            pos < self.title_end or self.sentence(pos) - self.sentence(self.title_end) < sentences
-        )
+        return pos < self.lead_end(sentences)
+
+    def lead_end(self, sentences: int) -> int:
+        """Where the title and the body's first ``sentences`` sentences end: the break
+        that ends the last of them (past the text when the body is shorter)."""
+        end = self._lead_end.get(sentences)
+        if end is None:
+            breaks = self.item.sentence_breaks()
+            last = self.sentence(self.title_end) + sentences - 1  # the break that ends the lead
+            end = self._lead_end[sentences] = breaks[last] if last < len(breaks) else _FAR
+        return end
+
+    def dated(self, group: frozenset[int]) -> frozenset[int]:
+        """The numbers (:meth:`sentence`) of the sentences with a hit of ``group``."""
+        numbers = self._dated.get(group)
+        if numbers is None:
+            numbers = self._dated[group] = frozenset(map(self.sentence, self.positions(group)[0]))
+        return numbers
 
     def close(self, a: int, b: int, within: tuple[int, str]) -> bool:
         """Whether positions ``a`` and ``b`` are within ``within`` of each other."""

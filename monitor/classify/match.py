@@ -277,17 +277,17 @@ def score_type(doc: Doc, ctype: CompiledType) -> Label | None:
 
 
 def undated(doc: Doc, ctype: CompiledType, hits: list[Hit]) -> list[Hit]:
-    """The matches ``hits`` that count for ``ctype``: past the type's ``lead``, none in a
-    sentence that one of its ``background`` terms dates as earlier ("last year", "3月には",
-    "2019년"): such a sentence recalls its event, it does not report it."""
+    """The matches ``hits`` (in text order) that count for ``ctype``: past the type's
+    ``lead``, none in a sentence that one of its ``background`` terms dates as earlier
+    ("last year", "3月には", "2019년"): such a sentence recalls its event, it does not
+    report it."""
     background, lead = ctype.background, ctype.lead
-    if background is None or lead is None or not doc.present(background):
+    if background is None or lead is None or hits[-1][0] < doc.lead_end(lead):
         return hits
-    late = [p for p, _ in hits if not doc.in_lead(p, lead)]
-    if not late:
+    if not doc.present(background):
         return hits
-    dated = {p for p, d in zip(late, doc.shares_sentence(background, late), strict=True) if d}
-    return [h for h in hits if h[0] not in dated]
+    end, dated = doc.lead_end(lead), doc.dated(background)
+    return [h for h in hits if h[0] < end or doc.sentence(h[0]) not in dated]
 
 
 def tense_allows(tense: str | None, weights: dict[str, float]) -> bool:
