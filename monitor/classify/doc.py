@@ -334,10 +334,7 @@ class Doc:
         "…首脳会談"), and the sentence under them states it."""
         if not CJK_OR_HANGUL.search(self.low, 0, self.title_end):
             return False
-        breaks = self.item.sentence_breaks()
-        start = self.title_end
-        k = bisect_right(breaks, start)
-        end = breaks[k] if k < len(breaks) else len(self.low)
+        start, end = self.title_end, self.lead_end(1)
 
         def inside(group: frozenset[int]) -> bool:
             found = self.positions(group)[0]

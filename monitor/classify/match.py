@@ -282,11 +282,12 @@ def undated(doc: Doc, ctype: CompiledType, hits: list[Hit]) -> list[Hit]:
     ("last year", "3月には", "2019년"): such a sentence recalls its event, it does not
     report it."""
     background, lead = ctype.background, ctype.lead
-    if background is None or lead is None or hits[-1][0] < doc.lead_end(lead):
+    if background is None or lead is None:
         return hits
-    if not doc.present(background):
+    end = doc.lead_end(lead)
+    if hits[-1][0] < end or not doc.present(background):
         return hits
-    end, dated = doc.lead_end(lead), doc.dated(background)
+    dated = doc.dated(background)
     return [h for h in hits if h[0] < end or doc.sentence(h[0]) not in dated]
 
 
