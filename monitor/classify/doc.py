@@ -334,14 +334,9 @@ class Doc:
         "…首脳会談"), and the sentence under them states it."""
         if not CJK_OR_HANGUL.search(self.low, 0, self.title_end):
             return False
-        start, end = self.title_end, self.lead_end(1)
-
-        def inside(group: frozenset[int]) -> bool:
-            found = self.positions(group)[0]
-            i = bisect_left(found, start)
-            return i < len(found) and found[i] < end
-
-        return inside(tense.future) and not inside(tense.past)
+        lead = [self.title_end]  # the title's line break begins the body's first sentence
+        (future,) = self.shares_sentence(tense.future, lead)
+        return future and not self.shares_sentence(tense.past, lead)[0]
 
     def snippet(self, pos: int) -> str:
         return snippet(self.norm, pos)
