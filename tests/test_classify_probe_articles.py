@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 6,536 items (3,314 English, 1,611 Korean,
-1,611 Japanese) written for stmon in ninety-two batches from the definitions and labelling rules
+tests/data/classify/probe-articles.jsonl holds 7,026 items (3,494 English, 1,766 Korean,
+1,766 Japanese) written for stmon in ninety-nine batches from the definitions and labelling rules
 of shared/event-types.md alone, without the rules in view: wire and newspaper reports,
 broadcasters, government readouts, briefings, live blogs, newsletters and roundups,
 editorials and analysis of 2013-2026, with the event stated in the headline, in its
-outcome, or in a sentence under a headline about something else; 1,630 of them are near
+outcome, or in a sentence under a headline about something else; 1,769 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
 The wording is invented: it reports no real article.
@@ -55,6 +55,13 @@ and ninetieth read as totals alone (see docs/benchmarks.md, the twenty-fifth rou
 ninetieth, a single sentence of news under a headline about something else, 0.66), the
 others first read at 0.69-0.96 (the ninety-first and ninety-second, of the ninetieth's
 kind, 0.70 and 0.69; feed items and briefs 0.95-0.96).
+The ninety-third to ninety-ninth, the opening text of published pages (200-1,800
+characters), were written in one round: the ninety-third (every type), ninety-sixth
+(leaders and ministers of every era), ninety-eighth (half of them hard near misses) and
+ninety-ninth (former leaders and officials beside the sitting ones) read as totals alone
+(0.888 together with the rules of the round's start, 0.889 with its end), the
+ninety-fourth (former leaders), ninety-fifth (short Korean and Japanese reports) and
+ninety-seventh (the issue types) first read at 0.888, 0.889 and 0.927.
 The floors sit a few items below what the rules reach now.
 """
 
@@ -70,8 +77,8 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.968 / 0.891 overall; F1 en 0.883, ko 0.901,
-# ja 0.898 (with the rules of the round before: 0.966 / 0.886; 0.880, 0.895, 0.890)
+# (relevance accuracy, micro F1): reached 0.968 / 0.892 overall; F1 en 0.884, ko 0.904,
+# ja 0.898 (with the rules of the round before: 0.968 / 0.891; 0.883, 0.902, 0.897)
 OVERALL = (0.96, 0.88)
 PER_LANGUAGE_F1 = {"en": 0.87, "ko": 0.89, "ja": 0.89}
 
@@ -93,8 +100,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 1611
-        assert sum(not item.relevant for item in mine) >= 405
+        assert len(mine) >= 1766
+        assert sum(not item.relevant for item in mine) >= 445
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
