@@ -1,10 +1,10 @@
 """The shipped rules on a second probe corpus: whole articles, not headlines.
 
 tests/data/classify/probe-articles.jsonl holds 7,516 items (3,674 English, 1,921 Korean,
-1,921 Japanese) written for stmon in a hundred and six batches from the definitions and labelling rules
-of shared/event-types.md alone, without the rules in view: wire and newspaper reports,
-broadcasters, government readouts, briefings, live blogs, newsletters and roundups,
-editorials and analysis of 2013-2026, with the event stated in the headline, in its
+1,921 Japanese) written for stmon in a hundred and six batches from the definitions and
+labelling rules of shared/event-types.md alone, without the rules in view: wire and
+newspaper reports, broadcasters, government readouts, briefings, live blogs, newsletters
+and roundups, editorials and analysis of 2013-2026, with the event stated in the headline, in its
 outcome, or in a sentence under a headline about something else; 1,894 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
