@@ -382,6 +382,22 @@ def test_the_emperor_names_japan(shipped: RuleSet, title: str) -> None:
     assert sides["topic.korea"].where == sides["topic.japan"].where == "title"
 
 
+def test_a_headline_that_charts_a_course_is_not_a_music_chart(shipped: RuleSet) -> None:
+    """The topic gate leaves out charts by their names (Oricon, Billboard), not by the
+    word: leaders who "chart a new course" are still news, and a chart still is not."""
+    summit = shipped.classify(
+        "Lee, Ishiba chart new course for ties at Tokyo summit",
+        "President Lee Jae-myung and Prime Minister Shigeru Ishiba held talks in Tokyo on "
+        "Saturday and agreed to expand cooperation.",
+    )
+    assert summit.types == ("summit_held",)
+    chart = shipped.classify(
+        "TWICE tops Japan's charts again",
+        "TWICE topped the Oricon weekly chart in Japan, the South Korean group's label said.",
+    )
+    assert not chart.relevant
+
+
 def test_case_sensitive_terms_are_latin_only() -> None:
     with pytest.raises(ConfigError, match="a leading = only applies to Latin-script terms"):
         one_type("    any:\n      - terms: [=한국]\n")
