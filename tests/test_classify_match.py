@@ -382,20 +382,90 @@ def test_the_emperor_names_japan(shipped: RuleSet, title: str) -> None:
     assert sides["topic.korea"].where == sides["topic.japan"].where == "title"
 
 
-def test_a_headline_that_charts_a_course_is_not_a_music_chart(shipped: RuleSet) -> None:
-    """The topic gate leaves out charts by their names (Oricon, Billboard), not by the
-    word: leaders who "chart a new course" are still news, and a chart still is not."""
-    summit = shipped.classify(
-        "Lee, Ishiba chart new course for ties at Tokyo summit",
-        "President Lee Jae-myung and Prime Minister Shigeru Ishiba held talks in Tokyo on "
-        "Saturday and agreed to expand cooperation.",
-    )
-    assert summit.types == ("summit_held",)
-    chart = shipped.classify(
-        "TWICE tops Japan's charts again",
-        "TWICE topped the Oricon weekly chart in Japan, the South Korean group's label said.",
-    )
-    assert not chart.relevant
+@pytest.mark.parametrize(
+    ("title", "text", "relevant"),
+    [
+        (
+            "Lee, Ishiba chart new course for ties at Tokyo summit",
+            "President Lee Jae-myung and Prime Minister Shigeru Ishiba held talks in Tokyo on "
+            "Saturday and agreed to expand cooperation.",
+            True,
+        ),
+        (
+            "Japan, South Korea to act in concert against North Korea missile threat",
+            "Japanese Defense Minister Gen Nakatani and South Korean Defense Minister Kim "
+            "Yong-hyun agreed in phone talks on Tuesday to respond in concert to North Korea's "
+            "missile launches.",
+            True,
+        ),
+        (
+            "日韓議連の日本代表団がソウル入り　尹大統領と面会へ",
+            "日韓議員連盟の日本代表団が10日、ソウルに到着した。代表団は韓日議員連盟との合同総会に"
+            "出席し、尹錫悦大統領と面会する予定だ。",
+            True,
+        ),
+        (
+            "日韓スタートアップ、シリコンバレーで共同拠点",
+            "日本と韓国のスタートアップ支援機関は、シリコンバレーに共同の拠点を設けることで合意した。"
+            "日韓の経済協力の一環で、両国政府も支援する。",
+            True,
+        ),
+        (
+            "한일 어업협상 대표팀, 도쿄서 3차 협의",
+            "한국과 일본의 어업협상 대표팀이 도쿄에서 3차 협의를 열고 배타적경제수역 입어 조건을 "
+            "논의했다. 해양수산부가 밝혔다.",
+            True,
+        ),
+        (
+            "日 수출규제 검증시 韓 반도체 타격",
+            "일본 정부의 수출규제 강화로 한국 반도체 업계의 타격이 예상된다. 일본은 한국을 "
+            "화이트리스트에서 제외했다.",
+            True,
+        ),
+        (
+            "TWICE tops Japan's charts again",
+            "TWICE topped the Oricon weekly chart in Japan, the South Korean group's label said.",
+            False,
+        ),
+        (
+            "TWICE concert in Tokyo draws 50,000",
+            "The South Korean group TWICE held a concert at Tokyo Dome in Japan; fans from "
+            "Korea flew in.",
+            False,
+        ),
+        (
+            "코스피 주가 급락…日 닛케이도 하락",
+            "코스피가 3% 급락했다. 일본 닛케이지수도 하락했다. "
+            "한국과 일본 증시가 동반 약세를 보였다.",
+            False,
+        ),
+        (
+            "女子バレー、日本が韓国に快勝",
+            "バレーボール女子の日本代表は韓国に3-0で勝った。日本は韓国戦の連敗を止めた。",
+            False,
+        ),
+    ],
+    ids=[
+        "chart-a-course",
+        "in-concert",
+        "delegation",
+        "silicon-valley",
+        "negotiating-team",
+        "word-start",
+        "music-chart",
+        "concert",
+        "stock-prices",
+        "volleyball",
+    ],
+)
+def test_the_gate_s_words_for_sports_and_shows_exclude_only_sports_and_shows(
+    shipped: RuleSet, title: str, text: str, relevant: bool
+) -> None:
+    """The topic gate leaves out charts, concerts, matches and market reports by their
+    headlines, not leaders who "chart a new course", ministers who "act in concert", a
+    delegation (日本代表団), Silicon Valley (シリコンバレー), a negotiating team (협상
+    대표팀) or a word that holds 증시 (검증시)."""
+    assert shipped.classify(title, text).relevant is relevant
 
 
 def test_case_sensitive_terms_are_latin_only() -> None:
