@@ -423,6 +423,12 @@ def test_the_emperor_names_japan(shipped: RuleSet, title: str) -> None:
             True,
         ),
         (
+            "한일 외교장관 회담 3주가 지났지만…후속 협의 감감",
+            "조태열 외교부 장관과 이와야 다케시 일본 외무상이 도쿄에서 회담한 지 3주가 지났지만 "
+            "후속 협의 일정은 잡히지 않았다.",
+            True,
+        ),
+        (
             "TWICE tops Japan's charts again",
             "TWICE topped the Oricon weekly chart in Japan, the South Korean group's label said.",
             False,
@@ -451,6 +457,7 @@ def test_the_emperor_names_japan(shipped: RuleSet, title: str) -> None:
         "delegation",
         "silicon-valley",
         "negotiating-team",
+        "check-time",
         "word-start",
         "music-chart",
         "concert",
@@ -464,7 +471,7 @@ def test_the_gate_s_words_for_sports_and_shows_exclude_only_sports_and_shows(
     """The topic gate leaves out charts, concerts, matches and market reports by their
     headlines, not leaders who "chart a new course", ministers who "act in concert", a
     delegation (日本代表団), Silicon Valley (シリコンバレー), a negotiating team (협상
-    대표팀) or a word that holds 증시 (검증시)."""
+    대표팀), a word that holds 증시 (검증시) or 주가 inside a word (3주가)."""
     assert shipped.classify(title, text).relevant is relevant
 
 
