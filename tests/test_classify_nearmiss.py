@@ -10,7 +10,7 @@ import pytest
 from monitor.classify import RuleSet, load_rules, parse_rules
 from monitor.classify.evaluate import read_labelled
 from monitor.classify.explain import explain
-from monitor.classify.nearmiss import NearMiss, format_near_misses, gate_passes, near_misses
+from monitor.classify.nearmiss import NearMiss, format_near_misses, gate_reasons, near_misses
 from tests.support.classify_rules import rules_text
 from tests.support.eval_corpus import run, write
 
@@ -150,16 +150,18 @@ def test_when_nothing_scores_the_types_with_a_clue_partly_there_are_shown() -> N
     text = "A summit was held."
     verdict = rules.classify(TITLE, text)
     assert verdict.scores == {} and not verdict.relevant
-    assert gate_passes(rules, TITLE, text)
+    assert gate_reasons(rules, TITLE, text) == []
     (miss,) = near_misses(rules, TITLE, text, verdict)  # u: nothing of it in the text
     assert miss.event_type == "t" and miss.score is None
     assert reasons(miss) == {"close": "no term of group 2 (treaty)"}
-    said = explain(verdict, rules, gate_passed=True)
+    said = explain(verdict, rules, gate_failed=[])
     assert "the topic gate passed, but no type was scored: see the near misses" in said
     assert "did not pass" not in said
-    assert not gate_passes(rules, "Seoul weather", text)  # one side only
-    stopped = explain(rules.classify("Seoul weather", text), rules, False)
-    assert "the topic gate did not pass" in stopped and "topic.japan: not mentioned" in stopped
+    why = gate_reasons(rules, "Seoul weather", text)  # one side only
+    assert why == ["japan is not mentioned"]
+    stopped = explain(rules.classify("Seoul weather", text), rules, why)
+    assert "the topic gate did not pass: japan is not mentioned" in stopped
+    assert "topic.japan: not mentioned" in stopped
 
 
 def test_a_type_stopped_by_its_all_is_not_said_to_have_no_clue() -> None:
@@ -167,7 +169,7 @@ def test_a_type_stopped_by_its_all_is_not_said_to_have_no_clue() -> None:
         rules_text("  t:\n    all: [[accord]]\n    any:\n      - {name: deal, terms: [deal]}\n")
     )
     verdict = rules.classify(TITLE, "A deal.")
-    said = explain(verdict, rules, gate_passed=True)
+    said = explain(verdict, rules, gate_failed=[])
     assert "no type was scored: see the near misses" in said
     (miss,) = near_misses(rules, TITLE, "A deal.", verdict)
     assert miss.event_type == "t" and "no term of its `all` group 1 (accord)" in miss.blocked
@@ -274,3 +276,46 @@ def test_classify_prints_near_misses(tmp_path: Path, capsys: pytest.CaptureFixtu
     run(["classify", "--rules", str(rules), "--json", str(corpus)])
     out, _ = capsys.readouterr()
     assert all("near" not in json.loads(line) for line in out.splitlines())
+
+
+def test_the_gate_says_which_of_its_conditions_stopped_an_item() -> None:
+    rules = parse_rules(
+        """
+topic:
+  sides:
+    korea: [Seoul]
+    japan: [Tokyo]
+  min_mentions: 2
+  within: 2 sentences
+  none:
+    - in: title
+      terms: [baseball]
+types:
+  t:
+    any: [{name: summit, terms: [summit]}]
+"""
+    )
+    far = "Seoul said so. Seoul agreed. The rain stopped. The wind rose. Tokyo and Tokyo met."
+    cases = {
+        # (title, text): the reasons
+        ("News", "Seoul and Seoul. Nothing else."): ["japan is not mentioned"],
+        ("News", "Seoul and Tokyo held a summit. Seoul said so."): [
+            "japan is not in the title and has 1 of the 2 mentions the body needs "
+            "(topic.min_mentions)"
+        ],
+        ("News", far): ["the sides are never within 2 sentences of each other (topic.within)"],
+        ("Seoul, Tokyo baseball", "A summit."): [
+            "excluded by 'baseball' in the title (topic.none)"
+        ],
+        ("Seoul, Tokyo summit", "A summit."): [],
+    }
+    for (title, text), expected in cases.items():
+        why = gate_reasons(rules, title, text)
+        assert why == expected, title + text
+        verdict = rules.classify(title, text)
+        assert verdict.relevant == (not why)
+        said = explain(verdict, rules, why)
+        if why:
+            assert f"the topic gate did not pass: {'; '.join(why)}" in said
+        else:
+            assert "did not pass" not in said

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from monitor.classify.doc import Doc, Prepared
@@ -17,13 +17,16 @@ from monitor.model import Classification, Evidence
 
 
 def explain(
-    verdict: Classification, rules: RuleSet | None = None, gate_passed: bool | None = None
+    verdict: Classification,
+    rules: RuleSet | None = None,
+    gate_failed: Sequence[str] | None = None,
 ) -> str:
     """Several lines: relevance with the gate evidence, then each label and its evidence.
 
-    ``gate_passed`` (:func:`~monitor.classify.nearmiss.gate_passes`) tells an item that
-    passed the topic gate and matched no type from one the gate stopped; without it, an
-    irrelevant item with no scores is taken to have been stopped by the gate."""
+    ``gate_failed`` (:func:`~monitor.classify.nearmiss.gate_reasons`) tells an item that
+    passed the topic gate and matched no type (no reasons) from one the gate stopped, and
+    why it stopped it; without it, an irrelevant item with no scores is taken to have been
+    stopped by the gate."""
     lines = [f"relevant: {'yes' if verdict.relevant else 'no'}"]
     found = {e.rule.split(".", 1)[1] for e in verdict.gate_evidence if e.rule != "topic.none"}
     for ev in verdict.gate_evidence:
@@ -35,10 +38,14 @@ def explain(
         for side, _ in rules.topic.sides:
             if side not in found:
                 lines.append(f"  topic.{side}: not mentioned")
-    if gate_passed is None:
+    if gate_failed is None:
         gate_passed = verdict.relevant or bool(verdict.scores)
-    if not gate_passed and verdict.gate_evidence:
-        lines.append("  (the topic gate did not pass: see docs/rules.md, 'topic')")
+    else:
+        gate_passed = not gate_failed
+    if not gate_passed and (verdict.gate_evidence or gate_failed):
+        reasons = "; ".join(gate_failed or ())
+        because = f": {reasons}" if reasons else ""
+        lines.append(f"  (the topic gate did not pass{because}; see docs/rules.md, 'topic')")
     elif gate_passed and not verdict.relevant and not verdict.scores:
         lines.append("  (the topic gate passed, but no type was scored: see the near misses)")
     thresholds = {t.id: t.threshold for t in rules.types} if rules is not None else {}

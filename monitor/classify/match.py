@@ -175,8 +175,12 @@ def match_tense(doc: Doc, clue: CompiledClue, pos: int) -> str | None:
     return clue.tense if clue.tense is not None else doc.tense_at(pos)
 
 
-def gate(doc: Doc, topic: CompiledTopic) -> tuple[bool, tuple[Evidence, ...]]:
-    """The topic gate: every side mentioned enough, close enough, and no exclusion."""
+def gate(
+    doc: Doc, topic: CompiledTopic, why: list[str] | None = None
+) -> tuple[bool, tuple[Evidence, ...]]:
+    """The topic gate: every side mentioned enough, close enough, and no exclusion.
+
+    ``why``, when given, receives the reasons it did not pass (for explanations)."""
     evidence: list[Evidence] = []
     ok = True
     found, title_end, text = doc.found, doc.title_end, doc.rules.term_text
@@ -185,21 +189,34 @@ def gate(doc: Doc, topic: CompiledTopic) -> tuple[bool, tuple[Evidence, ...]]:
         needed = 1  # a brief names each side once
     for name, group in topic.sides:
         if found.isdisjoint(group):
-            ok = ok and needed < 1
+            if needed >= 1:
+                ok = False
+                if why is not None:
+                    why.append(f"{name} is not mentioned")
             continue
         at, tids = doc.positions(group)  # a title hit, when there is one, comes first
         rule = f"topic.{name}"
         evidence.append(Evidence(rule, text[tids[0]], doc.where(at[0]), float(len(at))))
         if at[0] >= title_end and len(at) < needed:
             ok = False
+            if why is not None:
+                why.append(
+                    f"{name} is not in the title and has {len(at)} of the {needed} "
+                    "mentions the body needs (topic.min_mentions)"
+                )
     if ok and topic.within is not None:
         ok = _sides_close(doc, topic)
+        if not ok and why is not None:
+            count, unit = topic.within
+            why.append(f"the sides are never within {count} {unit} of each other (topic.within)")
     veto = vetoed(doc, topic.none)
     if veto is not None:
         evidence.append(
             Evidence("topic.none", veto[1], doc.where(veto[0]), 0.0, doc.snippet(veto[0]))
         )
         ok = False
+        if why is not None:
+            why.append(f"excluded by '{veto[1]}' in the {doc.where(veto[0])} (topic.none)")
     return ok, tuple(evidence)
 
 

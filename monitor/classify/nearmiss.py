@@ -88,9 +88,12 @@ def near_misses(
     return out
 
 
-def gate_passes(rules: CompiledRules, title: str, text: str) -> bool:
-    """Whether the item passes the topic gate of ``rules`` (for :func:`explain`)."""
-    return gate(Doc(rules, Prepared(title, text)), rules.topic)[0]
+def gate_reasons(rules: CompiledRules, title: str, text: str) -> list[str]:
+    """Why the item does not pass the topic gate of ``rules``; empty when it passes (for
+    :func:`~monitor.classify.explain.explain`)."""
+    why: list[str] = []
+    gate(Doc(rules, Prepared(title, text)), rules.topic, why)
+    return why
 
 
 def _check_type(

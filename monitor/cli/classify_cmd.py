@@ -30,7 +30,7 @@ from monitor.classify.evaluate import (
     shipped_thresholds,
 )
 from monitor.classify.explain import explain
-from monitor.classify.nearmiss import format_near_misses, gate_passes, near_misses
+from monitor.classify.nearmiss import format_near_misses, gate_reasons, near_misses
 from monitor.classify.split import DEFAULT_HOLDOUT_SHARE, PARTS, split_items
 from monitor.cli.common import add_db_option, count_arg, load_rules_given, terminal_safe
 from monitor.cli.exits import EXIT_OK
@@ -136,8 +136,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
             print(json.dumps(verdict_json(item_id, verdict), ensure_ascii=False))
         else:
             print(terminal_safe(f"== {item_id}: {title}"))
-            passed = gate_passes(rules, title, text)
-            print(terminal_safe(explain(verdict, rules, passed)))
+            stopped = gate_reasons(rules, title, text)
+            print(terminal_safe(explain(verdict, rules, stopped)))
             misses = format_near_misses(near_misses(rules, title, text, verdict))
             if misses:
                 print(terminal_safe(misses))
@@ -326,8 +326,8 @@ def format_report(report: EvalReport, rules: RuleSet, items: bool = True) -> str
             f"  expected: {', '.join(sorted(miss.item.labels)) or '(not relevant)'}; "
             f"missing: {', '.join(miss.missing) or '-'}; extra: {', '.join(miss.extra) or '-'}"
         )
-        passed = gate_passes(rules, miss.item.title, miss.item.text)
-        lines.extend("  " + line for line in explain(miss.verdict, rules, passed).splitlines())
+        stopped = gate_reasons(rules, miss.item.title, miss.item.text)
+        lines.extend("  " + line for line in explain(miss.verdict, rules, stopped).splitlines())
         if miss.missing:
             near = near_misses(rules, miss.item.title, miss.item.text, miss.verdict)
             text = format_near_misses([n for n in near if n.event_type in miss.missing])
