@@ -49,12 +49,16 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of the daemon and its child processes, summed."""
-    return sum(
-        int(Path(f"/proc/{member}/statm").read_text().split()[1]) * PAGE / 2**20
-        for member in family(pid)
-    )
+def rss_of(pid: int) -> float:
+    """Resident memory of one process, in MB."""
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE / 2**20
+
+
+def rss_mb(pid: int) -> tuple[float, float, int]:
+    """Resident memory of the daemon and its child processes, summed; the daemon's own;
+    how many processes there were."""
+    members = family(pid)
+    return sum(rss_of(m) for m in members), rss_of(pid), len(members)
 
 
 def main() -> None:
@@ -87,7 +91,8 @@ def main() -> None:
         try:
             started = time.monotonic()
             time.sleep(args.warmup)
-            samples: list[tuple[float, float]] = []  # (rss, cpu% over the last interval)
+            # (rss of all, cpu% over the last interval, the daemon's own rss, processes)
+            samples: list[tuple[float, float, float, int]] = []
             last_cpu, last_t = cpu_seconds(daemon.pid), time.monotonic()
             next_advance = time.monotonic() + 300
             end = time.monotonic() + args.minutes * 60
@@ -101,7 +106,8 @@ def main() -> None:
                     ).read()
                     next_advance += 300
                 cpu, now = cpu_seconds(daemon.pid), time.monotonic()
-                samples.append((rss_mb(daemon.pid), 100 * (cpu - last_cpu) / (now - last_t)))
+                total, own, processes = rss_mb(daemon.pid)
+                samples.append((total, 100 * (cpu - last_cpu) / (now - last_t), own, processes))
                 last_cpu, last_t = cpu, now
             rss = statistics.median(s[0] for s in samples)
             cpu_median = statistics.median(s[1] for s in samples)
@@ -112,6 +118,14 @@ def main() -> None:
                 f"{max(s[0] for s in samples):.1f}), median CPU {cpu_median:.2f} % of a core "
                 f"(mean over 10 s samples {statistics.fmean(s[1] for s in samples):.2f} %; "
                 f"incl. warm-up {100 * cpu_mean:.1f} %)"
+            )
+            # what moves the median: how many samples found parser processes alive
+            alone = [s[2] for s in samples if s[3] == 1]
+            print(
+                f"samples: {len(samples)}, {len(samples) - len(alone)} with parser processes "
+                f"({sum(s[3] - 1 for s in samples)} process-samples); the daemon's own RSS "
+                f"median {statistics.median(s[2] for s in samples):.1f} MB, alone "
+                + (f"{statistics.median(alone):.1f} MB" if alone else "never")
             )
         finally:
             daemon.terminate()
