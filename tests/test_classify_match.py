@@ -1808,3 +1808,66 @@ def test_the_shipped_rules_tell_what_took_place_and_in_whose_voice(
     Freedom Edge, the memorial to Korean atomic bomb victims) name their subject; a
     headline telling a side what it should do is an editorial's."""
     _lacks_and_has(shipped, title, text, absent, present)
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "present", "absent"),
+    [
+        (
+            "日中韓サミット、4年半ぶりソウルで 共同宣言を採択",
+            "岸田文雄首相は27日、韓国の尹錫悦大統領、中国の李強首相とソウルで日中韓首脳会議を"
+            "開いた。3首脳は協力を進める共同宣言を採択した。",
+            {"trilateral"},
+            {"anniversary"},
+        ),
+        (
+            "Seoul, Tokyo leaders issue first joint document in 17 years, pledge stable ties",
+            "South Korean President Lee Jae-myung and Japanese Prime Minister Shigeru Ishiba "
+            "held talks in Tokyo on Saturday and issued a joint press document.",
+            {"summit_held"},
+            {"anniversary"},
+        ),
+        (
+            "G20で日韓首脳会談見送りへ 徴用工問題で溝",
+            "政府は、大阪で開くG20に合わせた安倍晋三首相と韓国の文在寅大統領との個別会談を見送る"
+            "方針だ。政府関係者は「日韓首脳会談を行う予定はない」としている。",
+            set(),
+            {"summit_announced"},
+        ),
+        (
+            '北, 탄도미사일 발사…합참 "한미 긴밀 공조"',
+            "북한이 8일 동해상으로 탄도미사일을 발사했다. 합참은 한미 긴밀 공조 하에 추적했다고 "
+            "밝혔다. 일본 방위성도 발사 사실을 발표했다.",
+            set(),
+            {"security_defense"},
+        ),
+        (
+            "APEC leaders meet in Lima",
+            "Biden met South Korean President Yoon Suk Yeol and Japanese Prime Minister Shigeru "
+            "Ishiba for a three-way summit on the sidelines of the APEC gathering on Friday. Yoon "
+            "and Ishiba also held a separate bilateral meeting of about 30 minutes, agreeing to "
+            "keep up shuttle diplomacy.",
+            {"trilateral", "summit_held"},
+            set(),
+        ),
+        (
+            "Japan protests China's radar lock as Seoul watches",
+            "Japan's defence ministry said a fighter from the Chinese carrier Liaoning directed "
+            "its fire-control radar at Japanese jets. South Korea said it was watching closely, "
+            "and Seoul and Tokyo both urged restraint.",
+            set(),
+            {"security_defense"},
+        ),
+    ],
+    ids=["years-since", "first-in-years", "no-plans", "korea-us-only", "sidelines", "china-radar"],
+)
+def test_the_shipped_rules_on_what_was_reported_and_what_was_not(
+    shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
+) -> None:
+    """Years since an event ("4年半ぶり", "first in 17 years") are no anniversary; a summit
+    with "no plans" is none to come; coordination with the United States alone is not the
+    two's; a three-way summit on the sidelines of another meeting is three-way, and "held a
+    separate bilateral meeting" a summit; China's radar is not the two's security."""
+    types = set(shipped.classify(title, text).types)
+    assert present <= types
+    assert not absent & types
