@@ -1858,16 +1858,59 @@ def test_the_shipped_rules_tell_what_took_place_and_in_whose_voice(
             set(),
             {"security_defense"},
         ),
+        (
+            "Seoul and Tokyo mark 60 years",
+            "South Korea and Japan on Monday marked 60 years since the two countries normalised. "
+            "Seoul and Tokyo exchanged messages.",
+            {"anniversary"},
+            set(),
+        ),
+        (
+            "日米韓外相がミュンヘンで会合",
+            "岩屋毅外相は15日、ミュンヘンで、ルビオ米国務長官、韓国の趙兌烈外相と会談した。3氏は"
+            "北朝鮮の非核化で一致した。",
+            {"trilateral"},
+            {"ministerial_talks"},
+        ),
+        (
+            "慰安婦訴訟で賠償命令　外務次官、韓国大使に抗議",
+            "ソウル中央地裁は8日、日本政府に元慰安婦への賠償を命じた。秋葉外務次官は同日、韓国の"
+            "南官杓大使を外務省に呼び出し、抗議した。",
+            {"historical_issue"},
+            {"official_exchange"},
+        ),
+        (
+            "外交青書を報告",
+            "上川陽子外相は16日の閣議で、2024年版外交青書を報告した。韓国については重要な隣国と"
+            "位置づけた。一方、竹島については「歴史的事実に照らしても、かつ国際法上も明らかに日本"
+            "固有の領土」とする従来の記述を維持した。これに対し韓国外務省は同日、報道官論評で抗議"
+            "するとともに、在韓日本大使館の総括公使を呼び出した。",
+            {"territorial_dispute"},
+            set(),
+        ),
     ],
-    ids=["years-since", "first-in-years", "no-plans", "korea-us-only", "sidelines", "china-radar"],
+    ids=[
+        "years-since",
+        "first-in-years",
+        "no-plans",
+        "korea-us-only",
+        "sidelines",
+        "china-radar",
+        "normalised",
+        "us-secretary",
+        "summoned-ambassador",
+        "summoned-over-islets",
+    ],
 )
 def test_the_shipped_rules_on_what_was_reported_and_what_was_not(
     shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
 ) -> None:
-    """Years since an event ("4年半ぶり", "first in 17 years") are no anniversary; a summit
-    with "no plans" is none to come; coordination with the United States alone is not the
-    two's; a three-way summit on the sidelines of another meeting is three-way, and "held a
-    separate bilateral meeting" a summit; China's radar is not the two's security."""
+    """Years since an event ("4年半ぶり", "first in 17 years") are no anniversary, ties
+    "normalised" are; a summit with "no plans" is none to come; coordination with the
+    United States alone is not the two's; a three-way summit on the sidelines of another
+    meeting is three-way, and "held a separate bilateral meeting" a summit; China's radar is
+    not the two's security; a US secretary beside the two ministers makes it three-way; an
+    ambassador summoned in protest is the dispute's, and over the islets it is one."""
     types = set(shipped.classify(title, text).types)
     assert present <= types
     assert not absent & types
