@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 8,986 items (4,184 English, 2,401 Korean,
-2,401 Japanese) written for stmon in a hundred and twenty-seven batches from the definitions and
+tests/data/classify/probe-articles.jsonl holds 9,926 items (4,524 English, 2,701 Korean,
+2,701 Japanese) written for stmon in a hundred and forty-one batches from the definitions and
 labelling rules of shared/event-types.md alone, without the rules in view: wire and
 newspaper reports, broadcasters, government readouts, briefings, live blogs, newsletters
 and roundups, editorials and analysis of 2013-2026, with the event stated in the headline, in its
-outcome, or in a sentence under a headline about something else; 2,312 of them are near
+outcome, or in a sentence under a headline about something else; 2,576 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
 The wording is invented: it reports no real article.
@@ -75,6 +75,16 @@ when written, 0.892 at the round's end; the hundred-and-twenty-first, third, fif
 seventh (the same four kinds), 0.905 when written and at the round's end. The others
 were first read at 0.80-0.93 (the hundred-and-first, eighth and twenty-second, one
 sentence of news under a headline about something else, 0.80, 0.83 and 0.83).
+The hundred-and-twenty-eighth to hundred-and-forty-first were written in one round, in
+two sets of seven, the second written after the edits the first prompted. In each set
+four were read as totals alone: the hundred-and-twenty-eighth (every type), thirtieth
+(Korean and Japanese papers), thirty-second (half near misses) and thirty-fourth (leaders
+and ministers), 0.881 with the rules of the round's start, 0.883 at its end; the
+hundred-and-thirty-fifth, seventh, ninth and forty-first (the same four kinds), 0.929 with
+the rules of the round's start, 0.932 when written, 0.933 at the round's end. The others
+were first read at 0.82-0.91 (the hundred-and-twenty-ninth and thirty-sixth, one sentence
+of news under a headline about something else, 0.82 and 0.84; the hundred-and-thirty-first
+and thirty-eighth, long articles of 1,500-3,000 characters, 0.89 and 0.89).
 The floors sit a few items below what the rules reach now.
 """
 
@@ -90,8 +100,8 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.968 / 0.895 overall; F1 en 0.884, ko 0.910,
-# ja 0.902 (with the rules of the round before: 0.967 / 0.893; 0.882, 0.908, 0.899)
+# (relevance accuracy, micro F1): reached 0.969 / 0.897 overall; F1 en 0.887, ko 0.911,
+# ja 0.903 (with the rules of the round before: 0.968 / 0.895; 0.884, 0.910, 0.901)
 OVERALL = (0.96, 0.88)
 PER_LANGUAGE_F1 = {"en": 0.87, "ko": 0.89, "ja": 0.89}
 
@@ -113,8 +123,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 2401
-        assert sum(not item.relevant for item in mine) >= 618
+        assert len(mine) >= 2701
+        assert sum(not item.relevant for item in mine) >= 700
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
