@@ -18,6 +18,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 # the feed farm is the test suite's (tests/support/farm.py)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -54,11 +55,11 @@ def rss_of(pid: int) -> float:
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE / 2**20
 
 
-def rss_mb(pid: int) -> tuple[float, float, int]:
-    """Resident memory of the daemon and its child processes, summed; the daemon's own;
-    how many processes there were."""
-    members = family(pid)
-    return sum(rss_of(m) for m in members), rss_of(pid), len(members)
+class Sample(NamedTuple):
+    rss: float  # MB, the daemon and its parser processes summed
+    cpu: float  # % of a core over the last interval
+    own: float  # MB, the daemon's own
+    processes: int  # the daemon and its parser processes
 
 
 def main() -> None:
@@ -91,8 +92,7 @@ def main() -> None:
         try:
             started = time.monotonic()
             time.sleep(args.warmup)
-            # (rss of all, cpu% over the last interval, the daemon's own rss, processes)
-            samples: list[tuple[float, float, float, int]] = []
+            samples: list[Sample] = []
             last_cpu, last_t = cpu_seconds(daemon.pid), time.monotonic()
             next_advance = time.monotonic() + 300
             end = time.monotonic() + args.minutes * 60
@@ -106,25 +106,32 @@ def main() -> None:
                     ).read()
                     next_advance += 300
                 cpu, now = cpu_seconds(daemon.pid), time.monotonic()
-                total, own, processes = rss_mb(daemon.pid)
-                samples.append((total, 100 * (cpu - last_cpu) / (now - last_t), own, processes))
+                members = family(daemon.pid)
+                samples.append(
+                    Sample(
+                        rss=sum(rss_of(m) for m in members),
+                        cpu=100 * (cpu - last_cpu) / (now - last_t),
+                        own=rss_of(daemon.pid),
+                        processes=len(members),
+                    )
+                )
                 last_cpu, last_t = cpu, now
-            rss = statistics.median(s[0] for s in samples)
-            cpu_median = statistics.median(s[1] for s in samples)
+            rss = statistics.median(s.rss for s in samples)
+            cpu_median = statistics.median(s.cpu for s in samples)
             cpu_mean = (cpu_seconds(daemon.pid) - 0) / (time.monotonic() - started)
             print(
                 f"steady state, {args.feeds} feeds at 5m, {args.minutes:g} min after "
                 f"{args.warmup:g} s warm-up: median RSS {rss:.1f} MB (max "
-                f"{max(s[0] for s in samples):.1f}), median CPU {cpu_median:.2f} % of a core "
-                f"(mean over 10 s samples {statistics.fmean(s[1] for s in samples):.2f} %; "
+                f"{max(s.rss for s in samples):.1f}), median CPU {cpu_median:.2f} % of a core "
+                f"(mean over 10 s samples {statistics.fmean(s.cpu for s in samples):.2f} %; "
                 f"incl. warm-up {100 * cpu_mean:.1f} %)"
             )
             # what moves the median: how many samples found parser processes alive
-            alone = [s[2] for s in samples if s[3] == 1]
+            alone = [s.own for s in samples if s.processes == 1]
             print(
                 f"samples: {len(samples)}, {len(samples) - len(alone)} with parser processes "
-                f"({sum(s[3] - 1 for s in samples)} process-samples); the daemon's own RSS "
-                f"median {statistics.median(s[2] for s in samples):.1f} MB, alone "
+                f"({sum(s.processes - 1 for s in samples)} process-samples); the daemon's own RSS "
+                f"median {statistics.median(s.own for s in samples):.1f} MB, alone "
                 + (f"{statistics.median(alone):.1f} MB" if alone else "never")
             )
         finally:
