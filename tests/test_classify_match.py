@@ -1914,3 +1914,80 @@ def test_the_shipped_rules_on_what_was_reported_and_what_was_not(
     types = set(shipped.classify(title, text).types)
     assert present <= types
     assert not absent & types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "present", "absent"),
+    [
+        (
+            "韓国大統領に李在明氏　石破首相「早期に意思疎通を」",
+            "韓国大統領選で当選した李在明氏が4日、大統領に就任した。石破茂首相は記者団に"
+            "「早期に意思疎通を図りたい」と述べた。",
+            {"political_change"},
+            set(),
+        ),
+        (
+            "自民総裁に石破氏　決選投票で高市氏破る",
+            "自民党総裁選は27日、決選投票で石破茂元幹事長が高市早苗経済安全保障相を破った。"
+            "韓国メディアも速報で伝えた。",
+            set(),
+            {"political_change"},
+        ),
+        (
+            '주일대사에 박철희 국립외교원장…"한일관계 개선 흐름 이어갈 적임자"',
+            "윤석열 대통령은 신임 주일대사에 박철희 국립외교원장을 내정했다. 대통령실은 한일관계 "
+            "개선 흐름을 이어갈 적임자라고 설명했다.",
+            {"political_change"},
+            set(),
+        ),
+        (
+            "Analysis: Ishiba's exit leaves Seoul wondering whether the thaw will last",
+            "Japanese Prime Minister Shigeru Ishiba's decision to step down has left officials in "
+            "Seoul asking whether his successor will keep up the shuttle diplomacy with South "
+            "Korea.",
+            {"political_change"},
+            set(),
+        ),
+        (
+            "Moon names Japan expert Kang Chang-il as ambassador to Tokyo",
+            "South Korean President Moon Jae-in on Thursday named Kang Chang-il, a former "
+            "lawmaker who heads a Korea-Japan parliamentary league, as ambassador to Japan.",
+            {"political_change"},
+            set(),
+        ),
+        (
+            "PM nominee Kim Min-seok meets Japanese ambassador",
+            "Prime Minister nominee Kim Min-seok met Japanese Ambassador Koichi Mizushima in "
+            "Seoul on Monday and discussed cooperation between South Korea and Japan.",
+            set(),
+            {"political_change"},
+        ),
+        (
+            "Seoul cautious as hawkish Takaichi heads for Japan's top job",
+            "South Korea's government said on Saturday it hoped relations with Japan would "
+            "keep improving after Sanae Takaichi won the ruling party's leadership vote.",
+            {"political_change"},
+            set(),
+        ),
+    ],
+    ids=[
+        "other-side-leader-formula",
+        "home-side-formula",
+        "envoy-formula-ko",
+        "leaders-exit",
+        "names-ambassador",
+        "nominee-meets",
+        "top-job",
+    ],
+)
+def test_the_shipped_rules_on_changes_of_leader_as_headlines_name_them(
+    shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
+) -> None:
+    """The other country's new leader or envoy in each press's election-result headline
+    ("韓国大統領に李在明氏", "주일대사에 박철희") is a change with the bilateral angle, the
+    home side's own ("自民総裁に石破氏") is domestic news; a leader's exit, "Japan's top
+    job", and an ambassador named in the headline are changes, a nominee meeting an
+    ambassador is a meeting."""
+    types = set(shipped.classify(title, text).types)
+    assert present <= types
+    assert not absent & types
