@@ -1991,3 +1991,23 @@ def test_the_shipped_rules_on_changes_of_leader_as_headlines_name_them(
     types = set(shipped.classify(title, text).types)
     assert present <= types
     assert not absent & types
+
+
+def test_a_trade_measure_beside_chinas_leader_is_chinas(shipped: RuleSet) -> None:
+    """A currency swap renewed with Xi, or China's seafood ban put to Li Qiang, is China's
+    trade with one side, not trade between the two; the same measure between the two
+    leaders is."""
+    title = "Lee, Xi agree to renew currency swap in Gyeongju talks"
+    text = (
+        "President Lee Jae-myung and Chinese President Xi Jinping agreed on Saturday to renew "
+        "their currency swap at talks in Gyeongju, where Japanese Prime Minister Sanae "
+        "Takaichi also attended the APEC meeting."
+    )
+    assert "economy_trade" not in shipped.classify(title, text).types
+    title = "Lee, Takaichi agree to renew currency swap in Gyeongju talks"
+    text = (
+        "President Lee Jae-myung and Japanese Prime Minister Sanae Takaichi agreed on Saturday "
+        "to renew their currency swap at talks in Gyeongju, on the sidelines of the APEC "
+        "meeting."
+    )
+    assert "economy_trade" in shipped.classify(title, text).types
