@@ -1963,6 +1963,34 @@ def test_the_shipped_rules_on_what_was_reported_and_what_was_not(
             {"political_change"},
         ),
         (
+            "Moon Jae-in wins South Korean presidency; Tokyo urges him to honour deal",
+            "Moon Jae-in was sworn in as South Korea's president on Wednesday. Japan's chief "
+            "cabinet secretary said Tokyo wanted to work with the new government.",
+            {"political_change"},
+            set(),
+        ),
+        (
+            "Biden, Yoon, Kishida open 'new era' of three-way cooperation at Camp David",
+            "U.S. President Joe Biden hosted South Korean President Yoon Suk Yeol and Japanese "
+            "Prime Minister Fumio Kishida at Camp David and agreed to hold three-way drills.",
+            set(),
+            {"political_change"},
+        ),
+        (
+            "Moon congratulates Suga, says ready to talk 'anytime'",
+            "President Moon Jae-in sent a congratulatory letter to Yoshihide Suga after the "
+            "Japanese parliament elected him prime minister, saying he was ready to talk.",
+            {"political_change"},
+            set(),
+        ),
+        (
+            '자민당 새 총재에 다카이치…정부 "새 내각과 긴밀 소통"',
+            "일본 자민당 총재 선거에서 다카이치 사나에 전 경제안보상이 당선됐다. 정부는 새 내각과 "
+            "긴밀히 소통하겠다고 밝혔다. 외교부는 한일관계 개선 흐름이 이어지길 기대했다.",
+            {"political_change"},
+            set(),
+        ),
+        (
             "Seoul cautious as hawkish Takaichi heads for Japan's top job",
             "South Korea's government said on Saturday it hoped relations with Japan would "
             "keep improving after Sanae Takaichi won the ruling party's leadership vote.",
@@ -1977,6 +2005,10 @@ def test_the_shipped_rules_on_what_was_reported_and_what_was_not(
         "leaders-exit",
         "names-ambassador",
         "nominee-meets",
+        "three-word-name-wins",
+        "new-era-pledged",
+        "congratulated-in-headline",
+        "ldp-leader-formula-ko",
         "top-job",
     ],
 )
@@ -1985,9 +2017,10 @@ def test_the_shipped_rules_on_changes_of_leader_as_headlines_name_them(
 ) -> None:
     """The other country's new leader or envoy in each press's election-result headline
     ("韓国大統領に李在明氏", "주일대사에 박철희") is a change with the bilateral angle, the
-    home side's own ("自民総裁に石破氏") is domestic news; a leader's exit, "Japan's top
-    job", and an ambassador named in the headline are changes, a nominee meeting an
-    ambassador is a meeting."""
+    home side's own ("自民総裁に石破氏") is domestic news; a leader's exit or win (a
+    three-word name too), "Japan's top job", the other leader congratulated and an
+    ambassador named in the headline are changes; a nominee meeting an ambassador is a
+    meeting, and a "new era" pledged is no leader's era."""
     types = set(shipped.classify(title, text).types)
     assert present <= types
     assert not absent & types
