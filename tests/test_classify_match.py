@@ -2044,3 +2044,14 @@ def test_a_trade_measure_beside_chinas_leader_is_chinas(shipped: RuleSet) -> Non
         "meeting."
     )
     assert "economy_trade" in shipped.classify(title, text).types
+
+
+def test_normalisation_is_not_the_leaders(shipped: RuleSet) -> None:
+    """정상 ("the leaders") inside 국교정상화 ("normalisation of ties") does not make the
+    festival marking the anniversary the leaders' comings and goings."""
+    title = "국교정상화 60주년 '한일축제한마당' 서울서 개막"
+    text = (
+        "한일 국교정상화 60주년을 기념하는 '한일축제한마당'이 서울에서 개막했다. 한국과 일본의 "
+        "시민 수만 명이 전통 공연과 음식을 즐겼다."
+    )
+    assert "people_exchange" in shipped.classify(title, text).types
