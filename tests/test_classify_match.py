@@ -2055,3 +2055,16 @@ def test_normalisation_is_not_the_leaders(shipped: RuleSet) -> None:
         "시민 수만 명이 전통 공연과 음식을 즐겼다."
     )
     assert "people_exchange" in shipped.classify(title, text).types
+
+
+def test_a_parliamentary_leagues_visit_to_the_leader_is_no_summit(shipped: RuleSet) -> None:
+    """Lawmakers of a parliamentary league calling on the other side's leader are an
+    exchange of officials: their visit is not the leaders' summit."""
+    title = "日韓議連の額賀会長ら訪韓、尹大統領と面会　交流拡大へ意見交換"
+    text = (
+        "日韓議員連盟の額賀福志郎会長ら超党派の議員団が訪韓し、尹錫悦大統領と面会した。"
+        "双方は議員交流の拡大で一致した。"
+    )
+    types = set(shipped.classify(title, text).types)
+    assert "official_exchange" in types
+    assert not {"summit_held", "summit_announced"} & types
