@@ -1991,6 +1991,13 @@ def test_the_shipped_rules_on_what_was_reported_and_what_was_not(
             set(),
         ),
         (
+            "李大統領、23日に来日　石破首相と首脳会談へ　就任後初の2国間訪問",
+            "韓国の李在明大統領が23日に来日し、石破茂首相と首脳会談を行う。就任後初めての"
+            "2国間訪問となる。",
+            {"summit_announced"},
+            {"political_change"},
+        ),
+        (
             "Seoul cautious as hawkish Takaichi heads for Japan's top job",
             "South Korea's government said on Saturday it hoped relations with Japan would "
             "keep improving after Sanae Takaichi won the ruling party's leadership vote.",
@@ -2009,6 +2016,7 @@ def test_the_shipped_rules_on_what_was_reported_and_what_was_not(
         "new-era-pledged",
         "congratulated-in-headline",
         "ldp-leader-formula-ko",
+        "since-taking-office",
         "top-job",
     ],
 )
@@ -2020,7 +2028,8 @@ def test_the_shipped_rules_on_changes_of_leader_as_headlines_name_them(
     home side's own ("自民総裁に石破氏") is domestic news; a leader's exit or win (a
     three-word name too), "Japan's top job", the other leader congratulated and an
     ambassador named in the headline are changes; a nominee meeting an ambassador is a
-    meeting, and a "new era" pledged is no leader's era."""
+    meeting, a "new era" pledged is no leader's era, and "since taking office" (就任後初)
+    dates another event."""
     types = set(shipped.classify(title, text).types)
     assert present <= types
     assert not absent & types
