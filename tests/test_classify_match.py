@@ -1998,6 +1998,13 @@ def test_the_shipped_rules_on_what_was_reported_and_what_was_not(
             {"political_change"},
         ),
         (
+            "이 대통령, 13일 총리에 방일 준비 점검 지시",
+            "이재명 대통령은 13일 김민석 국무총리에게 다음 달 일본 방문 준비를 "
+            "점검하라고 지시했다. 대통령실은 한일 정상회담 의제를 조율하고 있다고 밝혔다.",
+            {"summit_announced"},
+            {"political_change"},
+        ),
+        (
             "Seoul cautious as hawkish Takaichi heads for Japan's top job",
             "South Korea's government said on Saturday it hoped relations with Japan would "
             "keep improving after Sanae Takaichi won the ruling party's leadership vote.",
@@ -2017,6 +2024,7 @@ def test_the_shipped_rules_on_what_was_reported_and_what_was_not(
         "congratulated-in-headline",
         "ldp-leader-formula-ko",
         "since-taking-office",
+        "a-date-before-the-pm",
         "top-job",
     ],
 )
@@ -2029,7 +2037,7 @@ def test_the_shipped_rules_on_changes_of_leader_as_headlines_name_them(
     three-word name too), "Japan's top job", the other leader congratulated and an
     ambassador named in the headline are changes; a nominee meeting an ambassador is a
     meeting, a "new era" pledged is no leader's era, and "since taking office" (就任後初)
-    dates another event."""
+    and a date before the prime minister ("13일 총리에") date another event."""
     types = set(shipped.classify(title, text).types)
     assert present <= types
     assert not absent & types
