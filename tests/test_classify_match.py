@@ -2085,3 +2085,104 @@ def test_a_parliamentary_leagues_visit_to_the_leader_is_no_summit(shipped: RuleS
     types = set(shipped.classify(title, text).types)
     assert "official_exchange" in types
     assert not {"summit_held", "summit_announced"} & types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "present", "absent"),
+    [
+        (
+            "최종건 차관, 워싱턴서 대북 공조 논의",
+            "최종건 외교부 1차관은 13일 워싱턴에서 모리 다케오 일본 외무성 사무차관, 웬디 셔먼 "
+            "미 국무부 부장관과 한미일 외교차관 협의회를 열었다. 세 차관은 북한의 탄도미사일 "
+            "발사를 규탄했다.",
+            {"trilateral"},
+            set(),
+        ),
+        (
+            "森次官、ワシントンで北朝鮮対応を協議",
+            "森健良外務次官は13日、ワシントンで韓国の崔鍾建第1外務次官、米国のシャーマン国務副長官と"
+            "日米韓外務次官協議を行った。3氏は北朝鮮の弾道ミサイル発射を非難した。",
+            {"trilateral"},
+            set(),
+        ),
+        (
+            "Seoul, Tokyo officials meet on export curbs",
+            "Trade officials from South Korea and Japan held their first meeting on Friday since "
+            "Tokyo tightened controls on exports of three chip materials, but the session "
+            "produced no narrowing of differences.",
+            {"official_exchange"},
+            set(),
+        ),
+        (
+            "U.S., Japan, South Korea deputies meet in Washington",
+            "Deputy Secretary of State Wendy Sherman hosted her Japanese and South Korean "
+            "counterparts for talks on North Korea. Japanese Vice Foreign Minister Takeo Mori and "
+            "South Korean First Vice Foreign Minister Choi Jong-kun also held separate bilateral "
+            "talks on the sidelines, officials said.",
+            set(),
+            {"ministerial_talks"},
+        ),
+        (
+            "문 대통령, 아베 총리와 첫 통화",
+            "문재인 대통령은 11일 아베 신조 일본 총리와 첫 전화 통화를 했다. 문 대통령은 조만간 "
+            "문희상 의원을 일본에 특사로 보내 새 정부의 대일 정책을 설명하겠다고 밝혔다.",
+            {"official_exchange"},
+            set(),
+        ),
+        (
+            "Japan finishes third, South Korea eighth on Paris medal table",
+            "Japan finished third on the medal table at the Paris Olympics, while South Korea, "
+            "which sent its smallest delegation in decades to the Games, came eighth. Japan's "
+            "athletes won 20 golds.",
+            set(),
+            {"official_exchange"},
+        ),
+        (
+            "S. Korea, Japan defence chiefs agree to put radar row behind them",
+            "South Korean Defence Minister Shin Won-sik and Japanese Defence Minister Minoru "
+            "Kihara agreed on Saturday to prevent a recurrence of the 2018 radar row and to resume "
+            "exchanges between their militaries.",
+            {"security_defense"},
+            set(),
+        ),
+        (
+            "안규백 국방장관, 쿠알라룸푸르서 헤그세스와 회동",
+            "안규백 국방부 장관은 1일 쿠알라룸푸르에서 피트 헤그세스 미국 국방장관과 만나 "
+            "한미안보협의회의 의제를 조율했다. 안 장관은 이날 고이즈미 신지로 일본 방위상과도 "
+            "처음으로 회담을 갖고 국방 교류를 이어가기로 했다.",
+            {"ministerial_talks"},
+            set(),
+        ),
+        (
+            "岩屋外相、ミュンヘンで会談",
+            "岩屋毅外相は15日、訪問先のドイツ・ミュンヘンで、ルビオ米国務長官、韓国の趙兌烈外相と"
+            "会談した。北朝鮮の完全な非核化に向けて連携することを確認した。",
+            set(),
+            {"ministerial_talks"},
+        ),
+    ],
+    ids=[
+        "three-way-vice-ministers-ko",
+        "three-way-vice-ministers-ja",
+        "officials-meet-headline",
+        "vice-ministers-separate-talks",
+        "envoy-to-be-sent",
+        "team-sent-to-the-games",
+        "radar-row",
+        "the-other-sides-minister-met",
+        "a-us-minister-beside-them",
+    ],
+)
+def test_the_shipped_rules_on_officials_envoys_and_the_minister_met(
+    shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
+) -> None:
+    """The vice-ministers' three-way consultations (협의회, 協議) are a three-way event;
+    "Seoul, Tokyo officials meet" in a headline is officials' talks, and vice-ministers'
+    separate bilateral talks are not the ministers'; an envoy sent (or to be sent) to the
+    other country is contact between officials, a team sent to the Games is not; the 2018
+    radar row by that name is a security matter; the other side's minister named as the
+    one met ("일본 방위상과도 … 회담을 갖고") is ministers' talks, unless a US or Chinese
+    minister is met with them."""
+    types = set(shipped.classify(title, text).types)
+    assert present <= types
+    assert not absent & types
