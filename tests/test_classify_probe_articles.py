@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 11,166 items (4,994 English, 3,086 Korean,
-3,086 Japanese) written for stmon in a hundred and fifty-nine batches from the definitions and
+tests/data/classify/probe-articles.jsonl holds 12,386 items (5,454 English, 3,466 Korean,
+3,466 Japanese) written for stmon in a hundred and seventy-seven batches from the definitions and
 labelling rules of shared/event-types.md alone, without the rules in view: wire and
 newspaper reports, broadcasters, government readouts, briefings, live blogs, newsletters
 and roundups, editorials and analysis of 2013-2026, with the event stated in the headline, in its
-outcome, or in a sentence under a headline about something else; 2,576 of them are near
+outcome, or in a sentence under a headline about something else; 3,229 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
 The wording is invented: it reports no real article.
@@ -98,6 +98,17 @@ written, 0.943 at its end. The others were first read at 0.75-0.92 (the
 hundred-and-forty-third, changes of government and their bilateral angle, 0.75; the
 hundred-and-forty-fifth, one sentence of news under a headline about something else,
 0.85; the hundred-and-fifty-fifth, officials below the ministers, 0.85).
+The hundred-and-sixtieth to hundred-and-seventy-seventh were written in one round, in
+three sets of six, the same way. Read as totals alone: the hundred-and-sixtieth (every
+type), sixty-second (Korean and Japanese papers) and sixty-fourth (long articles), 0.893
+with the rules of the round's start, 0.895 at its end; the hundred-and-sixty-sixth (every
+type), sixty-eighth (headline-outcome reports) and seventieth (half near misses), 0.932
+with the rules of the round's start, 0.930 at its end; the hundred-and-seventy-second
+(every type), seventy-fourth (long articles) and seventy-sixth (one sentence of news under
+a headline about something else), 0.905 with the rules of the round's start and at its
+end. The others were first read at 0.79-0.99 (the hundred-and-sixty-ninth, one sentence
+of news under a headline about something else, 0.79; the hundred-and-sixty-fifth, briefs
+of 80-400 characters, 0.99).
 The floors sit a few items below what the rules reach now.
 """
 
@@ -113,8 +124,8 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.970 / 0.901 overall; F1 en 0.889, ko 0.914,
-# ja 0.910 (with the rules of the round before: 0.969 / 0.896; 0.886, 0.907, 0.902)
+# (relevance accuracy, micro F1): reached 0.970 / 0.902 overall; F1 en 0.891, ko 0.914,
+# ja 0.911 (with the rules of the round before: 0.970 / 0.901; 0.890, 0.912, 0.909)
 OVERALL = (0.96, 0.89)
 PER_LANGUAGE_F1 = {"en": 0.88, "ko": 0.90, "ja": 0.90}
 
@@ -136,8 +147,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 3086
-        assert sum(not item.relevant for item in mine) >= 700
+        assert len(mine) >= 3466
+        assert sum(not item.relevant for item in mine) >= 900
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
