@@ -36,6 +36,7 @@ other forms only for an item that passes the gate.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, TypeVar
@@ -361,15 +362,20 @@ def keep_cased(table: TermTable, hits: dict[int, list[int]], norm: str) -> dict[
 def keep_outside(table: TermTable, hits: dict[int, list[int]], low: str) -> dict[int, list[int]]:
     """``hits`` without the hits that lie inside a word of the rules' ``not_inside`` (a
     new dict when some are dropped; ``hits`` itself is never changed)."""
-    return _keep_where(
-        hits,
-        table.inside,
-        lambda places, found: [
-            p
-            for p in found
-            if not any(p >= off and low.startswith(w, p - off) for w, off in places)
-        ],
-    )
+    return _keep_where(hits, table.inside, partial(_outside, low))
+
+
+def _outside(low: str, places: tuple[tuple[str, int], ...], found: list[int]) -> list[int]:
+    """The positions ``found`` of a term that are not inside one of the words ``places``
+    (word, offset of the term in it): each word is found once in ``low`` (``str.find``),
+    not tried at every hit (a term such as 정상 has hundreds in a long Korean text)."""
+    barred: set[int] = set()
+    for word, offset in places:
+        at = low.find(word)
+        while at >= 0:
+            barred.add(at + offset)
+            at = low.find(word, at + 1)
+    return [p for p in found if p not in barred] if barred else found
 
 
 def _keep_where(
