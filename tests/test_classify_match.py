@@ -14,6 +14,7 @@ from monitor.classify import load_rules, parse_rules, read_corpus
 from monitor.classify.evaluate import evaluate
 from monitor.classify.nearmiss import near_misses
 from monitor.classify.rules import RuleSet
+from monitor.classify.text import without_related
 from monitor.errors import ConfigError
 from tests.support.classify_rules import rules_text
 
@@ -2186,3 +2187,42 @@ def test_the_shipped_rules_on_officials_envoys_and_the_minister_met(
     types = set(shipped.classify(title, text).types)
     assert present <= types
     assert not absent & types
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Story one.\nRelated articles\nLee and Ishiba meet", "Story one.\n"),
+        ("Body.\nRead more:\nx", "Body.\n"),
+        ("기사 본문.\n[주요뉴스]\n- 한일 외교장관 첫 통화", "기사 본문.\n"),
+        ("기사 본문.\n▶ 관련기사\n- 한일 외교장관 첫 통화", "기사 본문.\n"),
+        ("記事本文。\n【関連記事】\n・李在明氏、韓国大統領に就任", "記事本文。\n"),
+        ("記事本文。\n関連ニュース：\n・李在明氏", "記事本文。\n"),
+        # (a heading first: nothing before it to keep; the words inside a sentence)
+        ("Related articles\nStory", "Related articles\nStory"),
+        (
+            "He read more books.\nRelated to this, the talks",
+            "He read more books.\nRelated to this, the talks",
+        ),
+        ("One line: related articles follow", "One line: related articles follow"),
+    ],
+)
+def test_the_text_ends_at_a_heading_of_related_stories(text: str, kept: str) -> None:
+    assert without_related(text) == kept
+
+
+def test_related_stories_after_the_text_are_not_its_news(shipped: RuleSet) -> None:
+    """A page's text that ends with headlines of other stories (a scraped page, a feed's
+    full content) is classified from its own news: the list's Korea-Japan headlines add
+    no label and do not make it relevant."""
+    title = "TWICE、日産スタジアムで2日間公演"
+    text = (
+        "韓国の9人組ガールズグループTWICEが27、28日の2日間、横浜市の日産スタジアムで"
+        "単独公演を開いた。2日間で約14万人を動員した。\n"
+        "関連記事\n"
+        "・日韓、青少年交流で新事業　国交正常化60年に向け\n"
+        "・岸田首相と尹大統領、ソウルで会談へ"
+    )
+    verdict = shipped.classify(title, text)
+    assert not verdict.relevant
+    assert not verdict.types

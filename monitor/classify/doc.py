@@ -15,7 +15,13 @@ from re import Match
 
 from monitor.classify.compiled import CompiledRules, CompiledTense
 from monitor.classify.terms import keep_cased, keep_outside, scan
-from monitor.classify.text import CJK_OR_HANGUL, SENTENCE_BREAK, normalize, word_starts
+from monitor.classify.text import (
+    CJK_OR_HANGUL,
+    SENTENCE_BREAK,
+    normalize,
+    without_related,
+    word_starts,
+)
 
 Hit = tuple[int, str]  # (position, matched term as written in the rules)
 
@@ -24,7 +30,8 @@ _FAR = 1 << 40  # farther than any two positions are apart
 
 
 class Prepared:
-    """An item's text as every rule set reads it: ``title + "\\n" + text`` normalised
+    """An item's text as every rule set reads it: ``title + "\\n" + text`` (the text up to
+    a heading of related stories: ``text.without_related``) normalised
     (``norm``, for snippets) and lower-cased (``low``, for matching), with its sentence
     breaks and word offsets worked out on first use: every :class:`Doc` of the item (the
     topic gate's and the whole scan's) shares them."""
@@ -32,7 +39,7 @@ class Prepared:
     __slots__ = ("_breaks", "_words", "low", "norm", "title_end")
 
     def __init__(self, title: str, text: str) -> None:
-        head, body = normalize(title), normalize(text)
+        head, body = normalize(title), normalize(without_related(text))
         self.norm = head + "\n" + body
         low = self.norm.lower()
         if len(low) != len(self.norm):  # "İ" (the one letter whose lower case is two)
