@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 12,386 items (5,454 English, 3,466 Korean,
-3,466 Japanese) written for stmon in a hundred and seventy-seven batches from the definitions and
+tests/data/classify/probe-articles.jsonl holds 12,806 items (5,604 English, 3,601 Korean,
+3,601 Japanese) written for stmon in a hundred and eighty-three batches from the definitions and
 labelling rules of shared/event-types.md alone, without the rules in view: wire and
 newspaper reports, broadcasters, government readouts, briefings, live blogs, newsletters
 and roundups, editorials and analysis of 2013-2026, with the event stated in the headline, in its
-outcome, or in a sentence under a headline about something else; 3,229 of them are near
+outcome, or in a sentence under a headline about something else; 3,353 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
 The wording is invented: it reports no real article.
@@ -109,6 +109,12 @@ a headline about something else), 0.905 with the rules of the round's start and 
 end. The others were first read at 0.79-0.99 (the hundred-and-sixty-ninth, one sentence
 of news under a headline about something else, 0.79; the hundred-and-sixty-fifth, briefs
 of 80-400 characters, 0.99).
+The hundred-and-seventy-eighth to hundred-and-eighty-third, written in the same round, are
+pages' text as a scraper extracts it (datelines, bylines, photo captions, share labels,
+copyright lines and lists of related headlines that name other Korea-Japan events; live
+blogs and roundups; government press releases): the hundred-and-seventy-eighth,
+eightieth and eighty-second, read as totals alone, 0.886 before the text ended at a
+heading of related stories, 0.906 after it; the others 0.836 -> 0.903.
 The floors sit a few items below what the rules reach now.
 """
 
@@ -124,7 +130,7 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.970 / 0.902 overall; F1 en 0.891, ko 0.914,
+# (relevance accuracy, micro F1): reached 0.970 / 0.903 overall; F1 en 0.891, ko 0.913,
 # ja 0.911 (with the rules of the round before: 0.970 / 0.901; 0.890, 0.912, 0.909)
 OVERALL = (0.96, 0.89)
 PER_LANGUAGE_F1 = {"en": 0.88, "ko": 0.90, "ja": 0.90}
@@ -147,8 +153,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 3466
-        assert sum(not item.relevant for item in mine) >= 900
+        assert len(mine) >= 3601
+        assert sum(not item.relevant for item in mine) >= 940
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
