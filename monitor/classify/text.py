@@ -43,26 +43,30 @@ _PAIRS = tuple((chr(c), str(r or "")) for c, r in _TABLE.items())
 # "관련기사", "【関連記事】", "関連ニュース". What follows it is other stories' headlines
 # (a page's text, or a feed's full content, ends with them), not the item's news.
 RELATED_HEADING = re.compile(
-    r"^[ \t\u3000]*[\[【〔(（<＜■□▶▷◆◇●○※*-]*[ \t\u3000]*"
+    r"[ \t\u3000]*[\[【〔(（<＜■□▶▷◆◇●○※*-]*[ \t\u3000]*"
     r"(?:related(?: articles?| stories| story| news| coverage| links| content| reading)?"
     r"|read more|read also|see also|more on this(?: story| topic)?|most read|most popular"
     r"|recommended(?: articles| stories| for you)?"
     r"|관련 ?기사|관련 ?뉴스|주요 ?뉴스|많이 ?본 ?뉴스|추천 ?기사|함께 ?볼 ?만한 ?뉴스"
     r"|関連記事|関連ニュース|関連リンク|おすすめ記事|こちらもおすすめ|こちらも読まれています)"
-    r"[ \t\u3000]*[\]】〕)）>＞]*[ \t\u3000]*[:：]?[ \t\u3000]*\r?$",
-    re.IGNORECASE | re.MULTILINE,
+    r"[ \t\u3000]*[\]】〕)）>＞]*[ \t\u3000]*[:：]?[ \t\u3000\r]*",
+    re.IGNORECASE,
 )
+_HEADING_MAX = 40  # characters: a longer line is no such heading, and is not tried
 
 
 def without_related(text: str) -> str:
     """``text`` up to its first line that heads a list of other stories
-    (``RELATED_HEADING``), when something comes before that line; else ``text``."""
+    (``RELATED_HEADING``, the whole line), when something comes before that line; else
+    ``text``."""
     if "\n" not in text:
         return text
-    found = RELATED_HEADING.search(text)
-    if found is None or not text[: found.start()].strip():
-        return text
-    return text[: found.start()]
+    at = 0
+    for line in text.split("\n"):
+        if len(line) <= _HEADING_MAX and RELATED_HEADING.fullmatch(line) and text[:at].strip():
+            return text[:at]
+        at += len(line) + 1
+    return text
 
 
 def normalize(text: str) -> str:
