@@ -53,6 +53,25 @@ def test_classify_json_lines_from_stdin(
     }
 
 
+def test_classify_reads_a_null_title_or_text_as_none_given(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # JSON null is no title (no text), not the word "None" in the item
+    rows = [
+        {"id": "t", "title": "President Yoon to visit Tokyo for summit with Kishida", "text": None},
+        {"id": "b", "title": None, "text": SUMMIT["text"]},
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(json.dumps(r) for r in rows)))
+    code, out, _ = run(["classify", "--rules", str(SHIPPED), "--json", "-"], capsys)
+    assert code == 0
+    for line in out.splitlines():
+        verdict = json.loads(line)
+        assert verdict["relevant"] is True, verdict
+        found = [e for t in verdict["labels"] for e in verdict["evidence"][t]]
+        snippets = [e["snippet"] for e in found]
+        assert snippets and not any("None" in s for s in snippets), snippets
+
+
 def test_classify_plain_article_file_explains(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

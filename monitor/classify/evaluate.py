@@ -259,6 +259,13 @@ def _json_object(line: str) -> dict[str, Any]:
     return row
 
 
+def text_field(row: dict[str, Any], key: str) -> str:
+    """``row[key]`` as text, leniently: missing or null is empty (a JSON ``null`` title
+    is no title, not the word "None"), a number is written out."""
+    value = row.get(key)
+    return "" if value is None else str(value)
+
+
 def _lenient_item(line: str, number: int) -> LabelledItem:
     row = _json_object(line)
     labels = row.get("labels", [])
@@ -267,8 +274,8 @@ def _lenient_item(line: str, number: int) -> LabelledItem:
     found = frozenset(str(x) for x in labels)
     return LabelledItem(
         id=str(row.get("id", number)),
-        title=str(row.get("title", "")),
-        text=str(row.get("text", "")),
+        title=text_field(row, "title"),
+        text=text_field(row, "text"),
         labels=found,
         relevant=bool(row.get("relevant", bool(found))),
         lang=str(row.get("lang") or UNKNOWN_LANG),

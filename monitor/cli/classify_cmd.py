@@ -28,6 +28,7 @@ from monitor.classify.evaluate import (
     read_labelled,
     score_items,
     shipped_thresholds,
+    text_field,
 )
 from monitor.classify.explain import explain
 from monitor.classify.nearmiss import format_near_misses, gate_reasons, near_misses
@@ -216,7 +217,7 @@ def _json_lines(body: str, name: str) -> Iterator[tuple[str | int, str, str]]:
         item_id = row.get("id", number)
         if isinstance(item_id, bool) or not isinstance(item_id, str | int):
             item_id = str(item_id)
-        yield item_id, str(row.get("title", "")), str(row.get("text", ""))
+        yield item_id, text_field(row, "title"), text_field(row, "text")
 
 
 def _article(name: str, body: str) -> tuple[str, str, str]:
