@@ -36,7 +36,7 @@ class Prepared:
     breaks and word offsets worked out on first use: every :class:`Doc` of the item (the
     topic gate's and the whole scan's) shares them."""
 
-    __slots__ = ("_breaks", "_words", "low", "norm", "title_end")
+    __slots__ = ("_breaks", "_words", "barred", "low", "norm", "title_end")
 
     def __init__(self, title: str, text: str) -> None:
         head, body = normalize(title), normalize(without_related(text))
@@ -50,6 +50,8 @@ class Prepared:
         self.title_end = len(head)
         self._breaks: list[int] | None = None
         self._words: list[int] | None = None
+        # the places inside the rules' not_inside words, by word list (terms.keep_outside)
+        self.barred: dict[tuple[tuple[str, int], ...], set[int]] = {}
 
     def word_starts(self) -> list[int]:
         """The start offsets of the proximity words in ``low`` (``text.word_starts``)."""
@@ -81,7 +83,7 @@ class Doc:
         if rules.terms.cased:  # case-sensitive terms (=US): only rules that have them pay
             self.hits = keep_cased(rules.terms, self.hits, self.norm)
         if rules.terms.inside:  # terms inside longer words (not_inside): the same
-            self.hits = keep_outside(rules.terms, self.hits, self.low)
+            self.hits = keep_outside(rules.terms, self.hits, self.low, item.barred)
         self.found = frozenset(self.hits)
         self._groups: frozenset[int] | None = None
         self._positions: dict[frozenset[int], tuple[list[int], list[int]]] = {}

@@ -359,22 +359,38 @@ def keep_cased(table: TermTable, hits: dict[int, list[int]], norm: str) -> dict[
     )
 
 
-def keep_outside(table: TermTable, hits: dict[int, list[int]], low: str) -> dict[int, list[int]]:
+def keep_outside(
+    table: TermTable,
+    hits: dict[int, list[int]],
+    low: str,
+    barred: dict[tuple[tuple[str, int], ...], set[int]] | None = None,
+) -> dict[int, list[int]]:
     """``hits`` without the hits that lie inside a word of the rules' ``not_inside`` (a
-    new dict when some are dropped; ``hits`` itself is never changed)."""
-    return _keep_where(hits, table.inside, partial(_outside, low))
+    new dict when some are dropped; ``hits`` itself is never changed). ``barred``: the
+    places each word list bars in ``low``, kept by the caller for the next call on the
+    same text (the topic gate's scan, then the whole scan)."""
+    known = {} if barred is None else barred
+    return _keep_where(hits, table.inside, partial(_outside, low, known))
 
 
-def _outside(low: str, places: tuple[tuple[str, int], ...], found: list[int]) -> list[int]:
+def _outside(
+    low: str,
+    known: dict[tuple[tuple[str, int], ...], set[int]],
+    places: tuple[tuple[str, int], ...],
+    found: list[int],
+) -> list[int]:
     """The positions ``found`` of a term that are not inside one of the words ``places``
     (word, offset of the term in it): each word is found once in ``low`` (``str.find``),
-    not tried at every hit (a term such as 정상 has hundreds in a long Korean text)."""
-    barred: set[int] = set()
-    for word, offset in places:
-        at = low.find(word)
-        while at >= 0:
-            barred.add(at + offset)
-            at = low.find(word, at + 1)
+    not tried at every hit (a term such as 정상 has hundreds in a long Korean text), and
+    what it bars is kept in ``known``."""
+    barred = known.get(places)
+    if barred is None:
+        barred = known[places] = set()
+        for word, offset in places:
+            at = low.find(word)
+            while at >= 0:
+                barred.add(at + offset)
+                at = low.find(word, at + 1)
     return [p for p in found if p not in barred] if barred else found
 
 
