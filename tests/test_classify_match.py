@@ -1829,9 +1829,10 @@ def test_the_shipped_rules_tell_what_took_place_and_in_whose_voice(
             {"anniversary"},
         ),
         (
-            "G20で日韓首脳会談見送りへ 徴用工問題で溝",
-            "政府は、大阪で開くG20に合わせた安倍晋三首相と韓国の文在寅大統領との個別会談を見送る"
-            "方針だ。政府関係者は「日韓首脳会談を行う予定はない」としている。",
+            # (a summit called off is the one sought: see the test of summits called off)
+            "G20、日韓首脳会談の予定なし 徴用工問題で溝",
+            "政府は、大阪で開くG20の日程を調整している。政府関係者は「日韓首脳会談を行う予定は"
+            "ない」としている。",
             set(),
             {"summit_announced"},
         ),
@@ -2226,3 +2227,64 @@ def test_related_stories_after_the_text_are_not_its_news(shipped: RuleSet) -> No
     verdict = shipped.classify(title, text)
     assert not verdict.relevant
     assert not verdict.types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "present", "absent"),
+    [
+        (
+            "Moon scraps Tokyo Olympics trip as summit talks with Suga falter",
+            "South Korean President Moon Jae-in will not travel to Tokyo for the opening of the "
+            "Olympics, his office said Monday, after weeks of talks on a first summit with "
+            "Japanese Prime Minister Yoshihide Suga failed to produce an agreement.",
+            {"summit_announced"},
+            set(),
+        ),
+        (
+            "文대통령 방일 무산…한일 정상회담 불발",
+            "문재인 대통령의 도쿄올림픽 계기 방일이 무산됐다. 청와대는 19일 스가 요시히데 일본 "
+            "총리와의 첫 정상회담을 위한 협의가 충분한 성과를 내지 못했다고 밝혔다.",
+            {"summit_announced"},
+            set(),
+        ),
+        (
+            "文大統領の訪日見送り 五輪開会式に合わせた首脳会談、実現せず",
+            "韓国大統領府は19日、文在寅大統領が東京五輪の開会式に合わせた訪日を見送ると発表した。"
+            "菅義偉首相との初の首脳会談は実現しなかった。",
+            {"summit_announced"},
+            set(),
+        ),
+        # a minister's trip called off is no summit
+        (
+            "Seoul calls off foreign minister's Tokyo trip after Yasukuni visits",
+            "South Korea's Foreign Minister Yun Byung-se called off a planned two-day visit to "
+            "Tokyo on Monday after Japanese cabinet ministers visited the Yasukuni Shrine.",
+            set(),
+            {"summit_announced"},
+        ),
+        # a cancellation recalled is background
+        (
+            "문 대통령-기시다 총리 첫 통화…현안 해결 위해 대화 가속",
+            "문재인 대통령은 15일 기시다 후미오 일본 총리와 첫 전화 통화를 했다. 지난 6월 영국 "
+            "콘월에서 열린 G7 정상회의에서도 한일 정상 간 약식 회담이 추진됐으나 무산된 바 있다.",
+            {"leaders_call"},
+            {"summit_announced"},
+        ),
+        # a three-way summit called off is no bilateral one
+        (
+            "日中韓首脳会議、年内開催を断念 韓国の政局混乱で",
+            "日中韓3カ国の首脳会議について、議長国の日本は年内の開催を断念した。韓国の政局混乱を"
+            "受け、日程の調整がつかなかった。",
+            {"trilateral"},
+            {"summit_announced"},
+        ),
+    ],
+    ids=["scraps-trip", "무산", "見送り", "minister-trip", "recalled", "three-way"],
+)
+def test_the_shipped_rules_on_a_summit_called_off(
+    shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
+) -> None:
+    # the meeting being sought, reported as it is called off, is summit_announced (as the
+    # dev corpus labels "Moon Opts Not to Visit Japan in Time for Tokyo Olympics")
+    got = {label.event_type for label in shipped.classify(title, text).labels}
+    assert present <= got and not absent & got, got
