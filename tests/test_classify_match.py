@@ -2288,3 +2288,33 @@ def test_the_shipped_rules_on_a_summit_called_off(
     # dev corpus labels "Moon Opts Not to Visit Japan in Time for Tokyo Olympics")
     got = {label.event_type for label in shipped.classify(title, text).labels}
     assert present <= got and not absent & got, got
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "present"),
+    [
+        (
+            "Japan's Takaichi, China's Xi hold first talks on APEC sidelines in Gyeongju",
+            "GYEONGJU, South Korea (Reuters) - Japanese Prime Minister Sanae Takaichi and Chinese "
+            "President Xi Jinping held their first talks on Friday, agreeing to pursue a mutually "
+            "beneficial relationship. The meeting took place at a hotel in the South Korean city "
+            "hosting the Asia-Pacific Economic Cooperation forum.",
+            set(),
+        ),
+        (
+            "Lee, Takaichi meet on APEC sidelines in Gyeongju",
+            "South Korean President Lee Jae-myung and Japanese Prime Minister Sanae Takaichi held "
+            "their first summit on the sidelines of the APEC forum in Gyeongju on Thursday, "
+            "agreeing to keep up shuttle diplomacy.",
+            {"summit_held"},
+        ),
+    ],
+    ids=["a-third-leader-met", "the-two-met"],
+)
+def test_the_shipped_rules_on_a_leader_on_the_sidelines_with_a_third_one(
+    shipped: RuleSet, title: str, text: str, present: set[str]
+) -> None:
+    # a leader's talks with a third country's leader on the sidelines of a gathering in
+    # the other country are no summit of the two
+    got = {label.event_type for label in shipped.classify(title, text).labels}
+    assert got == present
