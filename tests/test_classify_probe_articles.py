@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 12,806 items (5,604 English, 3,601 Korean,
-3,601 Japanese) written for stmon in a hundred and eighty-three batches from the definitions and
+tests/data/classify/probe-articles.jsonl holds 13,226 items (5,764 English, 3,731 Korean,
+3,731 Japanese) written for stmon in a hundred and eighty-nine batches from the definitions and
 labelling rules of shared/event-types.md alone, without the rules in view: wire and
 newspaper reports, broadcasters, government readouts, briefings, live blogs, newsletters
 and roundups, editorials and analysis of 2013-2026, with the event stated in the headline, in its
-outcome, or in a sentence under a headline about something else; 3,353 of them are near
+outcome, or in a sentence under a headline about something else; 3,449 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
 The wording is invented: it reports no real article.
@@ -115,6 +115,12 @@ copyright lines and lists of related headlines that name other Korea-Japan event
 blogs and roundups; government press releases): the hundred-and-seventy-eighth,
 eightieth and eighty-second, read as totals alone, 0.886 before the text ended at a
 heading of related stories, 0.906 after it; the others 0.836 -> 0.903.
+The hundred-and-eighty-fourth to hundred-and-eighty-ninth were written in one round, as
+the opening text of a published page. Read as totals alone: the hundred-and-eighty-fourth
+(every type), eighty-sixth (Korean and Japanese papers) and eighty-eighth (headline-outcome
+reports, and one sentence of news under a headline about something else), 0.882 with the
+rules of the round's start and at its end (the eighty-eighth 0.813). The others were first
+read at 0.84-0.93 (the hundred-and-eighty-ninth, half hard near misses, 0.84).
 The floors sit a few items below what the rules reach now.
 """
 
@@ -130,8 +136,8 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.970 / 0.903 overall; F1 en 0.891, ko 0.913,
-# ja 0.911 (with the rules of the round before: 0.970 / 0.901; 0.890, 0.912, 0.909)
+# (relevance accuracy, micro F1): reached 0.970 / 0.902 overall; F1 en 0.892, ko 0.912,
+# ja 0.910 (with the rules of the round before: 0.969 / 0.902; 0.891, 0.912, 0.910)
 OVERALL = (0.96, 0.89)
 PER_LANGUAGE_F1 = {"en": 0.88, "ko": 0.90, "ja": 0.90}
 
@@ -153,8 +159,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 3601
-        assert sum(not item.relevant for item in mine) >= 940
+        assert len(mine) >= 3731
+        assert sum(not item.relevant for item in mine) >= 968
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
