@@ -2318,3 +2318,33 @@ def test_the_shipped_rules_on_a_leader_on_the_sidelines_with_a_third_one(
     # the other country are no summit of the two
     got = {label.event_type for label in shipped.classify(title, text).labels}
     assert got == present
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "present", "absent"),
+    [
+        (
+            "Korean Air posts record revenue as travel demand stays strong",
+            "Korean Air said Wednesday its third-quarter revenue reached a record, as the airline "
+            "added flights on short-haul routes. Data released by the Japan National Tourism "
+            "Organization showed about 6.5 million South Koreans visited Japan in the first nine "
+            "months, the most of any nationality.",
+            {"people_exchange"},
+            set(),
+        ),
+        # a minister's visit is contact between governments, not travellers
+        (
+            "Japan's foreign minister in Seoul for talks",
+            "Japanese Foreign Minister Takeshi Iwaya visited South Korea on Monday for talks with "
+            "his counterpart Cho Tae-yul on North Korea and the 60th anniversary of ties.",
+            {"ministerial_talks"},
+            {"people_exchange"},
+        ),
+    ],
+    ids=["koreans-visited-japan", "a-minister-visited"],
+)
+def test_the_shipped_rules_on_one_side_s_people_visiting_the_other(
+    shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
+) -> None:
+    got = {label.event_type for label in shipped.classify(title, text).labels}
+    assert present <= got and not absent & got, got
