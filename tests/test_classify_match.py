@@ -2348,3 +2348,29 @@ def test_the_shipped_rules_on_one_side_s_people_visiting_the_other(
 ) -> None:
     got = {label.event_type for label in shipped.classify(title, text).labels}
     assert present <= got and not absent & got, got
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "이재명 대통령과 다카이치 사나에 일본 총리는 13일 일본 나라현에서 정상회담을 하고 "
+            "탄광 수몰 사고 희생자 유해의 신원 확인에 협력하기로 했다.",
+            {"summit_held"},
+        ),
+        (
+            "이재명 대통령은 다음 달 13일 일본 나라현을 방문해 다카이치 사나에 일본 총리와 "
+            "정상회담을 할 예정이라고 대통령실이 밝혔다.",
+            {"summit_announced"},
+        ),
+    ],
+    ids=["하고-held", "할-예정"],
+)
+def test_the_shipped_rules_on_a_korean_summit_done_with_hada(
+    shipped: RuleSet, text: str, expected: set[str]
+) -> None:
+    # "정상회담을 하고" states the meeting as done, as "회담을 갖고" does: the headline
+    # without a tense takes it, not the "-기로" (agreed to) that follows
+    title = "李대통령·다카이치, 나라서 정상회담…유해 감정 협력"
+    got = {label.event_type for label in shipped.classify(title, text).labels}
+    assert got & {"summit_held", "summit_announced"} == expected
