@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 13,226 items (5,764 English, 3,731 Korean,
-3,731 Japanese) written for stmon in a hundred and eighty-nine batches from the definitions and
+tests/data/classify/probe-articles.jsonl holds 13,646 items (5,924 English, 3,861 Korean,
+3,861 Japanese) written for stmon in a hundred and ninety-five batches from the definitions and
 labelling rules of shared/event-types.md alone, without the rules in view: wire and
 newspaper reports, broadcasters, government readouts, briefings, live blogs, newsletters
 and roundups, editorials and analysis of 2013-2026, with the event stated in the headline, in its
-outcome, or in a sentence under a headline about something else; 3,449 of them are near
+outcome, or in a sentence under a headline about something else; 3,530 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
 The wording is invented: it reports no real article.
@@ -119,8 +119,15 @@ The hundred-and-eighty-fourth to hundred-and-eighty-ninth were written in one ro
 the opening text of a published page. Read as totals alone: the hundred-and-eighty-fourth
 (every type), eighty-sixth (Korean and Japanese papers) and eighty-eighth (headline-outcome
 reports, and one sentence of news under a headline about something else), 0.882 with the
-rules of the round's start and at its end (the eighty-eighth 0.813). The others were first
-read at 0.84-0.93 (the hundred-and-eighty-ninth, half hard near misses, 0.84).
+rules of the round's start, 0.885 at its end (the eighty-eighth 0.813). The others were
+first read at 0.84-0.93 (the hundred-and-eighty-ninth, half hard near misses, 0.84). The
+hundred-and-ninetieth to ninety-fifth were written in the same round after its first
+edits: read as totals alone, the hundred-and-ninetieth (every type), ninety-second
+(Korean and Japanese papers) and ninety-fourth (one sentence of news under a headline about
+something else, the other side named once), 0.848 with the rules of the round's start,
+0.850 when written and at its end (the ninety-fourth 0.697, relevance 66 %: most of its
+misses are the topic gate's two body mentions). The others were first read at 0.69-0.94
+(the hundred-and-ninety-first, of the ninety-fourth's kind, 0.69).
 The floors sit a few items below what the rules reach now.
 """
 
@@ -136,8 +143,8 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.970 / 0.902 overall; F1 en 0.892, ko 0.912,
-# ja 0.910 (with the rules of the round before: 0.969 / 0.902; 0.891, 0.912, 0.910)
+# (relevance accuracy, micro F1): reached 0.967 / 0.902 overall; F1 en 0.891, ko 0.912,
+# ja 0.909 (with the rules of the round before: 0.966 / 0.901; 0.890, 0.911, 0.909)
 OVERALL = (0.96, 0.89)
 PER_LANGUAGE_F1 = {"en": 0.88, "ko": 0.90, "ja": 0.90}
 
@@ -159,8 +166,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 3731
-        assert sum(not item.relevant for item in mine) >= 968
+        assert len(mine) >= 3861
+        assert sum(not item.relevant for item in mine) >= 991
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
