@@ -363,14 +363,14 @@ def keep_outside(
     table: TermTable,
     hits: dict[int, list[int]],
     low: str,
-    barred: dict[tuple[tuple[str, int], ...], set[int]] | None = None,
+    barred: dict[tuple[tuple[str, int], ...], set[int]],
 ) -> dict[int, list[int]]:
     """``hits`` without the hits that lie inside a word of the rules' ``not_inside`` (a
     new dict when some are dropped; ``hits`` itself is never changed). ``barred``: the
-    places each word list bars in ``low``, kept by the caller for the next call on the
-    same text (the topic gate's scan, then the whole scan)."""
-    known = {} if barred is None else barred
-    return _keep_where(hits, table.inside, partial(_outside, low, known))
+    places each word list bars in ``low``, filled as they are found and kept by the
+    caller for the next call on the same text (the topic gate's scan, then the whole
+    scan: ``doc.Prepared.barred``)."""
+    return _keep_where(hits, table.inside, partial(_outside, low, barred))
 
 
 def _outside(
