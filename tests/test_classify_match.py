@@ -2351,3 +2351,64 @@ def test_the_shipped_rules_on_summits_called_off_and_people_who_travel(
     types = set(shipped.classify(title, text).types)
     assert present <= types
     assert not absent & types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "present", "absent"),
+    [
+        (
+            "Seoul hopes for steady ties as Takaichi takes the helm in Tokyo",
+            "South Korea's government said it hoped relations with Japan would keep improving "
+            "under Sanae Takaichi, who became Japan's prime minister on Tuesday. Officials in "
+            "Seoul noted her past visits to the Yasukuni Shrine.",
+            {"political_change"},
+            set(),
+        ),
+        (
+            "Lee Jae-myung's win puts Tokyo on alert over ties",
+            "Japanese officials are studying what the new South Korean president's record means "
+            "for relations with Seoul. Lee has criticised Japan in the past.",
+            {"political_change"},
+            set(),
+        ),
+        (
+            "Cabinet returns South Korea to preferential export list",
+            "The Ministry of Economy, Trade and Industry (METI) said the cabinet approved an "
+            "order returning South Korea to Group A, the list of countries with the simplest "
+            "procedures. METI said it had reviewed Korea's export controls in a policy dialogue "
+            "and found them effective, including the catch-all controls on sensitive items and "
+            "the measures against diversion. The revised order will be promulgated next week "
+            "and take effect on July 21, the ministry said.",
+            {"economy_trade"},
+            set(),
+        ),
+        (
+            "Busan, Fukuoka mayors agree to expand youth exchanges",
+            "Busan Mayor Park Heong-joon and Fukuoka Mayor Soichiro Takashima met in Fukuoka on "
+            "Tuesday and agreed to expand student exchanges between the two cities, Busan City "
+            "said.",
+            {"official_exchange", "people_exchange"},
+            set(),
+        ),
+        (
+            "Busan mayor welcomes first flight from Osaka",
+            "Busan Mayor Park Heong-joon welcomed passengers on the first flight of a new route "
+            "from Osaka at Gimhae airport on Tuesday. Japanese tourists to Busan rose 30 percent "
+            "this year.",
+            {"people_exchange"},
+            {"official_exchange"},
+        ),
+    ],
+    ids=["takes-the-helm", "name-s-win", "meti", "mayors-met", "mayor-welcomes-a-flight"],
+)
+def test_the_shipped_rules_on_new_leaders_and_the_two_sides_cities(
+    shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
+) -> None:
+    """A leader who takes the helm is a change of leader, and "Lee Jae-myung's win" is a
+    leader's win though the name and the possessive take four words; METI is Japan's
+    ministry (the other side's second mention in the topic gate); the heads of a Korean
+    and a Japanese city who meet or agree are officials in contact, a mayor who welcomes
+    a flight from the other side's city is not."""
+    types = set(shipped.classify(title, text).types)
+    assert present <= types
+    assert not absent & types
