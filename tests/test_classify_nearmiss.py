@@ -319,3 +319,22 @@ types:
             assert f"the topic gate did not pass: {'; '.join(why)}" in said
         else:
             assert "did not pass" not in said
+
+
+def test_a_near_clue_with_every_group_in_the_text_out_of_reach_is_a_near_miss() -> None:
+    # another type was assigned, so only types with something close to a match are shown:
+    # every group of t's near clue is in the item, never within reach of each other
+    rules = parse_rules(
+        rules_text(
+            "  sure:\n    any: [{name: cities, terms: [Seoul], in: title}]\n"
+            "  t:\n    any:\n      - {name: close, near: [[summit], [treaty]], within: 3 words}\n"
+            "  u:\n    any:\n      - {name: half, near: [[summit], [zebra]], within: 3 words}\n"
+        )
+    )
+    verdict = rules.classify(TITLE, TEXT)
+    assert verdict.types == ("sure",)
+    (miss,) = near_misses(rules, TITLE, TEXT, verdict)  # u: its second group is absent
+    assert (miss.event_type, miss.score, miss.clue_score) == ("t", None, 0.0)
+    (check,) = miss.clues
+    assert check.apart and not check.close and not check.absent
+    assert check.reason == "'summit' (body) has no term of group 2 (treaty) within 3 words"

@@ -1,8 +1,9 @@
 """Near misses: why a type that nearly matched an item was not assigned.
 
-For every type that was not assigned but either scored above 0 (below its threshold) or
-had a clue that matched before a filter removed it (and, when the item passed the topic
-gate and no type scored at all, every type with a clue partly present: some of its term
+For every type that was not assigned but either scored above 0 (below its threshold),
+had a clue that matched before a filter removed it, or has a ``near`` clue with a term of
+every group in the text, never within reach (and, when the item passed the topic gate
+and no type scored at all, every type with a clue partly present: some of its term
 groups in the text), :func:`near_misses` says what each
 clue did: matched (and what it added), or why not: a term group absent, or not within
 reach of the clue's first group (``near``); matches only outside the clue's ``in``;
@@ -45,6 +46,7 @@ class ClueCheck:
     reason: str = ""  # why it did not count ("" when it did)
     close: bool = False  # it matched before a filter (in, none, min_sentences, tense) removed it
     absent: bool = False  # not one term of any of its groups is in the item (or regex: no match)
+    apart: bool = False  # a near clue with a term of every group in the item, never in reach
     at: int = -1  # where its first match that counted is (-1 when it did not count)
 
     @property
@@ -81,7 +83,7 @@ def near_misses(
         if ctype.id in assigned:
             continue
         miss = replace(_check_type(doc, ctype, keep, assigned), score=scores.get(ctype.id))
-        if miss.clue_score > 0 or any(c.close for c in miss.clues):
+        if miss.clue_score > 0 or any(c.close or c.apart for c in miss.clues):
             out.append(miss)
         elif not scores and any(not c.absent for c in miss.clues):
             out.append(miss)  # nothing scored: what each type had of its clues
@@ -159,7 +161,9 @@ def _check_clue(
     keep += (anywhere, placed, unvetoed)
     if not clue_hits(doc, anywhere):
         absent = clue.kind == "regex" or all(doc.found.isdisjoint(g) for g in clue.groups)
-        return ClueCheck(rule, kind, 0.0, reason=_absent(doc, clue), absent=absent)
+        apart = clue.kind == "near" and not any(doc.found.isdisjoint(g) for g in clue.groups)
+        reason = _absent(doc, clue)
+        return ClueCheck(rule, kind, 0.0, reason=reason, absent=absent, apart=apart)
     found = clue_hits(doc, placed)
     if not found:
         other = "body" if clue.where == "title" else "title"
