@@ -2412,3 +2412,109 @@ def test_the_shipped_rules_on_new_leaders_and_the_two_sides_cities(
     types = set(shipped.classify(title, text).types)
     assert present <= types
     assert not absent & types
+
+
+def test_a_title_veto_unless_the_title_names_every_group() -> None:
+    """A type's `none` entry with `unless` vetoes only when the title lacks a term of
+    some `unless` group: a headline of one side with a third country is vetoed, one that
+    names both sides is not; the topic gate's `none` reads `unless` the same way."""
+    body = (
+        "    none:\n"
+        "      - in: title\n"
+        "        terms: [Biden]\n"
+        "        unless: [$korea, [Tokyo, Japan]]\n"
+        "    any:\n"
+        "      - terms: [drills]\n"
+    )
+    rules = one_type(body)
+    text = "Seoul and Tokyo watched. Seoul and Tokyo spoke."
+    assert not assigned(rules, "Biden, Seoul agree on drills", text)
+    assert assigned(rules, "Biden, Seoul, Tokyo agree on drills", text)
+    assert assigned(rules, "Seoul, Tokyo agree on drills", text)
+    # the unless groups are read in the filter's place: the body's Tokyo does not count
+    assert not assigned(rules, "Biden, Seoul agree on drills", text + " Tokyo, Japan.")
+    (miss,) = near_misses(rules, "Biden, Seoul agree on drills", text)
+    assert miss.blocked == "vetoed by 'Biden' in the title (the type's `none`)"
+    gated = parse_rules(
+        GATED.replace(
+            "none: [{terms: [K-pop], in: title}]",
+            "none: [{terms: [K-pop], in: title, unless: [[Korea-Japan]]}]",
+        )
+    )
+    assert not gated.classify("K-pop talks in Seoul, Tokyo", "").relevant
+    assert gated.classify("K-pop and Korea-Japan talks", "").relevant
+
+
+def test_an_unknown_list_in_unless_is_an_error() -> None:
+    body = "    none:\n      - in: title\n        terms: [x]\n        unless: [$nope]\n"
+    with pytest.raises(ConfigError, match=r"types\.t\.none\[0\]\.unless\[0\].*unknown list"):
+        one_type(body + "    any:\n      - terms: [talks]\n")
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "present", "absent"),
+    [
+        (
+            "Lee, Xi agree to restore ties, renew currency swap in Gyeongju",
+            "South Korean President Lee Jae-myung and Chinese President Xi Jinping agreed on "
+            "Saturday to restore relations and signed a renewed currency swap, on the sidelines "
+            "of the APEC summit. Xi had met Japanese Prime Minister Sanae Takaichi in the same "
+            "city a day earlier. Japan and South Korea were both represented at the forum.",
+            set(),
+            {"economy_trade", "people_exchange"},
+        ),
+        (
+            "Yoon, Biden agree to expand joint drills at first summit",
+            "South Korean President Yoon Suk Yeol and U.S. President Joe Biden agreed to expand "
+            "joint military drills to deter North Korea. Biden flies to Tokyo on Sunday for "
+            "talks with Japanese Prime Minister Fumio Kishida. Japan is watching closely.",
+            set(),
+            {"security_defense"},
+        ),
+        (
+            "Biden, Yoon and Kishida pledge to share missile warning data in real time",
+            "The leaders of the United States, South Korea and Japan agreed at Camp David to "
+            "share North Korean missile warning data in real time and to hold joint drills "
+            "every year. Yoon and Kishida also met separately.",
+            {"security_defense"},
+            set(),
+        ),
+        (
+            "Ishiba wins Trump's praise at White House as Seoul looks on",
+            "Japanese Prime Minister Shigeru Ishiba won warm words from U.S. President Donald "
+            "Trump at the White House. South Korea has yet to hold a summit with the new U.S. "
+            "administration, and Seoul said it hoped its own ties with Tokyo would keep "
+            "improving under the new administration in Washington.",
+            set(),
+            {"political_change"},
+        ),
+        (
+            "Liberal candidate wins South Korean presidency",
+            "Japan's government said it hoped relations with Seoul would keep improving under "
+            "Lee, who takes office on Wednesday. Lee has been critical of Japan in the past.",
+            {"political_change"},
+            set(),
+        ),
+        (
+            "Japan vows to keep working with Yoon after ruling party loss",
+            "Tokyo, April 11 -- Japan will continue to work closely with the administration of "
+            "South Korean President Yoon Suk Yeol, Japan's top government spokesman said, after "
+            "Yoon's party suffered a heavy defeat in the general election. Japanese officials "
+            "worry the result may weaken Seoul's push to improve ties.",
+            {"political_change"},
+            set(),
+        ),
+    ],
+    ids=["korea-china-summit", "korea-us-drills", "three-way", "us-praise", "presidency", "loss"],
+)
+def test_the_shipped_rules_on_third_countries_in_the_headline_and_elections_lost(
+    shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
+) -> None:
+    """A headline of one side's leader with the US or Chinese leader is about that pair:
+    their trade, exchanges, alliance drills and praise are not Seoul–Tokyo news (unless the
+    headline names the other side too, as a three-way summit's does); an election won or
+    lost in the headline ("wins South Korean presidency", "ruling party loss") is a change
+    reported for its meaning for ties."""
+    types = set(shipped.classify(title, text).types)
+    assert present <= types
+    assert not absent & types

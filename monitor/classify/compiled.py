@@ -22,6 +22,7 @@ Within = tuple[int, str]  # (count, "words" | "sentences")
 class TermFilter:
     ids: frozenset[int]
     where: str  # any | title | body
+    unless: tuple[frozenset[int], ...] = ()  # a term of each of these there too: no veto
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,9 @@ class CompiledRules:
         self.fallback = fallback
         # the terms the topic gate reads: its decision and evidence need their hits only
         self.gate_terms = frozenset().union(
-            *(group for _, group in topic.sides), *(f.ids for f in topic.none)
+            *(group for _, group in topic.sides),
+            *(f.ids for f in topic.none),
+            *(g for f in topic.none for g in f.unless),
         )
         # The term groups of the clues, numbered: for each term id the numbers of the
         # groups that hold it, and for each type the numbers each of its clues needs

@@ -250,7 +250,13 @@ class _Compiler:
         out = []
         for i, item in enumerate(items):
             if isinstance(item, Filter):
-                out.append(TermFilter(self._group(item.terms, (*path, i, "terms")), item.in_))
+                unless = tuple(
+                    self._group(g if isinstance(g, list) else [g], (*path, i, "unless", k))
+                    for k, g in enumerate(item.unless)
+                )
+                out.append(
+                    TermFilter(self._group(item.terms, (*path, i, "terms")), item.in_, unless)
+                )
             else:
                 out.append(TermFilter(self._group([item], (*path, i)), "any"))
         return tuple(out)

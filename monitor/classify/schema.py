@@ -49,10 +49,16 @@ class Strict(BaseModel):
 
 
 class Filter(Strict):
-    """Terms that must not appear (``in`` the title, the body or anywhere)."""
+    """Terms that must not appear (``in`` the title, the body or anywhere), unless a term
+    of every ``unless`` group appears there too."""
 
     terms: TermList
     in_: Where = Field("any", alias="in")
+    unless: list[Group] = Field(
+        default_factory=list,
+        description="term groups: when a term of each is in the same place (`in`), the "
+        "terms do not veto",
+    )
 
 
 class NoneNear(Strict):
