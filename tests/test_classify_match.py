@@ -2518,3 +2518,59 @@ def test_the_shipped_rules_on_third_countries_in_the_headline_and_elections_lost
     types = set(shipped.classify(title, text).types)
     assert present <= types
     assert not absent & types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "present", "absent"),
+    [
+        (
+            "尹大統領の弾劾訴追案を可決　韓悳洙首相が代行",
+            "【ソウル共同】韓国国会は14日、尹錫悦大統領の弾劾訴追案を可決した。尹氏は職務停止となり、"
+            "韓悳洙首相が大統領権限を代行する。",
+            set(),
+            {"political_change"},
+        ),
+        (
+            "Suga tells Moon ties are in a severe state in first phone talks",
+            "Japanese Prime Minister Yoshihide Suga told South Korean President Moon Jae-in on "
+            "Thursday that relations remained severe, and urged Seoul to resolve the ruling on "
+            "Koreans forced to work for Japanese companies during the war. The two leaders "
+            "spoke for 20 minutes.",
+            {"leaders_call", "historical_issue"},
+            set(),
+        ),
+        (
+            '한일 수출규제 첫 실무회의…"철회 요청" vs "설명회일 뿐"',
+            "한국과 일본 정부가 12일 도쿄에서 일본의 수출규제 조치를 둘러싼 첫 실무회의를 열었다. "
+            "산업통상자원부 과장급 관계자들은 일본 경제산업성 측에 조치 철회를 요청했다.",
+            {"official_exchange", "economy_trade"},
+            set(),
+        ),
+        (
+            "(News Focus) Kishida's farewell trip to Seoul aims to lock in the thaw",
+            "Japanese Prime Minister Fumio Kishida will visit Seoul this week for talks with "
+            "President Yoon Suk Yeol, a farewell trip meant to lock in the improvement in "
+            "relations before he leaves office, officials in both countries said.",
+            {"commentary", "summit_announced"},
+            set(),
+        ),
+        (
+            '이 대통령, 이시바 총리와 첫 통화…"조속히 만나 협력 논의"',
+            "이재명 대통령은 9일 이시바 시게루 일본 총리와 취임 후 첫 통화를 했다. 두 정상은 "
+            "약 25분간 통화하며 한일관계를 미래지향적으로 발전시켜 나가자는 데 뜻을 같이했다.",
+            {"leaders_call", "summit_announced"},
+            set(),
+        ),
+    ],
+    ids=["korean-pm", "forced-to-work", "working-level", "news-focus", "meet-soon"],
+)
+def test_the_shipped_rules_on_korea_s_premiers_working_level_talks_and_meetings_soon(
+    shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
+) -> None:
+    """韓悳洙首相 is South Korea's prime minister, not Japan's (a Korean impeachment brief
+    has no Japanese side); Koreans forced to work, with the ruling to resolve, in a
+    leaders' call are the labour dispute; a working-level meeting is officials' contact;
+    Yonhap's "(News Focus)" heads an analysis; "조속히 만나" is a meeting to come."""
+    types = set(shipped.classify(title, text).types)
+    assert present <= types
+    assert not absent & types
