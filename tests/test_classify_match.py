@@ -2574,3 +2574,55 @@ def test_the_shipped_rules_on_korea_s_premiers_working_level_talks_and_meetings_
     types = set(shipped.classify(title, text).types)
     assert present <= types
     assert not absent & types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "present", "absent"),
+    [
+        (
+            "Lee, Ishiba issue first joint document in 17 years",
+            "South Korea and Japan released their first joint document in 17 years on "
+            "Saturday, with President Lee Jae-myung and Prime Minister Shigeru Ishiba pledging "
+            "future-oriented relations. The statement called for wider youth exchanges.",
+            {"summit_held"},
+            set(),
+        ),
+        (
+            "Lee, Ishiba pledge stable ties, agree to widen youth exchange",
+            "South Korean President Lee Jae-myung and Japanese Prime Minister Shigeru Ishiba "
+            "agreed on Saturday to expand exchanges between young people. The two leaders met "
+            "at the prime minister's office for two hours on Lee's first visit to Japan since "
+            "taking office in June.",
+            {"summit_held"},
+            set(),
+        ),
+        (
+            "Lee, Ishiba issue first joint document, widen youth exchanges",
+            "South Korean President Lee Jae-myung and Japanese Prime Minister Shigeru Ishiba "
+            "agreed Saturday to expand working-holiday exchanges. The two leaders talked for "
+            "nearly two hours. Ishiba will visit South Korea next year.",
+            {"summit_held"},
+            set(),
+        ),
+        (
+            "Park, Abe agree to speed up talks on 'comfort women' at first summit",
+            "South Korean President Park Geun-hye and Japanese Prime Minister Shinzo Abe agreed "
+            "Monday to accelerate negotiations on the comfort women issue. The talks ran longer "
+            "than planned, in what was their first formal bilateral summit since both took "
+            "office.",
+            {"summit_held"},
+            {"summit_announced"},
+        ),
+    ],
+    ids=["released", "since-taking-office-in-june", "talked", "than-planned"],
+)
+def test_the_shipped_rules_on_summits_held_told_in_other_words(
+    shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
+) -> None:
+    """A joint document released, leaders who talked for two hours, two leaders who met on
+    a first visit "since taking office in June" (the month dates the taking office, not
+    the meeting) and talks that ran "longer than planned" (nothing to come) are a summit
+    held."""
+    types = set(shipped.classify(title, text).types)
+    assert present <= types
+    assert not absent & types
