@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 14,486 items (6,244 English, 4,121 Korean,
-4,121 Japanese) written for stmon in two hundred and seven batches from the definitions and
+tests/data/classify/probe-articles.jsonl holds 15,326 items (6,564 English, 4,381 Korean,
+4,381 Japanese) written for stmon in two hundred and nineteen batches from the definitions and
 labelling rules of shared/event-types.md alone, without the rules in view: wire and
 newspaper reports, broadcasters, government readouts, briefings, live blogs, newsletters
 and roundups, editorials and analysis of 2013-2026, with the event stated in the headline, in its
-outcome, or in a sentence under a headline about something else; 3,718 of them are near
+outcome, or in a sentence under a headline about something else; 3,907 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
 The wording is invented: it reports no real article.
@@ -137,6 +137,14 @@ or two sentences of news under a headline about something else), 0.887 both ways
 two of one sentence 0.842). The others were first read at 0.80-0.96 (the
 hundred-and-ninety-seventh, changes of government, 0.80: its writer labels a new
 leader's first call a change of government, which the seed corpus does not).
+The two-hundred-and-eighth to two-hundred-and-nineteenth were written in one round, in two
+sets of six, with the same briefs as the twelve before. Read as totals alone, with the
+rules of the round's start and of its end: the two-hundred-and-eighth and
+two-hundred-and-fourteenth (every type), tenth (a third of them editorials and analysis),
+sixteenth (Korean and Japanese papers), and twelfth and eighteenth (headline-outcome
+reports, and one or two sentences of news under a headline about something else), 0.890
+-> 0.891 (the two of one sentence 0.830 -> 0.830 and 0.879 -> 0.873). The others were
+first read at 0.77-0.94 (the two-hundred-and-ninth, changes of government, 0.77).
 The floors sit a few items below what the rules reach now.
 """
 
@@ -152,8 +160,8 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.967 / 0.901 overall; F1 en 0.890, ko 0.911,
-# ja 0.908 (with the rules of the round before: 0.966 / 0.900; 0.890, 0.911, 0.908)
+# (relevance accuracy, micro F1): reached 0.971 / 0.903 overall; F1 en 0.893, ko 0.912,
+# ja 0.908 (with the rules of the round before: 0.966 / 0.900; 0.889, 0.910, 0.907)
 OVERALL = (0.96, 0.89)
 PER_LANGUAGE_F1 = {"en": 0.88, "ko": 0.90, "ja": 0.90}
 
@@ -175,8 +183,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 4121
-        assert sum(not item.relevant for item in mine) >= 1052
+        assert len(mine) >= 4381
+        assert sum(not item.relevant for item in mine) >= 1107
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
