@@ -2626,3 +2626,36 @@ def test_the_shipped_rules_on_summits_held_told_in_other_words(
     types = set(shipped.classify(title, text).types)
     assert present <= types
     assert not absent & types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "present", "absent"),
+    [
+        (
+            "Kishida, Yoon agree to ease travel procedures in farewell summit",
+            "Prime Minister Fumio Kishida and South Korean President Yoon Suk Yeol agreed Friday "
+            "to consider measures to speed up immigration checks for travelers between the two "
+            "countries.",
+            {"people_exchange"},
+            set(),
+        ),
+        (
+            "[Editorial] Sixty years on, history still needs tending",
+            "Sixty years ago this month, Seoul and Tokyo normalized their relations. The "
+            "comfort women and forced labour disputes remain, and both governments should "
+            "keep talking about them.",
+            {"anniversary", "commentary"},
+            set(),
+        ),
+    ],
+    ids=["immigration-checks-sped-up", "sixty-years-ago"],
+)
+def test_the_shipped_rules_on_travel_eased_and_years_of_ties(
+    shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
+) -> None:
+    """Immigration checks sped up for travellers are a travel measure agreed; "Sixty years
+    ago this month, Seoul and Tokyo normalized" counts the years of ties (eight words
+    apart)."""
+    types = set(shipped.classify(title, text).types)
+    assert present <= types
+    assert not absent & types
