@@ -2659,3 +2659,35 @@ def test_the_shipped_rules_on_travel_eased_and_years_of_ties(
     types = set(shipped.classify(title, text).types)
     assert present <= types
     assert not absent & types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "present", "absent"),
+    [
+        (
+            "Japan's Hayashi hands Yoon a letter from Kishida on inauguration day",
+            "Japanese Foreign Minister Yoshimasa Hayashi met President Yoon Suk Yeol on "
+            "Tuesday, hours after Yoon took office, and delivered a letter from Prime Minister "
+            "Fumio Kishida.",
+            {"ministerial_talks"},
+            set(),
+        ),
+        (
+            "Kishida meets his foreign minister before Seoul trip",
+            "Prime Minister Fumio Kishida met Foreign Minister Yoshimasa Hayashi on Monday to "
+            "prepare for talks with South Korea. Seoul and Tokyo are expected to discuss "
+            "export controls.",
+            set(),
+            {"ministerial_talks"},
+        ),
+    ],
+    ids=["minister-meets-the-other-leader", "minister-meets-his-own-leader"],
+)
+def test_the_shipped_rules_on_a_minister_who_meets_the_other_side_s_leader(
+    shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
+) -> None:
+    """A minister who meets the other country's leader holds ministers' talks (mixed
+    ranks, as event-types.md decides them); one who meets his own leader does not."""
+    types = set(shipped.classify(title, text).types)
+    assert present <= types
+    assert not absent & types
