@@ -2691,3 +2691,16 @@ def test_the_shipped_rules_on_a_minister_who_meets_the_other_side_s_leader(
     types = set(shipped.classify(title, text).types)
     assert present <= types
     assert not absent & types
+
+
+def test_the_shipped_rules_on_the_islets_as_wire_services_name_them(shipped: RuleSet) -> None:
+    """ "Disputed islets" in the headline, and "a pair of islets ... claimed by both
+    countries" in the body, are the islets as wire services name them before (or
+    without) their names."""
+    title = "Japan protests S. Korean lawmakers' landing on disputed islets"
+    text = (
+        "TOKYO -- Japan lodged a protest with South Korea on Saturday after a group of South "
+        "Korean lawmakers landed on a pair of islets claimed by both countries, calling the "
+        "visit regrettable. The islets are controlled by Seoul."
+    )
+    assert "territorial_dispute" in shipped.classify(title, text).types
