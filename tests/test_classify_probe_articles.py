@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 15,326 items (6,564 English, 4,381 Korean,
-4,381 Japanese) written for stmon in two hundred and nineteen batches from the definitions and
+tests/data/classify/probe-articles.jsonl holds 16,166 items (6,884 English, 4,641 Korean,
+4,641 Japanese) written for stmon in two hundred and thirty-one batches from the definitions and
 labelling rules of shared/event-types.md alone, without the rules in view: wire and
 newspaper reports, broadcasters, government readouts, briefings, live blogs, newsletters
 and roundups, editorials and analysis of 2013-2026, with the event stated in the headline, in its
-outcome, or in a sentence under a headline about something else; 3,907 of them are near
+outcome, or in a sentence under a headline about something else; 4,095 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
 The wording is invented: it reports no real article.
@@ -145,6 +145,13 @@ sixteenth (Korean and Japanese papers), and twelfth and eighteenth (headline-out
 reports, and one or two sentences of news under a headline about something else), 0.890
 -> 0.891 (the two of one sentence 0.830 -> 0.830 and 0.879 -> 0.873). The others were
 first read at 0.77-0.94 (the two-hundred-and-ninth, changes of government, 0.77).
+The two-hundred-and-twentieth to two-hundred-and-thirty-first were written later in the
+same round with the same twelve briefs; the six sealed among them (the twentieth,
+twenty-second, twenty-fourth, twenty-sixth, twenty-eighth and thirtieth), read as totals
+alone with the rules of the round's start and of its end, 0.893 -> 0.894 (the two of one
+sentence 0.886 -> 0.886 and 0.820 -> 0.824); the first six, read again with the round's
+final rules, 0.891. The others read 0.79-0.97 with the round's final rules (the
+two-hundred-and-twenty-first, changes of government, 0.79).
 The floors sit a few items below what the rules reach now.
 """
 
@@ -160,8 +167,8 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.971 / 0.903 overall; F1 en 0.893, ko 0.912,
-# ja 0.908 (with the rules of the round before: 0.966 / 0.900; 0.889, 0.910, 0.907)
+# (relevance accuracy, micro F1): reached 0.971 / 0.902 overall; F1 en 0.893, ko 0.913,
+# ja 0.906 (with the rules of the round before: 0.966 / 0.899; 0.888, 0.910, 0.904)
 OVERALL = (0.96, 0.89)
 PER_LANGUAGE_F1 = {"en": 0.88, "ko": 0.90, "ja": 0.90}
 
@@ -183,8 +190,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 4381
-        assert sum(not item.relevant for item in mine) >= 1107
+        assert len(mine) >= 4641
+        assert sum(not item.relevant for item in mine) >= 1162
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
