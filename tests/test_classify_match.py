@@ -2704,18 +2704,3 @@ def test_the_shipped_rules_on_the_islets_as_wire_services_name_them(shipped: Rul
         "visit regrettable. The islets are controlled by Seoul."
     )
     assert "territorial_dispute" in shipped.classify(title, text).types
-
-
-def test_the_shipped_rules_on_a_summit_with_a_third_country_named_by_its_pair(
-    shipped: RuleSet,
-) -> None:
-    """ "한미 정상, 백악관서 첫 회담" is a Korea-US summit: the Korea-Japan meeting its body
-    recalls is no summit held; a headline that names Japan's leader too is read as
-    before."""
-    text = (
-        "이재명 대통령과 도널드 트럼프 미국 대통령이 25일 백악관에서 첫 한미 정상회담을 했다. "
-        "이 대통령은 워싱턴 방문에 앞서 도쿄에서 이시바 시게루 일본 총리와 정상회담을 가졌다."
-    )
-    assert "summit_held" not in shipped.classify("한미 정상, 백악관서 첫 회담", text).types
-    both = shipped.classify("이시바와 회담 이틀 뒤 한미 정상, 백악관서 첫 회담", text)
-    assert "summit_held" in both.types
