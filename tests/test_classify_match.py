@@ -1101,6 +1101,15 @@ def test_nearest_hits_and_shared_sentences_are_those_of_every_hit(shipped: RuleS
     assert checked > 5_000  # (the generated texts have hits to check)
 
 
+def _holds_and_lacks(
+    rules: RuleSet, title: str, text: str, present: set[str], absent: set[str]
+) -> None:
+    """The item's types hold every one of ``present`` and none of ``absent``."""
+    types = set(rules.classify(title, text).types)
+    assert present <= types
+    assert not absent & types
+
+
 def _lacks_and_has(
     rules: RuleSet, title: str, text: str, absent: str | None, present: str | None
 ) -> None:
@@ -1913,9 +1922,7 @@ def test_the_shipped_rules_on_what_was_reported_and_what_was_not(
     meeting is three-way, and "held a separate bilateral meeting" a summit; China's radar is
     not the two's security; a US secretary beside the two ministers makes it three-way; an
     ambassador summoned in protest is the dispute's, and over the islets it is one."""
-    types = set(shipped.classify(title, text).types)
-    assert present <= types
-    assert not absent & types
+    _holds_and_lacks(shipped, title, text, present, absent)
 
 
 @pytest.mark.parametrize(
@@ -2040,9 +2047,7 @@ def test_the_shipped_rules_on_changes_of_leader_as_headlines_name_them(
     ambassador named in the headline are changes; a nominee meeting an ambassador is a
     meeting, a "new era" pledged is no leader's era, and "since taking office" (就任後初)
     and a date before the prime minister ("13일 총리에") date another event."""
-    types = set(shipped.classify(title, text).types)
-    assert present <= types
-    assert not absent & types
+    _holds_and_lacks(shipped, title, text, present, absent)
 
 
 def test_a_trade_measure_beside_chinas_leader_is_chinas(shipped: RuleSet) -> None:
@@ -2185,9 +2190,7 @@ def test_the_shipped_rules_on_officials_envoys_and_the_minister_met(
     radar row by that name is a security matter; the other side's minister named as the
     one met ("일본 방위상과도 … 회담을 갖고") is ministers' talks, unless a US or Chinese
     minister is met with them."""
-    types = set(shipped.classify(title, text).types)
-    assert present <= types
-    assert not absent & types
+    _holds_and_lacks(shipped, title, text, present, absent)
 
 
 @pytest.mark.parametrize(
@@ -2348,9 +2351,7 @@ def test_the_shipped_rules_on_summits_called_off_and_people_who_travel(
     people visiting the other said as a sentence are travellers, a minister's visit is
     not; "정상회담을 하고" states the meeting as done, as "회담을 갖고" does (the headline
     without a tense takes it, not the "-기로" that follows)."""
-    types = set(shipped.classify(title, text).types)
-    assert present <= types
-    assert not absent & types
+    _holds_and_lacks(shipped, title, text, present, absent)
 
 
 @pytest.mark.parametrize(
@@ -2409,9 +2410,7 @@ def test_the_shipped_rules_on_new_leaders_and_the_two_sides_cities(
     ministry (the other side's second mention in the topic gate); the heads of a Korean
     and a Japanese city who meet or agree are officials in contact, a mayor who welcomes
     a flight from the other side's city is not."""
-    types = set(shipped.classify(title, text).types)
-    assert present <= types
-    assert not absent & types
+    _holds_and_lacks(shipped, title, text, present, absent)
 
 
 def test_a_title_veto_unless_the_title_names_every_group() -> None:
@@ -2515,9 +2514,7 @@ def test_the_shipped_rules_on_third_countries_in_the_headline_and_elections_lost
     headline names the other side too, as a three-way summit's does); an election won or
     lost in the headline ("wins South Korean presidency", "ruling party loss") is a change
     reported for its meaning for ties."""
-    types = set(shipped.classify(title, text).types)
-    assert present <= types
-    assert not absent & types
+    _holds_and_lacks(shipped, title, text, present, absent)
 
 
 @pytest.mark.parametrize(
@@ -2571,9 +2568,7 @@ def test_the_shipped_rules_on_korea_s_premiers_working_level_talks_and_meetings_
     has no Japanese side); Koreans forced to work, with the ruling to resolve, in a
     leaders' call are the labour dispute; a working-level meeting is officials' contact;
     Yonhap's "(News Focus)" heads an analysis; "조속히 만나" is a meeting to come."""
-    types = set(shipped.classify(title, text).types)
-    assert present <= types
-    assert not absent & types
+    _holds_and_lacks(shipped, title, text, present, absent)
 
 
 @pytest.mark.parametrize(
@@ -2623,9 +2618,7 @@ def test_the_shipped_rules_on_summits_held_told_in_other_words(
     a first visit "since taking office in June" (the month dates the taking office, not
     the meeting) and talks that ran "longer than planned" (nothing to come) are a summit
     held."""
-    types = set(shipped.classify(title, text).types)
-    assert present <= types
-    assert not absent & types
+    _holds_and_lacks(shipped, title, text, present, absent)
 
 
 @pytest.mark.parametrize(
@@ -2656,9 +2649,7 @@ def test_the_shipped_rules_on_travel_eased_and_years_of_ties(
     """Immigration checks sped up for travellers are a travel measure agreed; "Sixty years
     ago this month, Seoul and Tokyo normalized" counts the years of ties (eight words
     apart)."""
-    types = set(shipped.classify(title, text).types)
-    assert present <= types
-    assert not absent & types
+    _holds_and_lacks(shipped, title, text, present, absent)
 
 
 @pytest.mark.parametrize(
@@ -2688,9 +2679,7 @@ def test_the_shipped_rules_on_a_minister_who_meets_the_other_side_s_leader(
 ) -> None:
     """A minister who meets the other country's leader holds ministers' talks (mixed
     ranks, as event-types.md decides them); one who meets his own leader does not."""
-    types = set(shipped.classify(title, text).types)
-    assert present <= types
-    assert not absent & types
+    _holds_and_lacks(shipped, title, text, present, absent)
 
 
 def test_the_shipped_rules_on_the_islets_as_wire_services_name_them(shipped: RuleSet) -> None:
