@@ -251,7 +251,7 @@ class _Compiler:
         for i, item in enumerate(items):
             if isinstance(item, Filter):
                 unless = tuple(
-                    self._group(g if isinstance(g, list) else [g], (*path, i, "unless", k))
+                    self._group(_listed(g), (*path, i, "unless", k))
                     for k, g in enumerate(item.unless)
                 )
                 out.append(
