@@ -2693,3 +2693,32 @@ def test_the_shipped_rules_on_the_islets_as_wire_services_name_them(shipped: Rul
         "visit regrettable. The islets are controlled by Seoul."
     )
     assert "territorial_dispute" in shipped.classify(title, text).types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "present", "absent"),
+    [
+        (
+            "新任の駐韓日本大使、趙兌烈外相と面会",
+            "【ソウル時事】新たに着任した日本の駐韓大使は12日、ソウルの外交省で趙兌烈外相と面会した。"
+            "大使は「日韓関係をさらに発展させたい」と述べた。",
+            {"official_exchange"},
+            {"ministerial_talks"},
+        ),
+        (
+            "유네스코, 日 군함도 후속조치 미흡에 '강한 유감'",
+            "유네스코 세계유산위원회가 일본이 군함도의 강제노역 역사를 제대로 알리지 않았다며 "
+            "강한 유감을 표명하는 결정문을 채택했다. 외교부는 일본에 충실한 이행을 촉구했다.",
+            {"historical_issue"},
+            {"security_defense"},
+        ),
+    ],
+    ids=["korean-foreign-minister-in-japanese", "battleship-island"],
+)
+def test_the_shipped_rules_on_words_inside_names(
+    shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
+) -> None:
+    """外相 after a South Korean foreign minister's name is Korea's minister, so Japan's
+    ambassador who meets him holds no ministers' talks; 군함도 (Battleship Island, the
+    heritage row) holds no warship."""
+    _holds_and_lacks(shipped, title, text, present, absent)
