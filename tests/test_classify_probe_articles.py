@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 16,166 items (6,884 English, 4,641 Korean,
-4,641 Japanese) written for stmon in two hundred and thirty-one batches from the definitions and
+tests/data/classify/probe-articles.jsonl holds 17,006 items (7,204 English, 4,901 Korean,
+4,901 Japanese) written for stmon in two hundred and forty-three batches from the definitions and
 labelling rules of shared/event-types.md alone, without the rules in view: wire and
 newspaper reports, broadcasters, government readouts, briefings, live blogs, newsletters
 and roundups, editorials and analysis of 2013-2026, with the event stated in the headline, in its
-outcome, or in a sentence under a headline about something else; 4,095 of them are near
+outcome, or in a sentence under a headline about something else; 4,283 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
 The wording is invented: it reports no real article.
@@ -152,6 +152,12 @@ alone with the rules of the round's start and of its end, 0.893 -> 0.894 (the tw
 sentence 0.886 -> 0.886 and 0.820 -> 0.824); the first six, read again with the round's
 final rules, 0.892. The others read 0.79-0.97 with the round's final rules (the
 two-hundred-and-twenty-first, changes of government, 0.79).
+The two-hundred-and-thirty-second to two-hundred-and-forty-third were written in one round
+with the same twelve briefs. Read as totals alone, with the rules of the round's start and
+of its end: the thirty-second, thirty-fourth and thirty-sixth, 0.879 -> 0.879; the
+thirty-eighth, fortieth and forty-second, 0.883 -> 0.883 (relevance 93 % in both). The
+others read 0.82-0.96 with the round's final rules (the thirty-third, changes of
+government, 0.82).
 The floors sit a few items below what the rules reach now.
 """
 
@@ -167,8 +173,8 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.970 / 0.902 overall; F1 en 0.893, ko 0.912,
-# ja 0.906 (with the rules of the round before: 0.966 / 0.899; 0.888, 0.910, 0.904)
+# (relevance accuracy, micro F1): reached 0.970 / 0.902 overall; F1 en 0.892, ko 0.912,
+# ja 0.906 (with the rules of the round before: 0.970 / 0.902; 0.892, 0.912, 0.906)
 OVERALL = (0.96, 0.89)
 PER_LANGUAGE_F1 = {"en": 0.88, "ko": 0.90, "ja": 0.90}
 
@@ -190,8 +196,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 4641
-        assert sum(not item.relevant for item in mine) >= 1162
+        assert len(mine) >= 4901
+        assert sum(not item.relevant for item in mine) >= 1218
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
