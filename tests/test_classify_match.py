@@ -2444,6 +2444,68 @@ def test_a_title_veto_unless_the_title_names_every_group() -> None:
     assert gated.classify("K-pop and Korea-Japan talks", "").relevant
 
 
+def test_unless_in_reads_the_unless_groups_elsewhere() -> None:
+    """`unless_in` says where the `unless` groups are looked for: a headline veto whose
+    exception may stand anywhere in the item (the topic gate's and a type's alike)."""
+    gated = parse_rules(
+        GATED.replace(
+            "none: [{terms: [K-pop], in: title}]",
+            "none: [{terms: [K-pop], in: title, unless: [[Korea-Japan]], unless_in: any}]",
+        )
+    )
+    assert not gated.classify("K-pop talks in Seoul, Tokyo", "Seoul and Tokyo met.").relevant
+    assert gated.classify("K-pop talks in Seoul, Tokyo", "The Korea-Japan talks.").relevant
+    body = (
+        "    none:\n"
+        "      - in: title\n"
+        "        terms: [Biden]\n"
+        "        unless: [[Tokyo]]\n"
+        "        unless_in: body\n"
+        "    any:\n"
+        "      - terms: [drills]\n"
+    )
+    rules = one_type(body)
+    text = "Seoul and Japan watched. Seoul and Japan spoke."
+    assert not assigned(rules, "Biden, Seoul agree on drills", text)
+    assert assigned(rules, "Biden, Seoul agree on drills", text + " Tokyo too.")
+    # (the title's Tokyo is not the body's)
+    assert not assigned(rules, "Biden, Seoul, Tokyo agree on drills", text)
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "relevant"),
+    [
+        (
+            "日中首脳が初会談　「戦略的互恵関係」推進を確認　韓国・慶州で",
+            "高市首相は31日、APEC首脳会議が開かれている韓国・慶州で中国の習近平国家主席と初めて"
+            "会談した。両首脳は戦略的互恵関係を推進することを確認した。首相は日本産水産物の輸入"
+            "再開や、レアアースの輸出規制についても取り上げた。",
+            False,
+        ),
+        (
+            "日中首脳が初会談　「戦略的互恵関係」推進を確認",
+            "高市首相は31日、韓国・慶州で中国の習近平国家主席と初めて会談した。首相は前日、"
+            "李在明大統領とも初めて会談し、日韓関係を安定的に発展させることで一致した。",
+            True,
+        ),
+        (
+            "한미 정상, 관세협상 최종 타결…투자 구조 합의",
+            "이재명 대통령과 트럼프 대통령이 경주에서 정상회담을 열고 관세 협상을 타결했다. "
+            "일본도 앞서 미국과 관세 협상을 타결한 바 있다. 일본의 대미 투자 규모와 비교된다.",
+            False,
+        ),
+    ],
+    ids=["japan-china-in-gyeongju", "with-the-pair-in-the-body", "korea-us-deal"],
+)
+def test_the_shipped_gate_on_a_summit_with_a_third_country(
+    shipped: RuleSet, title: str, text: str, relevant: bool
+) -> None:
+    """A headline of one side's summit with the US or China is that relationship's news,
+    the other side its venue or its comparison, unless the item names the two as a pair
+    (the same leader's Korea–Japan summit the day before)."""
+    assert shipped.classify(title, text).relevant is relevant
+
+
 def test_an_unknown_list_in_unless_is_an_error() -> None:
     body = "    none:\n      - in: title\n        terms: [x]\n        unless: [$nope]\n"
     with pytest.raises(ConfigError, match=r"types\.t\.none\[0\]\.unless\[0\].*unknown list"):

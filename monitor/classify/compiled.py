@@ -23,6 +23,7 @@ class TermFilter:
     ids: frozenset[int]
     where: str  # any | title | body
     unless: tuple[frozenset[int], ...] = ()  # a term of each of these there too: no veto
+    unless_where: str = "any"  # where the unless groups are looked for
 
 
 @dataclass(frozen=True, slots=True)

@@ -255,7 +255,12 @@ class _Compiler:
                     for k, g in enumerate(item.unless)
                 )
                 out.append(
-                    TermFilter(self._group(item.terms, (*path, i, "terms")), item.in_, unless)
+                    TermFilter(
+                        self._group(item.terms, (*path, i, "terms")),
+                        item.in_,
+                        unless,
+                        item.in_ if item.unless_in is None else item.unless_in,
+                    )
                 )
             else:
                 out.append(TermFilter(self._group([item], (*path, i)), "any"))

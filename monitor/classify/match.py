@@ -31,10 +31,10 @@ log = logging.getLogger(__name__)
 
 def vetoed(doc: Doc, filters: tuple[TermFilter, ...]) -> Hit | None:
     """The first hit of a filter that vetoes: its terms are in its place (``where``) and
-    its ``unless`` groups are not all there too."""
+    its ``unless`` groups are not all in theirs (``unless_where``)."""
     for f in filters:
         found = doc.hits_in(f.ids, f.where) if not doc.found.isdisjoint(f.ids) else []
-        if found and not (f.unless and all(doc.hits_in(g, f.where) for g in f.unless)):
+        if found and not (f.unless and all(doc.hits_in(g, f.unless_where) for g in f.unless)):
             return found[0]
     return None
 

@@ -50,14 +50,17 @@ class Strict(BaseModel):
 
 class Filter(Strict):
     """Terms that must not appear (``in`` the title, the body or anywhere), unless a term
-    of every ``unless`` group appears there too."""
+    of every ``unless`` group appears there too (or in ``unless_in``)."""
 
     terms: TermList
     in_: Where = Field("any", alias="in")
     unless: list[Group] = Field(
         default_factory=list,
-        description="term groups: when a term of each is in the same place (`in`), the "
-        "terms do not veto",
+        description="term groups: when a term of each is in the same place (`in`, or "
+        "`unless_in`), the terms do not veto",
+    )
+    unless_in: Where | None = Field(
+        None, description="where the `unless` groups are looked for (default: `in`)"
     )
 
 
