@@ -2506,6 +2506,46 @@ def test_the_shipped_gate_on_a_summit_with_a_third_country(
     assert shipped.classify(title, text).relevant is relevant
 
 
+@pytest.mark.parametrize(
+    ("title", "text", "present", "absent"),
+    [
+        (
+            '北, 동해상으로 탄도미사일 발사…합참 "비행거리 약 800㎞"',
+            "북한이 14일 오전 동해상으로 탄도미사일 1발을 발사했다고 합동참모본부가 밝혔다. "
+            '합참은 "한미 공조 하에 추가 발사에 대비하고 있다"고 말했다. 대통령실은 '
+            "국가안보실장 주재로 긴급 안보상황점검회의를 열고 대응 방안을 논의했다. 일본 "
+            "방위성도 북한의 탄도미사일 발사를 발표했다.",
+            set(),
+            {"security_defense"},
+        ),
+        (
+            "Lee to visit Nara for summit with Takaichi next week",
+            "President Lee Jae-myung will visit Nara next week for a summit with Japanese Prime "
+            "Minister Sanae Takaichi, his office said on Friday. The visit includes a dinner "
+            "hosted by Takaichi, National Security Adviser Wi Sung-lac told a briefing. The "
+            "leaders will discuss North Korea and issues the two countries share, Wi said.",
+            {"summit_announced"},
+            {"security_defense"},
+        ),
+        (
+            "한일 안보실장, 北 도발 대응 공조 논의",
+            "위성락 국가안보실장은 이날 일본 국가안전보장국장과 회동하고 북한의 도발에 대한 "
+            "공조 방안을 논의했다. 두 사람은 한일 안보 협력을 이어가기로 했다.",
+            {"security_defense"},
+            set(),
+        ),
+    ],
+    ids=["own-security-meeting", "adviser-briefs-a-summit", "the-two-security-chiefs"],
+)
+def test_the_shipped_rules_on_security_chiefs(
+    shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
+) -> None:
+    """A security chief counts for the two sides' security ties only with the other side
+    in his sentence: one side's own emergency meeting on a North Korean launch, or the
+    adviser who briefs the press on a coming summit, is no security cooperation."""
+    _holds_and_lacks(shipped, title, text, present, absent)
+
+
 def test_an_unknown_list_in_unless_is_an_error() -> None:
     body = "    none:\n      - in: title\n        terms: [x]\n        unless: [$nope]\n"
     with pytest.raises(ConfigError, match=r"types\.t\.none\[0\]\.unless\[0\].*unknown list"):
