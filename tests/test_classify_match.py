@@ -2494,15 +2494,40 @@ def test_unless_in_reads_the_unless_groups_elsewhere() -> None:
             "일본도 앞서 미국과 관세 협상을 타결한 바 있다. 일본의 대미 투자 규모와 비교된다.",
             False,
         ),
+        (
+            "日米防衛相が会談　在日米軍の司令部格上げで合意",
+            "中谷防衛相は30日、ヘグセス米国防長官と防衛省で会談し、在日米軍の統合軍司令部への"
+            "格上げ作業を進めることで合意した。両氏は北朝鮮のミサイル発射への対応で連携すること"
+            "も確認した。韓国との防衛交流にも触れた。韓国国防省も同日、弾道ミサイル発射を"
+            "発表した。",
+            False,
+        ),
+        (
+            "Foundation pays court-ordered compensation to more forced labor victims' families",
+            "The Foundation for Victims of Forced Mobilization by Imperial Japan said Thursday it "
+            "had paid court-ordered compensation to the families of three more victims, funded "
+            "by contributions from Korean companies, bringing the number of plaintiffs who "
+            "have accepted the payments to 11 of the 15 who won final rulings. The Japanese "
+            "defendants have not contributed to the fund and have refused to comply with the "
+            "rulings. Victims' groups said the payments could not replace a sincere apology.",
+            True,
+        ),
     ],
-    ids=["japan-china-in-gyeongju", "with-the-pair-in-the-body", "korea-us-deal"],
+    ids=[
+        "japan-china-in-gyeongju",
+        "with-the-pair-in-the-body",
+        "korea-us-deal",
+        "japan-us-defence-ministers",
+        "forced-mobilization-names-both",
+    ],
 )
 def test_the_shipped_gate_on_a_summit_with_a_third_country(
     shipped: RuleSet, title: str, text: str, relevant: bool
 ) -> None:
-    """A headline of one side's summit with the US or China is that relationship's news,
-    the other side its venue or its comparison, unless the item names the two as a pair
-    (the same leader's Korea–Japan summit the day before)."""
+    """A headline of one side's summit or ministers' talks with the US or China is that
+    relationship's news, the other side its venue or its comparison, unless the item names
+    the two as a pair (the same leader's Korea–Japan summit the day before; "forced
+    mobilization", the colonial-era labour that is itself a matter of the two)."""
     assert shipped.classify(title, text).relevant is relevant
 
 
