@@ -2571,6 +2571,37 @@ def test_the_shipped_rules_on_security_chiefs(
     _holds_and_lacks(shipped, title, text, present, absent)
 
 
+@pytest.mark.parametrize(
+    ("title", "text", "present", "absent"),
+    [
+        (
+            "Lee, Takaichi agree to keep 'shuttle diplomacy' alive in first meeting",
+            "GYEONGJU, Oct 30 (Reuters) - South Korean President Lee Jae-myung and Japanese "
+            "Prime Minister Sanae Takaichi agreed on Thursday to keep up reciprocal visits. The "
+            "two leaders agreed in a meeting that ran past its scheduled time to develop "
+            "relations in a future-oriented direction, officials from both sides said.",
+            {"summit_held"},
+            {"official_exchange"},
+        ),
+        (
+            "Seoul, Tokyo defence officials discuss radar incident",
+            "Defence officials from the two countries held a video conference on Thursday to "
+            "discuss the radar incident, South Korea's defence ministry said. Japan's defence "
+            "ministry said the talks would continue.",
+            {"official_exchange"},
+            set(),
+        ),
+    ],
+    ids=["officials-as-the-source", "officials-who-met"],
+)
+def test_the_shipped_rules_on_officials_of_both_sides(
+    shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
+) -> None:
+    """ "Officials from both sides said" names the source of a report, not a meeting of
+    officials; officials of the two countries who held talks are one."""
+    _holds_and_lacks(shipped, title, text, present, absent)
+
+
 def test_an_unknown_list_in_unless_is_an_error() -> None:
     body = "    none:\n      - in: title\n        terms: [x]\n        unless: [$nope]\n"
     with pytest.raises(ConfigError, match=r"types\.t\.none\[0\]\.unless\[0\].*unknown list"):
