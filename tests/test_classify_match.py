@@ -2602,6 +2602,30 @@ def test_the_shipped_rules_on_officials_of_both_sides(
     _holds_and_lacks(shipped, title, text, present, absent)
 
 
+@pytest.mark.parametrize(
+    ("text", "held"),
+    [
+        (
+            "김진표 한일의원연맹 회장 등 의원 대표단이 13일 도쿄에서 일본 측 인사들을 만났다. "
+            "지난 10일에는 국가정보원장이 스가 총리를 면담한 바 있어, 한국 측 인사들의 잇단 "
+            "방일이 관계 개선의 계기가 될지 주목된다.",
+            False,
+        ),
+        (
+            "문재인 대통령은 유엔총회 참석 계기 아베 총리와 만나 양국 관계를 논의했다. 문 "
+            "대통령의 방일은 이번이 처음이다.",
+            True,
+        ),
+    ],
+    ids=["an-opportunity", "on-the-occasion-of"],
+)
+def test_the_shipped_rules_on_gyegi(shipped: RuleSet, text: str, held: bool) -> None:
+    """계기 beside a meeting is its occasion ("유엔총회 참석 계기"); "관계 개선의 계기가 될지"
+    (an opportunity for better ties) puts no leader at a summit."""
+    title = "한일 관계 개선 움직임"
+    assert ("summit_held" in shipped.classify(title, text).types) is held
+
+
 def test_an_unknown_list_in_unless_is_an_error() -> None:
     body = "    none:\n      - in: title\n        terms: [x]\n        unless: [$nope]\n"
     with pytest.raises(ConfigError, match=r"types\.t\.none\[0\]\.unless\[0\].*unknown list"):
