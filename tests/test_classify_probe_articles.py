@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 17,006 items (7,204 English, 4,901 Korean,
-4,901 Japanese) written for stmon in two hundred and forty-three batches from the definitions and
+tests/data/classify/probe-articles.jsonl holds 17,846 items (7,524 English, 5,161 Korean,
+5,161 Japanese) written for stmon in two hundred and fifty-five batches from the definitions and
 labelling rules of shared/event-types.md alone, without the rules in view: wire and
 newspaper reports, broadcasters, government readouts, briefings, live blogs, newsletters
 and roundups, editorials and analysis of 2013-2026, with the event stated in the headline, in its
-outcome, or in a sentence under a headline about something else; 4,283 of them are near
+outcome, or in a sentence under a headline about something else; 4,471 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
 The wording is invented: it reports no real article.
@@ -158,6 +158,12 @@ of its end: the thirty-second, thirty-fourth and thirty-sixth, 0.879 -> 0.879; t
 thirty-eighth, fortieth and forty-second, 0.883 -> 0.883 (relevance 93 % in both). The
 others read 0.82-0.96 with the round's final rules (the thirty-third, changes of
 government, 0.82).
+The two-hundred-and-forty-fourth to two-hundred-and-fifty-fifth were written in one round
+with the same twelve briefs. Read as totals alone, with the rules of the round's start and
+of its end: the forty-fourth, forty-sixth and forty-eighth, 0.900 -> 0.900; the fiftieth,
+fifty-second and fifty-fourth, 0.905 -> 0.905 (none of the round's edits touches them).
+The others read 0.77-0.91 with the round's final rules (the forty-fifth, changes of
+government, 0.77).
 The floors sit a few items below what the rules reach now.
 """
 
@@ -196,8 +202,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 4901
-        assert sum(not item.relevant for item in mine) >= 1218
+        assert len(mine) >= 5161
+        assert sum(not item.relevant for item in mine) >= 1274
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
