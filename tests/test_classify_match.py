@@ -2626,6 +2626,19 @@ def test_the_shipped_rules_on_gyegi(shipped: RuleSet, text: str, held: bool) -> 
     assert ("summit_held" in shipped.classify(title, text).types) is held
 
 
+def test_the_shipped_rules_on_an_editorial_about_a_matter_of_the_two(shipped: RuleSet) -> None:
+    """An editorial whose subject is a matter of the two (wartime labour, Dokdo, GSOMIA) is
+    commentary about the relationship, though it never says "relations"."""
+    title = "Editorial: Tokyo must meet Seoul halfway on wartime labor"
+    text = (
+        "The Yoon Suk Yeol administration's decision to compensate former wartime laborers "
+        "through a Korean foundation, rather than insist on payment from the Japanese "
+        "companies concerned, is a politically risky step that deserves a sincere response. "
+        "The Kishida government and the firms involved should contribute to the foundation."
+    )
+    assert {"commentary", "historical_issue"} <= set(shipped.classify(title, text).types)
+
+
 def test_an_unknown_list_in_unless_is_an_error() -> None:
     body = "    none:\n      - in: title\n        terms: [x]\n        unless: [$nope]\n"
     with pytest.raises(ConfigError, match=r"types\.t\.none\[0\]\.unless\[0\].*unknown list"):
