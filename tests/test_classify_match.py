@@ -2639,6 +2639,16 @@ def test_the_shipped_rules_on_an_editorial_about_a_matter_of_the_two(shipped: Ru
     assert {"commentary", "historical_issue"} <= set(shipped.classify(title, text).types)
 
 
+def test_unless_in_without_unless_is_an_error_with_file_and_line(tmp_path: Path) -> None:
+    body = "    none:\n      - in: title\n        terms: [x]\n        unless_in: any\n"
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        rules_text("  t:\n" + body + "    any:\n      - terms: [talks]\n"), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"rules\.yaml:\d+.*unless_in without unless"):
+        load_rules(path)
+
+
 def test_an_unknown_list_in_unless_is_an_error() -> None:
     body = "    none:\n      - in: title\n        terms: [x]\n        unless: [$nope]\n"
     with pytest.raises(ConfigError, match=r"types\.t\.none\[0\]\.unless\[0\].*unknown list"):

@@ -63,6 +63,12 @@ class Filter(Strict):
         None, description="where the `unless` groups are looked for (default: `in`)"
     )
 
+    @model_validator(mode="after")
+    def _unless_in_needs_unless(self) -> Filter:
+        if self.unless_in is not None and not self.unless:
+            raise ValueError("unless_in without unless: there are no groups to look for")
+        return self
+
 
 class NoneNear(Strict):
     """Terms that veto a clue's match only ``within`` this distance of it."""
