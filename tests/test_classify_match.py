@@ -2597,7 +2597,7 @@ def test_the_shipped_rules_on_security_chiefs(
 def test_the_shipped_rules_on_officials_of_both_sides(
     shipped: RuleSet, title: str, text: str, present: set[str], absent: set[str]
 ) -> None:
-    """ "Officials from both sides said" names the source of a report, not a meeting of
+    """A report's "officials from both sides said" names its source, not a meeting of
     officials; officials of the two countries who held talks are one."""
     _holds_and_lacks(shipped, title, text, present, absent)
 
