@@ -2639,6 +2639,112 @@ def test_the_shipped_rules_on_an_editorial_about_a_matter_of_the_two(shipped: Ru
     assert {"commentary", "historical_issue"} <= set(shipped.classify(title, text).types)
 
 
+def test_the_shipped_rules_on_a_province_of_korea(shipped: RuleSet) -> None:
+    """A province names its country as a city does: Gangwon's governor in Tottori is an
+    exchange between the two sides."""
+    title = "강원-돗토리 우호 교류 30년…도지사 상호 방문"
+    text = (
+        "강원특별자치도 대표단이 19일 돗토리현을 찾아 자매결연 30주년 기념식에 참석했다. "
+        "양 지역 지사는 관광과 청소년 교류를 넓히는 협약에 서명하고 크루즈 노선 재개를 "
+        "함께 추진하기로 했다. 도는 내년 돗토리현 고교생 방문단을 초청할 계획이다."
+    )
+    result = shipped.classify(title, text)
+    assert result.relevant
+    assert "people_exchange" in result.types
+
+
+def test_the_shipped_rules_on_an_exchange_festival_with_k_pop(shipped: RuleSet) -> None:
+    """K-pop in a headline marks a chart or a concert, unless the headline names a festival
+    of the two sides' exchange, where K-pop is on the stage."""
+    title = "「日韓交流おまつり」ソウルで開幕　K-POPや和太鼓に人の波"
+    text = (
+        "日韓の市民が交流する恒例行事「日韓交流おまつり」が27日、ソウル市内で始まった。"
+        "両国の伝統芸能や料理の屋台が並び、家族連れでにぎわった。"
+    )
+    result = shipped.classify(title, text)
+    assert result.relevant
+    assert "people_exchange" in result.types
+    # the chart itself stays out
+    chart = shipped.classify("K-POP新曲がオリコン首位　日韓で同時配信", text)
+    assert "people_exchange" not in chart.types
+
+
+def test_the_shipped_rules_on_an_appointment_then_talks_in_a_headline(shipped: RuleSet) -> None:
+    """ "names X foreign minister; Seoul eyes talks" is an appointment: the talks later in a
+    two-part headline do not make it a meeting, as they do beside the nominee."""
+    title = "Tokyo names Iwaya foreign minister; Seoul eyes talks at ASEAN"
+    text = (
+        "Japan's new prime minister appointed Takeshi Iwaya as foreign minister on Tuesday. "
+        "South Korean officials said they expect continuity in Japan's policy toward Seoul."
+    )
+    assert "political_change" in shipped.classify(title, text).types
+
+
+def test_the_shipped_rules_on_two_ministers_calling_under_their_leaders(
+    shipped: RuleSet,
+) -> None:
+    """The two ministers on the phone with their leaders' governments named beside them
+    ("이재명 정부", "다카이치 내각") is the ministers' call, not the leaders'."""
+    title = "외교장관 첫 통화…정상회담 준비 본격화"
+    text = (
+        "조현 외교부 장관이 22일 모테기 도시미쓰 일본 외무상과 첫 통화를 했다. "
+        "두 장관은 약 20분간 통화하며 이재명 정부 출범 이후 이어온 관계 개선 흐름을 "
+        "다카이치 내각에서도 이어가자는 데 뜻을 모았다."
+    )
+    assert "leaders_call" not in shipped.classify(title, text).types
+
+
+def test_the_shipped_rules_on_an_official_s_visit(shipped: RuleSet) -> None:
+    """An official's own visit ("安保室長の来日") is not a leader's, though the headline speaks
+    of the leaders he prepares for."""
+    title = "韓国安保室長の来日、首脳の「地ならし」に"
+    text = (
+        "韓国の国家安保室長が来日し、首相官邸で国家安全保障局長と会談した。"
+        "北朝鮮への対応で連携を確認した。"
+    )
+    assert "summit_held" not in shipped.classify(title, text).types
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "韓国情報機関トップ、菅首相と面会　関係改善の意向伝達",
+            "韓国の情報機関トップを務める朴氏は10日、首相官邸で約20分間、菅首相と向き合った。"
+            "韓国政府の高官が首相と会うのは新政権発足後初めて。"
+            "朴氏は大統領の関係改善への意向を伝えたという。",
+        ),
+        (
+            "韓国特使が訪日",
+            "韓国の大統領特使として訪日した文喜相氏は18日、安倍首相と官邸で向き合い、"
+            "親書を手渡した。文氏はこれに先立ち岸田文雄外相とも会談した。会談後、記者団に"
+            "「大統領の意思を伝えた」と語った。両国の関係改善に向けた一歩となる。",
+        ),
+    ],
+    ids=["a senior official", "told the press"],
+)
+def test_the_shipped_rules_on_an_envoy_s_talks_told_to_the_press(
+    shipped: RuleSet, title: str, text: str
+) -> None:
+    """A senior official meeting the prime minister ("高官が首相と会う") and the talks an
+    envoy told the press about ("会談後、記者団に") are no summit."""
+    assert "summit_held" not in shipped.classify(title, text).types
+
+
+def test_the_shipped_rules_on_a_summit_named_by_its_month(shipped: RuleSet) -> None:
+    """ "９月の日韓首脳会談で" dates an earlier summit in a report of something else; the
+    report's own event has its day."""
+    title = "韓国、慰安婦財団を解散へ　日本は抗議"
+    text = (
+        "韓国政府は21日、2015年の日韓合意に基づく財団を解散すると発表した。"
+        "財団を巡っては、文在寅大統領が9月の日韓首脳会談で安倍晋三首相に解散を示唆していた。"
+        "日本政府は強く抗議した。"
+    )
+    result = shipped.classify(title, text)
+    assert "historical_issue" in result.types
+    assert "summit_held" not in result.types
+
+
 def test_unless_in_without_unless_is_an_error_with_file_and_line(tmp_path: Path) -> None:
     body = "    none:\n      - in: title\n        terms: [x]\n        unless_in: any\n"
     path = tmp_path / "rules.yaml"
