@@ -2745,6 +2745,27 @@ def test_the_shipped_rules_on_a_summit_named_by_its_month(shipped: RuleSet) -> N
     assert "summit_held" not in result.types
 
 
+def test_the_shipped_rules_on_the_korean_press_s_own_government(shipped: RuleSet) -> None:
+    """The Korean press's bare 정부 is Seoul's ("정부, 수입금지 유지"); another country's
+    government is named ("일본 정부", "기시다 정부") and stays that country's."""
+    title = '정부 "후쿠시마 등 8개 현 수산물 수입금지 유지"'
+    text = (
+        "정부는 24일 일본의 오염수 해양 방류와 관계없이 후쿠시마 등 8개 현 수산물에 대한 "
+        '수입금지 조치를 유지하겠다고 밝혔다. 정부 관계자는 "국민 건강이 최우선"이라고 '
+        "말했다. 일본 측은 과학적 근거에 따른 조기 해제를 요구해 왔다."
+    )
+    result = shipped.classify(title, text)
+    assert result.relevant
+    assert "economy_trade" in result.types
+    # Japan's own government, named, does not stand for Korea
+    japanese = shipped.classify(
+        "기시다 정부, 방위비 증액안 확정",
+        "일본 정부는 16일 각의에서 방위비 증액안을 확정했다. 기시다 정부는 5년간 43조 엔을 "
+        "투입한다. 일본 정부 관계자는 중국과 북한을 이유로 들었다.",
+    )
+    assert not japanese.relevant
+
+
 def test_unless_in_without_unless_is_an_error_with_file_and_line(tmp_path: Path) -> None:
     body = "    none:\n      - in: title\n        terms: [x]\n        unless_in: any\n"
     path = tmp_path / "rules.yaml"
