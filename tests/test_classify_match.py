@@ -2764,6 +2764,14 @@ def test_the_shipped_rules_on_the_korean_press_s_own_government(shipped: RuleSet
         "투입한다. 일본 정부 관계자는 중국과 북한을 이유로 들었다.",
     )
     assert not japanese.relevant
+    # "our" companies are Korea's too
+    ours = shipped.classify(
+        "라인야후 지분 매각 압박…외교 문제로 번지나",
+        "일본 총무성이 라인야후에 자본 관계 재검토를 요구한 데 대해 우리 기업에 대한 "
+        "부당한 압박이라는 지적이 나온다. 우리 기업의 해외 사업 전반에 영향을 줄 수 있다는 "
+        "우려도 크다.",
+    )
+    assert "economy_trade" in ours.types
 
 
 def test_unless_in_without_unless_is_an_error_with_file_and_line(tmp_path: Path) -> None:
