@@ -2774,6 +2774,19 @@ def test_the_shipped_rules_on_the_korean_press_s_own_government(shipped: RuleSet
     assert "economy_trade" in ours.types
 
 
+def test_the_shipped_rules_on_a_bilateral_beside_a_three_way_summit(shipped: RuleSet) -> None:
+    """A bilateral summit on the margins of a three-way one reports both: the three-way
+    summit named as the occasion counts with the three capitals acting together."""
+    title = "Moon, Abe hold first formal talks in 15 months"
+    text = (
+        "CHENGDU, China -- South Korean President Moon Jae-in and Japanese Prime Minister "
+        "Shinzo Abe held talks on Tuesday on the margins of a three-way summit with Chinese "
+        "Premier Li Keqiang, their first formal meeting in 15 months. Seoul, Tokyo and "
+        "Beijing agreed to keep working together on North Korea, Moon told reporters."
+    )
+    assert {"summit_held", "trilateral"} <= set(shipped.classify(title, text).types)
+
+
 def test_unless_in_without_unless_is_an_error_with_file_and_line(tmp_path: Path) -> None:
     body = "    none:\n      - in: title\n        terms: [x]\n        unless_in: any\n"
     path = tmp_path / "rules.yaml"
