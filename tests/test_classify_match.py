@@ -2670,8 +2670,8 @@ def test_the_shipped_rules_on_an_exchange_festival_with_k_pop(shipped: RuleSet) 
 
 
 def test_the_shipped_rules_on_an_appointment_then_talks_in_a_headline(shipped: RuleSet) -> None:
-    """ "names X foreign minister; Seoul eyes talks" is an appointment: the talks later in a
-    two-part headline do not make it a meeting, as they do beside the nominee."""
+    """A two-part headline, "names X foreign minister; Seoul eyes talks", is the
+    appointment: talks later in it do not make it a meeting, as they do beside the nominee."""
     title = "Tokyo names Iwaya foreign minister; Seoul eyes talks at ASEAN"
     text = (
         "Japan's new prime minister appointed Takeshi Iwaya as foreign minister on Tuesday. "
