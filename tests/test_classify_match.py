@@ -3075,3 +3075,163 @@ def test_the_shipped_rules_on_words_inside_names(
     ambassador who meets him holds no ministers' talks; 군함도 (Battleship Island, the
     heritage row) holds no warship."""
     _holds_and_lacks(shipped, title, text, present, absent)
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "日韓外相が電話会談",
+            "茂木敏充外相は22日、韓国の趙顕外交部長官と約20分間電話で会談した。"
+            "両外相は、今月末の国際会議の機会に日韓首脳会談を実施すべく、緊密に連携していくことで一致した。",
+        ),
+        (
+            "조현 외교장관, 모테기 외무상과 첫 통화",
+            "조현 외교부 장관은 22일 모테기 도시미쓰 일본 외무상과 첫 전화 통화를 했다. "
+            "두 장관은 이달 말 경주에서 한일 정상회담이 성공적으로 열릴 수 있도록 "
+            "긴밀히 협력하기로 했다.",
+        ),
+    ],
+    ids=["japanese-readout", "korean-wire"],
+)
+def test_the_shipped_rules_on_ministers_working_for_their_leaders_summit(
+    shipped: RuleSet, title: str, text: str
+) -> None:
+    """Two ministers who agree to work closely so that their leaders' summit takes place
+    ("会談を実施すべく、緊密に連携", "성공적으로 열릴 수 있도록 긴밀히 협력") announce it."""
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_a_lawmakers_delegation_calling_on_the_leader(
+    shipped: RuleSet,
+) -> None:
+    """A delegation's own visit (방일단, 訪韓団) is the officials' visit, not the leader's."""
+    title = "한일의원연맹 방일단, 총리 예방"
+    text = (
+        "한일의원연맹 소속 여야 의원들로 구성된 방일단이 일본을 방문해 이시바 시게루 총리를 "
+        "예방했다. 방일단은 전날 도쿄 총리관저에서 이시바 총리와 40여 분간 면담하고 내년 국교 "
+        "정상화 60주년을 계기로 양국 의회 간 교류를 확대하자는 데 뜻을 모았다."
+    )
+    _holds_and_lacks(
+        shipped, title, text, {"official_exchange"}, {"summit_held", "summit_announced"}
+    )
+
+
+def test_the_shipped_rules_on_a_step_dated_by_an_earlier_summit(shipped: RuleSet) -> None:
+    """A step dated by an earlier summit ("会談した際、…を表明していた") is the report's
+    news, not a summit held."""
+    title = "韓国、協定の正常化を日本に通知"
+    text = (
+        "韓国国防省は21日、日本との軍事情報包括保護協定（GSOMIA）の運用を完全に正常化するとの"
+        "書簡を日本政府に送ったと発表した。尹錫悦大統領が16日に東京で岸田文雄首相と会談した際、"
+        "正常化を表明していた。"
+    )
+    _holds_and_lacks(shipped, title, text, {"security_defense"}, {"summit_held"})
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "対韓輸出管理で事務レベル会合",
+            "経済産業省は12日、韓国向け輸出管理の見直しを巡り、韓国の担当者と東京で会合を開いた。"
+            "議論は平行線に終わった。",
+        ),
+        (
+            "한일 북핵 대표, 미사일 발사에 전화 협의",
+            "외교부 한반도평화교섭본부장은 18일 일본 외무성 아시아대양주국장과 전화 협의를 하고 "
+            "북한의 탄도미사일 발사에 대한 대응 방안을 논의했다.",
+        ),
+    ],
+    ids=["working-level-meeting", "envoys-phone-consultation"],
+)
+def test_the_shipped_rules_on_officials_talks_at_the_working_level(
+    shipped: RuleSet, title: str, text: str
+) -> None:
+    """A working-level meeting (事務レベル会合) and two envoys' phone consultation (전화
+    협의를 하고) are officials' contact."""
+    _holds_and_lacks(shipped, title, text, {"official_exchange"}, set())
+
+
+def test_the_shipped_rules_on_an_ambassador_who_hopes_to_meet_the_country_s_leaders(
+    shipped: RuleSet,
+) -> None:
+    """A country's leaders in general ("Japanese leaders") are not its leader: an
+    ambassador who hopes to meet them soon announces no summit."""
+    title = "New South Korean envoy arrives in Tokyo"
+    text = (
+        "TOKYO -- South Korea's new ambassador to Japan arrived in Tokyo on Friday. Speaking to "
+        "reporters at the airport, he said he would work to restore trust between the two "
+        "governments and hoped to meet Japanese leaders soon."
+    )
+    assert "summit_announced" not in shipped.classify(title, text).types
+
+
+def test_the_shipped_rules_on_clouds_over_shuttle_diplomacy(shipped: RuleSet) -> None:
+    """Shuttle diplomacy under a cloud (暗雲) is what is at stake, not a visit."""
+    title = "＜解説＞大統領の弾劾可決　日韓「シャトル外交」に暗雲"
+    text = (
+        "韓国国会が14日、尹錫悦大統領の弾劾訴追案を可決し、尹氏の職務は停止された。"
+        "日韓関係の改善を主導してきた大統領の失脚は、日本外交にとっても打撃となる。"
+    )
+    types = shipped.classify(title, text).types
+    assert "political_change" in types
+    assert not {"summit_held", "summit_announced"} & set(types)
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "＜解説＞韓国大統領に保守系候補が当選　日韓改善の好機か",
+            "韓国大統領選で保守系候補が当選した。当選者は選挙戦で、1998年の日韓共同宣言を"
+            "引き合いに「未来志向の関係」を掲げた。日本政府は関係改善に期待を寄せる。",
+        ),
+        (
+            "Seoul unveils plan to compensate wartime labourers",
+            "SEOUL -- South Korea announced a plan on Monday to compensate Koreans forced to work "
+            "for Japanese companies during World War Two, aiming to end a dispute that has soured "
+            "ties with Tokyo for years. Japan's foreign minister said his government upheld the "
+            "positions of past cabinets, including the 1998 joint declaration.",
+        ),
+    ],
+    ids=["the-declaration-s-year", "ties-soured-for-years"],
+)
+def test_the_shipped_rules_on_years_that_count_no_anniversary(
+    shipped: RuleSet, title: str, text: str
+) -> None:
+    """The year that dates the declaration (1998年の日韓共同宣言) and ties soured "for years"
+    count no years of ties: the declaration cited is no anniversary."""
+    types = shipped.classify(title, text).types
+    assert types
+    assert "anniversary" not in types
+
+
+def test_the_shipped_rules_on_a_third_country_s_leader_in_the_headline(
+    shipped: RuleSet,
+) -> None:
+    """China's leader and Japan's meeting in South Korea make no Korea-Japan summit, the
+    third leader standing at the head of the title."""
+    title = "Xi, Takaichi meet for first time on APEC sidelines in South Korea"
+    text = (
+        "GYEONGJU, South Korea (AP) -- Chinese leader Xi Jinping and Japan's new Prime Minister "
+        "Sanae Takaichi held their first meeting on Friday on the sidelines of a regional forum "
+        "in the South Korean city of Gyeongju. The meeting lasted about 30 minutes."
+    )
+    assert "summit_held" not in shipped.classify(title, text).types
+
+
+def test_the_shipped_rules_on_three_leaders_who_will_meet_every_year(shipped: RuleSet) -> None:
+    """A standing commitment to meet every year, made by three leaders at their summit, is
+    no bilateral summit to come."""
+    title = "US, Japan and South Korea pledge to consult on threats"
+    text = (
+        "CAMP DAVID -- The leaders of the United States, Japan and South Korea agreed on Friday "
+        "to expand security cooperation at their first stand-alone three-way summit. Biden, "
+        "South Korean President Yoon Suk Yeol and Japanese Prime Minister Fumio Kishida also "
+        "committed to hold annual military exercises, to meet as leaders every year and to share "
+        "missile warning data."
+    )
+    types = shipped.classify(title, text).types
+    assert "trilateral" in types
+    assert "summit_announced" not in types
