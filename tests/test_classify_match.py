@@ -3235,3 +3235,52 @@ def test_the_shipped_rules_on_three_leaders_who_will_meet_every_year(shipped: Ru
     types = shipped.classify(title, text).types
     assert "trilateral" in types
     assert "summit_announced" not in types
+
+
+def test_the_shipped_rules_on_a_summit_eyed_in_the_headline(shipped: RuleSet) -> None:
+    """A summit "eyed" in the headline is one to come, not one held."""
+    title = "Lee congratulates Takaichi, summit eyed on sidelines of Gyeongju APEC"
+    text = (
+        "SEOUL (Yonhap) -- President Lee Jae-myung on Tuesday congratulated Sanae Takaichi on "
+        "her election as Japan's prime minister and said he looked forward to working with her."
+    )
+    types = shipped.classify(title, text).types
+    assert "summit_announced" in types
+    assert "summit_held" not in types
+
+
+def test_the_shipped_rules_on_an_opportunity_in_japanese(shipped: RuleSet) -> None:
+    """機に (on the occasion of) inside 契機に (an opportunity) is no meeting's occasion."""
+    title = "尹錫悦氏の当選「日韓関係を健全に戻す契機に」　官房長官"
+    text = (
+        "松野博一官房長官は10日の記者会見で、韓国大統領選で尹錫悦氏が当選したことについて"
+        "「日韓関係を健全な関係に戻すため、新大統領のリーダーシップに期待したい」と述べた。"
+        "尹氏は選挙戦で、首脳間のシャトル外交の復活に意欲を示してきた。"
+    )
+    types = shipped.classify(title, text).types
+    assert "political_change" in types
+    assert "summit_announced" not in types
+
+
+def test_the_shipped_rules_on_ministers_keeping_in_touch_for_the_summit(
+    shipped: RuleSet,
+) -> None:
+    """Two ministers who agree to keep in close touch (緊密に意思疎通) toward their leaders'
+    summit announce it."""
+    title = "日韓外相電話会談"
+    text = (
+        "茂木敏充外務大臣は24日、韓国の趙顕外交部長官と約20分間、日韓外相電話会談を行った。"
+        "両外相は、APEC首脳会議の機会を捉えた日韓首脳会談の実施に向け、"
+        "引き続き緊密に意思疎通していくことで一致した。"
+    )
+    assert "summit_announced" in shipped.classify(title, text).types
+
+
+def test_the_shipped_rules_on_supply_chains_in_japanese(shipped: RuleSet) -> None:
+    """供給網 and 重要鉱物 (supply chains, critical minerals) are fields of business."""
+    title = "日韓経産相が会談　重要鉱物の供給網で連携"
+    text = (
+        "赤沢亮正経済産業相は29日、韓国・慶州で韓国の金正官産業通商相と会談した。"
+        "両氏は重要鉱物の供給網の強化で一致した。"
+    )
+    assert "economy_trade" in shipped.classify(title, text).types
