@@ -3284,3 +3284,18 @@ def test_the_shipped_rules_on_supply_chains_in_japanese(shipped: RuleSet) -> Non
         "両氏は重要鉱物の供給網の強化で一致した。"
     )
     assert "economy_trade" in shipped.classify(title, text).types
+
+
+def test_a_company_s_abbreviation_ends_no_sentence() -> None:
+    """A company's abbreviation ("Corp.", "Co.", "Inc.", "Ltd.") leaves the sentence open,
+    as "Mr." and "Aug." do; a full stop after another word still ends it."""
+    rules = one_type(
+        "    any:\n      - near: [ordered, forced to work]\n        within: 1 sentence\n"
+        "        weight: 0.5\n"
+    )
+    for name in ["Nippon Steel Corp.", "Mitsubishi Heavy Industries Co.", "Acme Inc.", "Acme Ltd."]:
+        text = f"The court ordered {name} to pay four Korean men who were forced to work."
+        assert assigned(rules, GATE, text), name
+    assert not assigned(
+        rules, GATE, "The court ordered a steelmaker to pay. They were forced to work."
+    )

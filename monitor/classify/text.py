@@ -20,14 +20,14 @@ _TABLE.update({ord(c): '"' for c in "“”„"})
 
 # A break between sentences: . ! ? followed by space (not after a single letter, so
 # "S. Korea" and "U.S. officials" stay one sentence, nor after the abbreviation of a
-# month or a title: "on Aug. 23", "Gen. Kim", "Mr. Abe"), CJK full stops, and line
-# breaks. Written to start with one character class, which lets the regex engine skip
-# ahead.
+# month, a title or a company: "on Aug. 23", "Gen. Kim", "Mr. Abe", "Nippon Steel Corp.
+# to pay"), CJK full stops, and line breaks. Written to start with one character class,
+# which lets the regex engine skip ahead.
 SENTENCE_BREAK = re.compile(
     r"[.!?。！？\n](?:(?<=[.!?])(?<![\s.][a-z].)(?<!^[a-z].)"
-    r"(?<!\b(?:mr|ms|dr|st|lt|jr|sr)\.)"
-    r"(?<!\b(?:jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec|mrs|gen|gov|sen|rep|col|sgt)\.)"
-    r"(?<!\b(?:sept|prof|capt)\.)"
+    r"(?<!\b(?:mr|ms|dr|st|lt|jr|sr|co)\.)"
+    r"(?<!\b(?:jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec|mrs|gen|gov|sen|rep|col|sgt|inc|ltd)\.)"
+    r"(?<!\b(?:sept|prof|capt|corp)\.)"
     r"['\")\]]*(?= )|(?<=[。！？\n]))"
 )
 
