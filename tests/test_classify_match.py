@@ -3299,3 +3299,30 @@ def test_a_company_s_abbreviation_ends_no_sentence() -> None:
     assert not assigned(
         rules, GATE, "The court ordered a steelmaker to pay. They were forced to work."
     )
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "topic"),
+    [
+        (
+            "[Column] The ruling Tokyo calls unthinkable is about dignity",
+            "When the Supreme Court ordered a Japanese steelmaker to pay four Koreans forced to "
+            "work in its mills during the colonial era, Japan's response was immediate. The "
+            "Japanese government argues that Seoul is breaking an international promise.",
+            "historical_issue",
+        ),
+        (
+            "[Column] Why Japanese tourists are slower to return to Seoul",
+            "Eight million Koreans visited Japan last year, while fewer than three million "
+            "Japanese tourists came to South Korea. Cheap flights run full in one direction.",
+            "people_exchange",
+        ),
+    ],
+    ids=["a-ruling", "travel"],
+)
+def test_the_shipped_rules_on_columns_about_a_ruling_and_about_travel(
+    shipped: RuleSet, title: str, text: str, topic: str
+) -> None:
+    """A column about a ruling on people forced to work in the colonial era, or about the
+    two peoples' tourists, is about the two sides' matters: it is commentary."""
+    _holds_and_lacks(shipped, title, text, {"commentary", topic}, set())
