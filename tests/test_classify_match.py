@@ -3326,3 +3326,38 @@ def test_the_shipped_rules_on_columns_about_a_ruling_and_about_travel(
     """A column about a ruling on people forced to work in the colonial era, or about the
     two peoples' tourists, is about the two sides' matters: it is commentary."""
     _holds_and_lacks(shipped, title, text, {"commentary", topic}, set())
+
+
+def test_the_shipped_rules_on_leaders_who_work_toward_meeting(shipped: RuleSet) -> None:
+    """Leaders who agree to work "toward meeting at an early date" announce a summit."""
+    title = "Abe, Moon agree to build future-oriented ties in first phone call"
+    text = (
+        "TOKYO -- Japanese Prime Minister Shinzo Abe and South Korean President Moon Jae-in "
+        "spoke by phone for the first time on Thursday. The two leaders agreed to work toward "
+        "meeting at an early date, officials in both capitals said."
+    )
+    assert {"leaders_call", "summit_announced"} <= set(shipped.classify(title, text).types)
+
+
+def test_the_shipped_rules_on_the_follow_up_to_a_summit(shipped: RuleSet) -> None:
+    """Vice ministers who discuss the follow-up to their leaders' summit (정상회담 후속 조치)
+    report their own talks, not a summit held."""
+    title = "박윤주 제1차관, 후나코시 일본 외무사무차관과 회담"
+    text = (
+        "박윤주 외교부 제1차관은 17일 도쿄에서 후나코시 다케히로 일본 외무성 사무차관과 한일 차관 "
+        "회담을 갖고, 8월 한일 정상회담 후속 조치 이행 방안 등 양국 관계 전반에 대해 협의했다."
+    )
+    _holds_and_lacks(shipped, title, text, {"official_exchange"}, {"summit_held"})
+
+
+def test_the_shipped_rules_on_a_summit_being_explored(shipped: RuleSet) -> None:
+    """Officials who "explore" a leaders' meeting, and discuss "arrangements for a possible"
+    one, announce it; none has been held."""
+    title = "S. Korea, Japan hold talks on forced labor, explore Yoon-Kishida meeting at UN"
+    text = (
+        "TOKYO (Yonhap) -- Senior diplomats of South Korea and Japan met in Tokyo on Thursday "
+        "to discuss the forced labor issue. The two also discussed arrangements for a possible "
+        "bilateral meeting between President Yoon Suk Yeol and Prime Minister Fumio Kishida on "
+        "the sidelines of the General Assembly in New York."
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_announced"}, {"summit_held"})
