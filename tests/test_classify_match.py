@@ -3367,7 +3367,8 @@ def test_the_shipped_rules_on_the_export_list_by_its_name(shipped: RuleSet) -> N
     """グループA, the name of Japan's export white list since 2019, is a trade measure."""
     title = "韓国を「グループA」に再指定　政令改正を閣議決定"
     text = (
-        "政府は27日の閣議で、輸出管理上の優遇対象国「グループA」に韓国を再び指定する政令改正を"
-        "決定した。2019年8月に韓国を除外してから約4年ぶりの復帰となる。"
+        "日本政府は27日の閣議で、輸出管理上の優遇対象国「グループA」に韓国を再び指定する政令改正を"
+        "決定した。2019年8月に韓国を除外してから約4年ぶりの復帰となる。日本の閣僚は"
+        "記者会見で韓国の対応を説明した。"
     )
     assert "economy_trade" in shipped.classify(title, text).types
