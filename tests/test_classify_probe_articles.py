@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 19,526 items (8,164 English, 5,681 Korean,
-5,681 Japanese) written for stmon in two hundred and seventy-nine batches from the definitions and
+tests/data/classify/probe-articles.jsonl holds 21,766 items (9,024 English, 6,371 Korean,
+6,371 Japanese) written for stmon in three hundred and eleven batches from the definitions and
 labelling rules of shared/event-types.md alone, without the rules in view: wire and
 newspaper reports, broadcasters, government readouts, briefings, live blogs, newsletters
 and roundups, editorials and analysis of 2013-2026, with the event stated in the headline, in its
-outcome, or in a sentence under a headline about something else; 4,848 of them are near
+outcome, or in a sentence under a headline about something else; 5,342 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
 The wording is invented: it reports no real article.
@@ -172,6 +172,16 @@ fifty-eighth and sixtieth, 0.898 -> 0.900; the sixty-second, sixty-fourth and si
 seventy-fourth, seventy-sixth and seventy-eighth, 0.923 -> 0.924. The others read
 0.82-0.96 with the round's final rules (the fifty-seventh and sixty-ninth, changes of
 government, 0.82 and 0.81).
+The two-hundred-and-eightieth to three-hundred-and-eleventh were written in one round
+with the same twelve briefs, in three sets (twelve, twelve and eight), each set read after
+the edits the set before it prompted. Read as totals alone, with the rules of the round's
+start and of its end: the twelve sealed batches (840 items; the eightieth, eighty-second,
+eighty-fourth, eighty-sixth, eighty-eighth, ninetieth, ninety-second, ninety-fourth,
+ninety-sixth, ninety-eighth, three-hundredth and three-hundred-and-second) and the four of
+the third set (the fourth, sixth, eighth and tenth), 1,120 items in all, 0.917 -> 0.919.
+The open ones read 0.77-0.98 with the round's final rules (the eighty-first and the
+three-hundred-and-fifth, changes of government, 0.77 and 0.81; the eighty-ninth, opinion
+only, 0.79).
 The floors sit a few items below what the rules reach now.
 """
 
@@ -187,8 +197,8 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.972 / 0.904 overall; F1 en 0.894, ko 0.916,
-# ja 0.908 (with the rules of the round before: 0.971 / 0.903; 0.893, 0.913, 0.907)
+# (relevance accuracy, micro F1): reached 0.972 / 0.905 overall; F1 en 0.893, ko 0.917,
+# ja 0.911 (with the rules of the round before: 0.972 / 0.9035; 0.892, 0.916, 0.908)
 OVERALL = (0.96, 0.89)
 PER_LANGUAGE_F1 = {"en": 0.88, "ko": 0.90, "ja": 0.90}
 
@@ -210,8 +220,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 5681
-        assert sum(not item.relevant for item in mine) >= 1388
+        assert len(mine) >= 6371
+        assert sum(not item.relevant for item in mine) >= 1538
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
