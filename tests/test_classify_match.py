@@ -3174,9 +3174,9 @@ def test_the_shipped_rules_on_clouds_over_shuttle_diplomacy(shipped: RuleSet) ->
         "韓国国会が14日、尹錫悦大統領の弾劾訴追案を可決し、尹氏の職務は停止された。"
         "日韓関係の改善を主導してきた大統領の失脚は、日本外交にとっても打撃となる。"
     )
-    types = shipped.classify(title, text).types
-    assert "political_change" in types
-    assert not {"summit_held", "summit_announced"} & set(types)
+    _holds_and_lacks(
+        shipped, title, text, {"political_change"}, {"summit_held", "summit_announced"}
+    )
 
 
 @pytest.mark.parametrize(
@@ -3232,9 +3232,7 @@ def test_the_shipped_rules_on_three_leaders_who_will_meet_every_year(shipped: Ru
         "committed to hold annual military exercises, to meet as leaders every year and to share "
         "missile warning data."
     )
-    types = shipped.classify(title, text).types
-    assert "trilateral" in types
-    assert "summit_announced" not in types
+    _holds_and_lacks(shipped, title, text, {"trilateral"}, {"summit_announced"})
 
 
 def test_the_shipped_rules_on_a_summit_eyed_in_the_headline(shipped: RuleSet) -> None:
@@ -3244,9 +3242,7 @@ def test_the_shipped_rules_on_a_summit_eyed_in_the_headline(shipped: RuleSet) ->
         "SEOUL (Yonhap) -- President Lee Jae-myung on Tuesday congratulated Sanae Takaichi on "
         "her election as Japan's prime minister and said he looked forward to working with her."
     )
-    types = shipped.classify(title, text).types
-    assert "summit_announced" in types
-    assert "summit_held" not in types
+    _holds_and_lacks(shipped, title, text, {"summit_announced"}, {"summit_held"})
 
 
 def test_the_shipped_rules_on_an_opportunity_in_japanese(shipped: RuleSet) -> None:
@@ -3257,9 +3253,7 @@ def test_the_shipped_rules_on_an_opportunity_in_japanese(shipped: RuleSet) -> No
         "「日韓関係を健全な関係に戻すため、新大統領のリーダーシップに期待したい」と述べた。"
         "尹氏は選挙戦で、首脳間のシャトル外交の復活に意欲を示してきた。"
     )
-    types = shipped.classify(title, text).types
-    assert "political_change" in types
-    assert "summit_announced" not in types
+    _holds_and_lacks(shipped, title, text, {"political_change"}, {"summit_announced"})
 
 
 def test_the_shipped_rules_on_ministers_keeping_in_touch_for_the_summit(
