@@ -3366,3 +3366,63 @@ def test_the_shipped_rules_on_the_export_list_by_its_name(shipped: RuleSet) -> N
         "記者会見で韓国の対応を説明した。"
     )
     assert "economy_trade" in shipped.classify(title, text).types
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "岩屋外相、李大統領と会談　石破首相の親書手渡す",
+            "【ソウル共同】韓国を訪問中の岩屋毅外相は14日、ソウルの大統領府で李在明大統領と約30分間"
+            "会談した。岩屋氏は石破茂首相の親書を手渡し、日韓関係の安定的な発展に向けて協力する考えを"
+            "伝えた。",
+        ),
+        (
+            "趙顕外相が石破首相と面会　関係発展へ意思疎通",
+            "来日中の韓国の趙顕外相は8日、首相官邸で石破茂首相と面会した。趙氏は日韓関係の"
+            "安定的な発展に向けた李在明大統領の考えを伝え、両国の意思疎通を続ける方針を確認した。",
+        ),
+    ],
+    ids=["japanese-minister", "korean-minister"],
+)
+def test_the_shipped_rules_on_a_minister_who_meets_the_other_leader_in_japanese(
+    shipped: RuleSet, title: str, text: str
+) -> None:
+    """A minister who meets (会談した, 面会した) the other country's leader holds ministers'
+    talks, as the English and Korean readouts of such a meeting say; no summit was held."""
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks"}, {"summit_held"})
+
+
+def test_the_shipped_rules_on_a_leaders_record_on_history(shipped: RuleSet) -> None:
+    """What a leader did about the past in earlier years, told in a report of his fall
+    ("解決策を打ち出し、…改善を主導してきた"), is his record: the report is no news of the
+    history dispute."""
+    title = "【解説】韓国の尹大統領が罷免　日本政府、関係の行方注視"
+    text = (
+        "韓国の憲法裁判所は4日、尹錫悦大統領の罷免を決定した。日本政府は日韓関係への影響を"
+        "注視している。尹氏は元徴用工問題の解決策を打ち出し、日韓関係の改善を主導してきた。"
+        "外務省幹部は「次の政権の対日姿勢を見極めたい」と話した。"
+    )
+    _holds_and_lacks(shipped, title, text, set(), {"historical_issue"})
+
+
+def test_the_shipped_rules_on_ties_worsened_by_a_trade_measure(shipped: RuleSet) -> None:
+    """Ties "worsened by" export controls (수출규제 등으로 악화한 한일관계) are the
+    background of an ambassador's appointment, not trade news."""
+    title = "주일대사에 일본통 외교관 내정…한일관계 복원 과제"
+    text = (
+        "정부는 새 주일대사에 일본 전문가인 전직 외교관을 내정했다. 수출규제 등으로 악화한 "
+        "한일관계를 복원하겠다는 대통령의 의지가 반영됐다는 평가다. 일본 정부도 환영의 뜻을 밝혔다."
+    )
+    _holds_and_lacks(shipped, title, text, {"political_change"}, {"economy_trade"})
+
+
+def test_the_shipped_rules_on_the_new_president_named_first(shipped: RuleSet) -> None:
+    """A Japanese headline that names the new Korean president before his post
+    ("文在寅氏が韓国大統領に") reports the change, as "韓国大統領に文在寅氏" does."""
+    title = "文在寅氏が韓国大統領に　「対話の扉開く」"
+    text = (
+        "韓国大統領選で当選した文在寅氏が10日、大統領に就任した。日本政府は日韓関係の改善に"
+        "期待を示した。菅義偉官房長官は記者会見で、日本として新政権と緊密に意思疎通していく考えを示した。"
+    )
+    assert "political_change" in shipped.classify(title, text).types
