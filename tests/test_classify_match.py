@@ -3426,3 +3426,90 @@ def test_the_shipped_rules_on_the_new_president_named_first(shipped: RuleSet) ->
         "期待を示した。菅義偉官房長官は記者会見で、日本として新政権と緊密に意思疎通していく考えを示した。"
     )
     assert "political_change" in shipped.classify(title, text).types
+
+
+def test_the_shipped_rules_on_a_summit_that_ends_a_plan(shipped: RuleSet) -> None:
+    """A briefing's "정상회담을 갖고, 이어 … 만찬을 할 예정이다": the sentence's end (예정)
+    makes the meeting a plan, however many words after the verb it comes; no summit has
+    been held yet."""
+    title = '대통령실 "기시다 총리 6~7일 방한"'
+    text = (
+        "대통령실은 기시다 후미오 일본 총리가 6일부터 1박 2일 일정으로 방한한다고 밝혔다. "
+        "윤석열 대통령과 기시다 총리는 6일 오후 용산 대통령실에서 한일 정상회담을 갖고, "
+        "이어 두 정상 내외가 함께하는 만찬을 할 예정이다."
+    )
+    assert "summit_held" not in shipped.classify(title, text).types
+
+
+def test_the_shipped_rules_on_a_visit_at_an_early_date(shipped: RuleSet) -> None:
+    """Ministers who agree to work so that their president's visit "can be realized at an
+    early date" announce it: "at an early date" is a future cue."""
+    title = "Outcome of Korea-Japan Foreign Ministers' Talks"
+    text = (
+        "Minister of Foreign Affairs Cho Hyun held talks with Japanese Minister for Foreign "
+        "Affairs Takeshi Iwaya in Kuala Lumpur on July 11. The two ministers assessed that the "
+        "meeting between President Lee and Prime Minister Ishiba on the occasion of the G7 "
+        "Summit last month had laid a good foundation for ties. They agreed to keep in close "
+        "contact through diplomatic channels so that President Lee's visit to Japan can be "
+        "realized at an early date."
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_announced"}, {"summit_held"})
+
+
+def test_the_shipped_rules_on_an_official_who_became_a_minister(shipped: RuleSet) -> None:
+    """加藤勝信, on the officials' list as chief cabinet secretary, is a minister when the
+    press names him finance minister (加藤勝信財務相): his talks are ministers' talks."""
+    title = "日韓財務相が会談　金融協力で一致"
+    text = (
+        "加藤勝信財務相は11日、来日した韓国の企画財政相と財務省で会談した。両氏は日韓の金融協力を"
+        "強化することで一致した。"
+    )
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks"}, {"official_exchange"})
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "조현 장관, 미즈시마 주한 日대사 접견",
+            "조현 외교부 장관은 20일 미즈시마 고이치 주한 일본대사를 접견하고 한일 관계 "
+            "발전 방안을 논의했다. 조 장관은 양국 간 소통을 강화하자고 말했다.",
+        ),
+        (
+            "李赫駐日韓国大使による岩屋外務大臣表敬",
+            "岩屋毅外務大臣は、着任した李赫駐日韓国大使の表敬を受けた。岩屋大臣は日韓関係の"
+            "発展に向けて協力していきたいと述べた。",
+        ),
+    ],
+    ids=["korean", "japanese"],
+)
+def test_the_shipped_rules_on_an_ambassadors_call_on_a_minister(
+    shipped: RuleSet, title: str, text: str
+) -> None:
+    """An ambassador's courtesy call on the other side's minister (접견, 表敬) is officials'
+    contact, not ministers' talks."""
+    _holds_and_lacks(shipped, title, text, {"official_exchange"}, {"ministerial_talks"})
+
+
+def test_the_shipped_rules_on_officials_who_go_over_a_summits_agenda(shipped: RuleSet) -> None:
+    """Officials who go over a coming summit's schedule and agenda (정상회담 일정과 의제를
+    점검) are preparing it: the summit is announced."""
+    title = "한일 국장급 협의 개최"
+    text = (
+        "외교부 아시아태평양국장은 12일 서울에서 일본 외무성 아시아대양주국장과 한일 "
+        "국장급 협의를 개최하였다. 양 국장은 대통령의 일본 방문을 앞두고 정상회담 일정과 "
+        "의제 등 방일 관련 사항을 점검하였다."
+    )
+    assert "summit_announced" in shipped.classify(title, text).types
+
+
+def test_the_shipped_rules_on_a_us_secretary_in_the_ministers_sentence(shipped: RuleSet) -> None:
+    """Two ministers who meet with a US secretary named in the same sentence ("…国防相、
+    オースティン米国防長官と会談した") hold a three-way meeting, not bilateral talks."""
+    title = "日米韓防衛相が会談　協力枠組みの文書に署名"
+    text = (
+        "木原稔防衛相は28日、韓国の申源湜（シン・ウォンシク）国防相、オースティン米国防長官と"
+        "防衛省で会談した。"
+        "3氏は日米韓の安全保障協力を制度化する覚書に署名した。"
+    )
+    _holds_and_lacks(shipped, title, text, {"trilateral"}, {"ministerial_talks"})
