@@ -3513,3 +3513,20 @@ def test_the_shipped_rules_on_a_us_secretary_in_the_ministers_sentence(shipped: 
         "3氏は日米韓の安全保障協力を制度化する覚書に署名した。"
     )
     _holds_and_lacks(shipped, title, text, {"trilateral"}, {"ministerial_talks"})
+
+
+def test_the_shipped_rules_on_a_bilateral_summit_beside_a_three_way_one(
+    shipped: RuleSet,
+) -> None:
+    """A sentence that names the leaders' own meeting "bilateral" announces it, though a
+    three-way summit is named in the same sentence (the other summit clues step back for
+    that word)."""
+    title = "Park to hold first summit with Abe after three-way meeting with China"
+    text = (
+        "SEOUL -- President Park Geun-hye will hold her first bilateral summit with Japanese "
+        "Prime Minister Shinzo Abe in Seoul on Nov. 2, a day after the two leaders join "
+        "Chinese Premier Li Keqiang for the first trilateral summit of the three neighbors in "
+        'three years, the presidential office said. "We hope the meeting will open a new '
+        'chapter in relations," a senior presidential secretary said.'
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_announced", "trilateral"}, {"summit_held"})
