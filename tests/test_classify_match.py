@@ -3530,3 +3530,29 @@ def test_the_shipped_rules_on_a_bilateral_summit_beside_a_three_way_one(
         'chapter in relations," a senior presidential secretary said.'
     )
     _holds_and_lacks(shipped, title, text, {"summit_announced", "trilateral"}, {"summit_held"})
+
+
+def test_the_shipped_rules_on_leaders_who_can_hold_a_meeting(shipped: RuleSet) -> None:
+    """Ministers who prepare "so that" their leaders "can hold" a first meeting at a coming
+    forum announce it: "can hold" is a future cue."""
+    title = "FM Cho, Motegi agree to prepare for Lee-Takaichi talks at APEC"
+    text = (
+        "SEOUL -- Foreign Minister Cho Hyun held phone talks with his new Japanese counterpart "
+        "Toshimitsu Motegi on Thursday, the foreign ministry said. The two ministers agreed to "
+        "make thorough preparations so that President Lee Jae-myung and Takaichi can hold their "
+        "first meeting on the margins of the Asia-Pacific Economic Cooperation (APEC) forum, "
+        "the ministry said."
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_announced"}, {"summit_held"})
+
+
+def test_the_shipped_rules_on_a_new_leaders_habit_of_shrine_visits(shipped: RuleSet) -> None:
+    """A new prime minister's habit of years ("과거 야스쿠니신사를 정기적으로 참배해 왔고"),
+    told in the report of the change, is background, not news of the history dispute."""
+    title = '다카이치 총리 취임…대통령실 "한일관계 안정적 발전 기대"'
+    text = (
+        "다카이치 사나에 자민당 총재가 21일 일본 총리로 선출됐다. 대통령실은 한일관계의 안정적 "
+        "발전을 기대한다고 밝혔다. 다카이치 총리는 과거 야스쿠니신사를 정기적으로 참배해 왔고, "
+        "역사 문제에서 강경한 입장을 보여 왔다."
+    )
+    _holds_and_lacks(shipped, title, text, {"political_change"}, {"historical_issue"})
