@@ -3556,3 +3556,17 @@ def test_the_shipped_rules_on_a_new_leaders_habit_of_shrine_visits(shipped: Rule
         "역사 문제에서 강경한 입장을 보여 왔다."
     )
     _holds_and_lacks(shipped, title, text, {"political_change"}, {"historical_issue"})
+
+
+def test_the_shipped_rules_on_a_korean_minister_named_with_his_reading(
+    shipped: RuleSet,
+) -> None:
+    """The Japanese press gives a Korean minister's reading at the first mention
+    ("康京和（カン・ギョンファ）外相"): 外相 there is still the Korean minister, so one
+    minister's announcement is no ministers' talks."""
+    title = "慰安婦合意で韓国が新方針　日本政府は反発"
+    text = (
+        "韓国の康京和（カン・ギョンファ）外相は9日、慰安婦問題を巡る2015年の日韓合意について、"
+        "日本に再交渉は求めないとする新方針を発表した。日本政府は合意の着実な履行を求めた。"
+    )
+    _holds_and_lacks(shipped, title, text, {"historical_issue"}, {"ministerial_talks"})
