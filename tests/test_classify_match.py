@@ -496,6 +496,21 @@ def test_abbreviated_months_and_titles_do_not_end_a_sentence() -> None:
     ]
 
 
+def test_a_numbered_paragraphs_number_does_not_end_a_sentence() -> None:
+    from monitor.classify.doc import Prepared
+
+    # a readout's numbered paragraphs ("as follows. 3. Minister …"; the body's line
+    # breaks read as spaces) against a date that ends a sentence ("on June 22.")
+    text = "The overview is as follows.\n1. They met. 2. They agreed on June 22. 10. Done"
+    item = Prepared("t", text)
+    assert [item.low[max(0, i - 3) : i + 1] for i in item.sentence_breaks()] == [
+        "t\n",
+        "ows.",
+        "met.",
+        " 22.",
+    ]
+
+
 def test_clue_none_only_in_the_same_sentence() -> None:
     rules = one_type(
         "    any:\n      - terms: [talks]\n        none: [phone]\n        weight: 0.5\n"
@@ -3570,3 +3585,67 @@ def test_the_shipped_rules_on_a_korean_minister_named_with_his_reading(
         "日本に再交渉は求めないとする新方針を発表した。日本政府は合意の着実な履行を求めた。"
     )
     _holds_and_lacks(shipped, title, text, {"historical_issue"}, {"ministerial_talks"})
+
+
+def test_the_shipped_rules_on_the_republic_of_korea_in_japanese(shipped: RuleSet) -> None:
+    """大韓民国, the country's full name in a Japanese ministry's notice, names Korea (it
+    holds no 韓国: 大韓民国 is 大・韓・民・国)."""
+    title = "大韓民国向け輸出管理の運用の見直しについて"
+    text = (
+        "経済産業省は1日、大韓民国向けの輸出管理の運用を見直すと発表した。フッ化水素など半導体材料"
+        "3品目の大韓民国への輸出について、包括許可の対象から外し、個別の輸出許可を求める。"
+    )
+    _holds_and_lacks(shipped, title, text, {"economy_trade"}, set())
+
+
+def test_the_shipped_rules_on_japans_trade_minister_by_his_full_title(
+    shipped: RuleSet,
+) -> None:
+    """経済産業大臣, the trade minister's full title in his ministry's releases, is Japan's
+    minister, as 経済産業相 is."""
+    title = "経済産業大臣が韓国産業通商資源部長官と会談"
+    text = (
+        "経済産業大臣は20日、訪日中の韓国産業通商資源部長官と都内で会談し、半導体の供給網や"
+        "水素分野での協力を進めることで一致した。両大臣は事務レベルの対話を続けることも確認した。"
+    )
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks", "economy_trade"}, set())
+
+
+def test_the_shipped_rules_on_a_briefings_formal_present(shipped: RuleSet) -> None:
+    """A Korean briefing states the schedule in the formal present ("정상회담을 갖습니다"):
+    the summit is to come, not held."""
+    title = "[브리핑] 대변인, 기시다 일본 총리 방한 관련 브리핑"
+    text = (
+        "윤석열 대통령은 7일 서울에서 기시다 후미오 일본 총리와 한일 정상회담을 갖습니다. 이번 "
+        "방한은 3월 윤 대통령의 일본 방문에 대한 답방 성격입니다. 양 정상은 회담 뒤 만찬을 "
+        "함께합니다."
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_announced"}, {"summit_held"})
+
+
+def test_the_shipped_rules_on_a_readouts_numbered_paragraphs(shipped: RuleSet) -> None:
+    """A foreign ministry's readout numbers its paragraphs ("3. Minister … conveyed Japan's
+    position on the issue of former civilian workers from the Korean Peninsula"): the
+    numbers start no sentences, so the issue raised in the third paragraph is in the
+    type's lead, and the ministry's English name for the labour issue is the issue."""
+    title = "Japan-ROK Foreign Ministers' Meeting"
+    text = (
+        "On May 3, Mr. KISHIDA Fumio, Minister for Foreign Affairs of Japan, held a meeting "
+        "with Mr. YUN Byung-se, Minister of Foreign Affairs of the Republic of Korea. The "
+        "overview is as follows.\n1. The two Ministers welcomed the progress of relations.\n"
+        "2. They agreed to cooperate on North Korea.\n3. Minister Kishida conveyed Japan's "
+        "position on the issue of former civilian workers from the Korean Peninsula. Minister "
+        "Yun explained the efforts of his government."
+    )
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks", "historical_issue"}, set())
+
+
+def test_the_shipped_rules_on_the_security_dialogue_in_japanese(shipped: RuleSet) -> None:
+    """安全保障対話, the two sides' standing security talks in Japanese, is a security
+    clue, as 安保対話 and 안보대화 are (with North Korea beside it, security news)."""
+    title = "日韓の局長級協議、ソウルで開催"
+    text = (
+        "日韓安全保障対話が10日、ソウルで約5年ぶりに開かれた。両国の外務・防衛当局の局長級が"
+        "出席し、北朝鮮情勢や両国の防衛政策について意見を交わした。"
+    )
+    _holds_and_lacks(shipped, title, text, {"security_defense"}, set())

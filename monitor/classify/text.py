@@ -21,10 +21,13 @@ _TABLE.update({ord(c): '"' for c in "“”„"})
 # A break between sentences: . ! ? followed by space (not after a single letter, so
 # "S. Korea" and "U.S. officials" stay one sentence, nor after the abbreviation of a
 # month, a title or a company: "on Aug. 23", "Gen. Kim", "Mr. Abe", "Nippon Steel Corp.
-# to pay"), CJK full stops, and line breaks. Written to start with one character class,
-# which lets the regex engine skip ahead.
+# to pay"), CJK full stops, and line breaks; nor after the number of a numbered paragraph
+# ("…as follows. 3. Minister Hayashi conveyed…", a government readout's layout: the
+# number follows a sentence's end). Written to start with one character class, which
+# lets the regex engine skip ahead.
 SENTENCE_BREAK = re.compile(
     r"[.!?。！？\n](?:(?<=[.!?])(?<![\s.][a-z].)(?<!^[a-z].)"
+    r"(?<![.!?。\n] \d\.)(?<![.!?。\n] \d\d\.)(?<!\n\d\.)(?<!\n\d\d\.)"
     r"(?<!\b(?:mr|ms|dr|st|lt|jr|sr|co)\.)"
     r"(?<!\b(?:jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec|mrs|gen|gov|sen|rep|col|sgt|inc|ltd)\.)"
     r"(?<!\b(?:sept|prof|capt|corp)\.)"
