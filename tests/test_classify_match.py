@@ -3649,3 +3649,28 @@ def test_the_shipped_rules_on_the_security_dialogue_in_japanese(shipped: RuleSet
         "出席し、北朝鮮情勢や両国の防衛政策について意見を交わした。"
     )
     _holds_and_lacks(shipped, title, text, {"security_defense"}, set())
+
+
+def test_the_shipped_rules_on_a_readouts_concurred_meeting(shipped: RuleSet) -> None:
+    """A readout's English ("the two leaders concurred on meeting in person at an early
+    date") announces the meeting, as "agreed to meet" does."""
+    title = "Japan-ROK Summit Telephone Talk"
+    text = (
+        "On June 9, Mr. ISHIBA Shigeru, Prime Minister of Japan, held a telephone talk with "
+        "H.E. Mr. LEE Jae-myung, President of the Republic of Korea. The overview is as "
+        "follows. 1. The Prime Minister congratulated the President. 2. The two leaders "
+        "concurred on meeting in person at an early date."
+    )
+    _holds_and_lacks(shipped, title, text, {"leaders_call", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_a_line_of_north_korea_coordination(shipped: RuleSet) -> None:
+    """One line of a call's report in which the leaders agree to coordinate on North
+    Korea's missiles is not security news; the item is the call."""
+    title = "石破首相、尹大統領と初の電話会談"
+    text = (
+        "石破茂首相は2日夜、韓国の尹錫悦大統領と就任後初めて電話会談した。両首脳は日韓関係を"
+        "引き続き発展させることで一致した。両首脳は北朝鮮の核・ミサイル問題で緊密に連携していく"
+        "ことも確認した。"
+    )
+    _holds_and_lacks(shipped, title, text, {"leaders_call"}, {"security_defense"})
