@@ -3674,3 +3674,37 @@ def test_the_shipped_rules_on_a_line_of_north_korea_coordination(shipped: RuleSe
         "ことも確認した。"
     )
     _holds_and_lacks(shipped, title, text, {"leaders_call"}, {"security_defense"})
+
+
+def test_the_shipped_rules_on_ministers_who_agree_to_officials_talks(
+    shipped: RuleSet,
+) -> None:
+    """Two defence ministers who agree to hold their officials' working talks report the
+    ministers' meeting; the officials' talks to come are its outcome, not an officials'
+    exchange of their own."""
+    title = "한일 국방장관회담 개최 결과"
+    text = (
+        "국방부 장관은 1일 싱가포르에서 일본 방위대신과 한일 국방장관회담을 가졌다. 양 장관은 "
+        "국방교류협력을 추진해 나가기로 하고, 실무급 협의와 부대 간 교류를 활성화하기로 하였다. "
+        "양국 국방당국 간 협의 결과도 확인하였다."
+    )
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks"}, {"official_exchange"})
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "FOCUS: Lee, Takaichi open cautiously, vow to keep shuttle diplomacy",
+        "[OUTLOOK] Why Seoul keeps its seafood ban on Japan",
+    ],
+)
+def test_the_shipped_rules_on_a_wires_focus_and_a_dailys_outlook(
+    shipped: RuleSet, title: str
+) -> None:
+    """A wire service's analysis label ("FOCUS:") and a daily's column label ("[OUTLOOK]")
+    head commentary."""
+    text = (
+        "South Korea and Japan have kept their relationship steady this year. Seoul and Tokyo "
+        "still differ on the seafood ban, and their ties will be tested again."
+    )
+    _holds_and_lacks(shipped, title, text, {"commentary"}, set())
