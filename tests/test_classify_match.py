@@ -3708,3 +3708,39 @@ def test_the_shipped_rules_on_a_wires_focus_and_a_dailys_outlook(
         "still differ on the seafood ban, and their ties will be tested again."
     )
     _holds_and_lacks(shipped, title, text, {"commentary"}, set())
+
+
+def test_the_shipped_rules_on_an_early_meeting_proposed_in_korean(shipped: RuleSet) -> None:
+    """A call's report that the leaders "조기에 대면 회담을 갖자" (let us hold an in-person
+    meeting early) announces the meeting, as "조속히 만나자" does."""
+    title = "윤석열 대통령, 일본 신임 총리와 통화"
+    text = (
+        "윤석열 대통령은 오늘 오후 이시바 시게루 일본 신임 총리와 약 20분간 통화를 했습니다. "
+        "양 정상은 이달 다자회의 계기에 조기에 대면 회담을 갖자는 데 뜻을 같이했습니다."
+    )
+    _holds_and_lacks(shipped, title, text, {"leaders_call", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_a_summit_the_ministers_work_for(shipped: RuleSet) -> None:
+    """Ministers who agree to work "for a successful summit meeting" between their leaders
+    announce it: the cue of the summit's own phrase is nearer than "agreed"."""
+    title = "Outcome of Telephone Conversation between ROK and Japanese Foreign Ministers"
+    text = (
+        "Minister of Foreign Affairs Cho Hyun held a telephone conversation with Minister for "
+        "Foreign Affairs of Japan Motegi Toshimitsu on Thursday. The two Ministers agreed to "
+        "work closely together for a successful summit meeting between President Lee Jae Myung "
+        "and Prime Minister Takaichi Sanae through shuttle diplomacy between the leaders."
+    )
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_a_visa_waiver_to_restore(shipped: RuleSet) -> None:
+    """A visa waiver written as one word ("비자면제") and to be restored ("복원") is a
+    travel measure, as "무비자" widened is."""
+    title = "박진 외교장관, 하야시 외무상과 도쿄서 회담"
+    text = (
+        "박진 외교부 장관은 18일 도쿄에서 하야시 요시마사 일본 외무대신과 한일 외교장관회담을 "
+        "개최하였다. 박 장관은 양국 국민 간 교류 활성화를 위해 코로나19로 중단된 비자면제 조치의 "
+        "조속한 복원이 필요하다고 하였다."
+    )
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks", "people_exchange"}, set())
