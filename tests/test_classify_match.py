@@ -3744,3 +3744,30 @@ def test_the_shipped_rules_on_a_visa_waiver_to_restore(shipped: RuleSet) -> None
         "조속한 복원이 필요하다고 하였다."
     )
     _holds_and_lacks(shipped, title, text, {"ministerial_talks", "people_exchange"}, set())
+
+
+def test_the_shipped_rules_on_a_readouts_three_country_name(shipped: RuleSet) -> None:
+    """A readout names the three countries in full ("Japan-United States-Republic of
+    Korea"): the ministers' meeting is three-way, not the two's."""
+    title = "Japan-United States-Republic of Korea Foreign Ministers' Meeting"
+    text = (
+        "On February 15, Mr. IWAYA Takeshi, Minister for Foreign Affairs of Japan, held a "
+        "meeting with Mr. Marco Rubio, Secretary of State of the United States, and the "
+        "Minister of Foreign Affairs of the Republic of Korea, Cho Tae-yul, in Munich. The "
+        "three Ministers issued a joint statement."
+    )
+    _holds_and_lacks(shipped, title, text, {"trilateral"}, {"ministerial_talks"})
+
+
+def test_the_shipped_rules_on_north_koreas_military_cooperation_with_russia(
+    shipped: RuleSet,
+) -> None:
+    """North Korea's military cooperation with Russia ("러시아와의 군사협력") is the threat
+    the two discuss, not their own security cooperation."""
+    title = "박윤주 외교1차관, 후나코시 日외무차관과 전략대화"
+    text = (
+        "박윤주 외교부 제1차관은 17일 서울에서 후나코시 다케히로 일본 외무성 사무차관과 한일 "
+        "외교차관 전략대화를 열었다. 두 차관은 북한의 핵·미사일 개발과 러시아와의 군사협력에 대한 "
+        "우려를 공유하고 긴밀히 공조해 나가기로 했다."
+    )
+    _holds_and_lacks(shipped, title, text, {"official_exchange"}, {"security_defense"})
