@@ -3771,3 +3771,15 @@ def test_the_shipped_rules_on_north_koreas_military_cooperation_with_russia(
         "우려를 공유하고 긴밀히 공조해 나가기로 했다."
     )
     _holds_and_lacks(shipped, title, text, {"official_exchange"}, {"security_defense"})
+
+
+def test_the_shipped_rules_on_a_new_leaders_record_continued(shipped: RuleSet) -> None:
+    """A new prime minister's record told as what she "continued" ("참배를 이어왔고") or
+    "has shown" ("입장을 보여 왔다") is background of the change, not history news."""
+    title = '다카이치 日 총리 선출…정부 "한일관계 안정적 발전 기대"'
+    text = (
+        "다카이치 사나에 자민당 총재가 21일 일본 총리로 선출됐다. 외교부는 한일 관계를 안정적으로 "
+        "발전시켜 나가기를 기대한다고 밝혔다. 강경 보수 성향인 다카이치 총리는 그동안 야스쿠니신사 "
+        "참배를 이어왔고 과거사 문제에서도 강경한 입장을 보여 왔다."
+    )
+    _holds_and_lacks(shipped, title, text, {"political_change"}, {"historical_issue"})
