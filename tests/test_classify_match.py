@@ -3783,3 +3783,15 @@ def test_the_shipped_rules_on_a_new_leaders_record_continued(shipped: RuleSet) -
         "참배를 이어왔고 과거사 문제에서도 강경한 입장을 보여 왔다."
     )
     _holds_and_lacks(shipped, title, text, {"political_change"}, {"historical_issue"})
+
+
+def test_the_shipped_rules_on_a_meeting_at_an_early_opportunity(shipped: RuleSet) -> None:
+    """A call's readout in which the leaders "would meet at an early opportunity" announces
+    the meeting, as "at an early date" does."""
+    title = "Japan-ROK Summit Telephone Talk"
+    text = (
+        "On June 9, Mr. ISHIBA Shigeru, Prime Minister of Japan, held a telephone talk with "
+        "H.E. Mr. LEE Jae-myung, President of the Republic of Korea. The two leaders shared the "
+        "view that they would meet at an early opportunity and continue to communicate closely."
+    )
+    _holds_and_lacks(shipped, title, text, {"leaders_call", "summit_announced"}, set())
