@@ -3795,3 +3795,18 @@ def test_the_shipped_rules_on_a_meeting_at_an_early_opportunity(shipped: RuleSet
         "view that they would meet at an early opportunity and continue to communicate closely."
     )
     _holds_and_lacks(shipped, title, text, {"leaders_call", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_an_issue_pressed_in_a_japanese_readout(
+    shipped: RuleSet,
+) -> None:
+    """A readout's long sentence in which one side presses the other on the labour issue
+    ("…旧朝鮮半島出身労働者問題について、日本の一貫した立場に基づき、韓国側に適切な対応を強く
+    求めていく旨述べました") reports the issue raised in the call."""
+    title = "日韓首脳電話会談"
+    text = (
+        "本24日、菅義偉内閣総理大臣は、文在寅大韓民国大統領と電話会談を行ったところ、概要は以下"
+        "のとおりです。また、菅総理から、旧朝鮮半島出身労働者問題をはじめとする両国間の懸案に"
+        "ついて、日本の一貫した立場に基づき、今後とも韓国側に適切な対応を強く求めていく旨述べました。"
+    )
+    _holds_and_lacks(shipped, title, text, {"leaders_call", "historical_issue"}, set())
