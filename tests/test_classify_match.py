@@ -3810,3 +3810,16 @@ def test_the_shipped_rules_on_an_issue_pressed_in_a_japanese_readout(
         "ついて、日本の一貫した立場に基づき、今後とも韓国側に適切な対応を強く求めていく旨述べました。"
     )
     _holds_and_lacks(shipped, title, text, {"leaders_call", "historical_issue"}, set())
+
+
+def test_the_shipped_rules_on_an_import_ban_kept_in_force(shipped: RuleSet) -> None:
+    """A government that keeps its import ban on the other side's seafood in force ("수입
+    금지 조치를 … 유지할 것") decides on a trade measure."""
+    title = "후쿠시마 원전 오염수 방류 관련 일일 브리핑"
+    text = (
+        "국무조정실 차장은 25일 일본 후쿠시마 원전 오염수 방류 관련 일일 브리핑을 "
+        '실시하였다. 차장은 "정부는 후쿠시마 인근 8개 현의 모든 수산물에 대한 수입 금지 '
+        '조치를 계속 유지할 것"이라고 밝혔다. 일본산 수산물에 대해서는 방사능 검사를 계속 '
+        "실시하고 있다고 설명했다."
+    )
+    _holds_and_lacks(shipped, title, text, {"economy_trade"}, set())
