@@ -3823,3 +3823,29 @@ def test_the_shipped_rules_on_an_import_ban_kept_in_force(shipped: RuleSet) -> N
         "실시하고 있다고 설명했다."
     )
     _holds_and_lacks(shipped, title, text, {"economy_trade"}, set())
+
+
+def test_the_shipped_rules_on_a_korean_minister_by_surname_and_title(
+    shipped: RuleSet,
+) -> None:
+    """A Japanese readout names the Korean minister by surname and title ("趙長官"): with
+    the Japanese minister in the sentence, the two ministers met, though a three-way
+    meeting heads the readout."""
+    title = "外務大臣の日中韓外相会議出席及び日韓外相会談"
+    text = (
+        "3月22日、岩屋毅外務大臣は、東京において日中韓外相会議を主催しました。また、同日、岩屋"
+        "大臣は趙長官と日韓外相会談を行いました。北朝鮮への対応で緊密に連携していくことで一致"
+        "しました。"
+    )
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks", "trilateral"}, set())
+
+
+def test_the_shipped_rules_on_leaders_who_will_meet_in_person_soon(shipped: RuleSet) -> None:
+    """A call's report that the leaders will meet in person soon ("두 정상은 조만간 직접 만나
+    … 나누기로 했습니다") announces the meeting."""
+    title = "[서면 브리핑] 이재명 대통령, 이시바 시게루 일본 총리와 통화"
+    text = (
+        "이재명 대통령은 오늘 오후 이시바 시게루 일본 총리와 취임 후 첫 통화를 했습니다. 두 정상은 "
+        "조만간 직접 만나 양국 관계 발전 방안에 대해 허심탄회하게 의견을 나누기로 했습니다."
+    )
+    _holds_and_lacks(shipped, title, text, {"leaders_call", "summit_announced"}, set())
