@@ -3849,3 +3849,25 @@ def test_the_shipped_rules_on_leaders_who_will_meet_in_person_soon(shipped: Rule
         "조만간 직접 만나 양국 관계 발전 방안에 대해 허심탄회하게 의견을 나누기로 했습니다."
     )
     _holds_and_lacks(shipped, title, text, {"leaders_call", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_a_leader_looking_forward_to_meeting(shipped: RuleSet) -> None:
+    """A headline in which a leader "looks forward to meeting" the other ("…서 만나길
+    고대") announces the meeting; it has not taken place."""
+    title = '이 대통령, 다카이치 신임 日총리에 축하 서한…"경주 APEC서 만나길 고대"'
+    text = (
+        "이재명 대통령은 21일 다카이치 사나에 일본 총리에게 축하 서한을 보냈다고 대통령실 대변인이 "
+        "밝혔습니다. 이 대통령은 양국 관계를 미래지향적으로 발전시켜 나가기를 기대한다고 했습니다."
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_announced"}, {"summit_held"})
+
+
+def test_the_shipped_rules_on_a_new_party_leader_in_korean(shipped: RuleSet) -> None:
+    """The LDP's new leader in a Korean headline ("자민당 새 총재") names the change, as
+    "자민당 총재" does."""
+    title = "日자민당 새 총재에 '아베 계승자' 다카이치…한일관계 '불확실성' 커져"
+    text = (
+        "일본 집권 자민당의 새 총재로 강경 보수 성향의 다카이치 사나에 전 경제안보담당상이 4일 "
+        "선출됐다. 외교가에서는 한일관계 개선 흐름이 이어질지 주목하고 있다."
+    )
+    _holds_and_lacks(shipped, title, text, {"political_change"}, {"summit_held"})
