@@ -3871,3 +3871,16 @@ def test_the_shipped_rules_on_a_new_party_leader_in_korean(shipped: RuleSet) -> 
         "선출됐다. 외교가에서는 한일관계 개선 흐름이 이어질지 주목하고 있다."
     )
     _holds_and_lacks(shipped, title, text, {"political_change"}, {"summit_held"})
+
+
+def test_the_shipped_rules_on_one_sides_tariff_deal_with_the_us(shipped: RuleSet) -> None:
+    """An editorial on one side's tariff deal with the US, the other side only its
+    benchmark ("일본과 같은 15%"), is about that deal, not the two's relations."""
+    title = "[사설] 한·미 관세협상 타결, 투자의 청구서 꼼꼼히 따져야"
+    text = (
+        "한·미 관세협상이 타결됐다. 상호관세는 일본과 같은 15%로 정해졌다. 일본은 5500억 달러 "
+        "투자를 약속했고, 우리는 3500억 달러를 내기로 했다. 정부는 투자 방식과 수익 배분을 꼼꼼히 "
+        "따져 국익을 지켜야 한다. 통상 외교의 역량을 모을 때다."
+    )
+    types = set(shipped.classify(title, text).types)
+    assert not types
