@@ -3884,3 +3884,15 @@ def test_the_shipped_rules_on_one_sides_tariff_deal_with_the_us(shipped: RuleSet
     )
     types = set(shipped.classify(title, text).types)
     assert not types
+
+
+def test_the_shipped_rules_on_fields_listed_with_middle_dots(shipped: RuleSet) -> None:
+    """A list of fields with middle dots ("안보·경제·인적교류") loses them when normalised:
+    경제인적 there is the economy, then people's exchange, not 경제인 (business leaders)."""
+    title = "尹-기시다, 서울서 정상회담"
+    text = (
+        "윤석열 대통령과 기시다 후미오 일본 총리는 7일 용산 대통령실 청사에서 정상회담을 갖고 "
+        "안보·경제·인적교류 등 다방면에서 협력을 강화하기로 했다. 일본 총리의 한국 방문은 "
+        "5년 만이다."
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_held"}, {"economy_trade"})
