@@ -212,6 +212,18 @@ def test_terms_do_not_count_inside_the_words_of_not_inside() -> None:
     assert plain.classify(GATE, "在日韓国人の団体").scores == {"t": 0.5}
 
 
+def test_not_inside_a_korean_term_with_a_space_also_without_it() -> None:
+    """A Korean term with a space matches without it ("경제 협력" in 경제협력체), and its
+    not_inside words may hold it either way."""
+    rules = one_type(
+        "    any:\n      - terms: [경제 협력]\n        weight: 0.5\n",
+        "not_inside:\n  경제 협력: [아시아태평양경제협력]\n",
+    )
+    assert rules.classify(GATE, "양국은 경제협력을 강화하기로 했다.").scores == {"t": 0.5}
+    assert rules.classify(GATE, "양국은 경제 협력을 강화하기로 했다.").scores == {"t": 0.5}
+    assert not rules.classify(GATE, "아시아태평양경제협력체(APEC) 정상회의").scores
+
+
 def test_not_inside_names_a_term_the_words_contain() -> None:
     body = "    any:\n      - terms: [日韓]\n"
     with pytest.raises(ConfigError, match="'在日' does not contain '日韓'"):
@@ -3894,5 +3906,17 @@ def test_the_shipped_rules_on_fields_listed_with_middle_dots(shipped: RuleSet) -
         "윤석열 대통령과 기시다 후미오 일본 총리는 7일 용산 대통령실 청사에서 정상회담을 갖고 "
         "안보·경제·인적교류 등 다방면에서 협력을 강화하기로 했다. 일본 총리의 한국 방문은 "
         "5년 만이다."
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_held"}, {"economy_trade"})
+
+
+def test_the_shipped_rules_on_the_apec_forums_korean_name(shipped: RuleSet) -> None:
+    """아시아태평양경제협력체 (APEC) holds 경제협력 but is a forum, not the two sides'
+    economic cooperation."""
+    title = "李대통령, 다카이치 日총리와 첫 정상회담"
+    text = (
+        "이재명 대통령은 30일 다카이치 사나에 일본 총리와 첫 정상회담을 하고 양국 간 셔틀외교를 "
+        "이어가며 미래지향적 협력을 강화하기로 했다. 아시아태평양경제협력체(APEC) 정상회의 참석차 "
+        "방한한 다카이치 총리와의 회담은 경주의 한 호텔에서 열렸다."
     )
     _holds_and_lacks(shipped, title, text, {"summit_held"}, {"economy_trade"})

@@ -150,11 +150,14 @@ class TermTable:
         tid = self._ids.get(key)
         if tid is None:
             raise ValueError(f"'{term.strip()}' is not a term of any rule or list")
+        # the term as it matches: a Korean or Japanese term with a space also without it
+        # ("경제 협력" inside "아시아태평양경제협력체")
+        forms = surface_forms(base) if CJK_OR_HANGUL.search(base) else {base}
         places: list[tuple[str, int]] = []
         for word in words:
             low = normalize(word).lower().strip()
-            offsets = [i for i in range(len(low)) if low.startswith(base, i)]
-            if not offsets or low == base:
+            offsets = sorted({i for f in forms for i in range(len(low)) if low.startswith(f, i)})
+            if not offsets or low in forms:
                 raise ValueError(f"'{word}' does not contain '{term.strip()}' inside it")
             places.extend((low, offset) for offset in offsets)
         self.inside[tid] = tuple(sorted(set(self.inside.get(tid, ())) | set(places)))
