@@ -3920,3 +3920,21 @@ def test_the_shipped_rules_on_the_apec_forums_korean_name(shipped: RuleSet) -> N
         "방한한 다카이치 총리와의 회담은 경주의 한 호텔에서 열렸다."
     )
     _holds_and_lacks(shipped, title, text, {"summit_held"}, {"economy_trade"})
+
+
+def test_the_shipped_rules_on_a_japanese_ministrys_notice(shipped: RuleSet) -> None:
+    """A Japanese ministry's notice names its own government by its laws and cabinet
+    (外為法, 閣議決定), not by 日本: they stand for Japan."""
+    title = "大韓民国向け輸出管理の運用の見直しについて"
+    text = (
+        "経済産業省は、外為法に基づく輸出管理を適切に実施する観点から、韓国向けの輸出管理の運用を"
+        "見直します。韓国をホワイト国から外す政令改正は、閣議決定を経て施行します。輸出管理制度は"
+        "国際的な信頼関係を前提として成り立つものですが、関係省庁で検討した結果、信頼関係が著しく"
+        "損なわれたと判断せざるを得ません。フッ化ポリイミド、レジスト、フッ化水素の3品目については"
+        "包括輸出許可の対象から外し、個別に輸出許可の申請と審査を求めることとします。あわせて、"
+        "製造技術の移転についても同様の扱いとします。意見募集は本日から30日間行い、寄せられた"
+        "意見を踏まえて最終的な判断を行います。"
+        "なお、本件は安全保障上の観点から行う運用の見直しであり、今後も関係国と必要な意思疎通を"
+        "続けてまいります。"
+    )
+    _holds_and_lacks(shipped, title, text, {"economy_trade"}, set())
