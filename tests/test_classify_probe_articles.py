@@ -200,7 +200,7 @@ of the round's start and of its end: the first set's four sealed batches (the
 forty-fourth to fiftieth, even) 0.931 -> 0.933, the second set's (the fifty-second to
 fifty-eighth) 0.923 -> 0.923, the third set's (the sixtieth to sixty-sixth) 0.915 ->
 0.917, the fourth set's (the sixty-eighth to seventy-fourth) 0.918 -> 0.921; 1,120 items
-in all, 0.922 -> 0.923. The open ones read 0.89-0.96 with the round's final rules (the
+in all, 0.922 -> 0.923. The open ones read 0.89-0.97 with the round's final rules (the
 three-hundred-and-forty-seventh and fifty-fifth, opinion and analysis, 0.89).
 The floors sit a few items below what the rules reach now.
 """
@@ -217,7 +217,7 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.9725 / 0.9095 overall; F1 en 0.894, ko 0.923,
+# (relevance accuracy, micro F1): reached 0.9726 / 0.9095 overall; F1 en 0.894, ko 0.923,
 # ja 0.917 (with the rules of the round before: 0.9716 / 0.9064; 0.893, 0.918, 0.913)
 OVERALL = (0.96, 0.89)
 PER_LANGUAGE_F1 = {"en": 0.88, "ko": 0.90, "ja": 0.90}
