@@ -359,6 +359,7 @@ def _plain_normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     for char, replacement in _PAIRS:
         text = text.replace(char, replacement)
+    text = re.sub(r"\([\u3041-\u3096\u30a1-\u30fa\u30fc ]{1,24}\)", "", text)  # kana readings
     return " ".join(text.split())
 
 
@@ -377,6 +378,7 @@ def test_normalize_gives_what_the_plain_steps_give() -> None:
         "\xa0a\u3000 b\u2003",  # spaces NFKC makes " "
         "a\u200eb c  d",  # not printable, no other whitespace
         "a\tb  c",
+        "尹錫悦（ユン・ソンニョル）大統領 (ｶﾝ ｷﾞｮﾝﾌｧ) (かな) (漢字) ()",
     ]
     texts += ["".join(map(chr, range(start, start + 400))) for start in range(0, 0x3100, 400)]
     texts += ["".join(map(chr, range(0xFF00, 0xFFF0))), "a\u2028b\x85c\u1680d"]

@@ -224,6 +224,21 @@ def test_not_inside_a_korean_term_with_a_space_also_without_it() -> None:
     assert not rules.classify(GATE, "아시아태평양경제협력체(APEC) 정상회의").scores
 
 
+def test_a_kana_reading_in_brackets_is_read_through() -> None:
+    """The reading the Japanese press gives a name in brackets is dropped before matching:
+    the name and the word after it are the press's own compound (康京和外相, 佐渡島の金山),
+    so terms and not_inside words match across it; brackets holding anything else stay."""
+    rules = one_type(
+        "    any:\n      - terms: [佐渡島の金山]\n        weight: 0.5\n"
+        "      - terms: [外相]\n        weight: 0.3\n",
+        "not_inside:\n  外相: [康京和外相]\n",
+    )
+    assert rules.classify(GATE, "「佐渡島（さど）の金山」が登録された。").scores == {"t": 0.5}
+    assert not rules.classify(GATE, "康京和（カン・ギョンファ）外相が来日した。").scores
+    assert rules.classify(GATE, "康京和（前職）外相が来日した。").scores == {"t": 0.3}
+    assert rules.classify(GATE, "佐渡島（新潟県）の金山が登録された。").scores == {}
+
+
 def test_not_inside_names_a_term_the_words_contain() -> None:
     body = "    any:\n      - terms: [日韓]\n"
     with pytest.raises(ConfigError, match="'在日' does not contain '日韓'"):

@@ -3,7 +3,10 @@
 Terms and article text go through the same steps, so a term written in the rules
 file matches however an outlet typed it: NFKC (full-width ＧＳＯＭＩＡ → GSOMIA,
 half-width katakana → full-width), middle dots removed (한·일 → 한일, 日・韓 → 日韓),
-every dash → ``-``, curly quotes → straight, whitespace runs → one space, lower case.
+every dash → ``-``, curly quotes → straight, whitespace runs → one space, lower case;
+the kana reading the Japanese press gives a name in brackets is dropped (尹錫悦（ユン・
+ソンニョル）大統領 → 尹錫悦大統領, 佐渡島（さど）の金山 → 佐渡島の金山), so the name
+and what follows it read as the press's own compounds.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ _WORD = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]{1,2}|[^\W_\u3040-\u30ff\u3400-
 
 
 _PAIRS = tuple((chr(c), str(r or "")) for c, r in _TABLE.items())
+
+# A kana reading in brackets (NFKC has made the brackets ASCII and the middle dots are
+# gone): hiragana or katakana alone, with the long-vowel mark and spaces.
+_READING = re.compile(r"\([\u3041-\u3096\u30a1-\u30fa\u30fc ]{1,24}\)")
 
 # A line that heads a list of other stories, alone on its line, in brackets or after a
 # bullet or not, with a colon or not: "Related articles", "Read more:", "[주요뉴스]",
@@ -82,6 +89,8 @@ def normalize(text: str) -> str:
         for char, replacement in _PAIRS:  # str.replace per char beats str.translate(dict) 10x
             if char in text:
                 text = text.replace(char, replacement)
+        if "(" in text:
+            text = _READING.sub("", text)
     return _collapse_spaces(text)
 
 
