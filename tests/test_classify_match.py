@@ -3953,3 +3953,356 @@ def test_the_shipped_rules_on_a_japanese_ministrys_notice(shipped: RuleSet) -> N
         "続けてまいります。"
     )
     _holds_and_lacks(shipped, title, text, {"economy_trade"}, set())
+
+
+def test_the_shipped_rules_on_a_contributed_column(shipped: RuleSet) -> None:
+    """A contributed column's bracketed label ([Contribution]) marks opinion like [Column]."""
+    title = "[Contribution] Why the Busan-Fukuoka ferry matters more than summits"
+    text = (
+        "Every spring the ferry between Busan and Fukuoka fills with students, "
+        "retirees and small traders, and the relationship between South Korea and "
+        "Japan looks very different from the deck than from the podiums in Seoul and "
+        "Tokyo. Local governments on both sides have quietly kept their exchange "
+        "programmes going through years of diplomatic frost. The two central "
+        "governments would do well to learn from them and fund the school trips and "
+        "homestays that build trust one family at a time."
+    )
+    _holds_and_lacks(shipped, title, text, {"commentary"}, set())
+
+
+def test_the_shipped_rules_on_the_three_way_summit_in_japanese(shipped: RuleSet) -> None:
+    """The three-way summit by its Japanese word (日中韓サミット) is a three-way event."""
+    title = "岸田首相、ソウルで尹大統領と会談　連携強化で一致"
+    text = (
+        "岸田文雄首相は26日、ソウルで韓国の尹錫悦大統領と会談し、日韓関係の改善の流れを"
+        "確かなものにするため緊密に連携することで一致した。首相は翌27日に開かれる日中韓"
+        "サミットに出席するため韓国を訪れている。両首脳は経済安全保障や人的交流での協力を"
+        "欠だ」と述べた。政府関係者によると、来年の首相訪韓についても意見を交わしたという。"
+        "欠だ」と述べた。政府関係者によると、来年の首相訪韓についても意見を交わしたという"
+    )
+    _holds_and_lacks(shipped, title, text, {"trilateral"}, set())
+
+
+def test_the_shipped_rules_on_the_ministers_in_person_meeting(shipped: RuleSet) -> None:
+    """The defence ministers' in-person talks (국방장관 대면 회담) are no summit, whatever
+    government they are dated by."""
+    title = "[분석] 일본 방위상 10년 만의 방한…국방 교류 복원 시험대"
+    text = (
+        "나카타니 겐 일본 방위상이 29일 방한해 안규백 국방부 장관과 한일 "
+        "국방장관 회담을 했다. 일본 방위상의 방한은 10년 만이다. 두 장관은 "
+        "북한의 핵·미사일 위협에 대응해 양국 간 안보 협력을 강화하고, 부대 "
+        "간 교류를 활성화하기로 했다. 이번 방한은 국방 당국 간 실무 협의가 "
+        "일단락된 것을 계기로 이재명 대통령의 승인을 거쳐 성사됐다. 이재명 "
+        "정부 출범 이후 처음 열린 국방장관 대면 회담이라는 점에서, 대일 안보 "
+        "협력 기조가 이어질지 가늠할 시험대라는 평가가 나온다."
+    )
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks"}, {"summit_held"})
+
+
+def test_the_shipped_rules_on_an_annual_ritual(shipped: RuleSet) -> None:
+    """A claim repeated like an annual ritual (연례행사처럼) is no ceremony of the anniversary."""
+    title = "[사설] 또 되풀이된 '다케시마의 날' 행사, 언제까지 방치하나"
+    text = (
+        "일본 시마네현이 22일 올해도 '다케시마의 날' 행사를 열고 독도 "
+        "영유권을 주장했다. 일본 정부는 차관급 인사를 보내 힘을 실었다. "
+        "외교부는 대변인 성명을 내고 강하게 항의했고 주한 일본대사관 총괄공사를 "
+        "초치했다. 올해는 한일 국교정상화 60주년이다. 양국 정상이 미래지향적 "
+        "관계를 말하면서도 한쪽에서는 영토 도발을 연례행사처럼 되풀이하는 모순은 "
+        "해소되지 않고 있다. 정부는 항의에 그치지 말고 독도에 대한 실효적 "
+        "지배를 차분하게 강화해야 한다."
+    )
+    _holds_and_lacks(shipped, title, text, {"territorial_dispute"}, {"anniversary"})
+
+
+def test_the_shipped_rules_on_a_summit_expected(shipped: RuleSet) -> None:
+    """A summit expected to take place (首脳会談が行われる見通し) is to come, not held."""
+    title = "李大統領の来日、準備大詰め"
+    text = (
+        "韓国の李在明大統領の来日に向けた準備が大詰めを迎えている。外交筋によると、李氏は"
+        "今月下旬に東京を訪れ、石破茂首相との首脳会談が行われる見通しだ。会談では北朝鮮の"
+        "核・ミサイル問題への対応や経済分野の協力について意見を交わす。両政府はシャトル外"
+        "交の本格的な再開を確認したい考えで、首脳会談の成果文書についても調整を続けている"
+        "。李氏にとって大統領就任後、初めての日本訪問となる。"
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_announced"}, {"summit_held"})
+
+
+def test_the_shipped_rules_on_a_us_secretarys_visit(shipped: RuleSet) -> None:
+    """The US defence secretary's visit to Tokyo is no minister of the two."""
+    title = "Japan, US agree on command upgrade as Hegseth visits Tokyo"
+    text = (
+        "TOKYO -- Defense Minister Gen Nakatani and U.S. Defense Secretary Pete "
+        "Hegseth agreed on Sunday to move ahead with upgrading U.S. Forces Japan "
+        "into a joint force headquarters. The two men also discussed Japan's defence "
+        "budget and the production of missiles in Japan. Nakatani said the alliance "
+        "was the cornerstone of regional peace. The Pentagon chief, who stopped in "
+        "Manila before arriving in Japan, did not travel on to South Korea. Seoul is "
+        "watching the changes closely as it weighs its own command arrangements with "
+        "Washington."
+    )
+    _holds_and_lacks(shipped, title, text, set(), {"ministerial_talks"})
+
+
+def test_the_shipped_rules_on_a_guest_country(shipped: RuleSet) -> None:
+    """A guest country of the G7 (招待国として出席) is no invitation to a meeting to come."""
+    title = "日韓首脳、広島で韓国人原爆犠牲者慰霊碑に献花"
+    text = (
+        "先進7カ国首脳会議（G7サミット）に招待国として出席した韓国の尹錫悦大統領と岸田"
+        "文雄首相は21日朝、広島市の平和記念公園にある韓国人原爆犠牲者慰霊碑を訪れ、そろ"
+        "って献花した。日韓首脳がそろって同碑を訪れるのは初めて。両首脳は碑の前で黙とうを"
+        "ささげた。岸田氏は記者団に「犠牲者の冥福を祈ることは日韓の未来にとって大切だ」と"
+        "語った。両首脳はこの後、市内のホテルで約30分間会談した。"
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_held"}, {"summit_announced"})
+
+
+def test_the_shipped_rules_on_sados_mine_by_its_full_name(shipped: RuleSet) -> None:
+    """Sado's mine by its full Japanese name, and the workers from the Peninsula, name
+    both sides as the other names of the dispute do."""
+    title = "「佐渡島の金山」世界遺産登録に関する外務大臣談話"
+    text = (
+        "本日、世界遺産委員会において「佐渡島の金山」を世界遺産一覧表に記載することが決定"
+        "されました。今回の決定に当たっては、委員国との間で丁寧な議論を重ねてきました。我"
+        "が国は、戦時中を含む全体の歴史を現地において理解できるよう、朝鮮半島出身者を含む"
+        "鉱山労働者の当時の生活状況を紹介する展示を新たに設置しました。また、全ての労働者"
+        "を追悼するため、追悼式を毎年現地で開催していく考えです。政府としては、この遺産の"
+        "価値を国内外に発信してまいります。"
+    )
+    _holds_and_lacks(shipped, title, text, {"historical_issue"}, set())
+
+
+def test_the_shipped_rules_on_visitors_from_korea(shipped: RuleSet) -> None:
+    """Visitors to Japan from Korea (韓国からの訪日者) are travellers between the two."""
+    title = "訪日外客数、年間で過去最高を更新"
+    text = (
+        "日本政府観光局は、昨年の訪日外客数が約3,690万人となり、過去最高を更新したと"
+        "発表した。国・地域別では、韓国からの訪日者数が約880万人で最も多かった。円安が"
+        "追い風となったほか、地方空港への直行便の増便が寄与した。12月単月でも冬休みの旅"
+        "行需要が高まり、単月として過去最高を記録した。観光局は今年も地方への誘客に力を入"
+        "れる方針だ。"
+    )
+    _holds_and_lacks(shipped, title, text, {"people_exchange"}, set())
+
+
+def test_the_shipped_rules_on_the_korean_press_hanja_pairs(shipped: RuleSet) -> None:
+    """A Korean headline of the tariff talks with the US in hanja (韓美 관세협상) is that
+    relationship's news, Japan its benchmark."""
+    title = "[사설] 韓美 관세협상 타결, 청구서는 이제부터"
+    text = (
+        "한미 관세협상이 극적으로 타결됐다. 미국은 한국산 제품에 대한 "
+        "상호관세를 25%에서 15%로 낮추고, 한국은 대규모 대미 투자 펀드를 "
+        "조성하기로 했다. 자동차 관세도 15%로 정해져 일본, 유럽연합과 같은 "
+        "조건을 확보했다. 경쟁국인 일본보다 불리한 조건을 피했다는 점에서 "
+        "최악은 면했다. 그러나 투자 펀드의 구체적인 운용 방식은 아직 정해지지 "
+        "않았다. 정부는 후속 협상에서 국익을 지키는 데 총력을 기울여야 한다."
+    )
+    _holds_and_lacks(shipped, title, text, set(), {"economy_trade"})
+
+
+def test_the_shipped_rules_on_a_call_before_the_meeting(shipped: RuleSet) -> None:
+    """The leaders' call of earlier this month, recalled in a meeting's readout, is no call."""
+    title = "Japan-ROK Summit Meeting"
+    text = (
+        "On June 17, for approximately 30 minutes, Mr. ISHIBA Shigeru, Prime "
+        "Minister of Japan, who is visiting Canada to attend the G7 Summit, held a "
+        "meeting with H.E. Mr. LEE Jae-myung, President of the Republic of Korea. At "
+        "the outset, Prime Minister Ishiba expressed his pleasure at holding the "
+        "first in-person meeting with President Lee following their telephone talk "
+        "earlier this month. The two leaders confirmed that they would make this "
+        "milestone year an opportunity to further develop Japan-ROK relations. The "
+        "two leaders also exchanged views on regional affairs, including North "
+        "Korea, and confirmed that Japan and the ROK will continue to closely "
+        "coordinate."
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_held"}, {"leaders_call"})
+
+
+def test_the_shipped_rules_on_koreas_defence_ministry_in_english(shipped: RuleSet) -> None:
+    """Korea's Ministry of National Defense names Korea."""
+    title = "[Column] The radar quarrel serves only Pyongyang"
+    text = (
+        "The quarrel over whether a South Korean destroyer locked its fire-control "
+        "radar onto a Japanese Maritime Self-Defense Force patrol plane is now in "
+        "its second month. Japan's Defense Ministry released cockpit video and then "
+        "what it said was a recording of the radar signal. The Ministry of National "
+        "Defense answered with a video of its own, insisting the ship was searching "
+        "for a drifting fishing boat. Each side now talks past the other. Both "
+        "militaries should return to quiet working-level talks before the dispute "
+        "damages cooperation they both need."
+    )
+    _holds_and_lacks(shipped, title, text, {"security_defense"}, set())
+
+
+def test_the_shipped_rules_on_a_face_to_face_meeting_to_hold(shipped: RuleSet) -> None:
+    """A call's readout in which the leaders will hold a face-to-face meeting at an early
+    date announces it."""
+    title = "Japan-ROK Summit Telephone Talk"
+    text = (
+        "On June 9, for approximately 25 minutes, Mr. ISHIBA Shigeru, Prime Minister "
+        "of Japan, held a telephone talk with H.E. Mr. LEE Jae-myung, President of "
+        "the Republic of Korea. Prime Minister Ishiba congratulated President Lee on "
+        "his assumption of office. The two leaders exchanged views on North Korea "
+        "and confirmed that Japan and the ROK would closely coordinate. The two "
+        "leaders shared the view to hold a face-to-face meeting at an early date."
+    )
+    _holds_and_lacks(shipped, title, text, {"leaders_call", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_an_early_meeting_in_korean(shipped: RuleSet) -> None:
+    """Leaders who agree to meet soon (조속히 만나) announce a meeting."""
+    title = '문 대통령, 아베 총리와 첫 통화…"북핵 긴밀 공조"'
+    text = (
+        "문재인 대통령은 11일 오전 아베 신조 일본 총리와 취임 후 첫 "
+        "전화통화를 했다고 청와대 대변인이 밝혔다. 아베 총리는 문 대통령의 "
+        "취임을 축하하고 양국 관계를 미래지향적으로 발전시켜 나가자고 말했다. "
+        "양 정상은 북핵 문제 해결을 위해 긴밀히 협력하기로 했으며, 7월 주요 "
+        "20개국 정상회의 등 계기에 조속히 만나 셔틀외교를 복원하자는 데 "
+        "의견을 같이했다."
+    )
+    _holds_and_lacks(shipped, title, text, {"leaders_call", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_a_summit_to_be_brought_about(shipped: RuleSet) -> None:
+    """Ministers who work so that a summit comes about (성사될 수 있도록) prepare one."""
+    title = '한일 외교장관 통화…"APEC 계기 정상회담 긴밀 협의"'
+    text = (
+        "조현 외교부 장관은 23일 모테기 도시미쓰 일본 외무상과 전화 통화를 "
+        "하고 한일관계의 안정적 발전을 위해 긴밀히 소통해 나가기로 했다고 "
+        "외교부가 밝혔다. 양 장관은 이달 말 경주에서 열리는 "
+        "아시아태평양경제협력체 정상회의를 계기로 한일 정상회담이 성사될 수 "
+        "있도록 외교 당국 간 협의를 가속하기로 했다. 두 장관은 북한 문제와 "
+        "관련한 공조의 중요성도 재확인했다."
+    )
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_a_summits_schedule(shipped: RuleSet) -> None:
+    """Officials who check the schedule of a summit to come (정상회담을 갖는 일정) announce it."""
+    title = "한일 국장급 협의 개최 결과"
+    text = (
+        "외교부 아시아태평양국장은 24일 서울에서 일본 외무성 아시아대양주국장과 "
+        "한일 국장급 협의를 갖고 양국 관계 현안에 대해 협의하였다. 양측은 "
+        "이시바 시게루 총리가 이달 30일 부산을 방문해 이재명 대통령과 "
+        "정상회담을 갖는 일정을 최종 점검하였다. 양측은 정상회담 계기에 논의될 "
+        "공동 사회 문제 대응 협력 방안에 대해서도 의견을 교환하였다."
+    )
+    _holds_and_lacks(shipped, title, text, {"official_exchange", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_chinese_warships_passing(shipped: RuleSet) -> None:
+    """Chinese warships passing the strait are no naval contact of the two."""
+    title = "中国海軍艦艇の動向について"
+    text = (
+        "12日午前9時頃、海上自衛隊第4護衛隊所属の「いかづち」が、長崎県男女群島の南西"
+        "約200kmの海域において、北東進する中国海軍艦艇2隻を確認した。2隻は、これに"
+        "先立ち韓国・済州島の南方海域を東進した後、対馬海峡を北東進し、日本海へ向けて航行"
+        "した。防衛省・自衛隊は、同隊により警戒監視・情報収集を行った。"
+    )
+    _holds_and_lacks(shipped, title, text, set(), {"security_defense"})
+
+
+def test_the_shipped_rules_on_future_generations_alone(shipped: RuleSet) -> None:
+    """Future generations alone (미래 세대에 갈등 물려줄) are no exchange between the two."""
+    title = "[사설] 또 독도 왜곡 교과서, 미래 세대에 갈등 물려줄 셈인가"
+    text = (
+        "일본 문부과학성이 초등학교 사회 교과서 검정 결과를 발표했다. 검정을 "
+        "통과한 교과서 모두에 독도가 일본 고유 영토로 기술됐다. 외교부는 "
+        "대변인 성명을 내고 주한 일본대사관 총괄공사를 초치해 항의했다. 양국 "
+        "정부는 지난 1년간 관계 개선에 공을 들여 왔다. 그러나 어린 "
+        "학생들에게 왜곡된 영토 인식을 주입한다면 그 노력은 모래 위의 성이 될 "
+        "수밖에 없다."
+    )
+    _holds_and_lacks(shipped, title, text, {"territorial_dispute"}, {"people_exchange"})
+
+
+def test_the_shipped_rules_on_a_summit_listed_among_past_steps(shipped: RuleSet) -> None:
+    """A summit listed among last month's steps (会談を行うなど) is no meeting to come."""
+    title = "【解説】竹島の日式典、閣僚派遣見送りへ"
+    text = (
+        "政府は、島根県が22日に開く「竹島の日」記念式典に、閣僚の派遣を見送る方向で調整"
+        "に入った。例年通り内閣府政務官を出席させる。高市早苗首相は総裁選で閣僚派遣に前向"
+        "きな姿勢を示していた。だが首相就任後、先月には奈良で李在明大統領と首脳会談を行う"
+        "など、日韓関係の安定を重視する姿勢を鮮明にしている。"
+    )
+    _holds_and_lacks(shipped, title, text, {"territorial_dispute"}, {"summit_announced"})
+
+
+def test_the_shipped_rules_on_sados_mine_as_the_statement_says(shipped: RuleSet) -> None:
+    """The workers of the Sado mine from the Peninsula (佐渡鉱山, 朝鮮半島出身者) are the
+    history issue."""
+    title = "世界遺産登録に関する外務大臣談話"
+    text = (
+        "本日、世界遺産委員会において、新潟県の鉱山遺跡を世界遺産一覧表に記載することが決"
+        "定されました。日本政府は、本件登録に向けて、韓国政府との間で誠実に協議を重ねてき"
+        "ました。日本政府は、委員会での議論を踏まえ、朝鮮半島出身者を含む佐渡鉱山における"
+        "全ての労働者の歴史について、現地の展示施設において説明を行うとともに、毎年、全て"
+        "の労働者のための追悼式を開催していく考えです。引き続き韓国政府と緊密に意思疎通を"
+        "行っていく考えです。"
+    )
+    _holds_and_lacks(shipped, title, text, {"historical_issue"}, set())
+
+
+def test_the_shipped_rules_on_japan_time(shipped: RuleSet) -> None:
+    """The time zone of a dateline (日本時間) names no side."""
+    title = "韓国憲法裁、尹大統領の罷免を決定　60日以内に大統領選"
+    text = (
+        "【ソウル共同】韓国の憲法裁判所は4日午前（日本時間同）、「非常戒厳」を宣布して国"
+        "会で弾劾訴追された尹錫悦大統領の罷免を決定した。宣告は午前11時22分（日本時間"
+        "同）で、裁判官8人全員一致の判断だった。尹氏は即時に失職した。憲法裁は、尹氏が宣"
+        "布した戒厳は憲法と法律が定める要件を満たさず、国会の権限を侵害したと認定した。憲"
+        "法の規定により、60日以内に大統領選が実施される。選挙までは首相が大統領権限を代"
+        "行する。"
+    )
+    _holds_and_lacks(shipped, title, text, set(), {"political_change"})
+
+
+def test_the_shipped_rules_on_a_tokyo_market_report(shipped: RuleSet) -> None:
+    """A Tokyo market report (東京市場) is a market report."""
+    title = "東京市場、半導体株が上昇　韓国メーカーの好決算受け"
+    text = (
+        "24日の東京株式市場は、半導体関連株を中心に買いが優勢となり、日経平均は大幅に値"
+        "上がりして取引を終えた。韓国の半導体大手が前日に発表した四半期決算で、AI向けメ"
+        "モリーの販売が好調だったことから、半導体需要の先行きに対する期待が広がった。製造"
+        "装置の関連銘柄が軒並み値上がりした。韓国の株式市場でも総合株価指数が上昇した。市"
+        "場関係者は「米国の金融政策の行方を見極めたい雰囲気も根強い」と話している。"
+    )
+    _holds_and_lacks(shipped, title, text, set(), {"economy_trade"})
+
+
+def test_the_shipped_rules_on_a_statement_dated_by_a_summit(shipped: RuleSet) -> None:
+    """A summit named as the time of an earlier statement (会談を行った際) is no summit now."""
+    title = "韓国、GSOMIAを完全正常化　日本政府に書簡で通知"
+    text = (
+        "韓国政府は21日、日本との間で結んでいる軍事情報包括保護協定（GSOMIA）につ"
+        "いて、運用を完全に正常化したと発表した。韓国外交省によると、2019年の終了通告"
+        "を撤回する内容の書簡を日本政府に送った。尹錫悦大統領は今月16日、東京で岸田首相"
+        "と首脳会談を行った際、GSOMIAの完全な正常化を表明していた。今回の手続きによ"
+        "って協定の法的な不安定さが解消される。"
+    )
+    _holds_and_lacks(shipped, title, text, {"security_defense"}, {"summit_held"})
+
+
+def test_the_shipped_rules_on_a_summit_to_be_held(shipped: RuleSet) -> None:
+    """Ministers who stay in touch for a summit to be held (개최를 위해) prepare one."""
+    title = '한일 외교장관 첫 통화…"한미일 공조 재확인"'
+    text = (
+        "조현 외교부 장관은 22일 모테기 도시미쓰 신임 일본 외무상과 첫 전화 "
+        "통화를 하고, 이달 말 경주 아시아태평양경제협력체 정상회의를 계기로 한 "
+        "한일 정상회담 개최를 위해 긴밀히 소통해 나가기로 했다고 외교부가 "
+        "밝혔다. 조 장관은 모테기 외무상의 취임을 축하했다. 두 장관은 북한 "
+        "문제 등 지역 정세에 대해서도 의견을 교환했다."
+    )
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_a_meetings_direction(shipped: RuleSet) -> None:
+    """Leaders who agree to work toward holding talks (회담을 갖는 방향) announce them."""
+    title = "대변인 서면 브리핑: 윤석열 대통령, 이시바 총리와 통화"
+    text = (
+        "윤석열 대통령은 오늘 오후 약 20분간 이시바 시게루 일본 총리와 취임 "
+        "축하 통화를 했습니다. 윤 대통령은 이시바 총리의 취임을 축하하고, "
+        "한일 관계 개선의 흐름을 이어 나가자고 했습니다. 양 정상은 앞으로도 "
+        "정상 간 긴밀히 소통해 나가기로 했습니다. 양 정상은 다음 주 "
+        "라오스에서 첫 대면 회담을 갖는 방향으로 협의해 나가기로 했습니다."
+    )
+    _holds_and_lacks(shipped, title, text, {"leaders_call", "summit_announced"}, set())
