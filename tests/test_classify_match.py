@@ -4306,3 +4306,58 @@ def test_the_shipped_rules_on_a_meetings_direction(shipped: RuleSet) -> None:
         "라오스에서 첫 대면 회담을 갖는 방향으로 협의해 나가기로 했습니다."
     )
     _holds_and_lacks(shipped, title, text, {"leaders_call", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_trips_to_japan(shipped: RuleSet) -> None:
+    """Koreans' trips to Japan are travellers between the two."""
+    title = "A record year for short trips as the yen stays weak"
+    text = (
+        "South Koreans made a record 8.8 million trips to Japan last year, up by "
+        "about a quarter from the year before, according to figures released on "
+        "Wednesday. Industry officials credited the weak yen and new low-cost routes "
+        "to regional cities in Japan. Short stays of two or three days have become "
+        "routine for people in their twenties and thirties, an industry official in "
+        "Seoul said."
+    )
+    _holds_and_lacks(shipped, title, text, {"people_exchange"}, set())
+
+
+def test_the_shipped_rules_on_a_position_conveyed_anew(shipped: RuleSet) -> None:
+    """A readout's minister who conveys the position anew on the labour ruling
+    (立場を改めて伝達) raises the issue of the past."""
+    title = "日韓外相会談"
+    text = (
+        "2月22日、G20外相会合出席のため訪問中の上川外務大臣は、趙兌烈韓国外交部長官"
+        "と約40分間会談を行いました。両外相は、日韓関係の流れを維持・発展させるため、緊"
+        "密に意思疎通を図っていくことで一致しました。上川大臣から、旧朝鮮半島出身労働者問"
+        "題に関する大法院判決について日本の立場を改めて伝達しました。両外相は、北朝鮮によ"
+        "る弾道ミサイル発射等を踏まえ、緊密に連携していくことを確認しました。"
+    )
+    _holds_and_lacks(shipped, title, text, {"historical_issue", "ministerial_talks"}, set())
+
+
+def test_the_shipped_rules_on_an_overseas_vote(shipped: RuleSet) -> None:
+    """A Korean election's overseas vote in Japan (在外投票) is the election's logistics,
+    no change reported for the two's ties."""
+    title = "韓国大統領選、日本でも在外投票始まる　大阪・東京の投票所に列"
+    text = (
+        "6月3日投開票の韓国大統領選で、在外有権者による投票が20日、日本を含む世界各地"
+        "の在外公館などで始まった。東京の駐日韓国大使館や大阪の総領事館には、朝から在日韓"
+        "国人や留学生らが列をつくった。在外投票は25日までの6日間。大阪市の投票所を訪れ"
+        "た会社員の男性は「次の大統領には経済を立て直してほしい」と話した。"
+    )
+    _holds_and_lacks(shipped, title, text, set(), {"political_change"})
+
+
+def test_the_shipped_rules_on_the_islets_raised_in_a_readout(shipped: RuleSet) -> None:
+    """A readout's representation on the islets (竹島に関する…立場に基づき申入れ) is the
+    territorial dispute raised."""
+    title = "日韓外相が会談、意思疎通の継続で一致"
+    text = (
+        "上川外務大臣は22日、訪問先のリオデジャネイロで韓国の趙兌烈外交部長官と会談した"
+        "。両外相は日韓関係の改善の流れを維持するため、緊密に意思疎通を図っていくことで一"
+        "致した。上川大臣は、大法院判決をめぐる最近の動きは極めて遺憾であると述べた。また"
+        "、竹島に関する日本の立場に基づき申入れを行った。両外相は北朝鮮のミサイル発射を踏"
+        "まえ、日米韓でも緊密に連携していくことを確認した。"
+    )
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks", "territorial_dispute"}, set())
