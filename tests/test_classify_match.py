@@ -4361,3 +4361,20 @@ def test_the_shipped_rules_on_the_islets_raised_in_a_readout(shipped: RuleSet) -
         "まえ、日米韓でも緊密に連携していくことを確認した。"
     )
     _holds_and_lacks(shipped, title, text, {"ministerial_talks", "territorial_dispute"}, set())
+
+
+def test_the_shipped_rules_on_a_three_way_coordination_beside_a_meeting_to_come(
+    shipped: RuleSet,
+) -> None:
+    """A call's readout whose sentence names the three-way coordination on North Korea
+    and a meeting in person at an early opportunity announces the two leaders' meeting."""
+    title = "Japan-ROK Summit Telephone Talk"
+    text = (
+        "On June 9, for approximately 25 minutes, Mr. ISHIBA Shigeru, Prime Minister "
+        "of Japan, held a summit telephone talk with H.E. Mr. LEE Jae-myung, "
+        "President of the Republic of Korea. Prime Minister Ishiba congratulated "
+        "President Lee on his inauguration. The two leaders also confirmed the "
+        "importance of Japan-ROK and Japan-U.S.-ROK coordination on North Korea, and "
+        "shared the view to meet in person at an early opportunity."
+    )
+    _holds_and_lacks(shipped, title, text, {"leaders_call", "summit_announced"}, set())
