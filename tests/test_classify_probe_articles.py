@@ -1,11 +1,11 @@
 """The shipped rules on a second probe corpus: whole articles, not headlines.
 
-tests/data/classify/probe-articles.jsonl holds 26,246 items (10,464 English, 7,891 Korean,
-7,891 Japanese) written for stmon in three hundred and seventy-five batches from the definitions and
+tests/data/classify/probe-articles.jsonl holds 29,046 items (11,364 English, 8,841 Korean,
+8,841 Japanese) written for stmon in four hundred and fifteen batches from the definitions and
 labelling rules of shared/event-types.md alone, without the rules in view: wire and
 newspaper reports, broadcasters, government readouts, briefings, live blogs, newsletters
 and roundups, editorials and analysis of 2013-2026, with the event stated in the headline, in its
-outcome, or in a sentence under a headline about something else; 6,358 of them are near
+outcome, or in a sentence under a headline about something else; 6,993 of them are near
 misses (Korea-US, Japan-US, Korea-China and Japan-China meetings and trade, elections,
 markets, charts, sports, disasters, domestic news of a deputy or former prime minister).
 The wording is invented: it reports no real article.
@@ -202,6 +202,17 @@ fifty-eighth) 0.923 -> 0.923, the third set's (the sixtieth to sixty-sixth) 0.91
 0.917, the fourth set's (the sixty-eighth to seventy-fourth) 0.918 -> 0.921; 1,120 items
 in all, 0.922 -> 0.923. The open ones read 0.89-0.97 with the round's final rules (the
 three-hundred-and-forty-seventh and fifty-fifth, opinion and analysis, 0.89).
+The three-hundred-and-seventy-sixth to four-hundred-and-fifteenth were written in one round
+with the same six briefs, in five sets of eight, each set read after the edits the set
+before it prompted. Read as totals alone, with the rules of the round's start and of its
+end: the first set's four sealed batches (the seventy-sixth to eighty-second, even) 0.922
+-> 0.922, the second set's (the eighty-fourth to ninetieth) 0.908 -> 0.908, the third
+set's (the ninety-second to ninety-eighth) 0.886 -> 0.886, the fourth set's (the
+four-hundredth to sixth) 0.913 -> 0.911, the fifth set's (the eighth to fourteenth) 0.919
+-> 0.919; 1,400 items in all, 0.910 -> 0.909: the round's edits did not carry over to the
+sealed batches. The open ones read 0.88-0.98 with the round's final rules (the
+three-hundred-and-seventy-ninth, opinion and analysis, 0.89; the four-hundred-and-fifteenth,
+readouts and briefings in Korean and Japanese, 0.88).
 The floors sit a few items below what the rules reach now.
 """
 
@@ -217,8 +228,8 @@ from monitor.classify.evaluate import LabelledItem, evaluate, read_corpus
 CORPUS = Path(__file__).resolve().parent / "data" / "classify" / "probe-articles.jsonl"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
 
-# (relevance accuracy, micro F1): reached 0.9726 / 0.9095 overall; F1 en 0.894, ko 0.923,
-# ja 0.917 (with the rules of the round before: 0.9716 / 0.9064; 0.893, 0.918, 0.913)
+# (relevance accuracy, micro F1): reached 0.9735 / 0.9107 overall; F1 en 0.895, ko 0.924,
+# ja 0.919 (with the rules of the round before: 0.9727 / 0.9097; 0.894, 0.923, 0.918)
 OVERALL = (0.96, 0.89)
 PER_LANGUAGE_F1 = {"en": 0.88, "ko": 0.90, "ja": 0.90}
 
@@ -240,8 +251,8 @@ def test_probe_articles_cover_every_type_and_language(
     assert labelled == {t.id for t in rules.types}
     for lang in PER_LANGUAGE_F1:
         mine = [item for item in items if item.lang == lang]
-        assert len(mine) >= 7891
-        assert sum(not item.relevant for item in mine) >= 1870
+        assert len(mine) >= 8841
+        assert sum(not item.relevant for item in mine) >= 2080
 
 
 def test_probe_articles_overall(rules: RuleSet, items: list[LabelledItem]) -> None:
