@@ -25,7 +25,15 @@ from monitor.classify.doc import Doc, Prepared
 from monitor.classify.match import verdict
 from monitor.classify.regexes import anchored, leading_literals, prefilter, regex_hits
 from monitor.classify.terms import scan, scan_only, scan_rest
-from monitor.classify.text import _PAIRS, _WORD, SENTENCE_BREAK, nfkc, normalize, word_starts
+from monitor.classify.text import (
+    _PAIRS,
+    _READING,
+    _WORD,
+    SENTENCE_BREAK,
+    nfkc,
+    normalize,
+    word_starts,
+)
 
 DATA = Path(__file__).resolve().parent / "data" / "classify"
 RULES = Path(__file__).resolve().parents[1] / "config" / "rules" / "seoul-tokyo.yaml"
@@ -359,7 +367,7 @@ def _plain_normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     for char, replacement in _PAIRS:
         text = text.replace(char, replacement)
-    text = re.sub(r"\([\u3041-\u3096\u30a1-\u30fa\u30fc ]{1,24}\)", "", text)  # kana readings
+    text = _READING.sub("", text)  # kana readings in brackets
     return " ".join(text.split())
 
 
