@@ -4378,3 +4378,114 @@ def test_the_shipped_rules_on_a_three_way_coordination_beside_a_meeting_to_come(
         "shared the view to meet in person at an early opportunity."
     )
     _holds_and_lacks(shipped, title, text, {"leaders_call", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_leaders_among_themselves_meeting_early(shipped: RuleSet) -> None:
+    """Leaders among themselves (首脳同士) who agree to meet next at an early date
+    (次回は早期に…会談を行うことで一致) announce that meeting."""
+    title = "首脳会談の概要"
+    text = (
+        "高市総理は30日、慶州で李在明大統領と会談を行いました。首脳同士が互いの国を行き"
+        "来するシャトル外交を継続し、次回は早期に日本で会談を行うことで一致しました。"
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_the_leaders_first_meeting_being_prepared(shipped: RuleSet) -> None:
+    """Ministers who prepare so that the leaders' first meeting comes about
+    (정상 간 첫 회담이 성사될 수 있도록) announce it."""
+    title = "외교장관 전화 통화 결과"
+    text = (
+        "조현 외교부 장관은 23일 모테기 외무대신과 통화를 갖고, 이달 말 "
+        "APEC 정상회의를 계기로 양국 정상 간 첫 회담이 성사될 수 있도록 "
+        "외교당국 간 준비를 가속화하기로 하였다."
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_an_advisers_briefing_on_the_summit(shipped: RuleSet) -> None:
+    """The security adviser's briefing on the summit (국가안보실장, 한일 정상회담 결과
+    브리핑) is the summit's news: the adviser meets no one and talks no security."""
+    title = "위성락 국가안보실장, 한일 정상회담 결과 브리핑"
+    text = (
+        "이재명 대통령은 오늘 오후 부산에서 이시바 총리와 정상회담을 "
+        "가졌습니다. 양 정상은 저출생과 지방 소멸 등 공통의 사회 문제에 함께 "
+        "대응하기 위해 협의체를 출범시키기로 했습니다."
+    )
+    _holds_and_lacks(
+        shipped, title, text, {"summit_held"}, {"official_exchange", "security_defense"}
+    )
+
+
+def test_the_shipped_rules_on_the_travel_authorisation_waiver_extended(shipped: RuleSet) -> None:
+    """The waiver of the electronic travel authorisation (K-ETA) extended for the
+    Japanese is a travel measure between the two."""
+    title = "전자여행허가(K-ETA) 한시 면제 1년 연장"
+    text = (
+        "법무부는 일본, 대만 등 22개 국가·지역 국민에 대한 "
+        "전자여행허가(K-ETA) 한시 면제 조치를 1년 연장한다고 밝혔다. "
+        "일본인 방한객은 올해 300만 명에 이른다."
+    )
+    _holds_and_lacks(shipped, title, text, {"people_exchange"}, set())
+
+
+def test_the_shipped_rules_on_an_issue_pressed_in_a_readouts_english(shipped: RuleSet) -> None:
+    """A readout's English for an issue of the past pressed on the other side
+    ("strongly request ... based on Japan's consistent position") raises it."""
+    title = "Summit Telephone Talk"
+    text = (
+        "Prime Minister Suga held a telephone talk with President Moon Jae-in. Prime "
+        "Minister Suga stated that relations are in a very severe situation due to "
+        "the issue of former civilian workers from the Korean Peninsula, and that he "
+        "would strongly request the ROK side to take action based on Japan's "
+        "consistent position."
+    )
+    _holds_and_lacks(shipped, title, text, {"historical_issue", "leaders_call"}, set())
+
+
+def test_the_shipped_rules_on_a_visit_announced_in_the_past_tense(shipped: RuleSet) -> None:
+    """A visit announced (방문한다고 발표했다): the announcing verb's past is not the
+    visit's, and the headline above it speaks of what is to come."""
+    title = "윤 대통령 16일 방일"
+    text = (
+        "대통령실은 9일 윤석열 대통령이 일본 총리의 초청으로 16일부터 이틀간 "
+        "일본을 방문한다고 발표했다. 윤 대통령은 도쿄에서 기시다 총리와 "
+        "정상회담을 하고 만찬을 함께할 예정이다."
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_the_two_summit_prepared_by_ministers(shipped: RuleSet) -> None:
+    """Ministers who work so that the two's summit is held successfully
+    (한일 정상회담이 성공적으로 열릴 수 있도록) announce it, though they spoke by phone."""
+    title = "외교장관 첫 통화"
+    text = (
+        "조현 외교부 장관은 모테기 외무상과 첫 통화를 하고 이달 말 APEC "
+        "정상회의를 계기로 한 한일 정상회담이 성공적으로 열릴 수 있도록 긴밀히 "
+        "협력하기로 했다."
+    )
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_smoother_entry_procedures(shipped: RuleSet) -> None:
+    """Leaders who agree to make entry procedures smoother (出入国手続の円滑化) agree a
+    travel measure."""
+    title = "首脳会談の概要"
+    text = (
+        "岸田総理は6日、ソウルで尹錫悦大統領と首脳会談を行いました。両首脳は、"
+        "両国国民がより円滑に往来できるよう、出入国手続の円滑化に向けた検討を"
+        "進めることで一致しました。"
+    )
+    _holds_and_lacks(shipped, title, text, {"people_exchange", "summit_held"}, set())
+
+
+def test_the_shipped_rules_on_economic_security_in_a_summits_outcome(shipped: RuleSet) -> None:
+    """Economic security among the fields of a summit's cooperation (경제안보…협력을
+    강화하기로) is no business agreed between the two."""
+    title = "이 대통령, 이시바 총리와 정상회담"
+    text = (
+        "이재명 대통령은 오늘 도쿄에서 이시바 총리와 정상회담을 가졌습니다. 두 "
+        "정상은 셔틀외교를 이어 가면서 경제안보와 과학기술, 청년 분야에서 "
+        "협력을 강화하기로 했습니다."
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_held"}, {"economy_trade"})
