@@ -4489,3 +4489,29 @@ def test_the_shipped_rules_on_economic_security_in_a_summits_outcome(shipped: Ru
         "협력을 강화하기로 했습니다."
     )
     _holds_and_lacks(shipped, title, text, {"summit_held"}, {"economy_trade"})
+
+
+def test_the_shipped_rules_on_market_participants(shipped: RuleSet) -> None:
+    """Market participants (市場関係者) are no relations between the two: a market
+    explainer is no commentary on them."""
+    title = "【解説】円高進む　ウォンも上昇"
+    text = (
+        "外国為替市場で円相場が上昇し、韓国ウォンも対ドルで買われた。市場関係者は"
+        "「日本の金融政策の変更観測が円を支えている」と話す。韓国の輸出企業には"
+        "追い風との見方もある。"
+    )
+    _holds_and_lacks(shipped, title, text, set(), {"commentary"})
+
+
+def test_the_shipped_rules_on_an_asian_markets_report(shipped: RuleSet) -> None:
+    """An Asian markets report ("Asian markets slide ... Tokyo, Seoul") is a market
+    report, not trade between the two."""
+    title = "Asian markets slide as tariff worries drag Tokyo, Seoul"
+    text = (
+        "Asian stocks fell on Tuesday as fresh U.S. tariff threats hit exporters. "
+        "Japan's Nikkei lost 2.1 percent and South Korea's benchmark fell 1.8 "
+        "percent, with semiconductor makers and automakers leading the decline. "
+        "Investors are watching trade talks between Washington and its Asian "
+        "partners."
+    )
+    _holds_and_lacks(shipped, title, text, set(), {"economy_trade"})
