@@ -4515,3 +4515,127 @@ def test_the_shipped_rules_on_an_asian_markets_report(shipped: RuleSet) -> None:
         "partners."
     )
     _holds_and_lacks(shipped, title, text, set(), {"economy_trade"})
+
+
+def test_the_shipped_rules_on_martial_law_and_the_relations(shipped: RuleSet) -> None:
+    """Martial law declared at the top, with what it means for the relations
+    ("Martial law shock leaves Tokyo unsure of its partner in Seoul"), is a change of
+    government reported for the ties."""
+    title = "Analysis: Martial law shock leaves Tokyo unsure of its partner in Seoul"
+    text = (
+        "TOKYO, Dec. 5 -- The brief declaration of martial law by South Korea's "
+        "president this week has left Japanese officials worried about the future of "
+        "relations with Seoul. A senior Japanese diplomat said the government was "
+        "watching events closely and hoped ties would stay on track."
+    )
+    _holds_and_lacks(shipped, title, text, {"political_change"}, set())
+
+
+def test_the_shipped_rules_on_a_leader_set_to_become_pm(shipped: RuleSet) -> None:
+    """A leader "set to become Japan's PM", headlined with the other side's hopes
+    for the ties, is a change of leader."""
+    title = "Seoul hopes for better ties as Kishida set to become Japan's PM"
+    text = (
+        "SEOUL, Sept. 30 -- South Korea's foreign ministry said on Thursday it hoped "
+        "to work with the incoming Japanese cabinet. Fumio Kishida won the governing "
+        "party's leadership vote and is expected to be chosen by parliament next "
+        "week."
+    )
+    _holds_and_lacks(shipped, title, text, {"political_change"}, set())
+
+
+def test_the_shipped_rules_on_the_korean_hortative_of_a_meeting(shipped: RuleSet) -> None:
+    """Leaders who agree to meet and discuss (만나 … 논의하자는 데 의견을 모았다) speak
+    of a meeting to come: the hortative is a future."""
+    title = '尹대통령, 기시다 총리와 첫 통화…"G20 계기 만나 협력 방안 논의"'
+    text = (
+        "윤석열 대통령은 8일 기시다 후미오 일본 총리와 전화 통화를 하고 양국 "
+        "관계 개선에 공감했다. 대변인은 두 정상은 이달 열리는 주요 "
+        "20개국(G20) 정상회의를 계기로 직접 만나 현안을 논의하자는 데 "
+        "의견을 모았다고 전했다."
+    )
+    _holds_and_lacks(shipped, title, text, {"leaders_call", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_a_call_recalled_in_a_summits_readout(shipped: RuleSet) -> None:
+    """A readout of a summit that recalls the recent call (先般の電話会談に続き)
+    reports the summit, not a call."""
+    title = "日韓首脳会談"
+    text = (
+        "現地時間9月21日、国連総会出席のためニューヨークを訪問中の岸田総理大臣は、尹錫"
+        "悦大韓民国大統領との間で日韓首脳会談を行ったところ、概要は以下のとおりです。冒頭"
+        "、岸田総理から、先般の電話会談に続き、尹大統領と会談できて嬉しい旨述べました。"
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_held"}, {"leaders_call"})
+
+
+def test_the_shipped_rules_on_the_broadcasters_formal_present(shipped: RuleSet) -> None:
+    """The broadcasters' formal present (정상회담을 합니다) tells a summit to come,
+    though the shuttle diplomacy agreed before it is past."""
+    title = '대통령실 "기시다 총리 7일 방한…한일 정상회담"'
+    text = (
+        "기시다 후미오 일본 총리가 이달 7일 서울을 찾아 윤석열 대통령과 "
+        "정상회담을 합니다. 지난 3월 윤 대통령의 도쿄 방문에 대한 답방 "
+        "형식으로, 두 정상이 합의한 셔틀외교의 일환입니다."
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_announced"}, {"summit_held"})
+
+
+def test_the_shipped_rules_on_two_leaders_condemn_a_launch(shipped: RuleSet) -> None:
+    """The two leaders who condemn a North Korean launch together answer it
+    together: security between the two."""
+    title = "Moon, Abe condemn North Korean missile launch in phone talks"
+    text = (
+        "SEOUL, Aug. 30 -- President Moon Jae-in and Japanese Prime Minister Shinzo "
+        "Abe held phone talks on Wednesday. Moon and Abe condemned North Korea's "
+        "missile launch over Japan as a grave provocation, the presidential office "
+        "said."
+    )
+    _holds_and_lacks(shipped, title, text, {"leaders_call", "security_defense"}, set())
+
+
+def test_the_shipped_rules_on_vice_fms_in_a_headline(shipped: RuleSet) -> None:
+    """ "Vice FMs", the press's short form, are vice foreign ministers: their
+    agreement is contact between officials."""
+    title = "S. Korea, Japan vice FMs agree to keep up dialogue on wartime labor"
+    text = (
+        "SEOUL, Feb. 2 -- The top deputies of the foreign ministries of South Korea "
+        "and Japan agreed on Thursday to keep talking about how to settle the "
+        "wartime labor dispute, Seoul's foreign ministry said."
+    )
+    _holds_and_lacks(shipped, title, text, {"official_exchange"}, set())
+
+
+def test_the_shipped_rules_on_differences_of_opinion(shipped: RuleSet) -> None:
+    """ "Differences of opinion" quoted in a headline mark no opinion piece."""
+    title = "Seoul to skip Japan's mine memorial, citing 'differences of opinion'"
+    text = (
+        "South Korea will not attend a memorial ceremony Japan is holding for "
+        "workers at the Sado mine, including Koreans forced to work there during the "
+        "war, the foreign ministry said, deepening a row over the site."
+    )
+    _holds_and_lacks(shipped, title, text, {"historical_issue"}, {"commentary"})
+
+
+def test_the_shipped_rules_on_a_summit_to_be_realised(shipped: RuleSet) -> None:
+    """Ministers who coordinate so that a summit is realised (首脳会談を実現すべく)
+    announce it."""
+    title = "日韓外相電話会談"
+    text = (
+        "本日、林外務大臣は、朴振韓国外交部長官と電話会談を行いました。両大臣は、来月の国"
+        "連総会の機会に日韓首脳会談を実現すべく、引き続き外交当局間で緊密に調整していくこ"
+        "とで一致しました。"
+    )
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_a_trip_to_washington_on_tariffs(shipped: RuleSet) -> None:
+    """A headline of a minister's trip to Washington for tariff talks (訪米し
+    関税協議) is that side's trade with the US, whatever the other side does."""
+    title = "経済再生相、訪米し関税協議　韓国の動向も注視"
+    text = (
+        "経済再生担当相は来週訪米し、米政府と関税をめぐる協議を行う。自動車関税の引き下げ"
+        "を求める。政府内では、同様に対米交渉を進める韓国の動向も注視している。日韓両国は"
+        "ともに米国の追加関税の対象となっており、輸出規制の緩和も議題になる。"
+    )
+    _holds_and_lacks(shipped, title, text, set(), {"economy_trade"})
