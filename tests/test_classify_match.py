@@ -4639,3 +4639,30 @@ def test_the_shipped_rules_on_a_trip_to_washington_on_tariffs(shipped: RuleSet) 
         "ともに米国の追加関税の対象となっており、輸出規制の緩和も議題になる。"
     )
     _holds_and_lacks(shipped, title, text, set(), {"economy_trade"})
+
+
+def test_the_shipped_rules_on_an_agreement_recalled_in_the_japanese_perfect(
+    shipped: RuleSet,
+) -> None:
+    """A step the leaders had agreed before, told in the Japanese perfect
+    (首脳会談で…合意していました), recalls their summit: it reports no summit."""
+    title = "韓国の専門家視察団、福島第1原発を訪問　処理水設備を確認"
+    text = (
+        "韓国政府の専門家視察団が23日、東京電力福島第1原発を訪れ、処理水の放出設備を確"
+        "認した。視察団の派遣は、ソウルでの日韓首脳会談で尹錫悦大統領と岸田文雄首相が合意"
+        "していました。"
+    )
+    _holds_and_lacks(shipped, title, text, set(), {"summit_held"})
+
+
+def test_the_shipped_rules_on_a_visit_under_way_in_a_readout(shipped: RuleSet) -> None:
+    """A readout's "pleasure at being able to visit" speaks of the visit under
+    way: no summit to come."""
+    title = "Japan-ROK Summit Meeting"
+    text = (
+        "On May 7, Mr. KISHIDA Fumio, Prime Minister of Japan, who was visiting the "
+        "Republic of Korea, held a Japan-ROK Summit Meeting with H.E. Mr. YOON Suk "
+        "Yeol, President of the ROK, in Seoul. Prime Minister Kishida expressed his "
+        "pleasure at being able to visit the ROK and meet President Yoon again."
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_held"}, {"summit_announced"})
