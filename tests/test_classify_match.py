@@ -4666,3 +4666,103 @@ def test_the_shipped_rules_on_a_visit_under_way_in_a_readout(shipped: RuleSet) -
         "pleasure at being able to visit the ROK and meet President Yoon again."
     )
     _holds_and_lacks(shipped, title, text, {"summit_held"}, {"summit_announced"})
+
+
+def test_the_shipped_rules_on_a_first_visit_told_as_a_noun(shipped: RuleSet) -> None:
+    """A first visit told as a noun (李氏が来日するのは初めて) dates nothing to
+    come: a held summit's report announces no summit."""
+    title = "日韓首脳、東京で会談\u3000経済安保で協力拡大"
+    text = (
+        "石破茂首相は23日、首相官邸で韓国の李在明大統領と会談した。石破首相の就任後、李"
+        "氏が来日するのは初めて。両首脳は経済安全保障や人的交流での協力を広げることで一致"
+        "した。"
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_held"}, {"summit_announced"})
+
+
+def test_the_shipped_rules_on_an_anniversary_as_the_occasion(shipped: RuleSet) -> None:
+    """An anniversary as the occasion (60주년을 계기로) of a minister's talk with a
+    former leader, beside shuttle diplomacy recalled, reports no summit."""
+    title = "외교장관 '수교 60년 성과 이어가자'"
+    text = (
+        "외교부 장관은 3일 서울에서 방한 중인 이시바 시게루 전 일본 총리를 접"
+        "견하고 수교 60주년을 계기로 양국 협력을 이어가자고 말했다. 이시바 전"
+        ' 총리는 이날 한 포럼에서 "이재명 대통령과 이어온 셔틀외교는 두 나라의'
+        ' 자산"이라고 말했다.'
+    )
+    _holds_and_lacks(shipped, title, text, set(), {"summit_held"})
+
+
+def test_the_shipped_rules_on_a_summit_to_be_made_to_happen(shipped: RuleSet) -> None:
+    """Ministers who work so that a summit is made to happen (首脳会談を実現させる
+    ため) announce it."""
+    title = "日韓外相が電話会談\u3000首脳会談実現へ連携"
+    text = (
+        "岩屋毅外相は5日、韓国の趙兌烈外相と電話で会談した。両外相は、来月の国際会議の際"
+        "に両国の首脳会談を実現させるため、緊密に連携することを確認した。"
+    )
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks", "summit_announced"}, set())
+
+
+def test_the_shipped_rules_on_an_editorials_ending(shipped: RuleSet) -> None:
+    """A Japanese headline that ends telling what cannot be let pass (…看過できない)
+    is an editorial's."""
+    title = "竹島周辺の調査\u3000韓国の一方的な行動は看過できない"
+    text = (
+        "韓国の海洋調査船が島根県・竹島周辺の日本の排他的経済水域で調査を行った。日本政府"
+        "は外交ルートで抗議した。日韓関係の改善が進む中で、韓国側の一方的な行動は関係に水"
+        "を差す。"
+    )
+    _holds_and_lacks(shipped, title, text, {"commentary", "territorial_dispute"}, set())
+
+
+def test_the_shipped_rules_on_the_call_a_meeting_follows(shipped: RuleSet) -> None:
+    """The call a meeting follows (電話会談に続いて), in a summit's readout, is no
+    call."""
+    title = "日韓首脳会談"
+    text = (
+        "石破総理大臣は、訪日中の李在明大統領と約1時間、首脳会談を行いました。冒頭、石破"
+        "総理から、李大統領の就任に改めて祝意を表するとともに、電話会談に続いて早期に対面"
+        "で会談できたことを嬉しく思う旨述べました。"
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_held"}, {"leaders_call"})
+
+
+def test_the_shipped_rules_on_chinas_tourists_by_their_korean_name(shipped: RuleSet) -> None:
+    """China's tourists by their Korean name (유커) are China's travellers, whatever
+    the other side's share of them."""
+    title = '中 관광객 무비자 입국 확대…"일본 가던 유커 잡아라"'
+    text = (
+        "정부가 중국 단체관광객의 무비자 입국을 다음 달부터 확대한다. 관광업계는 엔저로 "
+        "일본에 몰렸던 유커를 되찾을 기회로 보고 있다. 올해 일본을 찾은 중국 관광객은 "
+        "한국의 두 배에 이른다."
+    )
+    _holds_and_lacks(shipped, title, text, set(), {"people_exchange"})
+
+
+def test_the_shipped_rules_on_a_drill_around_the_disputed_islets(shipped: RuleSet) -> None:
+    """One side's military drill around the disputed islets belongs to the dispute,
+    not to security between the two."""
+    title = "Tokyo protests Seoul's military drills near the disputed islets"
+    text = (
+        "Japan lodged a protest on Tuesday after South Korea's navy held military drills "
+        "around Dokdo, islets Tokyo calls Takeshima, with destroyers and marines taking "
+        "part. A Japanese government spokesman called the exercise unacceptable given "
+        "Japan's claim to the islets. Seoul said the drill was routine and that the "
+        "islets are its territory."
+    )
+    _holds_and_lacks(shipped, title, text, {"territorial_dispute"}, {"security_defense"})
+
+
+def test_the_shipped_rules_on_a_third_leader_who_meets_each(shipped: RuleSet) -> None:
+    """A third leader who meets each of the two in turn, named in the sentence of
+    their names, held no summit of theirs."""
+    title = "China's leader holds back-to-back talks at APEC"
+    text = (
+        "Chinese President Xi Jinping held talks with South Korean President Lee "
+        "Jae-myung in Gyeongju on Saturday, a day after meeting Japanese Prime Minister "
+        "Sanae Takaichi on the sidelines of the forum. Xi and Lee agreed to expand tourism "
+        "and renewed a currency swap, Seoul said. Tokyo said Takaichi had raised the "
+        "detention of Japanese nationals in China."
+    )
+    _holds_and_lacks(shipped, title, text, set(), {"summit_held"})
