@@ -4766,3 +4766,28 @@ def test_the_shipped_rules_on_a_third_leader_who_meets_each(shipped: RuleSet) ->
         "detention of Japanese nationals in China."
     )
     _holds_and_lacks(shipped, title, text, set(), {"summit_held"})
+
+
+def test_the_shipped_rules_on_a_minister_named_by_surname_and_title(shipped: RuleSet) -> None:
+    """A readout names its minister by surname and title after the first mention
+    (林大臣は…表敬し): the minister who calls on the other leader holds ministers' talks."""
+    title = "林大臣の訪問（結果）"
+    text = (
+        "林外務大臣は、9日から10日まで韓国を訪問したところ、概要は以下のとおりです。\n"
+        "1　大統領表敬\n10日、林大臣は尹錫悦大統領を表敬し、岸田総理大臣からの親書を手交しま"
+        "した。"
+    )
+    _holds_and_lacks(shipped, title, text, {"ministerial_talks"}, set())
+
+
+def test_the_shipped_rules_on_an_agreement_recalled_as_confirmed_before(
+    shipped: RuleSet,
+) -> None:
+    """What the leaders had confirmed at their last meeting (確認していた) recalls
+    it: a report of the next summit being arranged reports no summit held."""
+    title = "石破首相、来年1月に訪韓で調整"
+    text = (
+        "石破首相が来年1月にも韓国を訪問し、尹錫悦大統領と会談する方向で調整に入った。両首"
+        "脳は今月、リマで会談し、シャトル外交の継続を確認していた。"
+    )
+    _holds_and_lacks(shipped, title, text, {"summit_announced"}, {"summit_held"})
